@@ -1,0 +1,292 @@
+"""What blocks: the known synchronous APIs, by fully qualified name, grouped by the rule that
+cares (FF101 blocking I/O, FF102 synchronous SDKs, FF103 CPU-bound work).
+
+A *call* entry means calling that name blocks. A *factory* entry means the call returns an object
+whose methods block (``requests.Session()``, ``open()``); the object's type name is what method
+calls are reported against (``requests.Session.get``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+BLOCKING = "blocking"
+SYNC_SDK = "sync-sdk"
+CPU_BOUND = "cpu-bound"
+
+_HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+
+DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
+    BLOCKING: (
+        "time.sleep",
+        *(f"requests.{verb}" for verb in _HTTP_VERBS),
+        "requests.api.*",
+        *(f"httpx.{verb}" for verb in _HTTP_VERBS),
+        "httpx.stream",
+        "urllib.request.urlopen",
+        "urllib.request.urlretrieve",
+        "urllib.request.OpenerDirector.open",
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "subprocess.Popen",
+        "os.system",
+        "os.popen",
+        "os.wait",
+        "os.waitpid",
+        "builtins.open",
+        "builtins.input",
+        "io.open",
+        "sqlite3.connect",
+        "psycopg2.connect",
+        "psycopg.connect",
+        "pymysql.connect",
+        "MySQLdb.connect",
+        "smtplib.SMTP",
+        "smtplib.SMTP_SSL",
+        "socket.create_connection",
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyaddr",
+        "shutil.copyfile",
+        "shutil.copy",
+        "shutil.copy2",
+        "shutil.copytree",
+        "shutil.rmtree",
+        "shutil.move",
+    ),
+    SYNC_SDK: (
+        "stripe.*.create",
+        "stripe.*.retrieve",
+        "stripe.*.modify",
+        "stripe.*.delete",
+        "stripe.*.list",
+        "stripe.*.search",
+        "stripe.*.capture",
+        "stripe.*.confirm",
+    ),
+    CPU_BOUND: (
+        "bcrypt.hashpw",
+        "bcrypt.checkpw",
+        "bcrypt.gensalt",
+        "bcrypt.kdf",
+        "hashlib.pbkdf2_hmac",
+        "hashlib.scrypt",
+        "passlib.hash.*.hash",
+        "passlib.hash.*.verify",
+        "passlib.context.CryptContext.hash",
+        "passlib.context.CryptContext.verify",
+        "passlib.context.CryptContext.verify_and_update",
+        "PIL.Image.open",
+        "PIL.Image.Image.*",
+        "pandas.read_*",
+    ),
+}
+
+# factory -> the type name its result's methods are reported as
+FACTORIES: dict[str, str] = {
+    "requests.Session": "requests.Session",
+    "requests.session": "requests.Session",
+    "requests.sessions.Session": "requests.Session",
+    "httpx.Client": "httpx.Client",
+    "smtplib.SMTP": "smtplib.SMTP",
+    "smtplib.SMTP_SSL": "smtplib.SMTP",
+    "sqlite3.connect": "sqlite3.Connection",
+    "psycopg2.connect": "psycopg2.connection",
+    "psycopg.connect": "psycopg.Connection",
+    "pymysql.connect": "pymysql.Connection",
+    "socket.socket": "socket.socket",
+    "socket.create_connection": "socket.socket",
+    "builtins.open": "io.IOBase",
+    "io.open": "io.IOBase",
+    "pathlib.Path": "pathlib.Path",
+    "pathlib.PurePath": "pathlib.PurePath",
+    "sqlalchemy.create_engine": "sqlalchemy.engine.Engine",
+    "sqlalchemy.orm.Session": "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.session.Session": "sqlalchemy.orm.Session",
+    "boto3.client": "boto3.client",
+    "boto3.resource": "boto3.resource",
+    "boto3.session.Session.client": "boto3.client",
+    "redis.Redis": "redis.Redis",
+    "redis.StrictRedis": "redis.Redis",
+    "redis.from_url": "redis.Redis",
+    "redis.Redis.from_url": "redis.Redis",
+    "pymongo.MongoClient": "pymongo.MongoClient",
+    "elasticsearch.Elasticsearch": "elasticsearch.Elasticsearch",
+    "PIL.Image.open": "PIL.Image.Image",
+    "passlib.context.CryptContext": "passlib.context.CryptContext",
+}
+
+# annotation (qualified) -> instance type, for parameters such as `db: Session`
+ANNOTATED_TYPES: dict[str, str] = {
+    "sqlalchemy.orm.Session": "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.session.Session": "sqlalchemy.orm.Session",
+    "pathlib.Path": "pathlib.Path",
+    "requests.Session": "requests.Session",
+    "httpx.Client": "httpx.Client",
+    "sqlite3.Connection": "sqlite3.Connection",
+    "redis.Redis": "redis.Redis",
+    "pymongo.MongoClient": "pymongo.MongoClient",
+}
+
+# methods of an instance type that block; "*" means every method but NON_BLOCKING_METHODS
+INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
+    "requests.Session": ("*",),
+    "httpx.Client": ("*",),
+    "smtplib.SMTP": ("*",),
+    "sqlite3.Connection": ("execute", "executemany", "executescript", "commit", "rollback"),
+    "psycopg2.connection": ("commit", "rollback"),
+    "psycopg.Connection": ("execute", "commit", "rollback"),
+    "pymysql.Connection": ("commit", "rollback", "ping"),
+    "socket.socket": ("connect", "send", "sendall", "recv", "recv_into", "accept", "sendto"),
+    "io.IOBase": ("read", "readline", "readlines", "write", "writelines", "flush"),
+    "pathlib.Path": (
+        "read_text",
+        "read_bytes",
+        "write_text",
+        "write_bytes",
+        "open",
+        "iterdir",
+        "glob",
+        "rglob",
+        "unlink",
+        "rmdir",
+        "mkdir",
+        "touch",
+        "rename",
+        "replace",
+    ),
+    "sqlalchemy.engine.Engine": ("connect", "begin", "execute", "dispose"),
+    "sqlalchemy.orm.Session": (
+        "execute",
+        "scalar",
+        "scalars",
+        "get",
+        "commit",
+        "flush",
+        "refresh",
+        "rollback",
+        "merge",
+    ),
+    "sqlalchemy.orm.Query": (
+        "all",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar",
+        "count",
+        "delete",
+        "update",
+        "get",
+    ),
+    "boto3.client": ("*",),
+    "boto3.resource": ("*",),
+    "redis.Redis": ("*",),
+    "pymongo.MongoClient": ("*",),
+    "elasticsearch.Elasticsearch": ("*",),
+    "PIL.Image.Image": ("*",),
+    "passlib.context.CryptContext": ("hash", "verify", "verify_and_update"),
+}
+# (type, attribute or method) -> the type of the result, to follow chains such as
+# `Path(__file__).parent / "data"` or `db.query(User).filter(...).first()`
+CHAINS: dict[tuple[str, str], str] = {
+    **{
+        ("pathlib.Path", name): "pathlib.Path"
+        for name in (
+            "parent",
+            "resolve",
+            "absolute",
+            "with_name",
+            "with_suffix",
+            "joinpath",
+            "expanduser",
+        )
+    },
+    ("sqlalchemy.orm.Session", "query"): "sqlalchemy.orm.Query",
+    **{
+        ("sqlalchemy.orm.Query", name): "sqlalchemy.orm.Query"
+        for name in (
+            "filter",
+            "filter_by",
+            "order_by",
+            "join",
+            "outerjoin",
+            "limit",
+            "offset",
+            "options",
+            "where",
+            "group_by",
+            "having",
+            "distinct",
+        )
+    },
+}
+NON_BLOCKING_METHODS = frozenset({"close", "__enter__", "__exit__", "pipeline", "Object", "Bucket"})
+
+INSTANCE_CATEGORY: dict[str, str] = {
+    "boto3.client": SYNC_SDK,
+    "boto3.resource": SYNC_SDK,
+    "redis.Redis": SYNC_SDK,
+    "pymongo.MongoClient": SYNC_SDK,
+    "elasticsearch.Elasticsearch": SYNC_SDK,
+    "PIL.Image.Image": CPU_BOUND,
+    "passlib.context.CryptContext": CPU_BOUND,
+}
+
+THREADPOOL_WRAPPERS = frozenset(
+    {
+        "fastapi.concurrency.run_in_threadpool",
+        "starlette.concurrency.run_in_threadpool",
+        "asyncio.to_thread",
+        "anyio.to_thread.run_sync",
+        "trio.to_thread.run_sync",
+        "asyncer.asyncify",
+    }
+)
+
+
+@dataclass(frozen=True)
+class BlockingCatalog:
+    """The patterns in force: the defaults plus what the configuration adds."""
+
+    calls: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def build(
+        cls,
+        extra_blocking: Iterable[str] = (),
+        extra_sdks: Iterable[str] = (),
+        extra_cpu: Iterable[str] = (),
+    ) -> BlockingCatalog:
+        calls = dict(DEFAULT_CALLS)
+        calls[BLOCKING] = (*calls[BLOCKING], *extra_blocking)
+        calls[SYNC_SDK] = (*calls[SYNC_SDK], *extra_sdks)
+        calls[CPU_BOUND] = (*calls[CPU_BOUND], *extra_cpu)
+        return cls(calls)
+
+    def category_of_call(self, qualname: str) -> str | None:
+        for category, patterns in self.calls.items():
+            for pattern in patterns:
+                if _matches(qualname, pattern):
+                    return category
+        return None
+
+    def category_of_method(self, instance_type: str, method: str) -> str | None:
+        """The category of `<instance>.method(...)`, or None when that method does not block."""
+        methods = INSTANCE_METHODS.get(instance_type)
+        if methods is None or method in NON_BLOCKING_METHODS or method.startswith("_"):
+            return self.category_of_call(f"{instance_type}.{method}")
+        if "*" in methods or method in methods:
+            return INSTANCE_CATEGORY.get(instance_type, BLOCKING)
+        return self.category_of_call(f"{instance_type}.{method}")
+
+
+def _matches(qualname: str, pattern: str) -> bool:
+    if "*" in pattern:
+        return fnmatch.fnmatchcase(qualname, pattern)
+    return qualname == pattern

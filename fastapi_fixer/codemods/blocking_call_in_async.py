@@ -1,0 +1,121 @@
+"""## What it does
+Finds calls that block the event loop — `time.sleep`, `requests`, sync `httpx`, `urllib`,
+`subprocess`, `os.system`, `open()` and `Path.read_*`/`write_*`, `sqlite3`, `psycopg2`, sync
+SQLAlchemy `Session` methods, `smtplib`, `socket` — made from an `async def` route or dependency,
+directly or through project functions in any module (`services.audit.log_event → subprocess.run`).
+
+## Why is this bad?
+FastAPI runs `async def` routes on the event loop itself. One blocking call there freezes the
+whole server: every other request waits until it returns.
+
+## Example
+```python
+@router.get("/data")
+async def get_data():
+    time.sleep(5)
+    return requests.get(URL).json()
+```
+
+## Use instead
+```python
+@router.get("/data")
+def get_data():  # FastAPI runs plain `def` routes in its threadpool
+    time.sleep(5)
+    return requests.get(URL).json()
+```
+or, when the function must stay async, `await asyncio.sleep(5)` and
+`await run_in_threadpool(requests.get, URL)`.
+
+## Fix safety
+Safe. In order: `time.sleep(x)` becomes `await asyncio.sleep(x)`; then, when the function has no
+`await`, `async for` or `async with` left, no other decorator, and nothing in the project calls,
+awaits or passes it around directly, `async def` becomes `def`; otherwise each blocking call
+`f(a, k=v)` becomes `await run_in_threadpool(f, a, k=v)`. Responses, status codes, headers and the
+OpenAPI document stay the same. Calls in generator expressions, blocking `with` statements and
+calls passing `func=` are reported without a fix.
+
+## Known problems
+Objects are followed only when their type is visible: constructed in the same function or module
+(`s = requests.Session()`), or a parameter annotated with the type (`db: Session`). Methods of
+project classes are not followed. Extend the list with `extra-blocking-calls` in
+`[tool.fastapi-fix]` (qualified names, `*` wildcards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.blocking import BLOCKING
+from fastapi_fixer.facts import Binding
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.offload import (
+    AsyncFunction,
+    apply_offload_edits,
+    find_offload_candidates,
+    report,
+    wrap_fix,
+)
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+_SLEEP = ("time.sleep",)
+_ASYNCIO_IMPORT = Binding("import", "asyncio")
+
+
+class BlockingCallInAsync(Rule):
+    CODE = "FF101"
+    NAME = "blocking-call-in-async"
+    SEVERITY = Severity.ERROR
+    MESSAGE = "Blocking call `{call}` in async route `{function}`"
+    FIX_TITLE = "Move the blocking call off the event loop"
+    FIX_SAFETY = FixSafety.SAFE
+    TRIGGERS = ("async def",)
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        for function in find_offload_candidates(ctx, BLOCKING):
+            yield from self._check_function(ctx, function)
+
+    def _check_function(self, ctx: FileContext, function: AsyncFunction) -> Iterator[Diagnostic]:
+        sleeps = {
+            id(f.site)
+            for f in function.findings
+            if f.chain == _SLEEP
+            and not f.site.in_generator
+            and not f.site.in_with_item
+            and function.resolver.scope.lookup("asyncio") in (None, _ASYNCIO_IMPORT)
+        }
+        if not function.has_await and not sleeps and self._can_unasync(ctx, function):
+            fix = Fix(
+                title=f"Make `{function.node.name}` a plain `def` (run in the threadpool)",
+                safety=FixSafety.SAFE,
+                edits=(Edit(ctx.path, "unasync", ctx.span(function.node)),),
+            )
+            for finding in function.findings:
+                yield report(self, ctx, function, finding, "Blocking call", fix)
+            return
+        for finding in function.findings:
+            fix: Fix | None
+            if id(finding.site) in sleeps:
+                fix = Fix(
+                    title="Replace with `await asyncio.sleep(...)`",
+                    safety=FixSafety.SAFE,
+                    edits=(Edit(ctx.path, "sleep", ctx.span(finding.site.node)),),
+                )
+            else:
+                fix = wrap_fix(ctx, function, finding.site)
+            yield report(self, ctx, function, finding, "Blocking call", fix)
+
+    @staticmethod
+    def _can_unasync(ctx: FileContext, function: AsyncFunction) -> bool:
+        facts = ctx.index.functions.get(function.qualname)
+        if facts is None or facts.is_method or facts.other_decorators:
+            return False
+        if any(route.method == "websocket" for route in facts.routes):
+            return False
+        return not ctx.index.is_referenced(function.qualname)
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        return apply_offload_edits(module, edits)

@@ -1,0 +1,150 @@
+"""Which files to look at: Python files under the given paths, minus ignored and excluded ones."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from fastapi_fixer.models import FileError
+
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".env",
+        "env",
+        "__pycache__",
+        "__pypackages__",
+        "build",
+        "dist",
+        "node_modules",
+        "site-packages",
+        ".tox",
+        ".nox",
+        ".eggs",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".fastapi-fix-cache",
+    }
+)
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+@dataclass
+class Discovered:
+    files: list[str] = field(default_factory=list)
+    roots: dict[str, str] = field(default_factory=dict)  # file -> the path argument it came from
+    errors: list[FileError] = field(default_factory=list)
+
+
+def _is_virtualenv(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
+
+
+def _excluded(path: str, patterns: Iterable[str]) -> bool:
+    parts = Path(path).parts
+    for pattern in patterns:
+        if fnmatch.fnmatch(path, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
+            return True
+    return False
+
+
+def _load_gitignore(directory: str) -> pathspec.PathSpec | None:
+    path = os.path.join(directory, ".gitignore")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return pathspec.GitIgnoreSpec.from_lines(handle)
+    except OSError:
+        return None
+
+
+def _gitignores_above(directory: str) -> list[tuple[str, pathspec.PathSpec]]:
+    """The .gitignore files of the enclosing git repository, outermost first."""
+    specs: list[tuple[str, pathspec.PathSpec]] = []
+    current = os.path.abspath(directory)
+    while True:
+        parent = os.path.dirname(current)
+        if parent == current:
+            return []
+        current = parent
+        spec = _load_gitignore(current)
+        if spec is not None:
+            specs.append((current, spec))
+        if os.path.exists(os.path.join(current, ".git")):
+            return list(reversed(specs))
+
+
+def _ignored(path: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]]) -> bool:
+    for base, spec in specs:
+        relative = os.path.relpath(path, base).replace(os.sep, "/")
+        if relative.startswith(".."):
+            continue
+        if spec.match_file(relative + "/" if is_dir else relative):
+            return True
+    return False
+
+
+def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovered:
+    """Files given explicitly are always taken; directories are walked honouring .gitignore."""
+    exclude = tuple(exclude)
+    found = Discovered()
+    seen: set[str] = set()
+    for raw in paths:
+        if not os.path.lexists(raw):
+            found.errors.append(FileError(raw, "no such file or directory"))
+            continue
+        if not os.path.isdir(raw):
+            norm = os.path.normpath(raw)
+            if norm not in seen:
+                seen.add(norm)
+                found.files.append(norm)
+                found.roots[norm] = os.path.dirname(norm) or "."
+            continue
+        for path in _walk(raw, exclude, found.errors):
+            if path not in seen:
+                seen.add(path)
+                found.files.append(path)
+                found.roots[path] = raw
+    return found
+
+
+def _walk(root: str, exclude: tuple[str, ...], errors: list[FileError]) -> Iterator[str]:
+    root = os.path.normpath(root)
+    inherited = _gitignores_above(root)
+
+    def on_error(exc: OSError) -> None:
+        errors.append(FileError(exc.filename or root, f"cannot read directory: {exc.strerror}"))
+
+    spec_stack: dict[str, list[tuple[str, pathspec.PathSpec]]] = {}
+    for directory, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
+        parent_specs = spec_stack.get(os.path.dirname(directory), inherited)
+        if directory == root:
+            parent_specs = inherited
+        own = _load_gitignore(directory)
+        specs = [*parent_specs, (directory, own)] if own is not None else parent_specs
+        spec_stack[directory] = specs
+        kept = []
+        for name in sorted(dirnames):
+            full = os.path.join(directory, name)
+            if name in SKIPPED_DIRS or name.endswith(".egg-info") or _is_virtualenv(full):
+                continue
+            if _ignored(full, True, specs) or _excluded(full, exclude):
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not name.endswith(PYTHON_SUFFIXES):
+                continue
+            full = os.path.join(directory, name)
+            if _ignored(full, False, specs) or _excluded(full, exclude):
+                continue
+            yield full

@@ -1,0 +1,576 @@
+"""Cheap per-module analysis on the standard library's `ast`: names, imports, functions, routes.
+
+Everything here is computed from one file alone, so it can be cached by the file's content and
+computed in parallel. Cross-module meaning (is this name an app? does this function block?) is
+the project index's job (`index.py`).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from fastapi_fixer.blocking import ANNOTATED_TYPES, CHAINS, FACTORIES, THREADPOOL_WRAPPERS
+
+ROUTE_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "websocket"}
+)
+APP_CONSTRUCTORS = {
+    "fastapi.FastAPI": "app",
+    "fastapi.applications.FastAPI": "app",
+    "fastapi.APIRouter": "router",
+    "fastapi.routing.APIRouter": "router",
+}
+DEPENDS_CALLS = frozenset(
+    {"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security", "fastapi.params.Security"}
+)
+LOCAL_APP = "<local-app>"
+LOCAL_ROUTER = "<local-router>"
+
+Scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+# --- module names --------------------------------------------------------------------------
+
+
+def module_name_for(path: str, root: str) -> tuple[str, bool]:
+    """Dotted module name of ``path``: package-qualified when it sits in a package, else relative
+    to ``root``. Returns (name, is_package)."""
+    path = os.path.abspath(path)
+    directory, filename = os.path.split(path)
+    stem = filename.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    if os.path.isfile(os.path.join(directory, "__init__.py")):
+        while os.path.isfile(os.path.join(directory, "__init__.py")):
+            parts.append(os.path.basename(directory))
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                break
+            directory = parent
+    else:
+        root = os.path.abspath(root if os.path.isdir(root) else os.path.dirname(root))
+        relative = os.path.relpath(directory, root)
+        if not relative.startswith(".."):
+            parts.extend(reversed([p for p in relative.split(os.sep) if p not in ("", ".")]))
+    name = ".".join(reversed(parts)) or stem
+    return name, is_package
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
+    base = module.split(".") if module else []
+    if not is_package:
+        base = base[:-1]
+    if level > 1:
+        base = base[: len(base) - (level - 1)] if level - 1 <= len(base) else []
+    parts = [*base, *(target.split(".") if target else [])]
+    return ".".join(parts)
+
+
+# --- scopes and name resolution -------------------------------------------------------------
+
+
+@dataclass
+class Binding:
+    kind: str  # "import" | "def" | "app" | "instance" | "other"
+    target: str = ""  # qualified name (import, def, app) or instance type
+    detail: str = ""  # for "app": "app" or "router"
+
+
+@dataclass
+class Scope:
+    """Names bound in one scope; lookups walk outwards, skipping class scopes like Python."""
+
+    qualprefix: str
+    parent: Scope | None = None
+    is_class: bool = False
+    bindings: dict[str, Binding] = field(default_factory=dict)
+
+    def bind(self, name: str, binding: Binding) -> None:
+        previous = self.bindings.get(name)
+        if previous is None or previous == binding:
+            self.bindings[name] = binding
+        elif binding.kind == "import" and previous.kind == "import":
+            pass  # `try: import ujson as json / except: import json`: keep the first
+        else:
+            self.bindings[name] = Binding("other")
+
+    def lookup(self, name: str, from_inner: bool = False) -> Binding | None:
+        if not (from_inner and self.is_class) and name in self.bindings:
+            return self.bindings[name]
+        if self.parent is not None:
+            return self.parent.lookup(name, from_inner=True)
+        return None
+
+
+class Resolver:
+    """Turns expressions into fully qualified names and known instance types."""
+
+    def __init__(self, scope: Scope, module: str) -> None:
+        self.scope = scope
+        self.module = module
+
+    def within(self, scope: Scope) -> Resolver:
+        return Resolver(scope, self.module)
+
+    def qualify(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Name):
+            binding = self.scope.lookup(node.id)
+            if binding is None:
+                return f"builtins.{node.id}"
+            if binding.kind in ("import", "def", "app"):
+                return binding.target
+            return None
+        if isinstance(node, ast.Attribute):
+            base = self.qualify(node.value)
+            if base is None or base.startswith("builtins."):
+                return None
+            return f"{base}.{node.attr}"
+        return None
+
+    def local_app_kind(self, node: ast.expr) -> str | None:
+        """`app`/`router` when ``node`` names an app/router bound in a function scope."""
+        if isinstance(node, ast.Name):
+            binding = self.scope.lookup(node.id)
+            if binding is not None and binding.kind == "app" and binding.target.startswith("<"):
+                return binding.target
+        return None
+
+    def instance_type(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Name):
+            binding = self.scope.lookup(node.id)
+            if binding is not None and binding.kind == "instance":
+                return binding.target
+            return None
+        if isinstance(node, ast.Call):
+            callee = self.qualify(node.func)
+            if callee is not None and callee in FACTORIES:
+                return FACTORIES[callee]
+            if isinstance(node.func, ast.Attribute):
+                owner = self.instance_type(node.func.value)
+                if owner is not None:
+                    return CHAINS.get((owner, node.func.attr))
+            return None
+        if isinstance(node, ast.Attribute):
+            owner = self.instance_type(node.value)
+            return CHAINS.get((owner, node.attr)) if owner else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            left = self.instance_type(node.left)
+            return left if left == "pathlib.Path" else None
+        return None
+
+    def annotation_type(self, annotation: ast.expr | None) -> str | None:
+        if annotation is None:
+            return None
+        if isinstance(annotation, ast.Subscript) and self.qualify(annotation.value) in (
+            "typing.Annotated",
+            "typing_extensions.Annotated",
+        ):
+            inner = annotation.slice
+            first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+            return self.annotation_type(first)
+        qualified = self.qualify(annotation)
+        if qualified is None:
+            return None
+        if qualified in ("fastapi.FastAPI", "fastapi.applications.FastAPI"):
+            return LOCAL_APP
+        if qualified in ("fastapi.APIRouter", "fastapi.routing.APIRouter"):
+            return LOCAL_ROUTER
+        return ANNOTATED_TYPES.get(qualified)
+
+    def call_target(self, call: ast.Call) -> str | None:
+        """What a call calls: a qualified name, or `<instance type>.<method>` for known objects."""
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            owner = self.instance_type(func.value)
+            if owner is not None:
+                return f"{owner}.{func.attr}"
+        return self.qualify(func)
+
+
+def _target_names(target: ast.expr) -> Iterator[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _target_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+def _own_statements(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node of these statements that belongs to this scope (not nested scopes' insides)."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Scopes):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def collect_bindings(
+    scope: Scope,
+    body: list[ast.stmt],
+    resolver: Resolver,
+    module: str,
+    is_package: bool,
+    local: bool,
+) -> None:
+    """Fill ``scope`` with the names ``body`` binds. ``local`` is True for function scopes."""
+    declared_global: set[str] = set()
+    for node in _own_statements(body):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared_global.update(node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    scope.bind(alias.asname, Binding("import", alias.name))
+                else:
+                    top = alias.name.split(".")[0]
+                    scope.bind(top, Binding("import", top))
+        elif isinstance(node, ast.ImportFrom):
+            base = (
+                resolve_relative(module, is_package, node.level, node.module)
+                if node.level
+                else (node.module or "")
+            )
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                name = alias.asname or alias.name
+                scope.bind(name, Binding("import", f"{base}.{alias.name}" if base else alias.name))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            scope.bind(node.name, Binding("def", f"{scope.qualprefix}.{node.name}"))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            for target in targets:
+                for name in _target_names(target):
+                    scope.bind(name, _binding_for_value(value, resolver, scope, name, local))
+            if isinstance(node, ast.AnnAssign) and value is None:
+                for name in _target_names(node.target):
+                    kind = resolver.annotation_type(node.annotation)
+                    scope.bind(name, Binding("instance", kind) if kind else Binding("other"))
+        elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+            for name in _target_names(node.target):
+                scope.bind(name, Binding("other"))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    kind = resolver.instance_type(item.context_expr)
+                    if isinstance(node, ast.AsyncWith):
+                        kind = None
+                    for name in _target_names(item.optional_vars):
+                        scope.bind(name, Binding("instance", kind) if kind else Binding("other"))
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            scope.bind(node.name, Binding("other"))
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            scope.bind(node.rest, Binding("other"))
+    for name in declared_global:
+        scope.bindings.pop(name, None)
+
+
+def _binding_for_value(
+    value: ast.expr | None, resolver: Resolver, scope: Scope, name: str, local: bool
+) -> Binding:
+    if isinstance(value, ast.Call):
+        callee = resolver.qualify(value.func)
+        if callee in APP_CONSTRUCTORS:
+            kind = APP_CONSTRUCTORS[callee]
+            if local:
+                return Binding("app", LOCAL_APP if kind == "app" else LOCAL_ROUTER, kind)
+            return Binding("app", f"{scope.qualprefix}.{name}", kind)
+    instance = resolver.instance_type(value) if value is not None else None
+    if instance is not None:
+        return Binding("instance", instance)
+    return Binding("other")
+
+
+def function_scope(
+    node: FunctionNode | ast.Lambda,
+    parent: Scope,
+    qualprefix: str,
+    module: str,
+    is_package: bool,
+) -> Scope:
+    scope = Scope(qualprefix=qualprefix, parent=parent)
+    resolver = Resolver(scope, module)
+    args = node.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is None:
+            continue
+        kind = resolver.within(parent).annotation_type(arg.annotation)
+        if kind in (LOCAL_APP, LOCAL_ROUTER):
+            scope.bind(arg.arg, Binding("app", kind, "app" if kind == LOCAL_APP else "router"))
+        elif kind is not None:
+            scope.bind(arg.arg, Binding("instance", kind))
+        else:
+            scope.bind(arg.arg, Binding("other"))
+    if isinstance(node, ast.Lambda):
+        return scope
+    collect_bindings(scope, node.body, resolver, module, is_package, local=True)
+    return scope
+
+
+# --- calls inside one function body ---------------------------------------------------------
+
+
+@dataclass
+class CallSite:
+    node: ast.Call
+    target: str | None  # qualified callee, or `<instance type>.<method>`
+    awaited: bool
+    in_threadpool: bool  # inside the arguments of run_in_threadpool/to_thread/...
+    in_generator: bool  # inside a generator expression (an `await` there changes its meaning)
+    in_with_item: bool  # the context expression of a plain `with`
+
+
+@dataclass
+class BodyFacts:
+    calls: list[CallSite]
+    has_await: bool  # await, async for, async with or an async comprehension of its own
+    has_yield: bool
+
+
+def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
+    """Calls made by the function itself (not by functions or lambdas nested in it)."""
+    calls: list[CallSite] = []
+    has_await = False
+    has_yield = False
+
+    def visit(
+        current: ast.AST, awaited: bool, wrapped: bool, in_gen: bool, with_item: bool
+    ) -> None:
+        nonlocal has_await, has_yield
+        if isinstance(current, Scopes) and current is not node:
+            return
+        if isinstance(current, ast.Await):
+            has_await = True
+            visit(current.value, True, wrapped, in_gen, with_item)
+            return
+        if isinstance(current, (ast.AsyncFor, ast.AsyncWith)):
+            has_await = True
+        if isinstance(current, (ast.Yield, ast.YieldFrom)):
+            has_yield = True
+        if isinstance(current, ast.comprehension) and current.is_async:
+            has_await = True
+        if isinstance(current, ast.With):
+            for item in current.items:
+                visit(item.context_expr, False, wrapped, in_gen, True)
+                if item.optional_vars is not None:
+                    visit(item.optional_vars, False, wrapped, in_gen, False)
+            for statement in current.body:
+                visit(statement, False, wrapped, in_gen, False)
+            return
+        if isinstance(current, ast.GeneratorExp):
+            in_gen = True
+        if isinstance(current, ast.Call):
+            target = resolver.call_target(current)
+            calls.append(CallSite(current, target, awaited, wrapped, in_gen, with_item))
+            is_wrapper = target in THREADPOOL_WRAPPERS or (
+                isinstance(current.func, ast.Attribute) and current.func.attr == "run_in_executor"
+            )
+            visit(current.func, False, wrapped, in_gen, with_item)
+            for child in [*current.args, *(k.value for k in current.keywords)]:
+                visit(child, False, wrapped or is_wrapper, in_gen, with_item)
+            return
+        for child in ast.iter_child_nodes(current):
+            visit(child, False, wrapped, in_gen, with_item)
+
+    for statement in node.body:
+        visit(statement, False, False, False, False)
+    return BodyFacts(calls, has_await, has_yield)
+
+
+# --- module facts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RouteDecl:
+    receiver: str  # qualified name of the app/router object, or LOCAL_APP / LOCAL_ROUTER
+    method: str
+    path: str | None
+    line: int
+
+
+@dataclass
+class FunctionFacts:
+    qualname: str
+    name: str
+    line: int
+    is_async: bool
+    is_method: bool
+    is_nested: bool
+    calls: tuple[str, ...]  # targets called without await and outside threadpool wrappers
+    routes: tuple[RouteDecl, ...]
+    other_decorators: tuple[str, ...]  # resolved names of decorators that are not routes
+
+
+@dataclass
+class ModuleFacts:
+    module: str
+    path: str
+    is_package: bool
+    bindings: dict[str, Binding]
+    functions: dict[str, FunctionFacts]
+    depends_targets: set[str]
+    references: set[str]  # qualified names used other than as a decorator or a Depends target
+    syntax_error: str | None = None
+
+
+def _depends_target(call: ast.Call, resolver: Resolver) -> ast.expr | None:
+    if resolver.qualify(call.func) not in DEPENDS_CALLS:
+        return None
+    if call.args:
+        return call.args[0]
+    for keyword in call.keywords:
+        if keyword.arg == "dependency":
+            return keyword.value
+    return None
+
+
+def route_decl(decorator: ast.expr, resolver: Resolver) -> RouteDecl | None:
+    if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+        return None
+    method = decorator.func.attr
+    if method not in ROUTE_METHODS:
+        return None
+    receiver_node = decorator.func.value
+    receiver = resolver.local_app_kind(receiver_node) or resolver.qualify(receiver_node)
+    if receiver is None or receiver.startswith("builtins."):
+        return None
+    path_node = decorator.args[0] if decorator.args else None
+    for keyword in decorator.keywords:
+        if keyword.arg == "path":
+            path_node = keyword.value
+    path = (
+        path_node.value
+        if isinstance(path_node, ast.Constant) and isinstance(path_node.value, str)
+        else None
+    )
+    return RouteDecl(receiver, method, path, decorator.lineno)
+
+
+class _ModuleAnalyzer:
+    def __init__(self, tree: ast.Module, module: str, path: str, is_package: bool) -> None:
+        self.module = module
+        self.is_package = is_package
+        self.scope = Scope(qualprefix=module)
+        self.resolver = Resolver(self.scope, module)
+        collect_bindings(self.scope, tree.body, self.resolver, module, is_package, local=False)
+        self.facts = ModuleFacts(
+            module=module,
+            path=path,
+            is_package=is_package,
+            bindings=self.scope.bindings,
+            functions={},
+            depends_targets=set(),
+            references=set(),
+        )
+        self._skip_refs: set[int] = set()
+        self._visit_scope_body(tree.body, self.scope, self.resolver)
+
+    def _visit_scope_body(self, body: list[ast.stmt], scope: Scope, resolver: Resolver) -> None:
+        for node in _own_statements(body):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._visit_function(node, scope, resolver)
+            elif isinstance(node, ast.ClassDef):
+                self._visit_class(node, scope, resolver)
+            elif isinstance(node, ast.Lambda):
+                inner = function_scope(node, scope, scope.qualprefix, self.module, self.is_package)
+                self._visit_expressions(node.body, resolver.within(inner))
+            else:
+                self._note_expression(node, resolver)
+
+    def _visit_class(self, node: ast.ClassDef, scope: Scope, resolver: Resolver) -> None:
+        for expression in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+            self._visit_expressions(expression, resolver)
+        inner = Scope(qualprefix=f"{scope.qualprefix}.{node.name}", parent=scope, is_class=True)
+        collect_bindings(
+            inner, node.body, resolver.within(inner), self.module, self.is_package, local=True
+        )
+        self._visit_scope_body(node.body, inner, resolver.within(inner))
+
+    def _visit_function(self, node: FunctionNode, scope: Scope, resolver: Resolver) -> None:
+        qualname = f"{scope.qualprefix}.{node.name}"
+        routes: list[RouteDecl] = []
+        others: list[str] = []
+        for decorator in node.decorator_list:
+            declared = route_decl(decorator, resolver)
+            if declared is not None:
+                routes.append(declared)
+                self._skip_refs.add(id(decorator.func))
+            else:
+                name = resolver.qualify(
+                    decorator.func if isinstance(decorator, ast.Call) else decorator
+                )
+                others.append(name or "?")
+            self._visit_expressions(decorator, resolver)
+        args = node.args
+        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            self._visit_expressions(default, resolver)
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+            if arg is not None and arg.annotation is not None:
+                self._visit_expressions(arg.annotation, resolver)
+        if node.returns is not None:
+            self._visit_expressions(node.returns, resolver)
+        inner = function_scope(node, scope, qualname, self.module, self.is_package)
+        inner_resolver = resolver.within(inner)
+        body = walk_body(node, inner_resolver)
+        self.facts.functions[qualname] = FunctionFacts(
+            qualname=qualname,
+            name=node.name,
+            line=node.lineno,
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            is_method=scope.is_class,
+            is_nested=scope.parent is not None and not scope.is_class,
+            calls=tuple(
+                site.target
+                for site in body.calls
+                if site.target is not None and not site.awaited and not site.in_threadpool
+            ),
+            routes=tuple(routes),
+            other_decorators=tuple(others),
+        )
+        self._visit_scope_body(node.body, inner, inner_resolver)
+
+    def _visit_expressions(self, node: ast.AST, resolver: Resolver) -> None:
+        for child in _own_statements([node]):  # type: ignore[list-item]
+            if isinstance(child, ast.Lambda):
+                scope = function_scope(
+                    child, resolver.scope, resolver.scope.qualprefix, self.module, self.is_package
+                )
+                self._visit_expressions(child.body, resolver.within(scope))
+            else:
+                self._note_expression(child, resolver)
+
+    def _note_expression(self, node: ast.AST, resolver: Resolver) -> None:
+        if isinstance(node, ast.Call):
+            target = _depends_target(node, resolver)
+            if target is not None:
+                qualified = resolver.qualify(target)
+                if qualified is not None:
+                    self.facts.depends_targets.add(qualified)
+                    self._skip_refs.add(id(target))
+        elif (
+            isinstance(node, (ast.Name, ast.Attribute))
+            and isinstance(node.ctx, ast.Load)
+            and id(node) not in self._skip_refs
+        ):
+            qualified = resolver.qualify(node)
+            if qualified is not None and not qualified.startswith("builtins."):
+                self.facts.references.add(qualified)
+
+
+def analyze_module(tree: ast.Module, module: str, path: str, is_package: bool) -> ModuleFacts:
+    return _ModuleAnalyzer(tree, module, path, is_package).facts
+
+
+def module_scope(tree: ast.Module, module: str, is_package: bool) -> Scope:
+    scope = Scope(qualprefix=module)
+    collect_bindings(scope, tree.body, Resolver(scope, module), module, is_package, local=False)
+    return scope

@@ -1,0 +1,113 @@
+"""Plain, picklable data that flows between the engine's stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi_fixer.source import SourceFile
+
+
+class FixSafety(str, Enum):
+    """How a fix may be applied (ruff's model)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    NONE = "none"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A source range: 1-based lines, 0-based columns counted in characters."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One rule-specific change to one file, applied by that rule's LibCST fixer.
+
+    ``kind`` and ``args`` mean whatever the rule says; ``span`` locates the node in the file as
+    it was when the edit was computed.
+    """
+
+    path: str
+    kind: str
+    span: Span | None = None
+    args: tuple[object, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str
+    safety: FixSafety
+    edits: tuple[Edit, ...]
+
+    @property
+    def paths(self) -> frozenset[str]:
+        return frozenset(edit.path for edit in self.edits)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    span: Span
+    fix: Fix | None = None
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.span.line, self.span.col, self.code)
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be processed, with a one-line reason."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DroppedFix:
+    """A fix whose output did not parse or whose rule failed; its file was left as it was."""
+
+    path: str
+    code: str
+    reason: str
+
+
+@dataclass
+class RunResult:
+    """Everything a reporter or writer needs after a run."""
+
+    files_seen: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    applied: dict[str, int] = field(default_factory=dict)  # code -> number of fixes applied
+    applied_by_file: dict[str, dict[str, int]] = field(default_factory=dict)
+    sources: dict[str, SourceFile] = field(default_factory=dict)  # path -> file as read
+    fixed: dict[str, str] = field(default_factory=dict)  # path -> text after fixing (changed only)
+    errors: list[FileError] = field(default_factory=list)
+    dropped: list[DroppedFix] = field(default_factory=list)
+
+    @property
+    def originals(self) -> dict[str, str]:
+        return {path: source.text for path, source in self.sources.items()}
+
+    @property
+    def changed_paths(self) -> list[str]:
+        return sorted(path for path, text in self.fixed.items() if text != self.sources[path].text)

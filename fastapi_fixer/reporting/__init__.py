@@ -1,0 +1,1 @@
+"""Turning results into output for people (console) and machines (json, sarif, ...)."""

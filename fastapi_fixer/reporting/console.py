@@ -1,0 +1,169 @@
+"""Output for people: findings one per line (ruff's concise shape), diffs, summaries, rule docs."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Callable
+
+import click
+
+from fastapi_fixer.models import Diagnostic, FixSafety, RunResult
+from fastapi_fixer.rule import Rule
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{path.lstrip('/')}",
+        tofile=f"b/{path.lstrip('/')}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def fixable_marker(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
+    fix = diagnostic.fix
+    if fix is None or fix.safety is FixSafety.NONE:
+        return ""
+    if fix.safety is FixSafety.SAFE or unsafe_fixes:
+        return "[*] "
+    return "[-] "
+
+
+def concise_line(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
+    span = diagnostic.span
+    return (
+        f"{diagnostic.path}:{span.line}:{span.col + 1}: {diagnostic.code} "
+        f"{fixable_marker(diagnostic, unsafe_fixes)}{diagnostic.message}"
+    )
+
+
+def print_errors(result: RunResult) -> None:
+    for error in result.errors:
+        click.echo(f"error: {error.path}: {error.reason}", err=True)
+    for dropped in result.dropped:
+        click.echo(
+            f"error: {dropped.path}: {dropped.code} fix dropped, file left as it was: "
+            f"{dropped.reason}",
+            err=True,
+        )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def fixability_summary(diagnostics: list[Diagnostic], unsafe_fixes: bool) -> list[str]:
+    safe = sum(1 for d in diagnostics if d.fix and d.fix.safety is FixSafety.SAFE)
+    unsafe = sum(1 for d in diagnostics if d.fix and d.fix.safety is FixSafety.UNSAFE)
+    lines = []
+    applicable = safe + (unsafe if unsafe_fixes else 0)
+    if applicable:
+        flag = " --unsafe-fixes" if unsafe_fixes and unsafe else ""
+        lines.append(f"[*] {applicable} fixable with `fastapi-fix{flag}`.")
+    if unsafe and not unsafe_fixes:
+        lines.append(
+            f"[-] {_plural(unsafe, 'hidden fix')} can be enabled with the `--unsafe-fixes` option."
+        )
+    return lines
+
+
+def print_check(result: RunResult, unsafe_fixes: bool) -> None:
+    for diagnostic in result.diagnostics:
+        click.echo(concise_line(diagnostic, unsafe_fixes))
+    count = len(result.diagnostics)
+    if count:
+        click.echo(f"Found {_plural(count, 'error')}.")
+        for line in fixability_summary(result.diagnostics, unsafe_fixes):
+            click.echo(line)
+    else:
+        click.echo(f"All checks passed! ({_plural(result.files_seen, 'file')} checked)")
+
+
+def _per_code(counts: dict[str, int]) -> str:
+    return ", ".join(f"{code}: {count}" for code, count in sorted(counts.items()))
+
+
+def print_fix_summary(result: RunResult, written: list[str], unsafe_fixes: bool) -> None:
+    for path in written:
+        click.echo(f"Fixed {path} ({_per_code(result.applied_by_file.get(path, {}))})")
+    for diagnostic in result.diagnostics:
+        click.echo(concise_line(diagnostic, unsafe_fixes))
+    total = sum(result.applied.values())
+    left = len(result.diagnostics)
+    pieces = [
+        f"{_plural(len(written), 'file')} changed",
+        f"{_plural(total, 'fix')} applied" + (f" ({_per_code(result.applied)})" if total else ""),
+        f"{_plural(left, 'finding')} left without a fix",
+    ]
+    click.echo("; ".join(pieces) + ".")
+    for line in fixability_summary(result.diagnostics, unsafe_fixes):
+        if line.startswith("[-]"):
+            click.echo(line)
+
+
+def print_diffs(result: RunResult, color: bool) -> None:
+    render: Callable[[str], None]
+    if color:
+        from rich.console import Console
+        from rich.syntax import Syntax
+
+        console = Console(highlight=False)
+
+        def render(text: str) -> None:
+            console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+
+    else:
+
+        def render(text: str) -> None:
+            click.echo(text, nl=False)
+
+    for path in result.changed_paths:
+        render(unified_diff(path, result.sources[path].text, result.fixed[path]))
+
+
+def print_dry_run_summary(result: RunResult, unsafe_fixes: bool) -> None:
+    total = sum(result.applied.values())
+    changed = len(result.changed_paths)
+    click.echo(
+        f"Would fix {_plural(total, 'finding')} in {_plural(changed, 'file')}"
+        + (f" ({_per_code(result.applied)})" if total else "")
+        + f"; {_plural(len(result.diagnostics), 'finding')} left without a fix.",
+        err=True,
+    )
+
+
+def print_rule_docs(rule: type[Rule], color: bool) -> None:
+    header = (
+        f"# {rule.NAME} ({rule.CODE})\n\n"
+        f"Severity: {rule.SEVERITY.value}. Fix: {rule.FIX_SAFETY.value}"
+        + (f" — {rule.FIX_TITLE}" if rule.FIX_TITLE else "")
+        + ".\n\n"
+    )
+    text = header + rule.docs() + "\n"
+    if color:
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        click.echo(text, nl=False)
+
+
+def print_rules_table(rules: list[type[Rule]], color: bool) -> None:
+    if color:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("code", "name", "severity", "fix")
+        for rule in rules:
+            table.add_row(rule.CODE, rule.NAME, rule.SEVERITY.value, rule.FIX_SAFETY.value)
+        Console().print(table)
+        return
+    for rule in rules:
+        click.echo(f"{rule.CODE}\t{rule.NAME}\t{rule.SEVERITY.value}\t{rule.FIX_SAFETY.value}")
+
+
+def statistics(diagnostics: list[Diagnostic]) -> Counter[str]:
+    return Counter(d.code for d in diagnostics)

@@ -1,0 +1,162 @@
+"""What a rule is, and the per-file context it checks with."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, ClassVar
+
+from fastapi_fixer.facts import (
+    FunctionNode,
+    ModuleFacts,
+    Resolver,
+    Scope,
+    function_scope,
+    module_scope,
+)
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.settings import Settings
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass
+class FileContext:
+    """One file as a rule sees it: its text, its `ast`, its facts and the project index."""
+
+    path: str
+    text: str
+    tree: ast.Module
+    facts: ModuleFacts
+    index: ProjectIndex
+    settings: Settings
+
+    @property
+    def module(self) -> str:
+        return self.facts.module
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return _NEWLINE.split(self.text)
+
+    @cached_property
+    def scope(self) -> Scope:
+        return module_scope(self.tree, self.facts.module, self.facts.is_package)
+
+    @cached_property
+    def resolver(self) -> Resolver:
+        return Resolver(self.scope, self.facts.module)
+
+    def _char_col(self, line: int, byte_col: int) -> int:
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if text.isascii():
+            return byte_col
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+    def span(self, node: ast.AST) -> Span:
+        line = node.lineno  # type: ignore[attr-defined]
+        end_line = node.end_lineno or line  # type: ignore[attr-defined]
+        return Span(
+            line,
+            self._char_col(line, node.col_offset),  # type: ignore[attr-defined]
+            end_line,
+            self._char_col(end_line, node.end_col_offset or 0),  # type: ignore[attr-defined]
+        )
+
+    def functions(self) -> Iterator[tuple[FunctionNode, str, Resolver]]:
+        """Every function in the file with its qualified name and a resolver for its body."""
+
+        def walk(
+            body: list[ast.stmt], scope: Scope
+        ) -> Iterator[tuple[FunctionNode, str, Resolver]]:
+            for node in _walk_own(body):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    qualname = f"{scope.qualprefix}.{node.name}"
+                    inner = function_scope(
+                        node, scope, qualname, self.facts.module, self.facts.is_package
+                    )
+                    yield node, qualname, Resolver(inner, self.facts.module)
+                    yield from walk(node.body, inner)
+                elif isinstance(node, ast.ClassDef):
+                    inner = Scope(f"{scope.qualprefix}.{node.name}", parent=scope, is_class=True)
+                    from fastapi_fixer.facts import collect_bindings
+
+                    collect_bindings(
+                        inner,
+                        node.body,
+                        Resolver(inner, self.facts.module),
+                        self.facts.module,
+                        self.facts.is_package,
+                        local=True,
+                    )
+                    yield from walk(node.body, inner)
+
+        yield from walk(self.tree.body, self.scope)
+
+
+def _walk_own(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    from fastapi_fixer.facts import _own_statements
+
+    return _own_statements(body)
+
+
+@dataclass
+class FixContext:
+    """What a rule's fixer knows about the file it rewrites."""
+
+    path: str
+    module: str
+    index: ProjectIndex
+    settings: Settings
+
+
+class Rule:
+    """One practice of the guide. Subclasses live in `fastapi_fixer.codemods`, one per module,
+    with the user documentation as that module's docstring."""
+
+    CODE: ClassVar[str]
+    NAME: ClassVar[str]
+    SEVERITY: ClassVar[Severity]
+    MESSAGE: ClassVar[str]  # the shape of the message, for the docs
+    FIX_TITLE: ClassVar[str | None] = None
+    FIX_SAFETY: ClassVar[FixSafety] = FixSafety.NONE  # the safest fix the rule can offer
+    # the file's text must contain one of these for `check` to run (the text prefilter)
+    TRIGGERS: ClassVar[tuple[str, ...]] = ()
+    DEFAULT_ENABLED: ClassVar[bool] = True
+
+    @classmethod
+    def docs(cls) -> str:
+        return (sys.modules[cls.__module__].__doc__ or "").strip()
+
+    @classmethod
+    def wants(cls, text: str) -> bool:
+        return not cls.TRIGGERS or any(trigger in text for trigger in cls.TRIGGERS)
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        raise NotImplementedError
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        raise NotImplementedError(f"{self.CODE} has no fixer")
+
+    # helpers for subclasses
+    def diagnostic(
+        self, ctx: FileContext, node: ast.AST, message: str, fix: Fix | None = None
+    ) -> Diagnostic:
+        return Diagnostic(
+            code=self.CODE,
+            name=self.NAME,
+            severity=self.SEVERITY,
+            message=message,
+            path=ctx.path,
+            span=ctx.span(node),
+            fix=fix,
+        )
