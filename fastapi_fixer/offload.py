@@ -188,9 +188,13 @@ def _wrapper(name: str):
         first = cst.Arg(value=func)
         args = [first, *node.args]
         if node.args:
-            args[0] = first.with_changes(
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            )
+            # a call laid out one argument per line keeps that layout
+            after = node.whitespace_before_args
+            if isinstance(after, cst.ParenthesizedWhitespace):
+                after = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+            else:
+                after = cst.SimpleWhitespace(" ")
+            args[0] = first.with_changes(comma=cst.Comma(whitespace_after=after))
         call = cst.Call(
             func=cst.Name(name), args=args, whitespace_before_args=node.whitespace_before_args
         )

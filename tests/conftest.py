@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class TextSnapshot(SingleFileSnapshotExtension):
+    """One readable .txt file per snapshot, under snapshots/<test module>/."""
+
+    _write_mode = WriteMode.TEXT
+    file_extension = "txt"
+
+    @classmethod
+    def dirname(cls, *, test_location) -> str:  # noqa: ANN001
+        return str(ROOT / "snapshots" / test_location.basename)
+
+    @classmethod
+    def get_snapshot_name(cls, *, test_location, index=0) -> str:  # noqa: ANN001
+        name = super().get_snapshot_name(test_location=test_location, index=index)
+        return re.sub(r"[^\w.\-\[\]]+", "_", name)
+
+
+@pytest.fixture
+def snapshot_text(snapshot):  # noqa: ANN001, ANN201
+    return snapshot.use_extension(TextSnapshot)
