@@ -419,7 +419,7 @@ class ModuleFacts:
     functions: dict[str, FunctionFacts]
     depends_targets: set[str]
     references: set[str]  # qualified names used other than as a decorator or a Depends target
-    syntax_error: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)  # from fastapi_fixer.collectors
 
 
 def _depends_target(call: ast.Call, resolver: Resolver) -> ast.expr | None:
@@ -567,7 +567,12 @@ class _ModuleAnalyzer:
 
 
 def analyze_module(tree: ast.Module, module: str, path: str, is_package: bool) -> ModuleFacts:
-    return _ModuleAnalyzer(tree, module, path, is_package).facts
+    from fastapi_fixer.collectors import all_collectors
+
+    analyzer = _ModuleAnalyzer(tree, module, path, is_package)
+    for key, collect in all_collectors():
+        analyzer.facts.extra[key] = collect(tree, analyzer.facts, analyzer.resolver)
+    return analyzer.facts
 
 
 def module_scope(tree: ast.Module, module: str, is_package: bool) -> Scope:

@@ -56,9 +56,7 @@ def expected_findings(root: Path) -> set[tuple[str, int, str]]:
 
 
 def actual_findings(root: Path, diagnostics: list[Diagnostic]) -> set[tuple[str, int, str]]:
-    return {
-        (Path(d.path).relative_to(root).as_posix(), d.span.line, d.code) for d in diagnostics
-    }
+    return {(Path(d.path).relative_to(root).as_posix(), d.span.line, d.code) for d in diagnostics}
 
 
 def run(root: Path, codes: list[str], fix: bool, unsafe: bool = False) -> RunResult:
