@@ -16,15 +16,15 @@ class TextSnapshot(SingleFileSnapshotExtension):
     file_extension = "txt"
 
     @classmethod
-    def dirname(cls, *, test_location) -> str:  # noqa: ANN001
+    def dirname(cls, *, test_location) -> str:
         return str(ROOT / "snapshots" / test_location.basename)
 
     @classmethod
-    def get_snapshot_name(cls, *, test_location, index=0) -> str:  # noqa: ANN001
+    def get_snapshot_name(cls, *, test_location, index=0) -> str:
         name = super().get_snapshot_name(test_location=test_location, index=index)
         return re.sub(r"[^\w.\-\[\]]+", "_", name)
 
 
 @pytest.fixture
-def snapshot_text(snapshot):  # noqa: ANN001, ANN201
+def snapshot_text(snapshot):
     return snapshot.use_extension(TextSnapshot)

@@ -25,7 +25,7 @@ CASES = fixture_cases()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
-def test_fixture(case: Path, tmp_path: Path, snapshot_text) -> None:  # noqa: ANN001
+def test_fixture(case: Path, tmp_path: Path, snapshot_text) -> None:
     code = case.parent.name
     assert code in all_rules(), f"fixture folder {code} names no rule"
     root = copy_case(case, tmp_path)
@@ -59,7 +59,7 @@ def test_fixture(case: Path, tmp_path: Path, snapshot_text) -> None:  # noqa: AN
     assert "\n".join(report) == snapshot_text
 
 
-def _rebase(result, root: Path, scratch: Path):  # noqa: ANN001, ANN202
+def _rebase(result, root: Path, scratch: Path):
     from fastapi_fixer.models import RunResult
 
     rebased = RunResult()
