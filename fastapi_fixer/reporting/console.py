@@ -51,7 +51,9 @@ def print_errors(result: RunResult) -> None:
 
 
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    if count == 1:
+        return f"{count} {word}"
+    return f"{count} {word}{'es' if word.endswith(('x', 's')) else 's'}"
 
 
 def fixability_summary(diagnostics: list[Diagnostic], unsafe_fixes: bool) -> list[str]:

@@ -1,0 +1,186 @@
+"""The command line through click's CliRunner: exit codes, dry runs, selection, configuration."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastapi_fixer import __version__
+from fastapi_fixer.cli import main
+
+ROUTE = textwrap.dedent(
+    """\
+    import time
+
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+
+    @app.get("/")
+    async def index():
+        time.sleep(1)
+        return {"ok": True}
+    """
+)
+CLEAN = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(ROUTE)
+    (tmp_path / "clean.py").write_text(CLEAN)
+    return tmp_path
+
+
+def invoke(*args: str) -> object:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_check_reports_concise_lines_and_exits_1(project: Path) -> None:
+    result = invoke("check", str(project))
+    assert result.exit_code == 1
+    assert f"{project}/app.py:10:5: FF101 [*] Blocking call `time.sleep`" in result.output
+    assert "Found 1 error." in result.output
+    assert (project / "app.py").read_text() == ROUTE
+
+
+def test_check_clean_exits_0(project: Path) -> None:
+    result = invoke("check", str(project / "clean.py"))
+    assert result.exit_code == 0
+    assert "All checks passed!" in result.output
+
+
+def test_dry_run_writes_nothing_and_exits_1(project: Path) -> None:
+    result = invoke("--dry-run", str(project))
+    assert result.exit_code == 1
+    assert "+    await asyncio.sleep(1)" in result.output
+    assert (project / "app.py").read_text() == ROUTE
+
+
+def test_diff_is_plain_unified_diff(project: Path) -> None:
+    result = invoke("--diff", str(project))
+    assert result.exit_code == 1
+    assert result.output.startswith("--- a/")
+    assert "\x1b[" not in result.output
+    assert "-    time.sleep(1)\n+    await asyncio.sleep(1)\n" in result.output
+
+
+def test_fix_writes_and_second_run_is_clean(project: Path) -> None:
+    result = invoke(str(project))
+    assert result.exit_code == 0, result.output
+    assert "1 file changed; 1 fix applied (FF101: 1); 0 findings left" in result.output
+    fixed = (project / "app.py").read_text()
+    assert "await asyncio.sleep(1)" in fixed and "import asyncio" in fixed
+    again = invoke(str(project))
+    assert again.exit_code == 0
+    assert (project / "app.py").read_text() == fixed
+    assert invoke("--dry-run", str(project)).exit_code == 0
+
+
+def test_fix_keeps_file_mode(project: Path) -> None:
+    (project / "app.py").chmod(0o640)
+    invoke(str(project))
+    assert (project / "app.py").stat().st_mode & 0o777 == 0o640
+
+
+def test_select_and_ignore(project: Path) -> None:
+    assert invoke("check", "--ignore", "FF101", str(project)).exit_code == 0
+    assert invoke("check", "--ignore", "FF1", str(project)).exit_code == 0
+    assert invoke("check", "--select", "FF1", str(project)).exit_code == 1
+    assert invoke("check", "--select", "FF101", "--ignore", "FF1", str(project)).exit_code == 1
+
+
+def test_unknown_selector_is_a_usage_error(project: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "--select", "XX9", str(project)])
+    assert result.exit_code == 2
+    assert "unknown rule selector: XX9" in result.output
+
+
+def test_noqa_suppresses(project: Path) -> None:
+    (project / "app.py").write_text(ROUTE.replace("time.sleep(1)", "time.sleep(1)  # noqa: FF101"))
+    assert invoke("check", str(project)).exit_code == 0
+    (project / "app.py").write_text(ROUTE.replace("time.sleep(1)", "time.sleep(1)  # noqa"))
+    assert invoke("check", str(project)).exit_code == 0
+    (project / "app.py").write_text(ROUTE.replace("time.sleep(1)", "time.sleep(1)  # noqa: FF999"))
+    assert invoke("check", str(project)).exit_code == 1
+    (project / "app.py").write_text(ROUTE.replace("time.sleep(1)", 'time.sleep(len("# noqa"))'))
+    assert invoke("check", str(project)).exit_code == 1
+
+
+def test_pyproject_configuration(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.fastapi-fix]\nignore = ["FF101"]\n')
+    assert invoke("check", str(project)).exit_code == 0
+    (project / "pyproject.toml").write_text('[tool.fastapi-fix]\nexclude = ["app.py"]\n')
+    assert invoke("check", str(project)).exit_code == 0
+
+
+def test_extra_blocking_calls_from_configuration(project: Path) -> None:
+    (project / "app.py").write_text(ROUTE.replace("time.sleep(1)", "legacy.fetch_all()"))
+    (project / "app.py").write_text("import legacy\n" + (project / "app.py").read_text())
+    assert invoke("check", str(project)).exit_code == 0
+    (project / "pyproject.toml").write_text(
+        '[tool.fastapi-fix]\nextra-blocking-calls = ["legacy.*"]\n'
+    )
+    result = invoke("check", str(project))
+    assert result.exit_code == 1
+    assert "Blocking call `legacy.fetch_all`" in result.output
+
+
+def test_bad_configuration_is_a_usage_error(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.fastapi-fix]\nselct = ["FF1"]\n')
+    result = CliRunner().invoke(main, ["check", str(project)])
+    assert result.exit_code == 2
+    assert "unknown option `selct`" in result.output
+
+
+def test_explicit_config_file(project: Path, tmp_path: Path) -> None:
+    config = tmp_path / "elsewhere.toml"
+    config.write_text('[tool.fastapi-fix]\nignore = ["FF101"]\n')
+    assert invoke("check", "--config", str(config), str(project)).exit_code == 0
+
+
+def test_unparseable_file_exits_2_and_others_are_processed(project: Path) -> None:
+    (project / "broken.py").write_text("def broken(:\n")
+    result = CliRunner().invoke(main, ["check", str(project)])
+    assert result.exit_code == 2
+    assert f"error: {project}/broken.py: syntax error" in result.output
+    assert "FF101" in result.output
+
+
+def test_gitignore_is_honoured(project: Path) -> None:
+    (project / ".git").mkdir()
+    (project / ".gitignore").write_text("app.py\n")
+    assert invoke("check", str(project)).exit_code == 0
+
+
+def test_virtualenvs_are_skipped(project: Path) -> None:
+    venv = project / "venv-here"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text("home = /usr\n")
+    (venv / "lib.py").write_text(ROUTE)
+    (project / "app.py").write_text(CLEAN)
+    assert invoke("check", str(project)).exit_code == 0
+
+
+def test_rule_docs_and_listing() -> None:
+    docs = invoke("rule", "FF101")
+    assert docs.exit_code == 0
+    assert "blocking-call-in-async" in docs.output and "## Fix safety" in docs.output
+    listing = invoke("rules")
+    assert "FF101\tblocking-call-in-async\terror\tsafe" in listing.output
+    assert CliRunner().invoke(main, ["rule", "FF999"]).exit_code == 2
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert __version__ in result.output
+
+
+def test_missing_path_is_reported(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "no such file or directory" in result.output
