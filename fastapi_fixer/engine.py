@@ -126,7 +126,49 @@ def noqa_lines(text: str) -> dict[int, frozenset[str] | None]:
         found[token.start[0]] = (
             None if codes is None else frozenset(re.split(r"[,\s]+", codes.upper().strip()))
         )
+    # a line inside a multi-line string or ending in a backslash cannot take a comment: a
+    # suppression on the next line that can (the string's last line) covers it, as in ruff
+    for line, target in noqa_targets(tokens).items():
+        if target in found and line not in found:
+            found[line] = found[target]
     return found
+
+
+def noqa_targets(tokens: list[tokenize.TokenInfo]) -> dict[int, int]:
+    """Line that cannot take a comment -> the next line that can (where its noqa comment goes)."""
+    ends = sorted({t.start[0] for t in tokens if t.type in (tokenize.NEWLINE, tokenize.NL)})
+    targets: dict[int, int] = {}
+    previous = 0
+    for end in ends:
+        for line in range(previous + 1, end):
+            targets[line] = end
+        previous = end
+    return targets
+
+
+def noqa_comment_line(text: str, line: int) -> int:
+    """The line whose noqa comment covers findings on ``line``."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return line
+    return noqa_targets(tokens).get(line, line)
+
+
+def noqa_usage(found: Iterable[Diagnostic], text: str) -> dict[int, set[str]]:
+    """Noqa comment line -> codes of the findings it suppressed (for unused-noqa, FF000)."""
+    noqa = noqa_lines(text)
+    if not noqa:
+        return {}
+    try:
+        targets = noqa_targets(list(tokenize.generate_tokens(io.StringIO(text).readline)))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        targets = {}
+    used: dict[int, set[str]] = defaultdict(set)
+    for diagnostic in found:
+        if is_suppressed(diagnostic, noqa):
+            used[targets.get(diagnostic.span.line, diagnostic.span.line)].add(diagnostic.code)
+    return dict(used)
 
 
 def is_suppressed(diagnostic: Diagnostic, noqa: dict[int, frozenset[str] | None]) -> bool:
@@ -159,7 +201,14 @@ def _check_file(
         except RecursionError:
             return f"{rule.CODE}: code nested too deeply to analyse"
     noqa = noqa_lines(text)
-    return [d for d in found if not is_suppressed(d, noqa)]
+    kept = [d for d in found if not is_suppressed(d, noqa)]
+    # rules that audit the noqa comments themselves (FF000) see what each one suppressed
+    for rule in wanted:
+        if noqa and hasattr(rule, "check_noqa"):
+            enabled = frozenset(r.CODE for r in rules)
+            audited = rule().check_noqa(ctx, noqa_usage(found, text), enabled)  # type: ignore[attr-defined]
+            kept.extend(d for d in audited if not is_suppressed(d, noqa))
+    return kept
 
 
 class Engine:
