@@ -1,0 +1,298 @@
+"""Facts for the schema rules (FF203, FF204): the module's top-level classes with their fields,
+and for every top-level route-like function the models it takes as a body and returns.
+
+Everything is recorded as written in this module (names qualified through this module's imports);
+whether a class is a Pydantic model and whether a function is really a route is decided later,
+across modules, by `fastapi_fixer.schema_split` with the project index.
+
+Spans are `ast` positions: 1-based lines and **UTF-8 byte** columns (the fixer converts them).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi_fixer.facts import ModuleFacts, Resolver, route_decl
+from fastapi_fixer.models import Span
+
+KEY = "schema_usage"
+
+_FASTAPI_PARAMS = frozenset(
+    {"Depends", "Security", "Query", "Path", "Header", "Cookie", "Form", "File"}
+)
+_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_OAUTH2_FORMS = ("OAuth2PasswordRequestForm", "OAuth2PasswordRequestFormStrict")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A Name or Attribute expression naming something (a model, hopefully)."""
+
+    qualname: str  # as qualified in this module
+    span: Span  # byte columns
+    node: str  # "Name" | "Attribute"
+    prefix: str | None = None  # for an Attribute: the qualified name of its object
+
+
+@dataclass(frozen=True)
+class ModelClass:
+    name: str
+    line: int
+    col: int
+    bases: tuple[str, ...]  # qualified base names ("" when not a plain name)
+    fields: tuple[str, ...]  # annotated names of the class body, in order
+    forbids_extra: bool  # `extra="forbid"` in its config
+
+
+@dataclass(frozen=True)
+class BodyParam:
+    name: str
+    refs: tuple[Ref, ...]
+    attributes: frozenset[str]  # `param.<attr>` read or written in the function
+    returned: bool  # `return param`
+
+
+@dataclass(frozen=True)
+class RouteUsage:
+    function: str  # qualified name
+    name: str
+    line: int
+    decorators: tuple[Span, ...]  # the route decorator calls
+    paths: tuple[str | None, ...]
+    token_endpoint: bool  # path ends in /token or /login, or it takes OAuth2PasswordRequestForm
+    body: tuple[BodyParam, ...]
+    # the effective response declaration: "response_model" | "return" | "constructor" | "none"
+    response_kind: str
+    response: tuple[Ref, ...]  # names in the response_model= value or the return annotation
+    constructors: tuple[Ref, ...]  # callee of every `return X(...)`
+
+
+@dataclass(frozen=True)
+class SchemaUsage:
+    classes: dict[str, ModelClass]
+    routes: dict[str, RouteUsage]
+
+
+def byte_span(node: ast.AST) -> Span:
+    return Span(
+        node.lineno,  # type: ignore[attr-defined]
+        node.col_offset,  # type: ignore[attr-defined]
+        node.end_lineno or node.lineno,  # type: ignore[attr-defined]
+        node.end_col_offset or 0,  # type: ignore[attr-defined]
+    )
+
+
+def refs_in(expression: ast.expr | None, resolver: Resolver) -> Iterator[Ref]:
+    """Names inside a type expression (`User`, `list[User]`, `User | None`, `schemas.User`);
+    string annotations and calls are not looked into."""
+    if expression is None:
+        return
+    if isinstance(expression, (ast.Name, ast.Attribute)):
+        qualified = resolver.qualify(expression)
+        if qualified is None or qualified.startswith("builtins."):
+            return
+        prefix = None
+        if isinstance(expression, ast.Attribute):
+            prefix = resolver.qualify(expression.value)
+        yield Ref(qualified, byte_span(expression), type(expression).__name__, prefix)
+    elif isinstance(expression, ast.Subscript):
+        yield from refs_in(expression.value, resolver)
+        yield from refs_in(expression.slice, resolver)
+    elif isinstance(expression, ast.BinOp):
+        yield from refs_in(expression.left, resolver)
+        yield from refs_in(expression.right, resolver)
+    elif isinstance(expression, (ast.Tuple, ast.List)):
+        for element in expression.elts:
+            yield from refs_in(element, resolver)
+
+
+def _call_name(node: ast.expr | None, resolver: Resolver) -> str | None:
+    if isinstance(node, ast.Call):
+        qualified = resolver.qualify(node.func)
+        if qualified is not None and qualified.startswith("fastapi."):
+            return qualified.rsplit(".", 1)[1]
+    return None
+
+
+def _body_param(
+    arg: ast.arg, default: ast.expr | None, function: ast.AST, resolver: Resolver
+) -> BodyParam | None:
+    annotation = arg.annotation
+    if annotation is None:
+        return None
+    if _call_name(default, resolver) in _FASTAPI_PARAMS:
+        return None
+    if isinstance(annotation, ast.Subscript) and resolver.qualify(annotation.value) in _ANNOTATED:
+        inner = annotation.slice
+        elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        if not elements:
+            return None
+        if any(_call_name(meta, resolver) in _FASTAPI_PARAMS for meta in elements[1:]):
+            return None
+        annotation = elements[0]
+    refs = tuple(refs_in(annotation, resolver))
+    if not refs:
+        return None
+    attributes: set[str] = set()
+    returned = False
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == arg.arg
+        ):
+            attributes.add(node.attr)
+        elif (
+            isinstance(node, ast.Return)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == arg.arg
+        ):
+            returned = True
+    return BodyParam(arg.arg, refs, frozenset(attributes), returned)
+
+
+def _mentions_oauth2_form(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    args = function.args
+    for node in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        if node.annotation is None:
+            continue
+        for inner in ast.walk(node.annotation):
+            if isinstance(inner, ast.Name) and inner.id in _OAUTH2_FORMS:
+                return True
+            if isinstance(inner, ast.Attribute) and inner.attr in _OAUTH2_FORMS:
+                return True
+    return False
+
+
+def _own_returns(function: ast.AST) -> Iterator[ast.Return]:
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Return):
+            yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _route(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, module: str, resolver: Resolver
+) -> RouteUsage | None:
+    decorators = []
+    for decorator in function.decorator_list:
+        declared = route_decl(decorator, resolver)
+        if declared is not None:
+            decorators.append((decorator, declared))
+    if not decorators:
+        return None
+    paths = tuple(declared.path for _, declared in decorators)
+    token = any(
+        path is not None and path.rstrip("/").endswith(("/token", "/login")) for path in paths
+    ) or _mentions_oauth2_form(function)
+
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+    defaults.extend(args.defaults)
+    pairs = [
+        *zip(positional, defaults, strict=True),
+        *zip(args.kwonlyargs, args.kw_defaults, strict=True),
+    ]
+    body = tuple(
+        param
+        for arg, default in pairs
+        if (param := _body_param(arg, default, function, resolver)) is not None
+    )
+
+    response_model: ast.expr | None = None
+    has_keyword = False
+    for decorator, _ in decorators:
+        assert isinstance(decorator, ast.Call)
+        for keyword in decorator.keywords:
+            if keyword.arg == "response_model":
+                has_keyword = True
+                response_model = keyword.value
+    constructors = tuple(
+        ref
+        for statement in _own_returns(function)
+        if isinstance(statement.value, ast.Call)
+        for ref in refs_in(statement.value.func, resolver)
+        if isinstance(statement.value.func, (ast.Name, ast.Attribute))
+    )
+    if has_keyword:
+        kind = "response_model"
+        response = tuple(refs_in(response_model, resolver))
+        if isinstance(response_model, ast.Constant) and response_model.value is None:
+            kind = "none"
+    elif function.returns is not None:
+        kind, response = "return", tuple(refs_in(function.returns, resolver))
+    elif constructors:
+        kind, response = "constructor", ()
+    else:
+        kind, response = "none", ()
+    return RouteUsage(
+        function=f"{module}.{function.name}",
+        name=function.name,
+        line=function.lineno,
+        decorators=tuple(byte_span(decorator) for decorator, _ in decorators),
+        paths=paths,
+        token_endpoint=token,
+        body=body,
+        response_kind=kind,
+        response=response,
+        constructors=constructors,
+    )
+
+
+def _forbids_extra(node: ast.ClassDef) -> bool:
+    for inner in ast.walk(node):
+        if (isinstance(inner, ast.keyword) and inner.arg == "extra") or (
+            isinstance(inner, ast.Assign)
+            and len(inner.targets) == 1
+            and isinstance(inner.targets[0], ast.Name)
+            and inner.targets[0].id == "extra"
+        ):
+            value = inner.value
+        else:
+            continue
+        if isinstance(value, ast.Constant) and value.value == "forbid":
+            return True
+        if isinstance(value, ast.Attribute) and value.attr == "forbid":
+            return True
+    return False
+
+
+def _model_class(node: ast.ClassDef, resolver: Resolver) -> ModelClass:
+    fields = []
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            annotation = statement.annotation
+            if isinstance(annotation, ast.Subscript):
+                annotation = annotation.value
+            if resolver.qualify(annotation) in ("typing.ClassVar", "typing_extensions.ClassVar"):
+                continue
+            if statement.target.id != "model_config":
+                fields.append(statement.target.id)
+    return ModelClass(
+        name=node.name,
+        line=node.lineno,
+        col=node.col_offset,
+        bases=tuple(resolver.qualify(base) or "" for base in node.bases),
+        fields=tuple(fields),
+        forbids_extra=_forbids_extra(node),
+    )
+
+
+def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> SchemaUsage:
+    classes: dict[str, ModelClass] = {}
+    routes: dict[str, RouteUsage] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.bases:
+            classes[node.name] = _model_class(node, resolver)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            route = _route(node, facts.module, resolver)
+            if route is not None:
+                routes[route.function] = route
+    return SchemaUsage(classes, routes)

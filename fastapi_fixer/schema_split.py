@@ -1,0 +1,546 @@
+"""Shared by the schema rules FF203 (shared-request-response-schema) and FF204
+(secret-field-in-response): which Pydantic models the project's routes take as a body and return,
+which of their fields are server-generated or secret, and the cross-module fix that derives
+`<Name>Create` / `<Name>Response` classes and points the routes at them.
+
+The edits, applied by `apply_schema_edits` with LibCST:
+- ``derive`` (defining module): insert `class <Name><Suffix>(<same bases>)` right after `<Name>`,
+  a copy of its body without the dropped fields (and without validators of dropped fields).
+  The edit is computed the same way by both rules, so it is identical wherever it is needed.
+- ``ref`` (any module): rename one reference to the model, `User` → `UserResponse` (``name``) or
+  `schemas.User` → `schemas.UserResponse` (``attr``).
+- ``response_model``: add `response_model=<Name>Response` to a route decorator.
+- ``import``: `from <defining module> import <new name>`.
+
+Spans are `ast` spans with UTF-8 byte columns; the fixer converts them to characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.collectors.schema_usage import (
+    KEY,
+    BodyParam,
+    ModelClass,
+    Ref,
+    RouteUsage,
+    SchemaUsage,
+)
+from fastapi_fixer.models import Edit, Span
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from fastapi_fixer.index import ProjectIndex
+
+PYDANTIC_BASES = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
+SERVER_FIELDS = frozenset({"id", "created_at", "updated_at"})
+TOKEN_ENDPOINT_FIELDS = frozenset({"access_token", "refresh_token"})
+NEVER_SECRET = frozenset({"token_type"})  # the scheme's name ("bearer"), not a credential
+CREATE, RESPONSE = "Create", "Response"
+
+
+def snake(name: str) -> str:
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def is_secret_name(field_name: str, token_endpoint: bool) -> bool:
+    """`password`, `hashed_password`, `password_hash`, `*secret*`, `api_key`, `*token*`; the
+    tokens an OAuth2 token endpoint exists to issue are not secrets there. Counters named like
+    `max_tokens` / `tokens_used` (plural) are not credentials."""
+    lowered = field_name.lower()
+    if lowered in NEVER_SECRET:
+        return False
+    if token_endpoint and lowered in TOKEN_ENDPOINT_FIELDS:
+        return False
+    flat = lowered.replace("_", "")
+    if "password" in flat or "passwd" in flat or "secret" in flat or "apikey" in flat:
+        return True
+    return "token" in flat and "tokens" not in flat
+
+
+def server_fields(model: str, fields: Iterable[str]) -> tuple[str, ...]:
+    """Fields a client does not send: `id`, the model's own key `<snake name>_id` (not other
+    `*_id` fields: `owner_id` on a create model is the client's choice), the timestamps."""
+    own_key = f"{snake(model)}_id"
+    return tuple(f for f in fields if f in SERVER_FIELDS or f == own_key)
+
+
+# --- the project's models and their usages ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Model:
+    qualname: str
+    module: str
+    path: str
+    cls: ModelClass
+
+
+@dataclass(frozen=True)
+class BodyUse:
+    module: str
+    route: RouteUsage
+    param: BodyParam
+    ref: Ref
+
+
+@dataclass(frozen=True)
+class ResponseUse:
+    module: str
+    route: RouteUsage
+    refs: tuple[Ref, ...]  # the model's names in the declaration; empty: returned constructor only
+    constructors: tuple[Ref, ...]  # the route's returned `Model(...)` callees
+
+
+@dataclass
+class Usages:
+    body: list[BodyUse] = field(default_factory=list)
+    response: list[ResponseUse] = field(default_factory=list)
+
+
+class ProjectSchemas:
+    """Models and where routes use them, computed once per project index."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self._pydantic: dict[str, bool] = {}
+        self.usages: dict[str, Usages] = {}
+        for module_name, facts in index.modules.items():
+            usage = facts.extra.get(KEY)
+            if not isinstance(usage, SchemaUsage):
+                continue
+            for route in usage.routes.values():
+                if index.is_route(route.function):
+                    self._add_route(module_name, route)
+
+    def usage(self, module: str) -> SchemaUsage | None:
+        facts = self.index.modules.get(module)
+        usage = facts.extra.get(KEY) if facts is not None else None
+        return usage if isinstance(usage, SchemaUsage) else None
+
+    def model(self, qualname: str) -> Model | None:
+        module, _, name = qualname.rpartition(".")
+        usage = self.usage(module)
+        if usage is None or name not in usage.classes:
+            return None
+        return Model(qualname, module, self.index.modules[module].path, usage.classes[name])
+
+    def is_pydantic(self, qualname: str) -> bool:
+        if qualname in self._pydantic:
+            return self._pydantic[qualname]
+        self._pydantic[qualname] = False  # cycle guard
+        model = self.model(qualname)
+        result = model is not None and any(
+            resolved in PYDANTIC_BASES or self.is_pydantic(resolved)
+            for resolved in (self.index.resolve(base) for base in model.cls.bases if base)
+        )
+        self._pydantic[qualname] = result
+        return result
+
+    def inherited_fields(self, qualname: str) -> set[str]:
+        """Fields the model gets from project base classes (not its own body)."""
+        found: set[str] = set()
+        model = self.model(qualname)
+        seen = {qualname}
+        stack = [model] if model else []
+        while stack:
+            current = stack.pop()
+            for base in current.cls.bases:
+                resolved = self.index.resolve(base) if base else ""
+                base_model = self.model(resolved) if resolved not in seen else None
+                if base_model is not None:
+                    seen.add(resolved)
+                    found.update(base_model.cls.fields)
+                    stack.append(base_model)
+        return found
+
+    def _add_route(self, module: str, route: RouteUsage) -> None:
+        for param in route.body:
+            for ref in param.refs:
+                resolved = self.index.resolve(ref.qualname)
+                if self.is_pydantic(resolved):
+                    self.usages.setdefault(resolved, Usages()).body.append(
+                        BodyUse(module, route, param, ref)
+                    )
+        if route.response_kind in ("response_model", "return"):
+            by_model: dict[str, list[Ref]] = {}
+            for ref in route.response:
+                resolved = self.index.resolve(ref.qualname)
+                if self.is_pydantic(resolved):
+                    by_model.setdefault(resolved, []).append(ref)
+            for resolved, refs in by_model.items():
+                constructors = tuple(
+                    c for c in route.constructors if self.index.resolve(c.qualname) == resolved
+                )
+                self.usages.setdefault(resolved, Usages()).response.append(
+                    ResponseUse(module, route, tuple(refs), constructors)
+                )
+        elif route.response_kind == "constructor":
+            by_model = {}
+            for ref in route.constructors:
+                resolved = self.index.resolve(ref.qualname)
+                if self.is_pydantic(resolved):
+                    by_model.setdefault(resolved, []).append(ref)
+            if len(by_model) == 1:  # one model returned: that is the response
+                ((resolved, refs),) = by_model.items()
+                self.usages.setdefault(resolved, Usages()).response.append(
+                    ResponseUse(module, route, (), tuple(refs))
+                )
+
+    # --- what to drop --------------------------------------------------------------------
+
+    def all_fields(self, model: Model) -> list[str]:
+        return [*model.cls.fields, *sorted(self.inherited_fields(model.qualname))]
+
+    def secrets_for(self, model: Model, use: ResponseUse) -> list[str]:
+        return [f for f in self.all_fields(model) if is_secret_name(f, use.route.token_endpoint)]
+
+    def response_secrets(self, model: Model) -> tuple[str, ...]:
+        """Secret fields the model exposes in at least one of its responses, in field order."""
+        uses = self.usages.get(model.qualname, Usages()).response
+        exposed = {f for use in uses for f in self.secrets_for(model, use)}
+        return tuple(f for f in self.all_fields(model) if f in exposed)
+
+
+_CACHE: list[object] = [None, None]
+
+
+def project_schemas(index: ProjectIndex) -> ProjectSchemas:
+    if _CACHE[0] is not index:
+        _CACHE[0], _CACHE[1] = index, ProjectSchemas(index)
+    return _CACHE[1]  # type: ignore[return-value]
+
+
+# --- building the edits ----------------------------------------------------------------------
+
+
+class Conflict(Exception):
+    """The fix cannot be built: the message says why (shown in the diagnostic)."""
+
+
+def derive_edit(model: Model, suffix: str, drop: Iterable[str]) -> Edit:
+    return Edit(
+        model.path,
+        "derive",
+        Span(model.cls.line, model.cls.col, -1, -1),
+        (model.cls.name, suffix, tuple(sorted(drop))),
+    )
+
+
+@dataclass
+class EditSet:
+    schemas: ProjectSchemas
+    model: Model
+    edits: list[Edit] = field(default_factory=list)
+
+    def new_name_free(self, suffix: str) -> str:
+        name = f"{self.model.cls.name}{suffix}"
+        defining = self.schemas.index.modules[self.model.module]
+        if name in defining.bindings:
+            raise Conflict(f"`{name}` already exists in `{self.model.module}`")
+        return name
+
+    def _name_usable(self, module: str, name: str) -> bool:
+        """Whether `name` can refer to the new class in ``module``; adds the import if needed."""
+        if module == self.model.module:
+            return True
+        facts = self.schemas.index.modules[module]
+        binding = facts.bindings.get(name)
+        if binding is None:
+            self.edits.append(Edit(facts.path, "import", None, (self.model.module, name)))
+            return True
+        return binding.kind == "import" and binding.target == f"{self.model.module}.{name}"
+
+    def rename(self, module: str, ref: Ref, suffix: str) -> None:
+        name = f"{self.model.cls.name}{suffix}"
+        path = self.schemas.index.modules[module].path
+        if ref.node == "Attribute" and ref.prefix is not None:
+            prefix = ref.prefix
+            if prefix == self.model.module or self.schemas.index.resolve(prefix) == (
+                self.model.module
+            ):
+                self.edits.append(Edit(path, "ref", ref.span, ("Attribute", name, "attr")))
+                return
+        if not self._name_usable(module, name):
+            raise Conflict(f"`{name}` means something else in `{module}`")
+        self.edits.append(Edit(path, "ref", ref.span, (ref.node, name, "name")))
+
+    def add_response_model(self, module: str, route: RouteUsage, suffix: str) -> None:
+        name = f"{self.model.cls.name}{suffix}"
+        if not self._name_usable(module, name):
+            raise Conflict(f"`{name}` means something else in `{module}`")
+        path = self.schemas.index.modules[module].path
+        for span in route.decorators:
+            self.edits.append(Edit(path, "response_model", span, (name,)))
+
+
+def check_inherited(schemas: ProjectSchemas, model: Model, drop: Iterable[str]) -> None:
+    inherited = sorted(set(drop) & schemas.inherited_fields(model.qualname))
+    if inherited:
+        raise Conflict(f"`{inherited[0]}` is inherited from a base class")
+
+
+def response_derivation(schemas: ProjectSchemas, model: Model) -> tuple[Edit, tuple[str, ...]]:
+    """The `<Name>Response` class edit, identical for FF203 and FF204."""
+    secrets = schemas.response_secrets(model)
+    check_inherited(schemas, model, secrets)
+    return derive_edit(model, RESPONSE, secrets), secrets
+
+
+# --- applying the edits (LibCST) ---------------------------------------------------------------
+
+
+def _char_span(lines: list[str], span: Span) -> Span:
+    def column(line: int, byte_col: int) -> int:
+        if byte_col < 0 or not 0 < line <= len(lines):
+            return byte_col
+        text = lines[line - 1]
+        if text.isascii():
+            return byte_col
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+    return Span(
+        span.line, column(span.line, span.col), span.end_line, column(span.end_line, span.end_col)
+    )
+
+
+def apply_schema_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
+    import libcst as cst
+
+    from fastapi_fixer.cstutil import add_imports, rewrite_at
+
+    lines = re.split(r"\r\n|\r|\n", module.code)
+    targets = {}
+    derive: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    imports: set[tuple[str, str | None]] = set()
+    for edit in edits:
+        if edit.kind == "derive":
+            name, suffix, drop = edit.args
+            derive.setdefault(str(name), []).append((str(suffix), tuple(drop)))  # type: ignore[arg-type]
+        elif edit.kind == "ref":
+            assert edit.span is not None
+            node_type, new_name, mode = edit.args
+            targets[(str(node_type), _char_span(lines, edit.span))] = _renamer(
+                str(new_name), str(mode)
+            )
+        elif edit.kind == "response_model":
+            assert edit.span is not None
+            targets[("Call", _char_span(lines, edit.span))] = _add_response_model(str(edit.args[0]))
+        elif edit.kind == "import":
+            imports.add((str(edit.args[0]), str(edit.args[1])))
+        else:
+            raise ValueError(f"unknown edit kind {edit.kind}")
+    module = rewrite_at(module, targets)
+    if derive:
+        body: list[cst.BaseStatement] = []
+        found = set()
+        for statement in module.body:
+            body.append(statement)
+            if isinstance(statement, cst.ClassDef) and statement.name.value in derive:
+                found.add(statement.name.value)
+                for suffix, drop in sorted(set(derive[statement.name.value])):
+                    body.append(derived_class(statement, suffix, drop))
+        missing = set(derive) - found
+        if missing:
+            raise ValueError(f"no class {sorted(missing)[0]} at module level")
+        module = module.with_changes(body=body)
+    if not imports:
+        return module
+    module = add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
+    return _sort_import_names(module, imports)
+
+
+def _name_key(name: str) -> tuple[bool, bool, str]:
+    """isort's order by type: CONSTANTS, then Classes, then functions."""
+    return (not name.isupper(), not name[:1].isupper(), name)
+
+
+def _sort_import_names(module: cst.Module, imports: set[tuple[str, str | None]]) -> cst.Module:
+    """`from app.schemas import UserCreate, Tag, User` (LibCST puts added names first) becomes
+    `from app.schemas import Tag, User, UserCreate` when the names it had were sorted."""
+    import libcst as cst
+    from libcst.helpers import get_full_name_for_node
+
+    added: dict[str, set[str]] = {}
+    for source, name in imports:
+        if name is not None:
+            added.setdefault(source, set()).add(name)
+
+    class Sorter(cst.CSTTransformer):
+        def leave_ImportFrom(
+            self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
+        ) -> cst.ImportFrom:
+            if updated_node.module is None or isinstance(updated_node.names, cst.ImportStar):
+                return updated_node
+            new = added.get(get_full_name_for_node(updated_node.module) or "")
+            names = list(updated_node.names)
+            if not new or updated_node.lpar is not None or updated_node.relative:
+                return updated_node
+            plain = [a.name.value for a in names if isinstance(a.name, cst.Name)]
+            if len(plain) != len(names) or not new & set(plain):
+                return updated_node
+            before = [n for n in plain if n not in new]
+            if before != sorted(before, key=_name_key):
+                return updated_node
+            order = sorted(range(len(names)), key=lambda i: _name_key(plain[i]))
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            rebuilt = [
+                names[i].with_changes(
+                    comma=comma if place < len(names) - 1 else cst.MaybeSentinel.DEFAULT
+                )
+                for place, i in enumerate(order)
+            ]
+            return updated_node.with_changes(names=rebuilt)
+
+    return module.visit(Sorter())
+
+
+def _renamer(new_name: str, mode: str):
+    def rename(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
+        import libcst as cst
+
+        if mode == "attr":
+            assert isinstance(node, cst.Attribute)
+            return node.with_changes(attr=cst.Name(new_name))
+        assert isinstance(node, (cst.Name, cst.Attribute))
+        return cst.Name(new_name, lpar=node.lpar, rpar=node.rpar)
+
+    return rename
+
+
+def _add_response_model(name: str):
+    def add(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
+        import libcst as cst
+
+        assert isinstance(node, cst.Call)
+        if any(arg.keyword and arg.keyword.value == "response_model" for arg in node.args):
+            return node
+        args = list(node.args)
+        new = cst.Arg(
+            keyword=cst.Name("response_model"),
+            value=cst.Name(name),
+            equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace(""),
+            ),
+        )
+        if args and isinstance(args[-1].comma, cst.Comma):
+            # a trailing comma (one argument per line): the new argument goes last, alike
+            trailing = args[-1].comma
+            between = args[-2].comma if len(args) > 1 else trailing
+            args[-1] = args[-1].with_changes(comma=between)
+            args.append(new.with_changes(comma=trailing))
+        elif args:
+            args[-1] = args[-1].with_changes(
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            )
+            args.append(new)
+        else:
+            args.append(new)
+        return node.with_changes(args=args)
+
+    return add
+
+
+def _validator_fields(decorator: cst.Decorator) -> list[cst.Arg] | None:
+    """The string arguments of `@field_validator("a", "b")` / `@validator` /
+    `@field_serializer`, or None for other decorators."""
+    import libcst as cst
+
+    call = decorator.decorator
+    if not isinstance(call, cst.Call):
+        return None
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    if name not in ("field_validator", "validator", "field_serializer"):
+        return None
+    return [arg for arg in call.args if arg.keyword is None]
+
+
+def derived_class(original: cst.ClassDef, suffix: str, drop: tuple[str, ...]) -> cst.ClassDef:
+    """A copy of ``original`` named `<Name><suffix>` without the ``drop`` fields and the
+    validators/serializers that only concern them."""
+    import libcst as cst
+
+    dropped = set(drop)
+    body: list[cst.BaseStatement] = []
+    assert isinstance(original.body, cst.IndentedBlock)
+    blank: list[cst.EmptyLine] = []  # blank lines above a dropped statement
+    for statement in original.body.body:
+        removed = isinstance(statement, cst.SimpleStatementLine) and any(
+            isinstance(small, cst.AnnAssign)
+            and isinstance(small.target, cst.Name)
+            and small.target.value in dropped
+            for small in statement.body
+        )
+        if not removed and isinstance(statement, cst.FunctionDef):
+            kept = _without_dropped_validators(statement, dropped)
+            removed = kept is None
+            statement = kept or statement
+        if removed:
+            lines = getattr(statement, "leading_lines", ())
+            blank = blank or [line for line in lines if line.comment is None]
+            continue
+        if blank and not statement.leading_lines:
+            statement = statement.with_changes(leading_lines=blank)
+        blank = []
+        body.append(statement)
+    if not any(not _is_docstring(s) for s in body):
+        body.append(cst.SimpleStatementLine([cst.Pass()]))
+    if body and body[0] is not original.body.body[0]:
+        body[0] = body[0].with_changes(leading_lines=[])
+    return original.with_changes(
+        name=cst.Name(f"{original.name.value}{suffix}"),
+        body=original.body.with_changes(body=body, header=cst.TrailingWhitespace()),
+        leading_lines=[cst.EmptyLine(), cst.EmptyLine()],
+    )
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    import libcst as cst
+
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _without_dropped_validators(function: cst.FunctionDef, dropped: set[str]):
+    import libcst as cst
+
+    decorators = []
+    for decorator in function.decorators:
+        fields = _validator_fields(decorator)
+        if fields is None:
+            decorators.append(decorator)
+            continue
+        names = [
+            arg
+            for arg in fields
+            if isinstance(arg.value, cst.SimpleString) and arg.value.evaluated_value in dropped  # type: ignore[operator]
+        ]
+        if not names:
+            decorators.append(decorator)
+            continue
+        if len(names) == len(fields):
+            return None  # a validator of dropped fields only: it goes with them
+        call = decorator.decorator
+        assert isinstance(call, cst.Call)
+        gone = {id(arg) for arg in names}
+        kept = [arg for arg in call.args if id(arg) not in gone]
+        for position, arg in enumerate(kept):
+            if position < len(kept) - 1 and not isinstance(arg.comma, cst.Comma):
+                kept[position] = arg.with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+        kept[-1] = kept[-1].with_changes(comma=call.args[-1].comma)
+        decorators.append(decorator.with_changes(decorator=call.with_changes(args=kept)))
+    return function.with_changes(decorators=decorators)
