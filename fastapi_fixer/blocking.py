@@ -61,14 +61,37 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "shutil.move",
     ),
     SYNC_SDK: (
-        "stripe.*.create",
-        "stripe.*.retrieve",
-        "stripe.*.modify",
-        "stripe.*.delete",
-        "stripe.*.list",
-        "stripe.*.search",
-        "stripe.*.capture",
-        "stripe.*.confirm",
+        # stripe's resource classes: `stripe.Customer.create(...)`, `stripe.checkout.Session.list()`
+        *(
+            f"stripe.*.{verb}"
+            for verb in (
+                "create",
+                "retrieve",
+                "modify",
+                "update",
+                "delete",
+                "list",
+                "search",
+                "capture",
+                "confirm",
+                "cancel",
+                "pay",
+                "refund",
+                "expire",
+                "attach",
+                "detach",
+                "upcoming",
+                "finalize_invoice",
+                "void_invoice",
+                "send_invoice",
+                "mark_uncollectible",
+                "create_*",
+                "retrieve_*",
+                "modify_*",
+                "delete_*",
+                "list_*",
+            )
+        ),
     ),
     CPU_BOUND: (
         "bcrypt.hashpw",
@@ -84,6 +107,7 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "passlib.context.CryptContext.verify_and_update",
         "PIL.Image.open",
         "PIL.Image.Image.*",
+        "PIL.ImageOps.*",
         "pandas.read_*",
     ),
 }
@@ -120,6 +144,24 @@ FACTORIES: dict[str, str] = {
     "elasticsearch.Elasticsearch": "elasticsearch.Elasticsearch",
     "PIL.Image.open": "PIL.Image.Image",
     "passlib.context.CryptContext": "passlib.context.CryptContext",
+    # synchronous SDKs (FF102)
+    "boto3.Session": "boto3.session.Session",
+    "boto3.session.Session": "boto3.session.Session",
+    "botocore.session.get_session": "botocore.session.Session",
+    "botocore.session.Session": "botocore.session.Session",
+    "redis.client.Redis": "redis.Redis",
+    "redis.client.StrictRedis": "redis.Redis",
+    "redis.RedisCluster": "redis.Redis",
+    "redis.cluster.RedisCluster": "redis.Redis",
+    "pymongo.mongo_client.MongoClient": "pymongo.MongoClient",
+    "elasticsearch.client.Elasticsearch": "elasticsearch.Elasticsearch",
+    "stripe.StripeClient": "stripe.StripeClient",
+    # CPU-bound work (FF103)
+    "argon2.PasswordHasher": "argon2.PasswordHasher",
+    "pwdlib.PasswordHash": "pwdlib.PasswordHash",
+    "pwdlib.PasswordHash.recommended": "pwdlib.PasswordHash",
+    "cryptography.hazmat.primitives.kdf.pbkdf2.PBKDF2HMAC": "cryptography.kdf",
+    "cryptography.hazmat.primitives.kdf.scrypt.Scrypt": "cryptography.kdf",
 }
 
 # annotation (qualified) -> instance type, for parameters such as `db: Session`
@@ -131,7 +173,13 @@ ANNOTATED_TYPES: dict[str, str] = {
     "httpx.Client": "httpx.Client",
     "sqlite3.Connection": "sqlite3.Connection",
     "redis.Redis": "redis.Redis",
+    "redis.client.Redis": "redis.Redis",
     "pymongo.MongoClient": "pymongo.MongoClient",
+    "pymongo.database.Database": "pymongo.database.Database",
+    "pymongo.collection.Collection": "pymongo.collection.Collection",
+    "elasticsearch.Elasticsearch": "elasticsearch.Elasticsearch",
+    "botocore.client.BaseClient": "botocore.client.BaseClient",
+    "passlib.context.CryptContext": "passlib.context.CryptContext",
 }
 
 # methods of an instance type that block; "*" means every method but NON_BLOCKING_METHODS
@@ -186,11 +234,35 @@ INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
     ),
     "boto3.client": ("*",),
     "boto3.resource": ("*",),
+    "botocore.client.BaseClient": ("*",),
     "redis.Redis": ("*",),
+    "redis.client.Pipeline": ("execute", "watch", "unwatch", "reset"),
+    "redis.client.PubSub": (
+        "subscribe",
+        "psubscribe",
+        "unsubscribe",
+        "punsubscribe",
+        "get_message",
+        "listen",
+        "ping",
+    ),
+    "redis.lock.Lock": ("acquire", "release", "extend", "reacquire", "locked", "owned"),
     "pymongo.MongoClient": ("*",),
+    "pymongo.database.Database": ("*",),
+    "pymongo.collection.Collection": ("*",),
     "elasticsearch.Elasticsearch": ("*",),
+    "stripe.StripeClient": ("*",),
     "PIL.Image.Image": ("*",),
-    "passlib.context.CryptContext": ("hash", "verify", "verify_and_update"),
+    "passlib.context.CryptContext": (
+        "hash",
+        "encrypt",
+        "verify",
+        "verify_and_update",
+        "dummy_verify",
+    ),
+    "argon2.PasswordHasher": ("hash", "verify"),
+    "pwdlib.PasswordHash": ("hash", "verify", "verify_and_update"),
+    "cryptography.kdf": ("derive", "verify"),
 }
 # (type, attribute or method) -> the type of the result, to follow chains such as
 # `Path(__file__).parent / "data"` or `db.query(User).filter(...).first()`
@@ -225,17 +297,109 @@ CHAINS: dict[tuple[str, str], str] = {
             "distinct",
         )
     },
+    # synchronous SDKs: objects that hand out clients, sub-resources and namespaces
+    ("boto3.session.Session", "client"): "boto3.client",
+    ("boto3.session.Session", "resource"): "boto3.resource",
+    ("botocore.session.Session", "create_client"): "botocore.client.BaseClient",
+    **{
+        ("boto3.resource", name): "boto3.resource"
+        for name in ("Bucket", "Object", "Table", "Queue", "Topic", "Instance")
+    },
+    ("boto3.resource", "meta"): "boto3.resource.meta",
+    ("boto3.resource.meta", "client"): "boto3.client",
+    ("redis.Redis", "pipeline"): "redis.client.Pipeline",
+    ("redis.Redis", "pubsub"): "redis.client.PubSub",
+    ("redis.Redis", "lock"): "redis.lock.Lock",
+    ("pymongo.MongoClient", "get_database"): "pymongo.database.Database",
+    ("pymongo.MongoClient", "get_default_database"): "pymongo.database.Database",
+    ("pymongo.database.Database", "get_collection"): "pymongo.collection.Collection",
+    **{
+        ("elasticsearch.Elasticsearch", name): "elasticsearch.Elasticsearch"
+        for name in (
+            "indices",
+            "cluster",
+            "cat",
+            "ingest",
+            "nodes",
+            "snapshot",
+            "tasks",
+            "security",
+            "sql",
+            "async_search",
+        )
+    },
+    **{
+        ("stripe.StripeClient", name): "stripe.StripeClient"
+        for name in (
+            "v1",
+            "accounts",
+            "balance",
+            "charges",
+            "checkout",
+            "sessions",
+            "coupons",
+            "customers",
+            "invoices",
+            "payment_intents",
+            "payment_methods",
+            "payouts",
+            "prices",
+            "products",
+            "refunds",
+            "setup_intents",
+            "subscriptions",
+            "subscription_items",
+            "transfers",
+            "webhook_endpoints",
+        )
+    },
 }
-NON_BLOCKING_METHODS = frozenset({"close", "__enter__", "__exit__", "pipeline", "Object", "Bucket"})
+# calls on the "*" types above that do no I/O: lazy handles, local signing
+NON_BLOCKING_METHODS = frozenset(
+    {
+        "close",
+        "__enter__",
+        "__exit__",
+        "pipeline",
+        "pubsub",
+        "lock",
+        "Object",
+        "Bucket",
+        "Table",
+        "Queue",
+        "Topic",
+        "Instance",
+        "get_paginator",
+        "get_waiter",
+        "can_paginate",
+        "generate_presigned_url",
+        "generate_presigned_post",
+        "get_database",
+        "get_default_database",
+        "get_collection",
+        "with_options",
+        "construct_event",
+    }
+)
 
 INSTANCE_CATEGORY: dict[str, str] = {
     "boto3.client": SYNC_SDK,
     "boto3.resource": SYNC_SDK,
+    "botocore.client.BaseClient": SYNC_SDK,
     "redis.Redis": SYNC_SDK,
+    "redis.client.Pipeline": SYNC_SDK,
+    "redis.client.PubSub": SYNC_SDK,
+    "redis.lock.Lock": SYNC_SDK,
     "pymongo.MongoClient": SYNC_SDK,
+    "pymongo.database.Database": SYNC_SDK,
+    "pymongo.collection.Collection": SYNC_SDK,
     "elasticsearch.Elasticsearch": SYNC_SDK,
+    "stripe.StripeClient": SYNC_SDK,
     "PIL.Image.Image": CPU_BOUND,
     "passlib.context.CryptContext": CPU_BOUND,
+    "argon2.PasswordHasher": CPU_BOUND,
+    "pwdlib.PasswordHash": CPU_BOUND,
+    "cryptography.kdf": CPU_BOUND,
 }
 
 THREADPOOL_WRAPPERS = frozenset(

@@ -49,8 +49,13 @@ class AsyncFunction:
         return "route" if self.is_route else "dependency"
 
 
-def find_offload_candidates(ctx: FileContext, category: str) -> Iterator[AsyncFunction]:
-    """`async def` routes and dependencies of this file with calls of ``category`` in them."""
+def find_offload_candidates(
+    ctx: FileContext, category: str, outranked_by: tuple[str, ...] = ()
+) -> Iterator[AsyncFunction]:
+    """`async def` routes and dependencies of this file with calls of ``category`` in them.
+
+    A call that also reaches an API of a category in ``outranked_by`` is left to that category's
+    rule, so one call is reported once (FF101 before FF102 before FF103)."""
     for node, qualname, resolver in ctx.functions():
         if not isinstance(node, ast.AsyncFunctionDef):
             continue
@@ -61,6 +66,8 @@ def find_offload_candidates(ctx: FileContext, category: str) -> Iterator[AsyncFu
         findings = []
         for site in body.calls:
             if site.target is None or site.awaited or site.in_threadpool:
+                continue
+            if any(ctx.index.blocking_chain(site.target, other) for other in outranked_by):
                 continue
             chain = ctx.index.blocking_chain(site.target, category)
             if chain is not None:
@@ -119,6 +126,8 @@ def report(
     finding: Finding,
     what: str,
     fix: Fix | None,
+    hint: str = "",
+    with_item_hint: str = "use an async context manager or a plain `def`",
 ) -> Diagnostic:
     name = finding.chain[0]
     message = (
@@ -126,7 +135,9 @@ def report(
         f"{describe_chain(finding.chain)}"
     )
     if finding.site.in_with_item and fix is None:
-        message += "; use an async context manager or a plain `def`"
+        message += f"; {with_item_hint}"
+    if hint:
+        message += f"; {hint}"
     return rule.diagnostic(ctx, finding.site.node, message, fix)
 
 
