@@ -7,19 +7,20 @@ change. Per-file work is plain data in and out, so it spreads over a process poo
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
-import os
 import re
 import tokenize
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi_fixer.blocking import BlockingCatalog
+from fastapi_fixer.cache import Cache
 from fastapi_fixer.discovery import discover
-from fastapi_fixer.facts import ModuleFacts, analyze_module, module_name_for
+from fastapi_fixer.facts import ModuleFacts, module_name_for
 from fastapi_fixer.index import ProjectIndex
 from fastapi_fixer.models import (
     Diagnostic,
@@ -34,9 +35,15 @@ from fastapi_fixer.registry import select_rules
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 from fastapi_fixer.settings import Settings
 from fastapi_fixer.source import SourceError, SourceFile, read_source
+from fastapi_fixer.workers import Job, Progress, WorkerPool, default_jobs
+
+if TYPE_CHECKING:
+    from fastapi_fixer.reporting.progress import ProgressBar
 
 MAX_FIX_ROUNDS = 10
-PARALLEL_THRESHOLD = 48  # below this many files a process pool costs more than it saves
+# files whose text has none of these, and that no rule wants, are parsed only when a call leads
+# into them (their facts are needed) — the text prefilter
+ANALYSE_TRIGGERS = ("fastapi", "starlette", "Depends", "Security", "APIRouter", "FastAPI")
 _NOQA = re.compile(
     r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
 )
@@ -53,7 +60,48 @@ class _File:
     source: SourceFile
     root: str
     text: str
+    module: str
+    is_package: bool
     facts: ModuleFacts | None = None
+    failed: bool = False  # could not be parsed; reported once
+    digest: str = ""
+
+    def __post_init__(self) -> None:
+        self.digest = self.digest or self.source.digest
+
+    def job(self, path: str) -> Job:
+        return Job(path, self.text, self.root, self.module, self.is_package)
+
+    def replace_text(self, text: str) -> None:
+        self.text = text
+        self.facts = None
+        self.digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _count(result: RunResult, what: str, number: int) -> None:
+    result.stats[what] = result.stats.get(what, 0) + number
+
+
+def _module_to_load(
+    target: str, loaded: dict[str, ModuleFacts], unloaded: dict[str, str]
+) -> str | None:
+    """The not-yet-analysed file a call target leads into, following re-exports of loaded
+    modules (`from .audit import log_event` in a package's __init__)."""
+    for _ in range(8):
+        parts = target.split(".")
+        for end in range(len(parts) - 1, 0, -1):
+            name = ".".join(parts[:end])
+            if name in unloaded:
+                return unloaded[name]
+            if name in loaded:
+                binding = loaded[name].bindings.get(parts[end])
+                if binding is None or binding.kind != "import":
+                    return None
+                target = ".".join([binding.target, *parts[end + 1 :]])
+                break
+        else:
+            return None
+    return None
 
 
 def parse(text: str, path: str) -> ast.Module:
@@ -62,49 +110,9 @@ def parse(text: str, path: str) -> ast.Module:
         return ast.parse(text, filename=path)
 
 
-def _syntax_reason(exc: SyntaxError) -> str:
+def syntax_reason(exc: SyntaxError) -> str:
     where = f" (line {exc.lineno})" if exc.lineno else ""
     return f"syntax error: {exc.msg}{where}"
-
-
-def _facts_of(path: str, text: str, root: str) -> ModuleFacts | str:
-    """Facts of one file, or the one-line reason it cannot be analysed."""
-    try:
-        tree = parse(text, path)
-    except SyntaxError as exc:
-        return _syntax_reason(exc)
-    except (ValueError, RecursionError) as exc:
-        return f"cannot parse: {exc}"
-    module, is_package = module_name_for(path, root)
-    return analyze_module(tree, module, path, is_package)
-
-
-# --- worker state: the index and settings are sent once per worker, not once per file ------
-_WORKER: dict[str, object] = {}
-
-
-def _init_worker(index: ProjectIndex, settings: Settings, codes: list[str]) -> None:
-    _WORKER["index"] = index
-    _WORKER["settings"] = settings
-    _WORKER["codes"] = codes
-
-
-def _check_in_worker(item: tuple[str, str, ModuleFacts]) -> list[Diagnostic] | str:
-    from fastapi_fixer.registry import all_rules
-
-    rules = [all_rules()[code] for code in _WORKER["codes"]]  # type: ignore[union-attr]
-    return _check_file(
-        item[0],
-        item[1],
-        item[2],
-        _WORKER["index"],  # type: ignore[arg-type]
-        _WORKER["settings"],  # type: ignore[arg-type]
-        rules,
-    )
-
-
-def _facts_in_worker(item: tuple[str, str, str]) -> ModuleFacts | str:
-    return _facts_of(*item)
 
 
 def noqa_lines(text: str) -> dict[int, frozenset[str] | None]:
@@ -178,21 +186,25 @@ def is_suppressed(diagnostic: Diagnostic, noqa: dict[int, frozenset[str] | None]
     return codes is None or diagnostic.code in codes
 
 
-def _check_file(
+def check_file(
     path: str,
     text: str,
     facts: ModuleFacts,
     index: ProjectIndex,
     settings: Settings,
     rules: Sequence[type[Rule]],
+    tree: ast.Module | None = None,
 ) -> list[Diagnostic] | str:
+    """Findings of the rules that want this file, without the suppressed ones; or the one-line
+    reason the file cannot be checked."""
     wanted = [rule for rule in rules if rule.wants(text)]
     if not wanted:
         return []
-    try:
-        tree = parse(text, path)
-    except SyntaxError as exc:
-        return _syntax_reason(exc)
+    if tree is None:
+        try:
+            tree = parse(text, path)
+        except SyntaxError as exc:
+            return syntax_reason(exc)
     ctx = FileContext(path=path, text=text, tree=tree, facts=facts, index=index, settings=settings)
     found: list[Diagnostic] = []
     for rule in wanted:
@@ -212,18 +224,20 @@ def _check_file(
 
 
 class Engine:
-    def __init__(self, settings: Settings, mode: Mode) -> None:
+    def __init__(self, settings: Settings, mode: Mode, cache: Cache | None = None) -> None:
         self.settings = settings
         self.mode = mode
         self.rules = select_rules(settings.select, settings.ignore, settings.extend_select)
         self.catalog = BlockingCatalog.build(
             settings.extra_blocking_calls, settings.extra_sync_sdks, settings.extra_cpu_bound_calls
         )
-        self.jobs = mode.jobs or os.cpu_count() or 1
+        self.jobs = mode.jobs or default_jobs()
+        self.cache = cache or Cache.disabled()
+        self.progress: Progress = lambda count: None
 
     # --- stages ----------------------------------------------------------------------------
 
-    def run(self, paths: Iterable[str]) -> RunResult:
+    def run(self, paths: Iterable[str], progress: ProgressBar | None = None) -> RunResult:
         result = RunResult()
         discovered = discover(paths, self.settings.exclude)
         result.errors.extend(discovered.errors)
@@ -234,62 +248,107 @@ class Engine:
             except SourceError as exc:
                 result.errors.append(FileError(path, str(exc)))
                 continue
-            files[path] = _File(source, discovered.roots[path], source.text)
+            module, is_package = module_name_for(path, discovered.roots[path])
+            files[path] = _File(source, discovered.roots[path], source.text, module, is_package)
         result.files_seen = len(files)
         result.sources = {path: f.source for path, f in files.items()}
-        self._analyse(files, files, result)
-        diagnostics = self._check(files, result)
-        if self.mode.fix:
-            diagnostics = self._fix_until_stable(files, diagnostics, result)
+        if progress is not None:
+            progress.start_total(len(files))
+            self.progress = progress.advance
+        jobs = [f.job(path) for path, f in files.items()]
+        with WorkerPool(jobs, self.jobs, self.progress) as pool:
+            self.pool = pool
+            self._analyse(files, self._to_analyse(files), result)
+            diagnostics = self._check(files, result)
+            if self.mode.fix:
+                diagnostics = self._fix_until_stable(files, diagnostics, result)
+        self.cache.save()
         result.diagnostics = sorted(diagnostics, key=lambda d: d.sort_key)
         result.errors.sort(key=lambda e: e.path)
         return result
 
-    def _pool(self, count: int) -> int:
-        return min(self.jobs, count // PARALLEL_THRESHOLD + 1)
+    def _to_analyse(self, files: dict[str, _File]) -> list[str]:
+        """The prefilter: only files a rule wants, or that can hold FastAPI objects and
+        dependencies, are parsed at first; others only when their facts are needed."""
+        return [
+            path
+            for path, f in files.items()
+            if any(trigger in f.text for trigger in ANALYSE_TRIGGERS)
+            or any(rule.wants(f.text) for rule in self.rules)
+        ]
 
-    def _analyse(
-        self, files: dict[str, _File], targets: dict[str, _File], result: RunResult
-    ) -> None:
-        items = [(path, f.text, f.root) for path, f in targets.items()]
-        workers = self._pool(len(items))
-        if workers > 1:
-            with ProcessPoolExecutor(workers) as pool:
-                outcomes = list(pool.map(_facts_in_worker, items, chunksize=32))
-        else:
-            outcomes = [_facts_of(*item) for item in items]
-        for (path, _, _), outcome in zip(items, outcomes, strict=False):
-            if isinstance(outcome, str):
-                result.errors.append(FileError(path, outcome))
-                del files[path]
-            else:
-                files[path].facts = outcome
-        self.index = ProjectIndex.build(
-            (f.facts for f in files.values() if f.facts is not None), self.catalog
-        )
+    def _analyse(self, files: dict[str, _File], wanted: list[str], result: RunResult) -> None:
+        """Facts for ``wanted`` (from the cache when the content is unchanged), then for the
+        modules their calls lead into, until nothing more is needed; then the index."""
+        pending = list(wanted)
+        while pending:
+            missing = []
+            for path in pending:
+                f = files[path]
+                cached = self.cache.facts(path, f.digest, f.module)
+                if cached is not None:
+                    f.facts = cached
+                else:
+                    missing.append(path)
+            self.progress(len(pending) - len(missing))
+            _count(result, "facts_cached", len(pending) - len(missing))
+            _count(result, "parsed", len(missing))
+            for path, outcome in self.pool.facts(missing).items():
+                f = files[path]
+                if isinstance(outcome, str):
+                    result.errors.append(FileError(path, outcome))
+                    f.failed = True
+                else:
+                    f.facts = outcome
+                    self.cache.store_facts(path, f.digest, f.module, outcome)
+            pending = self._demanded(files)
+        loaded = [f.facts for f in files.values() if f.facts is not None]
+        unloaded = [f.text for f in files.values() if f.facts is None and not f.failed]
+        self.index = ProjectIndex.build(loaded, self.catalog, unloaded_texts=unloaded)
+
+    def _demanded(self, files: dict[str, _File]) -> list[str]:
+        """Files not analysed yet whose module a loaded function calls into."""
+        unloaded = {f.module: p for p, f in files.items() if f.facts is None and not f.failed}
+        if not unloaded:
+            return []
+        loaded = {f.module: f.facts for f in files.values() if f.facts is not None}
+        wanted: set[str] = set()
+        for facts in loaded.values():
+            for function in facts.functions.values():
+                for target in function.calls:
+                    path = _module_to_load(target, loaded, unloaded)
+                    if path is not None:
+                        wanted.add(path)
+            # a collector's result may name more targets whose facts its rule needs
+            for extra in facts.extra.values():
+                for target in getattr(extra, "demands", ()):
+                    path = _module_to_load(target, loaded, unloaded)
+                    if path is not None:
+                        wanted.add(path)
+        return sorted(wanted)
 
     def _check(self, files: dict[str, _File], result: RunResult) -> list[Diagnostic]:
-        items = [(path, f.text, f.facts) for path, f in files.items() if f.facts is not None]
-        items = [item for item in items if any(rule.wants(item[1]) for rule in self.rules)]
-        workers = self._pool(len(items))
-        if workers > 1:
-            with ProcessPoolExecutor(
-                workers,
-                initializer=_init_worker,
-                initargs=(self.index, self.settings, [r.CODE for r in self.rules]),
-            ) as pool:
-                outcomes = list(pool.map(_check_in_worker, items, chunksize=16))
-        else:
-            outcomes = [
-                _check_file(p, t, f, self.index, self.settings, self.rules)  # type: ignore[arg-type]
-                for p, t, f in items
-            ]
+        depends_on = self.index.digest
         diagnostics: list[Diagnostic] = []
-        for (path, _, _), outcome in zip(items, outcomes, strict=False):
+        todo: list[tuple[str, ModuleFacts]] = []
+        for path, f in files.items():
+            if f.facts is None or not any(rule.wants(f.text) for rule in self.rules):
+                continue
+            cached = self.cache.diagnostics(path, f.digest, depends_on)
+            if cached is not None:
+                diagnostics.extend(cached)
+                self.progress(1)
+                _count(result, "checks_cached", 1)
+            else:
+                todo.append((path, f.facts))
+        codes = [rule.CODE for rule in self.rules]
+        _count(result, "checked", len(todo))
+        for path, outcome in self.pool.check(todo, self.index, self.settings, codes).items():
             if isinstance(outcome, str):
                 result.errors.append(FileError(path, outcome))
             else:
                 diagnostics.extend(outcome)
+                self.cache.store_diagnostics(path, files[path].digest, depends_on, outcome)
         return diagnostics
 
     # --- fixing ----------------------------------------------------------------------------
@@ -320,14 +379,14 @@ class Engine:
                     result.dropped.append(DroppedFix(path, code, reason))
                 continue
             for path, text in rewritten.items():
-                files[path].text = text
+                files[path].replace_text(text)
                 result.fixed[path] = text
             for (path, code), count in fixed_count.items():
                 result.applied[code] = result.applied.get(code, 0) + count
                 per_file = result.applied_by_file.setdefault(path, {})
                 per_file[code] = per_file.get(code, 0) + count
-            changed = {path: files[path] for path in rewritten}
-            self._analyse(files, changed, result)
+            self.pool.add([files[path].job(path) for path in rewritten])
+            self._analyse(files, sorted(rewritten), result)
             diagnostics = self._check(files, result)
         leftover = [d for d in diagnostics if self.allowed(d.fix)]
         for diagnostic in leftover:
@@ -381,7 +440,9 @@ class Engine:
 
 
 def _edit_key(edit: Edit) -> tuple:
-    return (edit.span or (0, 0, 0, 0), edit.kind, repr(edit.args))
+    span = edit.span
+    where = (span.line, span.col, span.end_line, span.end_col) if span else (0, 0, 0, 0)
+    return (where, edit.kind, repr(edit.args))
 
 
 @dataclass(frozen=True)

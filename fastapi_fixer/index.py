@@ -6,6 +6,9 @@ never look at other files themselves.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -13,6 +16,13 @@ from fastapi_fixer.blocking import BlockingCatalog
 from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER, FunctionFacts, ModuleFacts, RouteDecl
 
 _MAX_HOPS = 8
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# fields that say where something is, not what it is: a change there alone (a line added above)
+# does not change what other files' findings depend on
+_POSITION_FIELDS = frozenset(
+    {"line", "lineno", "col", "col_offset", "end_line", "end_lineno", "end_col", "end_col_offset"}
+    | {"span", "path"}
+)
 
 
 @dataclass
@@ -25,9 +35,23 @@ class ProjectIndex:
     _by_suffix: dict[str, str | None] = field(default_factory=dict)
     _chains: dict[tuple[str, str], tuple[str, ...] | None] = field(default_factory=dict)
 
+    unloaded_names: frozenset[str] = frozenset()
+    digest: str = ""
+
     @classmethod
-    def build(cls, facts: Iterable[ModuleFacts], catalog: BlockingCatalog) -> ProjectIndex:
+    def build(
+        cls,
+        facts: Iterable[ModuleFacts],
+        catalog: BlockingCatalog,
+        unloaded_texts: Iterable[str] = (),
+    ) -> ProjectIndex:
+        """``unloaded_texts``: files the prefilter did not analyse; the words in them keep
+        `is_referenced` conservative."""
         index = cls(modules={}, catalog=catalog)
+        words: set[str] = set()
+        for text in unloaded_texts:
+            words.update(_WORD.findall(text))
+        index.unloaded_names = frozenset(words)
         for module in facts:
             index.modules[module.module] = module
         for name in index.modules:
@@ -40,6 +64,7 @@ class ProjectIndex:
         for module in index.modules.values():
             index.dependencies.update(index.resolve(t) for t in module.depends_targets)
             index.references.update(index.resolve(r) for r in module.references)
+        index.digest = project_digest(index.modules.values(), index.unloaded_names)
         return index
 
     # --- names ---------------------------------------------------------------------------
@@ -118,7 +143,9 @@ class ProjectIndex:
     def is_referenced(self, function: str) -> bool:
         """True when code anywhere uses the function other than as a decorator target or a
         ``Depends``/``Security`` dependency: it might call or await it directly."""
-        return function in self.references
+        if function in self.references:
+            return True
+        return function.rpartition(".")[2] in self.unloaded_names
 
     # --- what blocks ---------------------------------------------------------------------
 
@@ -159,3 +186,39 @@ class ProjectIndex:
         if owner and "." in owner and self.catalog.category_of_method(owner, method) == category:
             return (resolved,)
         return None
+
+
+def _stable(value: object) -> object:
+    """A deterministic, position-free form of facts, for hashing (sets have no stable order
+    across processes, so they are sorted)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__name__,
+            tuple(
+                (f.name, _stable(getattr(value, f.name)))
+                for f in dataclasses.fields(value)
+                if f.name not in _POSITION_FIELDS
+            ),
+        )
+    if isinstance(value, dict):
+        return tuple(sorted(((repr(k), _stable(v)) for k, v in value.items()), key=repr))
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted((_stable(v) for v in value), key=repr))
+    if isinstance(value, (list, tuple)):
+        return tuple(_stable(v) for v in value)
+    return value
+
+
+def semantic_digest(facts: ModuleFacts) -> str:
+    return hashlib.sha256(repr(_stable(facts)).encode()).hexdigest()
+
+
+def project_digest(modules: Iterable[ModuleFacts], unloaded_names: frozenset[str]) -> str:
+    """What every file's findings may depend on besides its own text: all facts, positions
+    left out."""
+    digest = hashlib.sha256()
+    for module in sorted(modules, key=lambda m: m.module):
+        digest.update(module.module.encode())
+        digest.update(semantic_digest(module).encode())
+    digest.update(repr(sorted(unloaded_names)).encode())
+    return digest.hexdigest()

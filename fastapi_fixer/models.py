@@ -103,6 +103,8 @@ class RunResult:
     fixed: dict[str, str] = field(default_factory=dict)  # path -> text after fixing (changed only)
     errors: list[FileError] = field(default_factory=list)
     dropped: list[DroppedFix] = field(default_factory=list)
+    # how much work was done: files parsed, checked, and served from the cache
+    stats: dict[str, int] = field(default_factory=dict)
 
     @property
     def originals(self) -> dict[str, str]:

@@ -28,3 +28,9 @@ class TextSnapshot(SingleFileSnapshotExtension):
 @pytest.fixture
 def snapshot_text(snapshot):
     return snapshot.use_extension(TextSnapshot)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own cache folder, never the repository's."""
+    monkeypatch.setenv("FASTAPI_FIX_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

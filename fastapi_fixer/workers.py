@@ -1,0 +1,263 @@
+"""Spreading the per-file work over the cores.
+
+Each worker owns a fixed shard of the files for the whole run: it parses them for the facts pass
+and keeps the trees, so the check pass that follows (once the project index exists) reuses them
+instead of parsing again. With one job, or few files, the same worker runs in this process.
+"""
+
+from __future__ import annotations
+
+import ast
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi_fixer.facts import ModuleFacts
+    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.models import Diagnostic
+    from fastapi_fixer.settings import Settings
+
+PARALLEL_THRESHOLD = 64  # below this many files a worker process costs more than it saves
+_PROGRESS_EVERY = 25
+
+Progress = Callable[[int], None]  # called with the number of files just done
+_PENDING = object()
+
+
+@dataclass(frozen=True)
+class Job:
+    path: str
+    text: str
+    root: str
+    module: str
+    is_package: bool
+
+
+class ShardWorker:
+    """The work for one shard; lives in a worker process or in this one."""
+
+    def __init__(self, jobs: Sequence[Job]) -> None:
+        self.jobs = {job.path: job for job in jobs}
+        self.trees: dict[str, ast.Module] = {}
+
+    def add(self, jobs: Iterable[Job]) -> None:
+        for job in jobs:
+            self.jobs[job.path] = job
+
+    def facts(self, paths: Sequence[str], progress: Progress) -> dict[str, ModuleFacts | str]:
+        from fastapi_fixer.engine import parse, syntax_reason
+        from fastapi_fixer.facts import analyze_module
+
+        out: dict[str, ModuleFacts | str] = {}
+        for number, path in enumerate(paths, 1):
+            job = self.jobs[path]
+            try:
+                tree = parse(job.text, path)
+            except SyntaxError as exc:
+                out[path] = syntax_reason(exc)
+                continue
+            except (ValueError, RecursionError, MemoryError) as exc:
+                out[path] = f"cannot parse: {type(exc).__name__}: {exc}"
+                continue
+            try:
+                out[path] = analyze_module(tree, job.module, path, job.is_package)
+            except RecursionError:
+                out[path] = "code nested too deeply to analyse"
+                continue
+            self.trees[path] = tree
+            if number % _PROGRESS_EVERY == 0:
+                progress(_PROGRESS_EVERY)
+        progress(len(paths) % _PROGRESS_EVERY)
+        return out
+
+    def check(
+        self,
+        items: Sequence[tuple[str, ModuleFacts]],
+        index: ProjectIndex,
+        settings: Settings,
+        codes: Sequence[str],
+        progress: Progress,
+    ) -> dict[str, list[Diagnostic] | str]:
+        from fastapi_fixer.engine import check_file
+        from fastapi_fixer.registry import all_rules
+
+        rules = [all_rules()[code] for code in codes]
+        out: dict[str, list[Diagnostic] | str] = {}
+        for number, (path, facts) in enumerate(items, 1):
+            job = self.jobs[path]
+            out[path] = check_file(
+                path, job.text, facts, index, settings, rules, tree=self.trees.get(path)
+            )
+            if number % _PROGRESS_EVERY == 0:
+                progress(_PROGRESS_EVERY)
+        progress(len(items) % _PROGRESS_EVERY)
+        return out
+
+
+def _serve(connection: Connection, worker: ShardWorker) -> None:
+    """A worker process: answer requests until told to stop."""
+
+    def progress(count: int) -> None:
+        if count:
+            connection.send(("progress", count))
+
+    while True:
+        try:
+            request = connection.recv()
+        except EOFError:
+            return
+        kind, args = request
+        if kind == "stop":
+            return
+        try:
+            if kind == "add":
+                worker.add(args)
+                result: Any = None
+            elif kind == "facts":
+                result = worker.facts(args, progress)
+            elif kind == "check":
+                result = worker.check(*args, progress=progress)
+            else:
+                raise ValueError(kind)
+            connection.send(("done", result))
+        except BaseException as exc:  # report, never hang the parent
+            connection.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _balanced(jobs: Sequence[Job], count: int) -> list[list[Job]]:
+    shards: list[list[Job]] = [[] for _ in range(count)]
+    sizes = [0] * count
+    for job in sorted(jobs, key=lambda j: len(j.text), reverse=True):
+        smallest = sizes.index(min(sizes))
+        shards[smallest].append(job)
+        sizes[smallest] += len(job.text) + 200
+    return shards
+
+
+class WorkerPool:
+    """Shards in worker processes (forked, so the texts are not copied through pipes)."""
+
+    def __init__(self, jobs: Sequence[Job], processes: int, progress: Progress) -> None:
+        self.progress = progress
+        self.local: ShardWorker | None = None
+        self.connections: list[Connection] = []
+        self.owner: dict[str, int] = {}
+        self.processes: list[Any] = []
+        count = max(1, min(processes, len(jobs) // PARALLEL_THRESHOLD + 1))
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        if count == 1 or method is None or sys.platform == "win32":
+            self.local = ShardWorker(jobs)
+            return
+        context = multiprocessing.get_context(method)
+        for number, shard in enumerate(_balanced(jobs, count)):
+            parent, child = context.Pipe()
+            process = context.Process(target=_serve, args=(child, ShardWorker(shard)), daemon=True)
+            process.start()
+            child.close()
+            self.connections.append(parent)
+            self.processes.append(process)
+            for job in shard:
+                self.owner[job.path] = number
+
+    def add(self, jobs: Sequence[Job]) -> None:
+        """More files, for analysis the facts found to be needed."""
+        if self.local is not None:
+            self.local.add(jobs)
+            return
+        per_worker: dict[int, list[Job]] = {}
+        for number, job in enumerate(jobs):
+            target = number % len(self.connections)
+            self.owner[job.path] = target
+            per_worker.setdefault(target, []).append(job)
+        for target, batch in per_worker.items():
+            self.connections[target].send(("add", batch))
+        for target in per_worker:
+            self._receive(target)
+
+    def facts(self, paths: Sequence[str]) -> dict[str, ModuleFacts | str]:
+        if self.local is not None:
+            return self.local.facts(paths, self.progress)
+        return self._scatter("facts", paths, lambda batch: batch)
+
+    def check(
+        self,
+        items: Sequence[tuple[str, ModuleFacts]],
+        index: ProjectIndex,
+        settings: Settings,
+        codes: Sequence[str],
+    ) -> dict[str, list[Diagnostic] | str]:
+        if self.local is not None:
+            return self.local.check(items, index, settings, codes, self.progress)
+        return self._scatter(
+            "check", items, lambda batch: (batch, index, settings, list(codes)), key=lambda i: i[0]
+        )
+
+    def _scatter(
+        self,
+        kind: str,
+        items: Sequence[Any],
+        make_args: Callable[[list[Any]], Any],
+        key: Callable[[Any], str] = lambda item: item,
+    ) -> dict[str, Any]:
+        batches: dict[int, list[Any]] = {}
+        for item in items:
+            batches.setdefault(self.owner[key(item)], []).append(item)
+        for target, batch in batches.items():
+            self.connections[target].send((kind, make_args(batch)))
+        merged: dict[str, Any] = {}
+        waiting = {self.connections[target]: target for target in batches}
+        while waiting:
+            for ready in wait(list(waiting)):
+                assert isinstance(ready, Connection)
+                result = self._receive_one(ready)
+                if result is not _PENDING:
+                    merged.update(result)
+                    del waiting[ready]
+        return merged
+
+    def _receive(self, target: int) -> Any:
+        while (result := self._receive_one(self.connections[target])) is _PENDING:
+            pass
+        return result
+
+    def _receive_one(self, connection: Connection) -> Any:
+        try:
+            kind, payload = connection.recv()
+        except EOFError as exc:
+            raise RuntimeError("a worker process died") from exc
+        if kind == "progress":
+            self.progress(payload)
+            return _PENDING
+        if kind == "done":
+            return payload
+        raise RuntimeError(f"worker failed: {payload}")
+
+    def close(self) -> None:
+        for connection in self.connections:
+            try:
+                connection.send(("stop", None))
+                connection.close()
+            except OSError:
+                pass
+        for process in self.processes:
+            process.join(timeout=5)
+        self.connections.clear()
+        self.processes.clear()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

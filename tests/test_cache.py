@@ -1,0 +1,91 @@
+"""The on-disk cache: unchanged files are served from it; a change to a file, or to a fact of
+another module that a file's findings depend on, invalidates what it must."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from fastapi_fixer.cache import Cache
+from fastapi_fixer.engine import Engine, Mode
+from fastapi_fixer.models import RunResult
+from fastapi_fixer.settings import Settings
+
+CHAIN = Path(__file__).parent / "fixtures" / "FF101" / "chain"
+
+
+def check(root: Path, cache_dir: Path, settings: Settings | None = None) -> RunResult:
+    settings = settings or Settings()
+    cache = Cache.open(cache_dir, settings)
+    return Engine(settings, Mode(jobs=1), cache).run([str(root)])
+
+
+def findings(result: RunResult, root: Path) -> list[tuple[str, int, str]]:
+    return [(str(Path(d.path).relative_to(root)), d.span.line, d.code) for d in result.diagnostics]
+
+
+def test_warm_run_is_served_from_the_cache(tmp_path: Path) -> None:
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    cold = check(root, tmp_path / "cache")
+    assert cold.stats["parsed"] > 0 and cold.stats["checked"] > 0
+    warm = check(root, tmp_path / "cache")
+    assert warm.stats.get("parsed", 0) == 0
+    assert warm.stats.get("checked", 0) == 0
+    assert findings(warm, root) == findings(cold, root)
+
+
+def test_changed_file_is_checked_again(tmp_path: Path) -> None:
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    check(root, tmp_path / "cache")
+    routes = root / "app" / "routes.py"
+    routes.write_text(routes.read_text().replace('audit.log_event("order")', "pass"))
+    result = check(root, tmp_path / "cache")
+    assert result.stats["parsed"] == 1
+    assert ("app/routes.py", 12, "FF101") not in findings(result, root)
+
+
+def test_cross_module_fact_change_invalidates_dependent_findings(tmp_path: Path) -> None:
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    before = check(root, tmp_path / "cache")
+    assert ("app/routes.py", 12, "FF101") in findings(before, root)
+    audit = root / "app" / "services" / "audit.py"
+    audit.write_text(
+        audit.read_text().replace('subprocess.run(["logger", name], check=False)', "pass")
+    )
+    after = check(root, tmp_path / "cache")
+    # routes.py did not change, but what it calls no longer blocks
+    assert after.stats["parsed"] == 1
+    assert findings(after, root) == []
+
+
+def test_settings_are_part_of_the_key(tmp_path: Path) -> None:
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    check(root, tmp_path / "cache")
+    ignored = check(root, tmp_path / "cache", Settings(ignore=("FF101",)))
+    assert ignored.stats.get("parsed", 0) > 0
+    assert ignored.diagnostics == []
+
+
+def test_damaged_cache_is_ignored(tmp_path: Path) -> None:
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    cold = check(root, tmp_path / "cache")
+    for path in (tmp_path / "cache").glob("*.pickle"):
+        path.write_bytes(b"not a pickle")
+    again = check(root, tmp_path / "cache")
+    assert findings(again, root) == findings(cold, root)
+
+
+def test_position_only_change_elsewhere_keeps_other_files_cached(tmp_path: Path) -> None:
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    check(root, tmp_path / "cache")
+    audit = root / "app" / "services" / "audit.py"
+    audit.write_text("# a comment moves every line down\n" + audit.read_text())
+    result = check(root, tmp_path / "cache")
+    assert result.stats["parsed"] == 1
+    assert result.stats.get("checked", 0) <= 1  # only audit.py itself, if any rule wants it
