@@ -1,0 +1,197 @@
+"""One fix at a time: apply a single diagnostic's fix with its rule's fixer (the engine's
+`apply_rule_fix`), and describe the change as minimal text edits or as a diff."""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.engine import FixFailure, _edit_key, apply_rule_fix
+from fastapi_fixer.models import Diagnostic, RunResult
+from fastapi_fixer.rule import FixContext
+
+if TYPE_CHECKING:
+    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.settings import Settings
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split where Python splits them (not on form feeds etc.)."""
+    return _LINE.findall(text)
+
+
+@dataclass(frozen=True)
+class Position:
+    row: int  # 1-based
+    column: int  # 1-based, in characters
+
+    def as_json(self) -> dict[str, int]:
+        return {"row": self.row, "column": self.column}
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """Replace the text from ``location`` up to ``end_location`` (exclusive) by ``content``."""
+
+    path: str
+    content: str
+    location: Position
+    end_location: Position
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "content": self.content,
+            "location": self.location.as_json(),
+            "end_location": self.end_location.as_json(),
+            "path": self.path,
+        }
+
+
+class _Offsets:
+    def __init__(self, text: str) -> None:
+        self.starts = [0]
+        for line in split_lines(text):
+            self.starts.append(self.starts[-1] + len(line))
+        if text and not text.endswith(("\n", "\r")):
+            self.starts.pop()  # no line after the last one
+
+    def position(self, offset: int) -> Position:
+        row = bisect.bisect_right(self.starts, offset)
+        return Position(row, offset - self.starts[row - 1] + 1)
+
+
+def text_edits(path: str, before: str, after: str) -> list[TextEdit]:
+    """One minimal replacement per changed hunk of a line diff of ``before`` and ``after``."""
+    old, new = split_lines(before), split_lines(after)
+    hunks: list[list[int]] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if hunks and hunks[-1][1] == i1 and hunks[-1][3] == j1:
+            hunks[-1][1], hunks[-1][3] = i2, j2
+        else:
+            hunks.append([i1, i2, j1, j2])
+    offsets = _Offsets(before)
+    line_start = [0]
+    for line in old:
+        line_start.append(line_start[-1] + len(line))
+    edits = []
+    for i1, i2, j1, j2 in hunks:
+        removed, added = "".join(old[i1:i2]), "".join(new[j1:j2])
+        prefix = 0
+        limit = min(len(removed), len(added))
+        while prefix < limit and removed[prefix] == added[prefix]:
+            prefix += 1
+        suffix = 0
+        while (
+            suffix < limit - prefix
+            and removed[len(removed) - 1 - suffix] == added[len(added) - 1 - suffix]
+        ):
+            suffix += 1
+        start = line_start[i1] + prefix
+        end = line_start[i1] + len(removed) - suffix
+        edits.append(
+            TextEdit(
+                path,
+                added[prefix : len(added) - suffix],
+                offsets.position(start),
+                offsets.position(end),
+            )
+        )
+    return edits
+
+
+def apply_text_edits(text: str, edits: list[TextEdit]) -> str:
+    """Apply edits of one file (the inverse of `text_edits`, for tests and consumers)."""
+    offsets = _Offsets(text)
+
+    def offset(position: Position) -> int:
+        return offsets.starts[position.row - 1] + position.column - 1
+
+    for edit in sorted(edits, key=lambda e: (e.location.row, e.location.column), reverse=True):
+        text = text[: offset(edit.location)] + edit.content + text[offset(edit.end_location) :]
+    return text
+
+
+def current_texts(result: RunResult) -> dict[str, str]:
+    """Each file's text as the diagnostics see it (after fixing, in fix mode)."""
+    return {path: result.fixed.get(path, source.text) for path, source in result.sources.items()}
+
+
+@dataclass
+class FixPreview:
+    """Applies one diagnostic's fix alone, on the texts the diagnostics were computed on."""
+
+    index: ProjectIndex
+    settings: Settings
+    texts: dict[str, str]
+    _cache: dict[int, dict[str, tuple[str, str]] | FixFailure] = field(default_factory=dict)
+
+    def _module(self, path: str) -> str:
+        for facts in self.index.modules.values():
+            if facts.path == path:
+                return facts.module
+        return ""
+
+    def apply(self, diagnostic: Diagnostic) -> dict[str, tuple[str, str]] | FixFailure:
+        """path -> (before, after) for every file the fix changes, or why it cannot apply."""
+        key = id(diagnostic)
+        if key not in self._cache:
+            self._cache[key] = self._apply(diagnostic)
+        return self._cache[key]
+
+    def _apply(self, diagnostic: Diagnostic) -> dict[str, tuple[str, str]] | FixFailure:
+        from fastapi_fixer.registry import all_rules
+
+        fix = diagnostic.fix
+        if fix is None:
+            return FixFailure("no fix")
+        rule = all_rules()[diagnostic.code]
+        changed: dict[str, tuple[str, str]] = {}
+        for path in sorted(fix.paths):
+            if path not in self.texts:
+                return FixFailure(f"fix targets a file that was not analysed: {path}")
+            before = self.texts[path]
+            edits = sorted((e for e in fix.edits if e.path == path), key=_edit_key)
+            context = FixContext(path, self._module(path), self.index, self.settings)
+            after = apply_rule_fix(rule, before, edits, context)
+            if isinstance(after, FixFailure):
+                return after
+            if after != before:
+                changed[path] = (before, after)
+        return changed
+
+    def edits(self, diagnostic: Diagnostic) -> list[TextEdit] | None:
+        outcome = self.apply(diagnostic)
+        if isinstance(outcome, FixFailure):
+            return None
+        return [
+            edit
+            for path, (before, after) in outcome.items()
+            for edit in text_edits(path, before, after)
+        ]
+
+    def diff(self, diagnostic: Diagnostic, context: int = 3) -> str | None:
+        outcome = self.apply(diagnostic)
+        if isinstance(outcome, FixFailure):
+            return None
+        return "".join(
+            unified_diff(path, before, after, context) for path, (before, after) in outcome.items()
+        )
+
+
+def unified_diff(path: str, before: str, after: str, context: int = 3) -> str:
+    lines = difflib.unified_diff(
+        split_lines(before),
+        split_lines(after),
+        fromfile=f"a/{path.lstrip('/')}",
+        tofile=f"b/{path.lstrip('/')}",
+        n=context,
+    )
+    return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)

@@ -1,0 +1,122 @@
+"""`--output-format`: one entry point over the format modules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.models import RunResult
+from fastapi_fixer.reporting.fixes import FixPreview, current_texts
+
+if TYPE_CHECKING:
+    from fastapi_fixer.engine import Engine
+
+FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
+MACHINE_FORMATS = ("json", "sarif", "github", "gitlab")  # stdout holds the document only
+
+
+def preview_for(engine: Engine, result: RunResult) -> FixPreview:
+    return FixPreview(engine.index, engine.settings, current_texts(result))
+
+
+def render(output_format: str, engine: Engine, result: RunResult) -> str:
+    """The findings of ``result`` in ``output_format`` (every format but concise)."""
+    diagnostics = result.diagnostics
+    if output_format == "full":
+        from fastapi_fixer.reporting import full
+
+        preview = preview_for(engine, result)
+        return full.render(diagnostics, preview.texts, preview, engine.settings.unsafe_fixes)
+    if output_format == "json":
+        from fastapi_fixer.reporting import json_format
+
+        preview = preview_for(engine, result)
+        return json_format.render(diagnostics, preview.texts, preview)
+    if output_format == "sarif":
+        from fastapi_fixer.registry import all_rules
+        from fastapi_fixer.reporting import sarif
+
+        return sarif.render(diagnostics, list(all_rules().values()))
+    if output_format == "github":
+        from fastapi_fixer.reporting import github
+
+        return github.render(diagnostics)
+    if output_format == "gitlab":
+        from fastapi_fixer.reporting import gitlab
+
+        return gitlab.render(diagnostics)
+    raise ValueError(f"unknown output format: {output_format}")
+
+
+def render_statistics(output_format: str, engine: Engine, result: RunResult) -> str:
+    from fastapi_fixer.reporting import statistics
+
+    rows = statistics.statistics(result.diagnostics, engine.allowed)
+    if output_format in ("json", "sarif", "gitlab"):
+        return statistics.render_json(rows)
+    return statistics.render_text(rows)
+
+
+def _plural(count: int, word: str) -> str:
+    if count == 1:
+        return f"{count} {word}"
+    return f"{count} {word}{'es' if word.endswith(('x', 's')) else 's'}"
+
+
+def _summary(engine: Engine, result: RunResult) -> list[str]:
+    from fastapi_fixer.reporting.console import fixability_summary
+
+    count = len(result.diagnostics)
+    if not count:
+        return [f"All checks passed! ({_plural(result.files_seen, 'file')} checked)"]
+    return [
+        f"Found {_plural(count, 'error')}.",
+        *fixability_summary(result.diagnostics, engine.settings.unsafe_fixes),
+    ]
+
+
+def report_check(
+    output_format: str, show_statistics: bool, engine: Engine, result: RunResult
+) -> None:
+    """`fastapi-fix check` in any format but plain concise."""
+    import click
+
+    if show_statistics:
+        click.echo(render_statistics(output_format, engine, result), nl=False)
+        return
+    click.echo(render(output_format, engine, result), nl=False)
+    if output_format == "full":
+        click.echo("\n".join(_summary(engine, result)))
+
+
+def report_fix(
+    output_format: str,
+    show_statistics: bool,
+    engine: Engine,
+    result: RunResult,
+    written: list[str],
+) -> None:
+    """`fastapi-fix` in any format but plain concise: what was fixed goes to stderr, what is left
+    to stdout in the chosen format."""
+    import click
+
+    for path in written:
+        codes = ", ".join(
+            f"{code}: {count}" for code, count in sorted(result.applied_by_file[path].items())
+        )
+        click.echo(f"Fixed {path} ({codes})", err=True)
+    if show_statistics:
+        click.echo(render_statistics(output_format, engine, result), nl=False)
+    elif output_format == "concise":
+        from fastapi_fixer.reporting.console import concise_line
+
+        for diagnostic in result.diagnostics:
+            click.echo(concise_line(diagnostic, engine.settings.unsafe_fixes))
+    else:
+        click.echo(render(output_format, engine, result), nl=False)
+    if output_format in ("concise", "full"):
+        total = sum(result.applied.values())
+        click.echo(
+            f"{_plural(len(written), 'file')} changed; {_plural(total, 'fix')} applied; "
+            f"{_plural(len(result.diagnostics), 'finding')} left.",
+            err=True,
+        )

@@ -1,0 +1,58 @@
+"""`--output-format json`: a list of findings, ruff's shape (1-based columns, fixes as edits)."""
+
+from __future__ import annotations
+
+import io
+import json
+import tokenize
+from typing import Any
+
+from fastapi_fixer.engine import noqa_targets
+from fastapi_fixer.models import Diagnostic, FixSafety
+from fastapi_fixer.reporting.fixes import FixPreview
+from fastapi_fixer.reporting.ruledocs import rule_url
+
+
+def _noqa_rows(text: str) -> dict[int, int]:
+    try:
+        return noqa_targets(list(tokenize.generate_tokens(io.StringIO(text).readline)))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return {}
+
+
+def as_json(
+    diagnostics: list[Diagnostic], texts: dict[str, str], preview: FixPreview | None
+) -> list[dict[str, Any]]:
+    rows: dict[str, dict[int, int]] = {}
+    items = []
+    for diagnostic in diagnostics:
+        span = diagnostic.span
+        if diagnostic.path not in rows:
+            rows[diagnostic.path] = _noqa_rows(texts.get(diagnostic.path, ""))
+        fix = None
+        if diagnostic.fix is not None and diagnostic.fix.safety is not FixSafety.NONE:
+            edits = preview.edits(diagnostic) if preview is not None else None
+            fix = {
+                "safety": diagnostic.fix.safety.value,
+                "title": diagnostic.fix.title,
+                "edits": [edit.as_json() for edit in edits] if edits is not None else [],
+            }
+        items.append(
+            {
+                "code": diagnostic.code,
+                "name": diagnostic.name,
+                "severity": diagnostic.severity.value,
+                "message": diagnostic.message,
+                "path": diagnostic.path,
+                "location": {"row": span.line, "column": span.col + 1},
+                "end_location": {"row": span.end_line, "column": span.end_col + 1},
+                "noqa_row": rows[diagnostic.path].get(span.line, span.line),
+                "url": rule_url(diagnostic.code),
+                "fix": fix,
+            }
+        )
+    return items
+
+
+def render(diagnostics: list[Diagnostic], texts: dict[str, str], preview: FixPreview | None) -> str:
+    return json.dumps(as_json(diagnostics, texts, preview), indent=2, ensure_ascii=False) + "\n"
