@@ -96,7 +96,6 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
     CPU_BOUND: (
         "bcrypt.hashpw",
         "bcrypt.checkpw",
-        "bcrypt.gensalt",
         "bcrypt.kdf",
         "hashlib.pbkdf2_hmac",
         "hashlib.scrypt",
