@@ -50,6 +50,8 @@ field is inherited from a base class.
 ## Known problems
 Fields are recognised by name only: a secret named otherwise is not seen, and a non-secret named
 like one (`token_count`) is reported. Only module-level classes and routes are looked at.
+A route annotated `-> UserResponse` after the fix may still return a `User` it builds: FastAPI
+converts it (the secret fields are left out), but a type checker will object.
 """
 
 from __future__ import annotations
