@@ -1,0 +1,356 @@
+"""## What it does
+Finds routes that declare neither `response_model=` nor a return annotation although every
+`return` hands back a known Pydantic model: a constructor call (`ItemOut(**row)`,
+`ItemOut.model_validate(row)`), a list comprehension or list display of them (`list[ItemOut]`),
+a name bound to one (an assignment, an annotated variable or parameter), or the result of a
+project function in any module annotated to return one (`-> ItemOut`, `-> list[ItemOut]`).
+
+## Why is this bad?
+Without a declared response model the OpenAPI document says nothing about the response body,
+so generated clients and the docs show an empty schema, and FastAPI does not check or filter
+what the route returns. The guide asks for `response_model` on every route.
+
+## Example
+```python
+@router.get("/items/{item_id}")
+async def get_item(item_id: int):
+    row = await db.fetch_item(item_id)
+    return ItemOut(**row)
+```
+
+## Use instead
+```python
+@router.get("/items/{item_id}", response_model=ItemOut)
+async def get_item(item_id: int):
+    row = await db.fetch_item(item_id)
+    return ItemOut(**row)
+```
+or, with `response-model-style = "annotation"` in `[tool.fastapi-fix]`,
+`async def get_item(item_id: int) -> ItemOut:`. When the model lives in another module and the
+route's module cannot name it yet, `from <module> import <Model>` is added.
+
+## Fix safety
+Unsafe: the JSON of the responses stays the same for the returned model itself, but the
+OpenAPI document gains the schema, and FastAPI now validates and filters the response against
+the model: an instance of a subclass (a project function annotated `-> ItemOut` may return one)
+loses the subclass's extra fields. Note FastAPI's double serialization: the returned model is
+dumped and validated again against `response_model`; for hot routes that return large lists,
+consider returning plain dicts with `response_model_exclude_unset=True`.
+No fix (report only) for a route nested in a function or class, a model defined below the
+route in the same module (the decorator would run before the class exists), or a model the
+module cannot import under its own name.
+
+## Known problems
+Routes that return `Response` objects, dicts, `None`, values of unknown type, different models
+on different paths, or that can fall off the end, and generators are not reported. Only names
+assigned in the route itself are followed (not module globals or attributes), and only calls of
+module-level project functions (not methods). Imports are added by absolute module name.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.facts import FunctionNode, RouteDecl
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.pydantic_index import ModelShape, class_facts, route_returns
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+STYLE_ANNOTATION = "annotation"
+
+
+class MissingResponseModel(Rule):
+    CODE = "FF403"
+    NAME = "missing-response-model"
+    SEVERITY = Severity.WARNING
+    MESSAGE = "Route `{function}` returns `{model}` without a declared response model"
+    FIX_TITLE = "Add `response_model={model}`"
+    FIX_SAFETY = FixSafety.UNSAFE
+    TRIGGERS = ("return",)
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        for node, qualname, resolver in ctx.functions():
+            decorators = route_decorators(ctx, node, qualname)
+            if not decorators or node.returns is not None:
+                continue
+            if any(route.method == "websocket" for _, route in decorators):
+                continue
+            if any(has_keyword(call, "response_model") for call, _ in decorators):
+                continue
+            shape = route_returns(ctx.index, node, resolver)
+            if shape is None:
+                continue
+            yield self._report(ctx, node, qualname, decorators, shape)
+
+    def _report(
+        self,
+        ctx: FileContext,
+        node: FunctionNode,
+        qualname: str,
+        decorators: list[tuple[ast.Call, RouteDecl]],
+        shape: ModelShape,
+    ) -> Diagnostic:
+        short = shape.render(shape.model.rpartition(".")[2])
+        message = (
+            f"Route `{node.name}` returns `{short}` but declares no response model, so the "
+            "OpenAPI document has no response schema (once declared, FastAPI validates the "
+            "returned model again: double serialization)"
+        )
+        fix, problem = self._fix(ctx, node, qualname, decorators, shape)
+        if problem:
+            message += f"; {problem}"
+        return self.diagnostic(ctx, decorators[0][0], message, fix)
+
+    def _fix(
+        self,
+        ctx: FileContext,
+        node: FunctionNode,
+        qualname: str,
+        decorators: list[tuple[ast.Call, RouteDecl]],
+        shape: ModelShape,
+    ) -> tuple[Fix | None, str]:
+        facts = ctx.index.functions.get(qualname)
+        if facts is None or facts.is_nested or facts.is_method:
+            return None, "no fix for a route nested in a function or class"
+        defined = class_facts(ctx.index, shape.model)
+        if (
+            defined is not None
+            and shape.model.rpartition(".")[0] == ctx.module
+            and defined.line > decorators[0][0].lineno
+        ):
+            return None, f"move `{defined.name}` above the route to declare it"
+        visible = visible_name(ctx, shape.model)
+        if visible is None:
+            return None, f"no fix: `{shape.model}` cannot be imported under its own name here"
+        if shape.many and ctx.scope.bindings.get("list") is not None:
+            return None, "no fix: the name `list` is rebound in this module"
+        name, import_from = visible
+        rendered = shape.render(name)
+        edits: list[Edit] = []
+        if ctx.settings.response_model_style == STYLE_ANNOTATION:
+            title = f"Annotate the return type `-> {rendered}`"
+            edits.append(Edit(ctx.path, "annotate", ctx.span(node), (rendered,)))
+        else:
+            title = f"Add `response_model={rendered}`"
+            edits.extend(
+                Edit(ctx.path, "keyword", ctx.span(call), ("response_model", rendered))
+                for call, _ in decorators
+            )
+        if import_from is not None:
+            edits.append(Edit(ctx.path, "import", None, (import_from, name)))
+        return Fix(title=title, safety=FixSafety.UNSAFE, edits=tuple(edits)), ""
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        return apply_route_edits(module, edits)
+
+
+# --- shared with FF404 ------------------------------------------------------------------------
+
+
+def route_decorators(
+    ctx: FileContext, node: FunctionNode, qualname: str
+) -> list[tuple[ast.Call, RouteDecl]]:
+    """The route decorators of a function (receiver is a known app/router), with their `ast`
+    calls; empty when the function is not a route or a decorator cannot be matched."""
+    routes = ctx.index.routes_of(qualname)
+    found = []
+    for route in routes:
+        for decorator in node.decorator_list:
+            if (
+                isinstance(decorator, ast.Call)
+                and isinstance(decorator.func, ast.Attribute)
+                and decorator.func.attr == route.method
+                and decorator.lineno == route.line
+            ):
+                found.append((decorator, route))
+                break
+        else:
+            return []
+    # `**options` may carry the keyword a rule would add
+    if any(k.arg is None for call, _ in found for k in call.keywords):
+        return []
+    return found
+
+
+def has_keyword(call: ast.Call, name: str) -> bool:
+    return any(keyword.arg == name for keyword in call.keywords)
+
+
+def visible_name(ctx: FileContext, qualname: str) -> tuple[str, str | None] | None:
+    """How the route's module can name a class: ``(name, None)`` when a module-level name
+    already refers to it (``ItemOut``, ``schemas.ItemOut``), ``(name, module)`` when
+    ``from module import name`` must be added, None when the short name is taken."""
+    index = ctx.index
+    short = qualname.rpartition(".")[2]
+    direct = sorted(
+        name
+        for name, binding in ctx.scope.bindings.items()
+        if binding.kind in ("import", "def") and index.resolve(binding.target) == qualname
+    )
+    if direct:
+        return (short if short in direct else direct[0]), None
+    homes = public_homes(ctx, qualname)
+    for name, binding in sorted(ctx.scope.bindings.items()):
+        if binding.kind == "import" and binding.target in homes:
+            return f"{name}.{short}", None
+    # `import app.schemas` binds `app`; `app.schemas.ItemOut` works
+    for path in sorted(_imported_module_paths(ctx), key=len):
+        top = path.split(".")[0]
+        binding = ctx.scope.bindings.get(top)
+        if (
+            binding is not None
+            and binding.kind == "import"
+            and binding.target == top
+            and path in homes
+        ):
+            return f"{path}.{short}", None
+    if not homes or short in ctx.scope.bindings or ctx.module in homes:
+        return None
+    return short, homes[0]
+
+
+def public_homes(ctx: FileContext, qualname: str) -> list[str]:
+    """Modules to import a class from, best first: the packages above its module that re-export
+    it (`app.schemas` for `app.schemas.items.ItemOut`), shortest first, then its own module. Not
+    any module that merely imports it (`app.services`)."""
+    module, _, short = qualname.rpartition(".")
+    if module not in ctx.index.modules:
+        return []
+    homes = [module]
+    parts = module.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        package = ".".join(parts[:end])
+        facts = ctx.index.modules.get(package)
+        if (
+            facts is not None
+            and facts.is_package
+            and ctx.index.resolve(f"{package}.{short}") == qualname
+        ):
+            homes.insert(0, package)
+    return homes
+
+
+def _imported_module_paths(ctx: FileContext) -> set[str]:
+    """Dotted paths that plain `import a.b.c` statements at module level make reachable."""
+    paths = set()
+    for statement in ctx.tree.body:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.asname is None:
+                    parts = alias.name.split(".")
+                    paths.update(".".join(parts[:end]) for end in range(2, len(parts) + 1))
+    return paths
+
+
+# --- applying the edits (LibCST) ------------------------------------------------------------
+
+
+def apply_route_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
+    """``keyword`` (append ``name=value`` to the call at the span), ``annotate`` (add a return
+    annotation to the function at the span), ``import`` (``from module import name``, or
+    ``import module`` when name is None)."""
+    from fastapi_fixer.cstutil import add_imports, rewrite_at, start_only
+
+    targets = {}
+    imports: set[tuple[str, str | None]] = set()
+    for edit in edits:
+        if edit.kind == "keyword":
+            assert edit.span is not None
+            keyword, value = edit.args
+            targets[("Call", edit.span)] = _keyword_adder(str(keyword), str(value))
+        elif edit.kind == "annotate":
+            assert edit.span is not None
+            targets[("FunctionDef", start_only(edit.span))] = _annotator(str(edit.args[0]))
+        elif edit.kind == "import":
+            source, name = edit.args
+            imports.add((str(source), None if name is None else str(name)))
+        else:
+            raise ValueError(f"unknown edit kind {edit.kind}")
+    module = rewrite_at(module, targets)
+    return add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
+
+
+def _keyword_adder(keyword: str, value: str):
+    def add(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
+        import libcst as cst
+
+        assert isinstance(node, cst.Call)
+        return append_keyword(node, keyword, cst.parse_expression(value))
+
+    return add
+
+
+def _annotator(annotation: str):
+    def annotate(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
+        import libcst as cst
+
+        assert isinstance(node, cst.FunctionDef)
+        return node.with_changes(
+            returns=cst.Annotation(annotation=cst.parse_expression(annotation))
+        )
+
+    return annotate
+
+
+def append_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
+    """``f(a, b=1)`` -> ``f(a, b=1, keyword=value)``, keeping a one-argument-per-line layout
+    and a trailing comma."""
+    import libcst as cst
+
+    new = cst.Arg(
+        value=value,
+        keyword=cst.Name(keyword),
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+        ),
+    )
+    args = list(call.args)
+    if not args:
+        return call.with_changes(args=[new])
+    last = args[-1]
+    separator: cst.BaseParenthesizableWhitespace = (
+        args[-2].comma.whitespace_after  # type: ignore[union-attr]
+        if len(args) > 1 and isinstance(args[-2].comma, cst.Comma)
+        else call.whitespace_before_args
+    )
+    if isinstance(separator, cst.ParenthesizedWhitespace):
+        separator = separator.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    else:
+        separator = cst.SimpleWhitespace(" ")
+    comma = last.comma
+    if isinstance(comma, cst.Comma):
+        after = comma.whitespace_after
+        if isinstance(after, cst.ParenthesizedWhitespace) and isinstance(
+            separator, cst.ParenthesizedWhitespace
+        ):
+            # `a,  # note⏎)` -> `a,  # note⏎    keyword=value,⏎)`
+            args[-1] = last.with_changes(
+                comma=comma.with_changes(
+                    whitespace_after=after.with_changes(last_line=separator.last_line)
+                )
+            )
+            new = new.with_changes(
+                comma=cst.Comma(
+                    whitespace_after=cst.ParenthesizedWhitespace(
+                        first_line=cst.TrailingWhitespace(),
+                        empty_lines=[],
+                        indent=after.indent,
+                        last_line=after.last_line,
+                    )
+                )
+            )
+        else:
+            args[-1] = last.with_changes(comma=comma.with_changes(whitespace_after=separator))
+            new = new.with_changes(comma=cst.Comma(whitespace_after=after))
+    else:
+        args[-1] = last.with_changes(
+            comma=cst.Comma(whitespace_after=separator),
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+        )
+        new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
+    return call.with_changes(args=[*args, new])

@@ -1,0 +1,284 @@
+"""## What it does
+Finds `POST` routes that create a resource but answer `200 OK`, and `DELETE` routes that return
+nothing but answer `200 OK` with a `null` body, because the decorator sets no `status_code`.
+A `POST` route creates when it returns a model (a constructor call, a name bound to one, a call
+of a project function annotated to return one) or declares one (`response_model=ItemOut`,
+`-> ItemOut`), its path ends in a collection (`/items`, `/users/{id}/orders`, or `""`), and
+neither the path nor the function name is an action (`/login`, `/search`, `send_email`...).
+A `DELETE` route qualifies when no `return` in it has a value.
+
+## Why is this bad?
+REST clients and the OpenAPI document rely on the status code: `201 Created` says a resource
+now exists, `204 No Content` says there is no body to read. The guide asks for an explicit
+`status_code` on every route.
+
+## Example
+```python
+@router.post("/items")
+async def create_item(data: ItemCreate):
+    return ItemOut(id=1, **data.model_dump())
+
+
+@router.delete("/items/{item_id}")
+async def delete_item(item_id: int):
+    await db.delete(item_id)
+```
+
+## Use instead
+```python
+from fastapi import status
+
+
+@router.post("/items", status_code=status.HTTP_201_CREATED)
+async def create_item(data: ItemCreate):
+    return ItemOut(id=1, **data.model_dump())
+
+
+@router.delete("/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_item(item_id: int):
+    await db.delete(item_id)
+```
+
+## Fix safety
+Unsafe: clients see a new status code (and, for `204`, an empty body instead of `null`).
+The constant is written through an existing `status` import from `fastapi` or `starlette` (any
+alias), or `import fastapi` as `fastapi.status`; otherwise `from fastapi import status` is
+added. When the module binds the name `status` to something else, `import starlette.status`
+is added and `starlette.status.HTTP_...` is used; when `starlette` is taken too, no fix.
+No fix for routes nested in a function or a class.
+
+## Known problems
+Not reported: routes that take a `Response` parameter (they may set the code themselves),
+routes that return `Response` objects, `POST` routes that return dicts without a declared
+model, lists, or `None`, `POST` paths ending in a parameter (`/items/{id}`), `DELETE` routes
+that return a value, and `api_route` unless `methods=` lists exactly one of `POST`/`DELETE`.
+Actions are recognised by words in the function name and the path's last segment; a router
+prefix (`APIRouter(prefix="/login")`, `include_router(..., prefix=...)`) is not looked at.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.codemods.missing_response_model import (
+    apply_route_edits,
+    has_keyword,
+    route_decorators,
+)
+from fastapi_fixer.collectors.return_annotations import annotation_shape
+from fastapi_fixer.facts import FunctionNode, Resolver, _own_statements
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.pydantic_index import (
+    ModelShape,
+    always_exits,
+    returns_nothing,
+    route_returns,
+    shape_of_type,
+)
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+STATUS_MODULES = frozenset({"fastapi.status", "starlette.status"})
+RESPONSE_TYPES = frozenset(
+    {"fastapi.Response", "fastapi.responses.Response", "starlette.responses.Response"}
+)
+# words that make a POST an action rather than the creation of a resource
+ACTION_WORDS = frozenset(
+    {
+        "login", "logout", "signin", "signout", "auth", "authenticate", "authorize", "token",
+        "refresh", "search", "query", "find", "filter", "lookup", "verify", "validate", "check",
+        "send", "run", "execute", "trigger", "calculate", "compute", "preview", "export",
+        "reset", "confirm", "activate", "deactivate", "archive", "restore", "publish",
+        "approve", "reject", "cancel", "retry", "sync", "convert", "render", "process",
+        "ping", "echo", "test", "estimate", "quote", "count", "batch", "bulk", "revoke",
+    }
+)  # fmt: skip
+CREATED = "HTTP_201_CREATED"
+NO_CONTENT = "HTTP_204_NO_CONTENT"
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+class MissingStatusCode(Rule):
+    CODE = "FF404"
+    NAME = "missing-status-code"
+    SEVERITY = Severity.WARNING
+    MESSAGE = "`{method}` route `{function}` answers `200 OK`; use `{status}`"
+    FIX_TITLE = "Add `status_code=status.{status}`"
+    FIX_SAFETY = FixSafety.UNSAFE
+    TRIGGERS = ("post", "delete", "api_route")
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        for node, qualname, resolver in ctx.functions():
+            decorators = route_decorators(ctx, node, qualname)
+            if not decorators or _takes_response(node, resolver):
+                continue
+            for call, route in decorators:
+                if has_keyword(call, "status_code"):
+                    continue
+                method = _method_of(call, route.method)
+                if method == "post" and self._creates(ctx, node, resolver, call, route.path):
+                    yield self._report(ctx, node, qualname, call, "POST", CREATED)
+                elif method == "delete" and self._deletes(ctx, node, resolver, call):
+                    yield self._report(ctx, node, qualname, call, "DELETE", NO_CONTENT)
+
+    def _creates(
+        self,
+        ctx: FileContext,
+        node: FunctionNode,
+        resolver: Resolver,
+        call: ast.Call,
+        path: str | None,
+    ) -> bool:
+        if path is None or _is_action(node.name, path):
+            return False
+        returned = route_returns(ctx.index, node, resolver)
+        if returned is not None:
+            return not returned.many
+        declared = _declared_model(ctx, node, resolver, call)
+        return (
+            declared is not None
+            and not declared.many
+            and _returns_values(node)
+            and not _returns_response(node, resolver)
+        )
+
+    def _deletes(
+        self, ctx: FileContext, node: FunctionNode, resolver: Resolver, call: ast.Call
+    ) -> bool:
+        if not returns_nothing(node):
+            return False
+        for keyword in call.keywords:
+            if keyword.arg == "response_model" and not _is_none(keyword.value):
+                return False
+        return node.returns is None or _is_none(node.returns)
+
+    def _report(
+        self,
+        ctx: FileContext,
+        node: FunctionNode,
+        qualname: str,
+        call: ast.Call,
+        method: str,
+        constant: str,
+    ) -> Diagnostic:
+        if constant == CREATED:
+            message = (
+                f"`POST` route `{node.name}` creates a resource but answers `200 OK`; "
+                "answer `201 Created` with `status_code=status.HTTP_201_CREATED`"
+            )
+        else:
+            message = (
+                f"`DELETE` route `{node.name}` returns nothing but answers `200 OK` with a "
+                "`null` body; answer `204 No Content` with "
+                "`status_code=status.HTTP_204_NO_CONTENT`"
+            )
+        fix = None
+        facts = ctx.index.functions.get(qualname)
+        reference = status_reference(ctx)
+        if reference is None:
+            message += " (no fix: the names `status` and `starlette` are both taken)"
+        elif facts is not None and not facts.is_nested and not facts.is_method:
+            name, needed = reference
+            value = f"{name}.{constant}"
+            edits = [Edit(ctx.path, "keyword", ctx.span(call), ("status_code", value))]
+            if needed is not None:
+                edits.append(Edit(ctx.path, "import", None, needed))
+            fix = Fix(f"Add `status_code={value}`", FixSafety.UNSAFE, tuple(edits))
+        return self.diagnostic(ctx, call, message, fix)
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        return apply_route_edits(module, edits)
+
+
+def status_reference(ctx: FileContext) -> tuple[str, tuple[str, str | None] | None] | None:
+    """How to write ``status`` in this module, and the import to add for it (or None)."""
+    bindings = ctx.scope.bindings
+    for name, binding in sorted(bindings.items()):
+        if binding.kind == "import" and binding.target in STATUS_MODULES:
+            return name, None
+    for name, binding in sorted(bindings.items()):
+        if binding.kind == "import" and binding.target == "fastapi":
+            return f"{name}.status", None
+    if "status" not in bindings:
+        return "status", ("fastapi", "status")
+    if "starlette" not in bindings:
+        return "starlette.status", ("starlette.status", None)
+    return None
+
+
+def _method_of(call: ast.Call, method: str) -> str | None:
+    """The one HTTP method a decorator routes: `api_route` only with a one-method literal."""
+    if method != "api_route":
+        return method
+    for keyword in call.keywords:
+        if keyword.arg == "methods" and isinstance(keyword.value, (ast.List, ast.Tuple, ast.Set)):
+            names = [
+                e.value.lower()
+                for e in keyword.value.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
+            if len(names) == len(keyword.value.elts) == 1:
+                return names[0]
+    return None
+
+
+def _is_action(function: str, path: str) -> bool:
+    segments = [s for s in path.split("/") if s]
+    last = segments[-1] if segments else ""
+    if last.startswith("{"):
+        return True  # `POST /items/{id}` is not a collection: not a creation
+    words = {*_WORDS.findall(function.lower()), *_WORDS.findall(last.lower())}
+    return bool(words & ACTION_WORDS)
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _takes_response(node: FunctionNode, resolver: Resolver) -> bool:
+    """A `Response` parameter lets the route set its own status code."""
+    args = node.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        annotation = arg.annotation
+        if isinstance(annotation, ast.Subscript):  # Annotated[Response, ...]
+            inner = annotation.slice
+            annotation = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+        if annotation is not None and resolver.qualify(annotation) in RESPONSE_TYPES:
+            return True
+    return False
+
+
+def _declared_model(
+    ctx: FileContext, node: FunctionNode, resolver: Resolver, call: ast.Call
+) -> ModelShape | None:
+    for keyword in call.keywords:
+        if keyword.arg == "response_model":
+            return shape_of_type(ctx.index, annotation_shape(keyword.value, ctx.resolver))
+    if node.returns is not None:
+        return shape_of_type(ctx.index, annotation_shape(node.returns, ctx.resolver))
+    return None
+
+
+def _returns_values(node: FunctionNode) -> bool:
+    values = [n.value for n in _own_statements(node.body) if isinstance(n, ast.Return)]
+    return (
+        bool(values)
+        and all(v is not None and not _is_none(v) for v in values)
+        and always_exits(node.body)
+        and returns_nothing(node) is False
+        and not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_statements(node.body))
+    )
+
+
+def _returns_response(node: FunctionNode, resolver: Resolver) -> bool:
+    for child in _own_statements(node.body):
+        if isinstance(child, ast.Return) and isinstance(child.value, ast.Call):
+            callee = resolver.qualify(child.value.func) or ""
+            if callee.startswith(("fastapi.", "starlette.")) and callee.endswith("Response"):
+                return True
+    return False
