@@ -270,6 +270,24 @@ class EditSet:
         if not self._name_usable(module, name):
             raise Conflict(f"`{name}` means something else in `{module}`")
         self.edits.append(Edit(path, "ref", ref.span, (ref.node, name, "name")))
+        self._unimport(module, ref)
+
+    def _unimport(self, module: str, ref: Ref) -> None:
+        """Drop `from x import User` when nothing in the module uses `User` after the fix,
+        unless another module imports it from here or the module declares `__all__`."""
+        facts = self.schemas.index.modules[module]
+        binding = facts.bindings.get(ref.local) if ref.local else None
+        if binding is None or binding.kind != "import" or "." not in binding.target:
+            return
+        if "__all__" in facts.bindings or module == self.model.module:
+            return
+        here = f"{module}.{ref.local}"
+        for other in self.schemas.index.modules.values():
+            if any(b.kind == "import" and b.target == here for b in other.bindings.values()):
+                return
+        source, _, obj = binding.target.rpartition(".")
+        asname = ref.local if ref.local != obj else None
+        self.edits.append(Edit(facts.path, "unimport", None, (source, obj, asname)))
 
     def add_response_model(self, module: str, route: RouteUsage, suffix: str) -> None:
         name = f"{self.model.cls.name}{suffix}"
@@ -319,6 +337,7 @@ def apply_schema_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
     targets = {}
     derive: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     imports: set[tuple[str, str | None]] = set()
+    unimports: set[tuple[str, str, str | None]] = set()
     for edit in edits:
         if edit.kind == "derive":
             name, suffix, drop = edit.args
@@ -334,6 +353,8 @@ def apply_schema_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
             targets[("Call", _char_span(lines, edit.span))] = _add_response_model(str(edit.args[0]))
         elif edit.kind == "import":
             imports.add((str(edit.args[0]), str(edit.args[1])))
+        elif edit.kind == "unimport":
+            unimports.add(edit.args)  # type: ignore[arg-type]
         else:
             raise ValueError(f"unknown edit kind {edit.kind}")
     module = rewrite_at(module, targets)
@@ -350,10 +371,24 @@ def apply_schema_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
         if missing:
             raise ValueError(f"no class {sorted(missing)[0]} at module level")
         module = module.with_changes(body=body)
+    if unimports:
+        module = _remove_unused_imports(module, unimports)
     if not imports:
         return module
     module = add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
     return _sort_import_names(module, imports)
+
+
+def _remove_unused_imports(
+    module: cst.Module, unimports: set[tuple[str, str, str | None]]
+) -> cst.Module:
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import RemoveImportsVisitor
+
+    context = CodemodContext()
+    for source, obj, asname in sorted(unimports, key=repr):
+        RemoveImportsVisitor.remove_unused_import(context, source, obj, asname)
+    return RemoveImportsVisitor(context).transform_module(module)
 
 
 def _name_key(name: str) -> tuple[bool, bool, str]:

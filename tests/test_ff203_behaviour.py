@@ -38,9 +38,9 @@ def imported_app(root: Path) -> Iterator[TestClient]:
         purge()
 
 
-def fixed_copy(tmp_path: Path, codes: list[str]) -> Path:
+def fixed_copy(tmp_path: Path, codes: list[str], project: Path = PROJECT) -> Path:
     root = tmp_path / "project"
-    shutil.copytree(PROJECT, root, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(project, root, ignore=shutil.ignore_patterns("__pycache__"))
     result = run(root, codes, fix=True, unsafe=True)
     assert not result.errors and not result.dropped, (result.errors, result.dropped)
     assert result.changed_paths
@@ -110,3 +110,12 @@ def test_both_rules_give_the_same_result_as_the_split_alone(tmp_path: Path) -> N
     for path in sorted(alone.rglob("*.py")):
         relative = path.relative_to(alone)
         assert (both / relative).read_text() == path.read_text(), relative
+
+
+def test_secret_fields_leave_the_responses_of_a_re_exported_model(tmp_path: Path) -> None:
+    root = fixed_copy(tmp_path, ["FF204"], FIXTURES / "FF204" / "reexport")
+    with imported_app(root) as client:
+        expected = {"id": 3, "email": "a@example.com"}
+        assert client.get("/users/3").json() == expected
+        assert client.get("/me").json() == {"id": 0, "email": "me@example.com"}
+        assert client.get("/users").json() == []

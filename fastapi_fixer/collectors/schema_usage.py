@@ -34,6 +34,7 @@ class Ref:
     span: Span  # byte columns
     node: str  # "Name" | "Attribute"
     prefix: str | None = None  # for an Attribute: the qualified name of its object
+    local: str = ""  # for a Name: the identifier
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,11 @@ def refs_in(expression: ast.expr | None, resolver: Resolver) -> Iterator[Ref]:
         qualified = resolver.qualify(expression)
         if qualified is None or qualified.startswith("builtins."):
             return
-        prefix = None
         if isinstance(expression, ast.Attribute):
             prefix = resolver.qualify(expression.value)
-        yield Ref(qualified, byte_span(expression), type(expression).__name__, prefix)
+            yield Ref(qualified, byte_span(expression), "Attribute", prefix)
+        else:
+            yield Ref(qualified, byte_span(expression), "Name", None, expression.id)
     elif isinstance(expression, ast.Subscript):
         yield from refs_in(expression.value, resolver)
         yield from refs_in(expression.slice, resolver)
