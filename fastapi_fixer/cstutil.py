@@ -95,3 +95,90 @@ def _is_primary_object(node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
     if isinstance(parent, cst.Call):
         return parent.func is node
     return False
+
+
+# --- parameter lists (FF301, FF303) ---------------------------------------------------------
+
+_ParamItem = tuple[str, cst.CSTNode]  # (section, Param/ParamSlash/ParamStar)
+
+
+def _flatten_params(params: cst.Parameters) -> list[_ParamItem]:
+    items: list[_ParamItem] = [("posonly", p) for p in params.posonly_params]
+    if isinstance(params.posonly_ind, cst.ParamSlash):
+        items.append(("slash", params.posonly_ind))
+    items.extend(("params", p) for p in params.params)
+    if isinstance(params.star_arg, (cst.Param, cst.ParamStar)):
+        items.append(("star", params.star_arg))
+    items.extend(("kwonly", p) for p in params.kwonly_params)
+    if params.star_kwarg is not None:
+        items.append(("kwargs", params.star_kwarg))
+    return items
+
+
+def _rebuild_params(
+    params: cst.Parameters, items: list[_ParamItem], old_commas: list[object]
+) -> cst.Parameters:
+    """Put ``items`` back into ``params``, giving each position the comma the old list had there
+    (so one-per-line layouts and trailing commas survive insertions)."""
+    count = len(items)
+    commas: list[object] = []
+    for position in range(count):
+        if position == count - 1:
+            commas.append(old_commas[-1] if old_commas else cst.MaybeSentinel.DEFAULT)
+        elif position < len(old_commas) - 1:
+            commas.append(old_commas[position])
+        elif len(old_commas) >= 2:
+            commas.append(old_commas[-2])
+        else:
+            commas.append(cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    sections: dict[str, list[cst.CSTNode]] = {}
+    for (section, node), comma in zip(items, commas, strict=True):
+        sections.setdefault(section, []).append(node.with_changes(comma=comma))
+    return params.with_changes(
+        posonly_params=sections.get("posonly", []),
+        posonly_ind=sections["slash"][0] if "slash" in sections else cst.MaybeSentinel.DEFAULT,
+        params=sections.get("params", []),
+        star_arg=sections["star"][0] if "star" in sections else cst.MaybeSentinel.DEFAULT,
+        kwonly_params=sections.get("kwonly", []),
+        star_kwarg=sections["kwargs"][0] if "kwargs" in sections else None,
+    )
+
+
+def insert_parameter(params: cst.Parameters, param: cst.Param) -> cst.Parameters:
+    """Add a parameter without a default after the existing ones: keyword-only when the function
+    has `*`/`*args`, else before the first positional parameter with a default, else last of
+    the positional ones (always before `**kwargs`)."""
+    items = _flatten_params(params)
+    old_commas = [node.comma for _, node in items]  # type: ignore[attr-defined]
+    if any(section == "star" for section, _ in items):
+        section = "kwonly"
+        at = max(i for i, (s, _) in enumerate(items) if s in ("star", "kwonly")) + 1
+    else:
+        section = "params"
+        defaulted = [
+            i
+            for i, (s, node) in enumerate(items)
+            if s in ("posonly", "params") and getattr(node, "default", None) is not None
+        ]
+        at = defaulted[0] if defaulted else len([s for s, _ in items if s != "kwargs"])
+        if defaulted and items[at][0] == "posonly":
+            raise ValueError("cannot add a parameter after a defaulted positional-only one")
+    items.insert(at, (section, param))
+    return _rebuild_params(params, items, old_commas)
+
+
+def make_keyword_only_from(params: cst.Parameters, name: str) -> cst.Parameters:
+    """Insert a bare `*` before the positional parameter ``name`` (which must not be
+    positional-only, in a function without `*`/`*args`)."""
+    items = _flatten_params(params)
+    old_commas = [node.comma for _, node in items]  # type: ignore[attr-defined]
+    star_at = next(
+        i
+        for i, (s, node) in enumerate(items)
+        if s == "params" and node.name.value == name  # type: ignore[attr-defined]
+    )
+    rest = [("kwonly", node) for section, node in items[star_at:] if section == "params"]
+    tail = [item for item in items[star_at:] if item[0] == "kwargs"]
+    star = cst.ParamStar(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    items = [*items[:star_at], ("star", star), *rest, *tail]
+    return _rebuild_params(params, items, old_commas)
