@@ -55,10 +55,14 @@ def git_mode_options(function: Callable[..., Any]) -> Callable[..., Any]:
             help="Open a pull request (GitHub) or merge request (GitLab) for the pushed branch.",
         ),
         click.option(
-            "--pr-base", metavar="BRANCH", help="The pull request's base (default: --base/HEAD)."
+            "--pr-base",
+            metavar="BRANCH",
+            help="The pull request's base (default: the branch it started from).",
         ),
         click.option(
-            "--github-repo", metavar="OWNER/NAME", help="Default: read from the remote's URL."
+            "--github-repo",
+            metavar="OWNER/NAME",
+            help="The GitHub repository of --pr (default: read from the remote's URL).",
         ),
         click.option(
             "--github-api",
@@ -340,7 +344,6 @@ class _GitMode:
                 code=code,
                 name=rule.NAME,
                 fix_title=rule.FIX_TITLE,
-                module=rule.__module__,
                 fixes=sum(result.applied_by_file.get(p, {}).get(code, 0) for p in written)
                 or result.applied.get(code, 0),
                 files=[

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from fastapi_fixer import __version__
 from fastapi_fixer.apply.git import TOKEN_VARIABLES, GitModeError, scrub
 
-# Each rule's user documentation is its module's docstring (see CONTRIBUTING.md), so the PR links
-# to that file in the project's repository; `fastapi-fix rule CODE` prints the same text.
+# Each rule's documentation page (docs/rules/<CODE>.md, generated from the rule's docstring by
+# scripts/update_readme.py) in the project's repository; `fastapi-fix rule CODE` prints the same.
 PROJECT_URL = "https://github.com/fastapi-fix/fastapi-fix"
-DOCS_URL = f"{PROJECT_URL}/blob/main"
+RULE_DOCS_URL = f"{PROJECT_URL}/blob/main/docs/rules/{{code}}.md"
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 TIMEOUT_SECONDS = 30.0
@@ -70,7 +70,6 @@ class RuleCommit:
     code: str
     name: str
     fix_title: str | None
-    module: str  # the rule's module, whose docstring is its documentation
     fixes: int
     files: list[tuple[str, int]]  # (path, fixes counted there); cross-file edits count 0
     unsafe: list[AppliedFix] = field(default_factory=list)
@@ -85,7 +84,7 @@ class RuleCommit:
 
     @property
     def docs_url(self) -> str:
-        return f"{DOCS_URL}/{self.module.replace('.', '/')}.py"
+        return RULE_DOCS_URL.format(code=self.code)
 
     def message(self) -> str:
         lines = [self.subject, ""]

@@ -1,0 +1,792 @@
+"""Git mode end to end: real repositories in temporary folders, a bare repository as the remote,
+real commits and pushes, the CLI through click's CliRunner, and GitHub played by a loopback HTTP
+server that checks requests the way GitHub does and answers as GitHub documents."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fastapi_fixer.apply.git import GitModeError, parse_remote_url, scrub
+from fastapi_fixer.apply.pr import AppliedFix, Finding, RuleCommit, Summary, pr_body, pr_title
+from fastapi_fixer.cli import main
+from fastapi_fixer.engine import Engine, Mode
+from fastapi_fixer.models import FixSafety
+from fastapi_fixer.registry import all_rules
+from fastapi_fixer.settings import Settings
+
+BRANCH = "fastapi-fix/blocking"
+TOKEN = "ghp_TESTTOKEN0123456789abcdefSECRET"
+SUBJECT = re.compile(
+    r"^(?P<code>FF\d+) (?P<name>[a-z0-9-]+): (?P<fixes>\d+) fix(?:es)? in (?P<files>\d+) files?$"
+)
+
+MAIN_PY = """\
+import asyncio
+import subprocess
+import time
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/nap")
+async def nap():
+    time.sleep(1)
+    return {"ok": True}
+
+
+@app.post("/run")
+async def run_job():
+    out = subprocess.run(["echo", "hi"], capture_output=True)
+    return {"code": out.returncode}
+
+
+@app.get("/log")
+async def read_log():
+    await asyncio.sleep(0)
+    with open("/tmp/log.txt") as handle:
+        return {"log": handle.read()}
+"""
+
+WORKER_PY = """\
+import time
+
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/wait")
+async def wait():
+    time.sleep(2)
+    return {}
+"""
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if check and done.returncode:
+        raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
+    return done.stdout.strip()
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No global or system git configuration, no token, no proxy for loopback."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "global.gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
+    for name in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL", "GIT_DIR", "GIT_WORK_TREE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("GIT_INDEX_FILE", raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@dataclass
+class Project:
+    root: Path
+    remote: Path
+
+    def git(self, *args: str, check: bool = True) -> str:
+        return git(self.root, *args, check=check)
+
+    def state(self) -> tuple[str, ...]:
+        """Everything about the checkout that git mode must leave as it was."""
+        return (
+            self.git("symbolic-ref", "-q", "HEAD", check=False),
+            self.git("rev-parse", "HEAD"),
+            self.git("status", "--porcelain", "--untracked-files=all", "--ignored"),
+            self.git("ls-files", "--stage"),
+            self.git("worktree", "list", "--porcelain"),
+            (self.root / "app" / "main.py").read_text(),
+            (self.root / "app" / "worker.py").read_text(),
+        )
+
+    def branches(self) -> list[str]:
+        return self.git("for-each-ref", "--format=%(refname:short)", "refs/heads").split()
+
+    def remote_has(self, branch: str) -> str | None:
+        sha = git(
+            self.remote, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False
+        )
+        return sha or None
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    root = tmp_path / "shop"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "main.py").write_text(MAIN_PY)
+    (root / "app" / "worker.py").write_text(WORKER_PY)
+    (root / "README.md").write_text("# shop\n")
+    (root / ".gitignore").write_text("*.log\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test Person")
+    git(root, "config", "user.email", "test@example.com")
+    git(root, "config", "commit.gpgsign", "false")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "Initial commit")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(root, "remote", "add", "origin", str(remote))
+    git(root, "push", "-q", "origin", "main")
+    # an untracked and an ignored file: allowed, and must survive untouched
+    (root / "notes.txt").write_text("mine\n")
+    (root / "debug.log").write_text("ignored\n")
+    monkeypatch.chdir(root)
+    return Project(root, remote)
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def error_lines(result: Result) -> list[str]:
+    return [line for line in result.output.splitlines() if line.startswith("error:")]
+
+
+def subjects(project: Project, branch: str = BRANCH, base: str = "main") -> list[tuple[str, str]]:
+    log = project.git("log", "--reverse", "--format=%H %s", f"{base}..{branch}")
+    return [tuple(line.split(" ", 1)) for line in log.splitlines()]  # type: ignore[misc]
+
+
+# --- the branch ----------------------------------------------------------------------------------
+
+
+def test_clean_run_puts_fixes_on_a_branch_and_leaves_the_checkout_untouched(project: Project):
+    before = project.state()
+    result = run("--branch", BRANCH, "app")
+    assert result.exit_code in (0, 1), result.output
+    assert not error_lines(result), result.output
+    assert project.state() == before
+    assert BRANCH in project.branches()
+    assert f"Created branch {BRANCH} from main" in result.output
+    fixed = project.git("show", f"{BRANCH}:app/main.py")
+    assert "await asyncio.sleep(1)" in fixed
+    assert "def run_job():" in fixed and "async def run_job" not in fixed
+    assert "await asyncio.sleep(2)" in project.git("show", f"{BRANCH}:app/worker.py")
+    # the finding without a fix is reported, and the branch holds nothing but fix commits
+    assert re.search(
+        r"^app/main.py:\d+:10: FF101 Blocking call `builtins.open`", result.output, re.M
+    )
+    assert project.git("rev-parse", f"{BRANCH}~{len(subjects(project))}") == project.git(
+        "rev-parse", "main"
+    )
+    assert project.git("rev-parse", "--abbrev-ref", f"{BRANCH}@{{upstream}}", check=False) == ""
+
+
+def test_one_commit_per_rule_holding_exactly_that_rules_fixes(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    result = run("--branch", BRANCH)
+    assert result.exit_code in (0, 1), result.output
+    commits = subjects(project)
+    assert commits, result.output
+    codes = []
+    for sha, subject in commits:
+        match = SUBJECT.match(subject)
+        assert match, subject
+        code = match["code"]
+        codes.append(code)
+        assert match["name"] == all_rules()[code].NAME
+        changed = project.git("diff-tree", "--no-commit-id", "--name-only", "-r", sha).split()
+        assert len(changed) == int(match["files"])
+        body = project.git("log", "-1", "--format=%b", sha)
+        listed = [line[2:].split(" (")[0] for line in body.splitlines() if line.startswith("- ")]
+        assert sorted(listed)[: len(changed)] == sorted(changed)
+        assert f"{sha[:7]} {subject}" in result.output
+        # the commit is exactly this rule's fixes applied to its parent
+        copy = tmp_path / f"check-{code}"
+        project.git("worktree", "add", "-q", "--detach", str(copy), f"{sha}^")
+        try:
+            monkeypatch.chdir(copy)
+            settings = Settings(select=(code,))
+            expected = Engine(settings, Mode(fix=True, jobs=1)).run(["."])
+            assert expected.applied.get(code) == int(match["fixes"])
+            rewritten = {
+                os.path.relpath(path, ".").replace(os.sep, "/"): text
+                for path, text in expected.fixed.items()
+                if text != expected.sources[path].text
+            }
+            assert sorted(rewritten) == sorted(changed)
+            for path, text in rewritten.items():
+                committed = subprocess.run(
+                    ["git", "show", f"{sha}:{path}"],
+                    cwd=project.root,
+                    capture_output=True,
+                    check=True,
+                ).stdout.decode()
+                assert committed == text, path
+        finally:
+            monkeypatch.chdir(project.root)
+            project.git("worktree", "remove", "--force", str(copy))
+    assert codes == sorted(codes) and len(set(codes)) == len(codes)
+    assert "FF101" in codes
+    ff101 = next(SUBJECT.match(s) for _, s in commits if s.startswith("FF101 "))
+    assert ff101 is not None and ff101["fixes"] == "4" and ff101["files"] == "2"
+    # at the tip no rule has a safe fix left
+    monkeypatch.chdir(project.root)
+    tip = tmp_path / "tip"
+    project.git("worktree", "add", "-q", "--detach", str(tip), BRANCH)
+    monkeypatch.chdir(tip)
+    left = Engine(Settings(), Mode(jobs=1)).run(["."])
+    assert not [d for d in left.diagnostics if d.fix and d.fix.safety is FixSafety.SAFE]
+
+
+def test_nothing_to_fix_creates_no_branch(project: Project):
+    (project.root / "app" / "main.py").write_text("VALUE = 1\n")
+    (project.root / "app" / "worker.py").write_text("OTHER = 2\n")
+    project.git("commit", "-q", "-am", "No FastAPI code")
+    result = run("--branch", BRANCH, "app")
+    assert result.exit_code == 0, result.output
+    assert "Nothing to fix" in result.output
+    assert BRANCH not in project.branches()
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["unstaged", "staged"])
+def test_uncommitted_changes_are_refused(project: Project, staged: bool):
+    (project.root / "app" / "worker.py").write_text(WORKER_PY + "# edited\n")
+    if staged:
+        project.git("add", "app/worker.py")
+    before = project.state()
+    result = run("--branch", BRANCH, "app")
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        "error: the working tree has uncommitted changes to tracked files; "
+        "commit or stash them first"
+    ]
+    assert len(result.output.strip().splitlines()) == 1
+    assert BRANCH not in project.branches()
+    assert project.state() == before
+
+
+def test_paths_outside_a_repository_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "main.py").write_text(WORKER_PY)
+    monkeypatch.chdir(loose)
+    result = run("--branch", BRANCH, ".")
+    assert result.exit_code == 2
+    assert error_lines(result) == ["error: . is not inside a git repository"]
+    assert (loose / "main.py").read_text() == WORKER_PY
+
+
+def test_path_outside_the_repository_of_the_others_is_refused(project: Project, tmp_path: Path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.py").write_text("X = 1\n")
+    result = run("--branch", BRANCH, "app", str(elsewhere))
+    assert result.exit_code == 2
+    assert error_lines(result) == [f"error: {elsewhere} is not inside a git repository"]
+    assert BRANCH not in project.branches()
+
+
+def test_detached_head_needs_base(project: Project):
+    main_sha = project.git("rev-parse", "main")
+    project.git("checkout", "-q", "--detach")
+    before = project.state()
+    refused = run("--branch", BRANCH, "app")
+    assert refused.exit_code == 2
+    assert error_lines(refused) == [
+        "error: HEAD is detached; pass --base REF to choose what to branch from"
+    ]
+    assert BRANCH not in project.branches()
+    accepted = run("--branch", BRANCH, "--base", "main", "app")
+    assert accepted.exit_code in (0, 1), accepted.output
+    assert project.state() == before
+    commits = subjects(project)
+    assert project.git("rev-parse", f"{commits[0][0]}^") == main_sha
+
+
+def test_base_ref(project: Project):
+    project.git("branch", "release", "main")
+    (project.root / "extra.txt").write_text("on main only\n")
+    project.git("add", "extra.txt")
+    project.git("commit", "-q", "-m", "main moves on")
+    result = run("--branch", BRANCH, "--base", "release", "app")
+    assert result.exit_code in (0, 1), result.output
+    assert f"from release ({project.git('rev-parse', '--short=7', 'release')})" in result.output
+    assert project.git("merge-base", BRANCH, "main") == project.git("rev-parse", "release")
+    assert run("--branch", "other", "--base", "no-such-ref", "app").exit_code == 2
+
+
+def test_existing_branch_is_refused_unless_forced(project: Project):
+    project.git("branch", BRANCH, "main")
+    old = project.git("rev-parse", BRANCH)
+    refused = run("--branch", BRANCH, "app")
+    assert refused.exit_code == 2
+    assert error_lines(refused) == [
+        f"error: branch {BRANCH} already exists; pass --force-branch to replace it"
+    ]
+    assert project.git("rev-parse", BRANCH) == old
+    forced = run("--branch", BRANCH, "--force-branch", "app")
+    assert forced.exit_code in (0, 1), forced.output
+    assert project.git("rev-parse", BRANCH) != old
+    assert project.git("merge-base", BRANCH, "main") == project.git("rev-parse", "main")
+
+
+def test_the_checked_out_branch_cannot_be_replaced(project: Project):
+    result = run("--branch", "main", "--force-branch", "app")
+    assert result.exit_code == 2
+    assert error_lines(result) == ["error: branch main is checked out; it cannot be replaced"]
+
+
+def test_usage_errors():
+    assert run("--push", "origin", ".").exit_code == 2
+    assert "needs --branch" in run("--pr", ".").output
+    assert "needs --pr" in run("--branch", "x", "--pr-base", "main", ".").output
+    assert run("--branch", "x", "--dry-run", ".").exit_code == 2
+
+
+# --- pushing -------------------------------------------------------------------------------------
+
+
+def test_push_sets_upstream(project: Project):
+    result = run("--branch", BRANCH, "--push", "origin", "app")
+    assert result.exit_code in (0, 1), result.output
+    assert f"Pushed {BRANCH} to origin." in result.output
+    assert project.remote_has(BRANCH) == project.git("rev-parse", BRANCH)
+    assert project.git("rev-parse", "--abbrev-ref", f"{BRANCH}@{{upstream}}") == f"origin/{BRANCH}"
+    assert project.git("symbolic-ref", "--short", "HEAD") == "main"
+
+
+def test_push_to_unknown_remote_is_refused_before_anything(project: Project):
+    result = run("--branch", BRANCH, "--push", "upstream", "app")
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        "error: the repository has no remote named 'upstream' (remotes: origin)"
+    ]
+    assert BRANCH not in project.branches()
+
+
+def test_push_failure_keeps_the_local_branch(project: Project, tmp_path: Path):
+    project.git("remote", "set-url", "origin", str(tmp_path / "gone" / "remote.git"))
+    before = project.state()
+    result = run("--branch", BRANCH, "--push", "origin", "app")
+    assert result.exit_code == 2
+    errors = error_lines(result)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"error: pushing {BRANCH} to origin failed: ")
+    assert errors[0].endswith(f"; branch {BRANCH} is kept")
+    assert BRANCH in project.branches()
+    assert project.state() == before
+    # the user can retry once the remote is back
+    project.git("remote", "set-url", "origin", str(project.remote))
+    retry = run("--branch", BRANCH, "--force-branch", "--push", "origin", "app")
+    assert retry.exit_code in (0, 1), retry.output
+    assert project.remote_has(BRANCH) == project.git("rev-parse", BRANCH)
+
+
+def test_rejected_push_keeps_the_local_branch(project: Project, tmp_path: Path):
+    # someone else already pushed a branch of that name: a non-fast-forward push is rejected
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(project.remote), str(other))
+    git(other, "checkout", "-q", "-b", BRANCH)
+    (other / "theirs.txt").write_text("theirs\n")
+    git(other, "add", "theirs.txt")
+    git(other, "-c", "user.name=O", "-c", "user.email=o@example.com", "commit", "-q", "-m", "x")
+    git(other, "push", "-q", "origin", BRANCH)
+    result = run("--branch", BRANCH, "--push", "origin", "app")
+    assert result.exit_code == 2
+    assert "rejected" in result.output
+    assert BRANCH in project.branches()
+    assert project.remote_has(BRANCH) == git(other, "rev-parse", "HEAD")
+
+
+# --- pull requests on GitHub (a loopback server that behaves like it) ----------------------------
+
+
+@dataclass
+class FakeGitHub:
+    """The part of GitHub's REST API that git mode uses, checked the way GitHub checks it."""
+
+    owner: str
+    repo: str
+    token: str
+    remote: Path
+    requests: list[dict] = field(default_factory=list)
+    pulls: list[dict] = field(default_factory=list)
+    url: str = ""
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes):
+        self.requests.append({"method": method, "path": path, "headers": headers, "body": body})
+        parts = urllib.parse.urlsplit(path)
+        if parts.path != f"/repos/{self.owner}/{self.repo}/pulls":
+            return 404, {
+                "message": "Not Found",
+                "documentation_url": "https://docs.github.com/rest",
+            }
+        if headers.get("authorization") != f"Bearer {self.token}":
+            return 401, {
+                "message": "Bad credentials",
+                "documentation_url": "https://docs.github.com/rest",
+                "status": "401",
+            }
+        if not headers.get("user-agent"):
+            return 403, {"message": "Request forbidden by administrative rules."}
+        if method == "GET":
+            query = urllib.parse.parse_qs(parts.query)
+            head = query.get("head", [""])[0]
+            state = query.get("state", ["open"])[0]
+            return 200, [
+                pull
+                for pull in self.pulls
+                if (not head or pull["head"]["label"] == head) and pull["state"] == state
+            ]
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return 400, {"message": "Problems parsing JSON"}
+        missing = [key for key in ("title", "head", "base") if not data.get(key)]
+        if missing:
+            return 422, {
+                "message": "Validation Failed",
+                "errors": [
+                    {"resource": "PullRequest", "field": key, "code": "missing_field"}
+                    for key in missing
+                ],
+            }
+        for key in ("head", "base"):
+            known = git(self.remote, "show-ref", "--verify", f"refs/heads/{data[key]}", check=False)
+            if not known:
+                return 422, {
+                    "message": "Validation Failed",
+                    "errors": [{"resource": "PullRequest", "field": key, "code": "invalid"}],
+                }
+        label = f"{self.owner}:{data['head']}"
+        if any(p["head"]["label"] == label and p["state"] == "open" for p in self.pulls):
+            return 422, {
+                "message": "Validation Failed",
+                "errors": [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"A pull request already exists for {label}.",
+                    }
+                ],
+                "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+            }
+        number = len(self.pulls) + 1
+        pull = {
+            "id": 1000 + number,
+            "number": number,
+            "state": "open",
+            "title": data["title"],
+            "body": data.get("body"),
+            "url": f"{self.url}/repos/{self.owner}/{self.repo}/pulls/{number}",
+            "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{number}",
+            "head": {"label": label, "ref": data["head"]},
+            "base": {"label": f"{self.owner}:{data['base']}", "ref": data["base"]},
+        }
+        self.pulls.append(pull)
+        return 201, pull
+
+
+@pytest.fixture
+def github(project: Project) -> Iterator[FakeGitHub]:
+    fake = FakeGitHub("acme", "shop", TOKEN, project.remote)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            status, payload = fake.handle(self.command, self.path, headers, body)
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _serve
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    # the remote says github.com/acme/shop; git pushes to the bare repository instead
+    project.git("remote", "set-url", "origin", "https://github.com/acme/shop.git")
+    project.git("config", f"url.{project.remote}.insteadOf", "https://github.com/acme/shop.git")
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+def test_pull_request_is_opened(
+    project: Project, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    before = project.state()
+    result = run("--branch", BRANCH, "--pr", "--github-api", github.url, "app")
+    assert result.exit_code in (0, 1), result.output
+    assert "Opened pull request: https://github.com/acme/shop/pull/1" in result.output
+    assert TOKEN not in result.output
+    assert project.state() == before
+    assert project.remote_has(BRANCH) == project.git("rev-parse", BRANCH)
+    [request] = github.requests
+    assert request["method"] == "POST"
+    assert request["path"] == "/repos/acme/shop/pulls"
+    headers = request["headers"]
+    assert headers["authorization"] == f"Bearer {TOKEN}"
+    assert headers["accept"] == "application/vnd.github+json"
+    assert headers["x-github-api-version"] == "2022-11-28"
+    assert headers["user-agent"].startswith("fastapi-fix/")
+    assert headers["content-type"] == "application/json"
+    sent = json.loads(request["body"])
+    assert sent["head"] == BRANCH and sent["base"] == "main"
+    assert sent["title"].startswith("fastapi-fix: ") and "FF101" in sent["title"]
+    body = sent["body"]
+    assert "fastapi-fix" in body
+    assert "| Rule | Name | Fixes | Files |" in body
+    assert "| blocking-call-in-async | 4 | 2 |" in body
+    assert (
+        "[FF101](https://github.com/fastapi-fix/fastapi-fix/blob/main/docs/rules/FF101.md)" in body
+    )
+    assert "## Unsafe fixes: review carefully" in body
+    assert "## Left for a human" in body
+    assert re.search(r"`app/main.py:\d+:10` FF101: Blocking call `builtins.open`", body)
+    assert TOKEN not in body
+
+
+def test_pull_request_with_a_bad_token_fails_and_keeps_the_branch(
+    project: Project, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+):
+    bad = "ghp_WRONGwrongWRONG0123456789"
+    monkeypatch.setenv("GH_TOKEN", bad)
+    result = run("--branch", BRANCH, "--pr", "--github-api", github.url, "app")
+    assert result.exit_code == 2
+    errors = error_lines(result)
+    assert errors == [
+        "error: GitHub API: 401 Bad credentials (the token in GITHUB_TOKEN/GH_TOKEN was "
+        f"rejected); branch {BRANCH} is kept"
+    ]
+    assert bad not in result.output
+    assert BRANCH in project.branches()
+    assert project.remote_has(BRANCH)
+    assert github.requests[0]["headers"]["authorization"] == f"Bearer {bad}"
+
+
+def test_existing_pull_request_is_found_and_printed(
+    project: Project, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    first = run("--branch", BRANCH, "--pr", "--github-api", github.url, "app")
+    assert "Opened pull request: https://github.com/acme/shop/pull/1" in first.output
+    again = run("--branch", BRANCH, "--force-branch", "--pr", "--github-api", github.url, "app")
+    assert again.exit_code in (0, 1), again.output
+    assert (
+        f"A pull request for {BRANCH} already exists: https://github.com/acme/shop/pull/1"
+        in again.output
+    )
+    assert [r["method"] for r in github.requests] == ["POST", "POST", "GET"]
+    lookup = urllib.parse.urlsplit(github.requests[-1]["path"])
+    assert lookup.path == "/repos/acme/shop/pulls"
+    assert urllib.parse.parse_qs(lookup.query) == {"head": [f"acme:{BRANCH}"], "state": ["open"]}
+    assert len(github.pulls) == 1
+
+
+def test_github_repo_and_pr_base_options(
+    project: Project, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    github.owner, github.repo = "other-org", "shop-fork"
+    project.git("push", "-q", "origin", "main:develop")
+    result = run(
+        "--branch",
+        BRANCH,
+        "--pr",
+        "--pr-base",
+        "develop",
+        "--github-repo",
+        "other-org/shop-fork",
+        "--github-api",
+        github.url,
+        "app",
+    )
+    assert result.exit_code in (0, 1), result.output
+    [request] = github.requests
+    assert request["path"] == "/repos/other-org/shop-fork/pulls"
+    assert json.loads(request["body"])["base"] == "develop"
+
+
+def test_missing_repository_is_a_404(
+    project: Project, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    result = run(
+        "--branch", BRANCH, "--pr", "--github-repo", "acme/nope", "--github-api", github.url
+    )
+    assert result.exit_code == 2
+    [line] = error_lines(result)
+    assert line.startswith("error: GitHub API: 404 Not Found (no repository acme/nope at ")
+    assert BRANCH in project.branches()
+
+
+def test_pr_without_a_token_is_refused_before_anything(project: Project, github: FakeGitHub):
+    result = run("--branch", BRANCH, "--pr", "--github-api", github.url, "app")
+    assert result.exit_code == 2
+    assert error_lines(result) == ["error: --pr needs a GitHub token in GITHUB_TOKEN or GH_TOKEN"]
+    assert BRANCH not in project.branches()
+    assert project.remote_has(BRANCH) is None
+    assert github.requests == []
+
+
+def test_unreachable_api_is_a_one_line_error(project: Project, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    project.git("remote", "set-url", "origin", "git@github.com:acme/shop.git")
+    project.git("config", f"url.{project.remote}.insteadOf", "git@github.com:acme/shop.git")
+    result = run("--branch", BRANCH, "--pr", "--github-api", "http://127.0.0.1:9", "app")
+    assert result.exit_code == 2
+    [line] = error_lines(result)
+    assert line.startswith("error: cannot reach the GitHub API at http://127.0.0.1:9: ")
+    assert TOKEN not in result.output
+    assert BRANCH in project.branches()
+
+
+def test_the_token_never_appears_even_when_it_is_in_the_remote_url(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    # nothing listens on port 9 of the loopback: the push fails, and git's message names the URL
+    project.git(
+        "remote", "set-url", "origin", f"https://x-access-token:{TOKEN}@127.0.0.1:9/a/b.git"
+    )
+    result = run("--branch", BRANCH, "--push", "origin", "app")
+    assert result.exit_code == 2
+    assert TOKEN not in result.output
+    assert len(error_lines(result)) == 1
+    assert BRANCH in project.branches()
+
+
+def test_plain_http_api_is_refused_for_a_remote_host(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    project.git("remote", "set-url", "origin", "https://github.com/acme/shop.git")
+    result = run("--branch", BRANCH, "--pr", "--github-api", "http://ghe.example.com/api/v3")
+    assert result.exit_code == 2
+    assert "use https" in result.output
+    assert BRANCH not in project.branches()
+
+
+# --- merge requests on GitLab: push options ------------------------------------------------------
+
+
+def test_gitlab_merge_request_through_push_options(project: Project, tmp_path: Path):
+    recorded = tmp_path / "push-options.txt"
+    hook = project.remote / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\n"
+        f'out="{recorded}"\n'
+        ': > "$out"\n'
+        'echo "count=$GIT_PUSH_OPTION_COUNT" >> "$out"\n'
+        "i=0\n"
+        'while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do\n'
+        '  eval "echo \\"\\$GIT_PUSH_OPTION_$i\\"" >> "$out"\n'
+        "  i=$((i + 1))\n"
+        "done\n"
+        "cat > /dev/null\n"
+    )
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    git(project.remote, "config", "receive.advertisePushOptions", "true")
+    project.git("remote", "set-url", "origin", "https://gitlab.example.com/acme/shop.git")
+    project.git(
+        "config", f"url.{project.remote}.insteadOf", "https://gitlab.example.com/acme/shop.git"
+    )
+    result = run("--branch", BRANCH, "--pr", "app")
+    assert result.exit_code in (0, 1), result.output
+    lines = recorded.read_text().splitlines()
+    assert lines[0] == "count=4"
+    options = lines[1:]
+    assert options[0] == "merge_request.create"
+    assert options[1] == "merge_request.target=main"
+    assert options[2].startswith("merge_request.title=fastapi-fix: ")
+    assert "FF101" in options[2]
+    assert options[3].startswith("merge_request.description=Opened by fastapi-fix")
+    assert "FF101 blocking-call-in-async: 4" in options[3]
+    assert project.remote_has(BRANCH) == project.git("rev-parse", BRANCH)
+    assert "Asked origin to open a merge request into main." in result.output
+
+
+# --- pieces --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "path"),
+    [
+        ("https://github.com/acme/shop.git", "github.com", "acme/shop"),
+        ("https://github.com/acme/shop", "github.com", "acme/shop"),
+        ("https://github.com/acme/shop/", "github.com", "acme/shop"),
+        ("https://user:tok@github.com/acme/shop.git", "github.com", "acme/shop"),
+        ("git@github.com:acme/shop.git", "github.com", "acme/shop"),
+        ("git@github.com:acme/shop", "github.com", "acme/shop"),
+        ("ssh://git@github.com/acme/shop.git", "github.com", "acme/shop"),
+        ("ssh://git@ghe.corp:2222/acme/shop", "ghe.corp", "acme/shop"),
+        ("https://GitLab.example.com/group/sub/proj.git", "gitlab.example.com", "group/sub/proj"),
+        ("/srv/git/shop.git", "", "srv/git/shop"),
+        ("file:///srv/git/shop.git", "", "srv/git/shop"),
+    ],
+)
+def test_remote_url_forms(url: str, host: str, path: str):
+    assert parse_remote_url(url) == (host, path)
+
+
+def test_scrub_hides_tokens_and_url_credentials(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GH_TOKEN", "s3cr3t-token")
+    text = "fatal: https://me:pw@host/x.git and https://tok@host/y and s3cr3t-token"
+    assert scrub(text) == "fatal: https://***@host/x.git and https://***@host/y and ***"
+    assert scrub("plain", ["plain"]) == "***"
+    assert issubclass(GitModeError, Exception)
+
+
+def test_pr_body_calls_out_unsafe_fixes_and_findings_left():
+    commit = RuleCommit(
+        code="FF999",
+        name="made-up-rule",
+        fix_title="Do the thing",
+        fixes=2,
+        files=[("app/a.py", 1), ("app/b.py", 1)],
+        unsafe=[AppliedFix("app/b.py", 7, "FF999", "Thing `x` is wrong", "Rename `x`")],
+        sha="0123456789abcdef",
+    )
+    summary = Summary(
+        branch=BRANCH,
+        base_label="main",
+        base_sha="feedfacecafebeef",
+        commits=[commit],
+        left=[Finding("app/c.py", 3, 4, "FF101", "Blocking | call", "no fix")],
+        problems=["app/d.py: syntax error: invalid syntax (line 1)"],
+        unsafe_enabled=True,
+    )
+    body = pr_body(summary)
+    assert pr_title(summary) == "fastapi-fix: 2 fixes (FF999)"
+    assert commit.subject == "FF999 made-up-rule: 2 fixes in 2 files"
+    assert (
+        "| [FF999](https://github.com/fastapi-fix/fastapi-fix/blob/main/docs/rules/FF999.md) "
+        "| made-up-rule | 2 | 2 |" in body
+    )
+    assert "- `app/b.py:7` FF999: Rename `x` (Thing `x` is wrong)" in body
+    assert "- `app/c.py:3:5` FF101: Blocking \\| call (no fix)" in body
+    assert "## Not processed" in body and "app/d.py: syntax error" in body
+    message = commit.message()
+    assert message.splitlines()[0] == commit.subject
+    assert "- app/a.py (1 fix)" in message and "Unsafe fixes, review carefully:" in message
