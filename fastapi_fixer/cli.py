@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from fastapi_fixer import __version__
+from fastapi_fixer.apply.branch import git_mode_options, options_from_cli
 from fastapi_fixer.settings import ConfigError, Settings, load_settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -107,6 +109,7 @@ def main() -> None:
 @_common
 @click.option("--dry-run", is_flag=True, help="Write nothing; show each pending fix as a diff.")
 @click.option("--diff", "plain_diff", is_flag=True, help="Like --dry-run, as a plain diff.")
+@git_mode_options
 def fix_command(
     paths: tuple[str, ...],
     select: str | None,
@@ -118,12 +121,30 @@ def fix_command(
     jobs: int,
     dry_run: bool,
     plain_diff: bool,
+    **git_mode: Any,
 ) -> None:
     """Apply fixes in place (safe ones unless --unsafe-fixes)."""
     from fastapi_fixer.apply.writer import write_fixes
     from fastapi_fixer.reporting import console
 
     settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe_fixes)
+    git_options = options_from_cli(git_mode)
+    if git_options is not None:  # git mode: fixes go to a new branch (apply/branch.py)
+        if dry_run or plain_diff:
+            raise click.UsageError("--branch cannot be combined with --dry-run or --diff")
+        from fastapi_fixer.apply.branch import run_git_mode
+
+        config_file = config.resolve() if config else None
+        sys.exit(
+            run_git_mode(
+                lambda copies: _settings(
+                    copies, config_file, select, ignore, extend_select, exclude, unsafe_fixes
+                ),
+                paths,
+                git_options,
+                jobs,
+            )
+        )
     result = _run(settings, paths, fix=True, jobs=jobs)
     if dry_run or plain_diff:
         console.print_diffs(result, color=dry_run and not plain_diff and _color())
