@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from fastapi_fixer.blocking import BlockingCatalog
 from fastapi_fixer.cache import Cache
 from fastapi_fixer.discovery import discover
-from fastapi_fixer.facts import ModuleFacts, module_name_for
+from fastapi_fixer.facts import Analysis, ModuleFacts, module_name_for
 from fastapi_fixer.index import ProjectIndex
 from fastapi_fixer.models import (
     Diagnostic,
@@ -194,6 +194,7 @@ def check_file(
     settings: Settings,
     rules: Sequence[type[Rule]],
     tree: ast.Module | None = None,
+    analysis: Analysis | None = None,
 ) -> list[Diagnostic] | str:
     """Findings of the rules that want this file, without the suppressed ones; or the one-line
     reason the file cannot be checked."""
@@ -205,7 +206,17 @@ def check_file(
             tree = parse(text, path)
         except SyntaxError as exc:
             return syntax_reason(exc)
-    ctx = FileContext(path=path, text=text, tree=tree, facts=facts, index=index, settings=settings)
+    if analysis is not None and analysis.facts.module != facts.module:
+        analysis = None
+    ctx = FileContext(
+        path=path,
+        text=text,
+        tree=tree,
+        facts=facts,
+        index=index,
+        settings=settings,
+        analysis=analysis,
+    )
     found: list[Diagnostic] = []
     for rule in wanted:
         try:

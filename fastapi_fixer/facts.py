@@ -201,15 +201,32 @@ def _target_names(target: ast.expr) -> Iterator[str]:
         yield from _target_names(target.value)
 
 
-def _own_statements(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of these statements that belongs to this scope (not nested scopes' insides)."""
+_SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
+_LEAF_TYPES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias})
+
+
+def _own_statements(body: list[ast.stmt]) -> list[ast.AST]:
+    """Every node of these statements that belongs to this scope (not nested scopes' insides),
+    in source order. Hot: written for speed rather than with `ast.iter_child_nodes`."""
+    out: list[ast.AST] = []
     stack: list[ast.AST] = list(reversed(body))
+    pop, push, append = stack.pop, stack.append, out.append
     while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, Scopes):
+        node = pop()
+        append(node)
+        kind = type(node)
+        if kind in _SCOPE_TYPES or kind in _LEAF_TYPES:
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        children: list[ast.AST] = []
+        for name in kind._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                children.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                children.append(value)
+        for child in reversed(children):
+            push(child)
+    return out
 
 
 def collect_bindings(
@@ -420,6 +437,7 @@ class ModuleFacts:
     depends_targets: set[str]
     references: set[str]  # qualified names used other than as a decorator or a Depends target
     extra: dict[str, object] = field(default_factory=dict)  # from fastapi_fixer.collectors
+    semantic_digest: str = ""  # what other files may depend on, positions left out (index.py)
 
 
 def _depends_target(call: ast.Call, resolver: Resolver) -> ast.expr | None:
@@ -472,6 +490,9 @@ class _ModuleAnalyzer:
             references=set(),
         )
         self._skip_refs: set[int] = set()
+        # what rules would otherwise compute again: each function with its scope and body facts
+        self.functions: list[tuple[FunctionNode, str, Resolver]] = []
+        self.bodies: dict[int, BodyFacts] = {}
         self._visit_scope_body(tree.body, self.scope, self.resolver)
 
     def _visit_scope_body(self, body: list[ast.stmt], scope: Scope, resolver: Resolver) -> None:
@@ -521,6 +542,8 @@ class _ModuleAnalyzer:
         inner = function_scope(node, scope, qualname, self.module, self.is_package)
         inner_resolver = resolver.within(inner)
         body = walk_body(node, inner_resolver)
+        self.functions.append((node, qualname, inner_resolver))
+        self.bodies[id(node)] = body
         self.facts.functions[qualname] = FunctionFacts(
             qualname=qualname,
             name=node.name,
@@ -566,13 +589,28 @@ class _ModuleAnalyzer:
                 self.facts.references.add(qualified)
 
 
-def analyze_module(tree: ast.Module, module: str, path: str, is_package: bool) -> ModuleFacts:
+@dataclass
+class Analysis:
+    """The facts of a module plus what was computed on the way (scopes, function bodies), kept
+    in memory so the rules that check the same tree need not compute it again."""
+
+    facts: ModuleFacts
+    scope: Scope
+    functions: list[tuple[FunctionNode, str, Resolver]]
+    bodies: dict[int, BodyFacts]
+
+
+def analyze(tree: ast.Module, module: str, path: str, is_package: bool) -> Analysis:
     from fastapi_fixer.collectors import all_collectors
 
     analyzer = _ModuleAnalyzer(tree, module, path, is_package)
     for key, collect in all_collectors():
         analyzer.facts.extra[key] = collect(tree, analyzer.facts, analyzer.resolver)
-    return analyzer.facts
+    return Analysis(analyzer.facts, analyzer.scope, analyzer.functions, analyzer.bodies)
+
+
+def analyze_module(tree: ast.Module, module: str, path: str, is_package: bool) -> ModuleFacts:
+    return analyze(tree, module, path, is_package).facts
 
 
 def module_scope(tree: ast.Module, module: str, is_package: bool) -> Scope:

@@ -21,7 +21,7 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # does not change what other files' findings depend on
 _POSITION_FIELDS = frozenset(
     {"line", "lineno", "col", "col_offset", "end_line", "end_lineno", "end_col", "end_col_offset"}
-    | {"span", "path"}
+    | {"span", "path", "semantic_digest"}
 )
 
 
@@ -219,6 +219,6 @@ def project_digest(modules: Iterable[ModuleFacts], unloaded_names: frozenset[str
     digest = hashlib.sha256()
     for module in sorted(modules, key=lambda m: m.module):
         digest.update(module.module.encode())
-        digest.update(semantic_digest(module).encode())
+        digest.update((module.semantic_digest or semantic_digest(module)).encode())
     digest.update(repr(sorted(unloaded_names)).encode())
     return digest.hexdigest()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.facts import CallSite, FunctionNode, Resolver, walk_body
+from fastapi_fixer.facts import CallSite, FunctionNode, Resolver
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def find_offload_candidates(
         is_route = ctx.index.is_route(qualname)
         if not is_route and not ctx.index.is_dependency(qualname):
             continue
-        body = walk_body(node, resolver)
+        body = ctx.body(node, resolver)
         findings = []
         for site in body.calls:
             if site.target is None or site.awaited or site.in_threadpool:

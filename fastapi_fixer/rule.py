@@ -11,12 +11,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
 from fastapi_fixer.facts import (
+    Analysis,
+    BodyFacts,
     FunctionNode,
     ModuleFacts,
     Resolver,
     Scope,
     function_scope,
     module_scope,
+    walk_body,
 )
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
 
@@ -39,6 +42,7 @@ class FileContext:
     facts: ModuleFacts
     index: ProjectIndex
     settings: Settings
+    analysis: Analysis | None = None  # from the facts pass, when it ran in this process
 
     @property
     def module(self) -> str:
@@ -50,6 +54,8 @@ class FileContext:
 
     @cached_property
     def scope(self) -> Scope:
+        if self.analysis is not None:
+            return self.analysis.scope
         return module_scope(self.tree, self.facts.module, self.facts.is_package)
 
     @cached_property
@@ -74,7 +80,27 @@ class FileContext:
 
     def functions(self) -> Iterator[tuple[FunctionNode, str, Resolver]]:
         """Every function in the file with its qualified name and a resolver for its body."""
+        return iter(self._functions)
 
+    def body(self, node: FunctionNode, resolver: Resolver) -> BodyFacts:
+        """The calls a function makes itself, with their context (computed once per file)."""
+        bodies = self.analysis.bodies if self.analysis is not None else self._bodies
+        found = bodies.get(id(node))
+        if found is None:
+            found = bodies[id(node)] = walk_body(node, resolver)
+        return found
+
+    @cached_property
+    def _bodies(self) -> dict[int, BodyFacts]:
+        return {}
+
+    @cached_property
+    def _functions(self) -> list[tuple[FunctionNode, str, Resolver]]:
+        if self.analysis is not None:
+            return self.analysis.functions
+        return list(self._walk_functions())
+
+    def _walk_functions(self) -> Iterator[tuple[FunctionNode, str, Resolver]]:
         def walk(
             body: list[ast.stmt], scope: Scope
         ) -> Iterator[tuple[FunctionNode, str, Resolver]]:

@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fastapi_fixer.facts import ModuleFacts
+    from fastapi_fixer.facts import Analysis, ModuleFacts
     from fastapi_fixer.index import ProjectIndex
     from fastapi_fixer.models import Diagnostic
     from fastapi_fixer.settings import Settings
@@ -44,14 +44,18 @@ class ShardWorker:
     def __init__(self, jobs: Sequence[Job]) -> None:
         self.jobs = {job.path: job for job in jobs}
         self.trees: dict[str, ast.Module] = {}
+        self.analyses: dict[str, Analysis] = {}
 
     def add(self, jobs: Iterable[Job]) -> None:
         for job in jobs:
             self.jobs[job.path] = job
+            self.trees.pop(job.path, None)
+            self.analyses.pop(job.path, None)
 
     def facts(self, paths: Sequence[str], progress: Progress) -> dict[str, ModuleFacts | str]:
         from fastapi_fixer.engine import parse, syntax_reason
-        from fastapi_fixer.facts import analyze_module
+        from fastapi_fixer.facts import analyze
+        from fastapi_fixer.index import semantic_digest
 
         out: dict[str, ModuleFacts | str] = {}
         for number, path in enumerate(paths, 1):
@@ -65,11 +69,14 @@ class ShardWorker:
                 out[path] = f"cannot parse: {type(exc).__name__}: {exc}"
                 continue
             try:
-                out[path] = analyze_module(tree, job.module, path, job.is_package)
+                analysis = analyze(tree, job.module, path, job.is_package)
             except RecursionError:
                 out[path] = "code nested too deeply to analyse"
                 continue
+            analysis.facts.semantic_digest = semantic_digest(analysis.facts)
+            out[path] = analysis.facts
             self.trees[path] = tree
+            self.analyses[path] = analysis
             if number % _PROGRESS_EVERY == 0:
                 progress(_PROGRESS_EVERY)
         progress(len(paths) % _PROGRESS_EVERY)
@@ -91,7 +98,14 @@ class ShardWorker:
         for number, (path, facts) in enumerate(items, 1):
             job = self.jobs[path]
             out[path] = check_file(
-                path, job.text, facts, index, settings, rules, tree=self.trees.get(path)
+                path,
+                job.text,
+                facts,
+                index,
+                settings,
+                rules,
+                tree=self.trees.get(path),
+                analysis=self.analyses.get(path),
             )
             if number % _PROGRESS_EVERY == 0:
                 progress(_PROGRESS_EVERY)

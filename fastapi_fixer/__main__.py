@@ -1,0 +1,3 @@
+from fastapi_fixer.cli import main
+
+main()
