@@ -4,15 +4,21 @@ which of their fields are server-generated or secret, and the cross-module fix t
 `<Name>Create` / `<Name>Response` classes and points the routes at them.
 
 The edits, applied by `apply_schema_edits` with LibCST:
-- ``derive`` (defining module): insert `class <Name><Suffix>(<same bases>)` right after `<Name>`,
-  a copy of its body without the dropped fields (and without validators of dropped fields).
-  The edit is computed the same way by both rules, so it is identical wherever it is needed.
-- ``ref`` (any module): rename one reference to the model, `User` → `UserResponse` (``name``) or
-  `schemas.User` → `schemas.UserResponse` (``attr``).
-- ``response_model``: add `response_model=<Name>Response` to a route decorator.
+- ``derive`` (defining module, the class found by name): insert
+  `class <Name><Suffix>(<same bases>)` right after `<Name>`, a copy of its body without the
+  dropped fields (and without validators of dropped fields only). Both rules compute it the
+  same way, so it is identical wherever it is needed.
+- ``ref`` (any module): rename the model in one place of a module-level route — a parameter's
+  annotation, the `response_model=` value, the return annotation or the callee of its
+  `return Model(...)` statements — `User` → `UserResponse` (``name``) or `schemas.User` →
+  `schemas.UserResponse` (``attr``).
+- ``response_model``: add `response_model=<Name>Response` to a route's decorators.
+- ``unimport``: drop `from x import User` if nothing uses it any more.
 - ``import``: `from <defining module> import <new name>`.
 
-Spans are `ast` spans with UTF-8 byte columns; the fixer converts them to characters.
+No edit carries a position: nodes are found by the route's name, the role and the text, so a
+finding cached while another file only moved (the cache's digest leaves positions out) still
+applies.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from fastapi_fixer.collectors.schema_usage import (
     RouteUsage,
     SchemaUsage,
 )
-from fastapi_fixer.models import Edit, Span
+from fastapi_fixer.models import Edit
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -110,6 +116,7 @@ class ProjectSchemas:
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
         self._pydantic: dict[str, bool] = {}
+        self._imported: frozenset[str] | None = None
         self.usages: dict[str, Usages] = {}
         for module_name, facts in index.modules.items():
             usage = facts.extra.get(KEY)
@@ -130,6 +137,17 @@ class ProjectSchemas:
         if usage is None or name not in usage.classes:
             return None
         return Model(qualname, module, self.index.modules[module].path, usage.classes[name])
+
+    def imported_names(self) -> frozenset[str]:
+        """Every qualified name some module imports."""
+        if self._imported is None:
+            self._imported = frozenset(
+                binding.target
+                for facts in self.index.modules.values()
+                for binding in facts.bindings.values()
+                if binding.kind == "import"
+            )
+        return self._imported
 
     def is_pydantic(self, qualname: str) -> bool:
         if qualname in self._pydantic:
@@ -220,6 +238,23 @@ def project_schemas(index: ProjectIndex) -> ProjectSchemas:
 # --- building the edits ----------------------------------------------------------------------
 
 
+# where a reference sits: (route function name, role, parameter name or ""), role being
+# "param" (its annotation), "response_model", "return" (the annotation) or "constructor"
+Where = tuple[str, str, str]
+
+
+def where_response(use: ResponseUse) -> Where:
+    return (use.route.name, use.route.response_kind, "")
+
+
+def where_constructor(use: ResponseUse) -> Where:
+    return (use.route.name, "constructor", "")
+
+
+def where_body(use: BodyUse) -> Where:
+    return (use.route.name, "param", use.param.name)
+
+
 class Conflict(Exception):
     """The fix cannot be built: the message says why (shown in the diagnostic)."""
 
@@ -228,7 +263,7 @@ def derive_edit(model: Model, suffix: str, drop: Iterable[str]) -> Edit:
     return Edit(
         model.path,
         "derive",
-        Span(model.cls.line, model.cls.col, -1, -1),
+        None,
         (model.cls.name, suffix, tuple(sorted(drop))),
     )
 
@@ -257,7 +292,8 @@ class EditSet:
             return True
         return binding.kind == "import" and binding.target == f"{self.model.module}.{name}"
 
-    def rename(self, module: str, ref: Ref, suffix: str) -> None:
+    def rename(self, module: str, where: Where, ref: Ref, suffix: str) -> None:
+        """Rename ``ref`` (found in ``where`` of a route) to the new class."""
         name = f"{self.model.cls.name}{suffix}"
         path = self.schemas.index.modules[module].path
         if ref.node == "Attribute" and ref.prefix is not None:
@@ -265,28 +301,27 @@ class EditSet:
             if prefix == self.model.module or self.schemas.index.resolve(prefix) == (
                 self.model.module
             ):
-                self.edits.append(Edit(path, "ref", ref.span, ("Attribute", name, "attr")))
+                self.edits.append(Edit(path, "ref", None, (*where, ref.text, name, "attr")))
                 return
         if not self._name_usable(module, name):
             raise Conflict(f"`{name}` means something else in `{module}`")
-        self.edits.append(Edit(path, "ref", ref.span, (ref.node, name, "name")))
-        self._unimport(module, ref)
+        self.edits.append(Edit(path, "ref", None, (*where, ref.text, name, "name")))
+        if ref.node == "Name":
+            self._unimport(module, ref.text)
 
-    def _unimport(self, module: str, ref: Ref) -> None:
+    def _unimport(self, module: str, local: str) -> None:
         """Drop `from x import User` when nothing in the module uses `User` after the fix,
         unless another module imports it from here or the module declares `__all__`."""
         facts = self.schemas.index.modules[module]
-        binding = facts.bindings.get(ref.local) if ref.local else None
+        binding = facts.bindings.get(local)
         if binding is None or binding.kind != "import" or "." not in binding.target:
             return
         if "__all__" in facts.bindings or module == self.model.module:
             return
-        here = f"{module}.{ref.local}"
-        for other in self.schemas.index.modules.values():
-            if any(b.kind == "import" and b.target == here for b in other.bindings.values()):
-                return
+        if f"{module}.{local}" in self.schemas.imported_names():
+            return
         source, _, obj = binding.target.rpartition(".")
-        asname = ref.local if ref.local != obj else None
+        asname = local if local != obj else None
         self.edits.append(Edit(facts.path, "unimport", None, (source, obj, asname)))
 
     def add_response_model(self, module: str, route: RouteUsage, suffix: str) -> None:
@@ -294,8 +329,7 @@ class EditSet:
         if not self._name_usable(module, name):
             raise Conflict(f"`{name}` means something else in `{module}`")
         path = self.schemas.index.modules[module].path
-        for span in route.decorators:
-            self.edits.append(Edit(path, "response_model", span, (name,)))
+        self.edits.append(Edit(path, "response_model", None, (route.name, name)))
 
 
 def check_inherited(schemas: ProjectSchemas, model: Model, drop: Iterable[str]) -> None:
@@ -314,27 +348,11 @@ def response_derivation(schemas: ProjectSchemas, model: Model) -> tuple[Edit, tu
 # --- applying the edits (LibCST) ---------------------------------------------------------------
 
 
-def _char_span(lines: list[str], span: Span) -> Span:
-    def column(line: int, byte_col: int) -> int:
-        if byte_col < 0 or not 0 < line <= len(lines):
-            return byte_col
-        text = lines[line - 1]
-        if text.isascii():
-            return byte_col
-        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
-
-    return Span(
-        span.line, column(span.line, span.col), span.end_line, column(span.end_line, span.end_col)
-    )
-
-
 def apply_schema_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
     import libcst as cst
 
-    from fastapi_fixer.cstutil import add_imports, rewrite_at
-
-    lines = re.split(r"\r\n|\r|\n", module.code)
-    targets = {}
+    routes: dict[str, list[tuple[str, str, str, str, str]]] = {}  # function -> renames
+    response_models: dict[str, str] = {}  # function -> name to add as response_model=
     derive: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     imports: set[tuple[str, str | None]] = set()
     unimports: set[tuple[str, str, str | None]] = set()
@@ -343,40 +361,184 @@ def apply_schema_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
             name, suffix, drop = edit.args
             derive.setdefault(str(name), []).append((str(suffix), tuple(drop)))  # type: ignore[arg-type]
         elif edit.kind == "ref":
-            assert edit.span is not None
-            node_type, new_name, mode = edit.args
-            targets[(str(node_type), _char_span(lines, edit.span))] = _renamer(
-                str(new_name), str(mode)
-            )
+            function, role, param, old, new, mode = (str(arg) for arg in edit.args)
+            routes.setdefault(function, []).append((role, param, old, new, mode))
         elif edit.kind == "response_model":
-            assert edit.span is not None
-            targets[("Call", _char_span(lines, edit.span))] = _add_response_model(str(edit.args[0]))
+            response_models[str(edit.args[0])] = str(edit.args[1])
         elif edit.kind == "import":
             imports.add((str(edit.args[0]), str(edit.args[1])))
         elif edit.kind == "unimport":
             unimports.add(edit.args)  # type: ignore[arg-type]
         else:
             raise ValueError(f"unknown edit kind {edit.kind}")
-    module = rewrite_at(module, targets)
-    if derive:
-        body: list[cst.BaseStatement] = []
-        found = set()
-        for statement in module.body:
-            body.append(statement)
-            if isinstance(statement, cst.ClassDef) and statement.name.value in derive:
-                found.add(statement.name.value)
-                for suffix, drop in sorted(set(derive[statement.name.value])):
-                    body.append(derived_class(statement, suffix, drop))
-        missing = set(derive) - found
-        if missing:
-            raise ValueError(f"no class {sorted(missing)[0]} at module level")
-        module = module.with_changes(body=body)
+    body: list[cst.BaseStatement] = []
+    found: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef) and (
+            statement.name.value in routes or statement.name.value in response_models
+        ):
+            name = statement.name.value
+            found.add(name)
+            statement = _rewrite_route(statement, routes.get(name, []), response_models.get(name))
+        body.append(statement)
+        if isinstance(statement, cst.ClassDef) and statement.name.value in derive:
+            found.add(statement.name.value)
+            for suffix, drop in sorted(set(derive[statement.name.value])):
+                body.append(derived_class(statement, suffix, drop))
+    missing = (set(derive) | set(routes) | set(response_models)) - found
+    if missing:
+        raise ValueError(f"no `{sorted(missing)[0]}` at module level")
+    module = module.with_changes(body=body)
     if unimports:
         module = _remove_unused_imports(module, unimports)
     if not imports:
         return module
     module = add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
     return _sort_import_names(module, imports)
+
+
+def add_imports(module: cst.Module, imports: list[tuple[str, str | None]]) -> cst.Module:
+    from fastapi_fixer.cstutil import add_imports as add
+
+    return add(module, imports)
+
+
+_ROUTE_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route"}
+)
+
+
+def _route_calls(function: cst.FunctionDef) -> list[int]:
+    import libcst as cst
+
+    return [
+        position
+        for position, decorator in enumerate(function.decorators)
+        if isinstance(decorator.decorator, cst.Call)
+        and isinstance(decorator.decorator.func, cst.Attribute)
+        and decorator.decorator.func.attr.value in _ROUTE_METHODS
+    ]
+
+
+class _Count:
+    def __init__(self) -> None:
+        self.renamed = 0
+
+
+def _rename_in(expression, old: str, new: str, mode: str, count: _Count):
+    """``expression`` with every `old` (a name or a dotted name, outside calls) renamed."""
+    import libcst as cst
+    from libcst.helpers import get_full_name_for_node
+
+    class Renamer(cst.CSTTransformer):
+        def visit_Call(self, node: cst.Call) -> bool:
+            return False
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            return False  # `schemas.User` is matched whole, never its parts
+
+        def leave_Attribute(self, original_node, updated_node):
+            if "." not in old or get_full_name_for_node(original_node) != old:
+                return updated_node
+            count.renamed += 1
+            if mode == "attr":
+                return updated_node.with_changes(attr=cst.Name(new))
+            return cst.Name(new, lpar=updated_node.lpar, rpar=updated_node.rpar)
+
+        def leave_Name(self, original_node, updated_node):
+            if "." in old or original_node.value != old:
+                return updated_node
+            count.renamed += 1
+            return updated_node.with_changes(value=new)
+
+    return expression.visit(Renamer())
+
+
+def _rewrite_route(
+    function: cst.FunctionDef,
+    renames: list[tuple[str, str, str, str, str]],
+    response_model: str | None,
+) -> cst.FunctionDef:
+    import libcst as cst
+
+    for role, param, old, new, mode in sorted(set(renames)):
+        count = _Count()
+        if role == "param":
+            params = function.params
+            groups = {}
+            for group in ("posonly_params", "params", "kwonly_params"):
+                groups[group] = [
+                    p.with_changes(annotation=_rename_in(p.annotation, old, new, mode, count))
+                    if p.name.value == param and p.annotation is not None
+                    else p
+                    for p in getattr(params, group)
+                ]
+            function = function.with_changes(params=params.with_changes(**groups))
+        elif role == "return" and function.returns is not None:
+            function = function.with_changes(
+                returns=_rename_in(function.returns, old, new, mode, count)
+            )
+        elif role == "response_model":
+            decorators = list(function.decorators)
+            for position in _route_calls(function):
+                call = decorators[position].decorator
+                assert isinstance(call, cst.Call)
+                args = [
+                    arg.with_changes(value=_rename_in(arg.value, old, new, mode, count))
+                    if arg.keyword is not None and arg.keyword.value == "response_model"
+                    else arg
+                    for arg in call.args
+                ]
+                decorators[position] = decorators[position].with_changes(
+                    decorator=call.with_changes(args=args)
+                )
+            function = function.with_changes(decorators=decorators)
+        elif role == "constructor":
+            function = function.visit(_constructor_renamer(old, new, mode, count))  # type: ignore[assignment]
+        if not count.renamed:
+            raise ValueError(f"`{old}` not found in {role} of `{function.name.value}`")
+    if response_model is not None:
+        decorators = list(function.decorators)
+        for position in _route_calls(function):
+            call = decorators[position].decorator
+            decorators[position] = decorators[position].with_changes(
+                decorator=_add_response_model(call, response_model)  # type: ignore[arg-type]
+            )
+        function = function.with_changes(decorators=decorators)
+    return function
+
+
+def _constructor_renamer(old: str, new: str, mode: str, count: _Count):
+    """Renames the callee of `return Old(...)` in the function's own body."""
+    import libcst as cst
+
+    class Renamer(cst.CSTTransformer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.depth = 0
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            self.depth += 1
+            return self.depth == 1  # not into nested functions
+
+        def leave_FunctionDef(self, original_node, updated_node):
+            self.depth -= 1
+            return updated_node
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def leave_Return(self, original_node, updated_node):
+            value = updated_node.value
+            if isinstance(value, cst.Call):
+                func = _rename_in(value.func, old, new, mode, count)
+                return updated_node.with_changes(value=value.with_changes(func=func))
+            return updated_node
+
+    return Renamer()
 
 
 def _remove_unused_imports(
@@ -436,51 +598,34 @@ def _sort_import_names(module: cst.Module, imports: set[tuple[str, str | None]])
     return module.visit(Sorter())
 
 
-def _renamer(new_name: str, mode: str):
-    def rename(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
-        import libcst as cst
+def _add_response_model(node: cst.Call, name: str) -> cst.Call:
+    import libcst as cst
 
-        if mode == "attr":
-            assert isinstance(node, cst.Attribute)
-            return node.with_changes(attr=cst.Name(new_name))
-        assert isinstance(node, (cst.Name, cst.Attribute))
-        return cst.Name(new_name, lpar=node.lpar, rpar=node.rpar)
-
-    return rename
-
-
-def _add_response_model(name: str):
-    def add(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
-        import libcst as cst
-
-        assert isinstance(node, cst.Call)
-        if any(arg.keyword and arg.keyword.value == "response_model" for arg in node.args):
-            return node
-        args = list(node.args)
-        new = cst.Arg(
-            keyword=cst.Name("response_model"),
-            value=cst.Name(name),
-            equal=cst.AssignEqual(
-                whitespace_before=cst.SimpleWhitespace(""),
-                whitespace_after=cst.SimpleWhitespace(""),
-            ),
+    if any(arg.keyword and arg.keyword.value == "response_model" for arg in node.args):
+        return node
+    args = list(node.args)
+    new = cst.Arg(
+        keyword=cst.Name("response_model"),
+        value=cst.Name(name),
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""),
+            whitespace_after=cst.SimpleWhitespace(""),
+        ),
+    )
+    if args and isinstance(args[-1].comma, cst.Comma):
+        # a trailing comma (one argument per line): the new argument goes last, alike
+        trailing = args[-1].comma
+        between = args[-2].comma if len(args) > 1 else trailing
+        args[-1] = args[-1].with_changes(comma=between)
+        args.append(new.with_changes(comma=trailing))
+    elif args:
+        args[-1] = args[-1].with_changes(
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         )
-        if args and isinstance(args[-1].comma, cst.Comma):
-            # a trailing comma (one argument per line): the new argument goes last, alike
-            trailing = args[-1].comma
-            between = args[-2].comma if len(args) > 1 else trailing
-            args[-1] = args[-1].with_changes(comma=between)
-            args.append(new.with_changes(comma=trailing))
-        elif args:
-            args[-1] = args[-1].with_changes(
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            )
-            args.append(new)
-        else:
-            args.append(new)
-        return node.with_changes(args=args)
-
-    return add
+        args.append(new)
+    else:
+        args.append(new)
+    return node.with_changes(args=args)
 
 
 def _validator_fields(decorator: cst.Decorator) -> list[cst.Arg] | None:

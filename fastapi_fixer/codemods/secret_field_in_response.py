@@ -73,6 +73,7 @@ from fastapi_fixer.schema_split import (
     apply_schema_edits,
     project_schemas,
     response_derivation,
+    where_response,
 )
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class SecretFieldInResponse(Rule):
                 continue  # a token endpoint issuing its tokens keeps the model
             if use.refs:
                 for ref in use.refs:
-                    edits.rename(use.module, ref, RESPONSE)
+                    edits.rename(use.module, where_response(use), ref, RESPONSE)
             else:
                 edits.add_response_model(use.module, use.route, RESPONSE)
         return Fix(

@@ -82,6 +82,9 @@ from fastapi_fixer.schema_split import (
     project_schemas,
     response_derivation,
     server_fields,
+    where_body,
+    where_constructor,
+    where_response,
 )
 
 if TYPE_CHECKING:
@@ -137,11 +140,13 @@ class SharedRequestResponseSchema(Rule):
                 raise Conflict(f"`{body.route.name}` uses `{body.param.name}.{read[0]}`")
             if create_drop and body.param.returned:
                 raise Conflict(f"`{body.route.name}` returns its request body")
-            edits.rename(body.module, body.ref, CREATE)
+            edits.rename(body.module, where_body(body), body.ref, CREATE)
         constructed = False
         for use in uses.response:
-            for ref in (*use.refs, *use.constructors):
-                edits.rename(use.module, ref, RESPONSE)
+            for ref in use.refs:
+                edits.rename(use.module, where_response(use), ref, RESPONSE)
+            for ref in use.constructors:
+                edits.rename(use.module, where_constructor(use), ref, RESPONSE)
             constructed = constructed or bool(use.constructors)
         if constructed and model.cls.forbids_extra:
             raise Conflict(f"`{name}` forbids extra fields and a route constructs it")

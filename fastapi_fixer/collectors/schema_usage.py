@@ -5,7 +5,8 @@ Everything is recorded as written in this module (names qualified through this m
 whether a class is a Pydantic model and whether a function is really a route is decided later,
 across modules, by `fastapi_fixer.schema_split` with the project index.
 
-Spans are `ast` positions: 1-based lines and **UTF-8 byte** columns (the fixer converts them).
+Positions are kept for reporting only: the fixes find their nodes by function, role and text,
+so that findings cached while another file merely moved stay applicable.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Ref:
     span: Span  # byte columns
     node: str  # "Name" | "Attribute"
     prefix: str | None = None  # for an Attribute: the qualified name of its object
-    local: str = ""  # for a Name: the identifier
+    text: str = ""  # as written: `User`, `schemas.User`
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class RouteUsage:
     function: str  # qualified name
     name: str
     line: int
-    decorators: tuple[Span, ...]  # the route decorator calls
+    decorators: tuple[Span, ...]  # the route decorator calls (byte columns)
     paths: tuple[str | None, ...]
     token_endpoint: bool  # path ends in /token or /login, or it takes OAuth2PasswordRequestForm
     body: tuple[BodyParam, ...]
@@ -74,6 +75,9 @@ class RouteUsage:
 class SchemaUsage:
     classes: dict[str, ModelClass]
     routes: dict[str, RouteUsage]
+    # names whose modules must be analysed too (the engine's demand-driven analysis): the
+    # classes' bases and the models routes use, wherever they live
+    demands: tuple[str, ...] = ()
 
 
 def byte_span(node: ast.AST) -> Span:
@@ -96,7 +100,8 @@ def refs_in(expression: ast.expr | None, resolver: Resolver) -> Iterator[Ref]:
             return
         if isinstance(expression, ast.Attribute):
             prefix = resolver.qualify(expression.value)
-            yield Ref(qualified, byte_span(expression), "Attribute", prefix)
+            text = ast.unparse(expression)
+            yield Ref(qualified, byte_span(expression), "Attribute", prefix, text)
         else:
             yield Ref(qualified, byte_span(expression), "Name", None, expression.id)
     elif isinstance(expression, ast.Subscript):
@@ -297,4 +302,9 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> SchemaU
             route = _route(node, facts.module, resolver)
             if route is not None:
                 routes[route.function] = route
-    return SchemaUsage(classes, routes)
+    demands = {base for model in classes.values() for base in model.bases if base}
+    for route in routes.values():
+        refs = [*route.response, *route.constructors]
+        refs.extend(ref for param in route.body for ref in param.refs)
+        demands.update(ref.qualname for ref in refs)
+    return SchemaUsage(classes, routes, tuple(sorted(demands)))
