@@ -86,6 +86,8 @@ def classes(index: ProjectIndex) -> dict[str, ClassFacts]:
     cached = _TABLES.get(id(index))
     if cached is not None and cached[0]() is index:
         return cached[1]
+    for key in [k for k, (ref, _) in _TABLES.items() if ref() is None]:
+        del _TABLES[key]
     table: dict[str, ClassFacts] = {}
     for module in index.modules.values():
         found = module.extra.get(MODELS_KEY)

@@ -49,6 +49,8 @@ No fix for routes nested in a function or a class.
 
 ## Known problems
 Not reported: routes that take a `Response` parameter (they may set the code themselves),
+`POST` routes that take an `OAuth2PasswordRequestForm` (a login) or return a parameter as it
+came in (an echo),
 routes that return `Response` objects, `POST` routes that return dicts without a declared
 model, lists, or `None`, `POST` paths ending in a parameter (`/items/{id}`), `DELETE` routes
 that return a value, and `api_route` unless `methods=` lists exactly one of `POST`/`DELETE`.
@@ -87,6 +89,14 @@ STATUS_MODULES = frozenset({"fastapi.status", "starlette.status"})
 RESPONSE_TYPES = frozenset(
     {"fastapi.Response", "fastapi.responses.Response", "starlette.responses.Response"}
 )
+LOGIN_FORMS = frozenset(
+    {
+        "fastapi.security.OAuth2PasswordRequestForm",
+        "fastapi.security.OAuth2PasswordRequestFormStrict",
+        "fastapi.security.oauth2.OAuth2PasswordRequestForm",
+        "fastapi.security.oauth2.OAuth2PasswordRequestFormStrict",
+    }
+)
 # words that make a POST an action rather than the creation of a resource
 ACTION_WORDS = frozenset(
     {
@@ -96,6 +106,7 @@ ACTION_WORDS = frozenset(
         "reset", "confirm", "activate", "deactivate", "archive", "restore", "publish",
         "approve", "reject", "cancel", "retry", "sync", "convert", "render", "process",
         "ping", "echo", "test", "estimate", "quote", "count", "batch", "bulk", "revoke",
+        "oauth", "oauth2",
     }
 )  # fmt: skip
 CREATED = "HTTP_201_CREATED"
@@ -135,6 +146,8 @@ class MissingStatusCode(Rule):
         path: str | None,
     ) -> bool:
         if path is None or _is_action(node.name, path):
+            return False
+        if _parameter_types(node, resolver) & LOGIN_FORMS or _echoes_parameter(node):
             return False
         returned = route_returns(ctx.index, node, resolver)
         if returned is not None:
@@ -240,17 +253,32 @@ def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def _takes_response(node: FunctionNode, resolver: Resolver) -> bool:
-    """A `Response` parameter lets the route set its own status code."""
+def _parameter_types(node: FunctionNode, resolver: Resolver) -> set[str]:
+    """Qualified types of the parameters (`Annotated[T, ...]` as T; `x: T = Depends()` as T)."""
+    found = set()
     args = node.args
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
         annotation = arg.annotation
         if isinstance(annotation, ast.Subscript):  # Annotated[Response, ...]
             inner = annotation.slice
             annotation = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
-        if annotation is not None and resolver.qualify(annotation) in RESPONSE_TYPES:
-            return True
-    return False
+        qualified = resolver.qualify(annotation) if annotation is not None else None
+        if qualified is not None:
+            found.add(qualified)
+    return found
+
+
+def _takes_response(node: FunctionNode, resolver: Resolver) -> bool:
+    """A `Response` parameter lets the route set its own status code."""
+    return bool(_parameter_types(node, resolver) & RESPONSE_TYPES)
+
+
+def _echoes_parameter(node: FunctionNode) -> bool:
+    """Every `return` hands back a parameter as it came in: an echo, not a creation."""
+    args = node.args
+    parameters = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    values = [n.value for n in _own_statements(node.body) if isinstance(n, ast.Return)]
+    return bool(values) and all(isinstance(v, ast.Name) and v.id in parameters for v in values)
 
 
 def _declared_model(
@@ -265,13 +293,16 @@ def _declared_model(
 
 
 def _returns_values(node: FunctionNode) -> bool:
-    values = [n.value for n in _own_statements(node.body) if isinstance(n, ast.Return)]
+    """Every path returns a value that is not a literal `None` (and the function is not a
+    generator)."""
+    own = list(_own_statements(node.body))
+    if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own):
+        return False
+    values = [n.value for n in own if isinstance(n, ast.Return)]
     return (
         bool(values)
         and all(v is not None and not _is_none(v) for v in values)
         and always_exits(node.body)
-        and returns_nothing(node) is False
-        and not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_statements(node.body))
     )
 
 
