@@ -389,12 +389,12 @@ def apply_schema_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
     if missing:
         raise ValueError(f"no `{sorted(missing)[0]}` at module level")
     module = module.with_changes(body=body)
+    if imports:  # added first: the new names join the import the old name leaves
+        module = add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
+        module = _sort_import_names(module, imports)
     if unimports:
         module = _remove_unused_imports(module, unimports)
-    if not imports:
-        return module
-    module = add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
-    return _sort_import_names(module, imports)
+    return module
 
 
 def add_imports(module: cst.Module, imports: list[tuple[str, str | None]]) -> cst.Module:
