@@ -115,25 +115,10 @@ def _flatten_params(params: cst.Parameters) -> list[_ParamItem]:
     return items
 
 
-def _rebuild_params(
-    params: cst.Parameters, items: list[_ParamItem], old_commas: list[object]
-) -> cst.Parameters:
-    """Put ``items`` back into ``params``, giving each position the comma the old list had there
-    (so one-per-line layouts and trailing commas survive insertions)."""
-    count = len(items)
-    commas: list[object] = []
-    for position in range(count):
-        if position == count - 1:
-            commas.append(old_commas[-1] if old_commas else cst.MaybeSentinel.DEFAULT)
-        elif position < len(old_commas) - 1:
-            commas.append(old_commas[position])
-        elif len(old_commas) >= 2:
-            commas.append(old_commas[-2])
-        else:
-            commas.append(cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+def _rebuild_params(params: cst.Parameters, items: list[_ParamItem]) -> cst.Parameters:
     sections: dict[str, list[cst.CSTNode]] = {}
-    for (section, node), comma in zip(items, commas, strict=True):
-        sections.setdefault(section, []).append(node.with_changes(comma=comma))
+    for section, node in items:
+        sections.setdefault(section, []).append(node)
     return params.with_changes(
         posonly_params=sections.get("posonly", []),
         posonly_ind=sections["slash"][0] if "slash" in sections else cst.MaybeSentinel.DEFAULT,
@@ -144,12 +129,41 @@ def _rebuild_params(
     )
 
 
+def _separator(items: list[_ParamItem], near: int) -> cst.Comma:
+    """A comma laid out like the list's own separators (one per line stays one per line),
+    without their comments."""
+    order = [near - 1, near, *range(len(items) - 1)]
+    for position in order:
+        if not 0 <= position < len(items) - 1:
+            continue
+        comma = getattr(items[position][1], "comma", None)
+        if isinstance(comma, cst.Comma):
+            after = comma.whitespace_after
+            if isinstance(after, cst.ParenthesizedWhitespace):
+                after = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+            return comma.with_changes(whitespace_after=after)
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _insert_item(items: list[_ParamItem], at: int, item: _ParamItem) -> None:
+    """Insert keeping every existing parameter's own comma (and comment); a new last parameter
+    takes over the old last one's trailing comma."""
+    section, node = item
+    separator = _separator(items, at)
+    if at == len(items) and items:
+        last_section, last = items[-1]
+        node = node.with_changes(comma=last.comma)  # type: ignore[attr-defined]
+        items[-1] = (last_section, last.with_changes(comma=separator))
+    elif items:
+        node = node.with_changes(comma=separator)
+    items.insert(at, (section, node))
+
+
 def insert_parameter(params: cst.Parameters, param: cst.Param) -> cst.Parameters:
     """Add a parameter without a default after the existing ones: keyword-only when the function
     has `*`/`*args`, else before the first positional parameter with a default, else last of
     the positional ones (always before `**kwargs`)."""
     items = _flatten_params(params)
-    old_commas = [node.comma for _, node in items]  # type: ignore[attr-defined]
     if any(section == "star" for section, _ in items):
         section = "kwonly"
         at = max(i for i, (s, _) in enumerate(items) if s in ("star", "kwonly")) + 1
@@ -163,22 +177,74 @@ def insert_parameter(params: cst.Parameters, param: cst.Param) -> cst.Parameters
         at = defaulted[0] if defaulted else len([s for s, _ in items if s != "kwargs"])
         if defaulted and items[at][0] == "posonly":
             raise ValueError("cannot add a parameter after a defaulted positional-only one")
-    items.insert(at, (section, param))
-    return _rebuild_params(params, items, old_commas)
+    _insert_item(items, at, (section, param))
+    return _rebuild_params(params, items)
 
 
 def make_keyword_only_from(params: cst.Parameters, name: str) -> cst.Parameters:
     """Insert a bare `*` before the positional parameter ``name`` (which must not be
-    positional-only, in a function without `*`/`*args`)."""
-    items = _flatten_params(params)
-    old_commas = [node.comma for _, node in items]  # type: ignore[attr-defined]
+    positional-only, in a function without `*args`); an existing bare `*` goes away."""
+    items = [item for item in _flatten_params(params) if not isinstance(item[1], cst.ParamStar)]
     star_at = next(
         i
         for i, (s, node) in enumerate(items)
         if s == "params" and node.name.value == name  # type: ignore[attr-defined]
     )
-    rest = [("kwonly", node) for section, node in items[star_at:] if section == "params"]
-    tail = [item for item in items[star_at:] if item[0] == "kwargs"]
-    star = cst.ParamStar(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    items = [*items[:star_at], ("star", star), *rest, *tail]
-    return _rebuild_params(params, items, old_commas)
+    items = [
+        (section if section != "params" or i < star_at else "kwonly", node)
+        for i, (section, node) in enumerate(items)
+    ]
+    _insert_item(items, star_at, ("star", cst.ParamStar()))
+    return _rebuild_params(params, items)
+
+
+class _StatementMover(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, moves: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+        super().__init__()
+        self.moves = dict(moves)  # statement start -> start of the statement to follow
+        self.done: set[tuple[int, int]] = set()
+
+    def _start(self, node: cst.CSTNode) -> tuple[int, int] | None:
+        position = self.get_metadata(PositionProvider, node, None)
+        return None if position is None else (position.start.line, position.start.column)
+
+    def _reorder(self, original: list[cst.CSTNode], updated: list[cst.CSTNode]) -> list:
+        starts = [self._start(node) for node in original]
+        moving = {i for i, start in enumerate(starts) if start in self.moves}
+        if not moving:
+            return updated
+        result = [node for i, node in enumerate(updated) if i not in moving]
+        for i in sorted(moving):
+            target = self.moves[starts[i]]  # type: ignore[index]
+            if target not in starts:
+                raise NodeNotFound(f"no statement at {target} in the same block")
+            anchor = updated[starts.index(target)]
+            result.insert(result.index(anchor) + 1, updated[i])
+            self.done.add(starts[i])  # type: ignore[arg-type]
+        return result
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        return updated_node.with_changes(
+            body=self._reorder(list(original_node.body), list(updated_node.body))
+        )
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return updated_node.with_changes(
+            body=self._reorder(list(original_node.body), list(updated_node.body))
+        )
+
+
+def move_statements_after(
+    module: cst.Module, moves: list[tuple[Span, tuple[int, int]]]
+) -> cst.Module:
+    """Move each statement starting at a span's start to just after the statement of the same
+    block that starts at the given (line, column); comments above a statement move with it."""
+    mover = _StatementMover([((span.line, span.col), target) for span, target in moves])
+    result = MetadataWrapper(module, unsafe_skip_copy=True).visit(mover)
+    if len(mover.done) != len(mover.moves):
+        raise NodeNotFound("a statement to move was not found")
+    return result

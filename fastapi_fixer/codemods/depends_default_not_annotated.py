@@ -1,0 +1,419 @@
+"""## What it does
+Finds parameters whose default is a FastAPI parameter marker — `Depends(...)`, `Security(...)`,
+`Query(...)`, `Path(...)`, `Header(...)`, `Cookie(...)`, `Body(...)`, `Form(...)`, `File(...)`
+from `fastapi` (or `fastapi.params`) — instead of carrying it in `Annotated`.
+
+## Why is this bad?
+With the marker as the default, the function's signature lies: `user: User = Depends(get_user)`
+says `user` defaults to a `Depends` object, so calling the function directly (in a test, from
+another function) silently passes that object around, type checkers cannot help, and the
+dependency cannot be shared as a type alias (`CurrentUser = Annotated[User, Depends(get_user)]`).
+FastAPI recommends `Annotated` since 0.95.
+
+## Example
+```python
+@router.get("/items")
+async def list_items(
+    q: str = Query("", max_length=50),
+    page: int | None = Query(default=None),
+    user: User = Depends(get_current_user),
+):
+    ...
+```
+
+## Use instead
+```python
+@router.get("/items")
+async def list_items(
+    *,
+    q: Annotated[str, Query(max_length=50)] = "",
+    page: Annotated[int | None, Query()] = None,
+    user: Annotated[User, Depends(get_current_user)],
+):
+    ...
+```
+
+## Fix safety
+Safe. The marker moves into `Annotated[<annotation>, <marker>]` and its default becomes the
+parameter's default: `Query("")` → `Annotated[str, Query()] = ""`,
+`Query(default=None, max_length=5)` → `Annotated[..., Query(max_length=5)] = None`; a required
+marker (`Query(...)`, `Query(default=...)`, `Query()`, `Path()`, any `Depends`/`Security`) leaves
+no default. A default never stays inside the marker (FastAPI rejects that in `Annotated`).
+`Depends()` without an argument (a class dependency) keeps its annotation as the class:
+`Annotated[C, Depends()]`. An unannotated parameter gets `Any` (`x = Depends(f)` →
+`x: Annotated[Any, Depends(f)]`), which is exactly how FastAPI reads a missing annotation.
+`Annotated` (and `Any`) are imported from `typing` unless the module already has them (from
+`typing` or `typing_extensions`).
+
+When a parameter loses its default and a parameter before it keeps one, Python needs the order
+fixed. Moving parameters would reorder the OpenAPI document's parameter list, so the fix makes
+the parameters from the first defaulted one onward keyword-only instead (inserting `*`): FastAPI
+passes every argument by name, so the route, its OpenAPI document and its responses are
+unchanged. That is done only for routes and dependencies that nothing calls directly;
+otherwise such a function is reported without a fix. When a function may be called directly
+(it is referenced elsewhere, or it is a method — `__init__` of a class dependency counts as
+called wherever the class is referenced) and a parameter loses its default (`Depends`,
+required markers), the fix is unsafe: a direct call that left that argument out now fails.
+Parameters that keep a default stay safe: a direct call gets the real default instead of a
+marker object.
+
+Reported without a fix: a marker with `*args`/`**kwargs` or several positional arguments, a
+string annotation, an annotation that already is `Annotated`, `Depends()` without an argument or
+an annotation, a function nested in another one in a module with
+`from __future__ import annotations` (the moved marker would be evaluated in the module's
+namespace), and a module where `Annotated` or `Any` means something else.
+
+## Known problems
+Markers imported from other libraries with the same names are not touched (they are recognised
+by their qualified name). Comments inside a parameter list stay at their position when `*` is
+inserted.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.codemods.global_resource_in_route import name_or_import
+from fastapi_fixer.facts import FunctionNode, Resolver
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+_MARKERS = ("Depends", "Security", "Query", "Path", "Header", "Cookie", "Body", "Form", "File")
+MARKERS = {
+    f"{module}.{name}": name
+    for module in ("fastapi", "fastapi.params", "fastapi.param_functions")
+    for name in _MARKERS
+}
+_DEPENDENCY_MARKERS = frozenset({"Depends", "Security"})
+_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_ANY = frozenset({"typing.Any", "typing_extensions.Any"})
+
+# how a parameter's marker moves: keep it whole / take its default out as the parameter's
+# default / drop its `...` default (required)
+KEEP, DEFAULT, REQUIRED = "keep", "default", "required"
+
+
+@dataclass
+class Candidate:
+    arg: ast.arg
+    call: ast.Call
+    marker: str
+    positional: bool
+    mode: str | None = None  # None: reported without a fix
+    reason: str = ""
+    needs_any: bool = False
+
+
+def _is_ellipsis(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Constant) and node.value is Ellipsis) or (
+        isinstance(node, ast.Name) and node.id == "Ellipsis"
+    )
+
+
+def _plan(candidate: Candidate, resolver: Resolver) -> None:
+    """Decide how one parameter's marker moves (``mode``), or why it cannot (``reason``)."""
+    call, annotation = candidate.call, candidate.arg.annotation
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(
+        k.arg is None for k in call.keywords
+    ):
+        candidate.reason = "the marker takes `*args`/`**kwargs`"
+        return
+    if isinstance(annotation, ast.Constant):
+        candidate.reason = "the annotation is a string"
+        return
+    if isinstance(annotation, ast.Subscript) and resolver.qualify(annotation.value) in _ANNOTATED:
+        candidate.reason = "the annotation already is `Annotated`"
+        return
+    candidate.needs_any = annotation is None
+    if candidate.marker in _DEPENDENCY_MARKERS:
+        has_dependency = bool(call.args) or any(k.arg == "dependency" for k in call.keywords)
+        if annotation is None and not has_dependency:
+            candidate.reason = "`Depends()` without an argument needs the class as annotation"
+            return
+        candidate.mode = KEEP
+        return
+    if len(call.args) > 1:
+        candidate.reason = "the marker has several positional arguments"
+        return
+    default = call.args[0] if call.args else None
+    for keyword in call.keywords:
+        if keyword.arg == "default":
+            default = keyword.value
+    candidate.mode = REQUIRED if default is None or _is_ellipsis(default) else DEFAULT
+
+
+def _future_annotations(tree: ast.Module) -> bool:
+    return any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    )
+
+
+class DependsDefaultNotAnnotated(Rule):
+    CODE = "FF303"
+    NAME = "depends-default-not-annotated"
+    SEVERITY = Severity.WARNING
+    MESSAGE = "`{marker}(...)` default of parameter `{name}` instead of `Annotated`"
+    FIX_TITLE = "Move `{marker}(...)` into `Annotated`"
+    FIX_SAFETY = FixSafety.SAFE
+    TRIGGERS = (
+        "Depends(",
+        "Security(",
+        "Query(",
+        "Path(",
+        "Header(",
+        "Cookie(",
+        "Body(",
+        "Form(",
+        "File(",
+    )
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        future = _future_annotations(ctx.tree)
+        for node, qualname, resolver in ctx.functions():
+            outer = Resolver(resolver.scope.parent or resolver.scope, ctx.module)
+            candidates = list(self._candidates(node, outer))
+            if not candidates:
+                continue
+            for candidate in candidates:
+                _plan(candidate, outer)
+            fix = self._function_fix(ctx, node, qualname, outer, candidates, future)
+            for candidate in candidates:
+                message = (
+                    f"`{candidate.marker}(...)` default of parameter `{candidate.arg.arg}` "
+                    "instead of `Annotated`"
+                )
+                reason = candidate.reason or (fix if isinstance(fix, str) else "")
+                if candidate.mode is None or isinstance(fix, str):
+                    yield self.diagnostic(ctx, candidate.arg, f"{message}; not fixed: {reason}")
+                    continue
+                titled = Fix(
+                    title=f"Move `{candidate.marker}(...)` into `Annotated`",
+                    safety=fix.safety,
+                    edits=fix.edits,
+                )
+                yield self.diagnostic(ctx, candidate.arg, message, titled)
+
+    @staticmethod
+    def _candidates(node: FunctionNode, outer: Resolver) -> Iterator[Candidate]:
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        defaults.extend(args.defaults)
+        pairs = [(a, d, True) for a, d in zip(positional, defaults, strict=True)]
+        pairs.extend((a, d, False) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True))
+        for arg, default in ((a, d) for a, d, _ in pairs):
+            if not isinstance(default, ast.Call):
+                continue
+            marker = MARKERS.get(outer.qualify(default.func) or "")
+            if marker is not None:
+                is_positional = any(arg is a for a in positional)
+                yield Candidate(arg, default, marker, is_positional)
+
+    def _function_fix(
+        self,
+        ctx: FileContext,
+        node: FunctionNode,
+        qualname: str,
+        outer: Resolver,
+        candidates: list[Candidate],
+        future: bool,
+    ) -> Fix | str:
+        fixable = [c for c in candidates if c.mode is not None]
+        if not fixable:
+            return ""
+        facts = ctx.index.functions.get(qualname)
+        if facts is None:
+            return "the function is not known to the index"
+        if future and facts.is_nested:
+            return "a nested function in a module with `from __future__ import annotations`"
+
+        # who might call it directly
+        target = qualname
+        if facts.is_method and node.name == "__init__":
+            target = qualname.rpartition(".")[0]
+        elif facts.is_method:
+            target = ""
+        called_directly = not target or ctx.index.is_referenced(target)
+        fastapi_only = bool(target) and (
+            ctx.index.is_route(target) or ctx.index.is_dependency(target)
+        )
+
+        # does Python need `*` once these parameters lose their defaults?
+        star_before = self._star_needed(node, {id(c.arg): c.mode for c in fixable})
+        if star_before:
+            if node.args.vararg is not None:
+                return "parameters would need reordering around `*args`"
+            if star_before in {a.arg for a in node.args.posonlyargs}:
+                return "parameters would need reordering around `/`"
+            if called_directly or not fastapi_only:
+                return (
+                    "a parameter without a default would follow one with a default, and "
+                    "the function may be called positionally"
+                )
+
+        # the names the new annotations use
+        imports: list[tuple[str, str]] = []
+        names: dict[str, str] = {}
+        wanted = [("typing.Annotated", _ANNOTATED)]
+        if any(c.needs_any for c in fixable):
+            wanted.append(("typing.Any", _ANY))
+        for qualified, choices in wanted:
+            short = qualified.rpartition(".")[2]
+            got = name_or_import(ctx.index, ctx.scope.bindings, qualified, choices)
+            if got is None or (
+                outer.scope is not ctx.scope
+                and outer.scope.lookup(got[0].split(".")[0])
+                is not ctx.scope.bindings.get(got[0].split(".")[0])
+            ):
+                return f"`{short}` means something else here"
+            names[short] = got[0]
+            if got[1]:
+                imports.append(got[1])
+
+        conversions = tuple(
+            (c.arg.arg, c.mode, c.needs_any) for c in sorted(fixable, key=lambda c: c.arg.arg)
+        )
+        edit = Edit(
+            ctx.path,
+            "annotate",
+            ctx.span(node),
+            (
+                names["Annotated"],
+                names.get("Any", ""),
+                conversions,
+                star_before or "",
+                tuple(sorted(imports)),
+            ),
+        )
+        # a direct call that leaves out a parameter losing its default would now fail; one
+        # that keeps its default gets the plain default instead of a marker object
+        loses_default = any(c.mode != DEFAULT for c in fixable)
+        safety = FixSafety.UNSAFE if called_directly and loses_default else FixSafety.SAFE
+        return Fix(title="Move the markers into `Annotated`", safety=safety, edits=(edit,))
+
+    @staticmethod
+    def _star_needed(node: FunctionNode, modes: dict[int, str | None]) -> str | None:
+        """The positional parameter to put `*` before, when a parameter without a default
+        would otherwise follow one with a default."""
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        first_default = len(positional) - len(args.defaults)
+        has_default = []
+        for position, arg in enumerate(positional):
+            mode = modes.get(id(arg))
+            if mode is None:
+                has_default.append(position >= first_default)
+            else:
+                has_default.append(mode == DEFAULT)
+        for position, defaulted in enumerate(has_default):
+            if defaulted and not all(has_default[position:]):
+                return positional[position].arg
+        return None
+
+    # --- applying (LibCST) ----------------------------------------------------------------
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        from fastapi_fixer.cstutil import add_imports, rewrite_at, start_only
+
+        targets = {}
+        imports: set[tuple[str, str]] = set()
+        for edit in edits:
+            assert edit.span is not None and edit.kind == "annotate"
+            annotated, any_name, conversions, star_before, needed = edit.args
+            targets[("FunctionDef", start_only(edit.span))] = _annotator(
+                str(annotated),
+                str(any_name),
+                {name: (mode, needs_any) for name, mode, needs_any in conversions},  # type: ignore[attr-defined]
+                str(star_before),
+            )
+            imports.update(needed)  # type: ignore[arg-type]
+        module = rewrite_at(module, targets)
+        return add_imports(module, sorted(imports))
+
+
+def _annotator(annotated: str, any_name: str, conversions: dict, star_before: str):
+    def annotate(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
+        import libcst as cst
+
+        from fastapi_fixer.cstutil import make_keyword_only_from
+
+        assert isinstance(node, cst.FunctionDef)
+
+        def convert(param: cst.Param) -> cst.Param:
+            if param.name.value not in conversions:
+                return param
+            mode, needs_any = conversions[param.name.value]
+            return _convert(param, mode, annotated, any_name if needs_any else "")
+
+        params = node.params
+        if star_before:  # first, so that no step builds an invalid parameter list
+            params = make_keyword_only_from(params, star_before)
+        params = params.with_changes(
+            posonly_params=[convert(p) for p in params.posonly_params],
+            params=[convert(p) for p in params.params],
+            kwonly_params=[convert(p) for p in params.kwonly_params],
+        )
+        return node.with_changes(params=params)
+
+    return annotate
+
+
+def _convert(param: cst.Param, mode: str, annotated: str, any_name: str) -> cst.Param:
+    import libcst as cst
+
+    call = param.default
+    assert isinstance(call, cst.Call)
+    new_default: cst.BaseExpression | None = None
+    if mode != KEEP:
+        args = list(call.args)
+        at = next(
+            (i for i, a in enumerate(args) if a.keyword is None and not a.star),
+            next(
+                (i for i, a in enumerate(args) if a.keyword and a.keyword.value == "default"), None
+            ),
+        )
+        if at is not None:
+            removed = args.pop(at)
+            if at == len(args) and args:
+                args[-1] = args[-1].with_changes(comma=removed.comma)
+            if mode == DEFAULT:
+                new_default = removed.value
+        call = call.with_changes(args=args)
+    if param.annotation is not None:
+        inner = param.annotation.annotation
+    else:
+        inner = cst.parse_expression(any_name)
+    subscript = cst.Subscript(
+        value=cst.parse_expression(annotated),
+        slice=[
+            cst.SubscriptElement(
+                cst.Index(inner), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            ),
+            cst.SubscriptElement(cst.Index(call)),
+        ],
+    )
+    annotation = (
+        param.annotation.with_changes(annotation=subscript)
+        if param.annotation is not None
+        else cst.Annotation(subscript)
+    )
+    if new_default is None:
+        return param.with_changes(
+            annotation=annotation, default=None, equal=cst.MaybeSentinel.DEFAULT
+        )
+    space = cst.SimpleWhitespace(" ")
+    equal = (
+        param.equal
+        if param.annotation is not None
+        else cst.AssignEqual(whitespace_before=space, whitespace_after=space)
+    )
+    return param.with_changes(annotation=annotation, default=new_default, equal=equal)
