@@ -40,6 +40,7 @@ Direct uses in files that are not checked (tests outside the given paths) are no
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -62,7 +63,7 @@ class SyncDependencyWithoutIo(Rule):
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         purity: dict[str, Purity] = ctx.facts.extra.get(KEY, {})  # type: ignore[assignment]
-        nodes = {node.name: node for node in ctx.tree.body if hasattr(node, "decorator_list")}
+        nodes = {node.name: node for node in ctx.tree.body if isinstance(node, ast.FunctionDef)}
         known: dict[str, bool] = {}
         for qualname, facts in purity.items():
             if not (facts.asyncable and ctx.index.is_dependency(qualname)):
