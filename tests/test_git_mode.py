@@ -235,7 +235,7 @@ def test_one_commit_per_rule_holding_exactly_that_rules_fixes(
         finally:
             monkeypatch.chdir(project.root)
             project.git("worktree", "remove", "--force", str(copy))
-    assert codes == sorted(codes) and len(set(codes)) == len(codes)
+    assert len(set(codes)) == len(codes)
     assert "FF101" in codes
     ff101 = next(SUBJECT.match(s) for _, s in commits if s.startswith("FF101 "))
     assert ff101 is not None and ff101["fixes"] == "4" and ff101["files"] == "2"
@@ -556,8 +556,9 @@ def test_pull_request_is_opened(
     assert sent["title"].startswith("fastapi-fix: ") and "FF101" in sent["title"]
     body = sent["body"]
     assert "fastapi-fix" in body
-    assert "| Rule | Name | Fixes | Files |" in body
-    assert "| blocking-call-in-async | 4 | 2 |" in body
+    assert "| Rule | Name | Fixes | Files | Commit |" in body
+    ff101 = next(sha for sha, subject in subjects(project) if subject.startswith("FF101 "))
+    assert f"| blocking-call-in-async | 4 | 2 | {ff101[:12]} |" in body
     assert (
         "[FF101](https://github.com/fastapi-fix/fastapi-fix/blob/main/docs/rules/FF101.md)" in body
     )
@@ -782,7 +783,7 @@ def test_pr_body_calls_out_unsafe_fixes_and_findings_left():
     assert commit.subject == "FF999 made-up-rule: 2 fixes in 2 files"
     assert (
         "| [FF999](https://github.com/fastapi-fix/fastapi-fix/blob/main/docs/rules/FF999.md) "
-        "| made-up-rule | 2 | 2 |" in body
+        "| made-up-rule | 2 | 2 | 0123456789ab |" in body
     )
     assert "- `app/b.py:7` FF999: Rename `x` (Thing `x` is wrong)" in body
     assert "- `app/c.py:3:5` FF101: Blocking \\| call (no fix)" in body

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DEFAULT_REMOTE = "origin"
+_MAX_PASSES = 3  # rule passes: a later pass takes fixes that earlier fixes made possible
 
 
 def git_mode_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -255,8 +256,9 @@ class _GitMode:
                     unsafe_enabled=settings.unsafe_fixes,
                 )
                 problems: dict[str, None] = {}
-                self._fix_rule_by_rule(worktree, root, engine_paths, settings, summary, problems)
-                final = self._engine(settings, fix=False).run(engine_paths)
+                final = self._fix_rule_by_rule(
+                    worktree, root, engine_paths, settings, summary, problems
+                )
                 self._record_problems(final, root, problems)
                 summary.left = self._left(final, root, settings)
                 summary.problems = list(problems)
@@ -312,50 +314,68 @@ class _GitMode:
         settings: Settings,
         summary: Summary,
         problems: dict[str, None],
-    ) -> None:
+    ) -> RunResult:
         """One engine run per rule code with applicable fixes, in code order, each written and
-        committed before the next, so commit k holds exactly rule k's fixes."""
+        committed before the next, so commit k holds exactly rule k's fixes on top of the
+        earlier ones. A rule whose fixes become applicable only after other rules' fixes gets
+        its commit in a later pass. Returns the last check: the state of the branch's tip."""
+        done: set[str] = set()
+        for _ in range(_MAX_PASSES):
+            engine = self._engine(settings, fix=False)
+            state = engine.run(engine_paths)
+            pending = sorted({d.code for d in state.diagnostics if engine.allowed(d.fix)} - done)
+            if not pending:
+                return state
+            done.update(pending)
+            for code in pending:
+                self._commit_rule(worktree, root, engine_paths, settings, code, summary, problems)
+        return self._engine(settings, fix=False).run(engine_paths)
+
+    def _commit_rule(
+        self,
+        worktree: Repo,
+        root: str,
+        engine_paths: tuple[str, ...],
+        settings: Settings,
+        code: str,
+        summary: Summary,
+        problems: dict[str, None],
+    ) -> None:
         from fastapi_fixer.apply.git import commit_files
         from fastapi_fixer.apply.pr import AppliedFix, RuleCommit
         from fastapi_fixer.apply.writer import write_fixes
         from fastapi_fixer.models import FixSafety
         from fastapi_fixer.registry import all_rules
 
-        planned = self._engine(settings, fix=True).run(engine_paths)
-        codes = sorted(code for code, count in planned.applied.items() if count)
-        for code in codes:
-            rule = all_rules()[code]
-            only = settings.with_overrides(select=(code,), extend_select=())
-            unsafe: list[AppliedFix] = []
-            if settings.unsafe_fixes:
-                before = self._engine(only, fix=False).run(engine_paths)
-                unsafe = [
-                    AppliedFix(_rel(d.path, root), d.span.line, d.code, d.message, d.fix.title)
-                    for d in before.diagnostics
-                    if d.code == code and d.fix is not None and d.fix.safety is FixSafety.UNSAFE
-                ]
-            result = self._engine(only, fix=True).run(engine_paths)
-            written = write_fixes(result)
-            self._record_problems(result, root, problems)
-            if not written:
-                continue
-            dropped = {_rel(d.path, root) for d in result.dropped if d.code == code}
-            commit = RuleCommit(
-                code=code,
-                name=rule.NAME,
-                fix_title=rule.FIX_TITLE,
-                fixes=sum(result.applied_by_file.get(p, {}).get(code, 0) for p in written)
-                or result.applied.get(code, 0),
-                files=[
-                    (_rel(p, root), result.applied_by_file.get(p, {}).get(code, 0))
-                    for p in sorted(written, key=lambda p: _rel(p, root))
-                ],
-                unsafe=[fix for fix in unsafe if fix.path not in dropped],
-            )
-            commit.sha = commit_files(
-                worktree, [os.path.abspath(p) for p in written], commit.message()
-            )
-            summary.commits.append(commit)
+        rule = all_rules()[code]
+        only = settings.with_overrides(select=(code,), extend_select=())
+        unsafe: list[AppliedFix] = []
+        if settings.unsafe_fixes:
+            before = self._engine(only, fix=False).run(engine_paths)
+            unsafe = [
+                AppliedFix(_rel(d.path, root), d.span.line, d.code, d.message, d.fix.title)
+                for d in before.diagnostics
+                if d.code == code and d.fix is not None and d.fix.safety is FixSafety.UNSAFE
+            ]
+        result = self._engine(only, fix=True).run(engine_paths)
+        written = write_fixes(result)
+        self._record_problems(result, root, problems)
+        if not written:
+            return
+        dropped = {_rel(d.path, root) for d in result.dropped if d.code == code}
+        commit = RuleCommit(
+            code=code,
+            name=rule.NAME,
+            fix_title=rule.FIX_TITLE,
+            fixes=result.applied.get(code, 0),
+            files=[
+                (_rel(p, root), result.applied_by_file.get(p, {}).get(code, 0))
+                for p in sorted(written, key=lambda p: _rel(p, root))
+            ],
+            unsafe=[fix for fix in unsafe if fix.path not in dropped],
+        )
+        commit.sha = commit_files(worktree, [os.path.abspath(p) for p in written], commit.message())
+        summary.commits.append(commit)
 
     @staticmethod
     def _record_problems(result: RunResult, root: str, problems: dict[str, None]) -> None:

@@ -150,13 +150,13 @@ def pr_body(summary: Summary) -> str:
         "",
         "## Rules applied",
         "",
-        "| Rule | Name | Fixes | Files |",
-        "|---|---|---:|---:|",
+        "| Rule | Name | Fixes | Files | Commit |",
+        "|---|---|---:|---:|---|",
     ]
     for commit in summary.commits:
         out.append(
             f"| [{commit.code}]({commit.docs_url}) | {_cell(commit.name)} | {commit.fixes} "
-            f"| {len(commit.files)} |"
+            f"| {len(commit.files)} | {commit.sha[:12]} |"
         )
     out += ["", "`fastapi-fix rule CODE` prints a rule's documentation.", ""]
     out += ["## Unsafe fixes: review carefully", ""]
