@@ -89,10 +89,40 @@ def _settings(
     return settings
 
 
-def _run(settings: Settings, paths: tuple[str, ...], fix: bool, jobs: int):
+def _run(
+    settings: Settings,
+    paths: tuple[str, ...],
+    fix: bool,
+    jobs: int,
+    want_engine: bool = False,
+):
     from fastapi_fixer.engine import Engine, Mode
 
-    return Engine(settings, Mode(fix=fix, jobs=jobs)).run(paths or (".",))
+    engine = Engine(settings, Mode(fix=fix, jobs=jobs))
+    result = engine.run(paths or (".",))
+    return (engine, result) if want_engine else result
+
+
+_OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
+
+
+def _output_options(function):
+    """--output-format and --statistics (reporting/formats.py renders them)."""
+    function = click.option(
+        "--statistics",
+        "show_statistics",
+        is_flag=True,
+        help="Print how many findings each code has, instead of the findings.",
+    )(function)
+    return click.option(
+        "--output-format",
+        type=click.Choice(_OUTPUT_FORMATS),
+        default="concise",
+        show_default=True,
+        envvar="FASTAPI_FIX_OUTPUT_FORMAT",
+        help="How findings are printed: one per line, with source and fix (full), or for "
+        "machines (json, sarif, github annotations, gitlab code quality).",
+    )(function)
 
 
 def _color() -> bool:
@@ -109,6 +139,13 @@ def main() -> None:
 @_common
 @click.option("--dry-run", is_flag=True, help="Write nothing; show each pending fix as a diff.")
 @click.option("--diff", "plain_diff", is_flag=True, help="Like --dry-run, as a plain diff.")
+@_output_options
+@click.option(
+    "--interactive",
+    "-i",
+    is_flag=True,
+    help="Review each pending fix (its diff and why) and apply only the accepted ones.",
+)
 @git_mode_options
 def fix_command(
     paths: tuple[str, ...],
@@ -121,6 +158,9 @@ def fix_command(
     jobs: int,
     dry_run: bool,
     plain_diff: bool,
+    output_format: str = "concise",
+    show_statistics: bool = False,
+    interactive: bool = False,
     **git_mode: Any,
 ) -> None:
     """Apply fixes in place (safe ones unless --unsafe-fixes)."""
@@ -145,7 +185,12 @@ def fix_command(
                 jobs,
             )
         )
-    result = _run(settings, paths, fix=True, jobs=jobs)
+    if interactive:
+        from fastapi_fixer.interactive import review
+
+        engine, result = _run(settings, paths, False, jobs, want_engine=True)
+        sys.exit(review(engine, result, color=_color()))
+    engine, result = _run(settings, paths, fix=True, jobs=jobs, want_engine=True)
     if dry_run or plain_diff:
         console.print_diffs(result, color=dry_run and not plain_diff and _color())
         console.print_dry_run_summary(result, settings.unsafe_fixes)
@@ -154,7 +199,12 @@ def fix_command(
             sys.exit(EXIT_ERROR)
         sys.exit(EXIT_FINDINGS if result.changed_paths else EXIT_CLEAN)
     written = write_fixes(result)
-    console.print_fix_summary(result, written, settings.unsafe_fixes)
+    if output_format != "concise" or show_statistics:
+        from fastapi_fixer.reporting.formats import report_fix
+
+        report_fix(output_format, show_statistics, engine, result, written)
+    else:
+        console.print_fix_summary(result, written, settings.unsafe_fixes)
     console.print_errors(result)
     if result.errors or result.dropped:
         sys.exit(EXIT_ERROR)
@@ -163,6 +213,12 @@ def fix_command(
 
 @main.command("check")
 @_common
+@_output_options
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Write a `# noqa: CODE` comment on every line with a finding (merged with any there).",
+)
 def check_command(
     paths: tuple[str, ...],
     select: str | None,
@@ -172,13 +228,28 @@ def check_command(
     config: Path | None,
     unsafe_fixes: bool | None,
     jobs: int,
+    output_format: str = "concise",
+    show_statistics: bool = False,
+    add_noqa: bool = False,
 ) -> None:
     """Report findings without changing any file."""
     from fastapi_fixer.reporting import console
 
     settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe_fixes)
-    result = _run(settings, paths, fix=False, jobs=jobs)
-    console.print_check(result, settings.unsafe_fixes)
+    engine, result = _run(settings, paths, fix=False, jobs=jobs, want_engine=True)
+    if add_noqa:
+        from fastapi_fixer.noqa_writer import add_noqa_to_result
+
+        added = add_noqa_to_result(result)
+        click.echo(f"Added {added} noqa directive{'' if added == 1 else 's'}.")
+        console.print_errors(result)
+        sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+    if output_format != "concise" or show_statistics:
+        from fastapi_fixer.reporting.formats import report_check
+
+        report_check(output_format, show_statistics, engine, result)
+    else:
+        console.print_check(result, settings.unsafe_fixes)
     console.print_errors(result)
     if result.errors:
         sys.exit(EXIT_ERROR)
@@ -187,7 +258,14 @@ def check_command(
 
 @main.command("rule")
 @click.argument("code")
-def rule_command(code: str) -> None:
+@click.option(
+    "--output-format",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Rendered documentation, or JSON (code, name, severity, fix safety, docs).",
+)
+def rule_command(code: str, output_format: str = "text") -> None:
     """Print a rule's documentation."""
     from fastapi_fixer.registry import all_rules
     from fastapi_fixer.reporting import console
@@ -195,6 +273,14 @@ def rule_command(code: str) -> None:
     rule = all_rules().get(code.strip().upper())
     if rule is None:
         raise click.UsageError(f"unknown rule code: {code}")
+    if output_format == "json":
+        import json
+
+        from fastapi_fixer.reporting.ruledocs import as_json
+
+        click.echo(json.dumps(as_json(rule), indent=2, ensure_ascii=False))
+        return
+
     console.print_rule_docs(rule, color=_color())
 
 
