@@ -16,7 +16,13 @@ import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fastapi_fixer.facts import ModuleFacts, Resolver, function_scope
+from fastapi_fixer.facts import (
+    ModuleFacts,
+    Resolver,
+    _own_statements,
+    _target_names,
+    function_scope,
+)
 
 KEY = "pure_functions"
 
@@ -176,7 +182,7 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> dict[st
 
 
 def _purity(node: ast.FunctionDef, values: _Values) -> Purity:
-    nodes = list(_body_nodes(node))
+    nodes = list(_own_statements(node.body))
     yields = [n for n in nodes if isinstance(n, (ast.Yield, ast.YieldFrom))]
     is_generator = bool(yields)
     asyncable = not any(isinstance(n, ast.YieldFrom) for n in yields) and not (
@@ -198,17 +204,6 @@ def _purity(node: ast.FunctionDef, values: _Values) -> Purity:
     return Purity(
         pure, tuple(dict.fromkeys(needs)), bool(node.decorator_list), is_generator, asyncable
     )
-
-
-def _body_nodes(node: ast.FunctionDef) -> Iterator[ast.AST]:
-    """Every node of the body; nested scopes are yielded (they make the body impure) but not
-    entered."""
-    stack: list[ast.AST] = list(reversed(node.body))
-    while stack:
-        current = stack.pop()
-        yield current
-        if not isinstance(current, _IMPURE_NODES):
-            stack.extend(reversed(list(ast.iter_child_nodes(current))))
 
 
 def _loops_over_unknown(node: ast.AST, values: _Values) -> bool:
@@ -244,9 +239,9 @@ class _Values:
         for star in (args.vararg, args.kwarg):
             if star is not None:
                 assigned.setdefault(star.arg, []).append(ast.Tuple(elts=[], ctx=ast.Load()))
-        for current in _body_nodes(node):
+        for current in _own_statements(node.body):
             for target, value in _bindings(current):
-                for name in _names(target):
+                for name in _target_names(target):
                     assigned.setdefault(name, []).append(value)
         # greatest fixed point: drop names bound to anything that is not plain, until stable
         self.plain = set(assigned)
@@ -335,13 +330,3 @@ def _bindings(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr | None]]:
             yield ast.Name(id=name), None
     elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
         yield ast.Name(id=node.name), None
-
-
-def _names(target: ast.expr) -> Iterator[str]:
-    if isinstance(target, ast.Name):
-        yield target.id
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            yield from _names(element)
-    elif isinstance(target, ast.Starred):
-        yield from _names(target.value)
