@@ -167,7 +167,6 @@ class Purity:
     locally_pure: bool  # no I/O of its own, `needs` aside
     needs: tuple[str, ...]  # call targets that must be pure project functions
     decorated: bool
-    is_generator: bool
     asyncable: bool  # `def` -> `async def` keeps it valid: no `yield from`, no generator `return x`
 
 
@@ -201,9 +200,7 @@ def _purity(node: ast.FunctionDef, values: _Values) -> Purity:
                 pure = False
             else:
                 needs.append(target)
-    return Purity(
-        pure, tuple(dict.fromkeys(needs)), bool(node.decorator_list), is_generator, asyncable
-    )
+    return Purity(pure, tuple(dict.fromkeys(needs)), bool(node.decorator_list), asyncable)
 
 
 def _loops_over_unknown(node: ast.AST, values: _Values) -> bool:
