@@ -346,6 +346,17 @@ def test_the_checked_out_branch_cannot_be_replaced(project: Project):
     assert error_lines(result) == ["error: branch main is checked out; it cannot be replaced"]
 
 
+def test_a_branch_checked_out_in_another_worktree_cannot_be_replaced(
+    project: Project, tmp_path: Path
+):
+    project.git("worktree", "add", "-q", "-b", BRANCH, str(tmp_path / "elsewhere"))
+    result = run("--branch", BRANCH, "--force-branch", "app")
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        f"error: branch {BRANCH} is checked out in {tmp_path / 'elsewhere'}; it cannot be replaced"
+    ]
+
+
 def test_usage_errors():
     assert run("--push", "origin", ".").exit_code == 2
     assert "needs --branch" in run("--pr", ".").output
@@ -566,6 +577,48 @@ def test_pull_request_is_opened(
     assert "## Left for a human" in body
     assert re.search(r"`app/main.py:\d+:10` FF101: Blocking call `builtins.open`", body)
     assert TOKEN not in body
+
+
+ITEMS_PY = """\
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+router = APIRouter()
+
+
+class Item(BaseModel):
+    name: str
+
+
+@router.post("/items")
+def create_item(item: Item) -> Item:
+    return item
+"""
+
+
+def test_unsafe_fixes_are_called_out_in_the_pull_request(
+    project: Project, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+):
+    (project.root / "app" / "items.py").write_text(ITEMS_PY)
+    project.git("add", "app/items.py")
+    project.git("commit", "-q", "-m", "Items")
+    found = Engine(Settings(unsafe_fixes=True), Mode(jobs=1)).run(["app"])
+    unsafe = [d for d in found.diagnostics if d.fix and d.fix.safety is FixSafety.UNSAFE]
+    if not unsafe:
+        pytest.skip("no rule offers an unsafe fix for this sample")
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    result = run("--branch", BRANCH, "--unsafe-fixes", "--pr", "--github-api", github.url, "app")
+    assert result.exit_code in (0, 1), result.output
+    body = json.loads(github.requests[0]["body"])["body"]
+    section = body.split("## Unsafe fixes: review carefully", 1)[1].split("## Left for a human")[0]
+    for diagnostic in unsafe:
+        assert f"- `{diagnostic.path}:{diagnostic.span.line}` {diagnostic.code}: " in section
+    # and each unsafe fix is listed in its rule's commit message too
+    for sha, subject in subjects(project):
+        code = subject.split(" ", 1)[0]
+        mine = [d for d in unsafe if d.code == code]
+        message = project.git("log", "-1", "--format=%B", sha)
+        assert ("Unsafe fixes, review carefully:" in message) == bool(mine)
 
 
 def test_pull_request_with_a_bad_token_fails_and_keeps_the_branch(

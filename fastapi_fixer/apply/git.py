@@ -27,6 +27,7 @@ _NO_HOOKS = ("-c", f"core.hooksPath={os.devnull}")
 _NON_INTERACTIVE = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "GIT_ASKPASS": ""}
 _URL_CREDENTIALS = re.compile(r"(?i)\b(https?://)[^/@\s'\"]+@")
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.+)$")
+_MIN_SECRET = 4  # shorter "secrets" are no secrets, and replacing them would garble messages
 _REASON_PREFIXES = ("fatal:", "error:", "remote: error", "! [", " ! [", "hint: Updates were")
 
 
@@ -43,7 +44,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     so do the credentials of any http(s) URL (``https://user:token@host`` → ``https://***@host``).
     """
     for secret in sorted({*secrets, *secrets_from_env()}, key=len, reverse=True):
-        if secret:
+        if len(secret) >= _MIN_SECRET:
             text = text.replace(secret, "***")
     return _URL_CREDENTIALS.sub(r"\1***@", text)
 
@@ -206,6 +207,13 @@ def check_new_branch(repo: Repo, name: str, force: bool) -> None:
         raise GitModeError(f"branch {name} already exists; pass --force-branch to replace it")
     if not repo.head.is_detached and repo.head.is_valid() and repo.active_branch.name == name:
         raise GitModeError(f"branch {name} is checked out; it cannot be replaced")
+    listing, _ = run_git(repo, "worktree", "list", "--porcelain")
+    path = ""
+    for line in listing.splitlines():
+        if line.startswith("worktree "):
+            path = line.removeprefix("worktree ")
+        elif line == f"branch refs/heads/{name}":
+            raise GitModeError(f"branch {name} is checked out in {path}; it cannot be replaced")
 
 
 # --- remotes ----------------------------------------------------------------------------------
