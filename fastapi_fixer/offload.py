@@ -141,6 +141,23 @@ def report(
     return rule.diagnostic(ctx, finding.site.node, message, fix)
 
 
+def report_wrappable(
+    rule: Rule,
+    ctx: FileContext,
+    category: str,
+    outranked_by: tuple[str, ...],
+    what: str,
+    hint: str = "",
+    with_item_hint: str = "use an async context manager or a plain `def`",
+) -> Iterator[Diagnostic]:
+    """Every call of ``category`` in this file's async routes and dependencies, each with the
+    fix that wraps it in `await run_in_threadpool(...)` where it can (FF102, FF103)."""
+    for function in find_offload_candidates(ctx, category, outranked_by):
+        for finding in function.findings:
+            fix = wrap_fix(ctx, function, finding.site)
+            yield report(rule, ctx, function, finding, what, fix, hint, with_item_hint)
+
+
 # --- applying the edits (LibCST) ------------------------------------------------------------
 
 

@@ -52,13 +52,11 @@ from typing import TYPE_CHECKING
 
 from fastapi_fixer.blocking import BLOCKING, CPU_BOUND, SYNC_SDK
 from fastapi_fixer.models import Diagnostic, Edit, FixSafety, Severity
-from fastapi_fixer.offload import apply_offload_edits, find_offload_candidates, report, wrap_fix
+from fastapi_fixer.offload import apply_offload_edits, report_wrappable
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
-
-_HEAVY_WORK = "move heavy work to a process pool or a task queue"
 
 
 class CpuBoundInAsync(Rule):
@@ -71,20 +69,15 @@ class CpuBoundInAsync(Rule):
     TRIGGERS = ("async def",)
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        outranked_by = (BLOCKING, SYNC_SDK)
-        for function in find_offload_candidates(ctx, CPU_BOUND, outranked_by=outranked_by):
-            for finding in function.findings:
-                fix = wrap_fix(ctx, function, finding.site)
-                yield report(
-                    self,
-                    ctx,
-                    function,
-                    finding,
-                    "CPU-bound call",
-                    fix,
-                    hint=_HEAVY_WORK,
-                    with_item_hint="put the `with` block in a plain `def` helper",
-                )
+        yield from report_wrappable(
+            self,
+            ctx,
+            CPU_BOUND,
+            outranked_by=(BLOCKING, SYNC_SDK),
+            what="CPU-bound call",
+            hint="move heavy work to a process pool or a task queue",
+            with_item_hint="put the `with` block in a plain `def` helper",
+        )
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         return apply_offload_edits(module, edits)

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING
 
 from fastapi_fixer.blocking import BLOCKING, SYNC_SDK
 from fastapi_fixer.models import Diagnostic, Edit, FixSafety, Severity
-from fastapi_fixer.offload import apply_offload_edits, find_offload_candidates, report, wrap_fix
+from fastapi_fixer.offload import apply_offload_edits, report_wrappable
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
@@ -72,18 +72,14 @@ class SyncSdkInAsync(Rule):
     TRIGGERS = ("async def",)
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        for function in find_offload_candidates(ctx, SYNC_SDK, outranked_by=(BLOCKING,)):
-            for finding in function.findings:
-                fix = wrap_fix(ctx, function, finding.site)
-                yield report(
-                    self,
-                    ctx,
-                    function,
-                    finding,
-                    "Synchronous SDK call",
-                    fix,
-                    with_item_hint="use the SDK's async client or a plain `def`",
-                )
+        yield from report_wrappable(
+            self,
+            ctx,
+            SYNC_SDK,
+            outranked_by=(BLOCKING,),
+            what="Synchronous SDK call",
+            with_item_hint="use the SDK's async client or a plain `def`",
+        )
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         return apply_offload_edits(module, edits)
