@@ -162,7 +162,7 @@ class DependsDefaultNotAnnotated(Rule):
     NAME = "depends-default-not-annotated"
     SEVERITY = Severity.WARNING
     MESSAGE = "`{marker}(...)` default of parameter `{name}` instead of `Annotated`"
-    FIX_TITLE = "Move `{marker}(...)` into `Annotated`"
+    FIX_TITLE = "Move the marker into `Annotated`"
     FIX_SAFETY = FixSafety.SAFE
     TRIGGERS = (
         "Depends(",

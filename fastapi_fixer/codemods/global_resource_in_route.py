@@ -67,22 +67,25 @@ existing `def get_<name>(): return <name>` is reused). Each function that reads 
 a parameter `<name>: Annotated[<Type>, Depends(get_<name>)]` — keyword-only when the function has
 `*`/`*args`, else before its first parameter with a default — and the imports it needs. The body
 is unchanged (an attribute read `dbmod.db` becomes `db`): it reads the same object, which is now
-overridable. Dependencies are not part of the OpenAPI document, so it stays the same.
+overridable. Dependencies are not part of the OpenAPI document, so it stays the same. The fix
+is unsafe when the function has decorators besides the route's: such a wrapper might not pass
+the new keyword argument through.
 `<Type>` is the constructed class (or the assignment's annotation, or the known return type of a
 factory: `create_engine` → `Engine`, `SessionLocal()` → `Session`); when it is unknown the
 provider has no return annotation and the parameter is `Annotated[Any, ...]`.
 
-Reported without a fix: the function already has a parameter or a name the parameter would take,
-declares the resource `global`, reads it only inside a nested function or lambda, is called
-directly somewhere (a new required parameter would break that call), is defined above the
-resource in its module, or the provider name is taken by something else.
+Reported without a fix: the function already has a parameter or a name the parameter would
+take, declares the resource `global`, reads it only inside a nested function or lambda, has a
+positional-only parameter with a default, is called directly somewhere (a new required
+parameter would break that call), is defined above the resource in its module, or the provider
+name is taken by something else.
 
 ## Known problems
 Only routes and dependencies defined at module level are checked (not methods, not functions
 nested in app factories). The provider is a plain `def`, which FastAPI runs in its threadpool:
 one cheap hop per request. Resources rebound anywhere at module level are ignored, as are
 resources built inside `if`/`try` blocks. The provider is imported by the resource module's
-absolute name.
+absolute name. Dependencies are checked in files that contain `@`, `Depends` or `Security`.
 """
 
 from __future__ import annotations
@@ -275,7 +278,7 @@ class GlobalResourceInRoute(Rule):
     NAME = "global-resource-in-route"
     SEVERITY = Severity.WARNING
     MESSAGE = "Global resource `{name}` read in {kind} `{function}`"
-    FIX_TITLE = "Inject `{name}` with `Depends({provider})`"
+    FIX_TITLE = "Inject the resource with `Depends`"
     FIX_SAFETY = FixSafety.SAFE
     TRIGGERS = ("@", "Depends", "Security")
 
@@ -410,6 +413,8 @@ class GlobalResourceInRoute(Rule):
             return f"the name `{param}` is taken in the {kind}"
         if index.is_referenced(qualname):
             return f"the {kind} is also called directly"
+        if any(d is not None for d in node.args.defaults[: len(node.args.posonlyargs)]):
+            return f"the {kind} has a positional-only parameter with a default"
         same_module = resource.module == ctx.module
         if same_module and node.lineno < resource.facts.line:
             return f"the {kind} is defined above the resource"
@@ -471,9 +476,11 @@ class GlobalResourceInRoute(Rule):
             Edit(ctx.path, "param", ctx.span(node), (param, annotation, tuple(sorted(imports))))
         )
         edits.extend(Edit(ctx.path, "rename", ctx.span(a), (param,)) for a in reads.attributes)
+        # another decorator might not pass the new keyword argument through
+        facts = index.functions[qualname]
         return Fix(
             title=f"Inject `{param}` with `Depends({provider_name_})`",
-            safety=FixSafety.SAFE,
+            safety=FixSafety.UNSAFE if facts.other_decorators else FixSafety.SAFE,
             edits=tuple(edits),
         )
 
