@@ -181,6 +181,7 @@ class _GitMode:
         self.paths = paths
         self.options = options
         self.jobs = jobs
+        self.exit_code = EXIT_CLEAN
 
     # --- checks: nothing is created before they all pass -------------------------------------
 
@@ -199,12 +200,15 @@ class _GitMode:
         check_new_branch(checkout.repo, options.branch, options.force_branch)
         remote = self._remote(checkout.repo, base)
 
-        summary = self._commit_fixes(checkout, base)
-        if summary is None:
-            return self.exit_code
-        self._print_branch(summary)
-        if remote is not None:
-            self._publish(checkout.repo, remote, summary)
+        try:
+            summary = self._commit_fixes(checkout, base)
+            if summary is None:
+                return self.exit_code
+            self._print_branch(summary)
+            if remote is not None:
+                self._publish(checkout.repo, remote, summary)
+        finally:
+            checkout.repo.close()
         return self.exit_code
 
     def _remote(self, repo: Repo, base: Base) -> _Remote | None:

@@ -290,7 +290,11 @@ def temporary_worktree(repo: Repo, sha: str) -> Iterator[Repo]:
             what="creating a temporary worktree",
         )
         added = True
-        yield gitpython.Repo(folder)
+        worktree = gitpython.Repo(folder)
+        try:
+            yield worktree
+        finally:
+            worktree.close()
     finally:
         if added:
             with contextlib.suppress(GitModeError):
