@@ -97,23 +97,25 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovered:
     """Files given explicitly are always taken; directories are walked honouring .gitignore."""
     exclude = tuple(exclude)
     found = Discovered()
-    seen: set[str] = set()
+    seen: set[str] = set()  # real paths: a file reached twice (through a symlink) is taken once
+
+    def take(path: str, root: str) -> None:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            found.files.append(path)
+            found.roots[path] = root
+
     for raw in paths:
         if not os.path.lexists(raw):
             found.errors.append(FileError(raw, "no such file or directory"))
             continue
         if not os.path.isdir(raw):
             norm = os.path.normpath(raw)
-            if norm not in seen:
-                seen.add(norm)
-                found.files.append(norm)
-                found.roots[norm] = os.path.dirname(norm) or "."
+            take(norm, os.path.dirname(norm) or ".")
             continue
         for path in _walk(raw, exclude, found.errors):
-            if path not in seen:
-                seen.add(path)
-                found.files.append(path)
-                found.roots[path] = raw
+            take(path, raw)
     return found
 
 

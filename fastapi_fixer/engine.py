@@ -472,6 +472,8 @@ def apply_rule_fix(
         new_text = rule().fix(module, edits, context).code
     except Exception as exc:  # a fixer bug must not lose the user's file
         return FixFailure(f"fix failed: {type(exc).__name__}: {exc}")
+    if text.endswith("\r") and not new_text.endswith(("\r", "\n")):
+        new_text += "\r"  # LibCST drops the last newline of a file with old-Mac "\r" endings
     if new_text == text:
         return new_text
     try:

@@ -46,11 +46,24 @@ def decode_source(path: str, data: bytes) -> SourceFile:
 
 
 def read_source(path: str) -> SourceFile:
+    """The file's text; a FIFO, device or directory is refused without blocking on it."""
     try:
-        with open(path, "rb") as handle:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise SourceError(f"cannot read: {kind}")
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1  # the handle owns it now
             data = handle.read()
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
     return decode_source(path, data)
 
 
