@@ -242,16 +242,13 @@ def name_for(
     for name, binding in bindings.items():
         if binding.kind in ("import", "def") and index.resolve(binding.target) in wanted:
             return name
+    # `import httpx` -> `httpx.AsyncClient`; not through a project module's re-exports
     for name, binding in bindings.items():
         if binding.kind != "import":
             continue
         for target in sorted(wanted):
             module, _, attribute = target.rpartition(".")
-            if binding.target == module or (
-                module
-                and index.resolve(f"{binding.target}.{attribute}") == target
-                and binding.target in index.modules
-            ):
+            if binding.target == module:
                 return f"{name}.{attribute}"
     return None
 
