@@ -54,6 +54,11 @@ def _common(function):
             help="Also apply fixes that change behaviour or the public API.",
         ),
         click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: all)."),
+        click.option(
+            "--no-cache",
+            is_flag=True,
+            help="Neither read nor write the cache (.fastapi-fix-cache, safe to delete).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -89,18 +94,23 @@ def _settings(
     return settings
 
 
-def _run(
+def _run(  # noqa: ANN202
     settings: Settings,
     paths: tuple[str, ...],
     fix: bool,
     jobs: int,
+    no_cache: bool = False,
     want_engine: bool = False,
 ):
+    from fastapi_fixer.cache import Cache, default_cache_dir
     from fastapi_fixer.engine import Engine, Mode
+    from fastapi_fixer.reporting.progress import ProgressBar
 
-    engine = Engine(settings, Mode(fix=fix, jobs=jobs))
-    result = engine.run(paths or (".",))
-    return (engine, result) if want_engine else result
+    cache = Cache.disabled() if no_cache else Cache.open(default_cache_dir(settings), settings)
+    with ProgressBar() as progress:
+        engine = Engine(settings, Mode(fix=fix, jobs=jobs), cache)
+        result = engine.run(paths or (".",), progress=progress)
+        return (engine, result) if want_engine else result
 
 
 _OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
@@ -156,6 +166,7 @@ def fix_command(
     config: Path | None,
     unsafe_fixes: bool | None,
     jobs: int,
+    no_cache: bool,
     dry_run: bool,
     plain_diff: bool,
     output_format: str = "concise",
@@ -188,9 +199,9 @@ def fix_command(
     if interactive:
         from fastapi_fixer.interactive import review
 
-        engine, result = _run(settings, paths, False, jobs, want_engine=True)
+        engine, result = _run(settings, paths, False, jobs, no_cache, want_engine=True)
         sys.exit(review(engine, result, color=_color()))
-    engine, result = _run(settings, paths, fix=True, jobs=jobs, want_engine=True)
+    engine, result = _run(settings, paths, fix=True, jobs=jobs, no_cache=no_cache, want_engine=True)
     if dry_run or plain_diff:
         console.print_diffs(result, color=dry_run and not plain_diff and _color())
         console.print_dry_run_summary(result, settings.unsafe_fixes)
@@ -228,6 +239,7 @@ def check_command(
     config: Path | None,
     unsafe_fixes: bool | None,
     jobs: int,
+    no_cache: bool,
     output_format: str = "concise",
     show_statistics: bool = False,
     add_noqa: bool = False,
@@ -236,7 +248,9 @@ def check_command(
     from fastapi_fixer.reporting import console
 
     settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe_fixes)
-    engine, result = _run(settings, paths, fix=False, jobs=jobs, want_engine=True)
+    engine, result = _run(
+        settings, paths, fix=False, jobs=jobs, no_cache=no_cache, want_engine=True
+    )
     if add_noqa:
         from fastapi_fixer.noqa_writer import add_noqa_to_result
 
@@ -280,7 +294,6 @@ def rule_command(code: str, output_format: str = "text") -> None:
 
         click.echo(json.dumps(as_json(rule), indent=2, ensure_ascii=False))
         return
-
     console.print_rule_docs(rule, color=_color())
 
 

@@ -1,0 +1,195 @@
+"""## What it does
+Reports, once per project, an app (a module-level `FastAPI()`) when no route anywhere in the
+project serves `/health`, `/healthz` or a path under `/health/`.
+
+## Why is this bad?
+Load balancers and orchestrators (Kubernetes probes, ECS, Cloud Run) need a cheap endpoint to
+decide whether an instance should get traffic. Without one they probe a real route — slow, with
+side effects, or behind authentication — or none at all.
+
+## Example
+```python
+app = FastAPI()
+app.include_router(items.router)
+```
+
+## Use instead
+```python
+app = FastAPI()
+app.include_router(items.router)
+
+
+@app.get("/health", include_in_schema=False)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+```
+
+## Fix safety
+Unsafe: it adds an endpoint. The fix adds `GET /health` right after the app is built (kept out of
+the OpenAPI document with `include_in_schema=False`), and `GET /health/ready`, which resolves
+the project's database dependency (`get_db`, `get_session`, ...) when there is one.
+
+## Known problems
+Paths are read from route decorators as written; a health route whose path comes from a router
+prefix alone (`APIRouter(prefix="/health")` with a `""` route) is not recognised. Apps built in
+test modules are ignored; with several apps, the first one by file path gets the report.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.facts import APP_CONSTRUCTORS
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+_HEALTH = re.compile(r"(^|/)(health|healthz)(/|$)")
+_DB_DEPENDENCY = re.compile(r"^get_(db|database|session|db_session|conn|connection)$")
+
+
+class NoHealthEndpoint(Rule):
+    CODE = "FF904"
+    NAME = "no-health-endpoint"
+    SEVERITY = Severity.INFO
+    MESSAGE = "No health-check route (`/health`) in the project"
+    FIX_TITLE = "Add `GET /health` (and `/health/ready` when a database dependency exists)"
+    FIX_SAFETY = FixSafety.UNSAFE
+    TRIGGERS = ("FastAPI(",)
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if _is_test_module(ctx.path):
+            return
+        index = ctx.index
+        homes = sorted(
+            module.path
+            for module in index.modules.values()
+            if not _is_test_module(module.path)
+            and any(b.kind == "app" and b.detail == "app" for b in module.bindings.values())
+        )
+        if not homes or homes[0] != ctx.path:
+            return
+        paths = [
+            route.path
+            for function in index.functions.values()
+            for route in index.routes_of(function.qualname)
+        ]
+        if not paths or any(path is not None and _HEALTH.search(path) for path in paths):
+            return
+        assignment = _app_assignment(ctx)
+        if assignment is None:
+            return
+        app_name = assignment.targets[0].id  # type: ignore[attr-defined]
+        taken = set(ctx.scope.bindings)
+        health = _free_name("health", taken)
+        edits_args: tuple[object, ...] = (app_name, health, None, None, None)
+        database = self._database_dependency(ctx)
+        if database is not None:
+            dep_module, dep_name = database
+            if dep_module == ctx.module or dep_name not in taken:
+                edits_args = (
+                    app_name,
+                    health,
+                    _free_name("readiness", taken | {health}),
+                    None if dep_module == ctx.module else dep_module,
+                    dep_name,
+                )
+        fix = Fix(
+            title=self.FIX_TITLE or "",
+            safety=FixSafety.UNSAFE,
+            edits=(Edit(ctx.path, "add-health", ctx.span(assignment), edits_args),),
+        )
+        yield self.diagnostic(
+            ctx,
+            assignment.value,
+            "No health-check route (`/health`) in the project; load balancers and "
+            "orchestrators need one",
+            fix,
+        )
+
+    @staticmethod
+    def _database_dependency(ctx: FileContext) -> tuple[str, str] | None:
+        found = sorted(
+            q for q in ctx.index.dependencies if _DB_DEPENDENCY.match(q.rpartition(".")[2])
+        )
+        for qualname in found:
+            function = ctx.index.functions.get(qualname)
+            if function is None or function.is_method or function.is_nested:
+                continue
+            module = qualname[: -len(function.name) - 1]
+            return module, function.name
+        return None
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        import libcst as cst
+
+        from fastapi_fixer.cstutil import add_imports, start_only
+
+        edit = edits[0]
+        assert edit.span is not None
+        app_name, health, readiness, dep_module, dep_name = edit.args
+        code = (
+            f'\n\n@{app_name}.get("/health", include_in_schema=False)\n'
+            f"async def {health}() -> dict[str, str]:\n"
+            '    return {"status": "ok"}\n'
+        )
+        imports: list[tuple[str, str | None]] = []
+        if readiness is not None:
+            code += (
+                f'\n\n@{app_name}.get("/health/ready", include_in_schema=False)\n'
+                f"async def {readiness}(_db: Annotated[object, Depends({dep_name})])"
+                " -> dict[str, str]:\n"
+                '    return {"status": "ready"}\n'
+            )
+            imports += [("typing", "Annotated"), ("fastapi", "Depends")]
+            if dep_module is not None:
+                imports.append((str(dep_module), str(dep_name)))
+        new_statements = list(cst.parse_module(code).body)
+        new_statements[0] = new_statements[0].with_changes(
+            leading_lines=[cst.EmptyLine(), cst.EmptyLine()]
+        )
+        target = start_only(edit.span)
+        body = list(module.body)
+        wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+        positions = wrapper.resolve(cst.metadata.PositionProvider)
+        for index, statement in enumerate(wrapper.module.body):
+            position = positions[statement].start
+            if (position.line, position.column) == (target.line, target.col):
+                body[index + 1 : index + 1] = new_statements
+                break
+        else:
+            from fastapi_fixer.cstutil import NodeNotFound
+
+            raise NodeNotFound("the app's assignment moved")
+        return add_imports(wrapper.module.with_changes(body=body), imports)
+
+
+def _app_assignment(ctx: FileContext) -> ast.Assign | None:
+    for statement in ctx.tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Call)
+            and APP_CONSTRUCTORS.get(ctx.resolver.qualify(statement.value.func) or "") == "app"
+        ):
+            return statement
+    return None
+
+
+def _free_name(base: str, taken: set[str]) -> str:
+    name, number = base, 2
+    while name in taken:
+        name, number = f"{base}_{number}", number + 1
+    return name
+
+
+def _is_test_module(path: str) -> bool:
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return name.startswith("test_") or name == "conftest.py" or "tests" in parts

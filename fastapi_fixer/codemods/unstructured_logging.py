@@ -1,0 +1,126 @@
+"""## What it does
+Finds `print(...)` calls in application modules (modules that define FastAPI routes or
+dependencies, or build an app), and `logging.basicConfig(...)` without a `format=`.
+
+## Why is this bad?
+`print` output has no level, no logger name and no timestamp, bypasses log configuration and
+cannot be parsed by log aggregators. Production services should log structured (for example JSON)
+records through `logging`.
+
+## Example
+```python
+@router.post("/orders")
+async def create_order(order: OrderCreate):
+    print("creating order", order.id)
+```
+
+## Use instead
+```python
+logger = logging.getLogger(__name__)
+
+
+@router.post("/orders")
+async def create_order(order: OrderCreate):
+    logger.info("creating order", extra={"order_id": order.id})
+```
+with a JSON formatter configured once at startup.
+
+## Fix safety
+No fix: choosing the level and the fields of each record needs a human.
+
+## Known problems
+Only modules that hold routes, dependencies or an app count as application modules; `print` in
+`if __name__ == "__main__":` blocks and in tests is ignored. `print(..., file=...)` to a file
+other than standard output is not reported.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from fastapi_fixer.facts import _own_statements
+from fastapi_fixer.models import Diagnostic, Severity
+from fastapi_fixer.rule import FileContext, Rule
+
+
+class UnstructuredLogging(Rule):
+    CODE = "FF903"
+    NAME = "unstructured-logging"
+    SEVERITY = Severity.WARNING
+    MESSAGE = "`print()` in application module; use a `logging` logger"
+    TRIGGERS = ("print(", "basicConfig")
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if _is_test_module(ctx.path) or not self._is_application(ctx):
+            return
+        for statement in _statements_outside_main(ctx.tree):
+            for node in _own_statements([statement]) if not _is_scope(statement) else []:
+                yield from self._check_node(ctx, node)
+        for function, _, _ in ctx.functions():
+            for node in _own_statements(function.body):
+                yield from self._check_node(ctx, node)
+
+    def _check_node(self, ctx: FileContext, node: ast.AST) -> Iterator[Diagnostic]:
+        if not isinstance(node, ast.Call):
+            return
+        callee = ctx.resolver.qualify(node.func) if isinstance(node.func, ast.Name) else None
+        if callee is None and isinstance(node.func, ast.Attribute):
+            callee = ctx.resolver.qualify(node.func)
+        if callee == "builtins.print":
+            if any(k.arg == "file" for k in node.keywords):
+                return
+            yield self.diagnostic(
+                ctx, node, "`print()` in an application module; log through `logging` instead"
+            )
+        elif callee == "logging.basicConfig" and not any(
+            k.arg in ("format", "handlers") for k in node.keywords
+        ):
+            yield self.diagnostic(
+                ctx,
+                node,
+                "`logging.basicConfig()` without a `format=`; configure a structured (JSON) "
+                "formatter",
+            )
+
+    @staticmethod
+    def _is_application(ctx: FileContext) -> bool:
+        facts = ctx.facts
+        if any(b.kind == "app" and not b.target.startswith("<") for b in facts.bindings.values()):
+            return True
+        return any(
+            function.routes and ctx.index.is_route(qualname) or ctx.index.is_dependency(qualname)
+            for qualname, function in facts.functions.items()
+        )
+
+
+def _is_scope(node: ast.AST) -> bool:
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+    )
+
+
+def _statements_outside_main(tree: ast.Module) -> Iterator[ast.stmt]:
+    for statement in tree.body:
+        if not _is_main_guard(statement):
+            yield statement
+
+
+def _is_test_module(path: str) -> bool:
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    parts = path.replace("\\", "/").split("/")
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+        or "tests" in parts
+        or "test" in parts
+    )
