@@ -94,7 +94,7 @@ def _settings(
     return settings
 
 
-def _run(  # noqa: ANN202
+def _run(
     settings: Settings,
     paths: tuple[str, ...],
     fix: bool,

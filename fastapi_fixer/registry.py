@@ -30,23 +30,29 @@ def all_rules() -> dict[str, type[Rule]]:
     return dict(sorted(found.items()))
 
 
-def _matches(code: str, selectors: Iterable[str]) -> bool:
-    return any(code.startswith(selector.strip().upper()) for selector in selectors if selector)
+def _specificity(code: str, selectors: Iterable[str]) -> int:
+    """The length of the longest selector that selects ``code`` (0: none does)."""
+    return max(
+        (len(s) for s in (x.strip().upper() for x in selectors) if s and code.startswith(s)),
+        default=0,
+    )
 
 
 def select_rules(
     select: Iterable[str], ignore: Iterable[str], extend_select: Iterable[str] = ()
 ) -> list[type[Rule]]:
     """ruff's semantics: a rule runs when a selector (a code or a prefix) selects it and no
-    ignore does. Rules off by default run only when selected by their full code."""
-    select, ignore, extend_select = list(select), list(ignore), list(extend_select)
+    ignore at least as specific does (`--select FF101 --ignore FF1` runs FF101; `--select FF1
+    --ignore FF101` does not). Rules off by default run only when selected by their full code."""
+    chosen_selectors = [*select, *extend_select]
+    chosen_selectors = ["FF" if s.strip().upper() == "ALL" else s for s in chosen_selectors]
+    ignore = list(ignore)
     chosen = []
     for code, rule in all_rules().items():
-        explicit = code in {s.strip().upper() for s in [*select, *extend_select]}
-        selected = _matches(code, [*select, *extend_select])
-        if not selected or (_matches(code, ignore) and not explicit):
+        selected = _specificity(code, chosen_selectors)
+        if not selected or _specificity(code, ignore) >= selected:
             continue
-        if not rule.DEFAULT_ENABLED and not explicit:
+        if not rule.DEFAULT_ENABLED and selected < len(code):
             continue
         chosen.append(rule)
     return chosen

@@ -26,13 +26,16 @@ ROUTE = textwrap.dedent(
         return {"ok": True}
     """
 )
-CLEAN = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+CLEAN = "import os\n\nprint(os.sep)\n"
+# the project's own configuration: these tests are about the command line, seen through FF1
+CONFIG = '[tool.fastapi-fix]\nselect = ["FF1"]\n'
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "app.py").write_text(ROUTE)
     (tmp_path / "clean.py").write_text(CLEAN)
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     return tmp_path
 
 
@@ -102,36 +105,34 @@ def test_unknown_selector_is_a_usage_error(project: Path) -> None:
 
 def test_noqa_suppresses(project: Path) -> None:
     (project / "app.py").write_text(ROUTE.replace("time.sleep(1)", "time.sleep(1)  # noqa: FF101"))
-    assert invoke("check", str(project)).exit_code == 0
+    assert invoke("check", "--select", "FF101", str(project)).exit_code == 0
     (project / "app.py").write_text(ROUTE.replace("time.sleep(1)", "time.sleep(1)  # noqa"))
-    assert invoke("check", str(project)).exit_code == 0
+    assert invoke("check", "--select", "FF101", str(project)).exit_code == 0
     (project / "app.py").write_text(ROUTE.replace("time.sleep(1)", "time.sleep(1)  # noqa: FF999"))
-    assert invoke("check", str(project)).exit_code == 1
+    assert invoke("check", "--select", "FF101", str(project)).exit_code == 1
     (project / "app.py").write_text(ROUTE.replace("time.sleep(1)", 'time.sleep(len("# noqa"))'))
-    assert invoke("check", str(project)).exit_code == 1
+    assert invoke("check", "--select", "FF101", str(project)).exit_code == 1
 
 
 def test_pyproject_configuration(project: Path) -> None:
-    (project / "pyproject.toml").write_text('[tool.fastapi-fix]\nignore = ["FF101"]\n')
-    assert invoke("check", str(project)).exit_code == 0
-    (project / "pyproject.toml").write_text('[tool.fastapi-fix]\nexclude = ["app.py"]\n')
+    (project / "pyproject.toml").write_text('[tool.fastapi-fix]\nselect = ["FF9"]\n')
+    assert "FF101" not in invoke("check", str(project)).output
+    (project / "pyproject.toml").write_text(CONFIG + 'exclude = ["app.py"]\n')
     assert invoke("check", str(project)).exit_code == 0
 
 
 def test_extra_blocking_calls_from_configuration(project: Path) -> None:
     (project / "app.py").write_text(ROUTE.replace("time.sleep(1)", "legacy.fetch_all()"))
     (project / "app.py").write_text("import legacy\n" + (project / "app.py").read_text())
-    assert invoke("check", str(project)).exit_code == 0
-    (project / "pyproject.toml").write_text(
-        '[tool.fastapi-fix]\nextra-blocking-calls = ["legacy.*"]\n'
-    )
-    result = invoke("check", str(project))
+    assert invoke("check", "--select", "FF101", str(project)).exit_code == 0
+    (project / "pyproject.toml").write_text(CONFIG + 'extra-blocking-calls = ["legacy.*"]\n')
+    result = invoke("check", "--select", "FF101", str(project))
     assert result.exit_code == 1
     assert "Blocking call `legacy.fetch_all`" in result.output
 
 
 def test_bad_configuration_is_a_usage_error(project: Path) -> None:
-    (project / "pyproject.toml").write_text('[tool.fastapi-fix]\nselct = ["FF1"]\n')
+    (project / "pyproject.toml").write_text(CONFIG + 'selct = ["FF1"]\n')
     result = CliRunner().invoke(main, ["check", str(project)])
     assert result.exit_code == 2
     assert "unknown option `selct`" in result.output
@@ -139,7 +140,7 @@ def test_bad_configuration_is_a_usage_error(project: Path) -> None:
 
 def test_explicit_config_file(project: Path, tmp_path: Path) -> None:
     config = tmp_path / "elsewhere.toml"
-    config.write_text('[tool.fastapi-fix]\nignore = ["FF101"]\n')
+    config.write_text('[tool.fastapi-fix]\nselect = ["FF101"]\nignore = ["FF101"]\n')
     assert invoke("check", "--config", str(config), str(project)).exit_code == 0
 
 

@@ -89,7 +89,7 @@ class UnstructuredLogging(Rule):
         if any(b.kind == "app" and not b.target.startswith("<") for b in facts.bindings.values()):
             return True
         return any(
-            function.routes and ctx.index.is_route(qualname) or ctx.index.is_dependency(qualname)
+            (function.routes and ctx.index.is_route(qualname)) or ctx.index.is_dependency(qualname)
             for qualname, function in facts.functions.items()
         )
 
