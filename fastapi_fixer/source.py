@@ -23,6 +23,7 @@ class SourceFile:
     text: str
     encoding: str  # as Python names it; "utf-8-sig" when the file starts with a BOM
     digest: str  # sha256 of the bytes as read, to detect changes before writing
+    new: bool = False  # a file a fix creates: written only if it still does not exist
 
 
 def digest_bytes(data: bytes) -> str:
@@ -76,6 +77,9 @@ def encode_source(source: SourceFile, text: str) -> bytes:
 
 def write_source(source: SourceFile, text: str) -> None:
     """Atomically replace the file, keeping its mode; refuse if it changed since it was read."""
+    if source.new:
+        _create_source(source, text)
+        return
     real = os.path.realpath(source.path)
     try:
         info = os.stat(real)
@@ -104,3 +108,18 @@ def write_source(source: SourceFile, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise SourceError(f"cannot write: {exc.strerror or exc}") from exc
+
+
+def _create_source(source: SourceFile, text: str) -> None:
+    """Create a file a fix added; refuse if something appeared at its path meanwhile."""
+    data = encode_source(source, text)
+    try:
+        fd = os.open(
+            source.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644
+        )
+    except FileExistsError as exc:
+        raise SourceError("file appeared on disk since the run started; not overwritten") from exc
+    except OSError as exc:
+        raise SourceError(f"cannot create: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
