@@ -15,7 +15,7 @@ CHAIN = Path(__file__).parent / "fixtures" / "FF101" / "chain"
 
 
 def check(root: Path, cache_dir: Path, settings: Settings | None = None) -> RunResult:
-    settings = settings or Settings()
+    settings = settings or Settings(select=("FF101",))
     cache = Cache.open(cache_dir, settings)
     return Engine(settings, Mode(jobs=1), cache).run([str(root)])
 
@@ -65,7 +65,7 @@ def test_settings_are_part_of_the_key(tmp_path: Path) -> None:
     root = tmp_path / "chain"
     shutil.copytree(CHAIN, root)
     check(root, tmp_path / "cache")
-    ignored = check(root, tmp_path / "cache", Settings(ignore=("FF101",)))
+    ignored = check(root, tmp_path / "cache", Settings(select=("FF101",), ignore=("FF101",)))
     assert ignored.stats.get("parsed", 0) > 0
     assert ignored.diagnostics == []
 

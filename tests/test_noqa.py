@@ -32,6 +32,8 @@ HEAD = textwrap.dedent(
 @pytest.fixture
 def chdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
+    # these tests are about the command line, seen through the async rules only
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-fix]\nselect = ["FF1"]\n')
     return tmp_path
 
 

@@ -51,6 +51,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "routes.py").write_text(ROUTES)
     monkeypatch.chdir(tmp_path)
+    # these tests are about the command line, seen through the async rules only
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-fix]\nselect = ["FF1"]\n')
     return tmp_path
 
 
