@@ -1,0 +1,109 @@
+"""## What it does
+Finds request models — Pydantic models a route takes as its body, in any module — whose fields
+give no examples: no `Field(examples=[...])` (or v1 `example=`), no example in the model's
+configuration (`json_schema_extra`, v1 `schema_extra`), and no `Body(examples=...)` /
+`openapi_examples=` on the routes that take it. Reported once per model, on the class, listing
+the fields without examples.
+
+## Why is this bad?
+Swagger UI shows the examples next to the schema and pre-fills "Try it out" with them. Without
+them consumers see `"string"` and `0` and must guess the expected formats.
+
+## Example
+```python
+class AnimalCreate(BaseModel):
+    name: str = Field(min_length=2)
+    date_of_birth: date
+
+
+@router.post("/animals")
+async def create_animal(animal: AnimalCreate): ...
+```
+
+## Use instead
+```python
+class AnimalCreate(BaseModel):
+    name: str = Field(min_length=2, examples=["Simba", "Nala"])
+    date_of_birth: date = Field(examples=["2020-01-15"])
+```
+
+## Fix safety
+No fix: examples are the author's to write.
+
+## Known problems
+Models nested in a request model's fields are not reported. An example built outside the
+class body or its configuration (a `json_schema_extra` function defined elsewhere, a
+`model_json_schema` override) is not seen. Models and routes in test modules (`tests/`, `test_*.py`,
+`conftest.py`) are left out.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from fastapi_fixer.codemods.unbounded_input import MODEL_TRIGGERS, is_test_path, request_models
+from fastapi_fixer.collectors.model_field_details import KEY as DETAILS_KEY
+from fastapi_fixer.collectors.model_field_details import FieldDetails
+from fastapi_fixer.models import Diagnostic, Severity, Span
+from fastapi_fixer.pydantic_index import lineage
+from fastapi_fixer.rule import FileContext, Rule
+
+_SHOWN = 4
+
+
+class ModelWithoutExamples(Rule):
+    CODE = "FF406"
+    NAME = "model-without-examples"
+    SEVERITY = Severity.INFO
+    MESSAGE = "Request model `{model}` has no examples for {count} fields"
+    TRIGGERS = MODEL_TRIGGERS
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        details = ctx.facts.extra.get(DETAILS_KEY)
+        if not isinstance(details, FieldDetails) or not details.classes:
+            return
+        if is_test_path(ctx.path):
+            return
+        index = ctx.index
+        requests = request_models(index)
+        for qualname, detail in details.classes.items():
+            uses = requests.body.get(qualname)
+            if not uses:
+                continue
+            if all(use in requests.body_examples for use in uses):
+                continue
+            if any(
+                requests.details[name].class_examples
+                for name in lineage(index, qualname)
+                if name in requests.details
+            ):
+                continue
+            fields = requests.fields(qualname, index)
+            missing = [item.name for _, item in fields if not item.examples]
+            if not fields or not missing:
+                continue
+            shown = ", ".join(f"`{name}`" for name in missing[:_SHOWN])
+            if len(missing) > _SHOWN:
+                shown += f" and {len(missing) - _SHOWN} more"
+            route = uses[0][0].rpartition(".")[2]
+            message = (
+                f"Request model `{detail.name}` (the body of `{route}`) gives no examples for "
+                f"{len(missing)} of {len(fields)} fields ({shown}): add "
+                "`Field(examples=[...])` so the docs show realistic values"
+            )
+            yield Diagnostic(
+                code=self.CODE,
+                name=self.NAME,
+                severity=self.SEVERITY,
+                message=message,
+                path=ctx.path,
+                span=_class_span(ctx, detail.line, detail.name),
+            )
+
+
+def _class_span(ctx: FileContext, line: int, name: str) -> Span:
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.ClassDef) and node.lineno == line and node.name == name:
+            return ctx.span(node)
+    return Span(line, 0, line, 0)

@@ -1,0 +1,143 @@
+"""## What it does
+Finds one settings class (a subclass of `pydantic_settings.BaseSettings`, or v1
+`pydantic.BaseSettings`, also through project classes) that holds the configuration of several
+domains: 15 or more fields of its own, or fields of 3 or more name prefixes shared by at least
+two fields each (`JWT_SECRET` and `JWT_ALG`, `DATABASE_URL` and `DATABASE_POOL_SIZE`,
+`SMTP_HOST` and `SMTP_PORT`). Generic words (`MAX_`, `DEFAULT_`, `ENABLE_`, `IS_`...) are not
+domains.
+
+## Why is this bad?
+A single settings class grows with every feature: every module depends on all of the
+configuration, tests must provide all of it, and one domain's environment variables cannot be
+validated or documented on their own.
+
+## Example
+```python
+class Settings(BaseSettings):
+    DATABASE_URL: PostgresDsn
+    DATABASE_POOL_SIZE: int = 5
+    JWT_SECRET: str
+    JWT_ALG: str = "HS256"
+    SMTP_HOST: str
+    SMTP_PORT: int = 25
+```
+
+## Use instead
+```python
+class DatabaseConfig(BaseSettings):
+    DATABASE_URL: PostgresDsn
+    DATABASE_POOL_SIZE: int = 5
+
+
+class AuthConfig(BaseSettings):
+    JWT_SECRET: str
+    JWT_ALG: str = "HS256"
+```
+each in its domain's package (`src/auth/config.py`), instantiated there.
+
+## Fix safety
+No fix: the split is a design decision; the message suggests one class per prefix.
+
+## Known problems
+Only the class's own annotated fields count (a class assembled from domain classes by multiple
+inheritance is not reported). Prefixes are the text before the first underscore, so fields of one
+domain named without a common prefix are not grouped. Classes in test modules are left out.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from fastapi_fixer.codemods.unbounded_input import is_test_path
+from fastapi_fixer.collectors.pydantic_models import KEY as MODELS_KEY
+from fastapi_fixer.models import Diagnostic, Severity
+from fastapi_fixer.pydantic_index import is_settings
+from fastapi_fixer.rule import FileContext, Rule
+
+MAX_FIELDS = 15
+MAX_PREFIXES = 3
+# first words that say how, not what: not a domain
+GENERIC_PREFIXES = frozenset(
+    {
+        "MAX",
+        "MIN",
+        "DEFAULT",
+        "ENABLE",
+        "ENABLED",
+        "DISABLE",
+        "DISABLED",
+        "IS",
+        "USE",
+        "ALLOW",
+        "HAS",
+        "NUM",
+        "SHOW",
+        "INCLUDE",
+        "EXCLUDE",
+        "SKIP",
+        "FORCE",
+        "AUTO",
+        "NO",
+        "ALLOWED",
+        "TIMEOUT",
+    }
+)
+
+
+def prefix_groups(names: list[str]) -> dict[str, list[str]]:
+    """Name prefix (upper case) -> the fields sharing it, for prefixes of 2+ fields."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        head, sep, rest = name.strip("_").partition("_")
+        if not sep or not rest or head.upper() in GENERIC_PREFIXES:
+            continue
+        groups.setdefault(head.upper(), []).append(name)
+    return {prefix: fields for prefix, fields in groups.items() if len(fields) >= 2}
+
+
+class MonolithicSettings(Rule):
+    CODE = "FF205"
+    NAME = "monolithic-settings"
+    SEVERITY = Severity.WARNING
+    MESSAGE = "Settings class `{name}` mixes {count} domains"
+    TRIGGERS = ("Settings",)
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        found = ctx.facts.extra.get(MODELS_KEY)
+        if not isinstance(found, dict) or is_test_path(ctx.path):
+            return
+        nodes = {
+            (node.lineno, node.name): node
+            for node in ast.walk(ctx.tree)
+            if isinstance(node, ast.ClassDef)
+        }
+        for qualname, facts in found.items():
+            node = nodes.get((facts.line, facts.name))
+            if node is None or not is_settings(ctx.index, qualname):
+                continue
+            names = [f.name for f in facts.fields if not f.is_class_var]
+            names = [n for n in names if n != "model_config"]
+            groups = prefix_groups(names)
+            if len(names) < MAX_FIELDS and len(groups) < MAX_PREFIXES:
+                continue
+            ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+            if len(groups) >= MAX_PREFIXES:
+                shown = ", ".join(f"`{prefix}_` ({len(fields)})" for prefix, fields in ranked[:5])
+                more = f" and {len(groups) - 5} more" if len(groups) > 5 else ""
+                classes = ", ".join(f"`{_class_name(p)}`" for p, _ in ranked[:3])
+                message = (
+                    f"Settings class `{facts.name}` has {len(names)} fields of "
+                    f"{len(groups)} domains: {shown}{more}; split it by domain "
+                    f"({classes}, ...), each in its own module"
+                )
+            else:
+                message = (
+                    f"Settings class `{facts.name}` has {len(names)} fields; split it into "
+                    "domain settings classes (database, auth, mail, ...), each in its own module"
+                )
+            yield self.diagnostic(ctx, node, message)
+
+
+def _class_name(prefix: str) -> str:
+    return prefix.capitalize() + "Settings"
