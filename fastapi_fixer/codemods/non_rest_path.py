@@ -1,0 +1,260 @@
+"""## What it does
+Finds route paths whose fixed segments break REST naming: upper case or camelCase
+(`/userProfiles`), underscores (`/user_profiles`), a verb (`/get-users`, `/items/create`,
+`/items/{item_id}/delete`, with the verbs `get`, `create`, `update`, `delete`, `list`, `fetch`),
+or a singular collection before a path parameter (`/user/{user_id}`).
+
+Path parameters (`{item_id}`: underscores inside braces are fine), version and API segments
+(`/v1`, `/api`), well-known segments (`/docs`, `/redoc`, `/openapi.json`, `/health`, `/healthz`,
+`/login`, `/logout`, `/token`, `/me`, `/search`, `/metrics`, `/static`), file-like segments
+(`/favicon.ico`, anything with a dot, `/.well-known/...`), private segments starting with `_`,
+segments mixing text and a parameter (`/file={path}`), nouns that merely look like verbs
+(`/updates`, `/listings`, `/deletions`, the idiom `/get-started`) and catch-all parameters
+(`/files/{path:path}`) are left alone. Websocket routes and test modules are not checked.
+
+## Why is this bad?
+Consumers guess URLs from conventions: plural nouns for collections, HTTP methods for actions,
+lowercase hyphen-separated words. Mixed styles make an API harder to learn and to generate
+clients for.
+
+## Example
+```python
+@router.get("/getUsers")
+async def get_users(): ...
+
+
+@router.delete("/user/{user_id}/delete")
+async def delete_user(user_id: int): ...
+```
+
+## Use instead
+```python
+@router.get("/users")
+async def get_users(): ...
+
+
+@router.delete("/users/{user_id}")
+async def delete_user(user_id: int): ...
+```
+
+## Fix safety
+Unsafe: changing a path changes the public API; every client must follow. The fix lowercases
+and hyphenates each segment, drops a leading verb word (and a segment that is only a verb), and
+pluralises a singular collection before a parameter (`y` → `ies`, `s`/`x`/`ch`/`sh` → `es`,
+else `s`). No fix when the new path is already used by another route of the same method in the
+module, when dropping verbs leaves nothing, or when the path literal is not a plain string.
+
+## Known problems
+Only literal paths in route decorators are checked, not router prefixes. Verbs are recognised
+by the first word of a segment only, and singular nouns by the missing plural `s`: words such as
+`data`, `info`, `status` or `config` are taken as uncountable and left alone; other irregular
+nouns may be pluralised naively.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.codemods.missing_response_model import route_decorators
+from fastapi_fixer.codemods.missing_status_code import ACTION_WORDS
+from fastapi_fixer.collectors.routing import ROUTE_TRIGGERS, is_test_path
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+VERBS = frozenset({"get", "create", "update", "delete", "list", "fetch"})
+WELL_KNOWN = frozenset(
+    {
+        "api", "docs", "redoc", "openapi.json", "health", "healthz", "livez", "readyz", "ready",
+        "live", "login", "logout", "token", "me", "search", "metrics", "static", "ws", "auth",
+        "admin", "callback", "webhook", "webhooks", "oauth", "oauth2", "graphql", "root",
+    }
+)  # fmt: skip
+# nouns with no useful plural, or adjectives used as a collection's qualifier
+UNCOUNTABLE = frozenset(
+    {
+        "data", "metadata", "info", "status", "config", "configuration", "health", "media",
+        "news", "feedback", "equipment", "software", "hardware", "content", "history", "me",
+        "auth", "staff", "public", "private", "internal", "latest", "current", "default",
+        "settings", "debug", "static", "search", "v", "api", "admin", "stream",
+        "download", "upload", "preview", "storage", "cache", "legacy", "by",
+    }
+)  # fmt: skip
+IDIOMS = frozenset({"get-started", "getting-started"})
+# single words before a parameter that name an action, not a collection (`/run/{name}`)
+ACTIONS = ACTION_WORDS | frozenset(
+    {"run", "call", "share", "send", "heartbeat", "invoke", "predict", "infer", "join", "proxy"}
+)
+_NOT_A_NOUN = VERBS | frozenset({"or", "and", "by", "to", "for", "from", "of", "with", "all"})
+_VERSION = re.compile(r"^v\d+(\.\d+)*([a-z]+\d*)?$")
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    problems: tuple[str, ...]
+    fixed: str  # "" when the segment goes away
+    fixable: bool = True  # False: the words left after the verb make no noun
+
+
+def _words(segment: str) -> list[str]:
+    return [w.lower() for part in re.split(r"[-_]+", segment) for w in _WORDS.findall(part)]
+
+
+def pluralise(word: str) -> str:
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", word):
+        return word + "es"
+    return word + "s"
+
+
+def _is_parameter(segment: str) -> bool:
+    return segment.startswith("{") and segment.endswith("}") and segment.count("{") == 1
+
+
+def _skipped(segment: str) -> bool:
+    lowered = segment.lower()
+    return (
+        not segment
+        or "{" in segment
+        or "}" in segment
+        or "." in segment
+        or segment.startswith(("_", "~", "@", "*", ":"))
+        or lowered in WELL_KNOWN
+        or bool(_VERSION.match(lowered))
+        or not re.fullmatch(r"[A-Za-z0-9_-]+", segment)
+    )
+
+
+def analyse_segment(segment: str, before_parameter: bool) -> Segment:
+    if _skipped(segment):
+        return Segment(segment, (), segment)
+    problems = []
+    words = _words(segment)
+    if not words:
+        return Segment(segment, (), segment)
+    if any(c.isupper() for c in segment):
+        problems.append("upper case")
+    if "_" in segment:
+        problems.append("`_`")
+    joined = "-".join(words)
+    fixable = True
+    if words[0] in VERBS and joined not in IDIOMS:
+        problems.append(f"the verb `{words[0]}`")
+        words = words[1:]
+        fixable = not words or words[0] not in _NOT_A_NOUN
+    elif (
+        before_parameter
+        and len(words) == 1
+        and not words[0].endswith("s")
+        and words[0] not in UNCOUNTABLE
+        and words[0] not in ACTIONS
+        and words[0].isalpha()
+        and len(words[0]) > 2
+    ):
+        problems.append("a singular collection")
+        words = [pluralise(words[0])]
+    return Segment(segment, tuple(problems), "-".join(words), fixable)
+
+
+def rest_path(path: str) -> tuple[list[Segment], str]:
+    """The segments with their problems, and the path rewritten."""
+    parts = path.split("/")
+    segments = []
+    for position, part in enumerate(parts):
+        following = parts[position + 1] if position + 1 < len(parts) else ""
+        before_parameter = _is_parameter(following) and ":path}" not in following
+        segments.append(analyse_segment(part, before_parameter))
+    kept = [s.fixed for s in segments if s.fixed or not s.problems]
+    new = "/".join(kept)
+    if path.startswith("/") and not new.startswith("/"):
+        new = "/" + new
+    if not all(s.fixable for s in segments):
+        new = ""
+    return [s for s in segments if s.problems], new
+
+
+class NonRestPath(Rule):
+    CODE = "FF401"
+    NAME = "non-rest-path"
+    SEVERITY = Severity.ERROR
+    MESSAGE = "Path `{path}` is not RESTful: {problems}"
+    FIX_TITLE = "Rewrite the path to `{new}`"
+    FIX_SAFETY = FixSafety.UNSAFE
+    TRIGGERS = ROUTE_TRIGGERS
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_test_path(ctx.path):
+            return
+        routes = []
+        for node, qualname, _ in ctx.functions():
+            for call, route in route_decorators(ctx, node, qualname):
+                if route.path is not None and route.method != "websocket":
+                    routes.append((call, route))
+        taken = {(route.receiver, route.method, route.path) for _, route in routes}
+        for call, route in routes:
+            assert route.path is not None
+            bad, new = rest_path(route.path)
+            if not bad:
+                continue
+            problems = "; ".join(f"`{s.text}` has {' and '.join(s.problems)}" for s in bad)
+            message = f"Path `{route.path}` is not RESTful: {problems}"
+            literal = _path_literal(call)
+            fix = None
+            if new == "" or (new.strip("/") == "" and route.path.strip("/") != ""):
+                message += "; name the resource and let the HTTP method say the action"
+            elif (route.receiver, route.method, new) in taken:
+                message += f"; `{new}` is taken by another `{route.method}` route"
+            elif literal is None or not _plain_literal(ctx, literal):
+                message += f"; use `{new}`"
+            else:
+                message += f"; use `{new}`"
+                edit = Edit(ctx.path, "path", ctx.span(literal), (new,))
+                fix = Fix(f"Rewrite the path to `{new}`", FixSafety.UNSAFE, (edit,))
+            yield self.diagnostic(ctx, call, message, fix)
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        from fastapi_fixer.cstutil import rewrite_at
+
+        targets = {}
+        for edit in edits:
+            assert edit.span is not None
+            targets[("SimpleString", edit.span)] = _string_replacer(str(edit.args[0]))
+        return rewrite_at(module, targets)
+
+
+def _path_literal(call: ast.Call) -> ast.Constant | None:
+    node = call.args[0] if call.args else None
+    for keyword in call.keywords:
+        if keyword.arg == "path":
+            node = keyword.value
+    return node if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _plain_literal(ctx: FileContext, node: ast.Constant) -> bool:
+    """One plain string token, no prefix, no escapes: safe to rewrite by value."""
+    if node.lineno != node.end_lineno:
+        return False
+    line = ctx.lines[node.lineno - 1]
+    span = ctx.span(node)
+    text = line[span.col : span.end_col]
+    return len(text) >= 2 and text[0] in "'\"" and text[1:-1] == node.value
+
+
+def _string_replacer(value: str):
+    def replace(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
+        import libcst as cst
+
+        assert isinstance(node, cst.SimpleString)
+        quote = node.value[0]
+        return node.with_changes(value=f"{quote}{value}{quote}")
+
+    return replace

@@ -1,0 +1,482 @@
+"""How a module wires its routes: apps and routers it builds (with their `prefix=`), the
+`include_router`/`mount` calls it makes, and, per function, what FF302/FF304/FF402/FF405/FF407/
+FF408 need to see across modules: the `HTTPException`s it raises itself, the `Depends` targets of
+its parameters (and of its route decorators' `dependencies=`), its parameter names.
+
+Stored as ``facts.extra["routing"]``: a `ModuleRouting`. Names are qualified as the module sees
+them (resolve them with ``index.resolve``). Apps and routers built inside a function are named
+``<function qualname>:<name>``; a receiver that is a parameter (`def setup(app: FastAPI)`) is
+``?``. Also holds small helpers shared by those rules.
+"""
+
+from __future__ import annotations
+
+import ast
+import http
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.facts import APP_CONSTRUCTORS, DEPENDS_CALLS, ModuleFacts, Resolver
+
+if TYPE_CHECKING:
+    from fastapi_fixer.index import ProjectIndex
+
+KEY = "routing"
+UNKNOWN = "?"  # a receiver or prefix the collector cannot name
+HTTP_EXCEPTIONS = frozenset(
+    {"fastapi.HTTPException", "fastapi.exceptions.HTTPException"}
+    | {"starlette.exceptions.HTTPException"}
+)
+STATUS_MODULES = ("fastapi.status.", "starlette.status.")
+_STATUS_NAME = re.compile(r"HTTP_(\d{3})_")
+_PATH_MARKERS = frozenset({"fastapi.Path", "fastapi.params.Path", "fastapi.param_functions.Path"})
+_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+# a route decorator is written `@<receiver>.<method>(`: the text prefilter of the route rules
+_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
+ROUTE_TRIGGERS = (*(f".{method}(" for method in _METHODS), ".api_route(", ".websocket(")
+_TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
+
+
+@dataclass(frozen=True)
+class RaisedError:
+    status: int
+    detail: str | None  # the literal `detail=`, when it is a plain string
+
+
+@dataclass(frozen=True)
+class FunctionRouting:
+    raises: tuple[RaisedError, ...]  # `raise HTTPException(...)` in the function's own body
+    depends: tuple[str, ...]  # Depends targets: parameters, and the decorators' `dependencies=`
+    params: tuple[str, ...]  # parameter names, and `Path(alias=...)` aliases
+    takes_kwargs: bool
+    reads_path_params: bool  # `.path_params` read in the body
+    # qualified names parameters are annotated with: `UserDep` may be an alias of
+    # `Annotated[User, Depends(get_user)]` (see `dependencies_of`)
+    annotations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouterDecl:
+    """A `FastAPI(...)`/`APIRouter(...)` construction."""
+
+    name: str
+    kind: str  # "app" | "router"
+    prefix: str | None  # literal `prefix=` (None: absent; UNKNOWN: not a literal)
+    root_path: str | None
+    responses: tuple[int, ...] | None  # status codes of a literal `responses=` (None: unknown)
+    in_schema: bool  # `include_in_schema=False` and `openapi_url=None` make it False
+    dependencies: tuple[str, ...] | None  # Depends targets of `dependencies=` (None: unknown)
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class IncludeCall:
+    receiver: str
+    router: str  # qualified name of the included router, or UNKNOWN
+    prefix: str | None  # as RouterDecl.prefix
+    responses: tuple[int, ...] | None
+    in_schema: bool
+    line: int  # where the call starts
+    has_star_kwargs: bool
+
+
+@dataclass(frozen=True)
+class MountCall:
+    receiver: str
+    path: str | None  # None when not a literal
+    app: str  # qualified name of the mounted app, or UNKNOWN
+    line: int
+
+
+@dataclass
+class ModuleRouting:
+    functions: dict[str, FunctionRouting] = field(default_factory=dict)
+    routers: dict[str, RouterDecl] = field(default_factory=dict)
+    includes: list[IncludeCall] = field(default_factory=list)
+    mounts: list[MountCall] = field(default_factory=list)
+    # module-level `Name = Annotated[T, Depends(f)]`: qualified alias -> its Depends targets
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    demands: tuple[str, ...] = ()
+
+
+# --- helpers shared by the rules ------------------------------------------------------------
+
+
+def is_test_path(path: str) -> bool:
+    return bool(_TEST_FILE.search(path.replace("\\", "/")))
+
+
+def status_of(node: ast.expr | None, resolver: Resolver) -> int | None:
+    """`404`, `status.HTTP_404_NOT_FOUND`, `HTTPStatus.NOT_FOUND` as a number."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value if 100 <= node.value <= 599 else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isdigit():
+        return int(node.value)
+    qualified = resolver.qualify(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+    if qualified is None:
+        return None
+    if qualified.startswith(STATUS_MODULES):
+        match = _STATUS_NAME.match(qualified.rpartition(".")[2])
+        return int(match.group(1)) if match else None
+    if qualified.startswith("http.HTTPStatus."):
+        member = getattr(http.HTTPStatus, qualified.rpartition(".")[2], None)
+        return int(member) if member is not None else None
+    return None
+
+
+def phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return f"Error {status}"
+
+
+def http_exception_of(node: ast.Raise, resolver: Resolver) -> tuple[int, str | None] | bool | None:
+    """(status, literal detail) of `raise HTTPException(...)`; True for an HTTPException whose
+    status is not known; None when the raise is something else."""
+    exc = node.exc
+    if not isinstance(exc, ast.Call) or resolver.qualify(exc.func) not in HTTP_EXCEPTIONS:
+        return None
+    status_node = exc.args[0] if exc.args else None
+    detail_node = exc.args[1] if len(exc.args) > 1 else None
+    for keyword in exc.keywords:
+        if keyword.arg == "status_code":
+            status_node = keyword.value
+        elif keyword.arg == "detail":
+            detail_node = keyword.value
+    status = status_of(status_node, resolver)
+    if status is None:
+        return True
+    detail = (
+        detail_node.value
+        if isinstance(detail_node, ast.Constant) and isinstance(detail_node.value, str)
+        else None
+    )
+    return status, detail
+
+
+def literal_str(node: ast.expr | None) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return UNKNOWN
+
+
+def responses_codes(node: ast.expr | None, resolver: Resolver) -> tuple[int, ...] | None:
+    """Codes of a literal `responses=` dict; () when absent; None when they cannot be known."""
+    if node is None:
+        return ()
+    if not isinstance(node, ast.Dict):
+        return None
+    codes = []
+    for key in node.keys:
+        if key is None:  # `{**common}`
+            return None
+        code = status_of(key, resolver)
+        if code is None:
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                continue  # "default", "4XX"
+            return None
+        codes.append(code)
+    return tuple(codes)
+
+
+def depends_targets_in(
+    node: ast.expr | None, resolver: Resolver, local_defs: dict[str, str] | None = None
+) -> list[str]:
+    """Qualified `Depends(f)` / `Security(f)` targets written in an expression; UNKNOWN for a
+    target that cannot be named (`Depends()`, a local variable, an attribute of an object)."""
+    found: list[str] = []
+    if node is None:
+        return found
+    local_defs = local_defs or {}
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and resolver.qualify(child.func) in DEPENDS_CALLS:
+            target = child.args[0] if child.args else None
+            for keyword in child.keywords:
+                if keyword.arg == "dependency":
+                    target = keyword.value
+            qualified = resolver.qualify(target) if target is not None else None
+            unnamed = qualified is None or qualified.startswith("builtins.")
+            if isinstance(target, ast.Name) and target.id in local_defs and unnamed:
+                qualified = local_defs[target.id]
+            found.append(
+                UNKNOWN if qualified is None or qualified.startswith("builtins.") else qualified
+            )
+    return found
+
+
+def path_alias(node: ast.expr | None, resolver: Resolver) -> str | None:
+    """`alias=` of a `Path(...)` marker in a default or an `Annotated[...]`."""
+    if node is None:
+        return None
+    candidates = [node]
+    if isinstance(node, ast.Subscript) and resolver.qualify(node.value) in _ANNOTATED:
+        inner = node.slice
+        candidates = list(inner.elts[1:]) if isinstance(inner, ast.Tuple) else []
+    for candidate in candidates:
+        if isinstance(candidate, ast.Call) and resolver.qualify(candidate.func) in _PATH_MARKERS:
+            for keyword in candidate.keywords:
+                if keyword.arg == "alias" and isinstance(keyword.value, ast.Constant):
+                    return str(keyword.value.value)
+    return None
+
+
+def module_routing(index: ProjectIndex, qualname: str) -> ModuleRouting | None:
+    """The routing facts of the module that defines ``qualname`` (a function, app or router)."""
+    parts = qualname.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        facts = index.modules.get(".".join(parts[:end]))
+        if facts is not None:
+            found = facts.extra.get(KEY)
+            return found if isinstance(found, ModuleRouting) else None
+    return None
+
+
+def function_routing(index: ProjectIndex, qualname: str) -> FunctionRouting | None:
+    qualname = index.resolve(qualname)
+    found = module_routing(index, qualname)
+    return found.functions.get(qualname) if found is not None else None
+
+
+def dependencies_of(index: ProjectIndex, facts: FunctionRouting) -> list[str]:
+    """A function's Depends targets, with those hidden in `Annotated` aliases."""
+    found = list(facts.depends)
+    for annotation in facts.annotations:
+        resolved = index.resolve(annotation)
+        routing = module_routing(index, resolved)
+        if routing is not None and resolved in routing.aliases:
+            found.extend(routing.aliases[resolved])
+    return found
+
+
+def router_decl(index: ProjectIndex, receiver: str) -> RouterDecl | None:
+    """The construction of a route's receiver (module-level apps and routers only)."""
+    receiver = index.resolve(receiver)
+    found = module_routing(index, receiver)
+    return found.routers.get(receiver) if found is not None else None
+
+
+# --- the collector --------------------------------------------------------------------------
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+class _Collector:
+    def __init__(self, facts: ModuleFacts, resolver: Resolver) -> None:
+        self.facts = facts
+        self.resolver = resolver
+        self.found = ModuleRouting()
+        self.demands: set[str] = set()
+        # functions defined inside functions, by name (last one wins: good enough for Depends)
+        self.local_defs: dict[str, str] = {}
+
+    def receiver(self, node: ast.expr, local: dict[str, str]) -> str:
+        if isinstance(node, ast.Name) and node.id in local:
+            return local[node.id]
+        qualified = self.resolver.qualify(node)
+        if qualified is None or qualified.startswith("builtins."):
+            return UNKNOWN
+        return qualified
+
+    def walk(self, body: list[ast.stmt], prefix: str, local: dict[str, str] | None) -> None:
+        """``local``: app/router names bound in the enclosing function (None at module level)."""
+        names = {} if local is None else dict(local)
+        if local is not None:
+            for child in _own_nodes(body):
+                if isinstance(child, _FUNCTIONS):
+                    self.local_defs[child.name] = f"{prefix}.{child.name}"
+            for child in _own_nodes(body):
+                if isinstance(child, ast.Assign) and isinstance(child.value, ast.Call):
+                    if APP_CONSTRUCTORS.get(self.resolver.qualify(child.value.func) or ""):
+                        for target in child.targets:
+                            if isinstance(target, ast.Name):
+                                names[target.id] = f"{prefix}:{target.id}"
+                elif isinstance(child, ast.arg):
+                    pass
+        for child in _own_nodes(body):
+            if isinstance(child, _FUNCTIONS):
+                qualname = f"{prefix}.{child.name}"
+                self.function(child, qualname, names)
+                inner = {n: v for n, v in names.items()}
+                for arg in _all_args(child):
+                    inner.pop(arg.arg, None)
+                    if arg.annotation is not None and APP_CONSTRUCTORS.get(
+                        self.resolver.qualify(arg.annotation) or ""
+                    ):
+                        inner[arg.arg] = UNKNOWN
+                self.walk(child.body, qualname, inner)
+            elif isinstance(child, ast.ClassDef):
+                inner_local = names if local is not None else None
+                self.walk(child.body, f"{prefix}.{child.name}", inner_local)
+            elif isinstance(child, ast.Assign) and isinstance(child.value, ast.Call):
+                self.construction(child, prefix, local)
+            elif (
+                local is None
+                and isinstance(child, (ast.Assign, ast.AnnAssign))
+                and isinstance(child.value, ast.Subscript)
+                and self.resolver.qualify(child.value.value) in _ANNOTATED
+            ):
+                targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+                depends = depends_targets_in(child.value, self.resolver)
+                for target in targets:
+                    if isinstance(target, ast.Name) and depends:
+                        self.found.aliases[f"{prefix}.{target.id}"] = tuple(depends)
+                        self.demands.update(d for d in depends if d != UNKNOWN)
+            elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
+                if child.func.attr == "include_router":
+                    self.include(child, names)
+                elif child.func.attr == "mount":
+                    self.mount(child, names)
+
+    def construction(self, node: ast.Assign, prefix: str, local: dict[str, str] | None) -> None:
+        call = node.value
+        assert isinstance(call, ast.Call)
+        kind = APP_CONSTRUCTORS.get(self.resolver.qualify(call.func) or "")
+        if kind is None or len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            return
+        target = node.targets[0].id
+        name = f"{prefix}.{target}" if local is None else f"{prefix}:{target}"
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        in_schema = not (
+            _is_false(keywords.get("include_in_schema")) or _is_none(keywords.get("openapi_url"))
+        )
+        root = keywords.get("root_path")
+        self.found.routers[name] = RouterDecl(
+            name=name,
+            kind=kind,
+            prefix=literal_str(keywords.get("prefix")),
+            root_path=literal_str(root),
+            responses=responses_codes(keywords.get("responses"), self.resolver),
+            in_schema=in_schema,
+            dependencies=_dependencies(keywords.get("dependencies"), self.resolver),
+            line=call.lineno,
+            col=call.col_offset,
+        )
+        self.demands.update(self.found.routers[name].dependencies or ())
+
+    def include(self, call: ast.Call, local: dict[str, str]) -> None:
+        router_node = call.args[0] if call.args else None
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        router_node = keywords.get("router", router_node)
+        router = self.receiver(router_node, local) if router_node is not None else UNKNOWN
+        self.found.includes.append(
+            IncludeCall(
+                receiver=self.receiver(call.func.value, local),  # type: ignore[attr-defined]
+                router=router,
+                prefix=literal_str(keywords.get("prefix")),
+                responses=responses_codes(keywords.get("responses"), self.resolver),
+                in_schema=not _is_false(keywords.get("include_in_schema")),
+                line=call.lineno,
+                has_star_kwargs=any(k.arg is None for k in call.keywords),
+            )
+        )
+        if router != UNKNOWN:
+            self.demands.add(router)
+
+    def mount(self, call: ast.Call, local: dict[str, str]) -> None:
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        path_node = keywords.get("path", call.args[0] if call.args else None)
+        app_node = keywords.get("app", call.args[1] if len(call.args) > 1 else None)
+        path = literal_str(path_node)
+        self.found.mounts.append(
+            MountCall(
+                receiver=self.receiver(call.func.value, local),  # type: ignore[attr-defined]
+                path=None if path in (None, UNKNOWN) else path,
+                app=self.receiver(app_node, local) if app_node is not None else UNKNOWN,
+                line=call.lineno,
+            )
+        )
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, local) -> None:
+        resolver = self.resolver
+        raises: list[RaisedError] = []
+        reads_path_params = False
+        for child in _own_nodes(node.body):
+            if isinstance(child, ast.Raise):
+                found = http_exception_of(child, resolver)
+                if isinstance(found, tuple):
+                    raises.append(RaisedError(*found))
+            elif isinstance(child, ast.Attribute) and child.attr == "path_params":
+                reads_path_params = True
+        depends: list[str] = []
+        params: list[str] = []
+        annotations: list[str] = []
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        defaults.extend(args.defaults)
+        pairs = [
+            *zip(positional, defaults, strict=True),
+            *zip(args.kwonlyargs, args.kw_defaults, strict=True),
+        ]
+        for arg, default in pairs:
+            params.append(arg.arg)
+            if isinstance(arg.annotation, (ast.Name, ast.Attribute)):
+                qualified = resolver.qualify(arg.annotation)
+                if qualified is not None and not qualified.startswith(("builtins.", "typing.")):
+                    annotations.append(qualified)
+            for where in (arg.annotation, default):
+                depends.extend(depends_targets_in(where, resolver, self.local_defs))
+                alias = path_alias(where, resolver)
+                if alias is not None:
+                    params.append(alias)
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call):
+                for keyword in decorator.keywords:
+                    if keyword.arg == "dependencies":
+                        depends.extend(depends_targets_in(keyword.value, resolver, self.local_defs))
+        self.demands.update(d for d in depends if d != UNKNOWN)
+        self.found.functions[qualname] = FunctionRouting(
+            raises=tuple(raises),
+            depends=tuple(dict.fromkeys(depends)),
+            params=tuple(params),
+            takes_kwargs=args.kwarg is not None,
+            reads_path_params=reads_path_params,
+            annotations=tuple(annotations),
+        )
+
+
+def _own_nodes(body: list[ast.stmt]) -> list[ast.AST]:
+    from fastapi_fixer.facts import _own_statements
+
+    return _own_statements(body)
+
+
+def _all_args(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg]:
+    args = node.args
+    found = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    found.extend(a for a in (args.vararg, args.kwarg) if a is not None)
+    return found
+
+
+def _dependencies(node: ast.expr | None, resolver: Resolver) -> tuple[str, ...] | None:
+    if node is None:
+        return ()
+    targets = depends_targets_in(node, resolver)
+    if not isinstance(node, (ast.List, ast.Tuple)) or len(targets) != len(node.elts):
+        return None
+    if UNKNOWN in targets:
+        return None
+    return tuple(targets)
+
+
+def _is_false(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def _is_none(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModuleRouting:
+    collector = _Collector(facts, resolver)
+    collector.walk(tree.body, facts.module, None)
+    found = collector.found
+    found.demands = tuple(sorted(collector.demands))
+    return found
