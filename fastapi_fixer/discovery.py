@@ -1,4 +1,5 @@
-"""Which files to look at: Python files under the given paths, minus ignored and excluded ones."""
+"""Which files to look at: Python files under the given paths (and the non-Python files that text
+rules read), minus ignored and excluded ones."""
 
 from __future__ import annotations
 
@@ -93,9 +94,14 @@ def _ignored(path: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]]
     return False
 
 
-def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovered:
-    """Files given explicitly are always taken; directories are walked honouring .gitignore."""
+def discover(
+    paths: Iterable[str], exclude: Iterable[str] = (), file_names: Iterable[str] = ()
+) -> Discovered:
+    """Files given explicitly are always taken; directories are walked honouring .gitignore.
+
+    ``file_names``: globs of non-Python file names to take too (text rules' `FILE_NAMES`)."""
     exclude = tuple(exclude)
+    file_names = tuple(file_names)
     found = Discovered()
     seen: set[str] = set()  # real paths: a file reached twice (through a symlink) is taken once
 
@@ -114,12 +120,14 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovered:
             norm = os.path.normpath(raw)
             take(norm, os.path.dirname(norm) or ".")
             continue
-        for path in _walk(raw, exclude, found.errors):
+        for path in _walk(raw, exclude, found.errors, file_names):
             take(path, raw)
     return found
 
 
-def _walk(root: str, exclude: tuple[str, ...], errors: list[FileError]) -> Iterator[str]:
+def _walk(
+    root: str, exclude: tuple[str, ...], errors: list[FileError], file_names: tuple[str, ...] = ()
+) -> Iterator[str]:
     root = os.path.normpath(root)
     inherited = _gitignores_above(root)
 
@@ -144,7 +152,9 @@ def _walk(root: str, exclude: tuple[str, ...], errors: list[FileError]) -> Itera
             kept.append(name)
         dirnames[:] = kept
         for name in sorted(filenames):
-            if not name.endswith(PYTHON_SUFFIXES):
+            if not name.endswith(PYTHON_SUFFIXES) and not any(
+                fnmatch.fnmatchcase(name, pattern) for pattern in file_names
+            ):
                 continue
             full = os.path.join(directory, name)
             if _ignored(full, False, specs) or _excluded(full, exclude):

@@ -2,6 +2,10 @@
 
 Analysis runs on the standard library's `ast` (cheap); LibCST parses only files that a fix will
 change. Per-file work is plain data in and out, so it spreads over a process pool.
+
+Non-Python files that text rules read (`Rule.FILE_NAMES`: `alembic.ini`, `.env`) are discovered,
+read, reported, suppressed and fixed alongside, but never parsed as Python: `check_text_file`
+checks them in this process, and their fixes go through `apply_text_fix`.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import io
+import os
 import re
 import tokenize
 import warnings
@@ -32,7 +37,7 @@ from fastapi_fixer.models import (
     RunResult,
 )
 from fastapi_fixer.registry import select_rules
-from fastapi_fixer.rule import FileContext, FixContext, Rule
+from fastapi_fixer.rule import FileContext, FixContext, Rule, TextContext
 from fastapi_fixer.settings import Settings
 from fastapi_fixer.source import SourceError, SourceFile, read_source
 from fastapi_fixer.workers import Job, Progress, WorkerPool, default_jobs
@@ -65,6 +70,7 @@ class _File:
     facts: ModuleFacts | None = None
     failed: bool = False  # could not be parsed; reported once
     digest: str = ""
+    is_text: bool = False  # a text rule's non-Python file: never analysed as Python
 
     def __post_init__(self) -> None:
         self.digest = self.digest or self.source.digest
@@ -234,6 +240,44 @@ def check_file(
     return kept
 
 
+_TEXT_NOQA = re.compile(r"^\s*[#;]\s*(?P<directive>noqa\b.*)$", re.IGNORECASE)
+
+
+def text_noqa(text: str) -> frozenset[str] | None:
+    """Codes suppressed in a non-Python file by comment lines `# noqa: CODE` / `; noqa: CODE`
+    (None: a bare `# noqa`, every code); the empty set when there is none."""
+    if "noqa" not in text.lower():
+        return frozenset()
+    codes: set[str] = set()
+    for line in text.splitlines():
+        match = _TEXT_NOQA.match(line)
+        found = _NOQA.match("# " + match.group("directive")) if match else None
+        if found is None:
+            continue
+        if found.group("codes") is None:
+            return None
+        codes.update(re.split(r"[,\s]+", found.group("codes").upper().strip()))
+    return frozenset(codes)
+
+
+def check_text_file(
+    path: str, text: str, settings: Settings, rules: Sequence[type[Rule]]
+) -> list[Diagnostic] | str:
+    """Findings of the text rules that read this non-Python file, without the suppressed ones;
+    or the one-line reason it cannot be checked."""
+    ctx = TextContext(path=path, text=text, settings=settings)
+    found: list[Diagnostic] = []
+    for rule in rules:
+        if not rule.FILE_NAMES or not rule.reads_file(path):
+            continue
+        try:
+            found.extend(rule().check_text(ctx))
+        except (ValueError, UnicodeError, OSError) as exc:
+            return f"{rule.CODE}: cannot check: {exc}"
+    suppressed = text_noqa(text)
+    return [d for d in found if suppressed is not None and d.code not in suppressed]
+
+
 class Engine:
     def __init__(self, settings: Settings, mode: Mode, cache: Cache | None = None) -> None:
         self.settings = settings
@@ -250,7 +294,9 @@ class Engine:
 
     def run(self, paths: Iterable[str], progress: ProgressBar | None = None) -> RunResult:
         result = RunResult()
-        discovered = discover(paths, self.settings.exclude)
+        text_rules = [rule for rule in self.rules if rule.FILE_NAMES]
+        file_names = sorted({name for rule in text_rules for name in rule.FILE_NAMES})
+        discovered = discover(paths, self.settings.exclude, file_names)
         result.errors.extend(discovered.errors)
         files: dict[str, _File] = {}
         for path in discovered.files:
@@ -259,6 +305,10 @@ class Engine:
             except SourceError as exc:
                 result.errors.append(FileError(path, str(exc)))
                 continue
+            if any(rule.reads_file(path) for rule in text_rules):
+                files[path] = _File(source, discovered.roots[path], source.text, "", False)
+                files[path].is_text = True
+                continue
             module, is_package = module_name_for(path, discovered.roots[path])
             files[path] = _File(source, discovered.roots[path], source.text, module, is_package)
         result.files_seen = len(files)
@@ -266,7 +316,7 @@ class Engine:
         if progress is not None:
             progress.start_total(len(files))
             self.progress = progress.advance
-        jobs = [f.job(path) for path, f in files.items()]
+        jobs = [f.job(path) for path, f in files.items() if not f.is_text]
         with WorkerPool(jobs, self.jobs, self.progress) as pool:
             self.pool = pool
             self._analyse(files, self._to_analyse(files), result)
@@ -284,8 +334,11 @@ class Engine:
         return [
             path
             for path, f in files.items()
-            if any(trigger in f.text for trigger in ANALYSE_TRIGGERS)
-            or any(rule.wants(f.text) for rule in self.rules)
+            if not f.is_text
+            and (
+                any(trigger in f.text for trigger in ANALYSE_TRIGGERS)
+                or any(rule.wants(f.text) for rule in self.rules)
+            )
         ]
 
     def _analyse(self, files: dict[str, _File], wanted: list[str], result: RunResult) -> None:
@@ -314,12 +367,18 @@ class Engine:
                     self.cache.store_facts(path, f.digest, f.module, outcome)
             pending = self._demanded(files)
         loaded = [f.facts for f in files.values() if f.facts is not None]
-        unloaded = [f.text for f in files.values() if f.facts is None and not f.failed]
+        unloaded = [
+            f.text for f in files.values() if f.facts is None and not f.failed and not f.is_text
+        ]
         self.index = ProjectIndex.build(loaded, self.catalog, unloaded_texts=unloaded)
 
     def _demanded(self, files: dict[str, _File]) -> list[str]:
         """Files not analysed yet whose module a loaded function calls into."""
-        unloaded = {f.module: p for p, f in files.items() if f.facts is None and not f.failed}
+        unloaded = {
+            f.module: p
+            for p, f in files.items()
+            if f.facts is None and not f.failed and not f.is_text
+        }
         if not unloaded:
             return []
         loaded = {f.module: f.facts for f in files.values() if f.facts is not None}
@@ -360,6 +419,15 @@ class Engine:
             else:
                 diagnostics.extend(outcome)
                 self.cache.store_diagnostics(path, files[path].digest, depends_on, outcome)
+        texts = [path for path, f in files.items() if f.is_text]
+        _count(result, "checked", len(texts))
+        self.progress(len(texts))
+        for path in texts:  # few and cheap; never cached (FF606 depends on git's state)
+            found = check_text_file(path, files[path].text, self.settings, self.rules)
+            if isinstance(found, str):
+                result.errors.append(FileError(path, found))
+            else:
+                diagnostics.extend(found)
         return diagnostics
 
     # --- fixing ----------------------------------------------------------------------------
@@ -392,12 +460,14 @@ class Engine:
             for path, text in rewritten.items():
                 files[path].replace_text(text)
                 result.fixed[path] = text
+                result.sources.setdefault(path, files[path].source)  # a file a fix created
             for (path, code), count in fixed_count.items():
                 result.applied[code] = result.applied.get(code, 0) + count
                 per_file = result.applied_by_file.setdefault(path, {})
                 per_file[code] = per_file.get(code, 0) + count
-            self.pool.add([files[path].job(path) for path in rewritten])
-            self._analyse(files, sorted(rewritten), result)
+            python = sorted(path for path in rewritten if not files[path].is_text)
+            self.pool.add([files[path].job(path) for path in python])
+            self._analyse(files, python, result)
             diagnostics = self._check(files, result)
         leftover = [d for d in diagnostics if self.allowed(d.fix)]
         for diagnostic in leftover:
@@ -431,8 +501,11 @@ class Engine:
         for (path, code), file_edits in sorted(edits.items()):
             rule = all_rules()[code]
             if path not in files:
-                failures.append((code, path, "fix targets a file that was not analysed"))
-                continue
+                created = _new_file(files, path, file_edits)
+                if created is None:
+                    failures.append((code, path, "fix targets a file that was not analysed"))
+                    continue
+                files[path] = created
             context = FixContext(
                 path=path,
                 module=files[path].facts.module if files[path].facts else "",
@@ -440,7 +513,8 @@ class Engine:
                 settings=self.settings,
             )
             ordered = sorted(file_edits, key=_edit_key)
-            outcome = apply_rule_fix(rule, files[path].text, ordered, context)
+            apply = apply_text_fix if files[path].is_text else apply_rule_fix
+            outcome = apply(rule, files[path].text, ordered, context)
             if outcome is None or outcome == files[path].text:
                 failures.append((code, path, "fix changed nothing"))
             elif isinstance(outcome, FixFailure):
@@ -448,6 +522,20 @@ class Engine:
             else:
                 rewritten[path] = outcome
         return rewritten, fixed_count, failures
+
+
+def _new_file(files: dict[str, _File], path: str, edits: Iterable[Edit]) -> _File | None:
+    """An empty Python file a fix may create: every edit is span-less, no such file exists,
+    and it sits in the folder of an analysed file (whose root names its module)."""
+    directory = os.path.dirname(path)
+    if not path.endswith(".py") or os.path.lexists(path) or any(e.span for e in edits):
+        return None
+    sibling = next((f for p, f in files.items() if os.path.dirname(p) == directory), None)
+    if sibling is None:
+        return None
+    source = SourceFile(path, "", "utf-8", hashlib.sha256(b"").hexdigest(), new=True)
+    module, is_package = module_name_for(path, sibling.root)
+    return _File(source, sibling.root, "", module, is_package)
 
 
 def _edit_key(edit: Edit) -> tuple:
@@ -488,4 +576,21 @@ def apply_rule_fix(
             except SyntaxError:
                 pass
         return FixFailure(f"fix produced invalid code: {exc.msg} (line {exc.lineno})")
+    return new_text
+
+
+def apply_text_fix(
+    rule: type[Rule], text: str, edits: list[Edit], context: FixContext
+) -> str | FixFailure:
+    """A text rule's fixed text, or a one-line reason the fix was dropped; the output must pass
+    the rule's own `validate_text` (an ini must still parse, say)."""
+    try:
+        new_text = rule().fix_text(text, edits, context)
+    except Exception as exc:  # a fixer bug must not lose the user's file
+        return FixFailure(f"fix failed: {type(exc).__name__}: {exc}")
+    if new_text == text:
+        return new_text
+    reason = rule().validate_text(new_text)
+    if reason is not None:
+        return FixFailure(f"fix produced an invalid file: {reason}")
     return new_text

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -136,6 +138,24 @@ def _walk_own(body: list[ast.stmt]) -> Iterator[ast.AST]:
 
 
 @dataclass
+class TextContext:
+    """A non-Python file (`alembic.ini`, `.env`) as a text rule sees it: no `ast`, no facts."""
+
+    path: str
+    text: str
+    settings: Settings
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return _NEWLINE.split(self.text)
+
+    def line_span(self, line: int) -> Span:
+        """The whole of 1-based ``line`` (its text without the line ending)."""
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return Span(line, 0, line, len(text))
+
+
+@dataclass
 class FixContext:
     """What a rule's fixer knows about the file it rewrites."""
 
@@ -158,6 +178,13 @@ class Rule:
     # the file's text must contain one of these for `check` to run (the text prefilter)
     TRIGGERS: ClassVar[tuple[str, ...]] = ()
     DEFAULT_ENABLED: ClassVar[bool] = True
+    # Text rules: non-Python files the rule reads, as file-name globs (`"alembic.ini"`,
+    # `".env.*"`). Discovery then also takes the matching files (honouring .gitignore and
+    # --exclude); the engine hands each to `check_text` (never to `check` nor to the Python
+    # analysis; TRIGGERS do not apply), applies its fixes with `fix_text` and checks the output
+    # with `validate_text` instead of compiling it. In such a file, a whole comment line
+    # "noqa: CODE" (after `#` or `;`) anywhere suppresses CODE for the whole file.
+    FILE_NAMES: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def docs(cls) -> str:
@@ -165,10 +192,28 @@ class Rule:
 
     @classmethod
     def wants(cls, text: str) -> bool:
+        if cls.FILE_NAMES:
+            return False  # a text rule never checks Python files
         return not cls.TRIGGERS or any(trigger in text for trigger in cls.TRIGGERS)
+
+    @classmethod
+    def reads_file(cls, path: str) -> bool:
+        """Whether ``path`` is one of this text rule's files (by its name)."""
+        name = os.path.basename(path)
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in cls.FILE_NAMES)
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         raise NotImplementedError
+
+    def check_text(self, ctx: TextContext) -> Iterator[Diagnostic]:
+        raise NotImplementedError(f"{self.CODE} reads no text files")
+
+    def fix_text(self, text: str, edits: list[Edit], ctx: FixContext) -> str:
+        raise NotImplementedError(f"{self.CODE} has no text fixer")
+
+    def validate_text(self, text: str) -> str | None:
+        """Why a text fix's output is not valid (it is then dropped), or None when it is."""
+        return None
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         raise NotImplementedError(f"{self.CODE} has no fixer")
@@ -184,5 +229,18 @@ class Rule:
             message=message,
             path=ctx.path,
             span=ctx.span(node),
+            fix=fix,
+        )
+
+    def text_diagnostic(
+        self, ctx: TextContext, line: int, message: str, fix: Fix | None = None
+    ) -> Diagnostic:
+        return Diagnostic(
+            code=self.CODE,
+            name=self.NAME,
+            severity=self.SEVERITY,
+            message=message,
+            path=ctx.path,
+            span=ctx.line_span(line),
             fix=fix,
         )

@@ -44,7 +44,8 @@ def test_fixture(case: Path, tmp_path: Path, snapshot_text) -> None:
         fixed = run(root, [code], fix=True, unsafe=unsafe)
         assert not fixed.errors and not fixed.dropped, (fixed.errors, fixed.dropped)
         for path in fixed.changed_paths:
-            compile(fixed.fixed[path], path, "exec")
+            if path.endswith(".py"):  # text rules' files are validated by the rule itself
+                compile(fixed.fixed[path], path, "exec")
         report.append(render_diff(root, fixed, title=f"fixed ({label})"))
         report.append(render(root, fixed, unsafe=unsafe, title=f"left after {label} fixes"))
 
