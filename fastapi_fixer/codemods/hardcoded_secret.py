@@ -1,0 +1,359 @@
+"""## What it does
+Finds string literals assigned, at module level or in a class body, to a name that holds a
+secret: a name with the word `secret`, `password`/`passwd`/`passphrase`, `token` or
+`credentials`, or `key` after a word that makes it a secret key (`SECRET_KEY`, `API_KEY`,
+`apiKey`, `PRIVATE_KEY`, `STRIPE_KEY`). Settings fields with a literal default
+(`JWT_SECRET: str = "dev"`) are secrets too. Placeholders are reported as well: `""` and
+`"changeme"` are what production ends up running with when nobody sets the real value.
+
+Not secrets, and not reported:
+- names that describe a secret rather than hold one, by their last word: `TOKEN_URL`,
+  `SECRET_KEY_FILE`, `API_KEY_HEADER`, `API_KEY_NAME`, `PASSWORD_MIN_LENGTH`, `TOKEN_TYPE`,
+  `JWT_ALGORITHM`, `ACCESS_TOKEN_EXPIRE_MINUTES`, `AWS_ACCESS_KEY_ID`, `PASSWORD_HASH`...;
+- keys that are not secret keys: `PRIMARY_KEY`, `CACHE_KEY`, `SORT_KEY`, `PUBLIC_KEY`...;
+- values that are a path (`"/token"`, `"./key.pem"`), a URL, an environment variable's name
+  (`"JWT_SECRET"`), an HTTP header's name (`"X-API-Key"`, `"Authorization"`), or the name itself
+  spelled as a value (`ACCESS_TOKEN = "access_token"`: a dictionary or cookie key);
+- members of `Enum` classes; values read from the environment (`os.environ["SECRET"]`) or
+  built at run time (f-strings, calls);
+- test modules (`tests/`, `test_*.py`, `*_test.py`, `conftest.py`): fixtures need fake secrets.
+
+## Why is this bad?
+A secret in the source is in every clone, fork, backup and CI log of the repository, and
+rotating it means a commit and a deploy. Read it from the environment through `BaseSettings`.
+
+## Example
+```python
+SECRET_KEY = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7"
+```
+
+## Use instead
+```python
+# config.py
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    SECRET_KEY: str
+
+
+settings = Settings()
+
+# auth.py
+from app.config import settings
+
+SECRET_KEY = settings.SECRET_KEY
+```
+
+## Fix safety
+Unsafe: the app then needs the environment variable to start. For a module-level name the fix
+adds a field without a default (never the old value) to the project's `BaseSettings` class — the
+one with a module-level instance, found in any module — or creates `config.py` next to the
+module that builds the app with a `Settings(BaseSettings)` class and `settings = Settings()`;
+the literal becomes `settings.<FIELD>`, so every use of the name, in this module or imported
+elsewhere, reads the setting. A settings field loses its literal default. The field takes the
+settings class's spelling (upper or lower case); pydantic-settings reads the environment
+variable of the same name, case-insensitively (after any `env_prefix`).
+
+Reported without a fix: secrets in other classes' bodies, literal defaults inside `Field(...)`,
+a settings class without a module-level instance, a name defined above the settings instance
+of its own module, and a settings module that imports the fixed one (the import would be
+circular).
+
+## Known problems
+Only assignments are checked: a literal passed directly (`jwt.encode(payload, "secret")`) or
+as an `os.getenv("SECRET", "dev")` fallback is not reported. `PASSWORD = "password"` looks like
+a key name and is not reported. A settings class whose module has no `BaseSettings` in its text
+(it inherits from a project base class) is found only when another rule needs that module.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+from fastapi_fixer.settings_fix import (
+    apply_settings_edits,
+    find_settings,
+    is_test_path,
+    reference,
+    settings_edit,
+)
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+SECRET_WORDS = frozenset(
+    {"secret", "secrets", "password", "passwd", "passphrase", "token", "credentials", "apikey"}
+)
+# a last word that says the name describes a secret (where, how long, what type) or is public
+DESCRIBING = frozenset(
+    {
+        *("url", "urls", "uri", "path", "paths", "file", "filename", "dir", "directory"),
+        *("header", "headers", "name", "names", "field", "fields", "prefix", "suffix"),
+        *("env", "var", "variable", "type", "types", "kind", "length", "len", "size", "chars"),
+        *("alg", "algorithm", "algorithms", "expire", "expires", "expiry", "exp", "expiration"),
+        *("minutes", "seconds", "hours", "days", "ttl", "lifetime", "timeout", "age"),
+        *("param", "parameter", "query", "location", "endpoint", "scheme", "schemes", "format"),
+        *("pattern", "regex", "label", "description", "help", "hint", "message", "msg"),
+        *("error", "text", "title", "example", "placeholder", "id", "ids", "cookie", "mode"),
+        *("hash", "hashed", "hasher", "context", "rounds", "policy", "version", "count"),
+        *("min", "max", "limit", "enabled", "required", "source", "schema", "key_id"),
+        *("audience", "issuer", "column", "table", "attr", "attribute", "tag", "tags", "route"),
+        *("in", "location", "style", "encoding", "charset", "set", "list", "index", "class"),
+        *("missing", "invalid", "expired", "revoked", "not_found", "mismatch", "reset"),
+    }
+)
+# words before a last `key` that make it a secret key (other keys are mostly names of keys:
+# `CACHE_KEY`, `CSRF_TOKEN_KEY`, `_SCOPE_KEY`)
+SECRET_KEY_WORDS = frozenset(
+    {
+        *("secret", "api", "apikey", "private", "signing", "sign", "signature", "encryption"),
+        *("encrypt", "crypt", "crypto", "cipher", "aes", "rsa", "ssh", "jwt", "jws", "jwe"),
+        *("auth", "hmac", "client", "master", "access", "fernet", "license", "licence", "app"),
+        *("application", "service", "webhook", "shared", "server", "root", "admin", "deploy"),
+        *("stripe", "openai", "anthropic", "sendgrid", "mailgun", "twilio", "google", "gcp"),
+        *("aws", "azure", "github", "gitlab", "slack", "recaptcha", "captcha", "subscription"),
+        *("account", "django", "flask", "minio"),
+    }
+)
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")
+_HEADER = re.compile(r"^(x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$", re.I)
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+_FIELD_CALLS = frozenset({"pydantic.Field", "pydantic.fields.Field", "pydantic.v1.Field"})
+_ENUM_BASES = ("enum.",)
+# the prefilter: a secret-looking name given a string literal, or a settings class to fix into
+_WANTS = re.compile(
+    r"(?i)(secret|passw|token|key|credential)\w*\s*(:[^=\n]*)?=\s*[rbuf]{0,2}['\"]|BaseSettings"
+)
+
+
+def words_of(name: str) -> list[str]:
+    return [w.lower() for part in name.split("_") for w in _WORDS.findall(part)]
+
+
+def is_secret_name(name: str) -> bool:
+    words = words_of(name)
+    if not words or words[-1] in DESCRIBING:
+        return False
+    if "_".join(words[-2:]) in DESCRIBING:
+        return False
+    if words[-1] == "key":
+        return len(words) > 1 and words[-2] in SECRET_KEY_WORDS
+    return any(word in SECRET_WORDS for word in words)
+
+
+def is_secret_value(name: str, value: str) -> bool:
+    stripped = value.strip()
+    if stripped.startswith(("/", "./", "../", "~/")) or _URL.match(stripped):
+        return False
+    if _ENV_NAME.match(stripped) or _HEADER.match(stripped):
+        return False
+    if stripped.count(" ") >= 2:
+        return False  # prose: a message about the secret
+    normal = re.sub(r"[^a-z0-9]", "", stripped.lower())
+    return not (normal and normal == re.sub(r"[^a-z0-9]", "", name.lower()))
+
+
+class HardcodedSecret(Rule):
+    CODE = "FF601"
+    NAME = "hardcoded-secret"
+    SEVERITY = Severity.ERROR
+    MESSAGE = "Hardcoded secret in `{name}`"
+    FIX_TITLE = "Read the secret from the environment through settings"
+    FIX_SAFETY = FixSafety.UNSAFE
+    TRIGGERS = ("secret", "SECRET", "Secret", "passw", "PASSW", "Passw", "token", "TOKEN")
+    TRIGGERS += ("Token", "key", "KEY", "Key", "credential", "CREDENTIAL", "BaseSettings")
+
+    @classmethod
+    def wants(cls, text: str) -> bool:
+        """Narrower than TRIGGERS (which document it): an assignment of a string literal to a
+        secret-looking name, or a settings class."""
+        return _WANTS.search(text) is not None
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_test_path(ctx.path):
+            return
+        yield from self._body(ctx, ctx.tree.body, None)
+
+    def _body(
+        self, ctx: FileContext, body: list[ast.stmt], owner: ast.ClassDef | None
+    ) -> Iterator[Diagnostic]:
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                if owner is None and not self._is_enum(ctx, statement):
+                    yield from self._body(ctx, statement.body, statement)
+            elif (
+                isinstance(statement, (ast.If, ast.Try, ast.With))
+                or type(statement).__name__ == "TryStar"
+            ):
+                for inner in ("body", "orelse", "finalbody"):
+                    yield from self._body(ctx, getattr(statement, inner, []) or [], owner)
+                for handler in getattr(statement, "handlers", []):
+                    yield from self._body(ctx, handler.body, owner)
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                found = self._secret(ctx, statement)
+                if found is not None:
+                    yield self._report(ctx, statement, owner, *found)
+
+    @staticmethod
+    def _is_enum(ctx: FileContext, node: ast.ClassDef) -> bool:
+        for base in node.bases:
+            qualified = ctx.resolver.qualify(base) or ""
+            if qualified.startswith(_ENUM_BASES) or qualified.endswith("Enum"):
+                return True
+        return False
+
+    def _secret(
+        self, ctx: FileContext, statement: ast.Assign | ast.AnnAssign
+    ) -> tuple[ast.Name, ast.expr, bool] | None:
+        """(target, the literal, whether it sits in a `Field(...)` call)."""
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+            return None
+        target = targets[0]
+        value = statement.value
+        in_field = False
+        if isinstance(value, ast.Call) and ctx.resolver.qualify(value.func) in _FIELD_CALLS:
+            default = value.args[0] if value.args else None
+            for keyword in value.keywords:
+                if keyword.arg == "default":
+                    default = keyword.value
+            value, in_field = default, True
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, (str, bytes))):
+            return None
+        text = value.value if isinstance(value.value, str) else value.value.decode("latin-1")
+        if not is_secret_name(target.id) or not is_secret_value(target.id, text):
+            return None
+        return target, value, in_field
+
+    def _report(
+        self,
+        ctx: FileContext,
+        statement: ast.Assign | ast.AnnAssign,
+        owner: ast.ClassDef | None,
+        target: ast.Name,
+        value: ast.expr,
+        in_field: bool,
+    ) -> Diagnostic:
+        name = target.id
+        message = f"Hardcoded secret in `{name}`; read it from the environment through settings"
+        fix = self._fix(ctx, statement, owner, target, value, in_field)
+        if isinstance(fix, str):
+            return self.diagnostic(ctx, target, f"{message} (not fixed: {fix})")
+        return self.diagnostic(ctx, target, message, fix)
+
+    def _fix(
+        self,
+        ctx: FileContext,
+        statement: ast.Assign | ast.AnnAssign,
+        owner: ast.ClassDef | None,
+        target: ast.Name,
+        value: ast.expr,
+        in_field: bool,
+    ) -> Fix | str:
+        from fastapi_fixer.pydantic_index import is_settings
+
+        kind = (
+            "bytes" if isinstance(value, ast.Constant) and isinstance(value.value, bytes) else "str"
+        )
+        if owner is not None:
+            if not is_settings(ctx.index, f"{ctx.module}.{owner.name}"):
+                return "a class attribute outside a settings class"
+            if in_field:
+                return "the default is inside `Field(...)`"
+            annotation = (
+                ast.get_source_segment(ctx.text, statement.annotation)
+                if isinstance(statement, ast.AnnAssign)
+                else None
+            ) or kind
+            edit = Edit(ctx.path, "drop-default", ctx.span(statement), (target.id, annotation))
+            return Fix(f"Drop the default of `{target.id}`", FixSafety.UNSAFE, (edit,))
+        found = find_settings(ctx.index, ctx.path, ctx.module)
+        if isinstance(found, str):
+            return found
+        if found.module == ctx.module and found.instance_line > statement.lineno:
+            return "defined above the settings instance"
+        ref = reference(ctx.index, ctx.scope.bindings, ctx.module, found)
+        if isinstance(ref, str):
+            return ref
+        field = found.existing(target.id) or found.field_name(target.id)
+        edits = [
+            Edit(ctx.path, "use-setting", ctx.span(value), (f"{ref[0]}.{field}", ref[1] or ()))
+        ]
+        if field not in found.fields:
+            edits.append(settings_edit(found, field, kind))
+        where = "a new `config.py`" if found.create else f"`{found.class_name}`"
+        return Fix(f"Read `{field}` from the environment ({where})", FixSafety.UNSAFE, tuple(edits))
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        import libcst as cst
+
+        from fastapi_fixer.cstutil import add_imports, start_only
+
+        targets = {}
+        imports = []
+        for edit in edits:
+            if edit.kind == "use-setting":
+                expression, needed = edit.args
+                replacement = cst.parse_expression(str(expression))
+                targets[("SimpleString", edit.span)] = _constant(replacement)
+                targets[("ConcatenatedString", edit.span)] = _constant(replacement)
+                if needed:
+                    imports.append(tuple(needed))
+            elif edit.kind == "drop-default":
+                name, annotation = edit.args
+                targets[("SimpleStatementLine", start_only(edit.span))] = _dropper(
+                    str(name), str(annotation)
+                )
+        if targets:
+            module = _rewrite_any(module, targets)
+        module = apply_settings_edits(module, edits)
+        return add_imports(module, imports)  # type: ignore[arg-type]
+
+
+def _rewrite_any(module: cst.Module, targets: dict) -> cst.Module:
+    """`cstutil.rewrite_at` where each literal may be a simple or a concatenated string."""
+    from libcst.metadata import MetadataWrapper
+
+    from fastapi_fixer.cstutil import _SpanRewriter
+
+    rewriter = _SpanRewriter(targets)
+    result = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
+    wanted = {span for _, span in targets}
+    found = {span for _, span in rewriter.found}
+    if wanted - found:
+        from fastapi_fixer.cstutil import NodeNotFound
+
+        raise NodeNotFound("a secret's literal moved")
+    return result
+
+
+def _constant(replacement):
+    def replace(node, as_operand):
+        return replacement.with_changes(lpar=node.lpar, rpar=node.rpar)
+
+    return replace
+
+
+def _dropper(name: str, annotation: str):
+    def drop(node, as_operand):
+        import libcst as cst
+
+        assert isinstance(node, cst.SimpleStatementLine)
+        small = node.body[0]
+        new = cst.AnnAssign(
+            target=cst.Name(name),
+            annotation=cst.Annotation(cst.parse_expression(annotation)),
+            value=None,
+        )
+        if isinstance(small, cst.AnnAssign):
+            new = small.with_changes(value=None, equal=cst.MaybeSentinel.DEFAULT)
+        return node.with_changes(body=[new, *node.body[1:]])
+
+    return drop
