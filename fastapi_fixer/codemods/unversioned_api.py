@@ -1,0 +1,307 @@
+"""## What it does
+Reports, once per app, a `FastAPI()` app whose routes carry no version anywhere on their way:
+no `/v<N>` segment in its `root_path`, in the `prefix=` of an `include_router(...)` (of the app
+or of a router included in it), in an `APIRouter(prefix=...)`, in a route path, and the app is
+not itself mounted in another app (`parent.mount("/v1", app)`). The report sits on the
+`FastAPI(...)` construction.
+
+Apps with no routes, or only non-API ones (`/`, `/health`, `/healthz`, `/metrics`, websockets),
+apps built in test modules, and apps that reach routers the project cannot follow (an included
+router that is not a literal module-level name, a prefix that is not a literal) are not
+reported.
+
+## Why is this bad?
+Without a version in the URL, the first breaking change breaks every client at once. A
+`/api/v1` prefix lets `v2` routes live next to the old ones while clients migrate.
+
+## Example
+```python
+app = FastAPI()
+app.include_router(items.router)
+app.include_router(users.router, prefix="/users")
+```
+
+## Use instead
+```python
+app = FastAPI()
+app.include_router(items.router, prefix="/api/v1")
+app.include_router(users.router, prefix="/api/v1/users")
+```
+
+## Fix safety
+Unsafe: every URL of the API changes. The fix adds `prefix="/api/v1"` to each
+`include_router(...)` call of the app (in any module), or puts `/api/v1` in front of its literal
+`prefix=`. No fix when routes are declared on the app itself (move them to a router first), or
+when an `include_router` call passes `**options` or a prefix that is not a literal.
+
+## Known problems
+Versioning by header or media type is not recognised. Routers included through loops or
+helper functions are not followed (and keep the app from being reported). A version anywhere
+below the app counts, even if only some routes have one.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.collectors.routing import (
+    KEY,
+    UNKNOWN,
+    IncludeCall,
+    ModuleRouting,
+    RouterDecl,
+    is_test_path,
+)
+from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from fastapi_fixer.index import ProjectIndex
+
+VERSION_PREFIX = "/api/v1"
+_VERSIONED = re.compile(r"(^|/)v\d+([._]\d+)*([a-z]+\d*)?(/|$)", re.IGNORECASE)
+NON_API_PATHS = frozenset(
+    {"", "/", "/health", "/healthz", "/metrics", "/ready", "/readyz", "/live", "/livez"}
+    | {"/favicon.ico", "/robots.txt", "/ping"}
+)
+
+
+@dataclass
+class _Project:
+    """Who includes what, and the routes declared on each app or router."""
+
+    index: ProjectIndex
+    routers: dict[str, RouterDecl] = field(default_factory=dict)
+    includes: dict[str, list[tuple[str, IncludeCall]]] = field(default_factory=dict)
+    unknown_includes: list[IncludeCall] = field(default_factory=list)
+    mounted: set[str] = field(default_factory=set)
+    mounts: dict[str, list[str | None]] = field(default_factory=dict)
+    routes: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, index: ProjectIndex) -> _Project:
+        project = cls(index)
+        for module in index.modules.values():
+            routing = module.extra.get(KEY)
+            if not isinstance(routing, ModuleRouting):
+                continue
+            project.routers.update(routing.routers)
+            for include in routing.includes:
+                receiver = project.name(include.receiver)
+                if receiver == UNKNOWN:
+                    project.unknown_includes.append(include)
+                else:
+                    project.includes.setdefault(receiver, []).append((module.path, include))
+            for mount in routing.mounts:
+                if mount.app != UNKNOWN:
+                    project.mounted.add(project.name(mount.app))
+                project.mounts.setdefault(project.name(mount.receiver), []).append(mount.path)
+            for function in module.functions.values():
+                for route in function.routes:
+                    owner = project.owner(route.receiver, function.qualname, routing)
+                    if owner is not None:
+                        project.routes.setdefault(owner, []).append((route.method, route.path))
+        return project
+
+    def name(self, qualname: str) -> str:
+        if qualname == UNKNOWN or ":" in qualname:
+            return qualname
+        return self.index.resolve(qualname)
+
+    def owner(self, receiver: str, function: str, routing: ModuleRouting) -> str | None:
+        """The app or router a route is declared on (a local one: the only one of its kind in
+        an enclosing function)."""
+        if receiver in (LOCAL_APP, LOCAL_ROUTER):
+            kind = "app" if receiver == LOCAL_APP else "router"
+            scope = function.rpartition(".")[0]
+            while scope:
+                local = [
+                    d.name
+                    for d in routing.routers.values()
+                    if d.kind == kind and d.name.startswith(f"{scope}:")
+                ]
+                if local:
+                    return local[0] if len(local) == 1 else None
+                scope = scope.rpartition(".")[0]
+            return None
+        if self.index.app_kind(receiver) is None:
+            return None
+        if receiver.endswith(".router") and self.index.app_kind(receiver[:-7]) == "app":
+            return self.name(receiver[:-7])
+        return self.name(receiver)
+
+    def survey(self, target: str, seen: set[str]) -> tuple[bool, bool, bool]:
+        """(versioned, has API routes, unknown parts) of everything below ``target``."""
+        if target in seen:
+            return False, False, False
+        seen.add(target)
+        declared = self.routers.get(target)
+        versioned = any(
+            _is_versioned(p)
+            for p in (
+                declared.prefix if declared else None,
+                declared.root_path if declared else None,
+            )
+        )
+        unknown = declared is not None and UNKNOWN in (declared.prefix, declared.root_path)
+        has_routes = False
+        for method, path in self.routes.get(target, []):
+            if path is None:
+                unknown = True
+            elif _is_versioned(path):
+                versioned = True
+            elif method != "websocket" and path not in NON_API_PATHS:
+                has_routes = True
+        for path in self.mounts.get(target, []):
+            versioned = versioned or _is_versioned(path)
+        for _, include in self.includes.get(target, []):
+            if include.router == UNKNOWN or include.prefix == UNKNOWN:
+                unknown = True
+                continue
+            versioned = versioned or _is_versioned(include.prefix)
+            child = self.name(include.router)
+            if child not in self.routers:
+                unknown = True
+                continue
+            below = self.survey(child, seen)
+            versioned, has_routes, unknown = (
+                versioned or below[0],
+                has_routes or below[1],
+                unknown or below[2],
+            )
+        return versioned, has_routes, unknown
+
+
+def _is_versioned(path: str | None) -> bool:
+    return bool(path) and path != UNKNOWN and bool(_VERSIONED.search(path))  # type: ignore[arg-type]
+
+
+class UnversionedApi(Rule):
+    CODE = "FF402"
+    NAME = "unversioned-api"
+    SEVERITY = Severity.WARNING
+    MESSAGE = "App `{app}` serves its API without a version prefix"
+    FIX_TITLE = 'Add `prefix="/api/v1"` to each `include_router` of the app'
+    FIX_SAFETY = FixSafety.UNSAFE
+    TRIGGERS = ("FastAPI(",)
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        routing = ctx.facts.extra.get(KEY)
+        if not isinstance(routing, ModuleRouting) or is_test_path(ctx.path):
+            return
+        apps = [d for d in routing.routers.values() if d.kind == "app"]
+        if not apps:
+            return
+        project = _Project.build(ctx.index)
+        # `def setup(app: FastAPI): app.include_router(api, prefix="/v1")` may version any app
+        for include in project.unknown_includes:
+            if _is_versioned(include.prefix):
+                return
+            if include.router != UNKNOWN:
+                child = project.name(include.router)
+                if child in project.routers and any(project.survey(child, set())[::2]):
+                    return
+        for app in apps:
+            if app.name in project.mounted:
+                continue
+            versioned, has_routes, unknown = project.survey(app.name, set())
+            if versioned or unknown or not has_routes:
+                continue
+            node = _construction(ctx, app)
+            if node is not None:
+                yield self._report(ctx, project, app, node)
+
+    def _report(
+        self, ctx: FileContext, project: _Project, app: RouterDecl, node: ast.Call
+    ) -> Diagnostic:
+        short = app.name.rpartition(":")[2].rpartition(".")[2]
+        message = (
+            f"App `{short}` serves its API without a version prefix (`/v1`): a breaking change "
+            "would break every client at once"
+        )
+        direct = [
+            path
+            for method, path in project.routes.get(app.name, [])
+            if method != "websocket" and path not in NON_API_PATHS
+        ]
+        includes = project.includes.get(app.name, [])
+        if direct:
+            message += "; move the routes declared on the app into a router, then include it "
+            message += f'with `prefix="{VERSION_PREFIX}"`'
+            return self.diagnostic(ctx, node, message)
+        if any(i.has_star_kwargs or i.prefix == UNKNOWN for _, i in includes):
+            message += f'; include its routers with `prefix="{VERSION_PREFIX}"`'
+            return self.diagnostic(ctx, node, message)
+        edits = tuple(
+            Edit(
+                path,
+                "prefix",
+                Span(include.line, 0, include.line, 0),
+                (_versioned_prefix(include.prefix), include.prefix is not None),
+            )
+            for path, include in sorted(includes, key=lambda item: (item[0], item[1].line))
+        )
+        fix = Fix(
+            f'Add `prefix="{VERSION_PREFIX}"` to each `include_router` of `{short}`',
+            FixSafety.UNSAFE,
+            edits,
+        )
+        return self.diagnostic(ctx, node, message, fix)
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        from fastapi_fixer.codemods.missing_response_model import append_keyword
+        from fastapi_fixer.cstutil import NodeNotFound
+
+        wanted = {edit.span.line: edit.args for edit in edits if edit.span is not None}
+        done: set[int] = set()
+
+        class Prefixer(cst.CSTTransformer):
+            METADATA_DEPENDENCIES = (PositionProvider,)
+
+            def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+                func = original.func
+                if not (isinstance(func, cst.Attribute) and func.attr.value == "include_router"):
+                    return updated
+                line = self.get_metadata(PositionProvider, original).start.line
+                if line not in wanted or line in done:
+                    return updated
+                done.add(line)
+                prefix, replace = wanted[line]
+                value = cst.SimpleString(f'"{prefix}"')
+                if not replace:
+                    return append_keyword(updated, "prefix", value)
+                args = [
+                    a.with_changes(value=value)
+                    if a.keyword is not None and a.keyword.value == "prefix"
+                    else a
+                    for a in updated.args
+                ]
+                return updated.with_changes(args=args)
+
+        result = MetadataWrapper(module, unsafe_skip_copy=True).visit(Prefixer())
+        if done != set(wanted):
+            raise NodeNotFound("an include_router call was not found")
+        return result
+
+
+def _versioned_prefix(prefix: str | None) -> str:
+    if not prefix or prefix == "/":
+        return VERSION_PREFIX
+    return VERSION_PREFIX + (prefix if prefix.startswith("/") else f"/{prefix}")
+
+
+def _construction(ctx: FileContext, app: RouterDecl) -> ast.Call | None:
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.Call) and (node.lineno, node.col_offset) == (app.line, app.col):
+            return node
+    return None
