@@ -1,0 +1,313 @@
+"""## What it does
+Finds SQLAlchemy metadata without a constraint naming convention: `MetaData()` without
+`naming_convention=`, `declarative_base()` without `metadata=`, and a
+`class Base(DeclarativeBase)` whose body sets no `metadata`. Only module- and class-level
+code is checked (a `MetaData()` inside a function is usually for reflection), and Alembic
+migration scripts are skipped.
+
+## Why is this bad?
+Without a convention, the database names constraints itself (`users_email_key`,
+`fk_3f2a...`), differently on each backend. Alembic cannot drop or alter a constraint it cannot
+name, so migrations break or need hand-written names, and downgrades fail.
+
+## Example
+```python
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+```
+
+## Use instead
+```python
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "%(column_0_label)s_idx",
+    "uq": "%(table_name)s_%(column_0_name)s_key",
+    "ck": "%(table_name)s_%(constraint_name)s_check",
+    "fk": "%(table_name)s_%(column_0_name)s_fkey",
+    "pk": "%(table_name)s_pkey",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+```
+
+## Fix safety
+Unsafe: constraints and indexes created from now on get new names, and Alembic's
+autogenerate may propose renaming existing ones; review the next migration. The fix adds the
+guide's `NAMING_CONVENTION` dict above the first statement that needs it (or reuses a
+module-level `NAMING_CONVENTION` dict), passes it as `naming_convention=`, wraps it in
+`MetaData(...)` for `declarative_base(metadata=...)` and `metadata = ...` in a `DeclarativeBase`
+subclass, and imports `MetaData` when needed. When `MetaData` or `NAMING_CONVENTION` already
+name something else in the module, the finding has no fix.
+
+## Known problems
+`registry()`, `@as_declarative` and SQLModel's shared `SQLModel.metadata` are not checked. A
+convention that is incomplete (no `ck` template, say) is accepted.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+METADATA = frozenset(
+    {"sqlalchemy.MetaData", "sqlalchemy.schema.MetaData", "sqlalchemy.sql.schema.MetaData"}
+)
+DECLARATIVE_BASE = frozenset(
+    {
+        "sqlalchemy.orm.declarative_base",
+        "sqlalchemy.ext.declarative.declarative_base",
+        "sqlalchemy.orm.decl_api.declarative_base",
+    }
+)
+DECLARATIVE_BASE_CLASSES = frozenset(
+    {"sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.decl_api.DeclarativeBase"}
+)
+CONVENTION = "NAMING_CONVENTION"
+CONVENTION_CODE = """NAMING_CONVENTION = {
+    "ix": "%(column_0_label)s_idx",
+    "uq": "%(table_name)s_%(column_0_name)s_key",
+    "ck": "%(table_name)s_%(constraint_name)s_check",
+    "fk": "%(table_name)s_%(column_0_name)s_fkey",
+    "pk": "%(table_name)s_pkey",
+}
+"""
+
+
+class NoConstraintNamingConvention(Rule):
+    CODE = "FF701"
+    NAME = "no-constraint-naming-convention"
+    SEVERITY = Severity.WARNING
+    MESSAGE = "SQLAlchemy metadata without a constraint `naming_convention`"
+    FIX_TITLE = "Add the naming convention"
+    FIX_SAFETY = FixSafety.UNSAFE
+    TRIGGERS = ("MetaData", "declarative_base", "DeclarativeBase")
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if any(name.startswith("alembic") for name in _imported(ctx)):
+            return  # a migration script: its MetaData() is for reflection
+        plan = _FixPlan.of(ctx)
+        for statement in ctx.tree.body:
+            for node in _outside_functions(statement):
+                if isinstance(node, ast.Call):
+                    target = ctx.resolver.qualify(node.func)
+                    if target in METADATA and not _has_keyword(node, "naming_convention"):
+                        kind, what = "metadata", "`MetaData()` without `naming_convention=`"
+                    elif target in DECLARATIVE_BASE and not _has_keyword(node, "metadata"):
+                        kind, what = "declarative-base", "`declarative_base()` without `metadata=`"
+                    else:
+                        continue
+                elif isinstance(node, ast.ClassDef) and _is_bare_declarative_base(ctx, node):
+                    kind, what = "class-body", f"`{node.name}(DeclarativeBase)` sets no `metadata`"
+                else:
+                    continue
+                yield self.diagnostic(
+                    ctx,
+                    node,
+                    f"{what}: constraints get backend-chosen names that Alembic cannot manage; "
+                    f"pass `naming_convention=` (the guide's `{CONVENTION}`)",
+                    plan.fix(ctx, kind, node, statement),
+                )
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        from fastapi_fixer.cstutil import add_imports, rewrite_at, start_only
+
+        def add_keyword(name: str, value: str):
+            def replace(node: cst.CSTNode, _primary: bool) -> cst.CSTNode:
+                assert isinstance(node, cst.Call)
+                args = list(node.args)
+                if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
+                    args[-1] = args[-1].with_changes(
+                        comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                    )
+                keyword = cst.Arg(
+                    value=cst.parse_expression(value),
+                    keyword=cst.Name(name),
+                    equal=cst.AssignEqual(
+                        whitespace_before=cst.SimpleWhitespace(""),
+                        whitespace_after=cst.SimpleWhitespace(""),
+                    ),
+                )
+                return node.with_changes(args=[*args, keyword])
+
+            return replace
+
+        def add_metadata(value: str):
+            def replace(node: cst.CSTNode, _primary: bool) -> cst.CSTNode:
+                assert isinstance(node, cst.ClassDef)
+                line = cst.parse_statement(f"metadata = {value}\n")
+                if not isinstance(node.body, cst.IndentedBlock):  # `class Base(...): pass`
+                    node = node.with_changes(
+                        body=cst.IndentedBlock(body=[cst.SimpleStatementLine(list(node.body.body))])
+                    )
+                body = list(node.body.body)
+                at = 0
+                if body and _is_docstring(body[0]):
+                    at = 1
+                elif len(body) == 1 and _is_pass(body[0]):
+                    body = []
+                body.insert(at, line)
+                return node.with_changes(body=node.body.with_changes(body=body))
+
+            return replace
+
+        targets = {}
+        imports: set[tuple[str, str]] = set()
+        dict_lines: list[int] = []
+        for edit in edits:
+            assert edit.span is not None
+            value, import_needed, dict_line = edit.args
+            if edit.kind == "class-body":
+                targets[("ClassDef", start_only(edit.span))] = add_metadata(str(value))
+            elif edit.kind == "metadata":
+                targets[("Call", edit.span)] = add_keyword("naming_convention", str(value))
+            else:
+                targets[("Call", edit.span)] = add_keyword("metadata", str(value))
+            if import_needed:
+                imports.add(("sqlalchemy", "MetaData"))
+            if dict_line:
+                dict_lines.append(int(dict_line))  # type: ignore[call-overload]
+        index = None
+        if dict_lines:
+            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+            positions = wrapper.resolve(PositionProvider)
+            first = min(dict_lines)
+            index = next(
+                i
+                for i, statement in enumerate(module.body)
+                if positions[statement].start.line <= first <= positions[statement].end.line
+            )
+        module = rewrite_at(module, targets)
+        if index is not None:
+            body = list(module.body)
+            statement = cst.parse_statement(CONVENTION_CODE)
+            body.insert(index, statement.with_changes(leading_lines=body[index].leading_lines))
+            body[index + 1] = body[index + 1].with_changes(
+                leading_lines=[cst.EmptyLine(), cst.EmptyLine()]
+                if isinstance(body[index + 1], (cst.ClassDef, cst.FunctionDef))
+                else [cst.EmptyLine()]
+            )
+            module = module.with_changes(body=body)
+        return add_imports(module, sorted(imports))
+
+
+class _FixPlan:
+    """How this module can name `MetaData` and the convention, decided once per file."""
+
+    def __init__(self, metadata: str | None, import_needed: bool, dict_needed: bool, ok: bool):
+        self.metadata = metadata
+        self.import_needed = import_needed
+        self.dict_needed = dict_needed
+        self.ok = ok
+
+    @classmethod
+    def of(cls, ctx: FileContext) -> _FixPlan:
+        bindings = ctx.scope.bindings
+        metadata = next(
+            (n for n, b in sorted(bindings.items()) if b.kind == "import" and b.target in METADATA),
+            None,
+        )
+        import_needed = metadata is None
+        ok = True
+        if metadata is None:
+            if "MetaData" in bindings:
+                ok = False
+            metadata = "MetaData"
+        convention = bindings.get(CONVENTION)
+        dict_needed = convention is None
+        if convention is not None and not _module_dict(ctx, CONVENTION):
+            ok = False
+        return cls(metadata, import_needed, dict_needed, ok)
+
+    def fix(self, ctx: FileContext, kind: str, node: ast.AST, statement: ast.stmt) -> Fix | None:
+        if not self.ok:
+            return None
+        if kind == "metadata":
+            value, import_needed = CONVENTION, False
+        else:
+            value, import_needed = (
+                f"{self.metadata}(naming_convention={CONVENTION})",
+                (self.import_needed),
+            )
+        dict_line = statement.lineno if self.dict_needed else 0
+        edit = Edit(ctx.path, kind, ctx.span(node), (value, import_needed, dict_line))
+        return Fix("Add the naming convention", FixSafety.UNSAFE, (edit,))
+
+
+def _imported(ctx: FileContext) -> list[str]:
+    return [b.target for b in ctx.scope.bindings.values() if b.kind == "import"]
+
+
+def _module_dict(ctx: FileContext, name: str) -> bool:
+    return any(
+        isinstance(s, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in s.targets)
+        and isinstance(s.value, ast.Dict)
+        for s in ctx.tree.body
+    )
+
+
+def _outside_functions(statement: ast.stmt) -> Iterator[ast.AST]:
+    """The statement's nodes, in order, without function bodies."""
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        yield node
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _has_keyword(call: ast.Call, name: str) -> bool:
+    return any(k.arg in (name, None) for k in call.keywords)
+
+
+def _is_bare_declarative_base(ctx: FileContext, node: ast.ClassDef) -> bool:
+    if not any(ctx.resolver.qualify(b) in DECLARATIVE_BASE_CLASSES for b in node.bases):
+        return False
+    for statement in node.body:
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign):
+            targets = [statement.target]
+        if any(isinstance(t, ast.Name) and t.id in ("metadata", "registry") for t in targets):
+            return False
+    return True
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    import libcst as cst
+
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _is_pass(statement: cst.CSTNode) -> bool:
+    import libcst as cst
+
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Pass)
+    )
