@@ -251,3 +251,29 @@ def _add_fields(module: cst.Module, position: int, lines: list[str]) -> cst.Modu
     return module.with_changes(
         body=[*module.body[:position], classdef, *module.body[position + 1 :]]
     )
+
+
+def replace_expressions(
+    module: cst.Module, replacements: list[tuple[tuple[str, ...], object, cst.BaseExpression]]
+) -> cst.Module:
+    """Replace, for each (node types, span, new expression), the node of one of those types at
+    that span (a literal may be a `SimpleString` or a `ConcatenatedString`, a list a `List` or a
+    `Tuple`), keeping its parentheses."""
+    from libcst.metadata import MetadataWrapper
+
+    from fastapi_fixer.cstutil import NodeNotFound, _SpanRewriter
+
+    def replacer(new: cst.BaseExpression):
+        def replace(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
+            return new.with_changes(lpar=node.lpar, rpar=node.rpar)  # type: ignore[attr-defined]
+
+        return replace
+
+    targets = {(kind, span): replacer(new) for kinds, span, new in replacements for kind in kinds}
+    if not targets:
+        return module
+    rewriter = _SpanRewriter(targets)  # type: ignore[arg-type]
+    result = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
+    if {span for _, span, _ in replacements} - {span for _, span in rewriter.found}:
+        raise NodeNotFound("an expression to replace moved")
+    return result

@@ -81,6 +81,7 @@ from fastapi_fixer.settings_fix import (
     find_settings,
     is_test_path,
     reference,
+    replace_expressions,
     settings_edit,
 )
 
@@ -294,51 +295,27 @@ class HardcodedSecret(Rule):
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
 
-        from fastapi_fixer.cstutil import add_imports, start_only
+        from fastapi_fixer.cstutil import add_imports, rewrite_at, start_only
 
-        targets = {}
+        replacements = []
+        drops = {}
         imports = []
         for edit in edits:
             if edit.kind == "use-setting":
                 expression, needed = edit.args
-                replacement = cst.parse_expression(str(expression))
-                targets[("SimpleString", edit.span)] = _constant(replacement)
-                targets[("ConcatenatedString", edit.span)] = _constant(replacement)
+                new = cst.parse_expression(str(expression))
+                replacements.append((("SimpleString", "ConcatenatedString"), edit.span, new))
                 if needed:
                     imports.append(tuple(needed))
             elif edit.kind == "drop-default":
                 name, annotation = edit.args
-                targets[("SimpleStatementLine", start_only(edit.span))] = _dropper(
-                    str(name), str(annotation)
-                )
-        if targets:
-            module = _rewrite_any(module, targets)
+                assert edit.span is not None
+                key = ("SimpleStatementLine", start_only(edit.span))
+                drops[key] = _dropper(str(name), str(annotation))
+        module = replace_expressions(module, replacements)
+        module = rewrite_at(module, drops)
         module = apply_settings_edits(module, edits)
         return add_imports(module, imports)  # type: ignore[arg-type]
-
-
-def _rewrite_any(module: cst.Module, targets: dict) -> cst.Module:
-    """`cstutil.rewrite_at` where each literal may be a simple or a concatenated string."""
-    from libcst.metadata import MetadataWrapper
-
-    from fastapi_fixer.cstutil import _SpanRewriter
-
-    rewriter = _SpanRewriter(targets)
-    result = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
-    wanted = {span for _, span in targets}
-    found = {span for _, span in rewriter.found}
-    if wanted - found:
-        from fastapi_fixer.cstutil import NodeNotFound
-
-        raise NodeNotFound("a secret's literal moved")
-    return result
-
-
-def _constant(replacement):
-    def replace(node, as_operand):
-        return replacement.with_changes(lpar=node.lpar, rpar=node.rpar)
-
-    return replace
 
 
 def _dropper(name: str, annotation: str):

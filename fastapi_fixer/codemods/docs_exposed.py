@@ -1,0 +1,280 @@
+"""## What it does
+Finds `FastAPI(...)` apps that serve their OpenAPI document in every environment: `openapi_url`
+is not passed, or is a string literal. Passing `openapi_url=None` or any expression
+(`"/openapi.json" if SHOW_DOCS else None`, `settings.OPENAPI_URL`) counts as gating it; the
+Swagger UI and ReDoc pages (`docs_url`, `redoc_url`) need the document, so gating it hides them
+too. `docs_url=None, redoc_url=None` alone still serves `/openapi.json` and is reported.
+
+## Why is this bad?
+The interactive docs list every route, parameter and schema of the API: a map for anyone probing
+a production service that is not meant to be public.
+
+## Example
+```python
+app = FastAPI(title="My API")
+```
+
+## Use instead
+```python
+SHOW_DOCS = settings.ENVIRONMENT in ("local", "staging")
+
+app = FastAPI(
+    title="My API",
+    openapi_url="/openapi.json" if SHOW_DOCS else None,
+    docs_url="/docs" if SHOW_DOCS else None,
+    redoc_url="/redoc" if SHOW_DOCS else None,
+)
+```
+
+## Fix safety
+Unsafe: the docs disappear outside `local` and `staging`. The fix adds
+`SHOW_DOCS = settings.ENVIRONMENT in ("local", "staging")` above the app and gates the three
+URLs on it (a literal URL keeps its value, `None` stays `None`). The settings instance is the
+project's `BaseSettings` class with a module-level instance (in any module); its `ENVIRONMENT`
+field (or `environment`, `env`, `app_env`, `stage`) is reused, else `ENVIRONMENT: str =
+"production"` is added, so docs stay hidden until an environment says otherwise. Without a
+settings class the fix creates `config.py` next to the app's module, as the guide shows.
+
+Reported without a fix: an app not built by a module-level assignment (`app = FastAPI(...)`),
+built with `**kwargs`, a module that already binds `SHOW_DOCS`, a settings class without a
+module-level instance, or a settings module that imports the app's module.
+
+## Known problems
+Apps in test modules are not checked. An API that is public on purpose gets the report too:
+suppress it with `# noqa: FF603`. Sub-applications mounted under a public app are reported
+like any app.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.facts import APP_CONSTRUCTORS
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+from fastapi_fixer.settings_fix import (
+    apply_settings_edits,
+    find_settings,
+    is_test_path,
+    reference,
+    settings_edit,
+)
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+DOC_URLS = (("openapi_url", "/openapi.json"), ("docs_url", "/docs"), ("redoc_url", "/redoc"))
+ENVIRONMENT_FIELDS = ("ENVIRONMENT", "ENV", "APP_ENV", "APP_ENVIRONMENT", "STAGE")
+FLAG = "SHOW_DOCS"
+
+
+class DocsExposed(Rule):
+    CODE = "FF603"
+    NAME = "docs-exposed"
+    SEVERITY = Severity.WARNING
+    MESSAGE = "`FastAPI()` serves its OpenAPI docs in every environment"
+    FIX_TITLE = "Serve the docs only in the local and staging environments"
+    FIX_SAFETY = FixSafety.UNSAFE
+    TRIGGERS = ("FastAPI(", "BaseSettings")
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_test_path(ctx.path) or "FastAPI(" not in ctx.text:
+            return
+        assignments = {
+            id(statement.value): statement
+            for statement in ctx.tree.body
+            if isinstance(statement, ast.Assign)
+        }
+        for node in ast.walk(ctx.tree):
+            if not (isinstance(node, ast.Call) and self._is_app(ctx, node)):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords}
+            if None in keywords:
+                continue  # **kwargs: unknown
+            openapi = keywords.get("openapi_url")
+            if openapi is not None and not (
+                isinstance(openapi, ast.Constant) and isinstance(openapi.value, str)
+            ):
+                continue
+            message = (
+                "`FastAPI()` serves its OpenAPI document and docs in every environment; gate "
+                "`openapi_url`, `docs_url` and `redoc_url` on the environment"
+            )
+            fix = self._fix(ctx, node, assignments.get(id(node)))
+            if isinstance(fix, str):
+                yield self.diagnostic(ctx, node, f"{message} (not fixed: {fix})")
+            else:
+                yield self.diagnostic(ctx, node, message, fix)
+
+    @staticmethod
+    def _is_app(ctx: FileContext, call: ast.Call) -> bool:
+        return APP_CONSTRUCTORS.get(ctx.resolver.qualify(call.func) or "") == "app"
+
+    def _fix(self, ctx: FileContext, call: ast.Call, statement: ast.Assign | None) -> Fix | str:
+        if statement is None:
+            return "the app is not built by a module-level assignment"
+        if FLAG in ctx.scope.bindings:
+            return f"`{FLAG}` already means something here"
+        found = find_settings(ctx.index, ctx.path, ctx.module)
+        if isinstance(found, str):
+            return found
+        if found.module == ctx.module and found.instance_line > statement.lineno:
+            return "the app is built above the settings instance"
+        ref = reference(ctx.index, ctx.scope.bindings, ctx.module, found)
+        if isinstance(ref, str):
+            return ref
+        field = found.existing(*ENVIRONMENT_FIELDS) or found.field_name("ENVIRONMENT")
+        keywords = {k.arg: k.value for k in call.keywords}
+        urls = []
+        for name, default in DOC_URLS:
+            value = keywords.get(name)
+            if value is None:
+                urls.append((name, f'"{default}"', False))
+            elif isinstance(value, ast.Constant) and isinstance(value.value, str):
+                urls.append((name, ast.get_source_segment(ctx.text, value) or "", True))
+        args = (f"{ref[0]}.{field}", ref[1] or (), FLAG, tuple(urls))
+        edits = [Edit(ctx.path, "gate-docs", ctx.span(statement), args)]
+        if field not in found.fields:
+            edits.append(settings_edit(found, field, "str", '"production"'))
+        return Fix(self.FIX_TITLE or "", FixSafety.UNSAFE, tuple(edits))
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        from fastapi_fixer.cstutil import add_imports
+
+        gates = [edit for edit in edits if edit.kind == "gate-docs"]
+        imports = [tuple(edit.args[1]) for edit in gates if edit.args[1]]
+        if gates:
+            module = _gate(module, gates)
+        module = apply_settings_edits(module, edits)
+        return add_imports(module, sorted(set(imports)))  # type: ignore[arg-type]
+
+
+def _gate(module: cst.Module, edits: list[Edit]) -> cst.Module:
+    """Gate each app's URLs on the flag, defined once above the first of them."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from fastapi_fixer.cstutil import NodeNotFound
+
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    body = list(wrapper.module.body)
+    starts = {}
+    for at, statement in enumerate(body):
+        start = positions[statement].start
+        starts[(start.line, start.column)] = at
+    found = {}
+    for edit in edits:
+        assert edit.span is not None
+        at = starts.get((edit.span.line, edit.span.col))
+        if at is None:
+            raise NodeNotFound("the app's assignment moved")
+        found[at] = edit
+    first = min(found)
+    for at, edit in found.items():
+        environment, _, flag, urls = edit.args
+        line = body[at]
+        assert isinstance(line, cst.SimpleStatementLine)
+        assign = line.body[0]
+        assert isinstance(assign, cst.Assign) and isinstance(assign.value, cst.Call)
+        call = assign.value
+        args = list(call.args)
+        gated = {
+            name: cst.parse_expression(f"{value} if {flag} else None") for name, value, _ in urls
+        }
+        for position, arg in enumerate(args):
+            if arg.keyword is not None and arg.keyword.value in gated:
+                args[position] = arg.with_changes(value=gated.pop(arg.keyword.value))
+        added = [name for name, _, _ in urls if name in gated]
+        if _is_one_line(call) and added:
+            args = _one_per_line(args, module.default_indent)
+            call = call.with_changes(
+                whitespace_before_args=cst.ParenthesizedWhitespace(
+                    first_line=cst.TrailingWhitespace(),
+                    indent=True,
+                    last_line=cst.SimpleWhitespace(module.default_indent),
+                )
+            )
+        for name in added:
+            _append_keyword(args, name, gated[name])
+        new_line = line.with_changes(body=[assign.with_changes(value=call.with_changes(args=args))])
+        if at == first:
+            flag_line = cst.parse_statement(f'{flag} = {environment} in ("local", "staging")\n')
+            flag_line = flag_line.with_changes(leading_lines=line.leading_lines)
+            body[at] = cst.FlattenSentinel(
+                [flag_line, new_line.with_changes(leading_lines=[cst.EmptyLine()])]
+            )
+        else:
+            body[at] = new_line
+    flat = []
+    for statement in body:
+        flat.extend(statement.nodes if isinstance(statement, cst.FlattenSentinel) else [statement])
+    return wrapper.module.with_changes(body=flat)
+
+
+def _is_one_line(call: cst.Call) -> bool:
+    import libcst as cst
+
+    return not any(
+        isinstance(getattr(arg.comma, "whitespace_after", None), cst.ParenthesizedWhitespace)
+        or isinstance(arg.whitespace_after_arg, cst.ParenthesizedWhitespace)
+        for arg in call.args
+    ) and not isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace)
+
+
+def _one_per_line(args: list, indent: str) -> list:
+    """The arguments of a one-line call laid out one per line, with a trailing comma (as the
+    guide writes `FastAPI(...)`)."""
+    import libcst as cst
+
+    def newline(last: bool) -> cst.ParenthesizedWhitespace:
+        return cst.ParenthesizedWhitespace(
+            first_line=cst.TrailingWhitespace(),
+            indent=True,
+            last_line=cst.SimpleWhitespace("" if last else indent),
+        )
+
+    laid = []
+    for position, arg in enumerate(args):
+        last = position == len(args) - 1
+        laid.append(
+            arg.with_changes(
+                comma=cst.Comma(whitespace_after=newline(last)),
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+            )
+        )
+    return laid
+
+
+def _append_keyword(args: list, name: str, value) -> None:
+    """Add ``name=value`` last, laid out like the call's own arguments (one per line stays one
+    per line; a trailing comma stays last)."""
+    import libcst as cst
+
+    equal = cst.AssignEqual(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+    )
+    new = cst.Arg(keyword=cst.Name(name), value=value, equal=equal)
+    if not args:
+        args.append(new)
+        return
+    last = args[-1]
+    separator = next(
+        (
+            a.comma
+            for a in reversed(args[:-1])
+            if isinstance(a.comma, cst.Comma)
+            and isinstance(a.comma.whitespace_after, cst.ParenthesizedWhitespace)
+        ),
+        None,
+    )
+    if separator is None and isinstance(last.comma, cst.Comma):
+        after = last.comma.whitespace_after
+        if isinstance(after, cst.ParenthesizedWhitespace):
+            separator = last.comma
+    if separator is None:
+        separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+    args.append(new.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg))
