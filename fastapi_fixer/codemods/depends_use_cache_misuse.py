@@ -44,7 +44,7 @@ from collections.abc import Iterator
 
 from fastapi_fixer.collectors.pure_functions import KEY as PURE_KEY
 from fastapi_fixer.collectors.pure_functions import Purity
-from fastapi_fixer.collectors.routing import is_test_path
+from fastapi_fixer.collectors.routing import is_test_module
 from fastapi_fixer.facts import DEPENDS_CALLS
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
@@ -74,7 +74,7 @@ class DependsUseCacheMisuse(Rule):
     TRIGGERS = ("use_cache",)
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path):
+        if is_test_module(ctx.module):
             return
         known: dict[str, bool] = {}
         for node in ast.walk(ctx.tree):

@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING
 
 from fastapi_fixer.codemods.missing_response_model import route_decorators
 from fastapi_fixer.codemods.missing_status_code import ACTION_WORDS
-from fastapi_fixer.collectors.routing import ROUTE_TRIGGERS, is_test_path
+from fastapi_fixer.collectors.routing import ROUTE_TRIGGERS, is_test_module
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
@@ -192,7 +192,7 @@ class NonRestPath(Rule):
     TRIGGERS = ROUTE_TRIGGERS
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path):
+        if is_test_module(ctx.module):
             return
         routes = []
         for node, qualname, _ in ctx.functions():

@@ -59,7 +59,7 @@ from fastapi_fixer.collectors.routing import (
     RaisedError,
     dependencies_of,
     function_routing,
-    is_test_path,
+    is_test_module,
     phrase,
     responses_codes,
     router_decl,
@@ -130,7 +130,7 @@ class UndocumentedErrorResponse(Rule):
     TRIGGERS = ROUTE_TRIGGERS
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path):
+        if is_test_module(ctx.module):
             return
         index = ctx.index
         for node, qualname, _ in ctx.functions():

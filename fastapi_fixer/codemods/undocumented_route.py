@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.codemods.missing_response_model import apply_route_edits, has_keyword
-from fastapi_fixer.collectors.routing import ROUTE_TRIGGERS, is_test_path, router_decl
+from fastapi_fixer.collectors.routing import ROUTE_TRIGGERS, is_test_module, router_decl
 from fastapi_fixer.facts import FunctionNode, RouteDecl
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
@@ -97,7 +97,7 @@ class UndocumentedRoute(Rule):
     TRIGGERS = ROUTE_TRIGGERS
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path):
+        if is_test_module(ctx.module):
             return
         for node, qualname, _ in ctx.functions():
             routes = ctx.index.routes_of(qualname)

@@ -54,7 +54,7 @@ from fastapi_fixer.collectors.routing import (
     UNKNOWN,
     dependencies_of,
     function_routing,
-    is_test_path,
+    is_test_module,
     router_decl,
 )
 from fastapi_fixer.facts import FunctionNode
@@ -104,7 +104,7 @@ class UnusedPathParameter(Rule):
     TRIGGERS = ROUTE_TRIGGERS
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path):
+        if is_test_module(ctx.module):
             return
         index = ctx.index
         for node, qualname, _ in ctx.functions():

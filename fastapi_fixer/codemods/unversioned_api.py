@@ -54,7 +54,7 @@ from fastapi_fixer.collectors.routing import (
     IncludeCall,
     ModuleRouting,
     RouterDecl,
-    is_test_path,
+    is_test_module,
 )
 from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
@@ -194,7 +194,7 @@ class UnversionedApi(Rule):
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         routing = ctx.facts.extra.get(KEY)
-        if not isinstance(routing, ModuleRouting) or is_test_path(ctx.path):
+        if not isinstance(routing, ModuleRouting) or is_test_module(ctx.module):
             return
         apps = [d for d in routing.routers.values() if d.kind == "app"]
         if not apps:

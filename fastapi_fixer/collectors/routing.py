@@ -35,7 +35,6 @@ _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 # a route decorator is written `@<receiver>.<method>(`: the text prefilter of the route rules
 _METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 ROUTE_TRIGGERS = (*(f".{method}(" for method in _METHODS), ".api_route(", ".websocket(")
-_TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
 
 
 @dataclass(frozen=True)
@@ -104,8 +103,16 @@ class ModuleRouting:
 # --- helpers shared by the rules ------------------------------------------------------------
 
 
-def is_test_path(path: str) -> bool:
-    return bool(_TEST_FILE.search(path.replace("\\", "/")))
+def is_test_module(module: str) -> bool:
+    """Test code (`tests.test_api`, `app.tests.conftest`, `foo_test`): its apps are not APIs."""
+    parts = module.split(".")
+    last = parts[-1]
+    return (
+        any(part in ("test", "tests", "testing") for part in parts)
+        or last.startswith("test_")
+        or last.endswith("_test")
+        or last == "conftest"
+    )
 
 
 def status_of(node: ast.expr | None, resolver: Resolver) -> int | None:

@@ -1,0 +1,397 @@
+"""## What it does
+Finds routes whose body fetches an entity by a path parameter and raises `404` when it is
+missing —
+
+```python
+post = await service.get_post(post_id)
+if not post:  # or `if post is None:`
+    raise HTTPException(status_code=404, detail="Post not found")
+```
+
+— when the same fetch-then-404 (same call, same path parameter, same exception) appears in two
+or more routes of the module. The report sits on each route's fetch.
+
+## Why is this bad?
+Each copy of the check must be kept in sync by hand, and the route bodies mix validation with
+their real work. A dependency validates once, can be chained and overridden in tests, and
+FastAPI caches it per request.
+
+## Example
+```python
+@router.get("/posts/{post_id}")
+async def get_post(post_id: int):
+    post = await service.get_post(post_id)
+    if not post:
+        raise HTTPException(status_code=404)
+    return post
+
+
+@router.delete("/posts/{post_id}")
+async def delete_post(post_id: int):
+    post = await service.get_post(post_id)
+    if not post:
+        raise HTTPException(status_code=404)
+    await service.delete(post)
+```
+
+## Use instead
+```python
+async def valid_post_id(post_id: int):
+    post = await service.get_post(post_id)
+    if not post:
+        raise HTTPException(status_code=404)
+    return post
+
+
+@router.get("/posts/{post_id}")
+async def get_post(post: Annotated[Any, Depends(valid_post_id)]):
+    return post
+
+
+@router.delete("/posts/{post_id}")
+async def delete_post(post: Annotated[Any, Depends(valid_post_id)]):
+    await service.delete(post)
+```
+
+## Fix safety
+Unsafe: the check now runs before the route body, and before the route's other dependencies
+that come later in the signature. The fix adds `valid_<entity>_id` (entity from the path
+parameter, `post_id` → `post`) above the first such route, taking the path parameter (with the
+first route's annotation and default) and any other route parameter the fetch uses (a
+`db: Session = Depends(get_db)` is copied: the cached session is shared). In each route the
+two statements go, the entity becomes a parameter `Annotated[<Model>, Depends(...)]` (the model
+when the fetch is `session.get(Model, id)`, else `Any`), and the path parameter goes when
+nothing else uses it. No fix when the name `valid_<entity>_id` is taken, or a route already has
+a parameter named like the entity.
+
+## Known problems
+Only two adjacent top-level statements are recognised (not `if (post := ...) is None`, nor
+checks inside `try`), in routes of one module; a fetch that uses local variables of the route
+is not extracted.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.codemods.undocumented_route import route_calls
+from fastapi_fixer.codemods.unused_path_parameter import path_parameters
+from fastapi_fixer.collectors.routing import (
+    http_exception_of,
+    is_test_module,
+)
+from fastapi_fixer.facts import FunctionNode, Resolver
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+
+@dataclass(frozen=True)
+class _Check:
+    node: FunctionNode
+    position: int  # index of the fetch in the body
+    entity: str  # the variable the fetch binds
+    parameter: str  # the path parameter it fetches by
+    uses: tuple[str, ...]  # other route parameters the fetch needs
+    model: str  # `Model` of `session.get(Model, id)`, else ""
+    key: str
+
+
+def _arguments(node: FunctionNode) -> dict[str, tuple[ast.arg, ast.expr | None]]:
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+    defaults.extend(args.defaults)
+    found = dict(
+        zip((a.arg for a in positional), zip(positional, defaults, strict=True), strict=True)
+    )
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        found[arg.arg] = (arg, default)
+    return found
+
+
+def _is_missing_test(test: ast.expr, name: str) -> bool:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id == name
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == name
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Is, ast.Eq))
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    )
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def find_check(node: FunctionNode, resolver: Resolver, parameters: set[str]) -> _Check | None:
+    body = node.body
+    starts = [s.lineno for s in body]
+    if len(set(starts)) != len(starts):
+        return None  # `a; b`: statements would not map one to one
+    arguments = _arguments(node)
+    bound_before: set[str] = set()
+    for position, statement in enumerate(body[:-1]):
+        following = body[position + 1]
+        found = _match(statement, following, resolver)
+        if found is not None:
+            entity, value = found
+            used = _names(value) | _names(following)
+            by = sorted(used & parameters & set(arguments))
+            if len(by) == 1 and not (used & bound_before) and entity not in arguments:
+                parameter = by[0]
+                uses = tuple(sorted((used & set(arguments)) - {parameter}))
+                model = ""
+                call = value.value if isinstance(value, ast.Await) else value
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "get"
+                    and len(call.args) == 2
+                    and isinstance(call.args[0], ast.Name)
+                ):
+                    model = call.args[0].id
+                key = repr((ast.dump(value), ast.dump(following.body[0]), parameter, uses))  # type: ignore[attr-defined]
+                return _Check(node, position, entity, parameter, uses, model, key)
+        for child in ast.walk(statement):
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                bound_before.add(child.id)
+    return None
+
+
+def _match(statement: ast.stmt, following: ast.stmt, resolver: Resolver):
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target, value = statement.targets[0], statement.value
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        target, value = statement.target, statement.value
+    else:
+        return None
+    call = value.value if isinstance(value, ast.Await) else value
+    if not (isinstance(target, ast.Name) and isinstance(call, ast.Call)):
+        return None
+    if not (
+        isinstance(following, ast.If)
+        and not following.orelse
+        and len(following.body) == 1
+        and isinstance(following.body[0], ast.Raise)
+        and _is_missing_test(following.test, target.id)
+    ):
+        return None
+    raised = http_exception_of(following.body[0], resolver)
+    if not (isinstance(raised, tuple) and raised[0] == 404):
+        return None
+    return target.id, value
+
+
+def _entity_of(parameter: str, entity: str) -> str:
+    if parameter.endswith("_id") and len(parameter) > 3:
+        return parameter[:-3]
+    return entity
+
+
+class InlineEntityCheck(Rule):
+    CODE = "FF302"
+    NAME = "inline-entity-check"
+    SEVERITY = Severity.ERROR
+    MESSAGE = (
+        "Route `{function}` fetches `{entity}` and raises 404 inline, like {count} other routes"
+    )
+    FIX_TITLE = "Extract the check into a `valid_{entity}_id` dependency"
+    FIX_SAFETY = FixSafety.UNSAFE
+    TRIGGERS = ("404",)
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_test_module(ctx.module):
+            return
+        groups: dict[str, list[_Check]] = {}
+        for node, qualname, resolver in ctx.functions():
+            calls = route_calls(node, ctx.index.routes_of(qualname))
+            parameters = {
+                name for _, route in calls if route.path for name in path_parameters(route.path)
+            }
+            if not parameters:
+                continue
+            found = find_check(node, resolver, parameters)
+            if found is not None:
+                groups.setdefault(found.key, []).append(found)
+        for checks in groups.values():
+            if len(checks) < 2:
+                continue
+            fix, problem = self._fix(ctx, checks)
+            for check in checks:
+                others = len(checks) - 1
+                statement = check.node.body[check.position]
+                message = (
+                    f"Route `{check.node.name}` fetches `{check.entity}` by `{check.parameter}` "
+                    f"and raises 404 inline, like {others} other route{'s' if others > 1 else ''}"
+                    f"; validate it once in a dependency"
+                )
+                if problem:
+                    message += f" (no fix: {problem})"
+                yield self.diagnostic(ctx, statement, message, fix)
+
+    def _fix(self, ctx: FileContext, checks: list[_Check]) -> tuple[Fix | None, str]:
+        first = min(checks, key=lambda c: c.node.lineno)
+        name = f"valid_{_entity_of(first.parameter, first.entity)}_id"
+        if name in ctx.scope.bindings:
+            return None, f"the name `{name}` is taken"
+        for check in checks:
+            if ctx.index.is_referenced(f"{ctx.module}.{check.node.name}"):
+                return None, f"`{check.node.name}` is also called directly"
+        arguments = _arguments(first.node)
+        signature = []
+        for wanted in (first.parameter, *first.uses):
+            arg, default = arguments[wanted]
+            text = arg.arg
+            if arg.annotation is not None:
+                text += f": {ast.get_source_segment(ctx.text, arg.annotation)}"
+            if default is not None:
+                text += f" = {ast.get_source_segment(ctx.text, default)}"
+            signature.append((default is not None, text))
+        signature.sort(key=lambda item: item[0])
+        fetch, test = first.node.body[first.position], first.node.body[first.position + 1]
+        block = "\n".join(ctx.lines[fetch.lineno - 1 : test.end_lineno])  # type: ignore[operator]
+        block = textwrap.dedent(block)
+        keyword = "async def" if isinstance(first.node, ast.AsyncFunctionDef) else "def"
+        params = ", ".join(text for _, text in signature)
+        code = f"{keyword} {name}({params}):\n" + textwrap.indent(
+            f"{block}\nreturn {first.entity}\n", "    "
+        )
+        edits = [Edit(ctx.path, "dependency", ctx.span(first.node), (code,))]
+        needs_any = False
+        for check in checks:
+            rest = [
+                s
+                for i, s in enumerate(check.node.body)
+                if i not in (check.position, check.position + 1)
+            ]
+            still_used = any(check.parameter in _names(s) for s in rest)
+            model = check.model or "Any"
+            needs_any = needs_any or not check.model
+            annotation = f"Annotated[{model}, Depends({name})]"
+            edits.append(
+                Edit(
+                    ctx.path,
+                    "route",
+                    ctx.span(check.node),
+                    (
+                        check.position,
+                        check.entity,
+                        annotation,
+                        "" if still_used else check.parameter,
+                    ),
+                )
+            )
+        edits.append(Edit(ctx.path, "import", None, ("typing", "Annotated")))
+        edits.append(Edit(ctx.path, "import", None, ("fastapi", "Depends")))
+        if needs_any:
+            edits.append(Edit(ctx.path, "import", None, ("typing", "Any")))
+        return Fix(f"Extract the check into `{name}`", FixSafety.UNSAFE, tuple(edits)), ""
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        import libcst as cst
+
+        from fastapi_fixer.cstutil import add_imports, insert_parameter, rewrite_at, start_only
+
+        dependencies = []
+        targets = {}
+        imports = []
+        for edit in edits:
+            if edit.kind == "import":
+                imports.append((str(edit.args[0]), str(edit.args[1])))
+            elif edit.kind == "dependency":
+                assert edit.span is not None
+                dependencies.append((edit.span, str(edit.args[0])))
+            else:
+                assert edit.span is not None
+                position, entity, annotation, drop = edit.args
+                targets[("FunctionDef", start_only(edit.span))] = _route_rewriter(
+                    int(position),
+                    str(entity),
+                    str(annotation),
+                    str(drop),
+                    insert_parameter,  # type: ignore[arg-type]
+                )
+        # where each dependency goes, found before the routes change (their lines shift)
+        at = sorted(
+            ((_statement_index(module, span.line), code) for span, code in dependencies),
+            reverse=True,
+        )
+        module = rewrite_at(module, targets)
+        body = list(module.body)
+        for index, code in at:
+            new = cst.parse_statement(code)
+            blank = [line for line in body[index].leading_lines if line.comment is None]
+            body.insert(index, new.with_changes(leading_lines=blank))
+        module = module.with_changes(body=body)
+        return add_imports(module, imports)
+
+
+def _route_rewriter(position: int, entity: str, annotation: str, drop: str, insert_parameter):
+    def rewrite(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
+        import libcst as cst
+
+        assert isinstance(node, cst.FunctionDef) and isinstance(node.body, cst.IndentedBlock)
+        body = [s for i, s in enumerate(node.body.body) if i not in (position, position + 1)]
+        if not body:
+            body = [cst.SimpleStatementLine([cst.Pass()])]
+        params = node.params
+        if drop:
+            params = _drop_parameter(params, drop)
+        param = cst.Param(
+            name=cst.Name(entity),
+            annotation=cst.Annotation(annotation=cst.parse_expression(annotation)),
+        )
+        params = insert_parameter(params, param)
+        return node.with_changes(params=params, body=node.body.with_changes(body=body))
+
+    return rewrite
+
+
+def _drop_parameter(params: cst.Parameters, name: str) -> cst.Parameters:
+    import libcst as cst
+
+    changes = {}
+    for field in ("posonly_params", "params", "kwonly_params"):
+        items = list(getattr(params, field))
+        kept = [p for p in items if p.name.value != name]
+        if len(kept) != len(items):
+            if kept and items[-1].name.value == name:
+                kept[-1] = kept[-1].with_changes(comma=items[-1].comma)
+            changes[field] = kept
+    if not changes:
+        return params
+    result = params.with_changes(**changes)
+    if (
+        not result.params
+        and not result.posonly_params
+        and isinstance(result.star_arg, cst.ParamStar)
+        and not result.kwonly_params
+    ):
+        result = result.with_changes(star_arg=cst.MaybeSentinel.DEFAULT)
+    return result
+
+
+def _statement_index(module: cst.Module, line: int) -> int:
+    """The index of the module-level statement that holds ``line``."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from fastapi_fixer.cstutil import NodeNotFound
+
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    for index, statement in enumerate(wrapper.module.body):
+        position = positions[statement]
+        if position.start.line <= line <= position.end.line:
+            return index
+    raise NodeNotFound(f"no statement at line {line}")
