@@ -1,0 +1,469 @@
+"""## What it does
+Finds `raise HTTPException(...)` (FastAPI's or Starlette's) in modules outside the HTTP layer:
+services, repositories, utilities. A module belongs to the HTTP layer, and is not checked, when
+it defines a route, builds an app or a router, or has a function used as a dependency
+(`Depends(f)`/`Security(f)` anywhere in the project): a dependency's job is to turn a request
+into values or an HTTP error. Raises inside a function that takes the `Request`/`WebSocket`
+(middleware, handlers) or inside a callable class (`__call__`: a class-based dependency) count
+as HTTP layer too. Re-raising (`raise`, `raise exc`) and importing `HTTPException` are not
+reported.
+
+## Why is this bad?
+A service that raises `HTTPException` knows about HTTP: it cannot be reused from a CLI, a worker
+or another transport, and its tests assert status codes instead of domain outcomes. Raise a
+domain exception and map it to a response once, at the application layer.
+
+## Example
+```python
+# app/services/items.py
+from fastapi import HTTPException
+
+
+def get_item(item_id: int) -> Item:
+    item = ITEMS.get(item_id)
+    if item is None:
+        raise HTTPException(status_code=404, detail="Item not found")
+    return item
+```
+
+## Use instead
+```python
+# app/services/exceptions.py
+class NotFoundError(Exception):
+    def __init__(self, detail: Any = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = "Not Found" if detail is None else detail
+        self.headers = headers
+
+# app/services/items.py
+from app.services.exceptions import NotFoundError
+
+
+def get_item(item_id: int) -> Item:
+    item = ITEMS.get(item_id)
+    if item is None:
+        raise NotFoundError("Item not found")
+    return item
+
+# app/main.py
+@app.exception_handler(NotFoundError)
+async def not_found_error_handler(request: Request, exc: NotFoundError) -> JSONResponse:
+    return JSONResponse(status_code=404, content={"detail": exc.detail}, headers=exc.headers)
+```
+
+## Fix safety
+Unsafe: code that catches `HTTPException` around the service no longer sees it. Clients see the
+same status, body (`{"detail": ...}`, the status phrase when no detail is given) and headers.
+The fix edits three files: one exception class per status (named after the status phrase:
+`NotFoundError`, `ConflictError`) in the service package's `exceptions.py` — an existing
+`exceptions.py` next to the module or in a parent package, else a new one next to the module —;
+the raise, which becomes `raise NotFoundError(detail, headers=...)` (the `HTTPException` import
+goes when nothing else uses it); and the module that builds the app, which gets an
+`@app.exception_handler` for the class right after `app = FastAPI(...)`.
+
+Reported without a fix: no module builds the app at module level, or several do (the app cannot
+be found unambiguously); the project has its own `HTTPException` handler (the new handler would
+bypass it); the module catches `HTTPException` itself; the status is not a literal or has no
+body (204, 304, 1xx); the call passes anything but the status, `detail` and `headers`; a name
+the fix needs is taken.
+
+## Known problems
+The HTTP layer is decided per module: a module mixing dependencies and service functions is not
+checked at all. Subclasses of `HTTPException` are not recognised. Apps built by a factory
+function get no fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import http
+import os
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.collectors.routing import HTTP_EXCEPTIONS, status_of
+from fastapi_fixer.facts import FunctionNode
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
+from fastapi_fixer.settings_fix import app_modules, is_test_path
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from fastapi_fixer.index import ProjectIndex
+
+HTTP_OBJECTS = frozenset(
+    {
+        "fastapi.Request",
+        "fastapi.WebSocket",
+        "fastapi.requests.Request",
+        "fastapi.websockets.WebSocket",
+        "starlette.requests.Request",
+        "starlette.requests.HTTPConnection",
+        "starlette.websockets.WebSocket",
+    }
+)
+REQUEST_NAMES = frozenset({"fastapi.Request", "starlette.requests.Request"})
+JSON_RESPONSE_NAMES = frozenset(
+    {"fastapi.responses.JSONResponse", "starlette.responses.JSONResponse"}
+)
+_OWN_HANDLER = re.compile(r"exception_handler\(\s*(\w+\.)*HTTPException\b")
+EXCEPTIONS_FILE = "exceptions.py"
+
+
+def exception_name(status: int) -> str:
+    phrase = http.HTTPStatus(status).phrase
+    words = re.findall(r"[A-Za-z0-9]+", phrase)
+    name = "".join(w[:1].upper() + w[1:] for w in words)
+    return name if name.endswith("Error") else f"{name}Error"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+class HttpExceptionInService(Rule):
+    CODE = "FF501"
+    NAME = "http-exception-in-service"
+    SEVERITY = Severity.ERROR
+    MESSAGE = "`HTTPException` raised in `{module}`, which is not part of the HTTP layer"
+    FIX_TITLE = "Raise a domain exception and map it in an exception handler"
+    FIX_SAFETY = FixSafety.UNSAFE
+    TRIGGERS = ("HTTPException",)
+
+    def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_test_path(ctx.path) or self._is_http_layer(ctx):
+            return
+        for node, _, resolver in ctx.functions():
+            if self._handles_http(ctx, node, resolver):
+                continue
+            for child in _own_raises(node):
+                exc = child.exc
+                if isinstance(exc, ast.Call) and resolver.qualify(exc.func) in HTTP_EXCEPTIONS:
+                    yield self._report(ctx, exc, resolver)
+
+    # --- what is the HTTP layer -----------------------------------------------------------
+
+    @staticmethod
+    def _is_http_layer(ctx: FileContext) -> bool:
+        index = ctx.index
+        if any(binding.kind == "app" for binding in ctx.facts.bindings.values()):
+            return True
+        for qualname, function in ctx.facts.functions.items():
+            if function.routes and index.is_route(qualname):
+                return True
+            if index.is_dependency(qualname):
+                return True
+            if any(
+                d.endswith((".exception_handler", ".middleware")) for d in function.other_decorators
+            ):
+                return True
+        return False
+
+    @staticmethod
+    def _handles_http(ctx: FileContext, node: FunctionNode, resolver) -> bool:
+        """A function that takes the request or websocket, or a callable class's method."""
+        args = node.args
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+            if arg.annotation is not None and resolver.qualify(arg.annotation) in HTTP_OBJECTS:
+                return True
+        qualname = next((q for n, q, _ in ctx.functions() if n is node), "")
+        owner = qualname.rpartition(".")[0]
+        facts = ctx.index.functions.get(qualname)
+        return facts is not None and facts.is_method and f"{owner}.__call__" in ctx.facts.functions
+
+    # --- the report and its fix -----------------------------------------------------------
+
+    def _report(self, ctx: FileContext, call: ast.Call, resolver) -> Diagnostic:
+        message = (
+            f"`HTTPException` raised in `{ctx.module}`, which is not part of the HTTP layer; "
+            "raise a domain exception and map it to a response in an exception handler"
+        )
+        fix = self._fix(ctx, call, resolver)
+        if isinstance(fix, str):
+            return self.diagnostic(ctx, call, f"{message} (not fixed: {fix})")
+        return self.diagnostic(ctx, call, message, fix)
+
+    def _fix(self, ctx: FileContext, call: ast.Call, resolver) -> Fix | str:
+        index = ctx.index
+        status_node = call.args[0] if call.args else None
+        allowed = {"status_code", "detail", "headers"}
+        if len(call.args) > 3 or any(k.arg not in allowed for k in call.keywords):
+            return "the call passes more than the status, `detail` and `headers`"
+        for keyword in call.keywords:
+            if keyword.arg == "status_code":
+                status_node = keyword.value
+        status = status_of(status_node, resolver)
+        if status is None:
+            return "the status is not a literal"
+        if status < 200 or status in (204, 304):
+            return f"a {status} response has no body"
+        if _catches(ctx):
+            return "this module catches `HTTPException` itself"
+        apps = app_modules(index)
+        if len(apps) != 1:
+            return "the app cannot be found unambiguously" if apps else "no module builds the app"
+        app_path, app_module = apps[0]
+        app_text = _read(app_path)
+        if app_text is None or _OWN_HANDLER.search(app_text):
+            return "the project has its own `HTTPException` handler"
+        name = exception_name(status)
+        found = self._exceptions_module(ctx, name)
+        if isinstance(found, str):
+            return found
+        exc_path, exc_module = found
+        edits = [
+            Edit(ctx.path, "raise", ctx.span(call), (name, exc_module)),
+            Edit(exc_path, "exception-class", None, (name, http.HTTPStatus(status).phrase)),
+        ]
+        handler = self._handler_edit(index, app_path, app_module, name, exc_module, status)
+        if isinstance(handler, str):
+            return handler
+        if handler is not None:
+            edits.append(handler)
+        return Fix(
+            f"Raise `{name}` and map it to {status} in `{app_module}`",
+            FixSafety.UNSAFE,
+            tuple(edits),
+        )
+
+    def _exceptions_module(self, ctx: FileContext, name: str) -> tuple[str, str] | str:
+        """The exceptions module to hold ``name``: an existing one next to the module or in a
+        parent package, else a new one next to the module."""
+        directory = os.path.dirname(ctx.path)
+        package = ctx.module if ctx.facts.is_package else ctx.module.rpartition(".")[0]
+        candidates = [(directory, package)]
+        current_dir, current_pkg = directory, package
+        while current_pkg and os.path.isfile(os.path.join(current_dir, "__init__.py")):
+            current_dir, current_pkg = os.path.dirname(current_dir), current_pkg.rpartition(".")[0]
+            if current_pkg and os.path.isfile(os.path.join(current_dir, "__init__.py")):
+                candidates.append((current_dir, current_pkg))
+        for folder, pkg in candidates:
+            path = os.path.join(folder, EXCEPTIONS_FILE)
+            if os.path.isfile(path):
+                module = f"{pkg}.exceptions" if pkg else "exceptions"
+                if module == ctx.module:
+                    return "the module is itself the exceptions module"
+                text = _read(path)
+                if text is None:
+                    return f"`{path}` cannot be read"
+                taken = _taken(text, name)
+                if taken:
+                    return f"`{name}` already means something else in `{module}`"
+                return path, module
+        module = f"{package}.exceptions" if package else "exceptions"
+        return os.path.join(directory, EXCEPTIONS_FILE), module
+
+    @staticmethod
+    def _handler_edit(
+        index: ProjectIndex, app_path: str, app_module: str, name: str, exc_module: str, status: int
+    ) -> Edit | str | None:
+        facts = index.modules[app_module]
+        bindings = facts.bindings
+        wanted = f"{exc_module}.{name}"
+        if any(b.kind == "import" and index.resolve(b.target) == wanted for b in bindings.values()):
+            return None  # registered by an earlier fix
+        handler = f"{_snake(name)}_handler"
+        if name in bindings or handler in bindings:
+            return f"`{name}` or `{handler}` already means something else in `{app_module}`"
+        for short, choices in (("Request", REQUEST_NAMES), ("JSONResponse", JSON_RESPONSE_NAMES)):
+            binding = bindings.get(short)
+            if binding is not None and (binding.kind != "import" or binding.target not in choices):
+                return f"`{short}` means something else in `{app_module}`"
+        app = next(
+            ((n, b) for n, b in sorted(bindings.items()) if b.kind == "app" and b.detail == "app"),
+            None,
+        )
+        if app is None:
+            return "no module builds the app"
+        return Edit(app_path, "handler", None, (app[0], name, exc_module, status, handler))
+
+    # --- applying (LibCST) ----------------------------------------------------------------
+
+    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
+        raises = [e for e in edits if e.kind == "raise"]
+        classes = [e for e in edits if e.kind == "exception-class"]
+        handlers = [e for e in edits if e.kind == "handler"]
+        if raises:
+            module = _rewrite_raises(module, raises)
+        if classes:
+            module = _add_classes(module, classes)
+        if handlers:
+            module = _add_handlers(module, handlers)
+        return module
+
+
+def _own_raises(node: FunctionNode) -> Iterator[ast.Raise]:
+    from fastapi_fixer.facts import _own_statements
+
+    for child in _own_statements(node.body):
+        if isinstance(child, ast.Raise):
+            yield child
+
+
+def _catches(ctx: FileContext) -> bool:
+    """An `except` of the module names `HTTPException` (alone or in a tuple)."""
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.ExceptHandler) and node.type is not None:
+            types = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            if any(ctx.resolver.qualify(t) in HTTP_EXCEPTIONS for t in types):
+                return True
+    return False
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _taken(text: str, name: str) -> bool:
+    """``name`` is bound in the module to something else than the class the fix writes."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return True
+    for statement in tree.body:
+        if isinstance(statement, ast.ClassDef) and statement.name == name:
+            return "self.headers = headers" not in (ast.get_source_segment(text, statement) or "")
+        if isinstance(statement, (ast.Import, ast.ImportFrom)) and any(
+            (a.asname or a.name.split(".")[0]) == name for a in statement.names
+        ):
+            return True
+        if isinstance(statement, (ast.Assign, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names = (
+                [statement.name]
+                if not isinstance(statement, ast.Assign)
+                else [t.id for t in statement.targets if isinstance(t, ast.Name)]
+            )
+            if name in names:
+                return True
+    return False
+
+
+def _rewrite_raises(module: cst.Module, edits: list[Edit]) -> cst.Module:
+    import libcst as cst
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import RemoveImportsVisitor
+
+    from fastapi_fixer.cstutil import add_imports, rewrite_at
+
+    def replacer(name: str):
+        def replace(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
+            """Drop the status argument: `(detail, headers)` keep their places and layout, as
+            the exception's parameters are in the same order."""
+            assert isinstance(node, cst.Call)
+            args = list(node.args)
+            status_at = next(
+                (
+                    i
+                    for i, a in enumerate(args)
+                    if a.keyword is not None and a.keyword.value == "status_code"
+                ),
+                0,
+            )
+            dropped = args.pop(status_at)
+            if args and status_at == len(args):
+                args[-1] = args[-1].with_changes(comma=dropped.comma)
+            if not args:
+                return node.with_changes(func=cst.Name(name), args=[])
+            return node.with_changes(func=cst.Name(name), args=args)
+
+        return replace
+
+    targets = {("Call", e.span): replacer(str(e.args[0])) for e in edits}
+    module = rewrite_at(module, targets)  # type: ignore[arg-type]
+    module = add_imports(module, sorted({(str(e.args[1]), str(e.args[0])) for e in edits}))
+    context = CodemodContext()
+    for source in ("fastapi", "fastapi.exceptions", "starlette.exceptions"):
+        RemoveImportsVisitor.remove_unused_import(context, source, "HTTPException")
+    return RemoveImportsVisitor(context).transform_module(module)
+
+
+_CLASS = '''class {name}(Exception):
+    """{phrase}: mapped to an HTTP response by the app's exception handler."""
+
+    def __init__(self, detail: Any = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = "{phrase}" if detail is None else detail
+        self.headers = headers
+'''
+
+
+def _add_classes(module: cst.Module, edits: list[Edit]) -> cst.Module:
+    import libcst as cst
+
+    from fastapi_fixer.cstutil import add_imports
+
+    present = {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
+    codes = [
+        _CLASS.format(name=name, phrase=phrase)
+        for name, phrase in sorted({(str(e.args[0]), str(e.args[1])) for e in edits})
+        if name not in present
+    ]
+    if not codes:
+        return module
+    if not module.body:
+        return cst.parse_module("from typing import Any\n\n\n" + "\n\n".join(codes))
+    new = [
+        cst.parse_statement(code, config=module.config_for_parsing).with_changes(
+            leading_lines=[cst.EmptyLine(), cst.EmptyLine()]
+        )
+        for code in codes
+    ]
+    return add_imports(module.with_changes(body=[*module.body, *new]), [("typing", "Any")])
+
+
+def _add_handlers(module: cst.Module, edits: list[Edit]) -> cst.Module:
+    import libcst as cst
+
+    from fastapi_fixer.cstutil import NodeNotFound, add_imports
+
+    wanted = sorted({tuple(e.args) for e in edits}, key=lambda a: (a[3], a[1]))
+    app_name = str(wanted[0][0])
+    position = None
+    for at, statement in enumerate(module.body):
+        if isinstance(statement, cst.SimpleStatementLine):
+            small = statement.body[0]
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and small.targets[0].target.value == app_name
+            ):
+                position = at
+                break
+    if position is None:
+        raise NodeNotFound("the app's assignment moved")
+    new = []
+    imports: list[tuple[str, str | None]] = [
+        ("fastapi", "Request"),
+        ("fastapi.responses", "JSONResponse"),
+    ]
+    for app, name, exc_module, status, handler in wanted:
+        code = (
+            f"@{app}.exception_handler({name})\n"
+            f"async def {handler}(request: Request, exc: {name}) -> JSONResponse:\n"
+            f"{module.default_indent}return JSONResponse(\n"
+            f"{module.default_indent * 2}status_code={status},\n"
+            f'{module.default_indent * 2}content={{"detail": exc.detail}},\n'
+            f"{module.default_indent * 2}headers=exc.headers,\n"
+            f"{module.default_indent})\n"
+        )
+        statement = cst.parse_statement(code, config=module.config_for_parsing)
+        new.append(statement.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]))
+        imports.append((str(exc_module), str(name)))
+    body = list(module.body)
+    following = body[position + 1] if position + 1 < len(body) else None
+    if following is not None:
+        lines = list(following.leading_lines)
+        blank = next((i for i, line in enumerate(lines) if line.comment is not None), len(lines))
+        if blank < 2:
+            body[position + 1] = following.with_changes(
+                leading_lines=[cst.EmptyLine()] * (2 - blank) + lines
+            )
+    body[position + 1 : position + 1] = new
+    return add_imports(module.with_changes(body=body), imports)
