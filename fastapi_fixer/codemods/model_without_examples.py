@@ -34,7 +34,9 @@ No fix: examples are the author's to write.
 Models nested in a request model's fields are not reported. An example built outside the
 class body or its configuration (a `json_schema_extra` function defined elsewhere, a
 `model_json_schema` override) is not seen. Models and routes in test modules (`tests/`, `test_*.py`,
-`conftest.py`) are left out.
+`conftest.py`) are left out. A model's own file is checked only when its text mentions
+`BaseModel`, `SQLModel`, `pydantic`, `Schema`, `Model)` or `Field(` (the text prefilter), so a
+file of models that only subclass a project base named otherwise is not reported.
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ class RawDictBody(Rule):
     NAME = "raw-dict-body"
     SEVERITY = Severity.ERROR
     MESSAGE = "Route `{function}` takes its body `{param}` as a raw `dict`"
-    FIX_TITLE = "Scaffold `{Route}Request` and retype `{param}`"
+    FIX_TITLE = "Scaffold a `<Route>Request` model from the keys read and retype the parameter"
     FIX_SAFETY = FixSafety.UNSAFE
     TRIGGERS = ("dict", "Dict", "Mapping", "Body(", ".json()")
 

@@ -34,8 +34,11 @@ No fix: the right bound depends on the data.
 
 ## Known problems
 Only the models' annotated fields are looked at; bounds enforced elsewhere (a
-`model_validator`, the web server's request size limit) are not seen. The items of a bounded list are not checked. Models and routes
-in test modules (`tests/`, `test_*.py`, `conftest.py`) are left out.
+`model_validator`, the web server's request size limit) are not seen. The items of a bounded
+list are not checked. Models and routes in test modules (`tests/`, `test_*.py`,
+`conftest.py`) are left out. A model's own file is checked only when its text mentions
+`BaseModel`, `SQLModel`, `pydantic`, `Schema`, `Model)` or `Field(` (the text prefilter), so a
+file of models that only subclass a project base named otherwise is not reported.
 """
 
 from __future__ import annotations
