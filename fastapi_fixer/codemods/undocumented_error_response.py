@@ -144,7 +144,13 @@ class UndocumentedErrorResponse(Rule):
             for call, route in route_calls(node, routes):
                 if route.method == "websocket" or not in_schema(index, route.receiver):
                     continue
-                responses = next((k.value for k in call.keywords if k.arg == "responses"), None)
+                keywords = {k.arg: k.value for k in call.keywords}
+                hidden = keywords.get("include_in_schema")
+                if hidden is not None and not (
+                    isinstance(hidden, ast.Constant) and hidden.value is True
+                ):
+                    continue
+                responses = keywords.get("responses")
                 listed = responses_codes(responses, ctx.resolver)
                 elsewhere = documented_elsewhere(index, route.receiver)
                 if listed is None or elsewhere is None:

@@ -26,11 +26,10 @@ async def create_animal(data: AnimalCreate) -> AnimalResponse:
 ## Fix safety
 Unsafe: the OpenAPI document changes (the summary was FastAPI's `Create Animal`, it becomes
 `Create animal`). The fix adds `summary=` made from the function name (`create_animal` →
-"Create animal"); a real description still has to be written. No fix when the decorator passes
-`**options` (they may carry a summary).
+"Create animal"); a real description still has to be written.
 
 ## Known problems
-An `include_router(..., include_in_schema=False)` is not looked at, nor summaries set later on
+Decorators that pass `**options` are not reported (they may carry a summary). An `include_router(..., include_in_schema=False)` is not looked at, nor summaries set later on
 the route objects or through `openapi_extra`.
 """
 
@@ -108,6 +107,8 @@ class UndocumentedRoute(Rule):
                     continue
                 if any(has_keyword(call, k) for k in _DOC_KEYWORDS):
                     continue
+                if any(k.arg is None for k in call.keywords):
+                    continue  # `**options` may carry a summary
                 keywords = {k.arg: k.value for k in call.keywords}
                 hidden = keywords.get("include_in_schema")
                 if hidden is not None and not (
@@ -122,8 +123,6 @@ class UndocumentedRoute(Rule):
             f"Route `{node.name}` has no summary, description or docstring, so its OpenAPI "
             "operation says nothing about what it does"
         )
-        if any(k.arg is None for k in call.keywords):
-            return self.diagnostic(ctx, call, message + " (no fix: the decorator passes `**`)")
         edit = Edit(ctx.path, "keyword", ctx.span(call), ("summary", f'"{summary}"'))
         fix = Fix(f'Add `summary="{summary}"`', FixSafety.UNSAFE, (edit,))
         return self.diagnostic(ctx, call, message, fix)

@@ -115,12 +115,14 @@ class UnusedPathParameter(Rule):
                 if route.path is None:
                     continue
                 wanted = path_parameters(route.path)
+                full_path = route.path
                 declared = router_decl(index, route.receiver)
                 extra_dependencies: list[str] = []
                 if declared is not None:
                     if declared.prefix == UNKNOWN or declared.dependencies is None:
                         continue
                     wanted = {**path_parameters(declared.prefix or ""), **wanted}
+                    full_path = (declared.prefix or "") + route.path
                     extra_dependencies = list(declared.dependencies)
                 if not wanted:
                     continue
@@ -129,7 +131,7 @@ class UnusedPathParameter(Rule):
                     continue
                 missing = {name: kind for name, kind in wanted.items() if name not in names}
                 if missing:
-                    yield self._report(ctx, node, qualname, call, route.path, missing)
+                    yield self._report(ctx, node, qualname, call, full_path, missing)
 
     def _report(
         self,
@@ -147,7 +149,7 @@ class UnusedPathParameter(Rule):
             "nor its dependencies: the value is dropped"
         )
         params = tuple(
-            (name, CONVERTER_TYPES.get(kind, "str")) for name, kind in sorted(missing.items())
+            (name, CONVERTER_TYPES.get(kind, "str")) for name, kind in missing.items()
         )
         problem = self._no_fix(ctx, node, qualname, missing)
         if problem:
@@ -198,7 +200,7 @@ class UnusedPathParameter(Rule):
             def add(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
                 assert isinstance(node, cst.FunctionDef)
                 parameters = node.params
-                for name, kind in sorted(params.items()):
+                for name, kind in params.items():  # in the path's order
                     param = cst.Param(
                         name=cst.Name(name),
                         annotation=cst.Annotation(annotation=cst.parse_expression(kind)),

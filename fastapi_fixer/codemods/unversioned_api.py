@@ -190,7 +190,7 @@ class UnversionedApi(Rule):
     MESSAGE = "App `{app}` serves its API without a version prefix"
     FIX_TITLE = 'Add `prefix="/api/v1"` to each `include_router` of the app'
     FIX_SAFETY = FixSafety.UNSAFE
-    TRIGGERS = ("FastAPI(",)
+    TRIGGERS = ("FastAPI(", ".include_router(", ".mount(")  # the last two: so their files are analysed
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         routing = ctx.facts.extra.get(KEY)
