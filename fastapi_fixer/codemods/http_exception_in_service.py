@@ -1,12 +1,14 @@
 """## What it does
 Finds `raise HTTPException(...)` (FastAPI's or Starlette's) in modules outside the HTTP layer:
 services, repositories, utilities. A module belongs to the HTTP layer, and is not checked, when
-it defines a route, builds an app or a router, or has a function used as a dependency
-(`Depends(f)`/`Security(f)` anywhere in the project): a dependency's job is to turn a request
-into values or an HTTP error. Raises inside a function that takes the `Request`/`WebSocket`
-(middleware, handlers) or inside a callable class (`__call__`: a class-based dependency) count
-as HTTP layer too. Re-raising (`raise`, `raise exc`) and importing `HTTPException` are not
-reported.
+it defines a route, builds an app or a router, has a function used as a dependency
+(`Depends(f)`/`Security(f)` anywhere in the project: a dependency's job is to turn a request
+into values or an HTTP error), or imports what only the HTTP layer needs: `Request`,
+`WebSocket`, `Response` or a response class, `Depends`/`Security`, `fastapi.security`,
+Starlette's routing, middleware or ASGI types. Raises inside a function that takes the
+`Request`/`WebSocket` (middleware, handlers) or inside a callable class (`__call__`: a
+class-based dependency) count as HTTP layer too. Re-raising (`raise`, `raise exc`) and
+importing `HTTPException` are not reported.
 
 ## Why is this bad?
 A service that raises `HTTPException` knows about HTTP: it cannot be reused from a CLI, a worker
@@ -104,6 +106,29 @@ HTTP_OBJECTS = frozenset(
         "starlette.websockets.WebSocket",
     }
 )
+# importing one of these makes a module part of the HTTP layer: it handles requests, builds
+# responses or dependencies itself
+HTTP_LAYER_IMPORTS = HTTP_OBJECTS | {
+    "fastapi.Response",
+    "fastapi.Depends",
+    "fastapi.Security",
+    "fastapi.params.Depends",
+    "fastapi.APIRouter",
+    "fastapi.FastAPI",
+    "starlette.requests",
+    "starlette.responses",
+}
+HTTP_PREFIXES = (
+    "fastapi.responses.",
+    "fastapi.security.",
+    "fastapi.routing.",
+    "starlette.requests.",
+    "starlette.responses.",
+    "starlette.websockets.",
+    "starlette.routing.",
+    "starlette.types.",
+    "starlette.middleware.",
+)
 REQUEST_NAMES = frozenset({"fastapi.Request", "starlette.requests.Request"})
 JSON_RESPONSE_NAMES = frozenset(
     {"fastapi.responses.JSONResponse", "starlette.responses.JSONResponse"}
@@ -148,8 +173,13 @@ class HttpExceptionInService(Rule):
     @staticmethod
     def _is_http_layer(ctx: FileContext) -> bool:
         index = ctx.index
-        if any(binding.kind == "app" for binding in ctx.facts.bindings.values()):
-            return True
+        for binding in ctx.facts.bindings.values():
+            if binding.kind == "app":
+                return True
+            if binding.kind == "import" and (
+                binding.target in HTTP_LAYER_IMPORTS or binding.target.startswith(HTTP_PREFIXES)
+            ):
+                return True
         for qualname, function in ctx.facts.functions.items():
             if function.routes and index.is_route(qualname):
                 return True

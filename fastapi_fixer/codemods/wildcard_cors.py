@@ -102,15 +102,23 @@ class WildcardCors(Rule):
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         if is_test_path(ctx.path) or "CORSMiddleware" not in ctx.text:
             return
-        for node in ast.walk(ctx.tree):
-            if isinstance(node, ast.Call) and self._is_cors(ctx, node):
-                found = self._report(ctx, node)
-                if found is not None:
-                    yield found
+        from fastapi_fixer.facts import _own_statements
+
+        scopes = [(ctx.tree.body, ctx.resolver)]
+        scopes += [(node.body, resolver) for node, _, resolver in ctx.functions()]
+        calls = []
+        for body, resolver in scopes:  # each call with the names of its own scope
+            for node in _own_statements(body):
+                if isinstance(node, ast.Call) and self._is_cors(resolver, node):
+                    calls.append(node)
+        for node in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
+            found = self._report(ctx, node)
+            if found is not None:
+                yield found
 
     @staticmethod
-    def _is_cors(ctx: FileContext, call: ast.Call) -> bool:
-        qualify = ctx.resolver.qualify
+    def _is_cors(resolver, call: ast.Call) -> bool:
+        qualify = resolver.qualify
         if qualify(call.func) in CORS:
             return True
         first = call.args[0] if call.args else None
