@@ -617,3 +617,14 @@ def module_scope(tree: ast.Module, module: str, is_package: bool) -> Scope:
     scope = Scope(qualprefix=module)
     collect_bindings(scope, tree.body, Resolver(scope, module), module, is_package, local=False)
     return scope
+
+
+def is_main_guard(node: ast.stmt) -> bool:
+    """`if __name__ == "__main__":`"""
+    test = node.test if isinstance(node, ast.If) else None
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+    )

@@ -20,13 +20,13 @@ rule's fixer, whatever rule it is); ``reference`` says how a module names the in
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.collectors.module_instances import KEY as INSTANCES_KEY
 from fastapi_fixer.collectors.module_instances import ModuleInstances
 from fastapi_fixer.models import Edit
+from fastapi_fixer.paths import is_test_path
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -35,13 +35,8 @@ if TYPE_CHECKING:
     from fastapi_fixer.index import ProjectIndex
 
 FIELD_EDIT = "settings-field"
-_TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
 NEW_CLASS = "Settings"
 NEW_INSTANCE = "settings"
-
-
-def is_test_path(path: str) -> bool:
-    return bool(_TEST_FILE.search(path.replace("\\", "/")))
 
 
 @dataclass(frozen=True)

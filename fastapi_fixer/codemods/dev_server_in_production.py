@@ -35,7 +35,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from fastapi_fixer.facts import _own_statements
+from fastapi_fixer.facts import _own_statements, is_main_guard
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
 
@@ -48,7 +48,7 @@ class DevServerInProduction(Rule):
     TRIGGERS = ("reload",)
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        body = [s for s in ctx.tree.body if not _is_main_guard(s)]
+        body = [s for s in ctx.tree.body if not is_main_guard(s)]
         for node in _own_statements(body):
             if (
                 isinstance(node, ast.Call)
@@ -65,13 +65,3 @@ class DevServerInProduction(Rule):
                     "`uvicorn.run(..., reload=True)` runs whenever this module is imported; "
                     'put it under `if __name__ == "__main__":`',
                 )
-
-
-def _is_main_guard(node: ast.stmt) -> bool:
-    test = node.test if isinstance(node, ast.If) else None
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
-    )

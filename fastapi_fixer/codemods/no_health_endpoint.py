@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 
 from fastapi_fixer.facts import APP_CONSTRUCTORS
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.paths import is_test_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
@@ -63,13 +64,13 @@ class NoHealthEndpoint(Rule):
     TRIGGERS = ("FastAPI(",)
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if _is_test_module(ctx.path):
+        if is_test_path(ctx.path):
             return
         index = ctx.index
         homes = sorted(
             module.path
             for module in index.modules.values()
-            if not _is_test_module(module.path)
+            if not is_test_path(module.path)
             and any(b.kind == "app" and b.detail == "app" for b in module.bindings.values())
         )
         if not homes or homes[0] != ctx.path:
@@ -187,9 +188,3 @@ def _free_name(base: str, taken: set[str]) -> str:
     while name in taken:
         name, number = f"{base}_{number}", number + 1
     return name
-
-
-def _is_test_module(path: str) -> bool:
-    parts = path.replace("\\", "/").split("/")
-    name = parts[-1]
-    return name.startswith("test_") or name == "conftest.py" or "tests" in parts

@@ -59,10 +59,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.codemods.unbounded_input import is_test_path
 from fastapi_fixer.collectors.pydantic_models import KEY as MODELS_KEY
 from fastapi_fixer.collectors.pydantic_models import ClassFacts
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
+from fastapi_fixer.paths import is_test_path
 from fastapi_fixer.pydantic_index import classes, is_model
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 

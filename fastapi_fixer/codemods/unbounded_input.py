@@ -43,7 +43,6 @@ file of models that only subclass a project base named otherwise is not reported
 
 from __future__ import annotations
 
-import os
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from typing import TYPE_CHECKING
 from fastapi_fixer.collectors.model_field_details import KEY as DETAILS_KEY
 from fastapi_fixer.collectors.model_field_details import ClassDetail, FieldDetail, FieldDetails
 from fastapi_fixer.models import Diagnostic, Severity, Span
+from fastapi_fixer.paths import is_test_path
 from fastapi_fixer.pydantic_index import config_of, is_model, is_settings, lineage
 from fastapi_fixer.rule import FileContext, Rule
 
@@ -61,17 +61,6 @@ if TYPE_CHECKING:
 # files that hold models: the classes' own files must be checked for their fields to be reported
 MODEL_TRIGGERS = ("BaseModel", "SQLModel", "pydantic", "Schema", "Model)", "Field(")
 _STR_LIMITS = ("str_max_length", "max_anystr_length")
-
-
-def is_test_path(path: str) -> bool:
-    parts = os.path.normpath(path).split(os.sep)
-    name = parts[-1]
-    return (
-        any(part in ("tests", "test") for part in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
 
 
 @dataclass

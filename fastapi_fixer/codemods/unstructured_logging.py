@@ -39,8 +39,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from fastapi_fixer.facts import _own_statements
+from fastapi_fixer.facts import _own_statements, is_main_guard
 from fastapi_fixer.models import Diagnostic, Severity
+from fastapi_fixer.paths import is_test_path
 from fastapi_fixer.rule import FileContext, Rule
 
 
@@ -52,7 +53,7 @@ class UnstructuredLogging(Rule):
     TRIGGERS = ("print(", "basicConfig")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if _is_test_module(ctx.path) or not self._is_application(ctx):
+        if is_test_path(ctx.path) or not self._is_application(ctx):
             return
         for statement in _statements_outside_main(ctx.tree):
             for node in _own_statements([statement]) if not _is_scope(statement) else []:
@@ -98,29 +99,7 @@ def _is_scope(node: ast.AST) -> bool:
     return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
 
 
-def _is_main_guard(node: ast.stmt) -> bool:
-    test = node.test if isinstance(node, ast.If) else None
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
-    )
-
-
 def _statements_outside_main(tree: ast.Module) -> Iterator[ast.stmt]:
     for statement in tree.body:
-        if not _is_main_guard(statement):
+        if not is_main_guard(statement):
             yield statement
-
-
-def _is_test_module(path: str) -> bool:
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    parts = path.replace("\\", "/").split("/")
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-        or "tests" in parts
-        or "test" in parts
-    )

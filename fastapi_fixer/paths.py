@@ -1,0 +1,13 @@
+"""What kind of file a path is, by name alone (shared by the rules that skip tests)."""
+
+from __future__ import annotations
+
+import re
+
+_TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
+
+
+def is_test_path(path: str) -> bool:
+    """A test module: under a `tests/`, `test/` or `testing/` folder, or named `test_*.py`,
+    `*_test.py` or `conftest.py`."""
+    return bool(_TEST_FILE.search(path.replace("\\", "/")))
