@@ -29,7 +29,8 @@ Unsafe: the OpenAPI document changes (the summary was FastAPI's `Create Animal`,
 "Create animal"); a real description still has to be written.
 
 ## Known problems
-Decorators that pass `**options` are not reported (they may carry a summary). An `include_router(..., include_in_schema=False)` is not looked at, nor summaries set later on
+Decorators that pass `**options` are not reported (they may carry a summary). An
+`include_router(..., include_in_schema=False)` is not looked at, nor summaries set later on
 the route objects or through `openapi_extra`.
 """
 

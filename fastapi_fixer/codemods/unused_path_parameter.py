@@ -148,9 +148,7 @@ class UnusedPathParameter(Rule):
             f"Path parameter{plural} {listed} of `{path}` not accepted by route `{node.name}` "
             "nor its dependencies: the value is dropped"
         )
-        params = tuple(
-            (name, CONVERTER_TYPES.get(kind, "str")) for name, kind in missing.items()
-        )
+        params = tuple((name, CONVERTER_TYPES.get(kind, "str")) for name, kind in missing.items())
         problem = self._no_fix(ctx, node, qualname, missing)
         if problem:
             return self.diagnostic(ctx, call, f"{message} (no fix: {problem})")

@@ -190,7 +190,8 @@ class UnversionedApi(Rule):
     MESSAGE = "App `{app}` serves its API without a version prefix"
     FIX_TITLE = 'Add `prefix="/api/v1"` to each `include_router` of the app'
     FIX_SAFETY = FixSafety.UNSAFE
-    TRIGGERS = ("FastAPI(", ".include_router(", ".mount(")  # the last two: so their files are analysed
+    # `.include_router(`/`.mount(`: so that the files wiring an app elsewhere are analysed
+    TRIGGERS = ("FastAPI(", ".include_router(", ".mount(")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         routing = ctx.facts.extra.get(KEY)

@@ -426,10 +426,13 @@ class _Collector:
             params.append(arg.arg)
             if isinstance(arg.annotation, (ast.Name, ast.Attribute)):
                 qualified = resolver.qualify(arg.annotation)
-                if qualified is None and isinstance(arg.annotation, ast.Name):
-                    # a module-level alias is an "other" binding the resolver does not name
-                    if arg.annotation.id in self.facts.bindings:
-                        qualified = f"{self.facts.module}.{arg.annotation.id}"
+                # a module-level alias is an "other" binding the resolver does not name
+                if (
+                    qualified is None
+                    and isinstance(arg.annotation, ast.Name)
+                    and arg.annotation.id in self.facts.bindings
+                ):
+                    qualified = f"{self.facts.module}.{arg.annotation.id}"
                 if qualified is not None and not qualified.startswith(("builtins.", "typing.")):
                     annotations.append(qualified)
             for where in (arg.annotation, default):
