@@ -44,7 +44,7 @@ def test_tests_pass_before_and_after_the_unsafe_fix(tmp_path: Path) -> None:
 
     result = run(root, ["FF801"], fix=True, unsafe=True)
     assert not result.errors and not result.dropped
-    assert result.applied.get("FF801") == 4
+    assert result.applied.get("FF801") == 5
     write_fixed(result)
 
     converted = (root / "tests" / "test_module_client.py").read_text(encoding="utf-8")

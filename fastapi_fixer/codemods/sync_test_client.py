@@ -133,6 +133,7 @@ class _Func:
     clients: set[str] = field(default_factory=set)  # local names bound to a client
     add_params: list[str] = field(default_factory=list)
     awaits: list[ast.Call] = field(default_factory=list)
+    inline: list[ast.Call] = field(default_factory=list)  # `TestClient(app).get(...)`
     convert: bool = False
 
 
@@ -275,6 +276,7 @@ class _Planner:
         bound = [
             target.id
             for node in self.ctx.tree.body
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
             for target in _assigned_names(node)
             if target.id in self.globals
         ]
@@ -284,6 +286,30 @@ class _Planner:
     def _collect_local_constructions(self) -> None:
         for func in self.funcs.values():
             node = func.node
+            parents = _parents(node)
+            for call in ast.walk(node):
+                # `TestClient(app).get(...)`: a client for one call
+                if not (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in HTTP_METHODS
+                    and self._is_test_client(call.func.value)
+                ):
+                    continue
+                if _in_nested_scope(call, node, parents) or _in_generator(call, node, parents):
+                    continue  # left unhandled: reported without a fix
+                inner = call.func.value
+                self.handled.add(id(inner))
+                self.edits.append(
+                    Edit(
+                        self.ctx.path,
+                        "client-call",
+                        self.ctx.span(inner),
+                        (self._client_source(inner, lifespan=False),),  # type: ignore[arg-type]
+                    )
+                )
+                func.inline.append(call)
+                func.convert = True
             last = node.body[-1] if node.body else None
             for statement in _own_statements(node):
                 if (
@@ -410,7 +436,7 @@ class _Planner:
                         f"the helper `{node.name}` reads the module-level `{name}`; pass the "
                         "client as a parameter"
                     )
-        func.awaits = []
+        func.awaits = list(func.inline)
         self._uses(func)
         if func.kind == "fixture" and func.clients:
             for statement in _own_statements(node):
@@ -842,17 +868,7 @@ def _apply(module: cst.Module, edits: list[Edit]) -> cst.Module:
                 decorator = cst.Decorator(
                     decorator=cst.parse_expression("pytest.mark.anyio", config=config)
                 )
-                first = node.decorators[0] if node.decorators else None
-                if first is not None:
-                    decorator = decorator.with_changes(leading_lines=first.leading_lines)
-                    rest = [first.with_changes(leading_lines=[]), *node.decorators[1:]]
-                    changes["decorators"] = [decorator, *rest]
-                    changes["leading_lines"] = node.leading_lines
-                else:
-                    changes["decorators"] = [
-                        decorator.with_changes(leading_lines=node.leading_lines)
-                    ]
-                    changes["leading_lines"] = []
+                changes["decorators"] = [decorator, *node.decorators]
             parameters = node.params
             for param in params:
                 parameters = insert_parameter(parameters, cst.Param(name=cst.Name(param)))
