@@ -75,7 +75,8 @@ def test_readme_and_rule_pages_are_up_to_date() -> None:
 def test_script_writes_table_and_pages(tmp_path: Path) -> None:
     script = _script()
     (tmp_path / "README.md").write_text(
-        "# x\n\n## Rules\n<!-- rules-table:start -->\nold\n<!-- rules-table:end -->\nafter\n"
+        "# x\n\n## Rules\n<!-- rules-table:start -->\nSTALE-TABLE\n"
+        "<!-- rules-table:end -->\nafter\n"
     )
     (tmp_path / "docs" / "rules").mkdir(parents=True)
     (tmp_path / "docs" / "rules" / "FF999.md").write_text("gone")
@@ -84,7 +85,7 @@ def test_script_writes_table_and_pages(tmp_path: Path) -> None:
     assert script.stale(tmp_path) == []
     readme = (tmp_path / "README.md").read_text()
     assert readme.endswith("<!-- rules-table:end -->\nafter\n")
-    assert "old" not in readme
+    assert "STALE-TABLE" not in readme
     for code, rule in all_rules().items():
         assert f"| [{code}](docs/rules/{code}.md) | {rule.NAME} |" in readme
         page = (tmp_path / "docs" / "rules" / f"{code}.md").read_text()

@@ -24,6 +24,8 @@ DELETED = 204 if "FF404" in APPLIED else 200
 # FF203 (User split into UserCreate/UserResponse) and FF204 (UserResponse without secrets):
 # responses no longer carry the password hash
 PASSWORD_IN_RESPONSES = not APPLIED & {"FF203", "FF204"}
+# FF402: the routers are included under a versioned prefix
+API = "/api/v1" if "FF402" in APPLIED else ""
 
 HEAD_AVATAR = {"Bucket": "svc-avatars", "Key": "7.png"}
 NEW_USER = {"name": "Ada Lovelace", "email": "ada@example.com", "password": "s3cret"}
@@ -45,7 +47,7 @@ def test_startup_connects_and_shutdown_disconnects():
 
 
 def test_create_user(client):
-    response = client.post("/users", json=NEW_USER)
+    response = client.post(f"{API}/users", json=NEW_USER)
     assert response.status_code == CREATED  # adjusted: FF404
     body = response.json()
     assert isinstance(body["id"], int)
@@ -60,13 +62,13 @@ def test_create_user(client):
 
 
 def test_create_user_validates_the_body(client):
-    response = client.post("/users", json={"name": "No Email"})
+    response = client.post(f"{API}/users", json={"name": "No Email"})
     assert response.status_code == 422
 
 
 def test_get_user(client):
-    created = client.post("/users", json=NEW_USER).json()
-    response = client.get(f"/users/{created['id']}")
+    created = client.post(f"{API}/users", json=NEW_USER).json()
+    response = client.get(f"{API}/users/{created['id']}")
     assert response.status_code == 200
     body = response.json()
     assert body["email"] == "ada@example.com"
@@ -74,27 +76,27 @@ def test_get_user(client):
         assert body["password"] == hash_password("s3cret")
     else:
         assert "password" not in body
-    assert client.get("/users/999").status_code == 404
-    assert client.get("/users/999").json() == {"detail": "User not found"}
+    assert client.get(f"{API}/users/999").status_code == 404
+    assert client.get(f"{API}/users/999").json() == {"detail": "User not found"}
 
 
 def test_list_users_with_query_and_pagination(client):
     for name in ("Ada", "Alan", "Grace"):
-        client.post("/users", json={**NEW_USER, "name": name})
-    response = client.get("/users", params={"q": "a", "limit": 2})
+        client.post(f"{API}/users", json={**NEW_USER, "name": name})
+    response = client.get(f"{API}/users", params={"q": "a", "limit": 2})
     assert response.status_code == 200
     assert response.headers["x-total-count"] == "3"
     assert [user["name"] for user in response.json()] == ["Ada", "Alan"]
-    response = client.get("/users", params={"q": "gr"})
+    response = client.get(f"{API}/users", params={"q": "gr"})
     assert response.headers["x-total-count"] == "1"
     assert response.json() == [{"id": 3, "name": "Grace"}]
-    assert client.get("/users", params={"offset": 2}).json() == [{"id": 3, "name": "Grace"}]
+    assert client.get(f"{API}/users", params={"offset": 2}).json() == [{"id": 3, "name": "Grace"}]
 
 
 def test_avatar_url(client):
     with Stubber(s3) as stub:  # no network: the S3 client answers from the stub
         stub.add_response("head_object", {"ContentLength": 512}, HEAD_AVATAR)
-        response = client.get("/users/7/avatar")
+        response = client.get(f"{API}/users/7/avatar")
         stub.assert_no_pending_responses()
     assert response.status_code == 200
     assert response.json()["size"] == 512
@@ -102,48 +104,48 @@ def test_avatar_url(client):
 
 
 def test_delete_user(client):
-    created = client.post("/users", json=NEW_USER).json()
-    response = client.delete(f"/users/{created['id']}")
+    created = client.post(f"{API}/users", json=NEW_USER).json()
+    response = client.delete(f"{API}/users/{created['id']}")
     assert response.status_code == DELETED  # adjusted: FF404
     assert response.content == (b"" if DELETED == 204 else b"null")
-    assert client.get(f"/users/{created['id']}").status_code == 404
-    assert client.delete(f"/users/{created['id']}").status_code == 404
+    assert client.get(f"{API}/users/{created['id']}").status_code == 404
+    assert client.delete(f"{API}/users/{created['id']}").status_code == 404
     assert AUDIT_LOG[-1] == f"delete_user {created['id']}"
 
 
 def test_items(client):
-    response = client.post("/items", json={"title": "Lamp", "owner_id": 1})
+    response = client.post(f"{API}/items", json={"title": "Lamp", "owner_id": 1})
     assert response.status_code == CREATED  # adjusted: FF404
     item = response.json()
     assert item == {"id": 1, "title": "Lamp", "owner_id": 1}
-    client.post("/items", json={"title": "Desk", "owner_id": 2})
-    assert client.get(f"/items/{item['id']}").json() == item
-    assert client.get("/items/99").status_code == 404
-    assert [i["title"] for i in client.get("/items").json()] == ["Lamp", "Desk"]
-    assert [i["title"] for i in client.get("/items", params={"owner_id": 2}).json()] == ["Desk"]
+    client.post(f"{API}/items", json={"title": "Desk", "owner_id": 2})
+    assert client.get(f"{API}/items/{item['id']}").json() == item
+    assert client.get(f"{API}/items/99").status_code == 404
+    assert [i["title"] for i in client.get(f"{API}/items").json()] == ["Lamp", "Desk"]
+    assert [i["title"] for i in client.get(f"{API}/items", params={"owner_id": 2}).json()] == ["Desk"]
     assert AUDIT_LOG.count("list_items") == 2
-    response = client.delete(f"/items/{item['id']}")
+    response = client.delete(f"{API}/items/{item['id']}")
     assert response.status_code == DELETED  # adjusted: FF404
     assert response.content == (b"" if DELETED == 204 else b"null")
-    assert client.get(f"/items/{item['id']}").status_code == 404
+    assert client.get(f"{API}/items/{item['id']}").status_code == 404
 
 
 def test_openapi_lists_every_route(client):
-    paths = client.get("/openapi.json").json()["paths"]
+    paths = app.openapi()["paths"]  # adjusted: FF603 serves it only where docs are shown
     assert set(paths) == {
-        "/users",
-        "/users/{user_id}",
-        "/users/{user_id}/avatar",
-        "/items",
-        "/items/{item_id}",
+        f"{API}/users",  # adjusted: FF402
+        f"{API}/users/{{user_id}}",
+        f"{API}/users/{{user_id}}/avatar",
+        f"{API}/items",
+        f"{API}/items/{{item_id}}",
         "/health",
     }
 
 
 @pytest.mark.skipif("FF403" not in APPLIED, reason="FF403's fix was not applied")
 def test_openapi_documents_the_response_models(client):  # added: FF403
-    paths = client.get("/openapi.json").json()["paths"]
+    paths = app.openapi()["paths"]  # adjusted: FF603 serves it only where docs are shown
     for path, method in (("/items", "post"), ("/items/{item_id}", "get"), ("/users", "post")):
-        responses = paths[path][method]["responses"]
+        responses = paths[API + path][method]["responses"]
         success = responses[str(CREATED if method == "post" else 200)]
         assert "$ref" in str(success["content"]["application/json"]["schema"])
