@@ -74,8 +74,9 @@ def rewrite_at(module: cst.Module, targets: dict[tuple[str, Span], Replacer]) ->
 def add_imports(module: cst.Module, imports: Iterable[tuple[str, str | None]]) -> cst.Module:
     """`(module, None)` adds `import module`; `(module, name)` adds `from module import name`."""
     context = CodemodContext()
-    wanted = list(imports)
-    if not wanted:
+    present = _top_level_imports(module)
+    wanted = [item for item in imports if item not in present]
+    if not wanted:  # LibCST's visitor costs a full pass; most fixes need nothing new
         return module
     for source, name in wanted:
         if name is None:
@@ -83,6 +84,37 @@ def add_imports(module: cst.Module, imports: Iterable[tuple[str, str | None]]) -
         else:
             AddImportsVisitor.add_needed_import(context, source, name)
     return AddImportsVisitor(context).transform_module(module)
+
+
+def _top_level_imports(module: cst.Module) -> set[tuple[str, str | None]]:
+    """`(module, None)` for `import module`, `(module, name)` for `from module import name`,
+    for the module's own top-level imports without aliases."""
+    found: set[tuple[str, str | None]] = set()
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if alias.asname is None:
+                        found.add((_dotted_name(alias.name), None))
+            elif (
+                isinstance(small, cst.ImportFrom)
+                and not small.relative
+                and small.module is not None
+                and not isinstance(small.names, cst.ImportStar)
+            ):
+                source = _dotted_name(small.module)
+                for alias in small.names:
+                    if alias.asname is None and isinstance(alias.name, cst.Name):
+                        found.add((source, alias.name.value))
+    return found
+
+
+def _dotted_name(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted_name(node.value)}.{node.attr.value}"
+    return node.value if isinstance(node, cst.Name) else ""
 
 
 def _is_primary_object(node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
