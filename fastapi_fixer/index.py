@@ -9,13 +9,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from fastapi_fixer.blocking import BlockingCatalog
 from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER, FunctionFacts, ModuleFacts, RouteDecl
 
 _MAX_HOPS = 8
+T = TypeVar("T")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # fields that say where something is, not what it is: a change there alone (a line added above)
 # does not change what other files' findings depend on
@@ -37,6 +39,10 @@ class ProjectIndex:
 
     unloaded_names: frozenset[str] = frozenset()
     digest: str = ""
+    # the index never changes once built: answers are memoised (rules ask the same questions
+    # for every file)
+    _resolved: dict[str, str] = field(default_factory=dict)
+    _memo: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -82,6 +88,32 @@ class ProjectIndex:
     def resolve(self, qualname: str) -> str:
         """Follow imports and re-exports to where a name is defined; unknown names stay as they
         are (they are library names)."""
+        found = self._resolved.get(qualname)
+        if found is None:
+            found = self._resolved[qualname] = self._resolve(qualname)
+        return found
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A project-wide answer a rule computes once per run (per worker), not once per file."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
+
+    def referrers(self, qualname: str) -> frozenset[str]:
+        """Modules that use ``qualname`` (as written, or after resolving) other than as a
+        decorator or a `Depends` target."""
+        table = self.memo("index.referrers", self._referrer_table)
+        return table.get(qualname, frozenset())
+
+    def _referrer_table(self) -> dict[str, frozenset[str]]:
+        table: dict[str, set[str]] = {}
+        for module in self.modules.values():
+            for reference in module.references:
+                table.setdefault(reference, set()).add(module.module)
+                table.setdefault(self.resolve(reference), set()).add(module.module)
+        return {name: frozenset(found) for name, found in table.items()}
+
+    def _resolve(self, qualname: str) -> str:
         for _ in range(_MAX_HOPS):
             if qualname in self.functions:
                 return qualname

@@ -80,6 +80,30 @@ class FileContext:
             self._char_col(end_line, node.end_col_offset or 0),  # type: ignore[attr-defined]
         )
 
+    def segment(self, node: ast.AST) -> str | None:
+        """The source text of ``node``, like `ast.get_source_segment` but without splitting the
+        whole file again on every call."""
+        try:
+            line, end_line = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+            col, end_col = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+        except AttributeError:
+            return None
+        if end_line is None or end_col is None:
+            return None
+        lines = self._line_texts
+        if line == end_line:
+            return lines[line].encode()[col:end_col].decode()
+        first = lines[line].encode()[col:].decode()
+        last = lines[end_line].encode()[:end_col].decode()
+        return "".join([first, *lines[line + 1 : end_line], last])
+
+    @cached_property
+    def _line_texts(self) -> list[str]:
+        """The file's lines with their line endings, split where Python's tokenizer splits."""
+        parts = _NEWLINE.split(self.text)
+        ends = _NEWLINE.findall(self.text)
+        return [part + end for part, end in zip(parts, [*ends, ""], strict=True)]
+
     def functions(self) -> Iterator[tuple[FunctionNode, str, Resolver]]:
         """Every function in the file with its qualified name and a resolver for its body."""
         return iter(self._functions)

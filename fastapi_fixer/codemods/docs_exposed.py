@@ -133,7 +133,7 @@ class DocsExposed(Rule):
             if value is None:
                 urls.append((name, f'"{default}"', False))
             elif isinstance(value, ast.Constant) and isinstance(value.value, str):
-                urls.append((name, ast.get_source_segment(ctx.text, value) or "", True))
+                urls.append((name, ctx.segment(value) or "", True))
         args = (f"{ref[0]}.{field}", ref[1] or (), FLAG, tuple(urls))
         edits = [Edit(ctx.path, "gate-docs", ctx.span(statement), args)]
         if field not in found.fields:

@@ -269,9 +269,7 @@ class HardcodedSecret(Rule):
             if in_field:
                 return "the default is inside `Field(...)`"
             annotation = (
-                ast.get_source_segment(ctx.text, statement.annotation)
-                if isinstance(statement, ast.AnnAssign)
-                else None
+                ctx.segment(statement.annotation) if isinstance(statement, ast.AnnAssign) else None
             ) or kind
             edit = Edit(ctx.path, "drop-default", ctx.span(statement), (target.id, annotation))
             return Fix(f"Drop the default of `{target.id}`", FixSafety.UNSAFE, (edit,))

@@ -254,9 +254,9 @@ class InlineEntityCheck(Rule):
             arg, default = arguments[wanted]
             text = arg.arg
             if arg.annotation is not None:
-                text += f": {ast.get_source_segment(ctx.text, arg.annotation)}"
+                text += f": {ctx.segment(arg.annotation)}"
             if default is not None:
-                text += f" = {ast.get_source_segment(ctx.text, default)}"
+                text += f" = {ctx.segment(default)}"
             signature.append((default is not None, text))
         signature.sort(key=lambda item: item[0])
         fetch, test = first.node.body[first.position], first.node.body[first.position + 1]

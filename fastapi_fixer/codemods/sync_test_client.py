@@ -522,12 +522,10 @@ class _Planner:
         ctx = self.ctx
         mine = {f"{ctx.module}.{name}" for name in self.globals}
         mine |= {f"{ctx.module}.{f.node.name}" for f in self.funcs.values() if f.convert}
-        for module in ctx.index.modules.values():
-            if module.module == ctx.module:
-                continue
-            for reference in module.references:
-                if reference in mine or ctx.index.resolve(reference) in mine:
-                    raise _NoFix(f"`{module.module}` imports `{reference.rpartition('.')[2]}`")
+        for name in sorted(mine):
+            others = sorted(ctx.index.referrers(name) - {ctx.module})
+            if others:
+                raise _NoFix(f"`{others[0]}` imports `{name.rpartition('.')[2]}`")
         tracked = {
             id(child)
             for func in self.funcs.values()
@@ -652,7 +650,7 @@ class _Planner:
         return False
 
     def _source(self, node: ast.AST) -> str:
-        segment = ast.get_source_segment(self.text, node)
+        segment = self.ctx.segment(node)
         return segment if segment is not None else ast.unparse(node)
 
     def _app_argument(self, call: ast.Call) -> ast.expr:
