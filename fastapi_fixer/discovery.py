@@ -157,6 +157,16 @@ def _walk(
             ):
                 continue
             full = os.path.join(directory, name)
-            if _ignored(full, False, specs) or _excluded(full, exclude):
+            if _excluded(full, exclude):
+                continue
+            # an env file listed in .gitignore after it was committed is still tracked: FF606
+            # asks git, so ignoring it here would hide exactly the leak it looks for
+            if _ignored(full, False, specs) and not _is_env_file(name, file_names):
                 continue
             yield full
+
+
+def _is_env_file(name: str, file_names: tuple[str, ...]) -> bool:
+    return (name == ".env" or name.startswith(".env.")) and any(
+        fnmatch.fnmatchcase(name, pattern) for pattern in file_names
+    )

@@ -53,9 +53,14 @@ def test_committed_then_untracked(repo: Path) -> None:
     assert _check(repo) == [(".env.production", 1)]
 
 
-def test_excluded_and_gitignored_files_are_not_read(repo: Path) -> None:
-    (repo / ".gitignore").write_text(".env.production\n")
-    assert _check(repo, exclude=(".env",)) == []
+def test_excluded_files_are_not_read(repo: Path) -> None:
+    assert _check(repo, exclude=(".env", ".env.production")) == []
+
+
+def test_gitignored_but_still_tracked_is_reported(repo: Path) -> None:
+    # listing a committed file in .gitignore does not untrack it: the secret is still in git
+    (repo / ".gitignore").write_text(".env\n.env.production\nsub/\n")
+    assert _check(repo) == [(".env", 1), (".env.production", 1)]
 
 
 def test_noqa_comment_line_suppresses(repo: Path) -> None:
