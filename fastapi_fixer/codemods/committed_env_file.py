@@ -28,8 +28,8 @@ No fix: untracking the file and rotating the secrets are for a human to do.
 A comment line `# noqa: FF606` in the file suppresses the finding.
 
 ## Known problems
-Like every file, `.env` files are discovered honouring `.gitignore`: one that is tracked although
-`.gitignore` now lists it (committed before the entry was added) is not seen. Files outside a git
+`.env` files are read even when `.gitignore` lists them (a file committed before the entry was
+added is still tracked), but not inside ignored or excluded folders. Files outside a git
 repository, or when `git` cannot be run, are not reported. Secrets already in the history are
 not looked for.
 """
