@@ -24,7 +24,7 @@ from fastapi_fixer.models import Diagnostic
 from fastapi_fixer.settings import Settings
 
 CACHE_DIR_NAME = ".fastapi-fix-cache"
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Entry:
     module: str
     facts: ModuleFacts | None = None
     checked_with: str | None = None  # the dependency digest the findings were computed with
+    compiles: bool = False  # known to parse (files the prefilter does not analyse)
     diagnostics: list[Diagnostic] | None = None
 
 
@@ -76,6 +77,20 @@ class Cache:
             self.entries[path] = Entry(digest, module, facts)
         else:
             entry.facts = facts
+        self.dirty = True
+
+    def compiles(self, path: str, digest: str) -> bool:
+        entry = self.entries.get(os.path.abspath(path))
+        if entry is None or entry.digest != digest:
+            return False
+        return entry.compiles or entry.facts is not None
+
+    def store_compiles(self, path: str, digest: str, module: str) -> None:
+        path = os.path.abspath(path)
+        entry = self.entries.get(path)
+        if entry is None or entry.digest != digest:
+            entry = self.entries[path] = Entry(digest, module)
+        entry.compiles = True
         self.dirty = True
 
     def diagnostics(self, path: str, digest: str, depends_on: str) -> list[Diagnostic] | None:

@@ -320,6 +320,7 @@ class Engine:
         with WorkerPool(jobs, self.jobs, self.progress) as pool:
             self.pool = pool
             self._analyse(files, self._to_analyse(files), result)
+            self._check_syntax_of_the_rest(files, result)
             diagnostics = self._check(files, result)
             if self.mode.fix:
                 diagnostics = self._fix_until_stable(files, diagnostics, result)
@@ -327,6 +328,25 @@ class Engine:
         result.diagnostics = sorted(diagnostics, key=lambda d: d.sort_key)
         result.errors.sort(key=lambda e: e.path)
         return result
+
+    def _check_syntax_of_the_rest(self, files: dict[str, _File], result: RunResult) -> None:
+        """Files the prefilter left alone must still get their one-line error when they do not
+        parse (cheaply: `compile`, and the cache remembers the ones that do)."""
+        rest = [
+            path
+            for path, f in files.items()
+            if f.facts is None
+            and not f.failed
+            and not f.is_text
+            and not self.cache.compiles(path, f.digest)
+        ]
+        failures = self.pool.syntax(rest) if rest else {}
+        for path in rest:
+            if path in failures:
+                result.errors.append(FileError(path, failures[path]))
+                files[path].failed = True
+            else:
+                self.cache.store_compiles(path, files[path].digest, files[path].module)
 
     def _to_analyse(self, files: dict[str, _File]) -> list[str]:
         """The prefilter: only files a rule wants, or that can hold FastAPI objects and

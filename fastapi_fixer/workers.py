@@ -52,6 +52,27 @@ class ShardWorker:
             self.trees.pop(job.path, None)
             self.analyses.pop(job.path, None)
 
+    def syntax(self, paths: Sequence[str], progress: Progress) -> dict[str, str]:
+        """Files the prefilter spared from analysis are still checked to compile: `compile`
+        builds no Python objects for the tree, so it costs a third of `ast.parse`. A file that
+        `compile` rejects but `ast.parse` takes (`await` outside a function) is fine."""
+        from fastapi_fixer.engine import parse, syntax_reason
+
+        out: dict[str, str] = {}
+        for path in paths:
+            text = self.jobs[path].text
+            try:
+                compile(text, path, "exec", dont_inherit=True)
+            except SyntaxError:
+                try:
+                    parse(text, path)
+                except SyntaxError as exc:
+                    out[path] = syntax_reason(exc)
+            except (ValueError, RecursionError, MemoryError) as exc:
+                out[path] = f"cannot parse: {type(exc).__name__}: {exc}"
+        progress(len(paths))
+        return out
+
     def facts(self, paths: Sequence[str], progress: Progress) -> dict[str, ModuleFacts | str]:
         from fastapi_fixer.engine import parse, syntax_reason
         from fastapi_fixer.facts import analyze
@@ -134,6 +155,8 @@ def _serve(connection: Connection, worker: ShardWorker) -> None:
                 result: Any = None
             elif kind == "facts":
                 result = worker.facts(args, progress)
+            elif kind == "syntax":
+                result = worker.syntax(args, progress)
             elif kind == "check":
                 result = worker.check(*args, progress=progress)
             else:
@@ -197,6 +220,11 @@ class WorkerPool:
         if self.local is not None:
             return self.local.facts(paths, self.progress)
         return self._scatter("facts", paths, lambda batch: batch)
+
+    def syntax(self, paths: Sequence[str]) -> dict[str, str]:
+        if self.local is not None:
+            return self.local.syntax(paths, self.progress)
+        return self._scatter("syntax", paths, lambda batch: batch)
 
     def check(
         self,
