@@ -79,6 +79,8 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def project(tmp_path: Path) -> Path:
     (tmp_path / "app.py").write_text(ROUTE)
     (tmp_path / "clean.py").write_text("from fastapi import FastAPI\n\napp = FastAPI()\n")
+    # the hooks are what is tested here, seen through the async rules only
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-fix]\nselect = ["FF1"]\n')
     _git(tmp_path, "init", "-q")
     _git(tmp_path, "add", "-A")
     return tmp_path
