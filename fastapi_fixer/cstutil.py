@@ -9,7 +9,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from fastapi_fixer.models import Span
+from fastapi_fixer.models import Span, start_only
 
 # (node, whether it is the object of an attribute, subscript or call) -> replacement
 Replacer = Callable[[cst.CSTNode, bool], cst.CSTNode]
@@ -47,12 +47,6 @@ class _SpanRewriter(cst.CSTTransformer):
         self.found.add(key)
         parent = self.parents[-1] if self.parents else None
         return replacer(updated, _is_primary_object(original_node, parent))
-
-
-def start_only(span: Span) -> Span:
-    """A target span that matches on its start alone (for statements, whose ends differ
-    between `ast` and LibCST around trailing comments)."""
-    return Span(span.line, span.col, -1, -1)
 
 
 class NodeNotFound(Exception):

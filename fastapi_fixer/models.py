@@ -34,6 +34,12 @@ class Span:
     end_col: int
 
 
+def start_only(span: Span) -> Span:
+    """A target span that matches on its start alone (for statements, whose ends differ
+    between `ast` and LibCST around trailing comments)."""
+    return Span(span.line, span.col, -1, -1)
+
+
 @dataclass(frozen=True)
 class Edit:
     """One rule-specific change to one file, applied by that rule's LibCST fixer.

@@ -106,8 +106,7 @@ from fastapi_fixer.collectors.test_fixtures import (
     fixture_options,
     is_test_path,
 )
-from fastapi_fixer.cstutil import start_only
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, start_only
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
