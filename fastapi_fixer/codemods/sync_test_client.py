@@ -112,6 +112,8 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 if TYPE_CHECKING:
     import libcst as cst
 
+    from fastapi_fixer.index import ProjectIndex
+
 TEST_CLIENTS = frozenset({"fastapi.testclient.TestClient", "starlette.testclient.TestClient"})
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "request", "options", "head"})
 SAFE_ATTRIBUTES = frozenset({"headers", "cookies", "base_url", "auth", "params"})
@@ -635,18 +637,8 @@ class _Planner:
         if "anyio_backend" in ctx.facts.bindings or "anyio_backend" in ctx.index.unloaded_names:
             return True
         directory = os.path.dirname(os.path.abspath(ctx.path))
-        for module in ctx.index.modules.values():
-            path = os.path.abspath(module.path)
-            if os.path.basename(path) != "conftest.py":
-                continue
-            if not directory.startswith(os.path.dirname(path)):
-                continue
-            fixtures = module.extra.get(KEY)
-            if isinstance(fixtures, TestFixtures) and any(
-                f.name == "anyio_backend" for f in fixtures.fixtures
-            ):
-                return True
-        return False
+        folders = ctx.index.memo("FF801.anyio_backend_folders", lambda: _anyio_folders(ctx.index))
+        return any(directory.startswith(folder) for folder in folders)
 
     def _source(self, node: ast.AST) -> str:
         segment = self.ctx.segment(node)
@@ -954,3 +946,17 @@ def _insert_backend(module: cst.Module) -> cst.Module:
         )
     body.insert(position, fixture)
     return module.with_changes(body=body)
+
+
+def _anyio_folders(index: ProjectIndex) -> tuple[str, ...]:
+    """Folders whose `conftest.py` defines an `anyio_backend` fixture (computed once a run)."""
+    folders = []
+    for module in index.modules.values():
+        if os.path.basename(module.path) != "conftest.py":
+            continue
+        fixtures = module.extra.get(KEY)
+        if isinstance(fixtures, TestFixtures) and any(
+            f.name == "anyio_backend" for f in fixtures.fixtures
+        ):
+            folders.append(os.path.dirname(os.path.abspath(module.path)))
+    return tuple(folders)
