@@ -50,6 +50,8 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 if TYPE_CHECKING:
     import libcst as cst
 
+    from fastapi_fixer.index import ProjectIndex
+
 _HEALTH = re.compile(r"(^|/)(health|healthz)(/|$)")
 _DB_DEPENDENCY = re.compile(r"^get_(db|database|session|db_session|conn|connection)$")
 
@@ -67,13 +69,7 @@ class NoHealthEndpoint(Rule):
         if is_test_path(ctx.path):
             return
         index = ctx.index
-        homes = sorted(
-            module.path
-            for module in index.modules.values()
-            if not is_test_path(module.path)
-            and any(b.kind == "app" and b.detail == "app" for b in module.bindings.values())
-        )
-        if not homes or homes[0] != ctx.path:
+        if index.memo("FF904.home", lambda: _home(index)) != ctx.path:
             return
         paths = [
             route.path
@@ -168,6 +164,17 @@ class NoHealthEndpoint(Rule):
 
             raise NodeNotFound("the app's assignment moved")
         return add_imports(wrapper.module.with_changes(body=body), imports)
+
+
+def _home(index: ProjectIndex) -> str | None:
+    """The file that gets the report: the first, by path, that builds an app (not a test)."""
+    homes = sorted(
+        module.path
+        for module in index.modules.values()
+        if not is_test_path(module.path)
+        and any(b.kind == "app" and b.detail == "app" for b in module.bindings.values())
+    )
+    return homes[0] if homes else None
 
 
 def _app_assignment(ctx: FileContext) -> ast.Assign | None:
