@@ -160,15 +160,6 @@ def noqa_targets(tokens: list[tokenize.TokenInfo]) -> dict[int, int]:
     return targets
 
 
-def noqa_comment_line(text: str, line: int) -> int:
-    """The line whose noqa comment covers findings on ``line``."""
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return line
-    return noqa_targets(tokens).get(line, line)
-
-
 def noqa_usage(found: Iterable[Diagnostic], text: str) -> dict[int, set[str]]:
     """Noqa comment line -> codes of the findings it suppressed (for unused-noqa, FF000)."""
     noqa = noqa_lines(text)

@@ -609,10 +609,6 @@ def analyze(tree: ast.Module, module: str, path: str, is_package: bool) -> Analy
     return Analysis(analyzer.facts, analyzer.scope, analyzer.functions, analyzer.bodies)
 
 
-def analyze_module(tree: ast.Module, module: str, path: str, is_package: bool) -> ModuleFacts:
-    return analyze(tree, module, path, is_package).facts
-
-
 def module_scope(tree: ast.Module, module: str, is_package: bool) -> Scope:
     scope = Scope(qualprefix=module)
     collect_bindings(scope, tree.body, Resolver(scope, module), module, is_package, local=False)

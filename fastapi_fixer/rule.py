@@ -19,6 +19,8 @@ from fastapi_fixer.facts import (
     ModuleFacts,
     Resolver,
     Scope,
+    _own_statements,
+    collect_bindings,
     function_scope,
     module_scope,
     walk_body,
@@ -130,7 +132,7 @@ class FileContext:
         def walk(
             body: list[ast.stmt], scope: Scope
         ) -> Iterator[tuple[FunctionNode, str, Resolver]]:
-            for node in _walk_own(body):
+            for node in _own_statements(body):
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     qualname = f"{scope.qualprefix}.{node.name}"
                     inner = function_scope(
@@ -140,8 +142,6 @@ class FileContext:
                     yield from walk(node.body, inner)
                 elif isinstance(node, ast.ClassDef):
                     inner = Scope(f"{scope.qualprefix}.{node.name}", parent=scope, is_class=True)
-                    from fastapi_fixer.facts import collect_bindings
-
                     collect_bindings(
                         inner,
                         node.body,
@@ -153,12 +153,6 @@ class FileContext:
                     yield from walk(node.body, inner)
 
         yield from walk(self.tree.body, self.scope)
-
-
-def _walk_own(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    from fastapi_fixer.facts import _own_statements
-
-    return _own_statements(body)
 
 
 @dataclass

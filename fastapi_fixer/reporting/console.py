@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 from collections.abc import Callable
 
 import click
@@ -165,7 +164,3 @@ def print_rules_table(rules: list[type[Rule]], color: bool) -> None:
         return
     for rule in rules:
         click.echo(f"{rule.CODE}\t{rule.NAME}\t{rule.SEVERITY.value}\t{rule.FIX_SAFETY.value}")
-
-
-def statistics(diagnostics: list[Diagnostic]) -> Counter[str]:
-    return Counter(d.code for d in diagnostics)
