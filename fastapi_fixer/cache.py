@@ -17,11 +17,14 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_fixer import __version__
-from fastapi_fixer.facts import ModuleFacts
-from fastapi_fixer.models import Diagnostic
-from fastapi_fixer.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi_fixer.facts import ModuleFacts
+    from fastapi_fixer.models import Diagnostic
+    from fastapi_fixer.settings import Settings
 
 CACHE_DIR_NAME = ".fastapi-fix-cache"
 _FORMAT = 2

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from fastapi_fixer import __version__
 from fastapi_fixer.apply.branch import git_mode_options, options_from_cli
 from fastapi_fixer.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from fastapi_fixer.models import RunResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -73,9 +76,10 @@ def _settings(
     extend_select: str | None,
     exclude: tuple[str, ...],
     unsafe_fixes: bool | None,
+    validate: bool = True,
 ) -> Settings:
-    from fastapi_fixer.registry import unknown_selectors
-
+    """``validate``: reject unknown rule selectors now (which imports every rule); a `check`
+    leaves it to `_run`, since a stored verdict proves its selectors were valid."""
     try:
         settings = load_settings(config, Path(paths[0]) if paths else Path.cwd())
     except ConfigError as exc:
@@ -88,10 +92,17 @@ def _settings(
     )
     if exclude:
         settings = settings.with_overrides(exclude=(*settings.exclude, *exclude))
+    if validate:
+        _validate_selectors(settings)
+    return settings
+
+
+def _validate_selectors(settings: Settings) -> None:
+    from fastapi_fixer.registry import unknown_selectors
+
     unknown = unknown_selectors([*settings.select, *settings.ignore, *settings.extend_select])
     if unknown:
         raise click.UsageError(f"unknown rule selector: {', '.join(unknown)}")
-    return settings
 
 
 def _run(
@@ -106,11 +117,41 @@ def _run(
     from fastapi_fixer.engine import Engine, Mode
     from fastapi_fixer.reporting.progress import ProgressBar
 
+    _validate_selectors(settings)
     cache = Cache.disabled() if no_cache else Cache.open(default_cache_dir(settings), settings)
     with ProgressBar() as progress:
         engine = Engine(settings, Mode(fix=fix, jobs=jobs), cache)
         result = engine.run(paths or (".",), progress=progress)
         return (engine, result) if want_engine else result
+
+
+def _check(
+    settings: Settings, paths: tuple[str, ...], jobs: int, no_cache: bool, verdict: bool
+) -> tuple[Any, RunResult]:
+    """A check's engine and result; with ``verdict``, the stored result of the last check when
+    no file changed since (runcache.py), and then no engine (None)."""
+    if no_cache or not verdict:
+        return _run(settings, paths, fix=False, jobs=jobs, no_cache=no_cache, want_engine=True)
+    from fastapi_fixer import runcache
+    from fastapi_fixer.cache import default_cache_dir
+
+    directory = default_cache_dir(settings)
+    asked = paths or (".",)
+    stored = runcache.lookup(directory, settings, asked)
+    if stored is not None:
+        return None, stored
+    engine, result = _run(settings, paths, fix=False, jobs=jobs, want_engine=True)
+    if engine.read_digests is not None:
+        runcache.store(
+            directory,
+            settings,
+            asked,
+            engine.file_names,
+            engine.read_digests,
+            engine.text_files,
+            result,
+        )
+    return engine, result
 
 
 _OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
@@ -247,10 +288,12 @@ def check_command(
     """Report findings without changing any file."""
     from fastapi_fixer.reporting import console
 
-    settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe_fixes)
-    engine, result = _run(
-        settings, paths, fix=False, jobs=jobs, no_cache=no_cache, want_engine=True
+    settings = _settings(
+        paths, config, select, ignore, extend_select, exclude, unsafe_fixes, validate=False
     )
+    # a stored verdict serves the formats that need no project index to render
+    verdict = not add_noqa and output_format in ("concise", "github", "gitlab")
+    engine, result = _check(settings, paths, jobs, no_cache, verdict)
     if add_noqa:
         from fastapi_fixer.noqa_writer import add_noqa_to_result
 
@@ -261,7 +304,7 @@ def check_command(
     if output_format != "concise" or show_statistics:
         from fastapi_fixer.reporting.formats import report_check
 
-        report_check(output_format, show_statistics, engine, result)
+        report_check(output_format, show_statistics, engine, result, settings.unsafe_fixes)
     else:
         console.print_check(result, settings.unsafe_fixes)
     console.print_errors(result)

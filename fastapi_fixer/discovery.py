@@ -104,9 +104,18 @@ def discover(
     file_names = tuple(file_names)
     found = Discovered()
     seen: set[str] = set()  # real paths: a file reached twice (through a symlink) is taken once
+    real_dirs: dict[str, str] = {}
 
     def take(path: str, root: str) -> None:
-        real = os.path.realpath(path)
+        # one realpath per folder, not per file: only a file that is a link needs its own
+        directory, name = os.path.split(path)
+        if os.path.islink(path):
+            real = os.path.realpath(path)
+        else:
+            real_dir = real_dirs.get(directory)
+            if real_dir is None:
+                real_dir = real_dirs[directory] = os.path.realpath(directory or ".")
+            real = os.path.join(real_dir, name)
         if real not in seen:
             seen.add(real)
             found.files.append(path)

@@ -33,13 +33,13 @@ from fastapi_fixer.models import (
     Edit,
     FileError,
     Fix,
-    FixSafety,
     RunResult,
+    fix_allowed,
 )
 from fastapi_fixer.registry import select_rules
 from fastapi_fixer.rule import FileContext, FixContext, Rule, TextContext
 from fastapi_fixer.settings import Settings
-from fastapi_fixer.source import SourceError, SourceFile, read_source
+from fastapi_fixer.source import SourceError, SourceFile, digest_bytes, read_bytes, read_source
 from fastapi_fixer.workers import Job, Progress, WorkerPool, default_jobs
 
 if TYPE_CHECKING:
@@ -289,13 +289,23 @@ class Engine:
         file_names = sorted({name for rule in text_rules for name in rule.FILE_NAMES})
         discovered = discover(paths, self.settings.exclude, file_names)
         result.errors.extend(discovered.errors)
+        self.file_names = tuple(file_names)
+        # what a stored verdict of this run is keyed on (runcache.py); None: do not store one
+        digests: dict[str, str] | None = {} if not discovered.errors else None
         files: dict[str, _File] = {}
         for path in discovered.files:
             try:
                 source = read_source(path)
             except SourceError as exc:
                 result.errors.append(FileError(path, str(exc)))
+                digest = _bytes_digest(path)
+                if digest is None or digests is None:
+                    digests = None
+                else:
+                    digests[path] = digest
                 continue
+            if digests is not None:
+                digests[path] = source.digest
             if any(rule.reads_file(path) for rule in text_rules):
                 files[path] = _File(source, discovered.roots[path], source.text, "", False)
                 files[path].is_text = True
@@ -303,6 +313,8 @@ class Engine:
             module, is_package = module_name_for(path, discovered.roots[path])
             files[path] = _File(source, discovered.roots[path], source.text, module, is_package)
         result.files_seen = len(files)
+        self.read_digests = digests
+        self.text_files = tuple(path for path, f in files.items() if f.is_text)
         result.sources = {path: f.source for path, f in files.items()}
         if progress is not None:
             progress.start_total(len(files))
@@ -444,9 +456,7 @@ class Engine:
     # --- fixing ----------------------------------------------------------------------------
 
     def allowed(self, fix: Fix | None) -> bool:
-        if fix is None or fix.safety is FixSafety.NONE:
-            return False
-        return fix.safety is FixSafety.SAFE or self.settings.unsafe_fixes
+        return fix_allowed(fix, self.settings.unsafe_fixes)
 
     def _fix_until_stable(
         self, files: dict[str, _File], diagnostics: list[Diagnostic], result: RunResult
@@ -533,6 +543,14 @@ class Engine:
             else:
                 rewritten[path] = outcome
         return rewritten, fixed_count, failures
+
+
+def _bytes_digest(path: str) -> str | None:
+    """The content hash of a file read as bytes (one that is not text, say), or None."""
+    try:
+        return digest_bytes(read_bytes(path))
+    except SourceError:
+        return None
 
 
 def _new_file(files: dict[str, _File], path: str, edits: Iterable[Edit]) -> _File | None:

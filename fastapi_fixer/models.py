@@ -97,6 +97,13 @@ class DroppedFix:
     reason: str
 
 
+def fix_allowed(fix: Fix | None, unsafe_fixes: bool) -> bool:
+    """Whether a run applies ``fix``: safe ones always, unsafe ones with --unsafe-fixes."""
+    if fix is None or fix.safety is FixSafety.NONE:
+        return False
+    return fix.safety is FixSafety.SAFE or unsafe_fixes
+
+
 @dataclass
 class RunResult:
     """Everything a reporter or writer needs after a run."""

@@ -48,6 +48,11 @@ def decode_source(path: str, data: bytes) -> SourceFile:
 
 def read_source(path: str) -> SourceFile:
     """The file's text; a FIFO, device or directory is refused without blocking on it."""
+    return decode_source(path, read_bytes(path))
+
+
+def read_bytes(path: str) -> bytes:
+    """The file's bytes; a FIFO, device or directory is refused without blocking on it."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
@@ -65,7 +70,7 @@ def read_source(path: str) -> SourceFile:
     finally:
         if fd >= 0:
             os.close(fd)
-    return decode_source(path, data)
+    return data
 
 
 def encode_source(source: SourceFile, text: str) -> bytes:

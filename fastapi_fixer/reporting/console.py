@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from fastapi_fixer.models import Diagnostic, FixSafety, RunResult
-from fastapi_fixer.rule import Rule
+
+if TYPE_CHECKING:
+    from fastapi_fixer.rule import Rule
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
@@ -71,8 +74,8 @@ def fixability_summary(diagnostics: list[Diagnostic], unsafe_fixes: bool) -> lis
 
 
 def print_check(result: RunResult, unsafe_fixes: bool) -> None:
-    for diagnostic in result.diagnostics:
-        click.echo(concise_line(diagnostic, unsafe_fixes))
+    if result.diagnostics:  # one write: thousands of echo calls cost more than the check
+        click.echo("\n".join(concise_line(d, unsafe_fixes) for d in result.diagnostics))
     count = len(result.diagnostics)
     if count:
         click.echo(f"Found {_plural(count, 'error')}.")

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.models import RunResult
-from fastapi_fixer.reporting.fixes import FixPreview, current_texts
+from fastapi_fixer.models import RunResult, fix_allowed
 
 if TYPE_CHECKING:
     from fastapi_fixer.engine import Engine
+    from fastapi_fixer.reporting.fixes import FixPreview
 
 FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
 MACHINE_FORMATS = ("json", "sarif", "github", "gitlab")  # stdout holds the document only
 
 
 def preview_for(engine: Engine, result: RunResult) -> FixPreview:
+    from fastapi_fixer.reporting.fixes import FixPreview, current_texts
+
     return FixPreview(engine.index, engine.settings, current_texts(result))
 
 
@@ -36,21 +38,26 @@ def render(output_format: str, engine: Engine, result: RunResult) -> str:
         from fastapi_fixer.reporting import sarif
 
         return sarif.render(diagnostics, list(all_rules().values()))
+    return render_plain(output_format, result)
+
+
+def render_plain(output_format: str, result: RunResult) -> str:
+    """The formats drawn from the findings alone (github, gitlab)."""
     if output_format == "github":
         from fastapi_fixer.reporting import github
 
-        return github.render(diagnostics)
+        return github.render(result.diagnostics)
     if output_format == "gitlab":
         from fastapi_fixer.reporting import gitlab
 
-        return gitlab.render(diagnostics)
+        return gitlab.render(result.diagnostics)
     raise ValueError(f"unknown output format: {output_format}")
 
 
-def render_statistics(output_format: str, engine: Engine, result: RunResult) -> str:
+def render_statistics(output_format: str, unsafe_fixes: bool, result: RunResult) -> str:
     from fastapi_fixer.reporting import statistics
 
-    rows = statistics.statistics(result.diagnostics, engine.allowed)
+    rows = statistics.statistics(result.diagnostics, lambda fix: fix_allowed(fix, unsafe_fixes))
     if output_format in ("json", "sarif", "gitlab"):
         return statistics.render_json(rows)
     return statistics.render_text(rows)
@@ -62,7 +69,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'es' if word.endswith(('x', 's')) else 's'}"
 
 
-def _summary(engine: Engine, result: RunResult) -> list[str]:
+def _summary(unsafe_fixes: bool, result: RunResult) -> list[str]:
     from fastapi_fixer.reporting.console import fixability_summary
 
     count = len(result.diagnostics)
@@ -70,22 +77,30 @@ def _summary(engine: Engine, result: RunResult) -> list[str]:
         return [f"All checks passed! ({_plural(result.files_seen, 'file')} checked)"]
     return [
         f"Found {_plural(count, 'error')}.",
-        *fixability_summary(result.diagnostics, engine.settings.unsafe_fixes),
+        *fixability_summary(result.diagnostics, unsafe_fixes),
     ]
 
 
 def report_check(
-    output_format: str, show_statistics: bool, engine: Engine, result: RunResult
+    output_format: str,
+    show_statistics: bool,
+    engine: Engine | None,
+    result: RunResult,
+    unsafe_fixes: bool,
 ) -> None:
-    """`fastapi-fix check` in any format but plain concise."""
+    """`fastapi-fix check` in any format but plain concise. ``engine`` is None when the result
+    is a stored verdict (runcache.py): only formats that need no project index come that way."""
     import click
 
     if show_statistics:
-        click.echo(render_statistics(output_format, engine, result), nl=False)
+        click.echo(render_statistics(output_format, unsafe_fixes, result), nl=False)
+        return
+    if engine is None:
+        click.echo(render_plain(output_format, result), nl=False)
         return
     click.echo(render(output_format, engine, result), nl=False)
     if output_format == "full":
-        click.echo("\n".join(_summary(engine, result)))
+        click.echo("\n".join(_summary(unsafe_fixes, result)))
 
 
 def report_fix(
@@ -105,7 +120,7 @@ def report_fix(
         )
         click.echo(f"Fixed {path} ({codes})", err=True)
     if show_statistics:
-        click.echo(render_statistics(output_format, engine, result), nl=False)
+        click.echo(render_statistics(output_format, engine.settings.unsafe_fixes, result), nl=False)
     elif output_format == "concise":
         from fastapi_fixer.reporting.console import concise_line
 

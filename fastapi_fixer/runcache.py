@@ -1,0 +1,164 @@
+"""The verdict of the last `check`, so a run in which nothing changed is answered at once.
+
+The per-file cache (cache.py) spares parsing and checking, but still loads every module's facts
+and builds the project index to learn that nothing changed. A repeated `check` (pre-commit, an
+editor, a CI re-run) needs none of that: a verdict is keyed on the tool version, Python, the
+settings, the working folder and the paths asked for, and holds the content hash of every file
+the run read. When discovery finds exactly those files with exactly those hashes, the stored
+result is the answer; anything else (a changed, added or removed file, an unreadable one) falls
+through to the engine. Only this module, discovery and the models are imported on that path: no
+rules, no `ast`, no LibCST.
+
+Findings on non-Python files can depend on git (FF606 reports `.env` files git tracks), so when
+the run read such files the verdict also holds the state of the git index of their repositories.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi_fixer import __version__
+from fastapi_fixer.discovery import discover
+from fastapi_fixer.models import RunResult
+from fastapi_fixer.settings import Settings
+from fastapi_fixer.source import SourceError, digest_bytes, read_bytes
+
+_FORMAT = 1
+_KEEP = 16  # verdicts kept per cache folder (pre-commit asks about different files each time)
+_PREFIX = "verdict-"
+
+
+@dataclass
+class Verdict:
+    file_names: tuple[str, ...]  # the non-Python file names the run's text rules read
+    digests: dict[str, str]  # path -> sha256 of its bytes, for every file the run read
+    text_files: tuple[str, ...]
+    git_state: tuple | None
+    result: RunResult = field(default_factory=RunResult)
+
+
+def _key(settings: Settings, paths: tuple[str, ...]) -> str:
+    material = (_FORMAT, __version__, sys.version_info[:2], settings.cache_key(), os.getcwd())
+    return hashlib.sha256(repr((*material, paths)).encode()).hexdigest()[:20]
+
+
+def _path(directory: Path, settings: Settings, paths: tuple[str, ...]) -> Path:
+    return directory / f"{_PREFIX}{_key(settings, paths)}.pickle"
+
+
+def lookup(directory: Path, settings: Settings, paths: tuple[str, ...]) -> RunResult | None:
+    """The stored result when every file is as the last run with these settings read it."""
+    try:
+        with open(_path(directory, settings, paths), "rb") as handle:
+            verdict = pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a damaged verdict is never worse than none
+        return None
+    if not isinstance(verdict, Verdict):
+        return None
+    found = discover(paths, settings.exclude, verdict.file_names)
+    if found.errors or len(found.files) != len(verdict.digests):
+        return None
+    for path in found.files:
+        expected = verdict.digests.get(path)
+        if expected is None or _digest(path) != expected:
+            return None
+    if verdict.text_files and git_state(verdict.text_files) != verdict.git_state:
+        return None
+    return verdict.result
+
+
+def store(
+    directory: Path,
+    settings: Settings,
+    paths: tuple[str, ...],
+    file_names: tuple[str, ...],
+    digests: dict[str, str],
+    text_files: tuple[str, ...],
+    result: RunResult,
+) -> None:
+    """Keep ``result`` as the verdict for these settings and paths (best effort)."""
+    state = git_state(text_files) if text_files else None
+    if text_files and state is None:
+        return  # cannot tell later whether git's view of those files changed
+    kept = RunResult(
+        files_seen=result.files_seen,
+        diagnostics=result.diagnostics,
+        errors=result.errors,
+        sources={p: s for p, s in result.sources.items() if p in _reported(result)},
+        stats={"verdict_cached": 1},
+    )
+    verdict = Verdict(file_names, digests, text_files, state, kept)
+    with contextlib.suppress(OSError):
+        directory.mkdir(parents=True, exist_ok=True)
+        gitignore = directory / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("# created by fastapi-fix\n*\n")
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(verdict, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, _path(directory, settings, paths))
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        _prune(directory)
+
+
+def _reported(result: RunResult) -> set[str]:
+    return {d.path for d in result.diagnostics} | {e.path for e in result.errors}
+
+
+def _prune(directory: Path) -> None:
+    verdicts = sorted(directory.glob(f"{_PREFIX}*.pickle"), key=_mtime, reverse=True)
+    for old in verdicts[_KEEP:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _digest(path: str) -> str | None:
+    try:
+        return digest_bytes(read_bytes(path))
+    except SourceError:
+        return None
+
+
+def git_state(paths: tuple[str, ...]) -> tuple | None:
+    """The size and modification time of the git index of each repository holding ``paths``
+    (None when a repository's index cannot be found, as in a linked worktree)."""
+    state = []
+    for path in paths:
+        directory = os.path.dirname(os.path.realpath(path))
+        while True:
+            dot_git = os.path.join(directory, ".git")
+            if os.path.isdir(dot_git):
+                try:
+                    info = os.stat(os.path.join(dot_git, "index"))
+                except OSError:
+                    state.append((dot_git, None))
+                else:
+                    state.append((dot_git, info.st_mtime_ns, info.st_size))
+                break
+            if os.path.lexists(dot_git):
+                return None
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                state.append((path, "no repository"))
+                break
+            directory = parent
+    return tuple(state)
