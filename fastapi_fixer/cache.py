@@ -1,20 +1,23 @@
 """A content-hash cache on disk, so an unchanged file is neither parsed nor checked again.
 
-One pickle per configuration under the cache folder (default `.fastapi-fix-cache/` next to the
-configuration file, or in the current folder); safe to delete at any time. Keyed on the tool's
-version, the Python version and every setting that changes results; an entry is used only when
-the file's content hash matches, and its findings only when the project facts they depend on
-(`ProjectIndex.dependency_digest`) match too.
+One folder of pickles per configuration under the cache folder (default `.fastapi-fix-cache/`
+next to the configuration file, or in the current folder); safe to delete at any time. Keyed on
+the tool's version, the Python version and every setting that changes results; an entry is used
+only when the file's content hash matches, and its findings only when what their check read of
+the project index (`ProjectIndex.start_reads`) gets the same answers now and the other files
+they point into are unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import pickle
 import sys
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,11 +26,23 @@ from fastapi_fixer import __version__
 
 if TYPE_CHECKING:
     from fastapi_fixer.facts import ModuleFacts
+    from fastapi_fixer.index import Read
     from fastapi_fixer.models import Diagnostic
     from fastapi_fixer.settings import Settings
 
 CACHE_DIR_NAME = ".fastapi-fix-cache"
-_FORMAT = 2
+_FORMAT = 3
+_BUCKETS = 16
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a file's findings depend on besides its own text (see `ProjectIndex.Read`)."""
+
+    project: str  # the project digest when it was checked: unchanged, every answer is too
+    reads: tuple[Read, ...]  # what the check asked the project index
+    fingerprint: str  # the index's answers to ``reads`` then
+    others: tuple[tuple[str, str], ...]  # (path, content hash) of other files findings point into
 
 
 @dataclass
@@ -35,16 +50,21 @@ class Entry:
     digest: str  # sha256 of the file's bytes
     module: str
     facts: ModuleFacts | None = None
-    checked_with: str | None = None  # the dependency digest the findings were computed with
+    checked: Checked | None = None  # what the findings were computed with
     compiles: bool = False  # known to parse (files the prefilter does not analyse)
     diagnostics: list[Diagnostic] | None = None
 
 
 @dataclass
 class Cache:
-    path: Path | None  # None: kept in memory for this run only (the fix loop still reuses it)
+    # a folder of `_BUCKETS` pickles, files spread over them by path: a run that changed a few
+    # files rewrites a few buckets, not the whole cache. None: kept in memory for this run only
+    # (the fix loop still reuses it)
+    path: Path | None
     entries: dict[str, Entry] = field(default_factory=dict)
-    dirty: bool = False
+    dirty: set[int] = field(default_factory=set)  # buckets to write
+    # one object per distinct read, so the pickle holds each once (files share most reads)
+    _interned: dict[Read, Read] | None = None
 
     @classmethod
     def disabled(cls) -> Cache:
@@ -55,17 +75,14 @@ class Cache:
         key = hashlib.sha256(
             repr((_FORMAT, __version__, sys.version_info[:2], settings.cache_key())).encode()
         ).hexdigest()[:16]
-        path = directory / f"{key}.pickle"
-        try:
-            with open(path, "rb") as handle:
-                entries = pickle.load(handle)
-            if not isinstance(entries, dict):
-                entries = {}
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-            entries = {}
-        except Exception:  # a damaged cache is never worse than no cache
-            entries = {}
+        path = directory / key
+        entries: dict[str, Entry] = {}
+        for bucket in range(_BUCKETS):
+            entries.update(_load(path / f"{bucket:02x}.pickle"))
         return cls(path=path, entries=entries)
+
+    def _touch(self, path: str) -> None:
+        self.dirty.add(_bucket(path))
 
     def facts(self, path: str, digest: str, module: str) -> ModuleFacts | None:
         entry = self.entries.get(os.path.abspath(path))
@@ -80,7 +97,7 @@ class Cache:
             self.entries[path] = Entry(digest, module, facts)
         else:
             entry.facts = facts
-        self.dirty = True
+        self._touch(path)
 
     def compiles(self, path: str, digest: str) -> bool:
         entry = self.entries.get(os.path.abspath(path))
@@ -94,40 +111,80 @@ class Cache:
         if entry is None or entry.digest != digest:
             entry = self.entries[path] = Entry(digest, module)
         entry.compiles = True
-        self.dirty = True
+        self._touch(path)
 
-    def diagnostics(self, path: str, digest: str, depends_on: str) -> list[Diagnostic] | None:
+    def diagnostics(self, path: str, digest: str) -> tuple[list[Diagnostic], Checked] | None:
+        """The findings stored for this content, with what they depend on (the caller checks
+        that it still holds)."""
         entry = self.entries.get(os.path.abspath(path))
-        if entry is None or entry.digest != digest or entry.checked_with != depends_on:
+        if entry is None or entry.digest != digest or entry.checked is None:
             return None
-        return entry.diagnostics
+        if entry.diagnostics is None:
+            return None
+        return entry.diagnostics, entry.checked
 
     def store_diagnostics(
-        self, path: str, digest: str, depends_on: str, diagnostics: list[Diagnostic]
+        self, path: str, digest: str, checked: Checked, diagnostics: list[Diagnostic]
     ) -> None:
-        entry = self.entries.get(os.path.abspath(path))
+        path = os.path.abspath(path)
+        entry = self.entries.get(path)
         if entry is None or entry.digest != digest:
             return
-        entry.checked_with = depends_on
+        entry.checked = dataclasses.replace(checked, reads=self._intern(checked.reads))
         entry.diagnostics = diagnostics
-        self.dirty = True
+        self._touch(path)
+
+    def _intern(self, reads: tuple[Read, ...]) -> tuple[Read, ...]:
+        if self._interned is None:
+            self._interned = {}
+            for other in self.entries.values():
+                if other.checked is not None:
+                    for read in other.checked.reads:
+                        self._interned.setdefault(read, read)
+        interned = self._interned
+        return tuple([interned.setdefault(read, read) for read in reads])
 
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
+        by_bucket: dict[int, dict[str, Entry]] = {bucket: {} for bucket in self.dirty}
+        for path, entry in self.entries.items():
+            bucket = _bucket(path)
+            if bucket in by_bucket:
+                by_bucket[bucket][path] = entry
         with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True)
             gitignore = self.path.parent / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# created by fastapi-fix\n*\n")
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    pickle.dump(self.entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self.path)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+            for bucket, entries in sorted(by_bucket.items()):
+                _dump(self.path / f"{bucket:02x}.pickle", entries)
+        self.dirty.clear()
+
+
+def _bucket(path: str) -> int:
+    return zlib.crc32(path.encode("utf-8", "surrogatepass")) % _BUCKETS
+
+
+def _load(path: Path) -> dict[str, Entry]:
+    try:
+        with open(path, "rb") as handle:
+            entries = pickle.load(handle)
+    except Exception:  # missing, or damaged: never worse than no cache
+        return {}
+    return entries if isinstance(entries, dict) else {}
+
+
+def _dump(path: Path, entries: dict[str, Entry]) -> None:
+    """Atomically: a run stopped half-way leaves the old bucket, never half a new one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def default_cache_dir(settings: Settings) -> Path:

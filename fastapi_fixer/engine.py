@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.blocking import BlockingCatalog
-from fastapi_fixer.cache import Cache
+from fastapi_fixer.cache import Cache, Checked
 from fastapi_fixer.discovery import discover
 from fastapi_fixer.facts import Analysis, ModuleFacts, module_name_for
 from fastapi_fixer.index import ProjectIndex
@@ -405,31 +405,26 @@ class Engine:
         if not unloaded:
             return []
         loaded = {f.module: f.facts for f in files.values() if f.facts is not None}
-        wanted: set[str] = set()
+        targets: set[str] = set()  # most call targets repeat across functions and files
         for facts in loaded.values():
             for function in facts.functions.values():
-                for target in function.calls:
-                    path = _module_to_load(target, loaded, unloaded)
-                    if path is not None:
-                        wanted.add(path)
+                targets.update(function.calls)
             # a collector's result may name more targets whose facts its rule needs
             for extra in facts.extra.values():
-                for target in getattr(extra, "demands", ()):
-                    path = _module_to_load(target, loaded, unloaded)
-                    if path is not None:
-                        wanted.add(path)
-        return sorted(wanted)
+                targets.update(getattr(extra, "demands", ()))
+        wanted = {_module_to_load(target, loaded, unloaded) for target in targets}
+        wanted.discard(None)
+        return sorted(wanted)  # type: ignore[type-var]
 
     def _check(self, files: dict[str, _File], result: RunResult) -> list[Diagnostic]:
-        depends_on = self.index.digest
         diagnostics: list[Diagnostic] = []
         todo: list[tuple[str, ModuleFacts]] = []
         for path, f in files.items():
             if f.facts is None or not any(rule.wants(f.text) for rule in self.rules):
                 continue
-            cached = self.cache.diagnostics(path, f.digest, depends_on)
-            if cached is not None:
-                diagnostics.extend(cached)
+            cached = self.cache.diagnostics(path, f.digest)
+            if cached is not None and self._still_holds(cached[1], files):
+                diagnostics.extend(cached[0])
                 self.progress(1)
                 _count(result, "checks_cached", 1)
             else:
@@ -440,8 +435,11 @@ class Engine:
             if isinstance(outcome, str):
                 result.errors.append(FileError(path, outcome))
             else:
-                diagnostics.extend(outcome)
-                self.cache.store_diagnostics(path, files[path].digest, depends_on, outcome)
+                found, reads, fingerprint = outcome
+                diagnostics.extend(found)
+                others = _other_files(path, found, files)
+                checked = Checked(self.index.digest, reads, fingerprint, others)
+                self.cache.store_diagnostics(path, files[path].digest, checked, found)
         texts = [path for path, f in files.items() if f.is_text]
         _count(result, "checked", len(texts))
         self.progress(len(texts))
@@ -452,6 +450,16 @@ class Engine:
             else:
                 diagnostics.extend(found)
         return diagnostics
+
+    def _still_holds(self, checked: Checked, files: dict[str, _File]) -> bool:
+        """Whether stored findings are still right: the other files they point into are
+        unchanged, and the index answers what their check asked as it did then (certainly so
+        when no fact of the project changed, positions aside)."""
+        if any(_digest_of(path, files) != digest for path, digest in checked.others):
+            return False
+        if checked.project == self.index.digest:
+            return True
+        return self.index.fingerprint(checked.reads) == checked.fingerprint
 
     # --- fixing ----------------------------------------------------------------------------
 
@@ -543,6 +551,23 @@ class Engine:
             else:
                 rewritten[path] = outcome
         return rewritten, fixed_count, failures
+
+
+def _other_files(
+    path: str, found: list[Diagnostic], files: dict[str, _File]
+) -> tuple[tuple[str, str], ...]:
+    """Files other than ``path`` that its findings or their fixes point into, with their
+    content hashes: the positions in them are only right while they are unchanged."""
+    others = {d.path for d in found} | {
+        edit.path for d in found if d.fix is not None for edit in d.fix.edits
+    }
+    others.discard(path)
+    return tuple(sorted((other, _digest_of(other, files)) for other in others))
+
+
+def _digest_of(path: str, files: dict[str, _File]) -> str:
+    f = files.get(path)
+    return f.digest if f is not None else "absent"
 
 
 def _bytes_digest(path: str) -> str | None:

@@ -7,11 +7,13 @@ never look at other files themselves.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import importlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi_fixer.blocking import BlockingCatalog
 from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER, FunctionFacts, ModuleFacts, RouteDecl
@@ -27,22 +29,139 @@ _POSITION_FIELDS = frozenset(
 )
 
 
-@dataclass
+# What a file's check read of the index (recorded while it runs, see `ProjectIndex.start_reads`):
+#   ("m", module)    the facts of a module (`index.modules[...]`, `.get`, `in`)
+#   ("f", qualname)  a function's facts (`index.functions[...]`)
+#   ("r" | "d" | "u", name)  membership in references, dependencies, unloaded names
+#   ("q", method, *args)     the answer of a query method (`resolve`, `routes_of`, ...)
+#   ("memo", key, module, function)  a project-wide value a rule computes with `memo`
+#   ("all",)         anything project-wide (iterating every module): the whole project digest
+Read = tuple
+
+
+def _query(method: Callable[..., T]) -> Callable[..., T]:
+    """A question rules ask the index: while a check records its reads, the question and its
+    arguments are recorded (its answer is compared later), not the lookups answering it."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def asked(self: ProjectIndex, *args: Any) -> T:
+        reads = self._reads
+        if reads is not None and not self._depth:
+            reads.add(("q", name, *args))
+        self._depth += 1
+        try:
+            return method(self, *args)
+        finally:
+            self._depth -= 1
+
+    return asked
+
+
+class _TrackedDict(dict):
+    """`index.modules` / `index.functions`: lookups record one key, iteration everything."""
+
+    __slots__ = ("_index", "_kind")
+
+    def __init__(self, index: ProjectIndex, kind: str) -> None:
+        super().__init__()
+        self._index = index
+        self._kind = kind
+
+    def __reduce__(self):  # to worker processes: the index and kind travel along
+        return (_tracked_dict, (self._index, self._kind, dict(self)))
+
+    def __getitem__(self, key: str) -> Any:
+        self._index._note((self._kind, key))
+        return dict.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._index._note((self._kind, key))
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._index._note((self._kind, key))
+        return dict.__contains__(self, key)
+
+    def __iter__(self):
+        self._index._note(("all",))
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._index._note(("all",))
+        return dict.__len__(self)
+
+    def keys(self):
+        self._index._note(("all",))
+        return dict.keys(self)
+
+    def values(self):
+        self._index._note(("all",))
+        return dict.values(self)
+
+    def items(self):
+        self._index._note(("all",))
+        return dict.items(self)
+
+
+def _tracked_dict(index: ProjectIndex, kind: str, items: dict[str, Any]) -> _TrackedDict:
+    tracked = _TrackedDict(index, kind)
+    dict.update(tracked, items)
+    return tracked
+
+
+class _TrackedSet(set):
+    """`index.references` and friends: membership records one name, iteration everything."""
+
+    __slots__ = ("_index", "_kind")
+
+    def __init__(self, index: ProjectIndex, kind: str, items: Iterable[str] = ()) -> None:
+        super().__init__(items)
+        self._index = index
+        self._kind = kind
+
+    def __reduce__(self):
+        return (_TrackedSet, (self._index, self._kind, set(set.__iter__(self))))
+
+    def __contains__(self, key: object) -> bool:
+        self._index._note((self._kind, key))
+        return set.__contains__(self, key)
+
+    def __iter__(self):
+        self._index._note(("all",))
+        return set.__iter__(self)
+
+    def __len__(self) -> int:
+        self._index._note(("all",))
+        return set.__len__(self)
+
+
+@dataclass(eq=False)
 class ProjectIndex:
-    modules: dict[str, ModuleFacts]
     catalog: BlockingCatalog
-    functions: dict[str, FunctionFacts] = field(default_factory=dict)
-    dependencies: set[str] = field(default_factory=set)
-    references: set[str] = field(default_factory=set)
+    modules: dict[str, ModuleFacts] = field(init=False)
+    functions: dict[str, FunctionFacts] = field(init=False)
+    dependencies: set[str] = field(init=False)
+    references: set[str] = field(init=False)
+    unloaded_names: set[str] = field(init=False)
     _by_suffix: dict[str, str | None] = field(default_factory=dict)
     _chains: dict[tuple[str, str], tuple[str, ...] | None] = field(default_factory=dict)
-
-    unloaded_names: frozenset[str] = frozenset()
     digest: str = ""
     # the index never changes once built: answers are memoised (rules ask the same questions
     # for every file)
     _resolved: dict[str, str] = field(default_factory=dict)
     _memo: dict[str, object] = field(default_factory=dict)
+    # recording what one file's check reads (None: not recording), and how deep in a query
+    _reads: set[Read] | None = None
+    _depth: int = 0
+    _values: dict[Read, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.modules = _TrackedDict(self, "m")
+        self.functions = _TrackedDict(self, "f")
+        self.dependencies = _TrackedSet(self, "d")
+        self.references = _TrackedSet(self, "r")
+        self.unloaded_names = _TrackedSet(self, "u")
 
     @classmethod
     def build(
@@ -53,14 +172,12 @@ class ProjectIndex:
     ) -> ProjectIndex:
         """``unloaded_texts``: files the prefilter did not analyse; the words in them keep
         `is_referenced` conservative."""
-        index = cls(modules={}, catalog=catalog)
-        words: set[str] = set()
+        index = cls(catalog=catalog)
         for text in unloaded_texts:
-            words.update(_WORD.findall(text))
-        index.unloaded_names = frozenset(words)
+            set.update(index.unloaded_names, _WORD.findall(text))
         for module in facts:
             index.modules[module.module] = module
-        for name in index.modules:
+        for name in dict.keys(index.modules):
             parts = name.split(".")
             for start in range(1, len(parts) - 1):
                 suffix = ".".join(parts[start:])
@@ -70,11 +187,63 @@ class ProjectIndex:
         for module in index.modules.values():
             index.dependencies.update(index.resolve(t) for t in module.depends_targets)
             index.references.update(index.resolve(r) for r in module.references)
-        index.digest = project_digest(index.modules.values(), index.unloaded_names)
+        index.digest = project_digest(dict.values(index.modules), set(index.unloaded_names))
         return index
+
+    # --- what a check depends on ---------------------------------------------------------
+
+    def start_reads(self) -> None:
+        """Record what the index is asked from now on (one file's check)."""
+        self._reads = set()
+        self._depth = 0
+
+    def stop_reads(self) -> tuple[Read, ...]:
+        """What was asked since `start_reads`, in a stable order."""
+        reads, self._reads = self._reads or set(), None
+        return tuple(sorted(reads, key=repr))
+
+    def _note(self, read: Read) -> None:
+        if self._reads is not None and not self._depth:
+            self._reads.add(read)
+
+    def fingerprint(self, reads: Iterable[Read]) -> str:
+        """The answers this index gives to ``reads``: a check that read them is still right
+        when the fingerprint is the same as when it ran."""
+        digest = hashlib.sha256()
+        for read in reads:
+            value = self._values.get(read)
+            if value is None:
+                value = self._values[read] = self._answer(read)
+            digest.update(repr(read).encode())
+            digest.update(value.encode())
+        return digest.hexdigest()
+
+    def _answer(self, read: Read) -> str:
+        self._depth += 1
+        try:
+            kind = read[0]
+            if kind == "m":
+                module = dict.get(self.modules, read[1])
+                return "-" if module is None else module.semantic_digest or semantic_digest(module)
+            if kind == "f":
+                return _value_digest(dict.get(self.functions, read[1]), self.digest)
+            if kind in ("r", "d", "u"):
+                found = {"r": self.references, "d": self.dependencies, "u": self.unloaded_names}
+                return str(set.__contains__(found[kind], read[1]))
+            if kind == "q":
+                return _value_digest(getattr(self, read[1])(*read[2:]), self.digest)
+            if kind == "memo":
+                compute: Any = importlib.import_module(read[2])
+                for part in read[3].split("."):
+                    compute = getattr(compute, part)
+                return _value_digest(self.memo(read[1], compute), self.digest)
+            return self.digest
+        finally:
+            self._depth -= 1
 
     # --- names ---------------------------------------------------------------------------
 
+    @_query
     def find_module(self, name: str) -> str | None:
         if name in self.modules:
             return name
@@ -88,26 +257,43 @@ class ProjectIndex:
     def resolve(self, qualname: str) -> str:
         """Follow imports and re-exports to where a name is defined; unknown names stay as they
         are (they are library names)."""
+        reads = self._reads
+        if reads is not None and not self._depth:
+            reads.add(("q", "resolve", qualname))
         found = self._resolved.get(qualname)
         if found is None:
-            found = self._resolved[qualname] = self._resolve(qualname)
+            self._depth += 1
+            try:
+                found = self._resolved[qualname] = self._resolve(qualname)
+            finally:
+                self._depth -= 1
         return found
 
-    def memo(self, key: str, compute: Callable[[], T]) -> T:
-        """A project-wide answer a rule computes once per run (per worker), not once per file."""
+    def memo(self, key: str, compute: Callable[[ProjectIndex], T]) -> T:
+        """A project-wide answer a rule computes once per run (per worker), not once per file.
+
+        ``compute`` must be a module-level function of the index: a check that used the answer
+        records it, and a later run computes it again to see whether the answer changed."""
+        if self._reads is not None and not self._depth:
+            self._reads.add(("memo", key, compute.__module__, compute.__qualname__))
         if key not in self._memo:
-            self._memo[key] = compute()
+            self._depth += 1
+            try:
+                self._memo[key] = compute(self)
+            finally:
+                self._depth -= 1
         return self._memo[key]  # type: ignore[return-value]
 
+    @_query
     def referrers(self, qualname: str) -> frozenset[str]:
         """Modules that use ``qualname`` (as written, or after resolving) other than as a
         decorator or a `Depends` target."""
-        table = self.memo("index.referrers", self._referrer_table)
+        table = self.memo("index.referrers", ProjectIndex._referrer_table)
         return table.get(qualname, frozenset())
 
     def _referrer_table(self) -> dict[str, frozenset[str]]:
         table: dict[str, set[str]] = {}
-        for module in self.modules.values():
+        for module in dict.values(self.modules):
             for reference in module.references:
                 table.setdefault(reference, set()).add(module.module)
                 table.setdefault(self.resolve(reference), set()).add(module.module)
@@ -137,6 +323,7 @@ class ProjectIndex:
                 return found, ".".join(parts[end:])
         return None, qualname
 
+    @_query
     def binding_of(self, qualname: str):
         module_name, attribute = self._split(self.resolve(qualname))
         if module_name is None or "." in attribute:
@@ -145,6 +332,7 @@ class ProjectIndex:
 
     # --- FastAPI objects -----------------------------------------------------------------
 
+    @_query
     def app_kind(self, receiver: str) -> str | None:
         """`app` or `router` when ``receiver`` is a FastAPI()/APIRouter() instance."""
         if receiver == LOCAL_APP:
@@ -160,18 +348,22 @@ class ProjectIndex:
             return None
         return binding.detail or None
 
+    @_query
     def routes_of(self, function: str) -> tuple[RouteDecl, ...]:
         facts = self.functions.get(function)
         if facts is None:
             return ()
         return tuple(r for r in facts.routes if self.app_kind(r.receiver) is not None)
 
+    @_query
     def is_route(self, function: str) -> bool:
         return bool(self.routes_of(function))
 
+    @_query
     def is_dependency(self, function: str) -> bool:
         return function in self.dependencies
 
+    @_query
     def is_referenced(self, function: str) -> bool:
         """True when code anywhere uses the function other than as a decorator target or a
         ``Depends``/``Security`` dependency: it might call or await it directly."""
@@ -181,6 +373,7 @@ class ProjectIndex:
 
     # --- what blocks ---------------------------------------------------------------------
 
+    @_query
     def blocking_chain(self, target: str, category: str) -> tuple[str, ...] | None:
         """The chain from ``target`` to the API of ``category`` it ends in, or None.
 
@@ -222,7 +415,13 @@ class ProjectIndex:
 
 def _stable(value: object) -> object:
     """A deterministic, position-free form of facts, for hashing (sets have no stable order
-    across processes, so they are sorted)."""
+    across processes, so they are sorted). An index inside a value is a handle, not content:
+    what a check asks it through the handle is recorded as its own read."""
+    if isinstance(value, ProjectIndex):
+        return "ProjectIndex"
+    stable = getattr(type(value), "__stable__", None)
+    if stable is not None:  # an object that says what its content is
+        return _stable(stable(value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return (
             type(value).__name__,
@@ -241,11 +440,27 @@ def _stable(value: object) -> object:
     return value
 
 
+_PLAIN = frozenset({str, bool, int})
+
+
+def _value_digest(value: object, unstable: str) -> str:
+    """A digest of an answer, positions left out; an answer that has no stable form (it holds
+    objects printed with their address) stands for the whole project (``unstable``)."""
+    if value is None or type(value) in _PLAIN:  # most answers: a name, a yes or no
+        return repr(value)
+    if type(value) is tuple and all(type(item) is str for item in value):
+        return repr(value)
+    text = repr(_stable(value))
+    if " at 0x" in text:
+        return "unstable " + unstable
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def semantic_digest(facts: ModuleFacts) -> str:
     return hashlib.sha256(repr(_stable(facts)).encode()).hexdigest()
 
 
-def project_digest(modules: Iterable[ModuleFacts], unloaded_names: frozenset[str]) -> str:
+def project_digest(modules: Iterable[ModuleFacts], unloaded_names: set[str]) -> str:
     """What every file's findings may depend on besides its own text: all facts, positions
     left out."""
     digest = hashlib.sha256()

@@ -16,7 +16,6 @@ directly or through project classes in any module. Facts come from the ``pydanti
 from __future__ import annotations
 
 import ast
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -78,22 +77,18 @@ class ModelShape:
 
 # --- the class table, built once per index ----------------------------------------------------
 
-_TABLES: dict[int, tuple[weakref.ref, dict[str, ClassFacts]]] = {}
-
 
 def classes(index: ProjectIndex) -> dict[str, ClassFacts]:
     """Every class of the project by qualified name (models or not)."""
-    cached = _TABLES.get(id(index))
-    if cached is not None and cached[0]() is index:
-        return cached[1]
-    for key in [k for k, (ref, _) in _TABLES.items() if ref() is None]:
-        del _TABLES[key]
+    return index.memo("pydantic.classes", _class_table)
+
+
+def _class_table(index: ProjectIndex) -> dict[str, ClassFacts]:
     table: dict[str, ClassFacts] = {}
     for module in index.modules.values():
         found = module.extra.get(MODELS_KEY)
         if isinstance(found, dict):
             table.update(found)
-    _TABLES[id(index)] = (weakref.ref(index), table)
     return table
 
 

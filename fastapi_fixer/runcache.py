@@ -89,11 +89,11 @@ def store(
     state = git_state(text_files) if text_files else None
     if text_files and state is None:
         return  # cannot tell later whether git's view of those files changed
+    # the formats served from a verdict need no file texts (cli.py picks them)
     kept = RunResult(
         files_seen=result.files_seen,
         diagnostics=result.diagnostics,
         errors=result.errors,
-        sources={p: s for p, s in result.sources.items() if p in _reported(result)},
         stats={"verdict_cached": 1},
     )
     verdict = Verdict(file_names, digests, text_files, state, kept)
@@ -111,10 +111,6 @@ def store(
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         _prune(directory)
-
-
-def _reported(result: RunResult) -> set[str]:
-    return {d.path for d in result.diagnostics} | {e.path for e in result.errors}
 
 
 def _prune(directory: Path) -> None:

@@ -111,12 +111,13 @@ class Usages:
 
 
 class ProjectSchemas:
-    """Models and where routes use them, computed once per project index."""
+    """Models and where routes use them, computed once per project index (`index.memo`).
+
+    It keeps no answers of its own beyond `usages`: what a check asks through it afterwards is
+    asked of the index, so each check's reads are recorded (see `ProjectIndex.start_reads`)."""
 
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
-        self._pydantic: dict[str, bool] = {}
-        self._imported: frozenset[str] | None = None
         self.usages: dict[str, Usages] = {}
         for module_name, facts in index.modules.items():
             usage = facts.extra.get(KEY)
@@ -138,28 +139,21 @@ class ProjectSchemas:
             return None
         return Model(qualname, module, self.index.modules[module].path, usage.classes[name])
 
+    def __stable__(self) -> object:  # what its fingerprint is made of (index._stable)
+        return self.usages
+
     def imported_names(self) -> frozenset[str]:
         """Every qualified name some module imports."""
-        if self._imported is None:
-            self._imported = frozenset(
-                binding.target
-                for facts in self.index.modules.values()
-                for binding in facts.bindings.values()
-                if binding.kind == "import"
-            )
-        return self._imported
+        return self.index.memo("schema_split.imported_names", _imported_names)
 
-    def is_pydantic(self, qualname: str) -> bool:
-        if qualname in self._pydantic:
-            return self._pydantic[qualname]
-        self._pydantic[qualname] = False  # cycle guard
+    def is_pydantic(self, qualname: str, seen: frozenset[str] = frozenset()) -> bool:
+        if qualname in seen:  # a cycle of bases
+            return False
         model = self.model(qualname)
-        result = model is not None and any(
-            resolved in PYDANTIC_BASES or self.is_pydantic(resolved)
+        return model is not None and any(
+            resolved in PYDANTIC_BASES or self.is_pydantic(resolved, seen | {qualname})
             for resolved in (self.index.resolve(base) for base in model.cls.bases if base)
         )
-        self._pydantic[qualname] = result
-        return result
 
     def inherited_fields(self, qualname: str) -> set[str]:
         """Fields the model gets from project base classes (not its own body)."""
@@ -226,13 +220,17 @@ class ProjectSchemas:
         return tuple(f for f in self.all_fields(model) if f in exposed)
 
 
-_CACHE: list[object] = [None, None]
+def _imported_names(index: ProjectIndex) -> frozenset[str]:
+    return frozenset(
+        binding.target
+        for facts in index.modules.values()
+        for binding in facts.bindings.values()
+        if binding.kind == "import"
+    )
 
 
 def project_schemas(index: ProjectIndex) -> ProjectSchemas:
-    if _CACHE[0] is not index:
-        _CACHE[0], _CACHE[1] = index, ProjectSchemas(index)
-    return _CACHE[1]  # type: ignore[return-value]
+    return index.memo("schema_split.project_schemas", ProjectSchemas)
 
 
 # --- building the edits ----------------------------------------------------------------------

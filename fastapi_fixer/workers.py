@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi_fixer.facts import Analysis, ModuleFacts
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.index import ProjectIndex, Read
     from fastapi_fixer.models import Diagnostic
     from fastapi_fixer.settings import Settings
 
@@ -110,7 +110,9 @@ class ShardWorker:
         settings: Settings,
         codes: Sequence[str],
         progress: Progress,
-    ) -> dict[str, list[Diagnostic] | str]:
+    ) -> dict[str, tuple[list[Diagnostic], tuple[Read, ...], str] | str]:
+        """Each file's findings, what its check read of the index (see `index.Read`) and the
+        fingerprint of the answers; or the one-line reason it cannot be checked."""
         from fastapi_fixer.engine import check_file
         from fastapi_fixer.registry import all_rules
 
@@ -118,7 +120,8 @@ class ShardWorker:
         out: dict[str, list[Diagnostic] | str] = {}
         for number, (path, facts) in enumerate(items, 1):
             job = self.jobs[path]
-            out[path] = check_file(
+            index.start_reads()
+            found = check_file(
                 path,
                 job.text,
                 facts,
@@ -127,6 +130,10 @@ class ShardWorker:
                 rules,
                 tree=self.trees.get(path),
                 analysis=self.analyses.get(path),
+            )
+            reads = index.stop_reads()
+            out[path] = (
+                found if isinstance(found, str) else (found, reads, index.fingerprint(reads))
             )
             if number % _PROGRESS_EVERY == 0:
                 progress(_PROGRESS_EVERY)
@@ -177,21 +184,37 @@ def _balanced(jobs: Sequence[Job], count: int) -> list[list[Job]]:
 
 
 class WorkerPool:
-    """Shards in worker processes (forked, so the texts are not copied through pipes)."""
+    """Shards in worker processes (forked, so the texts are not copied through pipes).
+
+    The processes start with the first batch big enough to be worth them: a run that finds
+    most files in the cache (one file edited) does its little work in this process, without
+    forking or sending the project index anywhere."""
 
     def __init__(self, jobs: Sequence[Job], processes: int, progress: Progress) -> None:
         self.progress = progress
-        self.local: ShardWorker | None = None
+        self.jobs = list(jobs)
+        # this process's own worker: all of it with one job, small batches otherwise
+        self.nearby = ShardWorker(jobs)
         self.connections: list[Connection] = []
         self.owner: dict[str, int] = {}
         self.processes: list[Any] = []
-        count = max(1, min(processes, len(jobs) // PARALLEL_THRESHOLD + 1))
+        self.count = max(1, min(processes, len(jobs) // PARALLEL_THRESHOLD + 1))
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-        if count == 1 or method is None or sys.platform == "win32":
-            self.local = ShardWorker(jobs)
-            return
-        context = multiprocessing.get_context(method)
-        for number, shard in enumerate(_balanced(jobs, count)):
+        self.method = None if sys.platform == "win32" else method
+
+    def _parallel(self, size: int) -> bool:
+        """Whether a batch of ``size`` items goes to worker processes (started on demand)."""
+        if self.count == 1 or self.method is None:
+            return False
+        if not self.processes and size < PARALLEL_THRESHOLD:
+            return False
+        if not self.processes:
+            self._start()
+        return size >= PARALLEL_THRESHOLD // 4
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context(self.method)
+        for number, shard in enumerate(_balanced(self.jobs, self.count)):
             parent, child = context.Pipe()
             process = context.Process(target=_serve, args=(child, ShardWorker(shard)), daemon=True)
             process.start()
@@ -202,13 +225,14 @@ class WorkerPool:
                 self.owner[job.path] = number
 
     def add(self, jobs: Sequence[Job]) -> None:
-        """More files, for analysis the facts found to be needed."""
-        if self.local is not None:
-            self.local.add(jobs)
+        """More files, or new texts of files (after a fix)."""
+        self.nearby.add(jobs)
+        if not self.processes:
+            self.jobs = list(self.nearby.jobs.values())
             return
         per_worker: dict[int, list[Job]] = {}
         for number, job in enumerate(jobs):
-            target = number % len(self.connections)
+            target = self.owner.get(job.path, number % len(self.connections))
             self.owner[job.path] = target
             per_worker.setdefault(target, []).append(job)
         for target, batch in per_worker.items():
@@ -217,13 +241,13 @@ class WorkerPool:
             self._receive(target)
 
     def facts(self, paths: Sequence[str]) -> dict[str, ModuleFacts | str]:
-        if self.local is not None:
-            return self.local.facts(paths, self.progress)
+        if not self._parallel(len(paths)):
+            return self.nearby.facts(paths, self.progress)
         return self._scatter("facts", paths, lambda batch: batch)
 
     def syntax(self, paths: Sequence[str]) -> dict[str, str]:
-        if self.local is not None:
-            return self.local.syntax(paths, self.progress)
+        if not self._parallel(len(paths)):
+            return self.nearby.syntax(paths, self.progress)
         return self._scatter("syntax", paths, lambda batch: batch)
 
     def check(
@@ -232,9 +256,9 @@ class WorkerPool:
         index: ProjectIndex,
         settings: Settings,
         codes: Sequence[str],
-    ) -> dict[str, list[Diagnostic] | str]:
-        if self.local is not None:
-            return self.local.check(items, index, settings, codes, self.progress)
+    ) -> dict[str, tuple[list[Diagnostic], tuple[Read, ...], str] | str]:
+        if not self._parallel(len(items)):
+            return self.nearby.check(items, index, settings, codes, self.progress)
         return self._scatter(
             "check", items, lambda batch: (batch, index, settings, list(codes)), key=lambda i: i[0]
         )

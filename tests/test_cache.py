@@ -74,7 +74,7 @@ def test_damaged_cache_is_ignored(tmp_path: Path) -> None:
     root = tmp_path / "chain"
     shutil.copytree(CHAIN, root)
     cold = check(root, tmp_path / "cache")
-    for path in (tmp_path / "cache").glob("*.pickle"):
+    for path in (tmp_path / "cache").rglob("*.pickle"):
         path.write_bytes(b"not a pickle")
     again = check(root, tmp_path / "cache")
     assert findings(again, root) == findings(cold, root)
@@ -89,3 +89,18 @@ def test_position_only_change_elsewhere_keeps_other_files_cached(tmp_path: Path)
     result = check(root, tmp_path / "cache")
     assert result.stats["parsed"] == 1
     assert result.stats.get("checked", 0) <= 1  # only audit.py itself, if any rule wants it
+
+
+def test_new_fact_no_other_file_reads_keeps_other_files_cached(tmp_path: Path) -> None:
+    """A new function changes the module's facts (and the project digest), but not the answers
+    routes.py's check got from the index: its findings are reused."""
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    before = check(root, tmp_path / "cache")
+    audit = root / "app" / "services" / "audit.py"
+    audit.write_text(audit.read_text() + "\n\ndef unused_helper():\n    return 1\n")
+    result = check(root, tmp_path / "cache")
+    assert result.stats["parsed"] == 1
+    assert result.stats.get("checked", 0) <= 1  # only audit.py itself, if any rule wants it
+    assert result.stats["checks_cached"] >= 1
+    assert findings(result, root) == findings(before, root)

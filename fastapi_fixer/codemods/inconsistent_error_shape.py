@@ -48,6 +48,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from fastapi_fixer.collectors.error_shapes import KEY, ErrorShape, ModuleErrorShapes
+from fastapi_fixer.index import ProjectIndex
 from fastapi_fixer.models import Diagnostic, Severity, Span
 from fastapi_fixer.rule import FileContext, Rule
 from fastapi_fixer.settings_fix import is_test_path
@@ -66,18 +67,7 @@ class InconsistentErrorShape(Rule):
         own = ctx.facts.extra.get(KEY)
         if is_test_path(ctx.path) or not isinstance(own, ModuleErrorShapes) or not own.shapes:
             return
-        found: list[tuple[str, int, int, str, ErrorShape]] = []
-        reshaped = False
-        for module in ctx.index.modules.values():
-            shapes = module.extra.get(KEY)
-            if not isinstance(shapes, ModuleErrorShapes) or is_test_path(module.path):
-                continue
-            reshaped = reshaped or shapes.reshapes_http_exception
-            for shape in shapes.shapes:
-                found.append((module.path, shape.line, shape.col, module.module, shape))
-        if reshaped:
-            found = [f for f in found if not f[4].shape.startswith("{detail")]
-        found.sort(key=lambda f: (f[0], f[1], f[2]))
+        found = ctx.index.memo("FF406.shapes", _project_shapes)
         counts = Counter(f[4].shape for f in found)
         if len(counts) < 2:
             return
@@ -106,3 +96,20 @@ class InconsistentErrorShape(Rule):
             path=ctx.path,
             span=Span(line, ctx._char_col(line, col), line, ctx._char_col(line, col)),
         )
+
+
+def _project_shapes(index: ProjectIndex) -> list[tuple[str, int, int, str, ErrorShape]]:
+    """Every error shape of the project's non-test code, by place (once per run)."""
+    found: list[tuple[str, int, int, str, ErrorShape]] = []
+    reshaped = False
+    for module in index.modules.values():
+        shapes = module.extra.get(KEY)
+        if not isinstance(shapes, ModuleErrorShapes) or is_test_path(module.path):
+            continue
+        reshaped = reshaped or shapes.reshapes_http_exception
+        for shape in shapes.shapes:
+            found.append((module.path, shape.line, shape.col, module.module, shape))
+    if reshaped:
+        found = [f for f in found if not f[4].shape.startswith("{detail")]
+    found.sort(key=lambda f: (f[0], f[1], f[2]))
+    return found

@@ -67,6 +67,7 @@ from fastapi_fixer.collectors.test_fixtures import (
     teardown_statements,
 )
 from fastapi_fixer.facts import Resolver
+from fastapi_fixer.index import ProjectIndex
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
 
@@ -234,13 +235,14 @@ def _override_receiver(statement: ast.stmt) -> ast.expr | None:
 def _visible_fixtures(ctx: FileContext) -> dict[str, Fixture]:
     """Fixtures a test of this module can request: its own, then those of the `conftest.py`
     files in its folder and above (nearer ones win)."""
-    by_path = {os.path.abspath(m.path): m for m in ctx.index.modules.values()}
+    conftests = ctx.index.memo("FF603.conftests", _conftests)
     found: dict[str, Fixture] = {}
     own = ctx.facts.extra.get(KEY)
     sources = [own]
     directory = os.path.dirname(os.path.abspath(ctx.path))
     while True:
-        conftest = by_path.get(os.path.join(directory, "conftest.py"))
+        name = conftests.get(os.path.join(directory, "conftest.py"))
+        conftest = ctx.index.modules[name] if name is not None else None
         if conftest is not None and conftest.path != ctx.path:
             sources.append(conftest.extra.get(KEY))
         parent = os.path.dirname(directory)
@@ -252,3 +254,12 @@ def _visible_fixtures(ctx: FileContext) -> dict[str, Fixture]:
             for fixture in source.fixtures:
                 found.setdefault(fixture.name, fixture)
     return found
+
+
+def _conftests(index: ProjectIndex) -> dict[str, str]:
+    """Absolute path -> module name of every `conftest.py` (once per run)."""
+    return {
+        os.path.abspath(m.path): m.module
+        for m in index.modules.values()
+        if os.path.basename(m.path) == "conftest.py"
+    }

@@ -98,6 +98,11 @@ class Direct:
 
 
 def direct_subclasses(index: ProjectIndex) -> list[Direct]:
+    """Project models that subclass pydantic's BaseModel directly (once per run)."""
+    return index.memo("FF205.direct_subclasses", _direct_subclasses)
+
+
+def _direct_subclasses(index: ProjectIndex) -> list[Direct]:
     found = []
     for module in sorted(index.modules.values(), key=lambda m: m.module):
         if is_test_path(module.path):

@@ -66,12 +66,7 @@ class NoRateLimit(Rule):
         index = ctx.index
         if not any(_auth_path(f.routes) for f in ctx.facts.functions.values()):
             return
-        routes = sorted(
-            (module.path, function.line, function.qualname, path)
-            for module in index.modules.values()
-            for function in module.functions.values()
-            if (path := _auth_path(index.routes_of(function.qualname))) is not None
-        )
+        routes = index.memo("FF502.auth_routes", _auth_routes)
         if not routes or routes[0][0] != ctx.facts.path or has_rate_limiter(index):
             return
         _, _, qualname, path = routes[0]
@@ -85,6 +80,16 @@ class NoRateLimit(Rule):
             '(slowapi `@limiter.limit("5/minute")`, a dependency or a middleware) against '
             "password guessing",
         )
+
+
+def _auth_routes(index: ProjectIndex) -> list[tuple[str, int, str, str]]:
+    """(path, line, function, route path) of every authentication route, sorted (once per run)."""
+    return sorted(
+        (module.path, function.line, function.qualname, path)
+        for module in index.modules.values()
+        for function in module.functions.values()
+        if (path := _auth_path(index.routes_of(function.qualname))) is not None
+    )
 
 
 def _auth_path(routes: tuple) -> str | None:
@@ -102,6 +107,11 @@ def _is_limiter(name: str) -> bool:
 
 
 def has_rate_limiter(index: ProjectIndex) -> bool:
+    """Whether any code of the project names a rate limiter (once per run)."""
+    return index.memo("FF502.has_rate_limiter", _has_rate_limiter)
+
+
+def _has_rate_limiter(index: ProjectIndex) -> bool:
     for module in index.modules.values():
         names = [
             *module.references,

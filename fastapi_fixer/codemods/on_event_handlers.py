@@ -120,6 +120,11 @@ def _events(index: ProjectIndex, module: str) -> EventFacts | None:
     return found if isinstance(found, EventFacts) else None
 
 
+def _event_modules(index: ProjectIndex) -> list[str]:
+    """Modules with event facts, sorted (once per run)."""
+    return sorted(name for name in index.modules if _events(index, name) is not None)
+
+
 def _position(line: int, col: int, end_line: int, end_col: int) -> SimpleNamespace:
     return SimpleNamespace(lineno=line, col_offset=col, end_lineno=end_line, end_col_offset=end_col)
 
@@ -259,7 +264,7 @@ def _plan(index: ProjectIndex, app: str) -> _Plan:
         return _Plan(reason="`FastAPI(on_startup=/on_shutdown=...)` handlers need moving by hand")
 
     registrations: list[tuple[str, Registration]] = []
-    for name in sorted(index.modules):
+    for name in index.memo("FF706.event_modules", _event_modules):
         found = _events(index, name)
         if found is None:
             continue

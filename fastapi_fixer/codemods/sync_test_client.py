@@ -637,7 +637,7 @@ class _Planner:
         if "anyio_backend" in ctx.facts.bindings or "anyio_backend" in ctx.index.unloaded_names:
             return True
         directory = os.path.dirname(os.path.abspath(ctx.path))
-        folders = ctx.index.memo("FF801.anyio_backend_folders", lambda: _anyio_folders(ctx.index))
+        folders = ctx.index.memo("FF801.anyio_backend_folders", _anyio_folders)
         return any(directory.startswith(folder) for folder in folders)
 
     def _source(self, node: ast.AST) -> str:

@@ -43,7 +43,6 @@ file of models that only subclass a project base named otherwise is not reported
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -88,18 +87,8 @@ class RequestModels:
         return list(merged.values())
 
 
-_CACHE: dict[int, tuple[weakref.ref, RequestModels]] = {}
-
-
 def request_models(index: ProjectIndex) -> RequestModels:
-    cached = _CACHE.get(id(index))
-    if cached is not None and cached[0]() is index:
-        return cached[1]
-    for key in [k for k, (ref, _) in _CACHE.items() if ref() is None]:
-        del _CACHE[key]
-    found = _compute(index)
-    _CACHE[id(index)] = (weakref.ref(index), found)
-    return found
+    return index.memo("FF408.request_models", _compute)
 
 
 def _compute(index: ProjectIndex) -> RequestModels:

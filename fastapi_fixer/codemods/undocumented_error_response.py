@@ -107,17 +107,27 @@ def documented_elsewhere(index: ProjectIndex, receiver: str) -> set[int] | None:
         if declared.responses is None:
             return None
         codes.update(declared.responses)
-    resolved = index.resolve(receiver)
+    for responses in index.memo("FF407.includes", _included_responses).get(
+        index.resolve(receiver), ()
+    ):
+        if responses is None:
+            return None
+        codes.update(responses)
+    return codes
+
+
+def _included_responses(index: ProjectIndex) -> dict[str, list[tuple[int, ...] | None]]:
+    """Router -> the `responses=` codes of each `include_router` of it (None: not a literal)."""
+    table: dict[str, list[tuple[int, ...] | None]] = {}
     for module in index.modules.values():
         routing = module.extra.get(KEY)
         if not isinstance(routing, ModuleRouting):
             continue
         for include in routing.includes:
-            if include.router != "?" and index.resolve(include.router) == resolved:
-                if include.responses is None:
-                    return None
-                codes.update(include.responses)
-    return codes
+            if include.router != "?":
+                responses = None if include.responses is None else tuple(include.responses)
+                table.setdefault(index.resolve(include.router), []).append(responses)
+    return table
 
 
 class UndocumentedErrorResponse(Rule):

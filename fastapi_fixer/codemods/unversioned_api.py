@@ -200,7 +200,7 @@ class UnversionedApi(Rule):
         apps = [d for d in routing.routers.values() if d.kind == "app"]
         if not apps:
             return
-        project = ctx.index.memo("FF402.project", lambda: _Project.build(ctx.index))
+        project = ctx.index.memo("FF402.project", _Project.build)
         # `def setup(app: FastAPI): app.include_router(api, prefix="/v1")` may version any app
         for include in project.unknown_includes:
             if _is_versioned(include.prefix):

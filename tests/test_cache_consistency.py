@@ -1,0 +1,95 @@
+"""Findings served from the cache are the findings a fresh run gives.
+
+Stored findings are reused when what their check read of the project index still gets the same
+answers (`ProjectIndex.start_reads`). This edits every file of real projects in ways that change
+what other files see — a new function, a new blocking call, a renamed definition, a file removed
+— and compares a run with the cache (primed before the edit) with a run without one."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fastapi_fixer.cache import Cache
+from fastapi_fixer.engine import Engine, Mode
+from fastapi_fixer.models import RunResult
+from fastapi_fixer.settings import Settings
+
+HERE = Path(__file__).parent
+PROJECTS = {
+    "service": HERE / "projects" / "service",
+    "legacy-app": HERE.parent / "examples" / "legacy-app",
+    "chain": HERE / "fixtures" / "FF101" / "chain",
+}
+
+
+def _append_function(text: str) -> str:
+    return text + "\n\ndef _added_by_the_test():\n    return 1\n"
+
+
+def _append_blocking(text: str) -> str:
+    return text + "\n\nimport time\n\n\nasync def _added_handler():\n    time.sleep(1)\n"
+
+
+def _rename_first_definition(text: str) -> str:
+    return re.sub(r"^(async def |def |class )(\w+)", r"\1\2_renamed", text, count=1, flags=re.M)
+
+
+EDITS = {
+    "new function": _append_function,
+    "new blocking call": _append_blocking,
+    "renamed definition": _rename_first_definition,
+    "removed file": None,
+}
+
+
+def run(root: Path, cache_dir: Path | None) -> list[tuple]:
+    settings = Settings()
+    cache = Cache.open(cache_dir, settings) if cache_dir else Cache.disabled()
+    result = Engine(settings, Mode(jobs=1), cache).run([str(root)])
+    return _comparable(result, root)
+
+
+def _comparable(result: RunResult, root: Path) -> list[tuple]:
+    def where(path: str) -> str:
+        return str(Path(path).relative_to(root))
+
+    return sorted(
+        (
+            where(d.path),
+            d.span.line,
+            d.span.col,
+            d.code,
+            d.message,
+            repr(d.fix.safety) if d.fix else None,
+            tuple(sorted((where(e.path), repr(e.span), e.kind, repr(e.args)) for e in d.fix.edits))
+            if d.fix
+            else (),
+        )
+        for d in result.diagnostics
+    ) + sorted((where(e.path), e.reason) for e in result.errors)
+
+
+@pytest.mark.parametrize("edit", EDITS)
+@pytest.mark.parametrize("project", PROJECTS)
+def test_cached_findings_match_a_fresh_run_after_any_edit(
+    tmp_path: Path, project: str, edit: str
+) -> None:
+    root = tmp_path / project
+    shutil.copytree(PROJECTS[project], root)
+    cache_dir = tmp_path / "cache"
+    change = EDITS[edit]
+    for path in sorted(root.rglob("*.py")):
+        original = path.read_text()
+        run(root, cache_dir)  # the cache holds the project as it was
+        if change is None:
+            path.unlink()
+        else:
+            path.write_text(change(original))
+        try:
+            assert run(root, cache_dir) == run(root, None), f"{edit} in {path.relative_to(root)}"
+        finally:
+            path.write_text(original)
