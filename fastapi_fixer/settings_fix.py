@@ -70,6 +70,10 @@ class SettingsTarget:
 
 def app_modules(index: ProjectIndex) -> list[tuple[str, str]]:
     """(path, module) of every module that builds an app at module level, outside tests."""
+    return index.memo("settings_fix.app_modules", _app_modules)
+
+
+def _app_modules(index: ProjectIndex) -> list[tuple[str, str]]:
     return sorted(
         (module.path, module.module)
         for module in index.modules.values()
@@ -80,6 +84,20 @@ def app_modules(index: ProjectIndex) -> list[tuple[str, str]]:
 
 def find_settings(index: ProjectIndex, near: str, near_module: str) -> SettingsTarget | str:
     """The settings class to add fields to, or why there is none to use or create."""
+    found, without_instance = index.memo("settings_fix.settings_classes", _settings_classes)
+    if found:
+        return min(found, key=lambda item: (item[0], item[1]))[2]
+    if without_instance:
+        return f"the settings class `{sorted(without_instance)[0]}` has no module-level instance"
+    apps = app_modules(index)
+    return _new_settings_target(index, near, near_module, apps)
+
+
+def _settings_classes(
+    index: ProjectIndex,
+) -> tuple[list[tuple[int, str, SettingsTarget]], list[str]]:
+    """Settings classes with a module-level instance, as targets (with their depth and path),
+    and those without one; outside tests (once per run)."""
     from fastapi_fixer.pydantic_index import classes, fields_of, is_settings
 
     found: list[tuple[int, str, SettingsTarget]] = []
@@ -108,11 +126,13 @@ def find_settings(index: ProjectIndex, near: str, near_module: str) -> SettingsT
             module.path, module_name, facts.name, instance[0], fields, False, instance[1]
         )
         found.append((module_name.count("."), module.path, target))
-    if found:
-        return min(found, key=lambda item: (item[0], item[1]))[2]
-    if without_instance:
-        return f"the settings class `{sorted(without_instance)[0]}` has no module-level instance"
-    apps = app_modules(index)
+    return found, without_instance
+
+
+def _new_settings_target(
+    index: ProjectIndex, near: str, near_module: str, apps: list[tuple[str, str]]
+) -> SettingsTarget | str:
+    """A new settings module beside the only app (or beside ``near``), if the name is free."""
     home_path, home_module = apps[0] if len(apps) == 1 else (near, near_module)
     home = index.modules.get(home_module)
     is_package = home.is_package if home is not None else home_path.endswith("__init__.py")
