@@ -416,28 +416,57 @@ class ProjectIndex:
 def _stable(value: object) -> object:
     """A deterministic, position-free form of facts, for hashing (sets have no stable order
     across processes, so they are sorted). An index inside a value is a handle, not content:
-    what a check asks it through the handle is recorded as its own read."""
-    if isinstance(value, ProjectIndex):
+    what a check asks it through the handle is recorded as its own read. Hot (every module's
+    digest, every answer a cached check is validated with): dispatches on the type, once."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    how = _HOW.get(kind)
+    if how is None:
+        how = _HOW[kind] = _how(kind)
+    if how is _SAME:
+        return value
+    if how is _INDEX:
         return "ProjectIndex"
-    stable = getattr(type(value), "__stable__", None)
-    if stable is not None:  # an object that says what its content is
-        return _stable(stable(value))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (
-            type(value).__name__,
-            tuple(
-                (f.name, _stable(getattr(value, f.name)))
-                for f in dataclasses.fields(value)
-                if f.name not in _POSITION_FIELDS
-            ),
-        )
-    if isinstance(value, dict):
-        return tuple(sorted(((repr(k), _stable(v)) for k, v in value.items()), key=repr))
-    if isinstance(value, (set, frozenset)):
-        return tuple(sorted((_stable(v) for v in value), key=repr))
-    if isinstance(value, (list, tuple)):
-        return tuple(_stable(v) for v in value)
-    return value
+    if how is _OWN:
+        return _stable(kind.__stable__(value))  # type: ignore[attr-defined]
+    if how is _DICT:
+        return tuple(sorted(((repr(k), _stable(v)) for k, v in value.items()), key=repr))  # type: ignore[attr-defined]
+    if how is _SET:
+        return tuple(sorted((_stable(v) for v in value), key=repr))  # type: ignore[attr-defined]
+    if how is _SEQUENCE:
+        return tuple(_stable(v) for v in value)  # type: ignore[attr-defined]
+    name, fields = how  # a dataclass: its name and the fields that are not positions
+    return (name, tuple((f, _stable(getattr(value, f))) for f in fields))
+
+
+_ATOMS = frozenset({str, int, bool, float, type(None), bytes})
+_SAME, _INDEX, _OWN, _DICT, _SET, _SEQUENCE = (
+    ("same",),
+    ("index",),
+    ("own",),
+    ("d",),
+    ("s",),
+    ("q",),
+)
+_HOW: dict[type, object] = {}
+
+
+def _how(kind: type) -> object:
+    if issubclass(kind, ProjectIndex):
+        return _INDEX
+    if getattr(kind, "__stable__", None) is not None:  # an object that says what its content is
+        return _OWN
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind) if f.name not in _POSITION_FIELDS)
+        return (kind.__name__, names)
+    if issubclass(kind, dict):
+        return _DICT
+    if issubclass(kind, (set, frozenset)):
+        return _SET
+    if issubclass(kind, (list, tuple)):
+        return _SEQUENCE
+    return _SAME
 
 
 _PLAIN = frozenset({str, bool, int})
