@@ -8,6 +8,7 @@ or a file that could not be processed.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +141,7 @@ def _check(
     stored = runcache.lookup(directory, settings, asked)
     if stored is not None:
         return None, stored
+    started_ns = time.time_ns()
     engine, result = _run(settings, paths, fix=False, jobs=jobs, want_engine=True)
     if engine.read_digests is not None:
         runcache.store(
@@ -150,6 +152,7 @@ def _check(
             engine.read_digests,
             engine.text_files,
             result,
+            started_ns,
         )
     return engine, result
 

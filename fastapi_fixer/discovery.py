@@ -8,10 +8,12 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from fastapi_fixer.models import FileError
+
+if TYPE_CHECKING:
+    import pathspec
 
 SKIPPED_DIRS = frozenset(
     {
@@ -52,6 +54,8 @@ def _is_virtualenv(directory: str) -> bool:
 
 
 def _excluded(path: str, patterns: Iterable[str]) -> bool:
+    if not patterns:
+        return False
     parts = Path(path).parts
     for pattern in patterns:
         if fnmatch.fnmatch(path, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
@@ -63,6 +67,8 @@ def _load_gitignore(directory: str) -> pathspec.PathSpec | None:
     path = os.path.join(directory, ".gitignore")
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
+            import pathspec  # only when there is a .gitignore (start-up time of a warm check)
+
             return pathspec.GitIgnoreSpec.from_lines(handle)
     except OSError:
         return None

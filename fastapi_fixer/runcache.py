@@ -4,10 +4,11 @@ The per-file cache (cache.py) spares parsing and checking, but still loads every
 and builds the project index to learn that nothing changed. A repeated `check` (pre-commit, an
 editor, a CI re-run) needs none of that: a verdict is keyed on the tool version, Python, the
 settings, the working folder and the paths asked for, and holds the content hash of every file
-the run read. When discovery finds exactly those files with exactly those hashes, the stored
-result is the answer; anything else (a changed, added or removed file, an unreadable one) falls
-through to the engine. Only this module, discovery and the models are imported on that path: no
-rules, no `ast`, no LibCST.
+the run read (files last modified well before the run are not hashed again while their size,
+modification time and inode are unchanged, as git's index does). When discovery finds exactly
+those files with exactly those hashes, the stored result is the answer; anything else (a
+changed, added or removed file, an unreadable one) falls through to the engine. Only this
+module, discovery and the models are imported on that path: no rules, no `ast`, no LibCST.
 
 Findings on non-Python files can depend on git (FF606 reports `.env` files git tracks), so when
 the run read such files the verdict also holds the state of the git index of their repositories.
@@ -30,7 +31,7 @@ from fastapi_fixer.models import RunResult
 from fastapi_fixer.settings import Settings
 from fastapi_fixer.source import SourceError, digest_bytes, read_bytes
 
-_FORMAT = 1
+_FORMAT = 2
 _KEEP = 16  # verdicts kept per cache folder (pre-commit asks about different files each time)
 _PREFIX = "verdict-"
 
@@ -42,6 +43,12 @@ class Verdict:
     text_files: tuple[str, ...]
     git_state: tuple | None
     result: RunResult = field(default_factory=RunResult)
+    # path -> (size, mtime, inode) of files last modified well before the run read them: a
+    # file that still has them is not read and hashed again (as git's index does)
+    stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+
+
+_RACY_NS = 2_000_000_000  # a file modified this close to the run may change within one tick
 
 
 def _key(settings: Settings, paths: tuple[str, ...]) -> str:
@@ -64,12 +71,23 @@ def lookup(directory: Path, settings: Settings, paths: tuple[str, ...]) -> RunRe
         return None
     if not isinstance(verdict, Verdict):
         return None
+    try:
+        return _still_true(verdict, settings, paths)
+    except Exception:  # a verdict of another shape: never worse than none
+        return None
+
+
+def _still_true(verdict: Verdict, settings: Settings, paths: tuple[str, ...]) -> RunResult | None:
     found = discover(paths, settings.exclude, verdict.file_names)
     if found.errors or len(found.files) != len(verdict.digests):
         return None
     for path in found.files:
         expected = verdict.digests.get(path)
-        if expected is None or _digest(path) != expected:
+        if expected is None:
+            return None
+        if _stat(path) == verdict.stats.get(path, ()):
+            continue
+        if _digest(path) != expected:
             return None
     if verdict.text_files and git_state(verdict.text_files) != verdict.git_state:
         return None
@@ -84,8 +102,10 @@ def store(
     digests: dict[str, str],
     text_files: tuple[str, ...],
     result: RunResult,
+    started_ns: int,
 ) -> None:
-    """Keep ``result`` as the verdict for these settings and paths (best effort)."""
+    """Keep ``result`` as the verdict for these settings and paths (best effort); the run
+    started reading files at ``started_ns`` (`time.time_ns`)."""
     state = git_state(text_files) if text_files else None
     if text_files and state is None:
         return  # cannot tell later whether git's view of those files changed
@@ -96,7 +116,12 @@ def store(
         errors=result.errors,
         stats={"verdict_cached": 1},
     )
-    verdict = Verdict(file_names, digests, text_files, state, kept)
+    stats = {}
+    for path in digests:
+        stat = _stat(path)
+        if stat and stat[1] < started_ns - _RACY_NS:
+            stats[path] = stat
+    verdict = Verdict(file_names, digests, text_files, state, kept, stats)
     with contextlib.suppress(OSError):
         directory.mkdir(parents=True, exist_ok=True)
         gitignore = directory / ".gitignore"
@@ -125,6 +150,14 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def _stat(path: str) -> tuple[int, int, int] | tuple[()]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ()
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 def _digest(path: str) -> str | None:

@@ -97,3 +97,21 @@ def test_git_untracking_an_env_file_is_seen(project: Path) -> None:
     subprocess.run(["git", "rm", "-q", "--cached", ".env"], cwd=project, check=True)
     assert not stored(project)
     assert "FF606" not in check()[1]
+
+
+def test_same_size_edit_of_an_old_file_is_seen(project: Path) -> None:
+    """Files modified long before a run are not hashed again while their size, time and inode
+    stay; an edit changes the time, so the file is hashed and the verdict dropped."""
+    long_ago = 1_600_000_000
+    for path in project.rglob("*.py"):
+        os.utime(path, (long_ago, long_ago))
+    first = check()
+    assert stored(project)
+    routes = project / "app" / "routes.py"
+    text = routes.read_text()
+    edited = text.replace('audit.log_event("order")', 'audit.log_event("ORDER")')
+    assert len(edited) == len(text) and edited != text
+    routes.write_text(edited)
+    assert not stored(project)
+    assert check() == first  # same findings: the call is still there
+    assert stored(project)
