@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from fastapi_fixer.settings import Settings
 
 CACHE_DIR_NAME = ".fastapi-fix-cache"
-_FORMAT = 3
+_FORMAT = 4
 _BUCKETS = 16
 
 

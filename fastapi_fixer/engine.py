@@ -431,7 +431,10 @@ class Engine:
                 todo.append((path, f.facts))
         codes = [rule.CODE for rule in self.rules]
         _count(result, "checked", len(todo))
-        for path, outcome in self.pool.check(todo, self.index, self.settings, codes).items():
+        # what a check read is recorded for a cache that outlives this round of checks
+        record = self.cache.path is not None or self.mode.fix
+        checked = self.pool.check(todo, self.index, self.settings, codes, record)
+        for path, outcome in checked.items():
             if isinstance(outcome, str):
                 result.errors.append(FileError(path, outcome))
             else:

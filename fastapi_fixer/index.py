@@ -154,7 +154,7 @@ class ProjectIndex:
     # recording what one file's check reads (None: not recording), and how deep in a query
     _reads: set[Read] | None = None
     _depth: int = 0
-    _values: dict[Read, str] = field(default_factory=dict)
+    _values: dict[Read, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.modules = _TrackedDict(self, "m")
@@ -209,14 +209,14 @@ class ProjectIndex:
     def fingerprint(self, reads: Iterable[Read]) -> str:
         """The answers this index gives to ``reads``: a check that read them is still right
         when the fingerprint is the same as when it ran."""
-        digest = hashlib.sha256()
+        values = self._values
+        parts = []
         for read in reads:
-            value = self._values.get(read)
-            if value is None:
-                value = self._values[read] = self._answer(read)
-            digest.update(repr(read).encode())
-            digest.update(value.encode())
-        return digest.hexdigest()
+            part = values.get(read)
+            if part is None:
+                part = values[read] = f"{read!r}\0{self._answer(read)}\n".encode()
+            parts.append(part)
+        return hashlib.sha256(b"".join(parts)).hexdigest()
 
     def _answer(self, read: Read) -> str:
         self._depth += 1

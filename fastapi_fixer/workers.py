@@ -109,10 +109,12 @@ class ShardWorker:
         index: ProjectIndex,
         settings: Settings,
         codes: Sequence[str],
+        record: bool,
         progress: Progress,
     ) -> dict[str, tuple[list[Diagnostic], tuple[Read, ...], str] | str]:
         """Each file's findings, what its check read of the index (see `index.Read`) and the
-        fingerprint of the answers; or the one-line reason it cannot be checked."""
+        fingerprint of the answers (without ``record``, none: nothing will reuse the findings);
+        or the one-line reason it cannot be checked."""
         from fastapi_fixer.engine import check_file
         from fastapi_fixer.registry import all_rules
 
@@ -120,7 +122,8 @@ class ShardWorker:
         out: dict[str, list[Diagnostic] | str] = {}
         for number, (path, facts) in enumerate(items, 1):
             job = self.jobs[path]
-            index.start_reads()
+            if record:
+                index.start_reads()
             found = check_file(
                 path,
                 job.text,
@@ -131,10 +134,11 @@ class ShardWorker:
                 tree=self.trees.get(path),
                 analysis=self.analyses.get(path),
             )
-            reads = index.stop_reads()
-            out[path] = (
-                found if isinstance(found, str) else (found, reads, index.fingerprint(reads))
-            )
+            reads = index.stop_reads() if record else ()
+            if isinstance(found, str):
+                out[path] = found
+            else:
+                out[path] = (found, reads, index.fingerprint(reads) if record else "")
             if number % _PROGRESS_EVERY == 0:
                 progress(_PROGRESS_EVERY)
         progress(len(items) % _PROGRESS_EVERY)
@@ -256,11 +260,15 @@ class WorkerPool:
         index: ProjectIndex,
         settings: Settings,
         codes: Sequence[str],
+        record: bool = True,
     ) -> dict[str, tuple[list[Diagnostic], tuple[Read, ...], str] | str]:
         if not self._parallel(len(items)):
-            return self.nearby.check(items, index, settings, codes, self.progress)
+            return self.nearby.check(items, index, settings, codes, record, self.progress)
         return self._scatter(
-            "check", items, lambda batch: (batch, index, settings, list(codes)), key=lambda i: i[0]
+            "check",
+            items,
+            lambda batch: (batch, index, settings, list(codes), record),
+            key=lambda i: i[0],
         )
 
     def _scatter(
