@@ -67,7 +67,7 @@ class InconsistentErrorShape(Rule):
         own = ctx.facts.extra.get(KEY)
         if is_test_path(ctx.path) or not isinstance(own, ModuleErrorShapes) or not own.shapes:
             return
-        found = ctx.index.memo("FF406.shapes", _project_shapes)
+        found = ctx.index.memo("FF502.shapes", _project_shapes)
         counts = Counter(f[4].shape for f in found)
         if len(counts) < 2:
             return

@@ -235,7 +235,7 @@ def _override_receiver(statement: ast.stmt) -> ast.expr | None:
 def _visible_fixtures(ctx: FileContext) -> dict[str, Fixture]:
     """Fixtures a test of this module can request: its own, then those of the `conftest.py`
     files in its folder and above (nearer ones win)."""
-    conftests = ctx.index.memo("FF603.conftests", _conftests)
+    conftests = ctx.index.memo("FF802.conftests", _conftests)
     found: dict[str, Fixture] = {}
     own = ctx.facts.extra.get(KEY)
     sources = [own]

@@ -99,7 +99,7 @@ class Direct:
 
 def direct_subclasses(index: ProjectIndex) -> list[Direct]:
     """Project models that subclass pydantic's BaseModel directly (once per run)."""
-    return index.memo("FF205.direct_subclasses", _direct_subclasses)
+    return index.memo("FF202.direct_subclasses", _direct_subclasses)
 
 
 def _direct_subclasses(index: ProjectIndex) -> list[Direct]:

@@ -66,7 +66,7 @@ class NoRateLimit(Rule):
         index = ctx.index
         if not any(_auth_path(f.routes) for f in ctx.facts.functions.values()):
             return
-        routes = index.memo("FF502.auth_routes", _auth_routes)
+        routes = index.memo("FF605.auth_routes", _auth_routes)
         if not routes or routes[0][0] != ctx.facts.path or has_rate_limiter(index):
             return
         _, _, qualname, path = routes[0]
@@ -108,7 +108,7 @@ def _is_limiter(name: str) -> bool:
 
 def has_rate_limiter(index: ProjectIndex) -> bool:
     """Whether any code of the project names a rate limiter (once per run)."""
-    return index.memo("FF502.has_rate_limiter", _has_rate_limiter)
+    return index.memo("FF605.has_rate_limiter", _has_rate_limiter)
 
 
 def _has_rate_limiter(index: ProjectIndex) -> bool:

@@ -88,7 +88,7 @@ class RequestModels:
 
 
 def request_models(index: ProjectIndex) -> RequestModels:
-    return index.memo("FF408.request_models", _compute)
+    return index.memo("FF607.request_models", _compute)
 
 
 def _compute(index: ProjectIndex) -> RequestModels:
