@@ -5,9 +5,10 @@
     python benchmarks/compare.py --rounds 5 --scaling
 
 For each code base, in interleaved rounds (so machine noise hits every tool alike), it times:
-`fastapi-fix check` cold (no cache) and warm (nothing changed), one changed file (a body edit
-and a new function), `fastapi-fix --dry-run`, `ruff check --select FAST,ASYNC --no-cache` on the
-same files, and a plain LibCST parse of every file; it reports medians, ratios to ruff, files,
+`fastapi-fix check` cold (no cache; all rules, and only the rules that overlap ruff's FAST and
+ASYNC groups) and warm (nothing changed), one changed file (a body edit and a new function),
+`fastapi-fix --dry-run`, `ruff check --select FAST,ASYNC --no-cache` on the same files, and a
+plain LibCST parse of every file; it reports medians, ratios to ruff, files,
 lines, files/s and peak memory (max RSS of the process tree's largest process).
 Numbers are for this machine; nothing here asserts a time.
 """
@@ -26,6 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# the rules that do what ruff's FAST and ASYNC groups do: blocking and sync-SDK calls in async
+# code (ASYNC2xx), `Annotated` dependencies (FAST002), unused path parameters (FAST003)
+OVERLAP = "FF101,FF102,FF303,FF408"
 FETCH = HERE.parent.parent / "shared" / "corpus" / "fetch.sh"
 PARSE_WITH_LIBCST = """
 import sys, libcst
@@ -94,6 +98,9 @@ def bench(folder: Path, rounds: int, jobs: int | None) -> dict[str, Timing]:
                 ["ruff", "check", "--select", "FAST,ASYNC", "--no-cache", "-q", str(work)]
             ),
             "check cold": lambda: run([*tool, "check", "--no-cache", *jobs_args, str(work)]),
+            "check cold, overlap": lambda: run(
+                [*tool, "check", "--no-cache", "--select", OVERLAP, *jobs_args, str(work)]
+            ),
             "check warm": lambda: _warm(run, [*tool, "check", *jobs_args, str(work)], env),
             "one file, body edit": lambda: _edit_then(
                 target, original, "\n# edited\n", [*tool, "check", *jobs_args, str(work)], env
