@@ -11,7 +11,7 @@ import functools
 import hashlib
 import importlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from fastapi_fixer.blocking import BlockingCatalog
 from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER, FunctionFacts, ModuleFacts, RouteDecl
 
 _MAX_HOPS = 8
+_UNANSWERED = object()
 T = TypeVar("T")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # fields that say where something is, not what it is: a change there alone (a line added above)
@@ -35,6 +36,7 @@ _POSITION_FIELDS = frozenset(
 #   ("r" | "d" | "u", name)  membership in references, dependencies, unloaded names
 #   ("q", method, *args)     the answer of a query method (`resolve`, `routes_of`, ...)
 #   ("memo", key, module, function)  a project-wide value a rule computes with `memo`
+#   ("ask", module, function, *args)  the answer to a question a rule asks with `ask`
 #   ("all",)         anything project-wide (iterating every module): the whole project digest
 Read = tuple
 
@@ -151,6 +153,7 @@ class ProjectIndex:
     # for every file)
     _resolved: dict[str, str] = field(default_factory=dict)
     _memo: dict[str, object] = field(default_factory=dict)
+    _asked: dict[tuple, object] = field(default_factory=dict)
     # recording what one file's check reads (None: not recording), and how deep in a query
     _reads: set[Read] | None = None
     _depth: int = 0
@@ -233,10 +236,10 @@ class ProjectIndex:
             if kind == "q":
                 return _value_digest(getattr(self, read[1])(*read[2:]), self.digest)
             if kind == "memo":
-                compute: Any = importlib.import_module(read[2])
-                for part in read[3].split("."):
-                    compute = getattr(compute, part)
-                return _value_digest(self.memo(read[1], compute), self.digest)
+                return _value_digest(self.memo(read[1], _function(read[2], read[3])), self.digest)
+            if kind == "ask":
+                answer = self.ask(_function(read[1], read[2]), *read[3:])
+                return _value_digest(answer, self.digest)
             return self.digest
         finally:
             self._depth -= 1
@@ -285,6 +288,23 @@ class ProjectIndex:
         return self._memo[key]  # type: ignore[return-value]
 
     @_query
+    def ask(self, compute: Callable[..., T], *args: Hashable) -> T:
+        """``compute(index, *args)``, answered once per run (per worker) for each ``args``: a
+        question rules ask about many names, such as whether a class is a model. ``compute``
+        must be a module-level function: a check that asked records the question, and a later
+        run asks it again to see whether the answer changed."""
+        key = (compute.__module__, compute.__qualname__, *args)
+        if self._reads is not None and not self._depth:
+            self._reads.add(("ask", *key))
+        found = self._asked.get(key, _UNANSWERED)
+        if found is _UNANSWERED:
+            self._depth += 1
+            try:
+                found = self._asked[key] = compute(self, *args)
+            finally:
+                self._depth -= 1
+        return found  # type: ignore[return-value]
+
     def referrers(self, qualname: str) -> frozenset[str]:
         """Modules that use ``qualname`` (as written, or after resolving) other than as a
         decorator or a `Depends` target."""
@@ -470,6 +490,14 @@ def _how(kind: type) -> object:
 
 
 _PLAIN = frozenset({str, bool, int})
+
+
+def _function(module: str, qualname: str) -> Callable[..., Any]:
+    """The module-level function (or class method) a recorded `memo`/`ask` read names."""
+    found: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found
 
 
 def _value_digest(value: object, unstable: str) -> str:
