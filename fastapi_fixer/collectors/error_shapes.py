@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from fastapi_fixer.astwalk import OwnNodes, children
 from fastapi_fixer.collectors.routing import HTTP_EXCEPTIONS, status_of
 from fastapi_fixer.facts import ModuleFacts, Resolver, function_scope
 
@@ -72,7 +73,9 @@ def _is_handler_decorator(node: ast.expr) -> bool:
     )
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModuleErrorShapes:
+def collect(
+    tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
+) -> ModuleErrorShapes:
     found = ModuleErrorShapes()
 
     def visit(node: ast.AST, resolver: Resolver, in_handler: bool) -> None:
@@ -85,7 +88,9 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModuleE
                     if target is not None and resolver.qualify(target) in HTTP_EXCEPTIONS:
                         found.reshapes_http_exception = True
             inner = resolver.within(
-                function_scope(node, resolver.scope, facts.module, facts.module, facts.is_package)
+                function_scope(
+                    node, resolver.scope, facts.module, facts.module, facts.is_package, own=own
+                )
             )
             for child in node.body:
                 visit(child, inner, handler)
@@ -110,7 +115,7 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModuleE
                 and resolver.qualify(node.args[0]) in HTTP_EXCEPTIONS
             ):
                 found.reshapes_http_exception = True
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             visit(child, resolver, in_handler)
 
     for statement in tree.body:
