@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from fastapi_fixer.astwalk import OwnNodes, children, own_nodes
+from fastapi_fixer.astwalk import SCOPE_TYPES, OwnNodes, children, own_nodes
 from fastapi_fixer.blocking import ANNOTATED_TYPES, CHAINS, FACTORIES, THREADPOOL_WRAPPERS
 
 ROUTE_METHODS = frozenset(
@@ -204,6 +204,13 @@ def _target_names(target: ast.expr) -> Iterator[str]:
 
 # the nodes of a scope's own statements; rules and collectors import it under this name
 _own_statements = own_nodes
+# the statements and patterns that bind names: `collect_bindings` looks no further at the rest
+_BINDERS = frozenset(
+    {ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef}
+    | {ast.ClassDef, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor}
+    | {ast.NamedExpr, ast.With, ast.AsyncWith, ast.ExceptHandler, ast.MatchAs, ast.MatchStar}
+    | {ast.MatchMapping}
+)
 
 
 def collect_bindings(
@@ -219,6 +226,8 @@ def collect_bindings(
     ``own`` gives a body's own nodes (an `OwnNodes` shares them with later walks)."""
     declared_global: set[str] = set()
     for node in own(body):
+        if type(node) not in _BINDERS:
+            continue
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             declared_global.update(node.names)
         elif isinstance(node, ast.Import):
@@ -326,6 +335,10 @@ class CallSite:
     in_with_item: bool  # the context expression of a plain `with`
 
 
+# nested scopes (their calls are their own) and leaves: nothing below them for `walk_body`
+_NO_CALLS = SCOPE_TYPES | {ast.Name, ast.Constant}
+
+
 @dataclass
 class BodyFacts:
     calls: list[CallSite]
@@ -343,29 +356,32 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
         current: ast.AST, awaited: bool, wrapped: bool, in_gen: bool, with_item: bool
     ) -> None:
         nonlocal has_await, has_yield
-        if isinstance(current, Scopes) and current is not node:
+        # one test of the node's type per case: this runs on every node of every function
+        kind = type(current)
+        if kind in _NO_CALLS:
             return
-        if isinstance(current, ast.Await):
+        if kind is ast.Await:
             has_await = True
-            visit(current.value, True, wrapped, in_gen, with_item)
+            visit(current.value, True, wrapped, in_gen, with_item)  # type: ignore[attr-defined]
             return
-        if isinstance(current, (ast.AsyncFor, ast.AsyncWith)):
-            has_await = True
-        if isinstance(current, (ast.Yield, ast.YieldFrom)):
-            has_yield = True
-        if isinstance(current, ast.comprehension) and current.is_async:
-            has_await = True
-        if isinstance(current, ast.With):
-            for item in current.items:
+        if kind is ast.With:
+            for item in current.items:  # type: ignore[attr-defined]
                 visit(item.context_expr, False, wrapped, in_gen, True)
                 if item.optional_vars is not None:
                     visit(item.optional_vars, False, wrapped, in_gen, False)
-            for statement in current.body:
+            for statement in current.body:  # type: ignore[attr-defined]
                 visit(statement, False, wrapped, in_gen, False)
             return
-        if isinstance(current, ast.GeneratorExp):
+        if kind is ast.AsyncFor or kind is ast.AsyncWith:
+            has_await = True
+        elif kind is ast.Yield or kind is ast.YieldFrom:
+            has_yield = True
+        elif kind is ast.comprehension and current.is_async:  # type: ignore[attr-defined]
+            has_await = True
+        elif kind is ast.GeneratorExp:
             in_gen = True
-        if isinstance(current, ast.Call):
+        elif kind is ast.Call:
+            assert isinstance(current, ast.Call)
             target = resolver.call_target(current)
             calls.append(CallSite(current, target, awaited, wrapped, in_gen, with_item))
             is_wrapper = target in THREADPOOL_WRAPPERS or (

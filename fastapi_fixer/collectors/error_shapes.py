@@ -34,6 +34,9 @@ JSON_RESPONSES = frozenset(
 )
 
 
+_LEAVES = frozenset({ast.Name, ast.Constant})  # the commonest nodes: nothing in or under them
+
+
 @dataclass(frozen=True)
 class ErrorShape:
     shape: str  # `{detail}`, `{detail: {code, message}}`, `{error, code}`
@@ -79,7 +82,11 @@ def collect(
     found = ModuleErrorShapes()
 
     def visit(node: ast.AST, resolver: Resolver, in_handler: bool) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        kind = type(node)
+        if kind in _LEAVES:
+            return
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             handler = False
             for decorator in node.decorator_list:
                 if _is_handler_decorator(decorator):
@@ -95,7 +102,8 @@ def collect(
             for child in node.body:
                 visit(child, inner, handler)
             return
-        if isinstance(node, ast.Call):
+        if kind is ast.Call:
+            assert isinstance(node, ast.Call)
             callee = resolver.qualify(node.func)
             if callee in HTTP_EXCEPTIONS:
                 keys = _keys(_argument(node, 1, "detail"))
