@@ -3,7 +3,8 @@
 `ast.walk` and `ast.iter_child_nodes` go through two generators and look at every field of every
 node, including the `ctx` and operator singletons no analysis asks about; over a project they
 cost seconds. Here each node type's child fields are worked out once, `ctx`/operator fields and
-plain-data fields (names, constants) left out, and nodes are gathered into lists.
+plain-data fields (names, constants) left out, so every remaining field holds a node, None or a
+list of nodes; nodes are gathered into lists.
 
 Traversals return the same nodes in the same order as their `ast` counterparts, minus the
 `expr_context` (`Load`, `Store`, `Del`) and operator (`Add`, `And`, `Eq`, ...) nodes.
@@ -48,14 +49,19 @@ CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {
 SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
 
 
+def _present(nodes: list[ast.AST | None]) -> list[ast.AST]:
+    """The nodes of a list field (`Dict.keys` and `arguments.kw_defaults` may hold Nones)."""
+    return nodes if None not in nodes else [node for node in nodes if node is not None]  # type: ignore[misc]
+
+
 def children(node: ast.AST) -> list[ast.AST]:
     """The direct children of ``node``, in `ast.iter_child_nodes` order."""
     found: list[ast.AST] = []
     for name in CHILD_FIELDS[type(node)]:
         value = getattr(node, name, None)
-        if isinstance(value, list):
-            found.extend(item for item in value if isinstance(item, ast.AST))
-        elif isinstance(value, ast.AST):
+        if type(value) is list:
+            found.extend(_present(value))
+        elif value is not None:
             found.append(value)
     return found
 
@@ -67,9 +73,9 @@ def walk(node: ast.AST) -> list[ast.AST]:
     for current in found:  # the list grows while it is read: a queue
         for name in fields[type(current)]:
             value = getattr(current, name, None)
-            if isinstance(value, list):
-                extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+            if type(value) is list:
+                extend(_present(value))
+            elif value is not None:
                 append(value)
     return found
 
@@ -92,9 +98,9 @@ def own_nodes(body: list[ast.stmt] | list[ast.AST]) -> list[ast.AST]:
         start = len(stack)
         for name in names:
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                stack.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+            if type(value) is list:
+                stack.extend(_present(value))
+            elif value is not None:
                 push(value)
         if len(stack) - start > 1:
             stack[start:] = stack[start:][::-1]

@@ -24,6 +24,8 @@ KEY = "on_event_handlers"
 _APP_CONSTRUCTORS = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
 _ACM = frozenset({"contextlib.asynccontextmanager"})
 _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
+# what `_Collector.run` looks at below the top level: handlers, calls, `router.on_startup = ...`
+_NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Call, ast.Assign, ast.AugAssign})
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ class _Collector:
         for statement in tree.body:
             self._top_statement(statement, top_level_nodes)
         for node in walk(tree):
-            if id(node) in top_level_nodes:
+            if type(node) not in _NESTED or id(node) in top_level_nodes:
                 continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:

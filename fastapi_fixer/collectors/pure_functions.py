@@ -241,6 +241,8 @@ class _Values:
             if star is not None:
                 assigned.setdefault(star.arg, []).append(ast.Tuple(elts=[], ctx=ast.Load()))
         for current in nodes:
+            if type(current) not in _BINDERS:
+                continue
             for target, value in _bindings(current):
                 for name in _target_names(target):
                     assigned.setdefault(name, []).append(value)
@@ -313,6 +315,13 @@ class _Values:
                 return target not in _OPAQUE_RESULTS
             return _is_pure_method(node, self)
         return False
+
+
+# the nodes `_bindings` finds bindings in: the others are skipped without a call
+_BINDERS = frozenset(
+    {ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.comprehension}
+    | {ast.ExceptHandler, ast.Global, ast.Nonlocal, ast.MatchAs, ast.MatchStar}
+)
 
 
 def _bindings(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr | None]]:

@@ -274,6 +274,8 @@ def router_decl(index: ProjectIndex, receiver: str) -> RouterDecl | None:
 # --- the collector --------------------------------------------------------------------------
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# the nodes `_Collector.walk` looks at: a cheap test first, as most nodes are something else
+_WALKED = frozenset({*_FUNCTIONS, ast.ClassDef, ast.Assign, ast.AnnAssign, ast.Call})
 
 
 class _Collector:
@@ -310,6 +312,8 @@ class _Collector:
                 elif isinstance(child, ast.arg):
                     pass
         for child in self.own(body):
+            if type(child) not in _WALKED:
+                continue
             if isinstance(child, _FUNCTIONS):
                 qualname = f"{prefix}.{child.name}"
                 self.function(child, qualname, names)
