@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from fastapi_fixer.astwalk import SCOPE_TYPES, OwnNodes, children, own_nodes
 from fastapi_fixer.blocking import ANNOTATED_TYPES, CHAINS, FACTORIES, THREADPOOL_WRAPPERS
 
 ROUTE_METHODS = frozenset(
@@ -201,32 +202,15 @@ def _target_names(target: ast.expr) -> Iterator[str]:
         yield from _target_names(target.value)
 
 
-_SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
-_LEAF_TYPES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias})
-
-
-def _own_statements(body: list[ast.stmt]) -> list[ast.AST]:
-    """Every node of these statements that belongs to this scope (not nested scopes' insides),
-    in source order. Hot: written for speed rather than with `ast.iter_child_nodes`."""
-    out: list[ast.AST] = []
-    stack: list[ast.AST] = list(reversed(body))
-    pop, push, append = stack.pop, stack.append, out.append
-    while stack:
-        node = pop()
-        append(node)
-        kind = type(node)
-        if kind in _SCOPE_TYPES or kind in _LEAF_TYPES:
-            continue
-        children: list[ast.AST] = []
-        for name in kind._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, list):
-                children.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                children.append(value)
-        for child in reversed(children):
-            push(child)
-    return out
+# the nodes of a scope's own statements; rules and collectors import it under this name
+_own_statements = own_nodes
+# the statements and patterns that bind names: `collect_bindings` looks no further at the rest
+_BINDERS = frozenset(
+    {ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef}
+    | {ast.ClassDef, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor}
+    | {ast.NamedExpr, ast.With, ast.AsyncWith, ast.ExceptHandler, ast.MatchAs, ast.MatchStar}
+    | {ast.MatchMapping}
+)
 
 
 def collect_bindings(
@@ -236,10 +220,14 @@ def collect_bindings(
     module: str,
     is_package: bool,
     local: bool,
+    own: Callable[[list[ast.stmt]], list[ast.AST]] = own_nodes,
 ) -> None:
-    """Fill ``scope`` with the names ``body`` binds. ``local`` is True for function scopes."""
+    """Fill ``scope`` with the names ``body`` binds. ``local`` is True for function scopes.
+    ``own`` gives a body's own nodes (an `OwnNodes` shares them with later walks)."""
     declared_global: set[str] = set()
-    for node in _own_statements(body):
+    for node in own(body):
+        if type(node) not in _BINDERS:
+            continue
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             declared_global.update(node.names)
         elif isinstance(node, ast.Import):
@@ -313,6 +301,7 @@ def function_scope(
     qualprefix: str,
     module: str,
     is_package: bool,
+    own: Callable[[list[ast.stmt]], list[ast.AST]] = own_nodes,
 ) -> Scope:
     scope = Scope(qualprefix=qualprefix, parent=parent)
     resolver = Resolver(scope, module)
@@ -329,7 +318,7 @@ def function_scope(
             scope.bind(arg.arg, Binding("other"))
     if isinstance(node, ast.Lambda):
         return scope
-    collect_bindings(scope, node.body, resolver, module, is_package, local=True)
+    collect_bindings(scope, node.body, resolver, module, is_package, local=True, own=own)
     return scope
 
 
@@ -344,6 +333,10 @@ class CallSite:
     in_threadpool: bool  # inside the arguments of run_in_threadpool/to_thread/...
     in_generator: bool  # inside a generator expression (an `await` there changes its meaning)
     in_with_item: bool  # the context expression of a plain `with`
+
+
+# nested scopes (their calls are their own) and leaves: nothing below them for `walk_body`
+_NO_CALLS = SCOPE_TYPES | {ast.Name, ast.Constant}
 
 
 @dataclass
@@ -363,29 +356,32 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
         current: ast.AST, awaited: bool, wrapped: bool, in_gen: bool, with_item: bool
     ) -> None:
         nonlocal has_await, has_yield
-        if isinstance(current, Scopes) and current is not node:
+        # one test of the node's type per case: this runs on every node of every function
+        kind = type(current)
+        if kind in _NO_CALLS:
             return
-        if isinstance(current, ast.Await):
+        if kind is ast.Await:
             has_await = True
-            visit(current.value, True, wrapped, in_gen, with_item)
+            visit(current.value, True, wrapped, in_gen, with_item)  # type: ignore[attr-defined]
             return
-        if isinstance(current, (ast.AsyncFor, ast.AsyncWith)):
-            has_await = True
-        if isinstance(current, (ast.Yield, ast.YieldFrom)):
-            has_yield = True
-        if isinstance(current, ast.comprehension) and current.is_async:
-            has_await = True
-        if isinstance(current, ast.With):
-            for item in current.items:
+        if kind is ast.With:
+            for item in current.items:  # type: ignore[attr-defined]
                 visit(item.context_expr, False, wrapped, in_gen, True)
                 if item.optional_vars is not None:
                     visit(item.optional_vars, False, wrapped, in_gen, False)
-            for statement in current.body:
+            for statement in current.body:  # type: ignore[attr-defined]
                 visit(statement, False, wrapped, in_gen, False)
             return
-        if isinstance(current, ast.GeneratorExp):
+        if kind is ast.AsyncFor or kind is ast.AsyncWith:
+            has_await = True
+        elif kind is ast.Yield or kind is ast.YieldFrom:
+            has_yield = True
+        elif kind is ast.comprehension and current.is_async:  # type: ignore[attr-defined]
+            has_await = True
+        elif kind is ast.GeneratorExp:
             in_gen = True
-        if isinstance(current, ast.Call):
+        elif kind is ast.Call:
+            assert isinstance(current, ast.Call)
             target = resolver.call_target(current)
             calls.append(CallSite(current, target, awaited, wrapped, in_gen, with_item))
             is_wrapper = target in THREADPOOL_WRAPPERS or (
@@ -395,7 +391,7 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
             for child in [*current.args, *(k.value for k in current.keywords)]:
                 visit(child, False, wrapped or is_wrapper, in_gen, with_item)
             return
-        for child in ast.iter_child_nodes(current):
+        for child in children(current):
             visit(child, False, wrapped, in_gen, with_item)
 
     for statement in node.body:
@@ -479,7 +475,10 @@ class _ModuleAnalyzer:
         self.is_package = is_package
         self.scope = Scope(qualprefix=module)
         self.resolver = Resolver(self.scope, module)
-        collect_bindings(self.scope, tree.body, self.resolver, module, is_package, local=False)
+        self.own = OwnNodes()  # each scope's nodes, walked again by most collectors
+        collect_bindings(
+            self.scope, tree.body, self.resolver, module, is_package, local=False, own=self.own
+        )
         self.facts = ModuleFacts(
             module=module,
             path=path,
@@ -496,13 +495,15 @@ class _ModuleAnalyzer:
         self._visit_scope_body(tree.body, self.scope, self.resolver)
 
     def _visit_scope_body(self, body: list[ast.stmt], scope: Scope, resolver: Resolver) -> None:
-        for node in _own_statements(body):
+        for node in self.own(body):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._visit_function(node, scope, resolver)
             elif isinstance(node, ast.ClassDef):
                 self._visit_class(node, scope, resolver)
             elif isinstance(node, ast.Lambda):
-                inner = function_scope(node, scope, scope.qualprefix, self.module, self.is_package)
+                inner = function_scope(
+                    node, scope, scope.qualprefix, self.module, self.is_package, own=self.own
+                )
                 self._visit_expressions(node.body, resolver.within(inner))
             else:
                 self._note_expression(node, resolver)
@@ -512,7 +513,13 @@ class _ModuleAnalyzer:
             self._visit_expressions(expression, resolver)
         inner = Scope(qualprefix=f"{scope.qualprefix}.{node.name}", parent=scope, is_class=True)
         collect_bindings(
-            inner, node.body, resolver.within(inner), self.module, self.is_package, local=True
+            inner,
+            node.body,
+            resolver.within(inner),
+            self.module,
+            self.is_package,
+            local=True,
+            own=self.own,
         )
         self._visit_scope_body(node.body, inner, resolver.within(inner))
 
@@ -539,7 +546,7 @@ class _ModuleAnalyzer:
                 self._visit_expressions(arg.annotation, resolver)
         if node.returns is not None:
             self._visit_expressions(node.returns, resolver)
-        inner = function_scope(node, scope, qualname, self.module, self.is_package)
+        inner = function_scope(node, scope, qualname, self.module, self.is_package, own=self.own)
         inner_resolver = resolver.within(inner)
         body = walk_body(node, inner_resolver)
         self.functions.append((node, qualname, inner_resolver))
@@ -562,7 +569,7 @@ class _ModuleAnalyzer:
         self._visit_scope_body(node.body, inner, inner_resolver)
 
     def _visit_expressions(self, node: ast.AST, resolver: Resolver) -> None:
-        for child in _own_statements([node]):  # type: ignore[list-item]
+        for child in own_nodes([node]):  # type: ignore[list-item]
             if isinstance(child, ast.Lambda):
                 scope = function_scope(
                     child, resolver.scope, resolver.scope.qualprefix, self.module, self.is_package
@@ -605,7 +612,7 @@ def analyze(tree: ast.Module, module: str, path: str, is_package: bool) -> Analy
 
     analyzer = _ModuleAnalyzer(tree, module, path, is_package)
     for key, collect in all_collectors():
-        analyzer.facts.extra[key] = collect(tree, analyzer.facts, analyzer.resolver)
+        analyzer.facts.extra[key] = collect(tree, analyzer.facts, analyzer.resolver, analyzer.own)
     return Analysis(analyzer.facts, analyzer.scope, analyzer.functions, analyzer.bodies)
 
 

@@ -1,9 +1,10 @@
 """Extra per-module facts for rules that need more than `facts.py` gathers.
 
-Each module here defines ``KEY: str`` and ``collect(tree, facts, resolver) -> object``; its result
-is stored as ``facts.extra[KEY]`` (plain, picklable data) and reaches every rule through the
-project index (``index.modules[name].extra[KEY]``). Found once by importing this package's
-modules, as rules are.
+Each module here defines ``KEY: str`` and ``collect(tree, facts, resolver, own) -> object``; its
+result is stored as ``facts.extra[KEY]`` (plain, picklable data) and reaches every rule through
+the project index (``index.modules[name].extra[KEY]``). ``own`` (a `fastapi_fixer.astwalk.OwnNodes`)
+gives each body's own nodes as the analysis already walked them: collectors use it rather than
+walking the same scopes again. Found once by importing this package's modules, as rules are.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from fastapi_fixer.astwalk import OwnNodes, children
 from fastapi_fixer.collectors.routing import HTTP_EXCEPTIONS, status_of
 from fastapi_fixer.facts import ModuleFacts, Resolver, function_scope
 
@@ -31,6 +32,9 @@ JSON_RESPONSES = frozenset(
         "fastapi.JSONResponse",
     }
 )
+
+
+_LEAVES = frozenset({ast.Name, ast.Constant})  # the commonest nodes: nothing in or under them
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,17 @@ def _is_handler_decorator(node: ast.expr) -> bool:
     )
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModuleErrorShapes:
+def collect(
+    tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
+) -> ModuleErrorShapes:
     found = ModuleErrorShapes()
 
     def visit(node: ast.AST, resolver: Resolver, in_handler: bool) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        kind = type(node)
+        if kind in _LEAVES:
+            return
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             handler = False
             for decorator in node.decorator_list:
                 if _is_handler_decorator(decorator):
@@ -85,12 +95,15 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModuleE
                     if target is not None and resolver.qualify(target) in HTTP_EXCEPTIONS:
                         found.reshapes_http_exception = True
             inner = resolver.within(
-                function_scope(node, resolver.scope, facts.module, facts.module, facts.is_package)
+                function_scope(
+                    node, resolver.scope, facts.module, facts.module, facts.is_package, own=own
+                )
             )
             for child in node.body:
                 visit(child, inner, handler)
             return
-        if isinstance(node, ast.Call):
+        if kind is ast.Call:
+            assert isinstance(node, ast.Call)
             callee = resolver.qualify(node.func)
             if callee in HTTP_EXCEPTIONS:
                 keys = _keys(_argument(node, 1, "detail"))
@@ -110,7 +123,7 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModuleE
                 and resolver.qualify(node.args[0]) in HTTP_EXCEPTIONS
             ):
                 found.reshapes_http_exception = True
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             visit(child, resolver, in_handler)
 
     for statement in tree.body:

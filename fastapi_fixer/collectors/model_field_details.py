@@ -29,7 +29,8 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fastapi_fixer.facts import ModuleFacts, Resolver, _own_statements, route_decl
+from fastapi_fixer.astwalk import OwnNodes, walk
+from fastapi_fixer.facts import ModuleFacts, Resolver, route_decl
 
 KEY = "model_field_details"
 
@@ -99,21 +100,27 @@ class FieldDetails:
         return tuple(sorted(found))
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> FieldDetails:
+def collect(
+    tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
+) -> FieldDetails:
     classes: dict[str, ClassDetail] = {}
-    _collect_classes(tree.body, facts.module, resolver, classes)
+    _collect_classes(tree.body, facts.module, resolver, classes, own)
     bodies = tuple(
         param
-        for qualname, node in _route_functions(tree.body, facts.module, resolver)
+        for qualname, node in _route_functions(tree.body, facts.module, resolver, own)
         for param in _body_params(qualname, node, resolver)
     )
     return FieldDetails(classes, bodies)
 
 
 def _collect_classes(
-    body: list[ast.stmt], prefix: str, resolver: Resolver, found: dict[str, ClassDetail]
+    body: list[ast.stmt],
+    prefix: str,
+    resolver: Resolver,
+    found: dict[str, ClassDetail],
+    own: OwnNodes,
 ) -> None:
-    for node in _own_statements(body):
+    for node in own(body):
         if not isinstance(node, ast.ClassDef):
             continue
         qualname = f"{prefix}.{node.name}"
@@ -127,7 +134,7 @@ def _collect_classes(
             and not _is_class_var(statement.annotation, resolver)
         )
         found[qualname] = ClassDetail(qualname, node.name, node.lineno, fields, _has_examples(node))
-        _collect_classes(node.body, qualname, resolver, found)
+        _collect_classes(node.body, qualname, resolver, found, own)
 
 
 def _is_class_var(annotation: ast.expr, resolver: Resolver) -> bool:
@@ -149,7 +156,7 @@ def _mentions_example(node: ast.AST) -> bool:
         isinstance(inner, ast.Constant)
         and isinstance(inner.value, str)
         and "example" in inner.value
-        for inner in ast.walk(node)
+        for inner in walk(node)
     )
 
 
@@ -256,7 +263,7 @@ def _measured_fields(node: ast.ClassDef, resolver: Resolver) -> set[str]:
             isinstance(inner, ast.Call)
             and isinstance(inner.func, ast.Name)
             and inner.func.id == "len"
-            for inner in ast.walk(statement)
+            for inner in walk(statement)
         ):
             measured.update(names)
     return measured
@@ -290,18 +297,18 @@ _NOT_BODY = frozenset({"Depends", "Security", "Query", "Path", "Header", "Cookie
 
 
 def _route_functions(
-    body: list[ast.stmt], prefix: str, resolver: Resolver
+    body: list[ast.stmt], prefix: str, resolver: Resolver, own: OwnNodes
 ) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
     """Every function with a route-like decorator (`@x.get(...)`), at any depth, with the
     qualified name the facts give it."""
-    for node in _own_statements(body):
+    for node in own(body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             qualname = f"{prefix}.{node.name}"
             if any(route_decl(d, resolver) is not None for d in node.decorator_list):
                 yield qualname, node
-            yield from _route_functions(node.body, qualname, resolver)
+            yield from _route_functions(node.body, qualname, resolver, own)
         elif isinstance(node, ast.ClassDef):
-            yield from _route_functions(node.body, f"{prefix}.{node.name}", resolver)
+            yield from _route_functions(node.body, f"{prefix}.{node.name}", resolver, own)
 
 
 def _marker(call: ast.expr | None, resolver: Resolver) -> str | None:
@@ -358,7 +365,7 @@ def _refs(annotation: ast.expr, resolver: Resolver) -> tuple[str, ...]:
         sorted(
             {
                 q
-                for inner in ast.walk(annotation)
+                for inner in walk(annotation)
                 if isinstance(inner, (ast.Name, ast.Attribute))
                 and (q := resolver.qualify(inner)) is not None
                 and not q.startswith("builtins.")

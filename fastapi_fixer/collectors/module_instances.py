@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from fastapi_fixer.astwalk import OwnNodes
 from fastapi_fixer.facts import ModuleFacts, Resolver
 
 KEY = "module_instances"
@@ -28,7 +29,9 @@ class ModuleInstances(dict[str, Instance]):
     """Name -> `Instance` for one module."""
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModuleInstances:
+def collect(
+    tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
+) -> ModuleInstances:
     found = ModuleInstances()
     twice: set[str] = set()
     for statement in tree.body:

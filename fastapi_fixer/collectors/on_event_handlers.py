@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from fastapi_fixer.astwalk import OwnNodes, walk
 from fastapi_fixer.facts import ModuleFacts, Resolver, resolve_relative
 
 KEY = "on_event_handlers"
@@ -23,6 +24,8 @@ KEY = "on_event_handlers"
 _APP_CONSTRUCTORS = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
 _ACM = frozenset({"contextlib.asynccontextmanager"})
 _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
+# what `_Collector.run` looks at below the top level: handlers, calls, `router.on_startup = ...`
+_NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Call, ast.Assign, ast.AugAssign})
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class EventFacts:
         return tuple(r.handler for r in self.registrations if r.kind == "call" and r.handler)
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> EventFacts:
+def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes) -> EventFacts:
     collector = _Collector(facts, resolver)
     collector.run(tree)
     return EventFacts(
@@ -135,7 +138,7 @@ def _bound_names(statement: ast.stmt) -> list[str]:
     elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
         targets = [statement.target]
     for target in targets:
-        names.extend(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        names.extend(n.id for n in walk(target) if isinstance(n, ast.Name))
     return names
 
 
@@ -159,8 +162,8 @@ class _Collector:
         top_level_nodes: set[int] = set()
         for statement in tree.body:
             self._top_statement(statement, top_level_nodes)
-        for node in ast.walk(tree):
-            if id(node) in top_level_nodes:
+        for node in walk(tree):
+            if type(node) not in _NESTED or id(node) in top_level_nodes:
                 continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:
@@ -202,13 +205,13 @@ class _Collector:
         if isinstance(statement, (ast.Assign, ast.AnnAssign)):
             self._app_construction(statement)
         if isinstance(statement, ast.If) and self._is_type_checking(statement.test):
-            for node in ast.walk(statement):
+            for node in walk(statement):
                 seen.add(id(node))
             return
         if isinstance(statement, (ast.If, ast.Try, ast.With, ast.For, ast.While)) or (
             hasattr(ast, "TryStar") and isinstance(statement, ast.TryStar)
         ):
-            for node in ast.walk(statement):
+            for node in walk(statement):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     self.steps.append(("maybe-import", self._imported_modules(node)))
 

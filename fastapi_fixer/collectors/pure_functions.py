@@ -16,10 +16,10 @@ import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from fastapi_fixer.astwalk import OwnNodes
 from fastapi_fixer.facts import (
     ModuleFacts,
     Resolver,
-    _own_statements,
     _target_names,
     function_scope,
 )
@@ -170,18 +170,22 @@ class Purity:
     asyncable: bool  # `def` -> `async def` keeps it valid: no `yield from`, no generator `return x`
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> dict[str, Purity]:
+def collect(
+    tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
+) -> dict[str, Purity]:
     found = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
             qualname = f"{facts.module}.{node.name}"
-            scope = function_scope(node, resolver.scope, qualname, facts.module, facts.is_package)
-            found[qualname] = _purity(node, _Values(node, Resolver(scope, facts.module)))
+            scope = function_scope(
+                node, resolver.scope, qualname, facts.module, facts.is_package, own=own
+            )
+            values = _Values(node, Resolver(scope, facts.module), own(node.body))
+            found[qualname] = _purity(node, values, own(node.body))
     return found
 
 
-def _purity(node: ast.FunctionDef, values: _Values) -> Purity:
-    nodes = list(_own_statements(node.body))
+def _purity(node: ast.FunctionDef, values: _Values, nodes: list[ast.AST]) -> Purity:
     yields = [n for n in nodes if isinstance(n, (ast.Yield, ast.YieldFrom))]
     is_generator = bool(yields)
     asyncable = not any(isinstance(n, ast.YieldFrom) for n in yields) and not (
@@ -221,7 +225,7 @@ class _Values:
     """Which expressions of one function are plain data (str, numbers, containers, JSON): their
     methods cannot do I/O."""
 
-    def __init__(self, node: ast.FunctionDef, resolver: Resolver) -> None:
+    def __init__(self, node: ast.FunctionDef, resolver: Resolver, nodes: list[ast.AST]) -> None:
         self.resolver = resolver
         self.requests: set[str] = set()
         assigned: dict[str, list[ast.expr | None]] = {}
@@ -236,7 +240,9 @@ class _Values:
         for star in (args.vararg, args.kwarg):
             if star is not None:
                 assigned.setdefault(star.arg, []).append(ast.Tuple(elts=[], ctx=ast.Load()))
-        for current in _own_statements(node.body):
+        for current in nodes:
+            if type(current) not in _BINDERS:
+                continue
             for target, value in _bindings(current):
                 for name in _target_names(target):
                     assigned.setdefault(name, []).append(value)
@@ -309,6 +315,13 @@ class _Values:
                 return target not in _OPAQUE_RESULTS
             return _is_pure_method(node, self)
         return False
+
+
+# the nodes `_bindings` finds bindings in: the others are skipped without a call
+_BINDERS = frozenset(
+    {ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.comprehension}
+    | {ast.ExceptHandler, ast.Global, ast.Nonlocal, ast.MatchAs, ast.MatchStar}
+)
 
 
 def _bindings(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr | None]]:

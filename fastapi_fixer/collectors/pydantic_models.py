@@ -26,7 +26,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from fastapi_fixer.facts import ModuleFacts, Resolver, _own_statements
+from fastapi_fixer.astwalk import OwnNodes
+from fastapi_fixer.facts import ModuleFacts, Resolver
 
 KEY = "pydantic_models"
 
@@ -61,16 +62,22 @@ class ModelClasses(dict[str, ClassFacts]):
         return tuple(sorted({base for facts in self.values() for base in facts.bases}))
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModelClasses:
+def collect(
+    tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
+) -> ModelClasses:
     found = ModelClasses()
-    _collect_classes(tree.body, facts.module, resolver, found)
+    _collect_classes(tree.body, facts.module, resolver, found, own)
     return found
 
 
 def _collect_classes(
-    body: list[ast.stmt], prefix: str, resolver: Resolver, found: dict[str, ClassFacts]
+    body: list[ast.stmt],
+    prefix: str,
+    resolver: Resolver,
+    found: dict[str, ClassFacts],
+    own: OwnNodes,
 ) -> None:
-    for node in _own_statements(body):
+    for node in own(body):
         if not isinstance(node, ast.ClassDef):
             continue
         qualname = f"{prefix}.{node.name}"
@@ -82,7 +89,7 @@ def _collect_classes(
             fields=tuple(_fields(node)),
             config=tuple(_config(node)),
         )
-        _collect_classes(node.body, qualname, resolver, found)
+        _collect_classes(node.body, qualname, resolver, found, own)
 
 
 def _base_name(base: ast.expr, resolver: Resolver) -> str:

@@ -12,7 +12,8 @@ import ast
 from collections import Counter
 from dataclasses import dataclass, field
 
-from fastapi_fixer.facts import ModuleFacts, Resolver, _own_statements, _target_names
+from fastapi_fixer.astwalk import OwnNodes
+from fastapi_fixer.facts import ModuleFacts, Resolver, _target_names
 
 KEY = "resources"
 
@@ -95,8 +96,10 @@ def _provider_of(node: ast.stmt) -> str | None:
     return None
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModuleResources:
-    counts = Counter(name for node in _own_statements(tree.body) for name in _bound_names(node))
+def collect(
+    tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
+) -> ModuleResources:
+    counts = Counter(name for node in own(tree.body) for name in _bound_names(node))
     found = ModuleResources()
     for node in tree.body:
         provided = _provider_of(node)

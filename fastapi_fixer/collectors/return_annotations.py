@@ -14,7 +14,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from fastapi_fixer.facts import ModuleFacts, Resolver, _own_statements
+from fastapi_fixer.astwalk import OwnNodes
+from fastapi_fixer.facts import ModuleFacts, Resolver
 
 KEY = "return_annotations"
 
@@ -32,10 +33,12 @@ class ReturnAnnotations:
         return self.named
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ReturnAnnotations:
+def collect(
+    tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
+) -> ReturnAnnotations:
     returns: dict[str, tuple[str, str]] = {}
     named: set[str] = set()
-    for node in _own_statements(tree.body):
+    for node in own(tree.body):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         if node.returns is not None:
@@ -47,9 +50,7 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ReturnA
         annotations = [
             a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.annotation
         ]
-        annotations.extend(
-            n.annotation for n in _own_statements(node.body) if isinstance(n, ast.AnnAssign)
-        )
+        annotations.extend(n.annotation for n in own(node.body) if isinstance(n, ast.AnnAssign))
         for annotation in annotations:
             shape = annotation_shape(annotation, resolver)
             if shape is not None:

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from fastapi_fixer import astwalk
+from fastapi_fixer.astwalk import OwnNodes
 from fastapi_fixer.facts import APP_CONSTRUCTORS, DEPENDS_CALLS, ModuleFacts, Resolver
 
 if TYPE_CHECKING:
@@ -202,7 +204,7 @@ def depends_targets_in(
     if node is None:
         return found
     local_defs = local_defs or {}
-    for child in ast.walk(node):
+    for child in astwalk.walk(node):
         if isinstance(child, ast.Call) and resolver.qualify(child.func) in DEPENDS_CALLS:
             target = child.args[0] if child.args else None
             for keyword in child.keywords:
@@ -272,12 +274,15 @@ def router_decl(index: ProjectIndex, receiver: str) -> RouterDecl | None:
 # --- the collector --------------------------------------------------------------------------
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# the nodes `_Collector.walk` looks at: a cheap test first, as most nodes are something else
+_WALKED = frozenset({*_FUNCTIONS, ast.ClassDef, ast.Assign, ast.AnnAssign, ast.Call})
 
 
 class _Collector:
-    def __init__(self, facts: ModuleFacts, resolver: Resolver) -> None:
+    def __init__(self, facts: ModuleFacts, resolver: Resolver, own: OwnNodes) -> None:
         self.facts = facts
         self.resolver = resolver
+        self.own = own
         self.found = ModuleRouting()
         self.demands: set[str] = set()
         # functions defined inside functions, by name (last one wins: good enough for Depends)
@@ -295,10 +300,10 @@ class _Collector:
         """``local``: app/router names bound in the enclosing function (None at module level)."""
         names = {} if local is None else dict(local)
         if local is not None:
-            for child in _own_nodes(body):
+            for child in self.own(body):
                 if isinstance(child, _FUNCTIONS):
                     self.local_defs[child.name] = f"{prefix}.{child.name}"
-            for child in _own_nodes(body):
+            for child in self.own(body):
                 if isinstance(child, ast.Assign) and isinstance(child.value, ast.Call):
                     if APP_CONSTRUCTORS.get(self.resolver.qualify(child.value.func) or ""):
                         for target in child.targets:
@@ -306,7 +311,9 @@ class _Collector:
                                 names[target.id] = f"{prefix}:{target.id}"
                 elif isinstance(child, ast.arg):
                     pass
-        for child in _own_nodes(body):
+        for child in self.own(body):
+            if type(child) not in _WALKED:
+                continue
             if isinstance(child, _FUNCTIONS):
                 qualname = f"{prefix}.{child.name}"
                 self.function(child, qualname, names)
@@ -404,7 +411,7 @@ class _Collector:
         resolver = self.resolver
         raises: list[RaisedError] = []
         reads_path_params = False
-        for child in _own_nodes(node.body):
+        for child in self.own(node.body):
             if isinstance(child, ast.Raise):
                 found = http_exception_of(child, resolver)
                 if isinstance(found, tuple):
@@ -456,12 +463,6 @@ class _Collector:
         )
 
 
-def _own_nodes(body: list[ast.stmt]) -> list[ast.AST]:
-    from fastapi_fixer.facts import _own_statements
-
-    return _own_statements(body)
-
-
 def _all_args(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg]:
     args = node.args
     found = [*args.posonlyargs, *args.args, *args.kwonlyargs]
@@ -488,8 +489,10 @@ def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> ModuleRouting:
-    collector = _Collector(facts, resolver)
+def collect(
+    tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
+) -> ModuleRouting:
+    collector = _Collector(facts, resolver, own)
     collector.walk(tree.body, facts.module, None)
     found = collector.found
     found.demands = tuple(sorted(collector.demands))

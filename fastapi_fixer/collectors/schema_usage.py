@@ -15,6 +15,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from fastapi_fixer.astwalk import OwnNodes, children, walk
 from fastapi_fixer.facts import ModuleFacts, Resolver, route_decl
 from fastapi_fixer.models import Span
 
@@ -144,7 +145,7 @@ def _body_param(
         return None
     attributes: set[str] = set()
     returned = False
-    for node in ast.walk(function):
+    for node in walk(function):
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
@@ -165,7 +166,7 @@ def _mentions_oauth2_form(function: ast.FunctionDef | ast.AsyncFunctionDef) -> b
     for node in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
         if node.annotation is None:
             continue
-        for inner in ast.walk(node.annotation):
+        for inner in walk(node.annotation):
             if isinstance(inner, ast.Name) and inner.id in _OAUTH2_FORMS:
                 return True
             if isinstance(inner, ast.Attribute) and inner.attr in _OAUTH2_FORMS:
@@ -174,14 +175,14 @@ def _mentions_oauth2_form(function: ast.FunctionDef | ast.AsyncFunctionDef) -> b
 
 
 def _own_returns(function: ast.AST) -> Iterator[ast.Return]:
-    stack = list(ast.iter_child_nodes(function))
+    stack = list(children(function))
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             continue
         if isinstance(node, ast.Return):
             yield node
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
 
 
 def _route(
@@ -254,7 +255,7 @@ def _route(
 
 
 def _forbids_extra(node: ast.ClassDef) -> bool:
-    for inner in ast.walk(node):
+    for inner in walk(node):
         if (isinstance(inner, ast.keyword) and inner.arg == "extra") or (
             isinstance(inner, ast.Assign)
             and len(inner.targets) == 1
@@ -292,7 +293,7 @@ def _model_class(node: ast.ClassDef, resolver: Resolver) -> ModelClass:
     )
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> SchemaUsage:
+def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes) -> SchemaUsage:
     classes: dict[str, ModelClass] = {}
     routes: dict[str, RouteUsage] = {}
     for node in tree.body:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from fastapi_fixer.astwalk import OwnNodes, walk
 from fastapi_fixer.facts import ModuleFacts, Resolver
 
 KEY = "test_fixtures"
@@ -86,13 +87,13 @@ def restored_receivers(nodes: list[ast.stmt] | list[ast.AST]) -> Iterator[ast.ex
     """Receivers whose `dependency_overrides` these statements restore: `.clear()`, `.pop(k)`,
     `del ...[k]`, `... = <anything>`, or a cleanup callback that mentions them."""
     for statement in nodes:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 receiver = overrides_receiver(node.func.value)
                 if receiver is not None and node.func.attr in ("clear", "pop"):
                     yield receiver
                 elif node.func.attr in _CLEANUP_CALLS:
-                    for argument in ast.walk(node):
+                    for argument in walk(node):
                         if isinstance(argument, ast.Attribute) and argument.attr == OVERRIDES:
                             yield argument.value
             elif isinstance(node, ast.Delete):
@@ -114,7 +115,7 @@ def teardown_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> lis
     its first `yield`, plus every `finally:` block and cleanup callback of the function."""
     found: list[ast.AST] = []
     yield_line = None
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, (ast.Yield, ast.YieldFrom)) and (
             yield_line is None or node.lineno < yield_line
         ):
@@ -128,7 +129,7 @@ def teardown_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> lis
         ):
             found.append(node)
     if yield_line is not None:
-        for node in ast.walk(function):
+        for node in walk(function):
             if isinstance(node, ast.stmt) and node.lineno > yield_line:
                 found.append(node)
     return found
@@ -137,7 +138,7 @@ def teardown_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> lis
 def _fresh(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     built: set[str] = set()
     values: list[ast.expr] = []
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             built.update(t.id for t in node.targets if isinstance(t, ast.Name))
         elif isinstance(node, (ast.With, ast.AsyncWith)):
@@ -151,7 +152,9 @@ def _fresh(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver) -> TestFixtures | None:
+def collect(
+    tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
+) -> TestFixtures | None:
     if not is_test_path(facts.path):
         return None
     fixtures: list[Fixture] = []
