@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.collectors.pydantic_models import KEY as MODELS_KEY
@@ -78,23 +78,40 @@ class ModelShape:
 
 # --- the class table, built once per index ----------------------------------------------------
 
-_TABLES: dict[int, tuple[weakref.ref, dict[str, ClassFacts]]] = {}
+
+@dataclass
+class _Table:
+    """One index's classes and the answers already given about them. The index never changes
+    once built, and rules ask `is_model`/`is_settings` of the same names for every file."""
+
+    classes: dict[str, ClassFacts]
+    models: dict[str, bool] = field(default_factory=dict)
+    settings: dict[str, bool] = field(default_factory=dict)
+    settings_classes: list[str] | None = None
 
 
-def classes(index: ProjectIndex) -> dict[str, ClassFacts]:
-    """Every class of the project by qualified name (models or not)."""
+_TABLES: dict[int, tuple[weakref.ref, _Table]] = {}
+
+
+def _table(index: ProjectIndex) -> _Table:
     cached = _TABLES.get(id(index))
     if cached is not None and cached[0]() is index:
         return cached[1]
     for key in [k for k, (ref, _) in _TABLES.items() if ref() is None]:
         del _TABLES[key]
-    table: dict[str, ClassFacts] = {}
+    found_classes: dict[str, ClassFacts] = {}
     for module in index.modules.values():
         found = module.extra.get(MODELS_KEY)
         if isinstance(found, dict):
-            table.update(found)
+            found_classes.update(found)
+    table = _Table(found_classes)
     _TABLES[id(index)] = (weakref.ref(index), table)
     return table
+
+
+def classes(index: ProjectIndex) -> dict[str, ClassFacts]:
+    """Every class of the project by qualified name (models or not)."""
+    return _table(index).classes
 
 
 def class_facts(index: ProjectIndex, qualname: str) -> ClassFacts | None:
@@ -118,17 +135,32 @@ def lineage(index: ProjectIndex, qualname: str) -> Iterator[str]:
 
 def is_model(index: ProjectIndex, qualname: str) -> bool:
     """A project class that subclasses a Pydantic model base, through any project classes."""
-    resolved = index.resolve(qualname)
-    if resolved not in classes(index):
-        return False
-    return any(name in MODEL_ROOTS or name in SETTINGS_ROOTS for name in lineage(index, resolved))
+    answers = _table(index).models
+    found = answers.get(qualname)
+    if found is None:
+        found = answers[qualname] = _has_root(index, qualname, MODEL_ROOTS | SETTINGS_ROOTS)
+    return found
 
 
 def is_settings(index: ProjectIndex, qualname: str) -> bool:
+    answers = _table(index).settings
+    found = answers.get(qualname)
+    if found is None:
+        found = answers[qualname] = _has_root(index, qualname, SETTINGS_ROOTS)
+    return found
+
+
+def _has_root(index: ProjectIndex, qualname: str, roots: frozenset[str]) -> bool:
     resolved = index.resolve(qualname)
-    return resolved in classes(index) and any(
-        name in SETTINGS_ROOTS for name in lineage(index, resolved)
-    )
+    return resolved in classes(index) and any(name in roots for name in lineage(index, resolved))
+
+
+def settings_classes(index: ProjectIndex) -> list[str]:
+    """The project's settings classes, in `classes` order (found once per index)."""
+    table = _table(index)
+    if table.settings_classes is None:
+        table.settings_classes = [name for name in table.classes if is_settings(index, name)]
+    return table.settings_classes
 
 
 def all_models(index: ProjectIndex) -> list[str]:

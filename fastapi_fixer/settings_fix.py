@@ -80,14 +80,15 @@ def app_modules(index: ProjectIndex) -> list[tuple[str, str]]:
 
 def find_settings(index: ProjectIndex, near: str, near_module: str) -> SettingsTarget | str:
     """The settings class to add fields to, or why there is none to use or create."""
-    from fastapi_fixer.pydantic_index import classes, fields_of, is_settings
+    from fastapi_fixer.pydantic_index import classes, fields_of, settings_classes
 
     found: list[tuple[int, str, SettingsTarget]] = []
     without_instance: list[str] = []
-    for qualname, facts in classes(index).items():
+    for qualname in settings_classes(index):
+        facts = classes(index)[qualname]
         module_name = qualname[: -len(facts.name) - 1]
         module = index.modules.get(module_name)
-        if module is None or is_test_path(module.path) or not is_settings(index, qualname):
+        if module is None or is_test_path(module.path):
             continue
         instances = module.extra.get(INSTANCES_KEY)
         instance = None
