@@ -112,18 +112,35 @@ def lineage(index: ProjectIndex, qualname: str) -> Iterator[str]:
 
 
 def is_model(index: ProjectIndex, qualname: str) -> bool:
-    """A project class that subclasses a Pydantic model base, through any project classes."""
-    resolved = index.resolve(qualname)
-    if resolved not in classes(index):
-        return False
-    return any(name in MODEL_ROOTS or name in SETTINGS_ROOTS for name in lineage(index, resolved))
+    """A project class that subclasses a Pydantic model base, through any project classes
+    (answered once per name and run: rules ask it of the same names for every file)."""
+    return index.ask(_is_model, qualname)
+
+
+def _is_model(index: ProjectIndex, qualname: str) -> bool:
+    return _has_root(index, qualname, MODEL_ROOTS | SETTINGS_ROOTS)
 
 
 def is_settings(index: ProjectIndex, qualname: str) -> bool:
+    return index.ask(_is_settings, qualname)
+
+
+def _is_settings(index: ProjectIndex, qualname: str) -> bool:
+    return _has_root(index, qualname, SETTINGS_ROOTS)
+
+
+def _has_root(index: ProjectIndex, qualname: str, roots: frozenset[str]) -> bool:
     resolved = index.resolve(qualname)
-    return resolved in classes(index) and any(
-        name in SETTINGS_ROOTS for name in lineage(index, resolved)
-    )
+    return resolved in classes(index) and any(name in roots for name in lineage(index, resolved))
+
+
+def settings_classes(index: ProjectIndex) -> list[str]:
+    """The project's settings classes, in `classes` order (found once per run)."""
+    return index.memo("pydantic.settings_classes", _settings_classes)
+
+
+def _settings_classes(index: ProjectIndex) -> list[str]:
+    return [name for name in classes(index) if is_settings(index, name)]
 
 
 def all_models(index: ProjectIndex) -> list[str]:

@@ -84,7 +84,7 @@ def _app_modules(index: ProjectIndex) -> list[tuple[str, str]]:
 
 def find_settings(index: ProjectIndex, near: str, near_module: str) -> SettingsTarget | str:
     """The settings class to add fields to, or why there is none to use or create."""
-    found, without_instance = index.memo("settings_fix.settings_classes", _settings_classes)
+    found, without_instance = index.memo("settings_fix.settings_targets", _settings_targets)
     if found:
         return min(found, key=lambda item: (item[0], item[1]))[2]
     if without_instance:
@@ -93,19 +93,20 @@ def find_settings(index: ProjectIndex, near: str, near_module: str) -> SettingsT
     return _new_settings_target(index, near, near_module, apps)
 
 
-def _settings_classes(
+def _settings_targets(
     index: ProjectIndex,
 ) -> tuple[list[tuple[int, str, SettingsTarget]], list[str]]:
     """Settings classes with a module-level instance, as targets (with their depth and path),
     and those without one; outside tests (once per run)."""
-    from fastapi_fixer.pydantic_index import classes, fields_of, is_settings
+    from fastapi_fixer.pydantic_index import classes, fields_of, settings_classes
 
     found: list[tuple[int, str, SettingsTarget]] = []
     without_instance: list[str] = []
-    for qualname, facts in classes(index).items():
+    for qualname in settings_classes(index):
+        facts = classes(index)[qualname]
         module_name = qualname[: -len(facts.name) - 1]
         module = index.modules.get(module_name)
-        if module is None or is_test_path(module.path) or not is_settings(index, qualname):
+        if module is None or is_test_path(module.path):
             continue
         instances = module.extra.get(INSTANCES_KEY)
         instance = None

@@ -97,6 +97,7 @@ import ast
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.collectors.test_fixtures import (
@@ -136,6 +137,59 @@ class _Func:
     awaits: list[ast.Call] = field(default_factory=list)
     inline: list[ast.Call] = field(default_factory=list)  # `TestClient(app).get(...)`
     convert: bool = False
+    # every node of the function, in `ast.walk` order (from `_Tree.subtrees`)
+    nodes: list[ast.AST] = field(default_factory=list, repr=False)
+
+    # The planner asks the same questions of a function on every round of `_propagate`: the
+    # answers are kept.
+
+    @cached_property
+    def names(self) -> list[ast.Name]:
+        return [n for n in self.nodes if isinstance(n, ast.Name)]
+
+    @cached_property
+    def loads(self) -> list[ast.Name]:
+        """The names the function reads, in `ast.walk` order."""
+        return [n for n in self.names if isinstance(n.ctx, ast.Load)]
+
+    @cached_property
+    def loaded(self) -> frozenset[str]:
+        return frozenset(n.id for n in self.loads)
+
+    @cached_property
+    def stored(self) -> frozenset[str]:
+        """Names the function (or anything nested in it) assigns."""
+        return frozenset(n.id for n in self.names if isinstance(n.ctx, ast.Store))
+
+
+class _Tree:
+    """What the rule needs of the whole module, found with one walk of it: its nodes, their
+    parents (one map serves every function) and the `TestClient` constructions."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.nodes, self.parents = _walk(ctx.tree)
+        self.clients = [
+            node
+            for node in self.nodes
+            if isinstance(node, ast.Call) and ctx.resolver.qualify(node.func) in TEST_CLIENTS
+        ]
+        self.client_ids = {id(node) for node in self.clients}
+
+    def subtrees(self, roots: list[ast.AST]) -> dict[int, list[ast.AST]]:
+        """The nodes of each of ``roots`` (which must not nest) by the root's id, each list in
+        the order `ast.walk(root)` gives: a breadth-first walk of the module meets a subtree's
+        nodes in the order a breadth-first walk of the subtree does."""
+        found: dict[int, list[ast.AST]] = {id(root): [] for root in roots}
+        home: dict[int, list[ast.AST]] = {}  # node id -> the list of the root above it
+        for node in self.nodes:
+            mine = found.get(id(node))
+            if mine is None:
+                parent = self.parents.get(id(node))
+                mine = home.get(id(parent)) if parent is not None else None
+            if mine is not None:
+                home[id(node)] = mine
+                mine.append(node)
+        return found
 
 
 class SyncTestClient(Rule):
@@ -150,20 +204,16 @@ class SyncTestClient(Rule):
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         if not is_test_path(ctx.path):
             return
-        constructions = [
-            node
-            for node in ast.walk(ctx.tree)
-            if isinstance(node, ast.Call) and ctx.resolver.qualify(node.func) in TEST_CLIENTS
-        ]
-        if not constructions:
+        tree = _Tree(ctx)
+        if not tree.clients:
             return
         fix: Fix | None = None
         reason = ""
         try:
-            fix = _Planner(ctx).plan()
+            fix = _Planner(ctx, tree).plan()
         except _NoFix as exc:
             reason = str(exc)
-        for node in constructions:
+        for node in tree.clients:
             message = (
                 "Synchronous `TestClient` in tests; use `httpx.AsyncClient` with `ASGITransport`"
             )
@@ -179,8 +229,9 @@ class SyncTestClient(Rule):
 
 
 class _Planner:
-    def __init__(self, ctx: FileContext) -> None:
+    def __init__(self, ctx: FileContext, tree: _Tree) -> None:
         self.ctx = ctx
+        self.tree = tree
         self.text = ctx.text
         self.funcs: dict[int, _Func] = {}
         self.by_name: dict[str, _Func] = {}  # module-level functions by name
@@ -202,8 +253,8 @@ class _Planner:
         self._collect_globals()
         self._collect_local_constructions()
         self._propagate()
-        for call in (n for n in ast.walk(ctx.tree) if isinstance(n, ast.Call)):
-            if self._is_test_client(call) and id(call) not in self.handled:
+        for call in self.tree.clients:
+            if id(call) not in self.handled:
                 raise _NoFix(
                     f"`TestClient(...)` on line {call.lineno} is used in a way the fix "
                     "does not convert"
@@ -226,7 +277,8 @@ class _Planner:
                 raise _NoFix(f"`{name}` means something else in this module")
 
     def _is_test_client(self, node: ast.AST) -> bool:
-        return isinstance(node, ast.Call) and self.ctx.resolver.qualify(node.func) in TEST_CLIENTS
+        """(Asked only of nodes of this module, whose constructions `_Tree` found.)"""
+        return id(node) in self.tree.client_ids
 
     def _collect_functions(self) -> None:
         for statement in self.ctx.tree.body:
@@ -242,6 +294,9 @@ class _Planner:
                         and item.name.startswith("test")
                     ):
                         self._add_function(item, statement.name)
+        subtrees = self.tree.subtrees([func.node for func in self.funcs.values()])
+        for root, nodes in subtrees.items():
+            self.funcs[root].nodes = nodes
 
     def _add_function(self, node: _Function, owner: str) -> None:
         decorator = next(
@@ -287,8 +342,8 @@ class _Planner:
     def _collect_local_constructions(self) -> None:
         for func in self.funcs.values():
             node = func.node
-            parents = _parents(node)
-            for call in ast.walk(node):
+            parents = self.tree.parents
+            for call in func.nodes:
                 # `TestClient(app).get(...)`: a client for one call
                 if not (
                     isinstance(call, ast.Call)
@@ -418,21 +473,21 @@ class _Planner:
     def _scan(self, func: _Func) -> None:
         node = func.node
         params = self._params(node)
-        locals_ = _local_names(node)
+        locals_ = func.stored
         if func.kind in ("test", "fixture"):
             for param in params:
                 if param in self.client_fixtures:
                     func.clients.add(param)
                     func.convert = True
             for name in self.globals:
-                if name not in params and name not in locals_ and _reads(node, name):
+                if name not in params and name not in locals_ and name in func.loaded:
                     if name not in func.add_params:
                         func.add_params.append(name)
                     func.clients.add(name)
                     func.convert = True
         else:
             for name in self.globals:
-                if name not in params and name not in locals_ and _reads(node, name):
+                if name not in params and name not in locals_ and name in func.loaded:
                     raise _NoFix(
                         f"the helper `{node.name}` reads the module-level `{name}`; pass the "
                         "client as a parameter"
@@ -452,13 +507,9 @@ class _Planner:
         """Every read of a client name in the function: awaits what must be awaited, marks
         helpers that receive a client, and refuses what cannot be converted."""
         node = func.node
-        parents = _parents(node)
-        for name_node in ast.walk(node):
-            if not (
-                isinstance(name_node, ast.Name)
-                and isinstance(name_node.ctx, ast.Load)
-                and name_node.id in func.clients
-            ):
+        parents = self.tree.parents
+        for name_node in func.loads:
+            if name_node.id not in func.clients:
                 continue
             where = f"line {name_node.lineno}"
             if _in_nested_scope(name_node, node, parents):
@@ -527,13 +578,8 @@ class _Planner:
             others = sorted(ctx.index.referrers(name) - {ctx.module})
             if others:
                 raise _NoFix(f"`{others[0]}` imports `{name.rpartition('.')[2]}`")
-        tracked = {
-            id(child)
-            for func in self.funcs.values()
-            for child in ast.walk(func.node)
-            if isinstance(child, ast.Name)
-        }
-        for node in ast.walk(ctx.tree):
+        tracked = {id(child) for func in self.funcs.values() for child in func.names}
+        for node in self.tree.nodes:
             if (
                 isinstance(node, ast.Name)
                 and node.id in self.globals
@@ -562,8 +608,8 @@ class _Planner:
             for func in self.funcs.values():
                 if not func.convert:
                     continue
-                parents = _parents(func.node)
-                for call in ast.walk(func.node):
+                parents = self.tree.parents
+                for call in func.nodes:
                     if (
                         isinstance(call, ast.Call)
                         and isinstance(call.func, ast.Name)
@@ -575,7 +621,7 @@ class _Planner:
                             raise _NoFix(f"`{call.func.id}` is called where it cannot be awaited")
                         called.add(id(call.func))
                         func.awaits.append(call)
-            for node in ast.walk(ctx.tree):
+            for node in self.tree.nodes:
                 if (
                     isinstance(node, ast.Name)
                     and node.id in helpers
@@ -595,7 +641,7 @@ class _Planner:
             if func.kind == "fixture" and func.scope != "function":
                 raise _NoFix(f"the fixture `{node.name}` has `scope={func.scope!r}`")
             if func.kind == "helper" and any(
-                isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node)
+                isinstance(n, (ast.Yield, ast.YieldFrom)) for n in func.nodes
             ):
                 raise _NoFix(f"the helper `{node.name}` is a generator")
 
@@ -716,12 +762,23 @@ def _assigned_names(node: ast.stmt) -> list[ast.Name]:
     return found
 
 
-def _local_names(node: _Function) -> set[str]:
-    names: set[str] = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
-            names.add(child.id)
-    return names
+def _walk(root: ast.AST) -> tuple[list[ast.AST], dict[int, ast.AST]]:
+    """The nodes under ``root`` in `ast.walk`'s order (breadth first) and each one's parent by
+    id, in one pass (reading the fields directly: faster than `ast.iter_child_nodes`)."""
+    nodes = [root]
+    parents: dict[int, ast.AST] = {}
+    for node in nodes:  # grows as it is read: a breadth-first queue
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                parents[id(value)] = node
+                nodes.append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        parents[id(item)] = node
+                        nodes.append(item)
+    return nodes, parents
 
 
 def _reads(node: ast.AST, name: str) -> bool:
@@ -737,14 +794,6 @@ def _returned(statement: ast.stmt) -> ast.expr | None:
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Yield):
         return statement.value.value
     return None
-
-
-def _parents(root: ast.AST) -> dict[int, ast.AST]:
-    parents: dict[int, ast.AST] = {}
-    for node in ast.walk(root):
-        for child in ast.iter_child_nodes(node):
-            parents[id(child)] = node
-    return parents
 
 
 def _in_nested_scope(node: ast.AST, root: ast.AST, parents: dict[int, ast.AST]) -> bool:
