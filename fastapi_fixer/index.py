@@ -287,7 +287,6 @@ class ProjectIndex:
                 self._depth -= 1
         return self._memo[key]  # type: ignore[return-value]
 
-    @_query
     def ask(self, compute: Callable[..., T], *args: Hashable) -> T:
         """``compute(index, *args)``, answered once per run (per worker) for each ``args``: a
         question rules ask about many names, such as whether a class is a model. ``compute``
@@ -305,6 +304,7 @@ class ProjectIndex:
                 self._depth -= 1
         return found  # type: ignore[return-value]
 
+    @_query
     def referrers(self, qualname: str) -> frozenset[str]:
         """Modules that use ``qualname`` (as written, or after resolving) other than as a
         decorator or a `Depends` target."""

@@ -93,3 +93,19 @@ def test_cached_findings_match_a_fresh_run_after_any_edit(
             assert run(root, cache_dir) == run(root, None), f"{edit} in {path.relative_to(root)}"
         finally:
             path.write_text(original)
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_recorded_reads_are_plain_values(tmp_path: Path, project: str) -> None:
+    """A read must mean the same in the next run: names and numbers, never an object (whose
+    printed form carries its address)."""
+    root = tmp_path / project
+    shutil.copytree(PROJECTS[project], root)
+    settings = Settings()
+    cache = Cache.open(tmp_path / "cache", settings)
+    Engine(settings, Mode(jobs=1), cache).run([str(root)])
+    checked = [entry.checked for entry in cache.entries.values() if entry.checked]
+    reads = [read for each in checked for read in each.reads]
+    assert reads
+    for read in reads:
+        assert all(isinstance(part, (str, int, bool)) for part in read), read
