@@ -79,12 +79,14 @@ class Cache:
         path = directory / key
         entries: dict[str, Entry] = {}
         # unpickling creates a few hundred thousand objects and none of them is garbage: the
-        # cycle collector, run every few hundred allocations, would triple the time it takes
+        # cycle collector, run every few hundred allocations, would triple the time it takes,
+        # and scan them all again later (frozen: they live as long as the run)
         gc.disable()
         try:
             for bucket in range(_BUCKETS):
                 entries.update(_load(path / f"{bucket:02x}.pickle"))
         finally:
+            gc.freeze()
             gc.enable()
         return cls(path=path, entries=entries)
 
