@@ -7,6 +7,7 @@ or a file that could not be processed.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from pathlib import Path
@@ -187,6 +188,10 @@ def _color() -> bool:
 @click.version_option(__version__, prog_name="fastapi-fix")
 def main() -> None:
     """Find and fix FastAPI best-practice violations."""
+    # a run builds a few hundred thousand long-lived objects (trees, facts, the index) and makes
+    # little cyclic garbage: collecting every 700 allocations, the default, costs a fifth of a
+    # cold check (fastapi sdist: 9.3 s -> 7.0 s of CPU with this threshold)
+    gc.set_threshold(100_000, 50, 100)
 
 
 @main.command("fix")
