@@ -162,12 +162,10 @@ class Cache:
             if bucket in by_bucket:
                 by_bucket[bucket][path] = entry
         with contextlib.suppress(OSError):
-            self.path.mkdir(parents=True, exist_ok=True)
-            gitignore = self.path.parent / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# created by fastapi-fix\n*\n")
+            make_cache_dir(self.path.parent)
+            self.path.mkdir(exist_ok=True)
             for bucket, entries in sorted(by_bucket.items()):
-                _dump(self.path / f"{bucket:02x}.pickle", entries)
+                dump_atomically(self.path / f"{bucket:02x}.pickle", entries)
         self.dirty.clear()
 
 
@@ -184,12 +182,21 @@ def _load(path: Path) -> dict[str, Entry]:
     return entries if isinstance(entries, dict) else {}
 
 
-def _dump(path: Path, entries: dict[str, Entry]) -> None:
-    """Atomically: a run stopped half-way leaves the old bucket, never half a new one."""
+def make_cache_dir(directory: Path) -> None:
+    """The cache folder, with a .gitignore that ignores all of it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    gitignore = directory / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("# created by fastapi-fix\n*\n")
+
+
+def dump_atomically(path: Path, value: object) -> None:
+    """Pickle ``value`` to ``path``; a run stopped half-way leaves the old file, never half a
+    new one."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):

@@ -39,7 +39,7 @@ from fastapi_fixer.models import (
 from fastapi_fixer.registry import select_rules
 from fastapi_fixer.rule import FileContext, FixContext, Rule, TextContext
 from fastapi_fixer.settings import Settings
-from fastapi_fixer.source import SourceError, SourceFile, digest_bytes, read_bytes, read_source
+from fastapi_fixer.source import SourceError, SourceFile, file_digest, read_source
 from fastapi_fixer.workers import Job, Progress, WorkerPool, default_jobs
 
 if TYPE_CHECKING:
@@ -298,7 +298,7 @@ class Engine:
                 source = read_source(path)
             except SourceError as exc:
                 result.errors.append(FileError(path, str(exc)))
-                digest = _bytes_digest(path)
+                digest = file_digest(path)
                 if digest is None or digests is None:
                     digests = None
                 else:
@@ -571,14 +571,6 @@ def _other_files(
 def _digest_of(path: str, files: dict[str, _File]) -> str:
     f = files.get(path)
     return f.digest if f is not None else "absent"
-
-
-def _bytes_digest(path: str) -> str | None:
-    """The content hash of a file read as bytes (one that is not text, say), or None."""
-    try:
-        return digest_bytes(read_bytes(path))
-    except SourceError:
-        return None
 
 
 def _new_file(files: dict[str, _File], path: str, edits: Iterable[Edit]) -> _File | None:

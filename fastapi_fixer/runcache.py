@@ -21,15 +21,15 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi_fixer import __version__
+from fastapi_fixer.cache import dump_atomically, make_cache_dir
 from fastapi_fixer.discovery import discover
 from fastapi_fixer.models import RunResult
 from fastapi_fixer.settings import Settings
-from fastapi_fixer.source import SourceError, digest_bytes, read_bytes
+from fastapi_fixer.source import file_digest
 
 _FORMAT = 2
 _KEEP = 16  # verdicts kept per cache folder (pre-commit asks about different files each time)
@@ -87,7 +87,7 @@ def _still_true(verdict: Verdict, settings: Settings, paths: tuple[str, ...]) ->
             return None
         if _stat(path) == verdict.stats.get(path, ()):
             continue
-        if _digest(path) != expected:
+        if file_digest(path) != expected:
             return None
     if verdict.text_files and git_state(verdict.text_files) != verdict.git_state:
         return None
@@ -123,18 +123,8 @@ def store(
             stats[path] = stat
     verdict = Verdict(file_names, digests, text_files, state, kept, stats)
     with contextlib.suppress(OSError):
-        directory.mkdir(parents=True, exist_ok=True)
-        gitignore = directory / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("# created by fastapi-fix\n*\n")
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(verdict, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, _path(directory, settings, paths))
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        make_cache_dir(directory)
+        dump_atomically(_path(directory, settings, paths), verdict)
         _prune(directory)
 
 
@@ -158,13 +148,6 @@ def _stat(path: str) -> tuple[int, int, int] | tuple[()]:
     except OSError:
         return ()
     return (info.st_size, info.st_mtime_ns, info.st_ino)
-
-
-def _digest(path: str) -> str | None:
-    try:
-        return digest_bytes(read_bytes(path))
-    except SourceError:
-        return None
 
 
 def git_state(paths: tuple[str, ...]) -> tuple | None:

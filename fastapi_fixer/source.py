@@ -51,6 +51,15 @@ def read_source(path: str) -> SourceFile:
     return decode_source(path, read_bytes(path))
 
 
+def file_digest(path: str) -> str | None:
+    """The content hash of a file read as bytes (one that is not text, say), or None when it
+    cannot be read."""
+    try:
+        return digest_bytes(read_bytes(path))
+    except SourceError:
+        return None
+
+
 def read_bytes(path: str) -> bytes:
     """The file's bytes; a FIFO, device or directory is refused without blocking on it."""
     try:
