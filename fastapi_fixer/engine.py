@@ -433,8 +433,8 @@ class Engine:
         _count(result, "checked", len(todo))
         # what a check read is recorded for a cache that outlives this round of checks
         record = self.cache.path is not None or self.mode.fix
-        checked = self.pool.check(todo, self.index, self.settings, codes, record)
-        for path, outcome in checked.items():
+        outcomes = self.pool.check(todo, self.index, self.settings, codes, record)
+        for path, outcome in outcomes.items():
             if isinstance(outcome, str):
                 result.errors.append(FileError(path, outcome))
             else:

@@ -196,7 +196,6 @@ class WorkerPool:
 
     def __init__(self, jobs: Sequence[Job], processes: int, progress: Progress) -> None:
         self.progress = progress
-        self.jobs = list(jobs)
         # this process's own worker: all of it with one job, small batches otherwise
         self.nearby = ShardWorker(jobs)
         self.connections: list[Connection] = []
@@ -218,7 +217,7 @@ class WorkerPool:
 
     def _start(self) -> None:
         context = multiprocessing.get_context(self.method)
-        for number, shard in enumerate(_balanced(self.jobs, self.count)):
+        for number, shard in enumerate(_balanced(list(self.nearby.jobs.values()), self.count)):
             parent, child = context.Pipe()
             process = context.Process(target=_serve, args=(child, ShardWorker(shard)), daemon=True)
             process.start()
@@ -232,7 +231,6 @@ class WorkerPool:
         """More files, or new texts of files (after a fix)."""
         self.nearby.add(jobs)
         if not self.processes:
-            self.jobs = list(self.nearby.jobs.values())
             return
         per_worker: dict[int, list[Job]] = {}
         for number, job in enumerate(jobs):
