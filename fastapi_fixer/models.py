@@ -66,6 +66,22 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class Hop:
+    """One step of the path by which a finding is reached (FF101-FF103's call chains).
+
+    The first hop of a chain is the entry point: the `async def` route or dependency that runs
+    on the event loop, named by its qualified name and placed at its `def`. Every later hop is
+    a call: ``name`` is the callee's qualified name and the position is the call expression.
+    The last hop is the call of the blocking API itself. ``row`` is 1-based and ``column``
+    0-based in characters, as ``Span``."""
+
+    name: str
+    path: str
+    row: int
+    column: int
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     code: str
     name: str
@@ -74,6 +90,7 @@ class Diagnostic:
     path: str
     span: Span
     fix: Fix | None = None
+    chain: tuple[Hop, ...] = ()  # how the finding is reached; empty for most rules
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

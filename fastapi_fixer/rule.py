@@ -25,7 +25,7 @@ from fastapi_fixer.facts import (
     module_scope,
     walk_body,
 )
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Hop, Severity, Span
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -238,7 +238,12 @@ class Rule:
 
     # helpers for subclasses
     def diagnostic(
-        self, ctx: FileContext, node: ast.AST, message: str, fix: Fix | None = None
+        self,
+        ctx: FileContext,
+        node: ast.AST,
+        message: str,
+        fix: Fix | None = None,
+        chain: tuple[Hop, ...] = (),
     ) -> Diagnostic:
         return Diagnostic(
             code=self.CODE,
@@ -248,6 +253,7 @@ class Rule:
             path=ctx.path,
             span=ctx.span(node),
             fix=fix,
+            chain=chain,
         )
 
     def text_diagnostic(
