@@ -31,7 +31,7 @@ from fastapi_fixer.models import RunResult
 from fastapi_fixer.settings import Settings
 from fastapi_fixer.source import file_digest
 
-_FORMAT = 2
+_FORMAT = 3  # 3: findings carry their call chain (Diagnostic.chain)
 _KEEP = 16  # verdicts kept per cache folder (pre-commit asks about different files each time)
 _PREFIX = "verdict-"
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fastapi_fixer.models import Diagnostic, FixSafety, RunResult
+from fastapi_fixer.models import Diagnostic, FixSafety, Hop, RunResult
 
 if TYPE_CHECKING:
     from fastapi_fixer.rule import Rule
@@ -39,6 +39,15 @@ def concise_line(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
         f"{diagnostic.path}:{span.line}:{span.col + 1}: {diagnostic.code} "
         f"{fixable_marker(diagnostic, unsafe_fixes)}{diagnostic.message}"
     )
+
+
+def chain_trace(chain: tuple[Hop, ...], indent: str = "    ") -> list[str]:
+    """One line per hop, ``path:row:col  name`` (1-based column) with the names aligned."""
+    places = [f"{hop.path}:{hop.row}:{hop.column + 1}" for hop in chain]
+    width = max(map(len, places), default=0)
+    return [
+        f"{indent}{place:<{width}}  {hop.name}" for place, hop in zip(places, chain, strict=True)
+    ]
 
 
 def print_errors(result: RunResult) -> None:

@@ -1,4 +1,5 @@
-"""`--output-format json`: a list of findings, ruff's shape (1-based columns, fixes as edits)."""
+"""`--output-format json`: a list of findings, ruff's shape (1-based columns, fixes as edits),
+each with its call chain (``chain``: a list of hops, empty for most rules)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import tokenize
 from typing import Any
 
 from fastapi_fixer.engine import noqa_targets
-from fastapi_fixer.models import Diagnostic, FixSafety
+from fastapi_fixer.models import Diagnostic, FixSafety, Hop
 from fastapi_fixer.reporting.fixes import FixPreview
 from fastapi_fixer.reporting.ruledocs import rule_url
 
@@ -18,6 +19,11 @@ def _noqa_rows(text: str) -> dict[int, int]:
         return noqa_targets(list(tokenize.generate_tokens(io.StringIO(text).readline)))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return {}
+
+
+def hop_json(hop: Hop) -> dict[str, Any]:
+    """One hop of a call chain, placed as the finding is (1-based column)."""
+    return {"name": hop.name, "path": hop.path, "row": hop.row, "column": hop.column + 1}
 
 
 def as_json(
@@ -49,6 +55,7 @@ def as_json(
                 "noqa_row": rows[diagnostic.path].get(span.line, span.line),
                 "url": rule_url(diagnostic.code),
                 "fix": fix,
+                "chain": [hop_json(hop) for hop in diagnostic.chain],
             }
         )
     return items

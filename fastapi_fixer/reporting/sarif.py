@@ -1,4 +1,8 @@
-"""`--output-format sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF consumers."""
+"""`--output-format sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
+
+A finding with a call chain (FF101-FF103) gets a code flow: one thread flow whose locations are
+the hops, from the async entry point to the blocking call, each with its name as the message
+(code scanning shows it as the finding's "paths")."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi_fixer import __version__
-from fastapi_fixer.models import Diagnostic, Severity
+from fastapi_fixer.models import Diagnostic, Hop, Severity
 from fastapi_fixer.reporting.ruledocs import REPOSITORY_URL, rule_url, sections, summary
 from fastapi_fixer.rule import Rule
 
@@ -69,6 +73,27 @@ def _region(diagnostic: Diagnostic) -> dict[str, int]:
     }
 
 
+def _code_flow(chain: tuple[Hop, ...], base: str | None) -> dict[str, Any]:
+    """One thread flow through the hops: the entry point (nesting level 0, a function), then
+    each call one level deeper."""
+    locations = []
+    for depth, hop in enumerate(chain):
+        locations.append(
+            {
+                "location": {
+                    "physicalLocation": {
+                        "artifactLocation": _artifact_location(hop.path, base),
+                        "region": {"startLine": hop.row, "startColumn": hop.column + 1},
+                    },
+                    "message": {"text": hop.name},
+                },
+                "kinds": ["function"] if depth == 0 else ["call"],
+                "nestingLevel": depth,
+            }
+        )
+    return {"threadFlows": [{"locations": locations}]}
+
+
 def as_sarif(
     diagnostics: list[Diagnostic], rules: list[type[Rule]], base: str | None = None
 ) -> dict[str, Any]:
@@ -89,6 +114,8 @@ def as_sarif(
                 }
             ],
         }
+        if diagnostic.chain:
+            result["codeFlows"] = [_code_flow(diagnostic.chain, base)]
         if diagnostic.code in index:
             result["ruleIndex"] = index[diagnostic.code]
         if diagnostic.fix is not None:
