@@ -559,11 +559,11 @@ class Engine:
 def _other_files(
     path: str, found: list[Diagnostic], files: dict[str, _File]
 ) -> tuple[tuple[str, str], ...]:
-    """Files other than ``path`` that its findings, their call chains or their fixes point
-    into, with their content hashes: the positions in them are only right while they are
-    unchanged."""
-    others = {d.path for d in found} | {hop.path for d in found for hop in d.chain}
-    others |= {edit.path for d in found if d.fix is not None for edit in d.fix.edits}
+    """Files other than ``path`` that its findings or their fixes point into, with their
+    content hashes: the positions in them are only right while they are unchanged."""
+    others = {d.path for d in found} | {
+        edit.path for d in found if d.fix is not None for edit in d.fix.edits
+    }
     others.discard(path)
     return tuple(sorted((other, _digest_of(other, files)) for other in others))
 

@@ -24,13 +24,13 @@ from click.testing import CliRunner
 from fastapi_fixer import runcache
 from fastapi_fixer.cache import Cache, Checked
 from fastapi_fixer.cli import main
-from fastapi_fixer.engine import Engine, Mode, _File, _other_files
+from fastapi_fixer.engine import Engine, Mode
 from fastapi_fixer.models import Diagnostic, Fix, FixSafety, Hop, RunResult, Severity, Span
 from fastapi_fixer.registry import all_rules
 from fastapi_fixer.reporting import full, github, gitlab, json_format, sarif
 from fastapi_fixer.reporting.console import chain_trace, concise_line
 from fastapi_fixer.settings import Settings, load_settings
-from fastapi_fixer.source import decode_source, file_digest
+from fastapi_fixer.source import file_digest
 from fastapi_fixer.workers import PARALLEL_THRESHOLD
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -254,19 +254,6 @@ def test_stored_verdict_keeps_the_chain(tmp_path: Path, monkeypatch: pytest.Monk
     served = runcache.lookup(tmp_path / "cache", settings, ("app",))
     assert served is not None
     assert served.diagnostics[0].chain == HOPS
-
-
-def test_findings_whose_chain_leaves_the_file_depend_on_the_other_file() -> None:
-    """A chain's positions in another module are only right while that module is unchanged,
-    so a cached finding is checked again when it changes (even when no fact of it did)."""
-
-    def file(path: str, text: str) -> _File:
-        return _File(decode_source(path, text.encode()), "", text, path[:-3], False)
-
-    files = {path: file(path, text) for path, text in TEXTS.items()}
-    others = _other_files("app/routes.py", [_with_chain()], files)
-    assert others == (("app/services/audit.py", files["app/services/audit.py"].digest),)
-    assert _other_files("app/routes.py", [_with_chain(HOPS[:2])], files) == ()
 
 
 # --- end to end -------------------------------------------------------------------------------
