@@ -69,7 +69,7 @@ def choose(
 ) -> list[Diagnostic]:
     """Ask about each pending fix; returns the accepted ones."""
     from fastapi_fixer.registry import all_rules
-    from fastapi_fixer.reporting.console import chain_trace, concise_line
+    from fastapi_fixer.reporting.console import chain_trace, concise_line, shows_chain
     from fastapi_fixer.reporting.ruledocs import why
 
     accepted: list[Diagnostic] = []
@@ -87,7 +87,7 @@ def choose(
             continue
         rule = all_rules()[diagnostic.code]
         click.echo(f"\n[{number}/{len(pending)}] {concise_line(diagnostic, unsafe_fixes)}")
-        if diagnostic.chain:
+        if shows_chain(diagnostic):
             click.echo("Call chain:")
             click.echo("\n".join(chain_trace(diagnostic.chain, "  ")))
         reason = why(rule)

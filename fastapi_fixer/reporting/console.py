@@ -41,6 +41,13 @@ def concise_line(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
     )
 
 
+def shows_chain(diagnostic: Diagnostic) -> bool:
+    """Whether output for people prints the finding's call chain: when it passes through
+    another function. A direct call (the entry point and the call, both in the code the finding
+    points at) would only repeat the finding's own line."""
+    return len(diagnostic.chain) > 2
+
+
 def chain_trace(chain: tuple[Hop, ...], indent: str = "    ") -> list[str]:
     """One line per hop, ``path:row:col  name`` (1-based column) with the names aligned."""
     places = [f"{hop.path}:{hop.row}:{hop.column + 1}" for hop in chain]

@@ -1,11 +1,11 @@
 """`--output-format full`: each finding with a frame of its source lines, its call chain (FF101-
-FF103: one `path:row:col  name` line per hop, from the async entry point to the blocking call)
-and its fix as a diff."""
+FF103, when it passes through another function: one `path:row:col  name` line per hop, from the
+async entry point to the blocking call) and its fix as a diff."""
 
 from __future__ import annotations
 
 from fastapi_fixer.models import Diagnostic, FixSafety
-from fastapi_fixer.reporting.console import chain_trace
+from fastapi_fixer.reporting.console import chain_trace, shows_chain
 from fastapi_fixer.reporting.fixes import FixPreview, split_lines
 
 CONTEXT_LINES = 2
@@ -62,7 +62,7 @@ def render(
         ]
         if diagnostic.path in texts:
             block.append(code_frame(texts[diagnostic.path], diagnostic))
-        if diagnostic.chain:
+        if shows_chain(diagnostic):
             block.append("  = note: call chain from the async entry point:\n")
             block.extend(line + "\n" for line in chain_trace(diagnostic.chain))
         fix = diagnostic.fix

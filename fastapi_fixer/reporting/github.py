@@ -2,8 +2,9 @@
 
 `::error file=app/main.py,line=9,col=5,endLine=9,endColumn=18,title=FF101
 (blocking-call-in-async)::Blocking call ...` — warning and notice for the lower severities. A
-finding with a call chain (FF101-FF103) has it in the message, below the first line: one
-`path:row:col  name` line per hop, from the async entry point to the blocking call.
+finding whose call chain (FF101-FF103) passes through another function has it in the message,
+below the first line: one `path:row:col  name` line per hop, from the async entry point to the
+blocking call.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from fastapi_fixer.models import Diagnostic, Severity
-from fastapi_fixer.reporting.console import chain_trace
+from fastapi_fixer.reporting.console import chain_trace, shows_chain
 from fastapi_fixer.reporting.sarif import relative_path
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -41,7 +42,7 @@ def line(diagnostic: Diagnostic) -> str:
 
 def message(diagnostic: Diagnostic) -> str:
     """The annotation's text: the finding's message, then its call chain if it has one."""
-    if not diagnostic.chain:
+    if not shows_chain(diagnostic):
         return diagnostic.message
     hops = tuple(
         dataclasses.replace(hop, path=relative_path(hop.path) or hop.path)
