@@ -76,8 +76,9 @@ circular).
 Only assignments are checked: a literal passed directly (`jwt.encode(payload, "secret")`) or
 as an `os.getenv("SECRET", "dev")` fallback is not reported. `PASSWORD = "password"` looks like
 a key name and is not reported, and neither is a weak secret spelled as an enumeration value
-under a name with a category word (`AUTH_MODE_SECRET = "dev_secret"`). A settings class whose module has no `BaseSettings` in
-its text (it inherits from a project base class) is found only when another rule needs that module.
+under a name with a category word (`AUTH_MODE_SECRET = "dev_secret"`). A settings class whose
+module has no `BaseSettings` in its text (it inherits from a project base class) is found only
+when another rule needs that module.
 """
 
 from __future__ import annotations
