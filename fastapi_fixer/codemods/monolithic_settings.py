@@ -47,8 +47,9 @@ No fix: the split is a design decision; the message suggests one class per prefi
 ## Known problems
 Only the class's own annotated fields count (a class assembled from domain classes by multiple
 inheritance is not reported). A domain-named class with an `env_prefix` is trusted to be one
-domain, however many fields it has. Prefixes are the text before the first underscore, so fields of one
-domain named without a common prefix are not grouped. Classes in test modules are left out.
+domain, however many fields it has. Prefixes are the text before the first underscore, so
+fields of one domain named without a common prefix are not grouped. Classes in test modules are
+left out.
 """
 
 from __future__ import annotations
