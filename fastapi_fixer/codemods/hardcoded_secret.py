@@ -17,7 +17,8 @@ Not secrets, and not reported:
   (`"JWT_SECRET"`), an HTTP header's name (`"X-API-Key"`, `"Authorization"`), or the name itself
   spelled as a value (`ACCESS_TOKEN = "access_token"`: a dictionary or cookie key);
 - values that stand for a secret without being one: `""`, `"<token>"`, `"${API_KEY}"`,
-  `"{{ key }}"`, a mask (`"****"`), keys public by design (PostHog `phc_…`, Stripe `pk_live_…`);
+  `"{{ key }}"`, a mask (`"****"`), words that say "no key" (`"EMPTY"`, `"none"`, `"dummy"`,
+  `"not-needed"`), keys public by design (PostHog `phc_…`, Stripe `pk_live_…`);
 - identifiers that are one value of an enumeration, by a word of the name (`AUTH_METHOD_API_KEY
   = "api_key"`, `RESOURCE_TYPE_GATEWAY_SECRET = "gateway_secret"`, `REASON_MISSING_SECRET`,
   also `method`, `type`, `kind`, `scope`, `event`, `action`, `grant`, `usage`...), or whose words
@@ -146,6 +147,15 @@ RECOGNISED_WORDS = frozenset(
 # prefixes of keys that are public by design (PostHog project keys, Stripe publishable keys):
 # they are meant to be embedded in clients
 PUBLIC_KEY_PREFIXES = ("phc_", "pk_live_", "pk_test_")
+# values that say "no key" (OpenAI-compatible local servers take `"EMPTY"`); a usable default
+# such as `"changeme"` or `"secret"` is not among them: an app would run with it
+PLACEHOLDER_WORDS = frozenset(
+    {
+        *("empty", "none", "null", "nil", "dummy", "placeholder", "unused", "unset"),
+        *("undefined", "not-needed", "not_needed", "n/a", "na", "tbd", "todo"),
+        *("sk-no-key-required", "no-key", "nokey"),
+    }
+)
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:[_.:][a-z0-9]+)+$")
 # a value that stands for a secret rather than being one: `<token>`, `${API_KEY}`, `{{ key }}`,
 # `%(password)s`, a mask (`***`, `xxxx`, `...`)
@@ -194,7 +204,7 @@ def is_secret_value(name: str, value: str, context: tuple[str, ...] = ()) -> boo
     names around the assignment (the owning class, the module) whose words a label would
     repeat (`class OllamaConfig: api_key = "ollama"`: a dummy for a server that needs none)."""
     stripped = value.strip()
-    if not stripped or _PLACEHOLDER.match(stripped):
+    if not stripped or _PLACEHOLDER.match(stripped) or stripped.lower() in PLACEHOLDER_WORDS:
         return False  # unset (`""`), or a placeholder: nothing to leak
     if stripped.startswith(PUBLIC_KEY_PREFIXES):
         return False
