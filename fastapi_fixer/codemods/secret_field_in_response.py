@@ -10,9 +10,10 @@ exists to issue (`access_token`, `refresh_token` in the response of a route whos
 Not reported either:
 - a token, secret or key in the response of a route that exists to hand it out: a `POST` whose
   name or path says it creates, generates, rotates, refreshes, exchanges, verifies or adds
-  (`generate_api_key`, `create_webhook`, `rotate_signing_secret`, an MFA challenge), or any
-  route named after the field it returns (`get_user_access_token` → `access_token`). Passwords
-  and their hashes are never handed out: they stay reported;
+  (`generate_api_key`, `create_webhook`, `rotate_signing_secret`, an MFA challenge), any route
+  named after the field it returns (`get_user_access_token` → `access_token`), and any model
+  named after it (`ApiKey.api_key`, `WebhookSecret.secret`). Passwords and their hashes are
+  never handed out: they stay reported;
 - fields that describe a credential rather than hold it: pagination cursors and version tokens
   (`next_page_token`, `version_token`), flags (`has_signing_secret`), lifetimes, limits and
   methods (`refresh_token_lifetime_seconds`, `TOKEN_THRESHOLD`, `token_endpoint_auth_method`),
@@ -180,6 +181,7 @@ ISSUING_WORDS = frozenset(
         *("create", "generate", "issue", "rotate", "regenerate", "refresh", "renew", "new"),
         *("add", "register", "signup", "signin", "login", "token", "exchange", "verify"),
         *("confirm", "challenge", "reset", "enroll", "invite", "authorize", "callback"),
+        *("start", "begin", "initiate", "replace", "recover"),
     }
 )
 _NEVER_ISSUED = ("password", "passwd", "passphrase")  # a password is chosen, never handed out
@@ -199,9 +201,17 @@ def _exposed(
     (`plain`), and not the credential a route exists to issue (a `POST` whose name or path says
     it creates, rotates or exchanges one, or any route named after the field it returns)."""
     fields = [f for f in schemas.secrets_for(model, use) if f not in plain]
-    if fields and _issues(ctx, use, fields):
+    if fields and (_carries(model, fields) or _issues(ctx, use, fields)):
         fields = [f for f in fields if any(w in f.lower() for w in _NEVER_ISSUED)]
     return fields
+
+
+def _carries(model: Model, fields: list[str]) -> bool:
+    """The model is named after the credential it carries (`ApiKey.api_key`,
+    `WebhookSecret.secret`, `OAuthAccountAccessToken.access_token`): a route returning it
+    returns it on purpose. `Token.access_token` and `Session.session_token` are not."""
+    named = set(_words(model.cls.name))
+    return any(set(_words(field)) <= named for field in fields)
 
 
 def _issues(ctx: FileContext, use: ResponseUse, fields: list[str]) -> bool:

@@ -28,7 +28,8 @@ class Post(Base):
 No fix: renaming a column needs a migration and changes the model's public attributes.
 
 Not reported: a `Date` column with the word `date` anywhere in its name (`date_of_birth`), a
-`DateTime` column ending in `_until`, `_after`, `_before` or `_since` (`valid_until`: already a
+`DateTime` column with the word `datetime` (`datetime_value`, a typed slot next to
+`string_value`) or ending in `_until`, `_after`, `_before` or `_since` (`valid_until`: already a
 moment), and Alembic migration scripts (history: renaming there renames nothing; name the
 column in the model and a new migration).
 
@@ -128,11 +129,14 @@ class TemporalColumnNaming(Rule):
 
 def _says_its_kind(name: str, kind: str) -> bool:
     """A name that already reads as its kind: a `Date` column with the word `date` anywhere
-    (`date_of_birth`), a moment named by a closing preposition (`valid_until`, `retry_after`,
-    `active_since`), where `_at` would add nothing."""
+    (`date_of_birth`), a `DateTime` column with the word `datetime` (`datetime_value`), a moment
+    named by a closing preposition (`valid_until`, `retry_after`, `active_since`), where `_at`
+    would add nothing."""
     words = name.lower().strip("_").split("_")
     if kind == "date":
         return "date" in words
+    if "datetime" in words:
+        return True  # a typed slot (`datetime_value` next to `string_value`), not a moment
     return len(words) > 1 and words[-1] in _MOMENT_WORDS
 
 
