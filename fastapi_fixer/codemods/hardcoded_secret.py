@@ -23,8 +23,9 @@ Not secrets, and not reported:
   = "api_key"`, `RESOURCE_TYPE_GATEWAY_SECRET = "gateway_secret"`, `REASON_MISSING_SECRET`,
   also `method`, `type`, `kind`, `scope`, `event`, `action`, `grant`, `usage`...), or whose words
   are all words of the name (`AUDIT_ACTOR_API_KEY = "api_key"`);
-- names of values the code recognises rather than uses (`_LEGACY_DEFAULT_ADMIN_PASSWORD`: a
-  known-bad credential kept to refuse it; also `old`, `weak`, `banned`, `compromised`...);
+- names of values the code recognises rather than uses: a known-bad credential kept to refuse
+  it (`_LEGACY_DEFAULT_ADMIN_PASSWORD`, a default of an earlier release; `WEAK_`, `BANNED_`,
+  `COMPROMISED_`, `LEAKED_`...). `OLD_SECRET_KEY` alone (a key kept for rotation) is reported;
 - a value that repeats the owning class's or module's name (`class OllamaConfig: api_key =
   "ollama"`: a stand-in for a server that needs no key);
 - members of `Enum` classes; values read from the environment (`os.environ["SECRET"]`) or
@@ -137,13 +138,14 @@ CATEGORY_WORDS = frozenset(
     }
 )
 # a word anywhere in the name that says the value is one the code recognises, not one it uses:
-# a known-bad credential kept to refuse it (`_LEGACY_DEFAULT_ADMIN_PASSWORD`)
+# a known-bad credential kept to refuse it (`WEAK_PASSWORDS`, `LEAKED_TOKEN`)
 RECOGNISED_WORDS = frozenset(
-    {
-        *("legacy", "old", "previous", "deprecated", "known", "weak", "banned", "forbidden"),
-        *("blocked", "blacklisted", "denied", "compromised", "leaked", "common"),
-    }
+    {"known", "weak", "banned", "forbidden", "blocked", "blacklisted", "compromised", "leaked"}
 )
+# with `default`, a default of an earlier release, public since it shipped
+# (`_LEGACY_DEFAULT_ADMIN_PASSWORD`); alone they may name a live key kept for rotation
+# (`OLD_SECRET_KEY` still verifies old sessions), which is reported
+FORMER_WORDS = frozenset({"legacy", "old", "previous", "deprecated", "former"})
 # prefixes of keys that are public by design (PostHog project keys, Stripe publishable keys):
 # they are meant to be embedded in clients
 PUBLIC_KEY_PREFIXES = ("phc_", "pk_live_", "pk_test_")
@@ -210,6 +212,8 @@ def is_secret_value(name: str, value: str, context: tuple[str, ...] = ()) -> boo
         return False
     words = words_of(name)
     if RECOGNISED_WORDS.intersection(words):
+        return False
+    if "default" in words and FORMER_WORDS.intersection(words):
         return False
     if _IDENTIFIER.match(stripped):
         value_words = re.split(r"[_.:]", stripped)
