@@ -47,6 +47,23 @@ PYDANTIC_BASES = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
 SERVER_FIELDS = frozenset({"id", "created_at", "updated_at"})
 TOKEN_ENDPOINT_FIELDS = frozenset({"access_token", "refresh_token"})
 NEVER_SECRET = frozenset({"token_type"})  # the scheme's name ("bearer"), not a credential
+# a last word that says the field describes a credential (how long it lives, how it is sent,
+# how many are left), not holds one: `refresh_token_lifetime_seconds`, `token_endpoint_auth_method`
+_DESCRIBING = frozenset(
+    {
+        *("seconds", "minutes", "hours", "days", "lifetime", "ttl", "expires", "expiry", "exp"),
+        *("count", "limit", "threshold", "cap", "budget", "length", "size", "type", "method"),
+        *("scope", "scopes", "url", "uri", "endpoint", "header", "name", "prefix", "hint"),
+        *("set", "configured", "enabled", "required", "expiration", "policy", "usage", "id"),
+    }
+)
+# a word that makes a `*token*` field something else than a credential: a pagination cursor
+# (`next_page_token`), a version or concurrency token (`version_token`, `etag`)
+_NOT_A_CREDENTIAL = frozenset(
+    {"page", "next", "prev", "previous", "cursor", "continuation", "pagination", "version"}
+)
+# a first word that makes the field a flag about a credential (`has_signing_secret`)
+_FLAGS = frozenset({"has", "is", "use", "uses", "enable", "require", "requires", "show"})
 CREATE, RESPONSE = "Create", "Response"
 
 
@@ -61,6 +78,9 @@ def is_secret_name(field_name: str, token_endpoint: bool) -> bool:
     `max_tokens` / `tokens_used` (plural) are not credentials."""
     lowered = field_name.lower()
     if lowered in NEVER_SECRET:
+        return False
+    words = snake(field_name).strip("_").split("_")
+    if words[-1] in _DESCRIBING or _NOT_A_CREDENTIAL.intersection(words) or words[0] in _FLAGS:
         return False
     if token_endpoint and lowered in TOKEN_ENDPOINT_FIELDS:
         return False

@@ -2,8 +2,14 @@
 Finds Python code that sums, counts or filters database rows the database could have
 aggregated:
 - a `for` loop over query results whose body only adds up (`total += row.amount`,
-  `count += 1`, `totals[row.kind] += 1`) or filters (`if row.active: found.append(row)`);
+  `count += 1`, `totals[row.kind] += 1`, `total += len(row.body)`) or filters
+  (`if row.active: found.append(row)`);
 - `sum(row.x for row in <results>)` and `len(<query>.all())`.
+
+Not reported: the rows a write statement returns (`insert(...)`, `delete(...)`, `update(...)`
+with `.returning(...)`: counting them counts what was written, which only the write knows), and
+conditions on Python state (`if row.id not in visited`, `if row.key in set(missing)`: a
+membership test against anything but a literal), which the query cannot see.
 
 Query results are the value of a call chain through `.query(...)`, `.execute(...)`,
 `.scalars(...)`, `.exec(...)` or `.fetchall()` on a receiver named like a database handle
@@ -33,7 +39,8 @@ No fix: the query to write depends on the model.
 ## Known problems
 Receivers are recognised by name, not by type. A loop that also does anything else (calls,
 logging, building new objects) is not reported, even when the aggregation in it could move to
-SQL.
+SQL. A membership test against a Python list of ids (`if row.id in allowed`) could be SQL's
+`IN` too, and is not reported.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from fastapi_fixer.rule import FileContext, Rule
 QUERY_METHODS = frozenset({"query", "execute", "scalars", "exec", "fetchall"})
 _DB_NAMES = frozenset({"db", "session", "sess", "conn", "connection", "cursor", "cur", "database"})
 _DB_PARTS = ("session", "db", "conn", "cursor")
+_WRITE_STATEMENTS = frozenset({"insert", "delete", "update", "upsert"})
 
 
 class AggregationInPython(Rule):
@@ -59,9 +67,10 @@ class AggregationInPython(Rule):
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         for function, _qualname, _resolver in ctx.functions():
             results = _result_names(function)
+            writes = _write_names(function)
             for node in _own_nodes(function):
                 if isinstance(node, (ast.For, ast.AsyncFor)) and not node.orelse:
-                    if _is_results(node.iter, results):
+                    if _is_results(node.iter, results, writes):
                         what = _loop_aggregation(node)
                         if what is not None:
                             yield self.diagnostic(
@@ -71,7 +80,7 @@ class AggregationInPython(Rule):
                                 "(`func.sum`, `func.count`, `GROUP BY`, `WHERE`)",
                             )
                 elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                    message = _builtin_aggregation(node, results)
+                    message = _builtin_aggregation(node, results, writes)
                     if message is not None:
                         yield self.diagnostic(ctx, node, message)
 
@@ -93,9 +102,13 @@ def _is_db_name(name: str) -> bool:
     )
 
 
-def _is_query(node: ast.expr, results: frozenset[str] = frozenset()) -> bool:
+def _is_query(
+    node: ast.expr, results: frozenset[str] = frozenset(), writes: frozenset[str] = frozenset()
+) -> bool:
     """A call chain through a query method rooted at a database-like name, or any call chain
-    on query results (`result.scalars().all()`)."""
+    on query results (`result.scalars().all()`); not the rows a write statement returns
+    (`session.execute(insert(T).values(...).returning(T.id))`: counting them counts the rows
+    written, which only the write can tell)."""
     if isinstance(node, ast.Await):
         node = node.value
     seen_query = False
@@ -105,6 +118,8 @@ def _is_query(node: ast.expr, results: frozenset[str] = frozenset()) -> bool:
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute):
+                if func.attr in QUERY_METHODS and node.args and _is_write(node.args[0], writes):
+                    return False
                 seen_query = seen_query or func.attr in QUERY_METHODS
                 node = func.value
                 continue
@@ -119,8 +134,35 @@ def _is_query(node: ast.expr, results: frozenset[str] = frozenset()) -> bool:
         return False
 
 
+def _is_write(node: ast.expr, writes: frozenset[str]) -> bool:
+    """`insert(T)...`, `sa.delete(T).where(...)`, `update(T)...returning(...)`, or a name bound
+    to one."""
+    if isinstance(node, ast.Name):
+        return node.id in writes
+    while isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in _WRITE_STATEMENTS or name == "returning":
+            return True
+        if not isinstance(func, ast.Attribute):
+            return False
+        node = func.value
+    return False
+
+
+def _write_names(function: ast.AST) -> frozenset[str]:
+    return frozenset(
+        target.id
+        for node in _own_nodes(function)
+        if isinstance(node, ast.Assign) and _is_write(node.value, frozenset())
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    )
+
+
 def _result_names(function: ast.AST) -> set[str]:
     """Names every assignment of which, in the function, is query results."""
+    writes = _write_names(function)
     good: set[str] = set()
     bad: set[str] = set()
     nodes = sorted(
@@ -131,7 +173,8 @@ def _result_names(function: ast.AST) -> set[str]:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
-                    (good if _is_query(node.value, frozenset(good)) else bad).add(target.id)
+                    ok = _is_query(node.value, frozenset(good), writes)
+                    (good if ok else bad).add(target.id)
                 else:
                     bad.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
@@ -141,7 +184,7 @@ def _result_names(function: ast.AST) -> set[str]:
                 ok = (
                     not isinstance(node, ast.AugAssign)
                     and value is not None
-                    and _is_query(value, frozenset(good))
+                    and _is_query(value, frozenset(good), writes)
                 )
                 (good if ok else bad).add(target.id)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
@@ -149,9 +192,9 @@ def _result_names(function: ast.AST) -> set[str]:
     return good - bad
 
 
-def _is_results(node: ast.expr, results: set[str]) -> bool:
+def _is_results(node: ast.expr, results: set[str], writes: frozenset[str]) -> bool:
     return (isinstance(node, ast.Name) and node.id in results) or _is_query(
-        node, frozenset(results)
+        node, frozenset(results), writes
     )
 
 
@@ -171,12 +214,12 @@ def _only_aggregates(body: list[ast.stmt], var: str, kinds: set[str], conditiona
             target = statement.target
             if isinstance(target, ast.Subscript):
                 target = target.value
-            if not isinstance(target, ast.Name) or _has_call(statement.value):
+            if not isinstance(target, ast.Name) or _has_call(statement.value, var):
                 return False
             counts = isinstance(statement.value, ast.Constant)
             kinds.add("counts" if counts else "sums")
         elif isinstance(statement, ast.If):
-            if _has_call(statement.test):
+            if _has_call(statement.test) or not _is_row_filter(statement.test):
                 return False
             if not _only_aggregates(statement.body, var, kinds, True):
                 return False
@@ -207,23 +250,62 @@ def _appends(statement: ast.stmt, var: str) -> bool:
     )
 
 
-def _has_call(node: ast.AST) -> bool:
-    return any(isinstance(n, (ast.Call, ast.Await)) for n in ast.walk(node))
+def _has_call(node: ast.AST, var: str | None = None) -> bool:
+    """A call or an await, other than `len(<var>.<attr>)` (a string's or array's length, which
+    SQL has too: `func.length(...)`, `func.cardinality(...)`)."""
+    return any(
+        isinstance(n, ast.Await) or (isinstance(n, ast.Call) and not _is_length_of(n, var))
+        for n in ast.walk(node)
+    )
 
 
-def _builtin_aggregation(call: ast.Call, results: set[str]) -> str | None:
+def _is_length_of(call: ast.Call, var: str | None) -> bool:
+    if var is None or not (isinstance(call.func, ast.Name) and call.func.id == "len"):
+        return False
+    if len(call.args) != 1 or call.keywords or not isinstance(call.args[0], ast.Attribute):
+        return False
+    root: ast.expr = call.args[0]
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return isinstance(root, ast.Name) and root.id == var
+
+
+def _is_row_filter(test: ast.expr) -> bool:
+    """A condition the database could apply: no membership test against a Python collection
+    (`if row.id not in visited`, `if row.key in set(missing)`: state the query cannot see);
+    membership in a literal (`row.status in ("a", "b")`) is SQL's `IN`."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Compare):
+            for op, right in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, (ast.In, ast.NotIn)) and not _is_literal_collection(right):
+                    return False
+    return True
+
+
+def _is_literal_collection(node: ast.expr) -> bool:
+    return isinstance(node, (ast.Tuple, ast.List, ast.Set)) and all(
+        isinstance(element, ast.Constant) for element in node.elts
+    )
+
+
+def _builtin_aggregation(call: ast.Call, results: set[str], writes: frozenset[str]) -> str | None:
     name = call.func.id  # type: ignore[attr-defined]
     if len(call.args) != 1 or call.keywords:
         return None
     arg = call.args[0]
     if name == "sum" and isinstance(arg, ast.GeneratorExp) and len(arg.generators) == 1:
         generator = arg.generators[0]
-        if _is_results(generator.iter, results) and not _has_call(arg.elt):
+        var = generator.target.id if isinstance(generator.target, ast.Name) else None
+        if (
+            _is_results(generator.iter, results, writes)
+            and not _has_call(arg.elt, var)
+            and not any(_has_call(c) or not _is_row_filter(c) for c in generator.ifs)
+        ):
             return (
                 "`sum()` over query results in Python; let the database add them up "
                 "(`func.sum(...)`)"
             )
-    if name == "len" and isinstance(arg, ast.Call) and _is_query(arg, frozenset(results)):
+    if name == "len" and isinstance(arg, ast.Call) and _is_query(arg, frozenset(results), writes):
         func = arg.func
         if isinstance(func, ast.Attribute) and func.attr in ("all", "fetchall"):
             return (

@@ -3,17 +3,31 @@ Finds string literals assigned, at module level or in a class body, to a name th
 secret: a name with the word `secret`, `password`/`passwd`/`passphrase`, `token` or
 `credentials`, or `key` after a word that makes it a secret key (`SECRET_KEY`, `API_KEY`,
 `apiKey`, `PRIVATE_KEY`, `STRIPE_KEY`). Settings fields with a literal default
-(`JWT_SECRET: str = "dev"`) are secrets too. Placeholders are reported as well: `""` and
-`"changeme"` are what production ends up running with when nobody sets the real value.
+(`JWT_SECRET: str = "dev"`) are secrets too. A usable placeholder is reported as well:
+`"changeme"` or `"secret"` is what production ends up running with when nobody sets the real
+value. An empty string is not: it holds nothing, and the app runs without the secret.
 
 Not secrets, and not reported:
 - names that describe a secret rather than hold one, by their last word: `TOKEN_URL`,
   `SECRET_KEY_FILE`, `API_KEY_HEADER`, `API_KEY_NAME`, `PASSWORD_MIN_LENGTH`, `TOKEN_TYPE`,
-  `JWT_ALGORITHM`, `ACCESS_TOKEN_EXPIRE_MINUTES`, `AWS_ACCESS_KEY_ID`, `PASSWORD_HASH`...;
+  `JWT_ALGORITHM`, `ACCESS_TOKEN_EXPIRE_MINUTES`, `AWS_ACCESS_KEY_ID`, `PASSWORD_HASH`,
+  `token_endpoint_auth_method`, `APP_TOKEN_SCOPE`, `_CLIENT_SECRET_CHECK`, `TOKEN_USAGE`...;
 - keys that are not secret keys: `PRIMARY_KEY`, `CACHE_KEY`, `SORT_KEY`, `PUBLIC_KEY`...;
 - values that are a path (`"/token"`, `"./key.pem"`), a URL, an environment variable's name
   (`"JWT_SECRET"`), an HTTP header's name (`"X-API-Key"`, `"Authorization"`), or the name itself
   spelled as a value (`ACCESS_TOKEN = "access_token"`: a dictionary or cookie key);
+- values that stand for a secret without being one: `""`, `"<token>"`, `"${API_KEY}"`,
+  `"{{ key }}"`, a mask (`"****"`), words that say "no key" (`"EMPTY"`, `"none"`, `"dummy"`,
+  `"not-needed"`), keys public by design (PostHog `phc_…`, Stripe `pk_live_…`);
+- identifiers that are one value of an enumeration, by a word of the name (`AUTH_METHOD_API_KEY
+  = "api_key"`, `RESOURCE_TYPE_GATEWAY_SECRET = "gateway_secret"`, `REASON_MISSING_SECRET`,
+  also `method`, `type`, `kind`, `scope`, `event`, `action`, `grant`, `usage`...), or whose words
+  are all words of the name (`AUDIT_ACTOR_API_KEY = "api_key"`);
+- names of values the code recognises rather than uses: a known-bad credential kept to refuse
+  it (`_LEGACY_DEFAULT_ADMIN_PASSWORD`, a default of an earlier release; `WEAK_`, `BANNED_`,
+  `COMPROMISED_`, `LEAKED_`...). `OLD_SECRET_KEY` alone (a key kept for rotation) is reported;
+- a value that repeats the owning class's or module's name (`class OllamaConfig: api_key =
+  "ollama"`: a stand-in for a server that needs no key);
 - members of `Enum` classes; values read from the environment (`os.environ["SECRET"]`) or
   built at run time (f-strings, calls);
 - test modules (`tests/`, `test_*.py`, `*_test.py`, `conftest.py`): fixtures need fake secrets.
@@ -63,8 +77,10 @@ circular).
 ## Known problems
 Only assignments are checked: a literal passed directly (`jwt.encode(payload, "secret")`) or
 as an `os.getenv("SECRET", "dev")` fallback is not reported. `PASSWORD = "password"` looks like
-a key name and is not reported. A settings class whose module has no `BaseSettings` in its text
-(it inherits from a project base class) is found only when another rule needs that module.
+a key name and is not reported, and neither is a weak secret spelled as an enumeration value
+under a name with a category word (`AUTH_MODE_SECRET = "dev_secret"`). A settings class whose
+module has no `BaseSettings` in its text (it inherits from a project base class) is found only
+when another rule needs that module.
 """
 
 from __future__ import annotations
@@ -108,8 +124,44 @@ DESCRIBING = frozenset(
         *("audience", "issuer", "column", "table", "attr", "attribute", "tag", "tags", "route"),
         *("in", "location", "style", "encoding", "charset", "set", "list", "index", "class"),
         *("missing", "invalid", "expired", "revoked", "not_found", "mismatch", "reset"),
+        *("method", "methods", "scope", "scopes", "usage", "check", "constraint", "username"),
+        *("user", "threshold", "cap", "budget", "kind", "reason", "status", "state", "event"),
     }
 )
+# a word anywhere in the name that makes it one constant of an enumeration (`AUTH_METHOD_API_KEY
+# = "api_key"`, `RESOURCE_TYPE_GATEWAY_SECRET`, `REASON_MISSING_SECRET`): given a value that is
+# an identifier, it names a kind of secret, it does not hold one
+CATEGORY_WORDS = frozenset(
+    {
+        *("method", "methods", "type", "types", "kind", "reason", "actor", "scope", "event"),
+        *("action", "resource", "permission", "grant", "category", "usage", "audit", "mode"),
+    }
+)
+# a word anywhere in the name that says the value is one the code recognises, not one it uses:
+# a known-bad credential kept to refuse it (`WEAK_PASSWORDS`, `LEAKED_TOKEN`)
+RECOGNISED_WORDS = frozenset(
+    {"known", "weak", "banned", "forbidden", "blocked", "blacklisted", "compromised", "leaked"}
+)
+# with `default`, a default of an earlier release, public since it shipped
+# (`_LEGACY_DEFAULT_ADMIN_PASSWORD`); alone they may name a live key kept for rotation
+# (`OLD_SECRET_KEY` still verifies old sessions), which is reported
+FORMER_WORDS = frozenset({"legacy", "old", "previous", "deprecated", "former"})
+# prefixes of keys that are public by design (PostHog project keys, Stripe publishable keys):
+# they are meant to be embedded in clients
+PUBLIC_KEY_PREFIXES = ("phc_", "pk_live_", "pk_test_")
+# values that say "no key" (OpenAI-compatible local servers take `"EMPTY"`); a usable default
+# such as `"changeme"` or `"secret"` is not among them: an app would run with it
+PLACEHOLDER_WORDS = frozenset(
+    {
+        *("empty", "none", "null", "nil", "dummy", "placeholder", "unused", "unset"),
+        *("undefined", "not-needed", "not_needed", "n/a", "na", "tbd", "todo"),
+        *("sk-no-key-required", "no-key", "nokey"),
+    }
+)
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:[_.:][a-z0-9]+)+$")
+# a value that stands for a secret rather than being one: `<token>`, `${API_KEY}`, `{{ key }}`,
+# `%(password)s`, a mask (`***`, `xxxx`, `...`)
+_PLACEHOLDER = re.compile(r"^(<[^<>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|(.)\2{2,})$")
 # words before a last `key` that make it a secret key (other keys are mostly names of keys:
 # `CACHE_KEY`, `CSRF_TOKEN_KEY`, `_SCOPE_KEY`)
 SECRET_KEY_WORDS = frozenset(
@@ -149,8 +201,26 @@ def is_secret_name(name: str) -> bool:
     return any(word in SECRET_WORDS for word in words)
 
 
-def is_secret_value(name: str, value: str) -> bool:
+def is_secret_value(name: str, value: str, context: tuple[str, ...] = ()) -> bool:
+    """Whether `value`, assigned to the secret-looking `name`, looks like a secret. `context`:
+    names around the assignment (the owning class, the module) whose words a label would
+    repeat (`class OllamaConfig: api_key = "ollama"`: a dummy for a server that needs none)."""
     stripped = value.strip()
+    if not stripped or _PLACEHOLDER.match(stripped) or stripped.lower() in PLACEHOLDER_WORDS:
+        return False  # unset (`""`), or a placeholder: nothing to leak
+    if stripped.startswith(PUBLIC_KEY_PREFIXES):
+        return False
+    words = words_of(name)
+    if RECOGNISED_WORDS.intersection(words):
+        return False
+    if "default" in words and FORMER_WORDS.intersection(words):
+        return False
+    if _IDENTIFIER.match(stripped):
+        value_words = re.split(r"[_.:]", stripped)
+        if CATEGORY_WORDS.intersection(words) or set(value_words) <= set(words):
+            return False  # an enumeration's value, or a key's name spelled as a value
+    if stripped.lower() in {w for c in context for w in words_of(c)}:
+        return False
     if stripped.startswith(("/", "./", "../", "~/")) or _URL.match(stripped):
         return False
     if _ENV_NAME.match(stripped) or _HEADER.match(stripped):
@@ -198,7 +268,7 @@ class HardcodedSecret(Rule):
                 for handler in getattr(statement, "handlers", []):
                     yield from self._body(ctx, handler.body, owner)
             elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
-                found = self._secret(ctx, statement)
+                found = self._secret(ctx, statement, owner)
                 if found is not None:
                     yield self._report(ctx, statement, owner, *found)
 
@@ -211,7 +281,7 @@ class HardcodedSecret(Rule):
         return False
 
     def _secret(
-        self, ctx: FileContext, statement: ast.Assign | ast.AnnAssign
+        self, ctx: FileContext, statement: ast.Assign | ast.AnnAssign, owner: ast.ClassDef | None
     ) -> tuple[ast.Name, ast.expr, bool] | None:
         """(target, the literal, whether it sits in a `Field(...)` call)."""
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
@@ -229,7 +299,8 @@ class HardcodedSecret(Rule):
         if not (isinstance(value, ast.Constant) and isinstance(value.value, (str, bytes))):
             return None
         text = value.value if isinstance(value.value, str) else value.value.decode("latin-1")
-        if not is_secret_name(target.id) or not is_secret_value(target.id, text):
+        context = (ctx.module.rsplit(".", 1)[-1], *((owner.name,) if owner else ()))
+        if not is_secret_name(target.id) or not is_secret_value(target.id, text, context):
             return None
         return target, value, in_field
 

@@ -6,6 +6,12 @@ two fields each (`JWT_SECRET` and `JWT_ALG`, `DATABASE_URL` and `DATABASE_POOL_S
 `SMTP_HOST` and `SMTP_PORT`). Generic words (`MAX_`, `DEFAULT_`, `ENABLE_`, `IS_`...) are not
 domains.
 
+Not reported: fields typed by another settings class or model (`db: DatabaseSettings`) do not
+count, since that domain is already split out and only composed here; a class scoped to one
+domain by its name and an `env_prefix` (`AuthSettings` with `env_prefix="AUTH_"`: its `JWT_`,
+`OAUTH_` and `SESSION_` fields are parts of one domain). A generic name (`Settings`,
+`AppSettings`) with the product's prefix is still reported.
+
 ## Why is this bad?
 A single settings class grows with every feature: every module depends on all of the
 configuration, tests must provide all of it, and one domain's environment variables cannot be
@@ -40,13 +46,16 @@ No fix: the split is a design decision; the message suggests one class per prefi
 
 ## Known problems
 Only the class's own annotated fields count (a class assembled from domain classes by multiple
-inheritance is not reported). Prefixes are the text before the first underscore, so fields of one
-domain named without a common prefix are not grouped. Classes in test modules are left out.
+inheritance is not reported). A domain-named class with an `env_prefix` is trusted to be one
+domain, however many fields it has. Prefixes are the text before the first underscore, so
+fields of one domain named without a common prefix are not grouped. Classes in test modules are
+left out.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from fastapi_fixer.codemods.unbounded_input import is_test_path
@@ -55,6 +64,14 @@ from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.pydantic_index import is_settings
 from fastapi_fixer.rule import FileContext, Rule
 
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+# words of a settings class's name that name no domain
+_GENERIC_CLASS_WORDS = frozenset(
+    {
+        *("settings", "setting", "config", "configuration", "conf", "base", "app", "application"),
+        *("project", "global", "main", "core", "common", "default", "env", "environment", "all"),
+    }
+)
 MAX_FIELDS = 15
 MAX_PREFIXES = 3
 # first words that say how, not what: not a domain
@@ -116,8 +133,11 @@ class MonolithicSettings(Rule):
             node = nodes.get((facts.line, facts.name))
             if node is None or not is_settings(ctx.index, qualname):
                 continue
+            if _domain_scoped(facts.name, dict(facts.config)):
+                continue
+            nested = _nested_model_fields(ctx, node)
             names = [f.name for f in facts.fields if not f.is_class_var]
-            names = [n for n in names if n != "model_config"]
+            names = [n for n in names if n != "model_config" and n not in nested]
             groups = prefix_groups(names)
             if len(names) < MAX_FIELDS and len(groups) < MAX_PREFIXES:
                 continue
@@ -137,6 +157,45 @@ class MonolithicSettings(Rule):
                     "domain settings classes (database, auth, mail, ...), each in its own module"
                 )
             yield self.diagnostic(ctx, node, message)
+
+
+def _domain_scoped(name: str, config: dict[str, str]) -> bool:
+    """A class of one domain by its own say-so: an `env_prefix` and a name that names the
+    domain (`AuthSettings` with `env_prefix="AUTH_"`: its `JWT_`, `OAUTH_`, `SESSION_` fields are
+    parts of one domain). `Settings` or `AppSettings` with the product's prefix is not."""
+    prefix = config.get("env_prefix", "").strip("'\"")
+    if not prefix:
+        return False
+    words = {w.lower() for w in _CAMEL.findall(name)} - _GENERIC_CLASS_WORDS
+    return bool(words)
+
+
+def _nested_model_fields(ctx: FileContext, node: ast.ClassDef) -> set[str]:
+    """Fields typed by another settings class or model (`db: DatabaseSettings`): a domain
+    already split out, composed here."""
+    from fastapi_fixer.pydantic_index import is_model
+
+    nested = set()
+    for statement in node.body:
+        if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)):
+            continue
+        annotation = statement.annotation
+        while True:  # `X | None`, `Optional[X]`, `Annotated[X, ...]`
+            if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+                left, right = annotation.left, annotation.right
+                annotation = right if isinstance(left, ast.Constant) else left
+            elif isinstance(annotation, ast.Subscript) and (
+                (ctx.resolver.qualify(annotation.value) or "").rsplit(".", 1)[-1]
+                in ("Optional", "Annotated")
+            ):
+                inner = annotation.slice
+                annotation = inner.elts[0] if isinstance(inner, ast.Tuple) else inner
+            else:
+                break
+        qualified = ctx.resolver.qualify(annotation)
+        if qualified and is_model(ctx.index, qualified):
+            nested.add(statement.target.id)
+    return nested
 
 
 def _class_name(prefix: str) -> str:

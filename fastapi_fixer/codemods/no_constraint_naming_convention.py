@@ -5,6 +5,12 @@ Finds SQLAlchemy metadata without a constraint naming convention: `MetaData()` w
 code is checked (a `MetaData()` inside a function is usually for reflection), and Alembic
 migration scripts are skipped.
 
+Not reported either: a base or metadata given a convention by a later statement of its module
+(`Base.metadata.naming_convention = {...}`), and a frozen snapshot of an old schema that a
+function creates and then upgrades with Alembic (`InitialBase.metadata.create_all(engine)`
+followed by `alembic.command.upgrade`, directly or through a function it calls): its constraint
+names are those of the databases created long ago, which the migrations expect.
+
 ## Why is this bad?
 Without a convention, the database names constraints itself (`users_email_key`,
 `fk_3f2a...`), differently on each backend. Alembic cannot drop or alter a constraint it cannot
@@ -48,7 +54,8 @@ name something else in the module, the finding has no fix.
 
 ## Known problems
 `registry()`, `@as_declarative` and SQLModel's shared `SQLModel.metadata` are not checked. A
-convention that is incomplete (no `ck` template, say) is accepted.
+convention that is incomplete (no `ck` template, say) is accepted. A convention set from
+another module (`models.Base.metadata.naming_convention = ...` in `db.py`) is not seen.
 """
 
 from __future__ import annotations
@@ -62,6 +69,8 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from fastapi_fixer.index import ProjectIndex
 
 METADATA = frozenset(
     {"sqlalchemy.MetaData", "sqlalchemy.schema.MetaData", "sqlalchemy.sql.schema.MetaData"}
@@ -77,6 +86,7 @@ DECLARATIVE_BASE_CLASSES = frozenset(
     {"sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.decl_api.DeclarativeBase"}
 )
 CONVENTION = "NAMING_CONVENTION"
+_ALEMBIC_UPGRADE = "alembic.command.upgrade"
 CONVENTION_CODE = """NAMING_CONVENTION = {
     "ix": "%(column_0_label)s_idx",
     "uq": "%(table_name)s_%(column_0_name)s_key",
@@ -94,12 +104,14 @@ class NoConstraintNamingConvention(Rule):
     MESSAGE = "SQLAlchemy metadata without a constraint `naming_convention`"
     FIX_TITLE = "Add the naming convention"
     FIX_SAFETY = FixSafety.UNSAFE
-    TRIGGERS = ("MetaData", "declarative_base", "DeclarativeBase")
+    # `create_all`: the modules that create a baseline snapshot must be analysed to see it
+    TRIGGERS = ("MetaData", "declarative_base", "DeclarativeBase", ".create_all(")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         if any(name.startswith("alembic") for name in _imported(ctx)):
             return  # a migration script: its MetaData() is for reflection
         plan = _FixPlan.of(ctx)
+        configured = _configured_later(ctx.tree)
         for statement in ctx.tree.body:
             for node in _outside_functions(statement):
                 if isinstance(node, ast.Call):
@@ -113,6 +125,11 @@ class NoConstraintNamingConvention(Rule):
                 elif isinstance(node, ast.ClassDef) and _is_bare_declarative_base(ctx, node):
                     kind, what = "class-body", f"`{node.name}(DeclarativeBase)` sets no `metadata`"
                 else:
+                    continue
+                name = _bound_name(statement, node)
+                if name is not None and (
+                    name in configured or f"{ctx.module}.{name}" in baseline_snapshots(ctx.index)
+                ):
                     continue
                 yield self.diagnostic(
                     ctx,
@@ -261,6 +278,74 @@ def _module_dict(ctx: FileContext, name: str) -> bool:
         and isinstance(s.value, ast.Dict)
         for s in ctx.tree.body
     )
+
+
+def _bound_name(statement: ast.stmt, node: ast.AST) -> str | None:
+    """The module-level name the metadata or base is bound to (`Base = declarative_base()`,
+    `class Base(DeclarativeBase)`)."""
+    if isinstance(node, ast.ClassDef):
+        return node.name
+    if isinstance(statement, ast.Assign) and statement.value is node:
+        names = [t.id for t in statement.targets if isinstance(t, ast.Name)]
+        return names[0] if len(names) == 1 else None
+    if isinstance(statement, ast.AnnAssign) and statement.value is node:
+        return statement.target.id if isinstance(statement.target, ast.Name) else None
+    return None
+
+
+def _configured_later(tree: ast.Module) -> set[str]:
+    """Names given a convention by a later statement of the module:
+    `Base.metadata.naming_convention = {...}`, `metadata.naming_convention = ...`,
+    `Base.metadata = MetaData(naming_convention=...)`."""
+    found = set()
+    for statement in tree.body:
+        if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            continue
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        for target in targets:
+            chain = []
+            while isinstance(target, ast.Attribute):
+                chain.append(target.attr)
+                target = target.value
+            if not isinstance(target, ast.Name) or not chain:
+                continue
+            value = statement.value
+            if chain[0] == "naming_convention" or (
+                chain == ["metadata"]
+                and isinstance(value, ast.Call)
+                and _has_keyword(value, "naming_convention")
+            ):
+                found.add(target.id)
+    return found
+
+
+def baseline_snapshots(index: ProjectIndex) -> frozenset[str]:
+    """Bases and metadata that only create a frozen initial schema which Alembic then upgrades:
+    a function calls `<X>.metadata.create_all(...)` and `alembic.command.upgrade` (itself or
+    through a function it calls). Their constraint names are those of the databases created
+    long ago; a convention there would rename them under the migrations' feet. (Creating the
+    *current* models and `stamp`ing them is the other recipe: those are still reported.)"""
+    return index.memo("FF701.baseline_snapshots", _baseline_snapshots)
+
+
+def _baseline_snapshots(index: ProjectIndex) -> frozenset[str]:
+    found: set[str] = set()
+    for function in index.functions.values():
+        created = {
+            call.removesuffix(".create_all").removesuffix(".metadata")
+            for call in function.calls
+            if call.endswith(".create_all")
+        }
+        if created and any(_upgrades(index, call) for call in function.calls):
+            found.update(created)
+    return frozenset(found)
+
+
+def _upgrades(index: ProjectIndex, call: str) -> bool:
+    if call == _ALEMBIC_UPGRADE:
+        return True
+    callee = index.functions.get(call)
+    return callee is not None and _ALEMBIC_UPGRADE in callee.calls
 
 
 def _outside_functions(statement: ast.stmt) -> Iterator[ast.AST]:

@@ -7,6 +7,18 @@ exists to issue (`access_token`, `refresh_token` in the response of a route whos
 `/token` or `/login`, or that takes `OAuth2PasswordRequestForm`) are allowed there; `token_type`
 (`"bearer"`) and counters in the plural (`max_tokens`) are never secrets.
 
+Not reported either:
+- a token, secret or key in the response of a route that exists to hand it out: a `POST` whose
+  name or path says it creates, generates, rotates, refreshes, exchanges, verifies or adds
+  (`generate_api_key`, `create_webhook`, `rotate_signing_secret`, an MFA challenge), any route
+  named after the field it returns (`get_user_access_token` → `access_token`), and any model
+  named after it (`ApiKey.api_key`, `WebhookSecret.secret`). Passwords and their hashes are
+  never handed out: they stay reported;
+- fields that describe a credential rather than hold it: pagination cursors and version tokens
+  (`next_page_token`, `version_token`), flags (`has_signing_secret`), lifetimes, limits and
+  methods (`refresh_token_lifetime_seconds`, `TOKEN_THRESHOLD`, `token_endpoint_auth_method`),
+  and the model's own fields typed `bool`, `int`, `float`, `datetime` or `Literal[...]`.
+
 ## Why is this bad?
 Everything in a response model is sent to the client and published in the OpenAPI schema. A
 password hash, an API key or a session token in a response leaks a credential to whoever can call
@@ -48,8 +60,10 @@ and FF204 then has nothing left to fix. The original class is kept. No fix is of
 field is inherited from a base class.
 
 ## Known problems
-Fields are recognised by name only: a secret named otherwise is not seen, and a non-secret named
-like one (`token_count`) is reported. Only module-level classes and routes are looked at.
+Fields are recognised by name (and, for the model's own fields, by type): a secret named
+otherwise is not seen, and an inherited non-secret named like one is reported. A route that
+echoes back a credential the client sent (a configuration `POST /config/update`) is not
+reported when its name says it creates or adds. Only module-level classes and routes are looked at.
 A route annotated `-> UserResponse` after the fix may still return a `User` it builds: FastAPI
 converts it (the secret fields are left out), but a type checker will object.
 """
@@ -57,6 +71,7 @@ converts it (the secret fields are left out), but a type checker will object.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -69,10 +84,11 @@ from fastapi_fixer.schema_split import (
     EditSet,
     Model,
     ProjectSchemas,
-    Usages,
+    ResponseUse,
     apply_schema_edits,
     project_schemas,
     response_derivation,
+    snake,
     where_response,
 )
 
@@ -114,10 +130,13 @@ class SecretFieldInResponse(Rule):
             model = schemas.model(qualname)
             if uses is None or not uses.response or model is None:
                 continue
-            exposed = schemas.response_secrets(model)
+            plain = _non_text_fields(ctx, node)
+            by_use = [(u, _exposed(ctx, schemas, model, u, plain)) for u in uses.response]
+            found = {f for _, fields in by_use for f in fields}
+            exposed = tuple(f for f in schemas.all_fields(model) if f in found)
             if not exposed:
                 continue
-            route = next(u.route.name for u in uses.response if schemas.secrets_for(model, u))
+            route = next(u.route.name for u, fields in by_use if fields)
             names = ", ".join(f"`{f}`" for f in exposed)
             plural = "s" if len(exposed) > 1 else ""
             message = (
@@ -125,21 +144,21 @@ class SecretFieldInResponse(Rule):
                 f"(returned by `{route}`)"
             )
             try:
-                fix = self._fix(schemas, model, uses)
+                fix = self._fix(schemas, model, [u for u, fields in by_use if fields])
             except Conflict as conflict:
                 fix = None
                 message += f"; no fix: {conflict}"
             yield self.diagnostic(ctx, node, message, fix)
 
     @staticmethod
-    def _fix(schemas: ProjectSchemas, model: Model, uses: Usages) -> Fix:
+    def _fix(schemas: ProjectSchemas, model: Model, uses: list[ResponseUse]) -> Fix:
+        """`uses`: the responses that expose a secret (a route issuing its credential keeps the
+        model)."""
         edits = EditSet(schemas, model)
         response = edits.new_name_free(RESPONSE)
         response_edit, _ = response_derivation(schemas, model)
         edits.edits.append(response_edit)
-        for use in uses.response:
-            if not schemas.secrets_for(model, use):
-                continue  # a token endpoint issuing its tokens keeps the model
+        for use in uses:
             if use.refs:
                 for ref in use.refs:
                     edits.rename(use.module, where_response(use), ref, RESPONSE)
@@ -153,3 +172,95 @@ class SecretFieldInResponse(Rule):
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         return apply_schema_edits(module, edits)
+
+
+# words of a route's name or path that say it hands out a credential (made, rotated or
+# exchanged right there: the response must carry it, once)
+ISSUING_WORDS = frozenset(
+    {
+        *("create", "generate", "issue", "rotate", "regenerate", "refresh", "renew", "new"),
+        *("add", "register", "signup", "signin", "login", "token", "exchange", "verify"),
+        *("confirm", "challenge", "reset", "enroll", "invite", "authorize", "callback"),
+        *("start", "begin", "initiate", "replace", "recover"),
+    }
+)
+_NEVER_ISSUED = ("password", "passwd", "passphrase")  # a password is chosen, never handed out
+# annotations that cannot hold a credential
+_PLAIN_TYPES = frozenset({"bool", "int", "float", "datetime", "date", "timedelta", "Decimal"})
+_WRAPPERS = frozenset({"Optional", "Union", "Annotated", "ClassVar"})
+
+
+def _exposed(
+    ctx: FileContext,
+    schemas: ProjectSchemas,
+    model: Model,
+    use: ResponseUse,
+    plain: frozenset[str],
+) -> list[str]:
+    """The secret fields `use` really exposes: not the flags and numbers of its own fields
+    (`plain`), and not the credential a route exists to issue (a `POST` whose name or path says
+    it creates, rotates or exchanges one, or any route named after the field it returns)."""
+    fields = [f for f in schemas.secrets_for(model, use) if f not in plain]
+    if fields and (_carries(model, fields) or _issues(ctx, use, fields)):
+        fields = [f for f in fields if any(w in f.lower() for w in _NEVER_ISSUED)]
+    return fields
+
+
+def _carries(model: Model, fields: list[str]) -> bool:
+    """The model is named after the credential it carries (`ApiKey.api_key`,
+    `WebhookSecret.secret`, `OAuthAccountAccessToken.access_token`): a route returning it
+    returns it on purpose. `Token.access_token` and `Session.session_token` are not."""
+    named = set(_words(model.cls.name))
+    return any(set(_words(field)) <= named for field in fields)
+
+
+def _issues(ctx: FileContext, use: ResponseUse, fields: list[str]) -> bool:
+    route = use.route
+    words = set(_words(route.name))
+    for path in route.paths:
+        words.update(_words(path or ""))
+    if any(set(_words(f)) <= words for f in fields):
+        return True  # `get_user_access_token` returning `access_token`: its very purpose
+    facts = ctx.index.functions.get(route.function)
+    methods = {declared.method.upper() for declared in facts.routes} if facts else set()
+    return "POST" in methods and bool(ISSUING_WORDS & words)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", snake(text)) if w]
+
+
+def _non_text_fields(ctx: FileContext, node: ast.ClassDef) -> frozenset[str]:
+    """The class's own fields annotated with a type that holds no credential (`bool`, `int`,
+    `datetime`, a `Literal`): `has_signing_secret: bool`, `token_count: int`."""
+    found = set()
+    for statement in node.body:
+        if (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and _is_plain(ctx, statement.annotation)
+        ):
+            found.add(statement.target.id)
+    return frozenset(found)
+
+
+def _is_plain(ctx: FileContext, annotation: ast.expr) -> bool:
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _is_plain(ctx, annotation.left) and _is_plain(ctx, annotation.right)
+    if isinstance(annotation, ast.Constant):
+        return annotation.value is None
+    qualified = ctx.resolver.qualify(
+        annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    )
+    last = (qualified or "").rsplit(".", 1)[-1]
+    if isinstance(annotation, ast.Subscript):
+        if last == "Literal":
+            return True
+        if last not in _WRAPPERS:
+            return False
+        inner = annotation.slice
+        parts = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+        if last in ("Annotated", "ClassVar"):
+            parts = parts[:1]
+        return all(_is_plain(ctx, part) for part in parts)
+    return last in _PLAIN_TYPES

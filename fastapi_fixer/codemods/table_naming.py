@@ -29,6 +29,9 @@ class PostLike(Base):
 ## Fix safety
 No fix: renaming a table needs a migration and touches every raw query.
 
+Alembic migration scripts are not checked: a model declared there (to migrate data) is the
+table as it was at that revision, and renaming it there would rename nothing.
+
 ## Known problems
 The plural heuristic is English-only and misses words it does not know (`criteria` is
 reported only as an irregular plural; a singular noun ending in `-s` that is not listed is
@@ -41,6 +44,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from fastapi_fixer.alembic import is_migration_script
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
 
@@ -91,6 +95,8 @@ class TableNaming(Rule):
     TRIGGERS = ("__tablename__",)
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_migration_script(ctx.tree):
+            return  # history: a table declared there is the table as it was
         for node in ast.walk(ctx.tree):
             if not isinstance(node, ast.ClassDef):
                 continue

@@ -27,6 +27,12 @@ class Post(Base):
 ## Fix safety
 No fix: renaming a column needs a migration and changes the model's public attributes.
 
+Not reported: a `Date` column with the word `date` anywhere in its name (`date_of_birth`), a
+`DateTime` column with the word `datetime` (`datetime_value`, a typed slot next to
+`string_value`) or ending in `_until`, `_after`, `_before` or `_since` (`valid_until`: already a
+moment), and Alembic migration scripts (history: renaming there renames nothing; name the
+column in the model and a new migration).
+
 ## Known problems
 Types are recognised by name through imports (`sqlalchemy.DateTime`, `sqlalchemy.Date`, their
 dialect variants); custom `TypeDecorator`s are not. A `Time` or `Interval` column is not checked.
@@ -37,6 +43,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from fastapi_fixer.alembic import is_migration_script
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
 
@@ -44,6 +51,8 @@ COLUMN_CALLS = frozenset({"Column", "mapped_column"})
 _SUFFIX = {"datetime": "_at", "date": "_date"}
 _KINDS = {"DateTime": "datetime", "TIMESTAMP": "datetime", "DATETIME": "datetime", "Date": "date",
           "DATE": "date"}  # fmt: skip
+# a last word that makes a name read as a moment already
+_MOMENT_WORDS = frozenset({"until", "after", "before", "since"})
 _PYTHON_TYPES = {"datetime.datetime": "datetime", "datetime.date": "date"}
 
 
@@ -55,6 +64,8 @@ class TemporalColumnNaming(Rule):
     TRIGGERS = ("DateTime", "Date", "TIMESTAMP", "Mapped[", "table=True")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_migration_script(ctx.tree):
+            return  # history: renaming a column there renames nothing
         seen: set[int] = set()
         for node in ast.walk(ctx.tree):
             if isinstance(node, ast.ClassDef):
@@ -103,15 +114,30 @@ class TemporalColumnNaming(Rule):
         self, ctx: FileContext, node: ast.AST, name: str, kind: str
     ) -> Iterator[Diagnostic]:
         suffix = _SUFFIX[kind]
-        if name.endswith(suffix):
+        if name.endswith(suffix) or _says_its_kind(name, kind):
             return
         label = "DateTime" if kind == "datetime" else "Date"
-        stem = name.removesuffix("_date").removesuffix("_on").removesuffix("_at")
+        stem = name
+        for ending in ("_timestamp", "_datetime", "_time", "_date", "_on", "_at"):
+            stem = stem.removesuffix(ending)
         yield self.diagnostic(
             ctx,
             node,
             f"`{label}` column `{name}` does not end in `{suffix}`; name it like `{stem}{suffix}`",
         )
+
+
+def _says_its_kind(name: str, kind: str) -> bool:
+    """A name that already reads as its kind: a `Date` column with the word `date` anywhere
+    (`date_of_birth`), a `DateTime` column with the word `datetime` (`datetime_value`), a moment
+    named by a closing preposition (`valid_until`, `retry_after`, `active_since`), where `_at`
+    would add nothing."""
+    words = name.lower().strip("_").split("_")
+    if kind == "date":
+        return "date" in words
+    if "datetime" in words:
+        return True  # a typed slot (`datetime_value` next to `string_value`), not a moment
+    return len(words) > 1 and words[-1] in _MOMENT_WORDS
 
 
 def _callee(node: ast.expr) -> str:

@@ -4,7 +4,10 @@ the models nested in their fields — that accept input of any size: a `str` wit
 `max_length` nor a `pattern`, or a `list`/`set` with no `max_length`. A bound given by
 `Field(max_length=...)`, `Field(pattern=...)`, `constr(...)`, `conlist(...)`,
 `StringConstraints`, `annotated_types.MaxLen`, the model's `str_max_length` configuration or a
-validator of the field that checks `len()` counts.
+validator of the field that bounds it counts: one that checks `len()`, matches a regular
+expression (`.match`/`.fullmatch`), tests membership in allowed values (`v not in (...)`) or
+converts the value to an enumeration (`Backend(v)`), itself or through a module-level helper
+it passes the value to.
 
 ## Why is this bad?
 Pydantic checks the type, not the size: a client can post a megabyte-long name or a list of a

@@ -10,9 +10,10 @@ Stored as ``facts.extra["model_field_details"]``: a `FieldDetails` with
   `List`, `set`, `Set`, `conlist(...)`) or ``"other"``; ``bounded`` is True when `Field()`,
   `constr()`/`conlist()`, `StringConstraints`, `annotated_types.MaxLen`/`Len` give a
   `max_length` (or `max_items`, v1) or, for strings, a `pattern`/`regex`, or when a validator of
-  that field measures it with `len()`; ``examples`` when `Field(examples=|example=)` or
-  `json_schema_extra` with an example is given; ``refs`` are the qualified names (as this module
-  sees them) the annotation mentions, to follow nested models.
+  that field bounds it (`len()`, a regular expression's `match`, membership in allowed values,
+  conversion to an enumeration, directly or through a module-level helper); ``examples`` when
+  `Field(examples=|example=)` or `json_schema_extra` with an example is given; ``refs`` are the
+  qualified names (as this module sees them) the annotation mentions, to follow nested models.
 - ``class_examples``: the class configuration (`model_config`, `class Config`) has an example
   (`json_schema_extra`/`schema_extra` mentioning `example`).
 - ``bodies``: every parameter of a route-like function (`@<x>.<method>(...)`, at any depth,
@@ -104,7 +105,12 @@ def collect(
     tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
 ) -> FieldDetails:
     classes: dict[str, ClassDetail] = {}
-    _collect_classes(tree.body, facts.module, resolver, classes, own)
+    helpers = {
+        statement.name: statement
+        for statement in tree.body
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    _collect_classes(tree.body, facts.module, resolver, classes, own, helpers)
     bodies = tuple(
         param
         for qualname, node in _route_functions(tree.body, facts.module, resolver, own)
@@ -119,12 +125,13 @@ def _collect_classes(
     resolver: Resolver,
     found: dict[str, ClassDetail],
     own: OwnNodes,
+    helpers: dict[str, ast.FunctionDef | ast.AsyncFunctionDef],
 ) -> None:
     for node in own(body):
         if not isinstance(node, ast.ClassDef):
             continue
         qualname = f"{prefix}.{node.name}"
-        measured = _measured_fields(node, resolver)
+        measured = _measured_fields(node, resolver, helpers)
         fields = tuple(
             _field(statement, resolver, measured)
             for statement in node.body
@@ -134,7 +141,7 @@ def _collect_classes(
             and not _is_class_var(statement.annotation, resolver)
         )
         found[qualname] = ClassDetail(qualname, node.name, node.lineno, fields, _has_examples(node))
-        _collect_classes(node.body, qualname, resolver, found, own)
+        _collect_classes(node.body, qualname, resolver, found, own, helpers)
 
 
 def _is_class_var(annotation: ast.expr, resolver: Resolver) -> bool:
@@ -242,8 +249,15 @@ def _kind(
     return "other", []
 
 
-def _measured_fields(node: ast.ClassDef, resolver: Resolver) -> set[str]:
-    """Fields a `validator`/`field_validator` of the class checks with `len()`."""
+def _measured_fields(
+    node: ast.ClassDef,
+    resolver: Resolver,
+    helpers: dict[str, ast.FunctionDef | ast.AsyncFunctionDef],
+) -> set[str]:
+    """Fields a `validator`/`field_validator` of the class bounds: it measures the value with
+    `len()`, matches it against a regular expression (`.match`/`.fullmatch`), tests it against
+    a set of allowed values (`v not in (...)`), or converts it to a class (`BackendType(v)`: an
+    enumeration), itself or through a module-level helper it calls with the value."""
     measured: set[str] = set()
     for statement in node.body:
         if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -259,14 +273,46 @@ def _measured_fields(node: ast.ClassDef, resolver: Resolver) -> set[str]:
                     for a in decorator.args
                     if isinstance(a, ast.Constant) and isinstance(a.value, str)
                 )
-        if names and any(
-            isinstance(inner, ast.Call)
-            and isinstance(inner.func, ast.Name)
-            and inner.func.id == "len"
-            for inner in walk(statement)
-        ):
+        if names and _bounds_value(statement, helpers, depth=1):
             measured.update(names)
     return measured
+
+
+def _value_param(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    params = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
+    params = [p for p in params if p not in ("cls", "self")]
+    return params[0] if params else None
+
+
+def _bounds_value(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    helpers: dict[str, ast.FunctionDef | ast.AsyncFunctionDef],
+    depth: int,
+) -> bool:
+    value = _value_param(function)
+    for inner in walk(function):
+        if isinstance(inner, ast.Call):
+            func = inner.func
+            if isinstance(func, ast.Name) and func.id == "len":
+                return True
+            if isinstance(func, ast.Attribute) and func.attr in ("match", "fullmatch"):
+                return True
+            passes_value = any(isinstance(a, ast.Name) and a.id == value for a in inner.args)
+            if isinstance(func, ast.Name) and passes_value:
+                if func.id[:1].isupper() and len(inner.args) == 1:
+                    return True  # `BackendType(value)`: one of an enumeration's values
+                helper = helpers.get(func.id)
+                if helper is not None and depth > 0 and _bounds_value(helper, helpers, depth - 1):
+                    return True
+        elif isinstance(inner, ast.Compare) and value is not None:
+            left = inner.left
+            if (
+                isinstance(left, ast.Name)
+                and left.id == value
+                and any(isinstance(op, (ast.In, ast.NotIn)) for op in inner.ops)
+            ):
+                return True
+    return False
 
 
 def _has_examples(node: ast.ClassDef) -> bool:
