@@ -22,6 +22,7 @@ data is sound; 1 when a rule is under the bar, an entry drifted or a judged file
   python scripts/score_judged.py --codes FF104,FF802   # only these rules
   python scripts/score_judged.py --unjudged FF104      # list FF104's findings nobody judged yet
   python scripts/score_judged.py --json                # machine output
+  python scripts/score_judged.py --unjudged FF000 --codebase open-webui  # a rule not judged yet
 
 Standard library only. `FF000` (unused noqa) depends on which rules run, so a code base whose
 judged codes include it is checked with every rule (`--select FF,FF000`).
@@ -181,6 +182,17 @@ def load_judged(folder: Path) -> tuple[list[Judged], list[str]]:
         entries.extend(got)
         problems.extend(wrong)
     return entries, problems
+
+
+def corpus_folders(corpus: Path) -> list[Path]:
+    """The code bases of the corpus (its folders, download scratch like `_dl` left out)."""
+    if not corpus.is_dir():
+        return []
+    return sorted(
+        p
+        for p in corpus.iterdir()
+        if p.is_dir() and not p.name.startswith((".", "_")) and not p.name.endswith(".part")
+    )
 
 
 def drift(entries: Iterable[Judged], corpus: Path) -> list[tuple[Judged, str]]:
@@ -355,6 +367,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="list the false still reported"
     )
+    parser.add_argument(
+        "--codebase",
+        action="append",
+        default=[],
+        help="run on this code base too (repeatable); with --unjudged of a rule nobody judged "
+        "yet, the default is every code base of the corpus",
+    )
     parser.add_argument("--python", default=sys.executable, help="interpreter that runs the tool")
     args = parser.parse_args(argv)
 
@@ -364,10 +383,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         wanted = {args.unjudged.upper()}
     if wanted:
         entries = [e for e in entries if e.code in wanted]
-    if not entries:
+    extra = set(args.codebase)
+    if args.unjudged and not entries and not extra:
+        extra = {p.name for p in corpus_folders(args.corpus)}
+        if not extra:
+            print(f"corpus folder missing: {args.corpus}; fetch it with: {FETCH_HINT}")
+            return 2
+    if not entries and not args.unjudged:
         print(f"no judged findings in {args.judged}" + (f" for {sorted(wanted)}" if wanted else ""))
         return 1 if problems else 0
-    codebases = sorted({e.codebase for e in entries})
+    codebases = sorted({e.codebase for e in entries} | extra)
     missing = [name for name in codebases if not (args.corpus / name).is_dir()]
     if missing:
         print(
@@ -378,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     drifted = drift(entries, args.corpus)
     drifted_keys = {entry.key for entry, _ in drifted}
     sound = [e for e in entries if e.key not in drifted_keys]
-    codes = sorted({e.code for e in entries})
+    codes = sorted({e.code for e in entries} | wanted)
     reported: dict[str, list[Finding]] = {}
     failures: list[str] = []
     for name in codebases:

@@ -222,3 +222,11 @@ def test_missing_corpus_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert code == 2
     assert "open-webui" in out and "fetch.sh" in out and "fetch_more_corpus.py" in out
     assert len(out.strip().splitlines()) == 1
+
+
+def test_corpus_folders_leave_scratch_out(tmp_path: Path):
+    for name in ("fastapi", "open-webui", "_dl", ".hidden", "mlflow.part"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "notes.txt").write_text("", encoding="utf-8")
+    assert [p.name for p in sj.corpus_folders(tmp_path)] == ["fastapi", "open-webui"]
+    assert sj.corpus_folders(tmp_path / "absent") == []
