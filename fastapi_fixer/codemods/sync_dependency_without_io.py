@@ -3,7 +3,9 @@ Finds plain `def` dependencies (functions reached through `Depends(...)`/`Securi
 body does no I/O: every call is on a pure allow-list — builtins such as `len`/`int`/`str`,
 exceptions including `HTTPException`, `jwt.decode`, `json`, `re`, `base64`, `hmac`, `secrets`,
 `datetime` — a str/dict/list method of plain data, or a project function that is pure in turn
-(in any module).
+(in any module). Dependencies defined in test modules (`test_*.py`, `*_test.py`,
+`conftest.py`, or under a `tests/` folder) are not reported: a test app serves no production
+traffic, and its sync dependencies often exist to exercise FastAPI's sync path.
 
 ## Why is this bad?
 FastAPI runs every plain `def` dependency in its threadpool: a thread hand-off per request for
@@ -46,6 +48,7 @@ from typing import TYPE_CHECKING
 
 from fastapi_fixer.collectors.pure_functions import KEY, Purity
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.paths import is_test_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
@@ -62,6 +65,8 @@ class SyncDependencyWithoutIo(Rule):
     TRIGGERS = ("def ",)  # the dependency's own module need not mention `Depends`
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_test_path(ctx.path):  # a test app's dependencies serve no production traffic
+            return
         purity: dict[str, Purity] = ctx.facts.extra.get(KEY, {})  # type: ignore[assignment]
         nodes = {node.name: node for node in ctx.tree.body if isinstance(node, ast.FunctionDef)}
         known: dict[str, bool] = {}

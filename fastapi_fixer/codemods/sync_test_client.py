@@ -2,6 +2,8 @@
 Finds tests that use the synchronous `TestClient` (`fastapi.testclient` or
 `starlette.testclient`) in test modules (`test_*.py`, `*_test.py`, `conftest.py`, or under a
 `tests/` folder), and converts a whole module to an `httpx.AsyncClient` over `ASGITransport`.
+A client used for nothing but `websocket_connect` (inline, through a name, or through a fixture
+returning it) is not reported: httpx has no WebSocket client to move it to.
 
 ## Why is this bad?
 `TestClient` runs the app in a separate event loop on a worker thread. As soon as tests or
@@ -205,7 +207,8 @@ class SyncTestClient(Rule):
         if not is_test_path(ctx.path):
             return
         tree = _Tree(ctx)
-        if not tree.clients:
+        websocket_only = _websocket_only(ctx, tree)
+        if all(id(node) in websocket_only for node in tree.clients):
             return
         fix: Fix | None = None
         reason = ""
@@ -214,6 +217,8 @@ class SyncTestClient(Rule):
         except _NoFix as exc:
             reason = str(exc)
         for node in tree.clients:
+            if id(node) in websocket_only:  # httpx has no WebSocket client to move to
+                continue
             message = (
                 "Synchronous `TestClient` in tests; use `httpx.AsyncClient` with `ASGITransport`"
             )
@@ -737,6 +742,92 @@ class _Planner:
 
 
 # --- ast helpers -----------------------------------------------------------------------------
+
+
+def _websocket_only(ctx: FileContext, tree: _Tree) -> set[int]:
+    """Ids of the `TestClient(...)` calls whose client serves nothing but `websocket_connect`:
+    `TestClient(app).websocket_connect(...)`, a name bound to it (`=`, `with ... as`) in a
+    function or the module whose every read is `.websocket_connect(...)`, or a fixture returning
+    it whose every requester does only that. A client with no use, or any other use, is not."""
+    parents = tree.parents
+    found: set[int] = set()
+    for call in tree.clients:
+        uses = _client_uses(ctx, tree, call)
+        if uses and all(_is_websocket_use(use, parents) for use in uses):
+            found.add(id(call))
+    return found
+
+
+def _client_uses(ctx: FileContext, tree: _Tree, value: ast.expr, depth: int = 0) -> list[ast.expr]:
+    """The expressions through which the client ``value`` evaluates to is used, following names
+    it is bound to and fixtures that return or yield it ([] when unknown)."""
+    parents = tree.parents
+    parent = parents.get(id(value))
+    if depth > 3 or parent is None:
+        return []
+    name = None
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0]
+        name = target.id if isinstance(target, ast.Name) else None
+    elif isinstance(parent, (ast.AnnAssign, ast.NamedExpr)) and isinstance(parent.target, ast.Name):
+        name = parent.target.id
+    elif isinstance(parent, ast.withitem) and isinstance(parent.optional_vars, ast.Name):
+        name = parent.optional_vars.id
+    scope = _enclosing_function(value, parents)
+    if name is not None:
+        uses: list[ast.expr] = []
+        for load in _loads(scope if scope is not None else ctx.tree, name):
+            uses += (
+                _client_uses(ctx, tree, load, depth + 1) if _returned_by(load, parents) else [load]
+            )
+        return uses
+    if not _returned_by(value, parents):
+        return [value]
+    fixture = scope and next(
+        (d for d in scope.decorator_list if fixture_decorator(d, ctx.resolver) is not None), None
+    )
+    if scope is None or fixture is None:
+        return []
+    fixture_name = fixture_options(fixture)[0] or scope.name
+    requested: list[ast.expr] = []
+    for node in tree.nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and fixture_name in {
+            a.arg for a in node.args.args + node.args.kwonlyargs
+        }:
+            requested += _loads(node, fixture_name)
+    return requested
+
+
+def _loads(root: ast.AST, name: str) -> list[ast.expr]:
+    return [
+        n
+        for n in ast.walk(root)
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+    ]
+
+
+def _returned_by(value: ast.expr, parents: dict[int, ast.AST]) -> bool:
+    """``value`` is what a `return` or `yield` hands out."""
+    parent = parents.get(id(value))
+    return isinstance(parent, (ast.Return, ast.Yield)) and parent.value is value
+
+
+def _enclosing_function(node: ast.AST, parents: dict[int, ast.AST]) -> _Function | None:
+    current = parents.get(id(node))
+    while current is not None and not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        current = parents.get(id(current))
+    return current
+
+
+def _is_websocket_use(use: ast.expr, parents: dict[int, ast.AST]) -> bool:
+    attribute = parents.get(id(use))
+    call = parents.get(id(attribute))
+    return (
+        isinstance(attribute, ast.Attribute)
+        and attribute.attr == "websocket_connect"
+        and isinstance(call, ast.Call)
+        and call.func is attribute
+    )
 
 
 def _own_statements(node: _Function) -> Iterator[ast.stmt]:
