@@ -55,6 +55,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,13 +63,13 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CORPUS = Path.home() / ".cache" / "fastapi-fix-corpus"
 JUDGED = HERE / "judged" / "blocking.jsonl"
-DEFAULT_CODEBASES = (
+DEFAULT_CODEBASES = (  # lightrag-hku is left out: hydroid reports ~1,600 logging calls there
+    "arize-phoenix",
     "chainlit",
     "freqtrade",
     "gradio",
     "kedro-viz",
     "langflow-base",
-    "lightrag-hku",
     "mlflow",
     "open-webui",
 )
@@ -147,20 +148,27 @@ class SourceTree:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._modules: dict[str, Path] | None = None
+        self._modules: dict[str, Path | None] = {}
         self._trees: dict[Path, ast.Module | None] = {}
 
-    def modules(self) -> dict[str, Path]:
-        if self._modules is None:
-            self._modules = {}
-            for path in sorted(self.root.rglob("*.py")):
-                rel = path.relative_to(self.root).with_suffix("")
-                parts = list(rel.parts)
-                if parts[-1] == "__init__":
-                    parts.pop()
-                for start in range(len(parts)):  # "src/pkg/mod" is also "pkg/mod"
-                    self._modules.setdefault(".".join(parts[start:]), path)
-        return self._modules
+    def module_file(self, dotted: str) -> Path | None:
+        """The file of module ``dotted`` (``pkg/mod.py`` or ``pkg/mod/__init__.py``, also under
+        ``src/``), or None."""
+        if dotted not in self._modules:
+            parts = dotted.split(".")
+            found = None
+            for base in (self.root, self.root / "src"):
+                for candidate in (
+                    base.joinpath(*parts).with_suffix(".py"),
+                    base.joinpath(*parts, "__init__.py"),
+                ):
+                    if candidate.is_file():
+                        found = candidate
+                        break
+                if found is not None:
+                    break
+            self._modules[dotted] = found
+        return self._modules[dotted]
 
     def tree(self, path: Path) -> ast.Module | None:
         if path not in self._trees:
@@ -173,9 +181,8 @@ class SourceTree:
     def function(self, qualname: str) -> tuple[Path, ast.AST] | None:
         """The def of ``qualname`` (module path + classes/functions nested in it)."""
         parts = qualname.split(".")
-        modules = self.modules()
         for cut in range(len(parts) - 1, 0, -1):
-            path = modules.get(".".join(parts[:cut]))
+            path = self.module_file(".".join(parts[:cut]))
             if path is None:
                 continue
             node: ast.AST | None = self.tree(path)
@@ -518,50 +525,59 @@ def tool_commands(args: argparse.Namespace) -> dict[str, list[str] | None]:
     return commands
 
 
+def parse_output(tool: str, text: str, codebase: str, root: Path) -> list[Finding]:
+    """One tool's raw output on one code base, normalised."""
+    if tool == "fastapi-fix":
+        items = parse_concise(text) if not text.lstrip().startswith("[") else json.loads(text)
+        return normalise_fastapi_fix(items, codebase, SourceTree(root))
+    payload = json.loads(text) if text.strip() else {}
+    if tool == "blockpath":
+        return normalise_blockpath(payload, codebase)
+    if tool == "hydroid":
+        return normalise_hydroid(payload, codebase)
+    return normalise_ruff(payload or [], codebase, root)
+
+
 def collect(args: argparse.Namespace) -> tuple[list[Finding], list[str]]:
-    """Every tool's findings on every code base; the tools that ran."""
+    """Every tool's findings on every code base (``--jobs`` runs at a time); the tools seen."""
     commands = tool_commands(args) if args.from_raw is None else {}
-    tools_run: set[str] = set()
-    findings: list[Finding] = []
     raw_dir = Path(args.from_raw or args.save_raw) if (args.from_raw or args.save_raw) else None
     if raw_dir is not None:
         raw_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(Path(args.fastapi_fix).resolve()))
+    jobs: list[tuple[str, str, Path]] = []
     for codebase in args.codebases:
         root = args.corpus / codebase
         if not root.is_dir():
             print(f"skipping code base {codebase}: {root} not found", file=sys.stderr)
             continue
-        tree = SourceTree(root)
-        for tool in MAIN_TOOLS + EXTRA_TOOLS:
-            raw_file = raw_dir / f"{codebase}.{tool}.json" if raw_dir is not None else None
-            if args.from_raw is not None:
-                if raw_file is None or not raw_file.exists():
-                    continue
-                text = raw_file.read_text(encoding="utf-8")
-            else:
-                command = commands.get(tool)
-                if command is None:
-                    continue
-                started = time.monotonic()
-                text = _run(command, root, env if tool == "fastapi-fix" else None)
-                took = time.monotonic() - started
-                print(f"  {codebase:<14} {tool:<12} {took:6.1f}s", file=sys.stderr)
-                if raw_file is not None:
-                    raw_file.write_text(text, encoding="utf-8")
+        jobs += [(codebase, tool, root) for tool in MAIN_TOOLS + EXTRA_TOOLS]
+
+    def output(job: tuple[str, str, Path]) -> str | None:
+        codebase, tool, root = job
+        raw_file = raw_dir / f"{codebase}.{tool}.json" if raw_dir is not None else None
+        if args.from_raw is not None:
+            if raw_file is None or not raw_file.exists():
+                return None
+            return raw_file.read_text(encoding="utf-8")
+        command = commands.get(tool)
+        if command is None:
+            return None
+        started = time.monotonic()
+        text = _run(command, root, env if tool == "fastapi-fix" else None)
+        print(f"  {codebase:<14} {tool:<12} {time.monotonic() - started:6.1f}s", file=sys.stderr)
+        if raw_file is not None:
+            raw_file.write_text(text, encoding="utf-8")
+        return text
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        texts = list(pool.map(output, jobs))
+    findings: list[Finding] = []
+    tools_run: set[str] = set()
+    for (codebase, tool, root), text in zip(jobs, texts, strict=True):
+        if text is not None:
             tools_run.add(tool)
-            if tool == "fastapi-fix" and not text.lstrip().startswith("["):
-                payload: object = parse_concise(text)
-            else:
-                payload = json.loads(text) if text.strip() else []
-            if tool == "fastapi-fix":
-                findings += normalise_fastapi_fix(payload, codebase, tree)
-            elif tool == "blockpath":
-                findings += normalise_blockpath(payload, codebase)
-            elif tool == "hydroid":
-                findings += normalise_hydroid(payload, codebase)
-            else:
-                findings += normalise_ruff(payload, codebase, root)
+            findings += parse_output(tool, text, codebase, root)
     return findings, [tool for tool in MAIN_TOOLS + EXTRA_TOOLS if tool in tools_run]
 
 
@@ -694,6 +710,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--codebases", default=",".join(DEFAULT_CODEBASES))
     parser.add_argument("--judged", type=Path, default=JUDGED)
+    parser.add_argument("--jobs", type=int, default=2, help="tool runs at a time")
     parser.add_argument("--save-raw", help="folder to keep each tool's raw output in")
     parser.add_argument("--from-raw", help="score the raw outputs of an earlier --save-raw")
     parser.add_argument("--write-unjudged", help="write unjudged entries as JSON lines here")
