@@ -647,7 +647,7 @@ def report(
         for entry in group:
             found_by = ",".join(sorted(entry.found))
             out.append(f"    {entry.codebase}/{entry.path}:{entry.line} {entry.api} ({found_by})")
-            out.append(f"        {judged[entry.key]['why']}")
+            out.append(f"        {judged[entry.key].get('why', '')}")
     unjudged = [e for e in entries if e.key not in judged]
     out.append("")
     out.append(f"unjudged union entries: {len(unjudged)}")
