@@ -9,6 +9,7 @@ finding into the *blocking call site* it ends in, and scores each tool against
     python benchmarks/blocking_compare.py --fastapi-fix /work/main --codebases chainlit,gradio
     python benchmarks/blocking_compare.py --save-raw /tmp/raw  # keep each tool's output ...
     python benchmarks/blocking_compare.py --from-raw /tmp/raw  # ... and score it again, no runs
+    python benchmarks/blocking_compare.py --save-raw /tmp/raw --reuse-raw  # rerun missing ones
 
 Matching. Every tool reports a path from an `async def` ("entry") down to the call of a
 blocking API ("sink"); the key of a finding is the sink: (codebase, path relative to the code
@@ -126,20 +127,21 @@ def last_name(api: str) -> str:
 
 # --- fastapi-fix ---------------------------------------------------------------------------
 
-_FF_MESSAGE = re.compile(r"`(?P<name>[^`]+)` in async (?:route|dependency) `[^`]+`(?P<rest>.*)")
+_FF_MESSAGE = re.compile(r"`(?P<name>[^`]+)` in async [a-z ]+`[^`]+`(?P<rest>.*)")
+_FF_CHAIN = re.compile(r"\(([^()]*→[^()]*)\)")
 
 
 def parse_ff_message(message: str) -> tuple[str, tuple[str, ...]]:
     """(the called name, the chain from it to the API) from a FF101-FF103 message; the chain is
-    just the name for a direct call."""
+    just the name for a direct call. Takes "... in async route `r` (a → b → api)" and "... in
+    async helper `h` (reached from route `r`) (a → b → api)"."""
     match = _FF_MESSAGE.search(message)
     if match is None:
         return "", ()
-    name, rest = match["name"], match["rest"]
-    if rest.startswith(" (") and "→" in rest:
-        inner = rest[2 : rest.index(")", 2)] if ")" in rest[2:] else rest[2:]
-        hops = tuple(hop.strip() for hop in inner.split("→"))
-        return name, hops
+    name = match["name"]
+    chain = _FF_CHAIN.search(match["rest"])
+    if chain is not None:
+        return name, tuple(hop.strip() for hop in chain[1].split("→"))
     return name, (name,)
 
 
@@ -560,6 +562,8 @@ def collect(args: argparse.Namespace) -> tuple[list[Finding], list[str]]:
             if raw_file is None or not raw_file.exists():
                 return None
             return raw_file.read_text(encoding="utf-8")
+        if args.reuse_raw and raw_file is not None and raw_file.exists():
+            return raw_file.read_text(encoding="utf-8")
         command = commands.get(tool)
         if command is None:
             return None
@@ -712,6 +716,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--judged", type=Path, default=JUDGED)
     parser.add_argument("--jobs", type=int, default=2, help="tool runs at a time")
     parser.add_argument("--save-raw", help="folder to keep each tool's raw output in")
+    parser.add_argument(
+        "--reuse-raw",
+        action="store_true",
+        help="with --save-raw: read a tool's output from there when it is there, else run it "
+        "(delete the fastapi-fix files to measure another checkout against the same tools)",
+    )
     parser.add_argument("--from-raw", help="score the raw outputs of an earlier --save-raw")
     parser.add_argument("--write-unjudged", help="write unjudged entries as JSON lines here")
     args = parser.parse_args(argv)

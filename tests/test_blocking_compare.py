@@ -79,6 +79,13 @@ def test_parse_ff_message_direct_and_chained() -> None:
         "open",
         ("open",),
     )
+    reached = (
+        "Blocking call `m.save` in async helper `gen` (reached from route `r`) (m.save → os.fdopen)"
+    )
+    assert bc.parse_ff_message(reached) == ("m.save", ("m.save", "os.fdopen"))
+    assert bc.parse_ff_message("Blocking call `m.f` in async helper `h` (reached from route `r`)")[
+        1
+    ] == ("m.f",)
 
 
 def test_parse_concise() -> None:
