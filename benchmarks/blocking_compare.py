@@ -649,7 +649,7 @@ def report(
     for why, group in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
         out.append(f"  [{why}] ({len(group)})")
         for entry in group:
-            found_by = ",".join(sorted(entry.found))
+            found_by = ",".join(sorted(entry.found)) or "no tool on this run"
             out.append(f"    {entry.codebase}/{entry.path}:{entry.line} {entry.api} ({found_by})")
             out.append(f"        {judged[entry.key].get('why', '')}")
     unjudged = [e for e in entries if e.key not in judged]
