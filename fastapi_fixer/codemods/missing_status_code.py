@@ -116,6 +116,11 @@ ACTION_WORDS = frozenset(
         "approve", "reject", "cancel", "retry", "sync", "convert", "render", "process",
         "ping", "echo", "test", "estimate", "quote", "count", "batch", "bulk", "revoke",
         "oauth", "oauth2",
+    }
+)  # fmt: skip
+# words that make a POST a change to what exists, not the creation of a resource
+CHANGE_WORDS = frozenset(
+    {
         # changes to what exists, not a new resource
         "update", "set", "edit", "modify", "patch", "replace", "upsert", "save", "toggle",
         "remove", "delete", "clear", "pin", "unpin", "share", "unshare", "fork", "clone",
@@ -274,7 +279,7 @@ def _is_action(function: str, path: str) -> bool:
     if last.startswith("{"):
         return True  # `POST /items/{id}` is not a collection: not a creation
     words = {*_WORDS.findall(function.lower()), *_WORDS.findall(last.lower())}
-    return bool(words & ACTION_WORDS)
+    return bool(words & (ACTION_WORDS | CHANGE_WORDS))
 
 
 def _last_words(function: str, path: str) -> tuple[set[str], set[str]]:
