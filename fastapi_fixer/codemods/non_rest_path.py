@@ -2,7 +2,8 @@
 Finds route paths whose fixed segments break REST naming: upper case or camelCase
 (`/userProfiles`), underscores (`/user_profiles`), a verb (`/get-users`, `/items/create`,
 `/items/{item_id}/delete`, with the verbs `get`, `create`, `update`, `delete`, `list`, `fetch`),
-or a singular collection before a path parameter (`/user/{user_id}`).
+or a singular collection before a path parameter that names one of its items (`/user/{user_id}`,
+`/trade/{tradeid}`, `/file/{id}`).
 
 Path parameters (`{item_id}`: underscores inside braces are fine), version and API segments
 (`/v1`, `/api`), well-known segments (`/docs`, `/redoc`, `/openapi.json`, `/health`, `/healthz`,
@@ -10,7 +11,17 @@ Path parameters (`{item_id}`: underscores inside braces are fine), version and A
 (`/favicon.ico`, anything with a dot, `/.well-known/...`), private segments starting with `_`,
 segments mixing text and a parameter (`/file={path}`), nouns that merely look like verbs
 (`/updates`, `/listings`, `/deletions`, the idiom `/get-started`) and catch-all parameters
-(`/files/{path:path}`) are left alone. Websocket routes and test modules are not checked.
+(`/files/{path:path}`) are left alone. A singular segment is not taken for a collection when it
+is a lookup key (`/name/{name}`, `/slug/{slug}`), an adjective (`/shared/{id}`), a qualifier
+of a plural collection before it (`/messages/session/{session_id}`), the key the function looks
+up by (`get_chats_by_folder_id` on `/folder/{folder_id}`), or when the parameter belongs to
+something else (`/stop/{task_id}`, `/version/{url_idx}`). Endpoint names fixed by a protocol
+are left alone: OAuth 2.0 / OpenID Connect (`/authorize`, `/userinfo`, `/jwks`, `/introspect`,
+`/revoke`, `/device_authorization`, `/end_session`) and, in a module that serves SCIM, the SCIM
+2.0 resources (`/Users`, `/Groups`, `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`).
+Web pages are not checked: routes with `response_class=HTMLResponse`, and every route of a
+module that renders templates (`Jinja2Templates`, `.TemplateResponse`) when none of its routes
+answers data. Websocket routes and test modules are not checked.
 
 ## Why is this bad?
 Consumers guess URLs from conventions: plural nouns for collections, HTTP methods for actions,
@@ -45,7 +56,10 @@ else `s`). No fix when the new path is already used by another route of the same
 module, when dropping verbs leaves nothing, or when the path literal is not a plain string.
 
 ## Known problems
-Only literal paths in route decorators are checked, not router prefixes. Verbs are recognised
+Only literal paths in route decorators are checked, not router prefixes. Pages of a
+server-rendered UI whose module renders no template itself (a form helper does it) are still
+checked. A proxy that mirrors another API's paths (`/api/create/{url_idx}` for Ollama) is
+reported like any route. Verbs are recognised
 by the first word of a segment only, and singular nouns by the missing plural `s`: words such as
 `data`, `info`, `status` or `config` are taken as uncountable and left alone; other irregular
 nouns may be pluralised naively.
@@ -74,8 +88,23 @@ WELL_KNOWN = frozenset(
         "api", "docs", "redoc", "openapi.json", "health", "healthz", "livez", "readyz", "ready",
         "live", "login", "logout", "token", "me", "search", "metrics", "static", "ws", "auth",
         "admin", "callback", "webhook", "webhooks", "oauth", "oauth2", "graphql", "root",
+        # OAuth 2.0 / OpenID Connect endpoints named by their RFCs and specifications
+        "authorize", "userinfo", "jwks", "introspect", "revoke", "device_authorization",
+        "end_session", "check_session_iframe", "par",
     }
 )  # fmt: skip
+# SCIM 2.0 (RFC 7644) endpoints: their names and case are fixed by the protocol
+SCIM_SEGMENTS = frozenset(
+    {"Users", "Groups", "Me", "ServiceProviderConfig", "ServiceProviderConfigs",
+     "ResourceTypes", "Schemas", "Bulk"}
+)  # fmt: skip
+# attributes a resource is looked up by: `/name/{name}` is a key, not a collection
+LOOKUP_KEYS = frozenset(
+    {"name", "email", "slug", "username", "key", "code", "title", "hash", "path", "url",
+     "handle", "domain", "token", "uuid", "id", "date", "type", "kind", "label", "tag",
+     "version", "revision", "hostname", "phone", "sha", "digest", "alias", "locale", "lang"}
+)  # fmt: skip
+_GENERIC_IDS = frozenset({"id", "uuid", "pk", "guid", "oid"})
 # nouns with no useful plural, or adjectives used as a collection's qualifier
 UNCOUNTABLE = frozenset(
     {
@@ -134,6 +163,25 @@ def _skipped(segment: str) -> bool:
     )
 
 
+def identifies(segment: str, parameter: str, previous: list[str], function: str) -> bool:
+    """`{parameter}` names one item of a collection called `segment`: `/user/{user_id}`,
+    `/trade/{tradeid}`, `/file/{id}`; not a lookup key (`/name/{name}`), a parameter of
+    something else (`/stop/{task_id}`, `/version/{url_idx}`), a qualifier of the collection
+    before it (`/messages/session/{session_id}`, `/messages/shared/session/{id}`: `previous` are
+    the fixed segments since the last parameter) or a key the function looks up by
+    (`get_chats_by_folder_id` on `/folder/{folder_id}`)."""
+    word = segment.lower()
+    name = parameter.strip("{}").split(":", 1)[0].lstrip("_").lower()
+    if word in LOOKUP_KEYS or word.endswith("ed"):
+        return False
+    if any(p.lower().endswith("s") and p.lower() not in UNCOUNTABLE for p in previous):
+        return False
+    if re.search(rf"(^|_)by_{re.escape(word)}(_|$)", function.lower()):
+        return False
+    stem = name.replace("-", "_")
+    return stem in _GENERIC_IDS or stem == word or stem.startswith((word + "_", word + "id"))
+
+
 def analyse_segment(segment: str, before_parameter: bool) -> Segment:
     if _skipped(segment):
         return Segment(segment, (), segment)
@@ -165,13 +213,27 @@ def analyse_segment(segment: str, before_parameter: bool) -> Segment:
     return Segment(segment, tuple(problems), "-".join(words), fixable)
 
 
-def rest_path(path: str) -> tuple[list[Segment], str]:
-    """The segments with their problems, and the path rewritten."""
+def rest_path(path: str, function: str = "", scim: bool = False) -> tuple[list[Segment], str]:
+    """The segments with their problems, and the path rewritten (`function`: the route's
+    name; `scim`: the module serves SCIM, whose endpoint names are fixed)."""
     parts = path.split("/")
     segments = []
     for position, part in enumerate(parts):
+        if scim and part in SCIM_SEGMENTS:
+            segments.append(Segment(part, (), part))
+            continue
         following = parts[position + 1] if position + 1 < len(parts) else ""
-        before_parameter = _is_parameter(following) and ":path}" not in following
+        previous: list[str] = []
+        for earlier in reversed(parts[:position]):
+            if "{" in earlier:
+                break
+            if earlier and not _skipped(earlier):
+                previous.append(earlier)
+        before_parameter = (
+            _is_parameter(following)
+            and ":path}" not in following
+            and identifies(part, following, previous, function)
+        )
         segments.append(analyse_segment(part, before_parameter))
     kept = [s.fixed for s in segments if s.fixed or not s.problems]
     new = "/".join(kept)
@@ -180,6 +242,50 @@ def rest_path(path: str) -> tuple[list[Segment], str]:
     if not all(s.fixable for s in segments):
         new = ""
     return [s for s in segments if s.problems], new
+
+
+_HTML_RESPONSES = frozenset({"fastapi.responses.HTMLResponse", "starlette.responses.HTMLResponse"})
+
+
+def _renders_pages(ctx: FileContext) -> bool:
+    """The module renders HTML templates (`Jinja2Templates`, `.TemplateResponse(...)`): when
+    none of its routes answers data either, its paths are the URLs of web pages
+    (`/tenants/create`, `/{id}/delete` forms), not of a REST API."""
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.Attribute) and node.attr == "TemplateResponse":
+            return True
+        if isinstance(node, (ast.Name, ast.Attribute)) and (
+            ctx.resolver.qualify(node) or ""
+        ).endswith("templating.Jinja2Templates"):
+            return True
+    return False
+
+
+def _answers_json(ctx: FileContext, node: ast.AST, calls: list) -> bool:
+    """The route answers data: `response_model=`, a return annotation, `return {...}` /
+    `[...]`, or a `JSONResponse`."""
+    if getattr(node, "returns", None) is not None:
+        return True
+    if any(k.arg == "response_model" for call, _ in calls for k in call.keywords):
+        return True
+    for child in ast.walk(node):
+        if isinstance(child, ast.Return) and isinstance(
+            child.value, (ast.Dict, ast.List, ast.DictComp, ast.ListComp)
+        ):
+            return True
+        if isinstance(child, ast.Call) and (ctx.resolver.qualify(child.func) or "").endswith(
+            "JSONResponse"
+        ):
+            return True
+    return False
+
+
+def _html_route(ctx: FileContext, call: ast.Call) -> bool:
+    """`response_class=HTMLResponse`: the route serves a page."""
+    return any(
+        k.arg == "response_class" and ctx.resolver.qualify(k.value) in _HTML_RESPONSES
+        for k in call.keywords
+    )
 
 
 class NonRestPath(Rule):
@@ -195,14 +301,27 @@ class NonRestPath(Rule):
         if is_test_module(ctx.module):
             return
         routes = []
-        for node, qualname, _ in ctx.functions():
-            for call, route in route_decorators(ctx, node, qualname):
-                if route.path is not None and route.method != "websocket":
-                    routes.append((call, route))
-        taken = {(route.receiver, route.method, route.path) for _, route in routes}
-        for call, route in routes:
+        decorated = [
+            (node, qualname, route_decorators(ctx, node, qualname))
+            for node, qualname, _ in ctx.functions()
+        ]
+        if _renders_pages(ctx) and not any(
+            _answers_json(ctx, node, calls) for node, _, calls in decorated if calls
+        ):
+            return
+        for node, _qualname, calls in decorated:
+            for call, route in calls:
+                if (
+                    route.path is not None
+                    and route.method != "websocket"
+                    and not _html_route(ctx, call)
+                ):
+                    routes.append((call, route, node.name))
+        taken = {(route.receiver, route.method, route.path) for _, route, _ in routes}
+        scim = "scim" in ctx.text.lower()
+        for call, route, function in routes:
             assert route.path is not None
-            bad, new = rest_path(route.path)
+            bad, new = rest_path(route.path, function, scim)
             if not bad:
                 continue
             problems = "; ".join(f"`{s.text}` has {' and '.join(s.problems)}" for s in bad)
