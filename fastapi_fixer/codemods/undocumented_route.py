@@ -24,9 +24,9 @@ async def create_animal(data: AnimalCreate) -> AnimalResponse:
 ```
 
 ## Fix safety
-Unsafe: the OpenAPI document changes (the summary was FastAPI's `Create Animal`, it becomes
-`Create animal`). The fix adds `summary=` made from the function name (`create_animal` →
-"Create animal"); a real description still has to be written.
+No fix: a summary must say what the route does, which only a person can write; one made from
+the function name (`create_animal` → "Create animal") restates what FastAPI already shows and is
+not a fix. The message names the route.
 
 ## Known problems
 Decorators that pass `**options` are not reported (they may carry a summary). An
@@ -41,15 +41,13 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.codemods.missing_response_model import apply_route_edits, has_keyword
+from fastapi_fixer.codemods.missing_response_model import has_keyword
 from fastapi_fixer.collectors.routing import ROUTE_TRIGGERS, is_test_module, router_decl
 from fastapi_fixer.facts import FunctionNode, RouteDecl
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.rule import FileContext, FixContext, Rule
+from fastapi_fixer.models import Diagnostic, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, Rule
 
 if TYPE_CHECKING:
-    import libcst as cst
-
     from fastapi_fixer.index import ProjectIndex
 
 _DOC_KEYWORDS = ("summary", "description")
@@ -92,8 +90,7 @@ class UndocumentedRoute(Rule):
     NAME = "undocumented-route"
     SEVERITY = Severity.WARNING
     MESSAGE = "Route `{function}` has no summary, description or docstring"
-    FIX_TITLE = 'Add `summary="{summary}"`'
-    FIX_SAFETY = FixSafety.UNSAFE
+    FIX_SAFETY = FixSafety.NONE
     TRIGGERS = ROUTE_TRIGGERS
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
@@ -119,14 +116,9 @@ class UndocumentedRoute(Rule):
                 yield self._report(ctx, node, call)
 
     def _report(self, ctx: FileContext, node: FunctionNode, call: ast.Call) -> Diagnostic:
-        summary = summary_of(node.name)
         message = (
             f"Route `{node.name}` has no summary, description or docstring, so its OpenAPI "
-            "operation says nothing about what it does"
+            "operation says nothing about what it does; write a `summary=` or a docstring "
+            "that says what it does"
         )
-        edit = Edit(ctx.path, "keyword", ctx.span(call), ("summary", f'"{summary}"'))
-        fix = Fix(f'Add `summary="{summary}"`', FixSafety.UNSAFE, (edit,))
-        return self.diagnostic(ctx, call, message, fix)
-
-    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
-        return apply_route_edits(module, edits)
+        return self.diagnostic(ctx, call, message)
