@@ -68,7 +68,9 @@ Not reported in test modules (a test app exercises whichever form it tests) nor 
 declares support for FastAPI before 0.95, which does not read `Annotated` (`fastapi>=0.65.2` in
 its pyproject.toml, setup.cfg, setup.py, requirements file or built package metadata, found in
 the code base's folder or up to three folders above). A requirement without a lower bound is
-taken as a modern FastAPI. Markers imported from other libraries with the same names are not
+taken as a modern FastAPI. A module that is a variant of a sibling defining the same functions
+(`tutorial001_non_an.py` next to `tutorial001.py`, documentation showing both styles) is not
+reported either. Markers imported from other libraries with the same names are not
 touched (they are recognised by their qualified name). Comments inside a parameter list stay at
 their position when `*` is inserted.
 """
@@ -219,6 +221,22 @@ def declared_fastapi_minimum(index: ProjectIndex) -> tuple[int, ...] | None:
     return min(bounds) if bounds else None
 
 
+def _variant_of_twin(ctx: FileContext) -> bool:
+    """The module is a deliberate variant of a sibling module: `tutorial001_non_an` next to
+    `tutorial001`, defining the same functions (documentation that shows both styles)."""
+    package, _, name = ctx.module.rpartition(".")
+    functions = {f.rsplit(".", 1)[-1] for f in ctx.facts.functions}
+    if not functions or "_" not in name:
+        return False
+    stem = name
+    while "_" in stem:
+        stem = stem.rsplit("_", 1)[0]
+        twin = ctx.index.modules.get(f"{package}.{stem}" if package else stem)
+        if twin is not None:
+            return functions <= {f.rsplit(".", 1)[-1] for f in twin.functions}
+    return False
+
+
 class DependsDefaultNotAnnotated(Rule):
     CODE = "FF303"
     NAME = "depends-default-not-annotated"
@@ -244,6 +262,8 @@ class DependsDefaultNotAnnotated(Rule):
         minimum = ctx.index.memo("FF303.fastapi_minimum", declared_fastapi_minimum)
         if minimum is not None and minimum < ANNOTATED_SINCE:
             return  # the project supports FastAPI versions that do not read `Annotated`
+        if _variant_of_twin(ctx):
+            return
         future = _future_annotations(ctx.tree)
         for node, qualname, resolver in ctx.functions():
             outer = Resolver(resolver.scope.parent or resolver.scope, ctx.module)
