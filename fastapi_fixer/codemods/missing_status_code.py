@@ -54,6 +54,7 @@ is added and `starlette.status.HTTP_...` is used; when `starlette` is taken too,
 No fix for routes nested in a function or a class.
 
 ## Known problems
+Routes in test modules (`tests/`, `test_*.py`, `conftest.py`) are not reported.
 Not reported: routes that take a `Response` parameter (they may set the code themselves),
 `POST` routes that take an `OAuth2PasswordRequestForm` (a login) or return a parameter as it
 came in (an echo),
@@ -79,6 +80,7 @@ from fastapi_fixer.codemods.missing_response_model import (
     route_decorators,
 )
 from fastapi_fixer.collectors.return_annotations import annotation_shape
+from fastapi_fixer.collectors.routing import is_test_module
 from fastapi_fixer.facts import FunctionNode, Resolver, _own_statements
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.pydantic_index import (
@@ -157,6 +159,8 @@ class MissingStatusCode(Rule):
     TRIGGERS = ("post", "delete", "api_route")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_test_module(ctx.module):
+            return  # test apps are written to exercise the framework, not to document an API
         for node, qualname, resolver in ctx.functions():
             decorators = route_decorators(ctx, node, qualname)
             if not decorators or _takes_response(node, resolver):
