@@ -20,8 +20,10 @@ are left alone: OAuth 2.0 / OpenID Connect (`/authorize`, `/userinfo`, `/jwks`, 
 `/revoke`, `/device_authorization`, `/end_session`) and, in a module that serves SCIM, the SCIM
 2.0 resources (`/Users`, `/Groups`, `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`).
 Web pages are not checked: routes with `response_class=HTMLResponse`, and every route of a
-module that renders templates (`Jinja2Templates`, `.TemplateResponse`) when none of its routes
-answers data. Websocket routes and test modules are not checked.
+module that renders templates (`Jinja2Templates`, `.TemplateResponse`) or holds a browser form
+(a route serving `GET` and `POST` on one path that answers with a `RedirectResponse`) when none
+of its routes answers data (`response_model=`, a return annotation, a dict or list, a
+`JSONResponse`). Websocket routes and test modules are not checked.
 
 ## Why is this bad?
 Consumers guess URLs from conventions: plural nouns for collections, HTTP methods for actions,
@@ -57,10 +59,10 @@ module, when dropping verbs leaves nothing, or when the path literal is not a pl
 
 ## Known problems
 Only literal paths in route decorators are checked, not router prefixes. Pages of a
-server-rendered UI whose module renders no template itself (a form helper does it) are still
-checked. A proxy that mirrors another API's paths (`/api/create/{url_idx}` for Ollama) is
-reported like any route. Verbs are recognised
-by the first word of a segment only, and singular nouns by the missing plural `s`: words such as
+server-rendered UI whose module renders no template itself (a form helper does it) and holds no
+`GET`+`POST` form route are still checked. A proxy that mirrors another API's paths
+(`/api/create/{url_idx}` for Ollama) is reported like any route. Verbs are recognised by the
+first word of a segment only, and singular nouns by the missing plural `s`: words such as
 `data`, `info`, `status` or `config` are taken as uncountable and left alone; other irregular
 nouns may be pluralised naively.
 """
@@ -261,6 +263,35 @@ def _renders_pages(ctx: FileContext) -> bool:
     return False
 
 
+_REDIRECTS = frozenset(
+    {"fastapi.responses.RedirectResponse", "starlette.responses.RedirectResponse"}
+)
+
+
+def _form_route(ctx: FileContext, node: ast.AST, calls: list) -> bool:
+    """A browser form: one route serves `GET` and `POST` on the same path (show the form,
+    take it back) and answers with a redirect."""
+    both = any(
+        k.arg == "methods"
+        and isinstance(k.value, (ast.List, ast.Tuple))
+        and {"GET", "POST"}
+        <= {
+            e.value.upper()
+            for e in k.value.elts
+            if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        }
+        for call, _ in calls
+        for k in call.keywords
+    )
+    redirects = any(
+        isinstance(child, ast.Return)
+        and isinstance(child.value, ast.Call)
+        and ctx.resolver.qualify(child.value.func) in _REDIRECTS
+        for child in ast.walk(node)
+    )
+    return both and redirects
+
+
 def _answers_json(ctx: FileContext, node: ast.AST, calls: list) -> bool:
     """The route answers data: `response_model=`, a return annotation, `return {...}` /
     `[...]`, or a `JSONResponse`."""
@@ -305,9 +336,10 @@ class NonRestPath(Rule):
             (node, qualname, route_decorators(ctx, node, qualname))
             for node, qualname, _ in ctx.functions()
         ]
-        if _renders_pages(ctx) and not any(
-            _answers_json(ctx, node, calls) for node, _, calls in decorated if calls
-        ):
+        routed = [(node, calls) for node, _, calls in decorated if calls]
+        if (
+            _renders_pages(ctx) or any(_form_route(ctx, node, calls) for node, calls in routed)
+        ) and not any(_answers_json(ctx, node, calls) for node, calls in routed):
             return
         for node, _qualname, calls in decorated:
             for call, route in calls:
