@@ -57,11 +57,13 @@ pluralises a singular collection before a parameter (`y` → `ies`, `s`/`x`/`ch`
 else `s`). No fix when the new path is already used by another route of the same method in the
 module, when dropping verbs leaves nothing, or when the path literal is not a plain string.
 
+A proxy route that forwards to the same path on another server (`f"{url}/api/create"` in a
+route at `/api/create/{url_idx}`) keeps the upstream API's paths and is not checked.
+
 ## Known problems
 Only literal paths in route decorators are checked, not router prefixes. Pages of a
 server-rendered UI whose module renders no template itself (a form helper does it) and holds no
-`GET`+`POST` form route are still checked. A proxy that mirrors another API's paths
-(`/api/create/{url_idx}` for Ollama) is reported like any route. Verbs are recognised by the
+`GET`+`POST` form route are still checked. Verbs are recognised by the
 first word of a segment only, and singular nouns by the missing plural `s`: words such as
 `data`, `info`, `status` or `config` are taken as uncountable and left alone; other irregular
 nouns may be pluralised naively.
@@ -311,6 +313,32 @@ def _answers_json(ctx: FileContext, node: ast.AST, calls: list) -> bool:
     return False
 
 
+def _mirrors_upstream(node: ast.AST, path: str) -> bool:
+    """The route forwards to the same path on another server (`f"{url}/api/create"` in a route
+    at `/api/create/{url_idx}`): a proxy whose paths are the upstream API's, not its own."""
+    fixed = path.split("{", 1)[0].rstrip("/")
+    if fixed.count("/") < 1 or len(fixed) < 4:
+        return False
+    for child in ast.walk(node):
+        if isinstance(child, ast.JoinedStr):
+            for before, value in zip(child.values, child.values[1:], strict=False):
+                if (
+                    isinstance(before, ast.FormattedValue)
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                    and value.value.startswith(fixed)
+                ):
+                    return True  # `f"{base_url}/api/create"`
+        elif (
+            isinstance(child, ast.Constant)
+            and isinstance(child.value, str)
+            and "://" in child.value
+            and fixed in child.value
+        ):
+            return True
+    return False
+
+
 def _html_route(ctx: FileContext, call: ast.Call) -> bool:
     """`response_class=HTMLResponse`: the route serves a page."""
     return any(
@@ -347,6 +375,7 @@ class NonRestPath(Rule):
                     route.path is not None
                     and route.method != "websocket"
                     and not _html_route(ctx, call)
+                    and not _mirrors_upstream(node, route.path)
                 ):
                     routes.append((call, route, node.name))
         taken = {(route.receiver, route.method, route.path) for _, route, _ in routes}
