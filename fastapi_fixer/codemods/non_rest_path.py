@@ -51,14 +51,18 @@ async def delete_user(user_id: int): ...
 ```
 
 ## Fix safety
-Unsafe: changing a path changes the public API; every client must follow. The fix lowercases
+Unsafe: the OpenAPI document shows a new path. The old path keeps answering: the fix serves the
+new path and adds the same route decorator on the old path with `include_in_schema=False,
+deprecated=True`, so existing clients keep working until they move. The new path lowercases
 and hyphenates each segment, drops a leading verb word (and a segment that is only a verb), and
 pluralises a singular collection before a parameter (`y` → `ies`, `s`/`x`/`ch`/`sh` → `es`,
 else `s`). No fix when the new path is already used by another route of the same method in the
 module, when dropping verbs leaves nothing, or when the path literal is not a plain string.
 
-A proxy route that forwards to the same path on another server (`f"{url}/api/create"` in a
-route at `/api/create/{url_idx}`) keeps the upstream API's paths and is not checked.
+A decorator with `include_in_schema=False, deprecated=True` (an old path kept answering, as the
+fix leaves it) is not checked. A proxy route that forwards to the same path on another server
+(`f"{url}/api/create"` in a route at `/api/create/{url_idx}`) keeps the upstream API's paths
+and is not checked.
 
 ## Known problems
 Only literal paths in route decorators are checked, not router prefixes. Pages of a
@@ -339,6 +343,19 @@ def _mirrors_upstream(node: ast.AST, path: str) -> bool:
     return False
 
 
+def _deprecated_alias(call: ast.Call) -> bool:
+    """`include_in_schema=False, deprecated=True`: an old path kept answering for old clients
+    (what the fix leaves behind), not a path anyone is told to use."""
+    keywords = {k.arg: k.value for k in call.keywords}
+    hidden, deprecated = keywords.get("include_in_schema"), keywords.get("deprecated")
+    return (
+        isinstance(hidden, ast.Constant)
+        and hidden.value is False
+        and isinstance(deprecated, ast.Constant)
+        and deprecated.value is True
+    )
+
+
 def _html_route(ctx: FileContext, call: ast.Call) -> bool:
     """`response_class=HTMLResponse`: the route serves a page."""
     return any(
@@ -375,14 +392,15 @@ class NonRestPath(Rule):
                     route.path is not None
                     and route.method != "websocket"
                     and not _html_route(ctx, call)
+                    and not _deprecated_alias(call)
                     and not _mirrors_upstream(node, route.path)
                 ):
-                    routes.append((call, route, node.name))
+                    routes.append((call, route, node))
         taken = {(route.receiver, route.method, route.path) for _, route, _ in routes}
         scim = "scim" in ctx.text.lower()
-        for call, route, function in routes:
+        for call, route, function_node in routes:
             assert route.path is not None
-            bad, new = rest_path(route.path, function, scim)
+            bad, new = rest_path(route.path, function_node.name, scim)
             if not bad:
                 continue
             problems = "; ".join(f"`{s.text}` has {' and '.join(s.problems)}" for s in bad)
@@ -397,17 +415,28 @@ class NonRestPath(Rule):
                 message += f"; use `{new}`"
             else:
                 message += f"; use `{new}`"
-                edit = Edit(ctx.path, "path", ctx.span(literal), (new,))
-                fix = Fix(f"Rewrite the path to `{new}`", FixSafety.UNSAFE, (edit,))
+                position = next(i for i, d in enumerate(function_node.decorator_list) if d is call)
+                edit = Edit(ctx.path, "path", ctx.span(function_node), (new, route.path, position))
+                fix = Fix(
+                    f"Serve `{new}` and keep `{route.path}` answering as a hidden, deprecated "
+                    "alias",
+                    FixSafety.UNSAFE,
+                    (edit,),
+                )
             yield self.diagnostic(ctx, call, message, fix)
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         from fastapi_fixer.cstutil import rewrite_at
 
-        targets = {}
+        by_function: dict = {}
         for edit in edits:
             assert edit.span is not None
-            targets[("SimpleString", edit.span)] = _string_replacer(str(edit.args[0]))
+            new, old, position = edit.args
+            by_function.setdefault(edit.span, []).append((int(position), str(new), str(old)))  # type: ignore[call-overload]
+        targets = {
+            ("FunctionDef", span): _aliasing_replacer(changes)
+            for span, changes in by_function.items()
+        }
         return rewrite_at(module, targets)
 
 
@@ -429,12 +458,70 @@ def _plain_literal(ctx: FileContext, node: ast.Constant) -> bool:
     return len(text) >= 2 and text[0] in "'\"" and text[1:-1] == node.value
 
 
-def _string_replacer(value: str):
+def _aliasing_replacer(changes: list[tuple[int, str, str]]):
+    """Point each listed route decorator at its new path and add, right after it, the same
+    decorator on the old path with `include_in_schema=False, deprecated=True`: old clients
+    keep working while the OpenAPI document shows only the new path."""
+
     def replace(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
         import libcst as cst
 
-        assert isinstance(node, cst.SimpleString)
-        quote = node.value[0]
-        return node.with_changes(value=f"{quote}{value}{quote}")
+        assert isinstance(node, cst.FunctionDef)
+        decorators = list(node.decorators)
+        for position, new, old in sorted(changes, reverse=True):
+            decorator = decorators[position]
+            call = decorator.decorator
+            assert isinstance(call, cst.Call)
+            renamed = _with_path(call, new)
+            alias = _with_path(call, old)
+            wanted = {"include_in_schema": "False", "deprecated": "True"}
+            alias = alias.with_changes(
+                args=[
+                    a.with_changes(value=cst.Name(wanted[a.keyword.value]))
+                    if a.keyword is not None and a.keyword.value in wanted
+                    else a
+                    for a in alias.args
+                ]
+            )
+            present = {a.keyword.value for a in alias.args if a.keyword is not None}
+            extra = [
+                cst.Arg(
+                    keyword=cst.Name(name),
+                    value=cst.Name(value),
+                    equal=cst.AssignEqual(
+                        whitespace_before=cst.SimpleWhitespace(""),
+                        whitespace_after=cst.SimpleWhitespace(""),
+                    ),
+                )
+                for name, value in (("include_in_schema", "False"), ("deprecated", "True"))
+                if name not in present
+            ]
+            args = list(alias.args)
+            if args and extra:
+                args[-1] = args[-1].with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+            alias = alias.with_changes(args=[*args, *extra])
+            decorators[position] = decorator.with_changes(decorator=renamed)
+            decorators.insert(position + 1, cst.Decorator(decorator=alias))
+        return node.with_changes(decorators=decorators)
 
     return replace
+
+
+def _with_path(call: cst.Call, value: str) -> cst.Call:
+    """The call with its path argument (first positional, or `path=`) set to `value`."""
+    import libcst as cst
+
+    args = list(call.args)
+    for index, arg in enumerate(args):
+        if (arg.keyword is None and index == 0) or (
+            arg.keyword is not None and arg.keyword.value == "path"
+        ):
+            if isinstance(arg.value, cst.SimpleString):
+                quote = arg.value.value[0]
+                args[index] = arg.with_changes(
+                    value=arg.value.with_changes(value=f"{quote}{value}{quote}")
+                )
+            break
+    return call.with_changes(args=args)
