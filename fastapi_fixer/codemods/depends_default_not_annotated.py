@@ -64,25 +64,37 @@ an annotation, a function nested in another one in a module with
 namespace), and a module where `Annotated` or `Any` means something else.
 
 ## Known problems
-Markers imported from other libraries with the same names are not touched (they are recognised
-by their qualified name). Comments inside a parameter list stay at their position when `*` is
-inserted.
+Not reported in test modules (a test app exercises whichever form it tests) nor in a project that
+declares support for FastAPI before 0.95, which does not read `Annotated` (`fastapi>=0.65.2` in
+its pyproject.toml, setup.cfg, setup.py, requirements file or built package metadata, found in
+the code base's folder or up to three folders above). A requirement without a lower bound is
+taken as a modern FastAPI. A module that is a variant of a sibling defining the same functions
+(`tutorial001_non_an.py` next to `tutorial001.py`, documentation showing both styles) is not
+reported either. Markers imported from other libraries with the same names are not
+touched (they are recognised by their qualified name). Comments inside a parameter list stay at
+their position when `*` is inserted.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.codemods.global_resource_in_route import name_or_import
+from fastapi_fixer.collectors.routing import is_test_module
 from fastapi_fixer.facts import FunctionNode, Resolver
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from fastapi_fixer.index import ProjectIndex
 
 _MARKERS = ("Depends", "Security", "Query", "Path", "Header", "Cookie", "Body", "Form", "File")
 MARKERS = {
@@ -157,6 +169,74 @@ def _future_annotations(tree: ast.Module) -> bool:
     )
 
 
+ANNOTATED_SINCE = (0, 95)
+_REQUIREMENT = re.compile(
+    r"(?<![\w.-])fastapi(?:\[[^\]]*\])?(?![\w.-])\s*\(?\s*((?:[<>=!~]=?\s*[\w.*]+\s*,?\s*)+)",
+    re.IGNORECASE,
+)
+_LOWER = re.compile(r"(>=|==|~=|>)\s*(\d+(?:\.\d+)*)")
+_DECLARATIONS = (
+    "pyproject.toml", "setup.cfg", "setup.py", "requirements.txt", "requirements.in", "PKG-INFO",
+)  # fmt: skip
+
+
+def declared_fastapi_minimum(index: ProjectIndex) -> tuple[int, ...] | None:
+    """The lowest FastAPI version the project declares it supports (`fastapi>=0.65.2` in
+    pyproject.toml, setup.cfg/setup.py, requirements, or the metadata of a built package), or
+    None when no declaration gives a lower bound."""
+    paths = [os.path.abspath(m.path) for m in index.modules.values() if m.path]
+    if not paths:
+        return None
+    root = os.path.commonpath(paths)
+    if os.path.isfile(root):
+        root = os.path.dirname(root)
+    texts = []
+    folder = root
+    for _ in range(4):  # the code base's root may be a few folders above its package
+        names: list[str] = []
+        with contextlib.suppress(OSError):
+            names = sorted(os.listdir(folder))
+        for name in names:
+            full = os.path.join(folder, name)
+            if name in _DECLARATIONS:
+                texts.append(full)
+            elif name.endswith(".dist-info"):
+                texts.append(os.path.join(full, "METADATA"))
+        if texts:
+            break
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    bounds = []
+    for path in texts:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        for match in _REQUIREMENT.finditer(text):
+            for _, version in _LOWER.findall(match.group(1)):
+                bounds.append(tuple(int(part) for part in version.split(".")))
+    return min(bounds) if bounds else None
+
+
+def _variant_of_twin(ctx: FileContext) -> bool:
+    """The module is a deliberate variant of a sibling module: `tutorial001_non_an` next to
+    `tutorial001`, defining the same functions (documentation that shows both styles)."""
+    package, _, name = ctx.module.rpartition(".")
+    functions = {f.rsplit(".", 1)[-1] for f in ctx.facts.functions}
+    if not functions or "_" not in name:
+        return False
+    stem = name
+    while "_" in stem:
+        stem = stem.rsplit("_", 1)[0]
+        twin = ctx.index.modules.get(f"{package}.{stem}" if package else stem)
+        if twin is not None:
+            return functions <= {f.rsplit(".", 1)[-1] for f in twin.functions}
+    return False
+
+
 class DependsDefaultNotAnnotated(Rule):
     CODE = "FF303"
     NAME = "depends-default-not-annotated"
@@ -177,6 +257,13 @@ class DependsDefaultNotAnnotated(Rule):
     )
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_test_module(ctx.module):
+            return  # test apps exercise whichever form they test
+        minimum = ctx.index.memo("FF303.fastapi_minimum", declared_fastapi_minimum)
+        if minimum is not None and minimum < ANNOTATED_SINCE:
+            return  # the project supports FastAPI versions that do not read `Annotated`
+        if _variant_of_twin(ctx):
+            return
         future = _future_annotations(ctx.tree)
         for node, qualname, resolver in ctx.functions():
             outer = Resolver(resolver.scope.parent or resolver.scope, ctx.module)

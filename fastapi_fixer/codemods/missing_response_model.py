@@ -41,6 +41,7 @@ route in the same module (the decorator would run before the class exists), or a
 module cannot import under its own name.
 
 ## Known problems
+Routes in test modules (`tests/`, `test_*.py`, `conftest.py`) are not reported.
 Routes that return `Response` objects, dicts, `None`, values of unknown type, different models
 on different paths, or that can fall off the end, and generators are not reported. Only names
 assigned in the route itself are followed (not module globals or attributes), and only calls of
@@ -53,6 +54,7 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.collectors.routing import is_test_module
 from fastapi_fixer.facts import FunctionNode, RouteDecl
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.pydantic_index import ModelShape, class_facts, route_returns
@@ -74,6 +76,8 @@ class MissingResponseModel(Rule):
     TRIGGERS = ("return",)
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_test_module(ctx.module):
+            return  # test apps are written to exercise the framework, not to document an API
         for node, qualname, resolver in ctx.functions():
             decorators = route_decorators(ctx, node, qualname)
             if not decorators or node.returns is not None:

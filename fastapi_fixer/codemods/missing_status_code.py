@@ -3,8 +3,14 @@ Finds `POST` routes that create a resource but answer `200 OK`, and `DELETE` rou
 nothing but answer `200 OK` with a `null` body, because the decorator sets no `status_code`.
 A `POST` route creates when it returns a model (a constructor call, a name bound to one, a call
 of a project function annotated to return one) or declares one (`response_model=ItemOut`,
-`-> ItemOut`), its path ends in a collection (`/items`, `/users/{id}/orders`, or `""`), and
-neither the path nor the function name is an action (`/login`, `/search`, `send_email`...).
+`-> ItemOut`), and there is evidence of a creation: the function name or the path's last
+segment says so (`create_item`, `add_user`, `register`, `upload_file`, `/new`), or the path is a
+collection (`/items`, `""`) and the body inserts (`session.add(...)`, `.insert(...)`,
+`repo.create_user(...)`). It is not a creation when the path ends in a parameter, or the
+function name or the path's last segment names an action or a change to what exists
+(`/login`, `/search`, `/list`, `update_item`, `/replace`, `set_config`, `upsert`, `annotate`,
+`start`, `add_user_to_group`...), when the body is a list (a batch), or when the returned
+model only reports an outcome (fields such as `status`, `message`, `track_id`).
 A `DELETE` route qualifies when no `return` in it has a value.
 
 ## Why is this bad?
@@ -48,14 +54,17 @@ is added and `starlette.status.HTTP_...` is used; when `starlette` is taken too,
 No fix for routes nested in a function or a class.
 
 ## Known problems
+Routes in test modules (`tests/`, `test_*.py`, `conftest.py`) are not reported.
 Not reported: routes that take a `Response` parameter (they may set the code themselves),
 `POST` routes that take an `OAuth2PasswordRequestForm` (a login) or return a parameter as it
 came in (an echo),
 routes that return `Response` objects, `POST` routes that return dicts without a declared
 model, lists, or `None`, `POST` paths ending in a parameter (`/items/{id}`), `DELETE` routes
 that return a value, and `api_route` unless `methods=` lists exactly one of `POST`/`DELETE`.
-Actions are recognised by words in the function name and the path's last segment; a router
-prefix (`APIRouter(prefix="/login")`, `include_router(..., prefix=...)`) is not looked at.
+Actions and creations are recognised by words in the function name and the path's last
+segment, so a creating route named without a creation word (`def orders_post`) whose body does
+not visibly insert is not reported; a router prefix (`APIRouter(prefix="/login")`,
+`include_router(..., prefix=...)`) is not looked at.
 """
 
 from __future__ import annotations
@@ -71,11 +80,13 @@ from fastapi_fixer.codemods.missing_response_model import (
     route_decorators,
 )
 from fastapi_fixer.collectors.return_annotations import annotation_shape
+from fastapi_fixer.collectors.routing import is_test_module
 from fastapi_fixer.facts import FunctionNode, Resolver, _own_statements
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.pydantic_index import (
     ModelShape,
     always_exits,
+    fields_of,
     returns_nothing,
     route_returns,
     shape_of_type,
@@ -109,6 +120,30 @@ ACTION_WORDS = frozenset(
         "oauth", "oauth2",
     }
 )  # fmt: skip
+# words that make a POST a change to what exists, not the creation of a resource
+CHANGE_WORDS = frozenset(
+    {
+        # changes to what exists, not a new resource
+        "update", "set", "edit", "modify", "patch", "replace", "upsert", "save", "toggle",
+        "remove", "delete", "clear", "pin", "unpin", "share", "unshare", "fork", "clone",
+        "copy", "move", "rename", "start", "stop", "pause", "resume", "reload", "restart",
+        "evaluate", "annotate", "resolve", "install", "uninstall", "connect", "disconnect",
+        "scan", "repair", "reprocess", "retrieve", "get", "list", "detect", "refuse",
+        "transfer", "compact", "enroll", "enrollment", "regenerate", "mute", "unmute",
+        "mark", "import", "analysis", "analyze",
+        "assign", "unassign", "link", "unlink", "attach", "detach", "join", "leave", "accept",
+        "decline", "subscribe", "unsubscribe", "vote", "rate", "apply", "merge", "upgrade",
+        "download", "exit", "reorder", "paginated", "status",
+        # `add_user_to_group`: a change to the group, not a new resource
+        "to", "from", "into",
+    }
+)  # fmt: skip
+# words that say a POST makes a new resource
+CREATE_WORDS = frozenset({"create", "new", "add", "insert", "register", "signup", "upload"})
+# a returned model with only these fields reports an outcome, not a resource
+OUTCOME_FIELDS = frozenset(
+    {"status", "message", "success", "ok", "detail", "result", "track_id", "task_id", "job_id"}
+)
 CREATED = "HTTP_201_CREATED"
 NO_CONTENT = "HTTP_204_NO_CONTENT"
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -124,6 +159,8 @@ class MissingStatusCode(Rule):
     TRIGGERS = ("post", "delete", "api_route")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        if is_test_module(ctx.module):
+            return  # test apps are written to exercise the framework, not to document an API
         for node, qualname, resolver in ctx.functions():
             decorators = route_decorators(ctx, node, qualname)
             if not decorators or _takes_response(node, resolver):
@@ -149,16 +186,16 @@ class MissingStatusCode(Rule):
             return False
         if _parameter_types(node, resolver) & LOGIN_FORMS or _echoes_parameter(node):
             return False
+        if _takes_list(node):
+            return False  # a bulk operation: no one created resource to answer with
+        if not (_says_create(node.name, path) or _inserts(node, path)):
+            return False
         returned = route_returns(ctx.index, node, resolver)
-        if returned is not None:
-            return not returned.many
-        declared = _declared_model(ctx, node, resolver, call)
-        return (
-            declared is not None
-            and not declared.many
-            and _returns_values(node)
-            and not _returns_response(node, resolver)
-        )
+        if returned is None:
+            returned = _declared_model(ctx, node, resolver, call)
+            if returned is None or not _returns_values(node) or _returns_response(node, resolver):
+                return False
+        return not returned.many and not _reports_outcome(ctx, returned.model)
 
     def _deletes(
         self, ctx: FileContext, node: FunctionNode, resolver: Resolver, call: ast.Call
@@ -246,7 +283,60 @@ def _is_action(function: str, path: str) -> bool:
     if last.startswith("{"):
         return True  # `POST /items/{id}` is not a collection: not a creation
     words = {*_WORDS.findall(function.lower()), *_WORDS.findall(last.lower())}
-    return bool(words & ACTION_WORDS)
+    return bool(words & (ACTION_WORDS | CHANGE_WORDS))
+
+
+def _last_words(function: str, path: str) -> tuple[set[str], set[str]]:
+    segments = [s for s in path.split("/") if s]
+    last = segments[-1] if segments else ""
+    return set(_WORDS.findall(function.lower())), set(_WORDS.findall(last.lower()))
+
+
+def _says_create(function: str, path: str) -> bool:
+    """The function name or the path's last segment names a creation (`create_item`, `/new`)."""
+    name, last = _last_words(function, path)
+    return bool((name | last) & CREATE_WORDS)
+
+
+def _is_collection(path: str) -> bool:
+    """`""`, `/` or a path whose last segment is a plural noun (`/items`, `/users/{id}/orders`)."""
+    segments = [s for s in path.split("/") if s]
+    return not segments or (segments[-1].endswith("s") and not segments[-1].endswith("ss"))
+
+
+def _inserts(node: FunctionNode, path: str) -> bool:
+    """A `POST` to a collection whose body inserts: `session.add(x)`, `db.insert(...)`,
+    `repo.create_user(...)`, `Items.insert_new_item(...)`."""
+    if not _is_collection(path):
+        return False
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
+            name = child.func.attr.lower()
+            if name in {"add", "insert", "create"} or name.startswith(
+                ("create_", "insert_", "add_")
+            ):
+                return True
+    return False
+
+
+def _reports_outcome(ctx: FileContext, model: str) -> bool:
+    """The returned model only reports how an operation went (`status`, `message`, a
+    `track_id` to follow it): an acknowledgement, not the created resource."""
+    names = {f.name.lower() for f in fields_of(ctx.index, model)}
+    return bool(names) and names <= OUTCOME_FIELDS
+
+
+def _takes_list(node: FunctionNode) -> bool:
+    """A parameter typed `list[...]` / `List[...]`: the body is a batch."""
+    args = node.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        annotation = arg.annotation
+        if isinstance(annotation, ast.Subscript):
+            base = annotation.value
+            name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+            if name in {"list", "List", "Sequence"}:
+                return True
+    return False
 
 
 def _is_none(node: ast.expr) -> bool:

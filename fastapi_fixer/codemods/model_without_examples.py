@@ -34,22 +34,30 @@ No fix: examples are the author's to write.
 Models nested in a request model's fields are not reported. An example built outside the
 class body or its configuration (a `json_schema_extra` function defined elsewhere, a
 `model_json_schema` override) is not seen. Models and routes in test modules (`tests/`, `test_*.py`,
-`conftest.py`) are left out. A model's own file is checked only when its text mentions
-`BaseModel`, `SQLModel`, `pydantic`, `Schema`, `Model)` or `Field(` (the text prefilter), so a
-file of models that only subclass a project base named otherwise is not reported.
+`conftest.py`) are left out, and so are routes that appear in no OpenAPI document (their app is
+built with `openapi_url=None`, their router with `include_in_schema=False` or included only
+that way); a route's own `include_in_schema=False` is not seen. A model's own file is checked
+only when its text mentions `BaseModel`, `SQLModel`, `pydantic`, `Schema`, `Model)` or
+`Field(` (the text prefilter), so a file of models that only subclass a project base named
+otherwise is not reported.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from fastapi_fixer.codemods.unbounded_input import MODEL_TRIGGERS, is_test_path, request_models
+from fastapi_fixer.codemods.undocumented_route import in_schema
 from fastapi_fixer.collectors.model_field_details import KEY as DETAILS_KEY
 from fastapi_fixer.collectors.model_field_details import FieldDetails
 from fastapi_fixer.models import Diagnostic, Severity, Span
 from fastapi_fixer.pydantic_index import lineage
 from fastapi_fixer.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from fastapi_fixer.index import ProjectIndex
 
 _SHOWN = 4
 
@@ -70,7 +78,7 @@ class ModelWithoutExamples(Rule):
         index = ctx.index
         requests = request_models(index)
         for qualname, detail in details.classes.items():
-            uses = requests.body.get(qualname)
+            uses = [use for use in requests.body.get(qualname, ()) if _documented(index, use[0])]
             if not uses:
                 continue
             if all(use in requests.body_examples for use in uses):
@@ -102,6 +110,15 @@ class ModelWithoutExamples(Rule):
                 path=ctx.path,
                 span=_class_span(ctx, detail.line, detail.name),
             )
+
+
+def _documented(index: ProjectIndex, function: str) -> bool:
+    """Some route of the function appears in an OpenAPI document (its app or router is not
+    built with `openapi_url=None` / `include_in_schema=False` nor included only hidden)."""
+    return any(
+        route.method != "websocket" and in_schema(index, route.receiver)
+        for route in index.routes_of(function)
+    )
 
 
 def _class_span(ctx: FileContext, line: int, name: str) -> Span:

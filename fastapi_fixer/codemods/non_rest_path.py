@@ -2,7 +2,8 @@
 Finds route paths whose fixed segments break REST naming: upper case or camelCase
 (`/userProfiles`), underscores (`/user_profiles`), a verb (`/get-users`, `/items/create`,
 `/items/{item_id}/delete`, with the verbs `get`, `create`, `update`, `delete`, `list`, `fetch`),
-or a singular collection before a path parameter (`/user/{user_id}`).
+or a singular collection before a path parameter that names one of its items (`/user/{user_id}`,
+`/trade/{tradeid}`, `/file/{id}`).
 
 Path parameters (`{item_id}`: underscores inside braces are fine), version and API segments
 (`/v1`, `/api`), well-known segments (`/docs`, `/redoc`, `/openapi.json`, `/health`, `/healthz`,
@@ -10,7 +11,19 @@ Path parameters (`{item_id}`: underscores inside braces are fine), version and A
 (`/favicon.ico`, anything with a dot, `/.well-known/...`), private segments starting with `_`,
 segments mixing text and a parameter (`/file={path}`), nouns that merely look like verbs
 (`/updates`, `/listings`, `/deletions`, the idiom `/get-started`) and catch-all parameters
-(`/files/{path:path}`) are left alone. Websocket routes and test modules are not checked.
+(`/files/{path:path}`) are left alone. A singular segment is not taken for a collection when it
+is a lookup key (`/name/{name}`, `/slug/{slug}`), an adjective (`/shared/{id}`), a qualifier
+of a plural collection before it (`/messages/session/{session_id}`), the key the function looks
+up by (`get_chats_by_folder_id` on `/folder/{folder_id}`), or when the parameter belongs to
+something else (`/stop/{task_id}`, `/version/{url_idx}`). Endpoint names fixed by a protocol
+are left alone: OAuth 2.0 / OpenID Connect (`/authorize`, `/userinfo`, `/jwks`, `/introspect`,
+`/revoke`, `/device_authorization`, `/end_session`) and, in a module that serves SCIM, the SCIM
+2.0 resources (`/Users`, `/Groups`, `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`).
+Web pages are not checked: routes with `response_class=HTMLResponse`, and every route of a
+module that renders templates (`Jinja2Templates`, `.TemplateResponse`) or holds a browser form
+(a route serving `GET` and `POST` on one path that answers with a `RedirectResponse`) when none
+of its routes answers data (`response_model=`, a return annotation, a dict or list, a
+`JSONResponse`). Websocket routes and test modules are not checked.
 
 ## Why is this bad?
 Consumers guess URLs from conventions: plural nouns for collections, HTTP methods for actions,
@@ -38,15 +51,24 @@ async def delete_user(user_id: int): ...
 ```
 
 ## Fix safety
-Unsafe: changing a path changes the public API; every client must follow. The fix lowercases
+Unsafe: the OpenAPI document shows a new path. The old path keeps answering: the fix serves the
+new path and adds the same route decorator on the old path with `include_in_schema=False,
+deprecated=True`, so existing clients keep working until they move. The new path lowercases
 and hyphenates each segment, drops a leading verb word (and a segment that is only a verb), and
 pluralises a singular collection before a parameter (`y` → `ies`, `s`/`x`/`ch`/`sh` → `es`,
 else `s`). No fix when the new path is already used by another route of the same method in the
 module, when dropping verbs leaves nothing, or when the path literal is not a plain string.
 
+A decorator with `include_in_schema=False, deprecated=True` (an old path kept answering, as the
+fix leaves it) is not checked. A proxy route that forwards to the same path on another server
+(`f"{url}/api/create"` in a route at `/api/create/{url_idx}`) keeps the upstream API's paths
+and is not checked.
+
 ## Known problems
-Only literal paths in route decorators are checked, not router prefixes. Verbs are recognised
-by the first word of a segment only, and singular nouns by the missing plural `s`: words such as
+Only literal paths in route decorators are checked, not router prefixes. Pages of a
+server-rendered UI whose module renders no template itself (a form helper does it) and holds no
+`GET`+`POST` form route are still checked. Verbs are recognised by the
+first word of a segment only, and singular nouns by the missing plural `s`: words such as
 `data`, `info`, `status` or `config` are taken as uncountable and left alone; other irregular
 nouns may be pluralised naively.
 """
@@ -74,8 +96,23 @@ WELL_KNOWN = frozenset(
         "api", "docs", "redoc", "openapi.json", "health", "healthz", "livez", "readyz", "ready",
         "live", "login", "logout", "token", "me", "search", "metrics", "static", "ws", "auth",
         "admin", "callback", "webhook", "webhooks", "oauth", "oauth2", "graphql", "root",
+        # OAuth 2.0 / OpenID Connect endpoints named by their RFCs and specifications
+        "authorize", "userinfo", "jwks", "introspect", "revoke", "device_authorization",
+        "end_session", "check_session_iframe", "par",
     }
 )  # fmt: skip
+# SCIM 2.0 (RFC 7644) endpoints: their names and case are fixed by the protocol
+SCIM_SEGMENTS = frozenset(
+    {"Users", "Groups", "Me", "ServiceProviderConfig", "ServiceProviderConfigs",
+     "ResourceTypes", "Schemas", "Bulk"}
+)  # fmt: skip
+# attributes a resource is looked up by: `/name/{name}` is a key, not a collection
+LOOKUP_KEYS = frozenset(
+    {"name", "email", "slug", "username", "key", "code", "title", "hash", "path", "url",
+     "handle", "domain", "token", "uuid", "id", "date", "type", "kind", "label", "tag",
+     "version", "revision", "hostname", "phone", "sha", "digest", "alias", "locale", "lang"}
+)  # fmt: skip
+_GENERIC_IDS = frozenset({"id", "uuid", "pk", "guid", "oid"})
 # nouns with no useful plural, or adjectives used as a collection's qualifier
 UNCOUNTABLE = frozenset(
     {
@@ -134,6 +171,25 @@ def _skipped(segment: str) -> bool:
     )
 
 
+def identifies(segment: str, parameter: str, previous: list[str], function: str) -> bool:
+    """`{parameter}` names one item of a collection called `segment`: `/user/{user_id}`,
+    `/trade/{tradeid}`, `/file/{id}`; not a lookup key (`/name/{name}`), a parameter of
+    something else (`/stop/{task_id}`, `/version/{url_idx}`), a qualifier of the collection
+    before it (`/messages/session/{session_id}`, `/messages/shared/session/{id}`: `previous` are
+    the fixed segments since the last parameter) or a key the function looks up by
+    (`get_chats_by_folder_id` on `/folder/{folder_id}`)."""
+    word = segment.lower()
+    name = parameter.strip("{}").split(":", 1)[0].lstrip("_").lower()
+    if word in LOOKUP_KEYS or word.endswith("ed"):
+        return False
+    if any(p.lower().endswith("s") and p.lower() not in UNCOUNTABLE for p in previous):
+        return False
+    if re.search(rf"(^|_)by_{re.escape(word)}(_|$)", function.lower()):
+        return False
+    stem = name.replace("-", "_")
+    return stem in _GENERIC_IDS or stem == word or stem.startswith((word + "_", word + "id"))
+
+
 def analyse_segment(segment: str, before_parameter: bool) -> Segment:
     if _skipped(segment):
         return Segment(segment, (), segment)
@@ -165,13 +221,27 @@ def analyse_segment(segment: str, before_parameter: bool) -> Segment:
     return Segment(segment, tuple(problems), "-".join(words), fixable)
 
 
-def rest_path(path: str) -> tuple[list[Segment], str]:
-    """The segments with their problems, and the path rewritten."""
+def rest_path(path: str, function: str = "", scim: bool = False) -> tuple[list[Segment], str]:
+    """The segments with their problems, and the path rewritten (`function`: the route's
+    name; `scim`: the module serves SCIM, whose endpoint names are fixed)."""
     parts = path.split("/")
     segments = []
     for position, part in enumerate(parts):
+        if scim and part in SCIM_SEGMENTS:
+            segments.append(Segment(part, (), part))
+            continue
         following = parts[position + 1] if position + 1 < len(parts) else ""
-        before_parameter = _is_parameter(following) and ":path}" not in following
+        previous: list[str] = []
+        for earlier in reversed(parts[:position]):
+            if "{" in earlier:
+                break
+            if earlier and not _skipped(earlier):
+                previous.append(earlier)
+        before_parameter = (
+            _is_parameter(following)
+            and ":path}" not in following
+            and identifies(part, following, previous, function)
+        )
         segments.append(analyse_segment(part, before_parameter))
     kept = [s.fixed for s in segments if s.fixed or not s.problems]
     new = "/".join(kept)
@@ -180,6 +250,118 @@ def rest_path(path: str) -> tuple[list[Segment], str]:
     if not all(s.fixable for s in segments):
         new = ""
     return [s for s in segments if s.problems], new
+
+
+_HTML_RESPONSES = frozenset({"fastapi.responses.HTMLResponse", "starlette.responses.HTMLResponse"})
+
+
+def _renders_pages(ctx: FileContext) -> bool:
+    """The module renders HTML templates (`Jinja2Templates`, `.TemplateResponse(...)`): when
+    none of its routes answers data either, its paths are the URLs of web pages
+    (`/tenants/create`, `/{id}/delete` forms), not of a REST API."""
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.Attribute) and node.attr == "TemplateResponse":
+            return True
+        if isinstance(node, (ast.Name, ast.Attribute)) and (
+            ctx.resolver.qualify(node) or ""
+        ).endswith("templating.Jinja2Templates"):
+            return True
+    return False
+
+
+_REDIRECTS = frozenset(
+    {"fastapi.responses.RedirectResponse", "starlette.responses.RedirectResponse"}
+)
+
+
+def _form_route(ctx: FileContext, node: ast.AST, calls: list) -> bool:
+    """A browser form: one route serves `GET` and `POST` on the same path (show the form,
+    take it back) and answers with a redirect."""
+    both = any(
+        k.arg == "methods"
+        and isinstance(k.value, (ast.List, ast.Tuple))
+        and {"GET", "POST"}
+        <= {
+            e.value.upper()
+            for e in k.value.elts
+            if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        }
+        for call, _ in calls
+        for k in call.keywords
+    )
+    redirects = any(
+        isinstance(child, ast.Return)
+        and isinstance(child.value, ast.Call)
+        and ctx.resolver.qualify(child.value.func) in _REDIRECTS
+        for child in ast.walk(node)
+    )
+    return both and redirects
+
+
+def _answers_json(ctx: FileContext, node: ast.AST, calls: list) -> bool:
+    """The route answers data: `response_model=`, a return annotation, `return {...}` /
+    `[...]`, or a `JSONResponse`."""
+    if getattr(node, "returns", None) is not None:
+        return True
+    if any(k.arg == "response_model" for call, _ in calls for k in call.keywords):
+        return True
+    for child in ast.walk(node):
+        if isinstance(child, ast.Return) and isinstance(
+            child.value, (ast.Dict, ast.List, ast.DictComp, ast.ListComp)
+        ):
+            return True
+        if isinstance(child, ast.Call) and (ctx.resolver.qualify(child.func) or "").endswith(
+            "JSONResponse"
+        ):
+            return True
+    return False
+
+
+def _mirrors_upstream(node: ast.AST, path: str) -> bool:
+    """The route forwards to the same path on another server (`f"{url}/api/create"` in a route
+    at `/api/create/{url_idx}`): a proxy whose paths are the upstream API's, not its own."""
+    fixed = path.split("{", 1)[0].rstrip("/")
+    if fixed.count("/") < 1 or len(fixed) < 4:
+        return False
+    for child in ast.walk(node):
+        if isinstance(child, ast.JoinedStr):
+            for before, value in zip(child.values, child.values[1:], strict=False):
+                if (
+                    isinstance(before, ast.FormattedValue)
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                    and value.value.startswith(fixed)
+                ):
+                    return True  # `f"{base_url}/api/create"`
+        elif (
+            isinstance(child, ast.Constant)
+            and isinstance(child.value, str)
+            and "://" in child.value
+            and fixed in child.value
+        ):
+            return True
+    return False
+
+
+def _deprecated_alias(call: ast.Call) -> bool:
+    """`include_in_schema=False, deprecated=True`: an old path kept answering for old clients
+    (what the fix leaves behind), not a path anyone is told to use."""
+    keywords = {k.arg: k.value for k in call.keywords}
+    hidden, deprecated = keywords.get("include_in_schema"), keywords.get("deprecated")
+    return (
+        isinstance(hidden, ast.Constant)
+        and hidden.value is False
+        and isinstance(deprecated, ast.Constant)
+        and deprecated.value is True
+    )
+
+
+def _html_route(ctx: FileContext, call: ast.Call) -> bool:
+    """`response_class=HTMLResponse`: the route serves a page."""
+    return any(
+        k.arg == "response_class" and ctx.resolver.qualify(k.value) in _HTML_RESPONSES
+        for k in call.keywords
+    )
 
 
 class NonRestPath(Rule):
@@ -195,14 +377,30 @@ class NonRestPath(Rule):
         if is_test_module(ctx.module):
             return
         routes = []
-        for node, qualname, _ in ctx.functions():
-            for call, route in route_decorators(ctx, node, qualname):
-                if route.path is not None and route.method != "websocket":
-                    routes.append((call, route))
-        taken = {(route.receiver, route.method, route.path) for _, route in routes}
-        for call, route in routes:
+        decorated = [
+            (node, qualname, route_decorators(ctx, node, qualname))
+            for node, qualname, _ in ctx.functions()
+        ]
+        routed = [(node, calls) for node, _, calls in decorated if calls]
+        if (
+            _renders_pages(ctx) or any(_form_route(ctx, node, calls) for node, calls in routed)
+        ) and not any(_answers_json(ctx, node, calls) for node, calls in routed):
+            return
+        for node, _qualname, calls in decorated:
+            for call, route in calls:
+                if (
+                    route.path is not None
+                    and route.method != "websocket"
+                    and not _html_route(ctx, call)
+                    and not _deprecated_alias(call)
+                    and not _mirrors_upstream(node, route.path)
+                ):
+                    routes.append((call, route, node))
+        taken = {(route.receiver, route.method, route.path) for _, route, _ in routes}
+        scim = "scim" in ctx.text.lower()
+        for call, route, function_node in routes:
             assert route.path is not None
-            bad, new = rest_path(route.path)
+            bad, new = rest_path(route.path, function_node.name, scim)
             if not bad:
                 continue
             problems = "; ".join(f"`{s.text}` has {' and '.join(s.problems)}" for s in bad)
@@ -217,17 +415,28 @@ class NonRestPath(Rule):
                 message += f"; use `{new}`"
             else:
                 message += f"; use `{new}`"
-                edit = Edit(ctx.path, "path", ctx.span(literal), (new,))
-                fix = Fix(f"Rewrite the path to `{new}`", FixSafety.UNSAFE, (edit,))
+                position = next(i for i, d in enumerate(function_node.decorator_list) if d is call)
+                edit = Edit(ctx.path, "path", ctx.span(function_node), (new, route.path, position))
+                fix = Fix(
+                    f"Serve `{new}` and keep `{route.path}` answering as a hidden, deprecated "
+                    "alias",
+                    FixSafety.UNSAFE,
+                    (edit,),
+                )
             yield self.diagnostic(ctx, call, message, fix)
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         from fastapi_fixer.cstutil import rewrite_at
 
-        targets = {}
+        by_function: dict = {}
         for edit in edits:
             assert edit.span is not None
-            targets[("SimpleString", edit.span)] = _string_replacer(str(edit.args[0]))
+            new, old, position = edit.args
+            by_function.setdefault(edit.span, []).append((int(position), str(new), str(old)))  # type: ignore[call-overload]
+        targets = {
+            ("FunctionDef", span): _aliasing_replacer(changes)
+            for span, changes in by_function.items()
+        }
         return rewrite_at(module, targets)
 
 
@@ -249,12 +458,70 @@ def _plain_literal(ctx: FileContext, node: ast.Constant) -> bool:
     return len(text) >= 2 and text[0] in "'\"" and text[1:-1] == node.value
 
 
-def _string_replacer(value: str):
+def _aliasing_replacer(changes: list[tuple[int, str, str]]):
+    """Point each listed route decorator at its new path and add, right after it, the same
+    decorator on the old path with `include_in_schema=False, deprecated=True`: old clients
+    keep working while the OpenAPI document shows only the new path."""
+
     def replace(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
         import libcst as cst
 
-        assert isinstance(node, cst.SimpleString)
-        quote = node.value[0]
-        return node.with_changes(value=f"{quote}{value}{quote}")
+        assert isinstance(node, cst.FunctionDef)
+        decorators = list(node.decorators)
+        for position, new, old in sorted(changes, reverse=True):
+            decorator = decorators[position]
+            call = decorator.decorator
+            assert isinstance(call, cst.Call)
+            renamed = _with_path(call, new)
+            alias = _with_path(call, old)
+            wanted = {"include_in_schema": "False", "deprecated": "True"}
+            alias = alias.with_changes(
+                args=[
+                    a.with_changes(value=cst.Name(wanted[a.keyword.value]))
+                    if a.keyword is not None and a.keyword.value in wanted
+                    else a
+                    for a in alias.args
+                ]
+            )
+            present = {a.keyword.value for a in alias.args if a.keyword is not None}
+            extra = [
+                cst.Arg(
+                    keyword=cst.Name(name),
+                    value=cst.Name(value),
+                    equal=cst.AssignEqual(
+                        whitespace_before=cst.SimpleWhitespace(""),
+                        whitespace_after=cst.SimpleWhitespace(""),
+                    ),
+                )
+                for name, value in (("include_in_schema", "False"), ("deprecated", "True"))
+                if name not in present
+            ]
+            args = list(alias.args)
+            if args and extra:
+                args[-1] = args[-1].with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+            alias = alias.with_changes(args=[*args, *extra])
+            decorators[position] = decorator.with_changes(decorator=renamed)
+            decorators.insert(position + 1, cst.Decorator(decorator=alias))
+        return node.with_changes(decorators=decorators)
 
     return replace
+
+
+def _with_path(call: cst.Call, value: str) -> cst.Call:
+    """The call with its path argument (first positional, or `path=`) set to `value`."""
+    import libcst as cst
+
+    args = list(call.args)
+    for index, arg in enumerate(args):
+        if (arg.keyword is None and index == 0) or (
+            arg.keyword is not None and arg.keyword.value == "path"
+        ):
+            if isinstance(arg.value, cst.SimpleString):
+                quote = arg.value.value[0]
+                args[index] = arg.with_changes(
+                    value=arg.value.with_changes(value=f"{quote}{value}{quote}")
+                )
+            break
+    return call.with_changes(args=args)

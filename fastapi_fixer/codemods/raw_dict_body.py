@@ -8,7 +8,12 @@ other non-body marker) or named in the path, a dict whose values are typed (`dic
 scalar, a `Request` used for anything but `.json()`, JSON handed whole to a validating
 constructor (`Model.model_validate(body)`, `Model(**body)`, `Activity().deserialize(body)`) or
 read only with keys that are not constants (a webhook whose key is configured), and routes in
-test modules.
+test modules. A `dict` parameter is not reported either when the route validates it (handed to
+`Model(**data)` or `Model.model_validate(data)`, also after `data.pop(...)` or a filtering
+comprehension), or when it is free-form data the route hands on whole without reading a key
+by a constant (stored, forwarded, merged as `{**old, **data}`). `await request.json()` is not
+reported when the route also takes a Pydantic model body (FastAPI validates the body already) or
+also reads the request as a form or raw bytes (a body whose format depends on its content type).
 
 ## Why is this bad?
 A raw dict is not validated: missing keys become `KeyError`s (500s) deep in the code, wrong types
@@ -47,7 +52,9 @@ parameter, a default other than `Body(...)`, or when the model's name is taken.
 
 ## Known problems
 The scaffolded fields are typed `Any`: the model documents the keys but validates nothing until
-the types are written. Keys read in functions the body is passed to are not seen (no fix then).
+the types are written. Keys read in functions the body is passed to are not seen: a route that
+reads no key itself and hands the dict whole to a service (`users.create(data)`) is taken for a
+free-form pass-through and not reported.
 """
 
 from __future__ import annotations
@@ -137,6 +144,8 @@ class RawDictBody(Rule):
                     requests.add(arg.arg)
                 if kind not in ("dict", "any"):
                     continue
+                if _validated_or_passed_on(node, arg.arg):
+                    continue
                 what = "a raw `dict`" if kind == "dict" else "a `Body()` of any type"
                 message = (
                     f"Route `{node.name}` takes its body `{arg.arg}` as {what}: nothing "
@@ -147,6 +156,8 @@ class RawDictBody(Rule):
                 if problem:
                     message += f" (no fix: {problem})"
                 yield self.diagnostic(ctx, arg, message, fix)
+            if _has_model_body(ctx, node, resolver) or _reads_other_formats(node, requests):
+                requests = set()
             for call in _json_reads(node, requests):
                 receiver = call.value.func.value  # type: ignore[attr-defined]
                 message = (
@@ -357,6 +368,86 @@ def _handled(node: FunctionNode, await_node: ast.Await) -> bool:
         ):
             uses.append("key" if isinstance(child.slice, ast.Constant) else "dynamic")
     return bool(uses) and ("validated" in uses or all(use == "dynamic" for use in uses))
+
+
+def _validated_or_passed_on(node: FunctionNode, name: str) -> bool:
+    """The dict parameter `name` is validated in the route (`Model(**name)`,
+    `Model.model_validate(name)`, also after `name.pop(...)` or a filtering comprehension), or
+    it is free-form: the route reads none of its keys by a constant and only hands it on whole
+    (to a call, into a merge `{**old, **name}`), as a proxy or a store of user data does."""
+    keys = whole = False
+    for child in _own_nodes(node):
+        if isinstance(child, ast.Call):
+            func = child.func
+            callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            passed = any(isinstance(a, ast.Name) and a.id == name for a in child.args) or any(
+                isinstance(k.value, ast.Name) and k.value.id == name and k.arg is not None
+                for k in child.keywords
+            )
+            spread = any(
+                k.arg is None and isinstance(k.value, ast.Name) and k.value.id == name
+                for k in child.keywords
+            )
+            if (passed and callee in _VALIDATING) or (spread and callee[:1].isupper()):
+                return True
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == name
+                and func.attr in ("get", "pop", "setdefault")
+                and child.args
+                and isinstance(child.args[0], ast.Constant)
+            ):
+                keys = True
+            elif passed or spread:
+                whole = True
+        elif isinstance(child, ast.Dict):
+            if any(
+                k is None and isinstance(v, ast.Name) and v.id == name
+                for k, v in zip(child.keys, child.values, strict=True)
+            ):
+                whole = True
+        elif (
+            isinstance(child, ast.Subscript)
+            and isinstance(child.value, ast.Name)
+            and child.value.id == name
+            and isinstance(child.slice, ast.Constant)
+        ):
+            keys = True
+    return whole and not keys
+
+
+def _has_model_body(ctx: FileContext, node: FunctionNode, resolver: Resolver) -> bool:
+    """A parameter typed with a Pydantic model: FastAPI validates the body already."""
+    from fastapi_fixer.pydantic_index import is_model
+
+    for arg in _all_args(node):
+        annotation = arg.annotation
+        if annotation is None:
+            continue
+        annotation, _ = _unwrap_optional(annotation, resolver)
+        qualified = resolver.qualify(annotation)
+        if qualified is None:
+            continue
+        resolved = ctx.index.resolve(qualified) or qualified
+        if is_model(ctx.index, resolved):
+            return True
+    return False
+
+
+def _reads_other_formats(node: FunctionNode, requests: set[str]) -> bool:
+    """The route also reads the request as a form or raw bytes: it negotiates the body's
+    format by content type, which one body model cannot declare."""
+    for child in _own_nodes(node):
+        if (
+            isinstance(child, ast.Call)
+            and isinstance(child.func, ast.Attribute)
+            and child.func.attr in ("form", "body", "stream")
+            and isinstance(child.func.value, ast.Name)
+            and child.func.value.id in requests
+        ):
+            return True
+    return False
 
 
 def _json_reads(node: FunctionNode, requests: set[str]) -> Iterator[ast.Await]:

@@ -2,7 +2,8 @@
 Finds routes that raise `HTTPException(status_code=N)` — in their own body, or in their own
 dependencies (parameters' `Depends(...)`/`Security(...)`, the decorator's `dependencies=`, and
 their sub-dependencies, in any module) — while `responses=` on the decorator, on the route's
-`APIRouter(...)` or at an `include_router(...)` of it does not list `N`. The status may be a
+`APIRouter(...)`, at an `include_router(...)` of it, or on any router or app it is included into
+(up to `FastAPI(responses=...)`) does not list `N`. The status may be a
 number, a `status.HTTP_404_NOT_FOUND` constant (`fastapi` or `starlette`) or an
 `http.HTTPStatus` member.
 
@@ -39,7 +40,8 @@ literal `detail=` when there is exactly one for that status, else the HTTP reaso
 Only `raise HTTPException(...)` statements count: exceptions raised by helpers the route calls,
 `HTTPException` subclasses and exception handlers are not followed, and a status that is not a
 literal or a constant is ignored. `422` is ignored for routes that take parameters (FastAPI
-documents it already). Routes whose `responses=` is not a dict literal, whose dependencies are
+documents it already). Routes whose `responses=` (or that of a router or app above them) is not
+a dict literal, whose dependencies are
 classes or cannot be followed, and routes in test modules or out of the schema are not
 reported. Router-level `dependencies=` are not followed.
 """
@@ -98,27 +100,41 @@ def raised_by(
     return found
 
 
-def documented_elsewhere(index: ProjectIndex, receiver: str) -> set[int] | None:
-    """Codes listed by the route's router (`APIRouter(responses=...)`) or where it is included;
-    None when one of them is not a literal."""
+def documented_elsewhere(
+    index: ProjectIndex, receiver: str, seen: frozenset[str] = frozenset()
+) -> set[int] | None:
+    """Codes listed by the route's router (`APIRouter(responses=...)`), where it is included
+    (`include_router(..., responses=...)`), and, the same way, by every router or app it is
+    included into, up to the app (`FastAPI(responses=...)`); None when one of them is not a
+    literal (`responses=ERRORS`, `responses=add_errors([403])`)."""
+    resolved = index.resolve(receiver)
+    if resolved in seen or len(seen) > _MAX_DEPTH:
+        return set()
+    seen = seen | {resolved}
     codes: set[int] = set()
     declared = router_decl(index, receiver)
     if declared is not None:
         if declared.responses is None:
             return None
         codes.update(declared.responses)
-    for responses in index.memo("FF407.includes", _included_responses).get(
-        index.resolve(receiver), ()
-    ):
+    for parent, responses in index.memo("FF407.includes", _included_responses).get(resolved, ()):
         if responses is None:
             return None
         codes.update(responses)
+        if parent != "?":
+            above = documented_elsewhere(index, parent, seen)
+            if above is None:
+                return None
+            codes.update(above)
     return codes
 
 
-def _included_responses(index: ProjectIndex) -> dict[str, list[tuple[int, ...] | None]]:
-    """Router -> the `responses=` codes of each `include_router` of it (None: not a literal)."""
-    table: dict[str, list[tuple[int, ...] | None]] = {}
+def _included_responses(
+    index: ProjectIndex,
+) -> dict[str, list[tuple[str, tuple[int, ...] | None]]]:
+    """Router -> (the receiver, the `responses=` codes) of each `include_router` of it (None:
+    not a literal)."""
+    table: dict[str, list[tuple[str, tuple[int, ...] | None]]] = {}
     for module in index.modules.values():
         routing = module.extra.get(KEY)
         if not isinstance(routing, ModuleRouting):
@@ -126,7 +142,10 @@ def _included_responses(index: ProjectIndex) -> dict[str, list[tuple[int, ...] |
         for include in routing.includes:
             if include.router != "?":
                 responses = None if include.responses is None else tuple(include.responses)
-                table.setdefault(index.resolve(include.router), []).append(responses)
+                parent = (
+                    include.receiver if include.receiver == "?" else index.resolve(include.receiver)
+                )
+                table.setdefault(index.resolve(include.router), []).append((parent, responses))
     return table
 
 

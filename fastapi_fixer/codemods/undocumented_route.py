@@ -1,8 +1,9 @@
 """## What it does
 Finds routes with no `summary=`, no `description=` and no docstring, that appear in the OpenAPI
 document. Routes with `include_in_schema=False`, routes of an `APIRouter(include_in_schema=False)`
-or of an app built with `openapi_url=None`, websocket routes and routes in test modules are left
-alone.
+or of an app built with `openapi_url=None`, routes of a router every `include_router(...)` of
+which (in any module) passes `include_in_schema=False` or includes it into such a hidden app or
+router, websocket routes and routes in test modules are left alone.
 
 ## Why is this bad?
 The summary and description are what Swagger UI and generated clients show for an operation.
@@ -24,14 +25,14 @@ async def create_animal(data: AnimalCreate) -> AnimalResponse:
 ```
 
 ## Fix safety
-Unsafe: the OpenAPI document changes (the summary was FastAPI's `Create Animal`, it becomes
-`Create animal`). The fix adds `summary=` made from the function name (`create_animal` →
-"Create animal"); a real description still has to be written.
+No fix: a summary must say what the route does, which only a person can write; one made from
+the function name (`create_animal` → "Create animal") restates what FastAPI already shows and is
+not a fix. The message names the route.
 
 ## Known problems
-Decorators that pass `**options` are not reported (they may carry a summary). An
-`include_router(..., include_in_schema=False)` is not looked at, nor summaries set later on
-the route objects or through `openapi_extra`.
+Decorators that pass `**options` are not reported (they may carry a summary). Routers included
+through a variable the collector cannot name are taken to be in the schema. Summaries set later
+on the route objects or through `openapi_extra` are not seen.
 """
 
 from __future__ import annotations
@@ -41,15 +42,13 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.codemods.missing_response_model import apply_route_edits, has_keyword
+from fastapi_fixer.codemods.missing_response_model import has_keyword
 from fastapi_fixer.collectors.routing import ROUTE_TRIGGERS, is_test_module, router_decl
 from fastapi_fixer.facts import FunctionNode, RouteDecl
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.rule import FileContext, FixContext, Rule
+from fastapi_fixer.models import Diagnostic, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, Rule
 
 if TYPE_CHECKING:
-    import libcst as cst
-
     from fastapi_fixer.index import ProjectIndex
 
 _DOC_KEYWORDS = ("summary", "description")
@@ -82,9 +81,45 @@ def route_calls(
 
 
 def in_schema(index: ProjectIndex, receiver: str) -> bool:
-    """False when the route's app or router is left out of the OpenAPI document."""
+    """False when the route's app or router is left out of the OpenAPI document: built with
+    `include_in_schema=False` / `openapi_url=None`, or every `include_router(...)` of it (in any
+    module) passes `include_in_schema=False` or includes it into such an app or router."""
     declared = router_decl(index, receiver)
-    return declared is None or declared.in_schema
+    if declared is not None and not declared.in_schema:
+        return False
+    return index.resolve(receiver) not in index.memo("FF405.hidden_routers", hidden_routers)
+
+
+def hidden_routers(index: ProjectIndex) -> frozenset[str]:
+    """Routers and apps every inclusion of which leaves them out of the OpenAPI document."""
+    from fastapi_fixer.collectors.routing import KEY, UNKNOWN, ModuleRouting
+
+    declared: dict[str, bool] = {}
+    includes: dict[str, list[tuple[str, bool]]] = {}
+    for facts in index.modules.values():
+        routing = facts.extra.get(KEY)
+        if not isinstance(routing, ModuleRouting):
+            continue
+        for name, decl in routing.routers.items():
+            declared[name] = decl.in_schema
+        for call in routing.includes:
+            if call.router != UNKNOWN and not call.has_star_kwargs:
+                router = index.resolve(call.router)
+                receiver = (
+                    call.receiver if call.receiver == UNKNOWN else index.resolve(call.receiver)
+                )
+                includes.setdefault(router, []).append((receiver, call.in_schema))
+    hidden = {name for name, shown in declared.items() if not shown}
+    changed = True
+    while changed:  # a router included only into hidden ones is hidden too
+        changed = False
+        for router, calls in includes.items():
+            if router in hidden:
+                continue
+            if all(not shown or receiver in hidden for receiver, shown in calls):
+                hidden.add(router)
+                changed = True
+    return frozenset(hidden)
 
 
 class UndocumentedRoute(Rule):
@@ -92,8 +127,7 @@ class UndocumentedRoute(Rule):
     NAME = "undocumented-route"
     SEVERITY = Severity.WARNING
     MESSAGE = "Route `{function}` has no summary, description or docstring"
-    FIX_TITLE = 'Add `summary="{summary}"`'
-    FIX_SAFETY = FixSafety.UNSAFE
+    FIX_SAFETY = FixSafety.NONE
     TRIGGERS = ROUTE_TRIGGERS
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
@@ -119,14 +153,9 @@ class UndocumentedRoute(Rule):
                 yield self._report(ctx, node, call)
 
     def _report(self, ctx: FileContext, node: FunctionNode, call: ast.Call) -> Diagnostic:
-        summary = summary_of(node.name)
         message = (
             f"Route `{node.name}` has no summary, description or docstring, so its OpenAPI "
-            "operation says nothing about what it does"
+            "operation says nothing about what it does; write a `summary=` or a docstring "
+            "that says what it does"
         )
-        edit = Edit(ctx.path, "keyword", ctx.span(call), ("summary", f'"{summary}"'))
-        fix = Fix(f'Add `summary="{summary}"`', FixSafety.UNSAFE, (edit,))
-        return self.diagnostic(ctx, call, message, fix)
-
-    def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
-        return apply_route_edits(module, edits)
+        return self.diagnostic(ctx, call, message)
