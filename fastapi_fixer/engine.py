@@ -409,6 +409,7 @@ class Engine:
         for facts in loaded.values():
             for function in facts.functions.values():
                 targets.update(function.calls)
+                targets.update(site.target for site in function.sites)  # awaited helpers too
             # a collector's result may name more targets whose facts its rule needs
             for extra in facts.extra.values():
                 targets.update(getattr(extra, "demands", ()))

@@ -333,7 +333,11 @@ class CallSite:
     in_threadpool: bool  # inside the arguments of run_in_threadpool/to_thread/...
     in_generator: bool  # inside a generator expression (an `await` there changes its meaning)
     in_with_item: bool  # the context expression of a plain `with`
+    in_stream: bool = False  # inside the arguments of StreamingResponse/EventSourceResponse
 
+
+# responses whose body iterator Starlette consumes on the event loop (by the class's own name)
+STREAMING_RESPONSES = frozenset({"StreamingResponse", "EventSourceResponse"})
 
 # nested scopes (their calls are their own) and leaves: nothing below them for `walk_body`
 _NO_CALLS = SCOPE_TYPES | {ast.Name, ast.Constant}
@@ -353,7 +357,12 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
     has_yield = False
 
     def visit(
-        current: ast.AST, awaited: bool, wrapped: bool, in_gen: bool, with_item: bool
+        current: ast.AST,
+        awaited: bool,
+        wrapped: bool,
+        in_gen: bool,
+        with_item: bool,
+        stream: bool = False,
     ) -> None:
         nonlocal has_await, has_yield
         # one test of the node's type per case: this runs on every node of every function
@@ -362,7 +371,7 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
             return
         if kind is ast.Await:
             has_await = True
-            visit(current.value, True, wrapped, in_gen, with_item)  # type: ignore[attr-defined]
+            visit(current.value, True, wrapped, in_gen, with_item, stream)  # type: ignore[attr-defined]
             return
         if kind is ast.With:
             for item in current.items:  # type: ignore[attr-defined]
@@ -383,20 +392,184 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
         elif kind is ast.Call:
             assert isinstance(current, ast.Call)
             target = resolver.call_target(current)
-            calls.append(CallSite(current, target, awaited, wrapped, in_gen, with_item))
+            calls.append(CallSite(current, target, awaited, wrapped, in_gen, with_item, stream))
             is_wrapper = target in THREADPOOL_WRAPPERS or (
                 isinstance(current.func, ast.Attribute) and current.func.attr == "run_in_executor"
             )
-            visit(current.func, False, wrapped, in_gen, with_item)
+            streams = stream or (
+                target is not None and target.rpartition(".")[2] in STREAMING_RESPONSES
+            )
+            visit(current.func, False, wrapped, in_gen, with_item, stream)
             for child in [*current.args, *(k.value for k in current.keywords)]:
-                visit(child, False, wrapped or is_wrapper, in_gen, with_item)
+                visit(child, False, wrapped or is_wrapper, in_gen, with_item, streams)
             return
         for child in children(current):
-            visit(child, False, wrapped, in_gen, with_item)
+            visit(child, False, wrapped, in_gen, with_item, stream)
 
     for statement in node.body:
         visit(statement, False, False, False, False)
     return BodyFacts(calls, has_await, has_yield)
+
+
+# --- call facts: what a function calls, for following the event loop ----------------------
+
+_NOT_CLASSES = ("builtins.", "typing.", "typing_extensions.", "collections.", "pydantic.")
+
+
+def _looks_like_class(qualified: str | None) -> bool:
+    if not qualified or qualified.startswith(_NOT_CLASSES):
+        return False
+    return qualified.rpartition(".")[2][:1].isupper()
+
+
+def _annotated_class(annotation: ast.expr | None, resolver: Resolver) -> str | None:
+    """The class a parameter is annotated with (`svc: Service`, `Annotated[Service, ...]`,
+    `Service | None`, `Optional[Service]`), as the module sees it."""
+    if annotation is None:
+        return None
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        for side in (annotation.left, annotation.right):
+            if not (isinstance(side, ast.Constant) and side.value is None):
+                return _annotated_class(side, resolver)
+        return None
+    if isinstance(annotation, ast.Subscript):
+        outer = resolver.qualify(annotation.value)
+        inner = annotation.slice
+        if outer in ("typing.Annotated", "typing_extensions.Annotated", "typing.Optional"):
+            first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+            return _annotated_class(first, resolver)
+        return None
+    qualified = resolver.qualify(annotation)
+    return qualified if _looks_like_class(qualified) else None
+
+
+def _local_types(node: FunctionNode, resolver: Resolver, parent: Resolver) -> dict[str, str]:
+    """Local names whose class is known: parameters annotated with a class, and names bound
+    once, to `Class(...)`."""
+    found: dict[str, str] = {}
+    args = node.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        kind = _annotated_class(arg.annotation, parent)
+        if kind is not None:
+            found[arg.arg] = kind
+    seen: set[str] = set()
+    for statement in own_nodes(node.body):
+        if not isinstance(statement, ast.Assign):
+            continue
+        for target in statement.targets:
+            for name in _target_names(target):
+                if name in seen:
+                    found.pop(name, None)
+                    continue
+                seen.add(name)
+                value = statement.value
+                if isinstance(target, ast.Name) and isinstance(value, ast.Call):
+                    callee = resolver.qualify(value.func)
+                    if _looks_like_class(callee):
+                        found[name] = callee  # type: ignore[assignment]
+    return found
+
+
+def _module_name_of(name: str, resolver: Resolver) -> str | None:
+    """`pkg.mod.name` when ``name`` is bound at module level to something not imported."""
+    scope: Scope | None = resolver.scope
+    while scope is not None:
+        if name in scope.bindings and not (scope.is_class and scope is not resolver.scope):
+            if scope.parent is None and scope.bindings[name].kind in ("other", "instance"):
+                return f"{scope.qualprefix}.{name}"
+            return None
+        scope = scope.parent
+    return None
+
+
+def _loose_owner(
+    node: ast.expr, resolver: Resolver, owner_class: str | None, selves: set[str], local: dict
+) -> str | None:
+    if isinstance(node, ast.Name):
+        if node.id in selves:
+            return owner_class
+        if node.id in local:
+            return local[node.id]
+        return _module_name_of(node.id, resolver)
+    if isinstance(node, ast.Attribute):
+        if isinstance(node.value, ast.Name) and node.value.id in selves:
+            return f"{owner_class}.{node.attr}"
+        return None
+    if isinstance(node, ast.Subscript):
+        value = node.value
+        name = resolver.qualify(value)
+        if name is None and isinstance(value, ast.Name):
+            name = _module_name_of(value.id, resolver)
+        return f"{name}[]" if name and not name.startswith("builtins.") else None
+    if isinstance(node, ast.Call):
+        callee = resolver.qualify(node.func)
+        return callee if _looks_like_class(callee) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # `self.root / name`
+        left = _loose_owner(node.left, resolver, owner_class, selves, local)
+        return f"{left}.__truediv__" if left is not None else None
+    return None
+
+
+def site_targets(
+    node: FunctionNode, body: BodyFacts, resolver: Resolver, scope: Scope, decorators: list[str]
+) -> list[tuple[CallSite, str | None]]:
+    """Each call of the function with what it calls: `CallSite.target`, else the looser guess
+    `CallFact` describes. ``scope`` is the scope the function is defined in."""
+    owner_class = scope.qualprefix if scope.is_class else None
+    selves: set[str] = set()
+    positional = [*node.args.posonlyargs, *node.args.args]
+    if owner_class and positional and "builtins.staticmethod" not in decorators:
+        selves.add(positional[0].arg)
+    local: dict[str, str] | None = None
+    found: list[tuple[CallSite, str | None]] = []
+    for site in body.calls:
+        target = site.target
+        if target is None and isinstance(site.node.func, ast.Attribute):
+            if local is None:
+                local = _local_types(node, resolver, resolver.within(scope))
+            owner = _loose_owner(site.node.func.value, resolver, owner_class, selves, local)
+            if owner is not None:
+                target = f"{owner}.{site.node.func.attr}"
+        found.append((site, target))
+    return found
+
+
+def call_facts(
+    node: FunctionNode, body: BodyFacts, resolver: Resolver, scope: Scope, decorators: list[str]
+) -> tuple[CallFact, ...]:
+    found = []
+    for site, target in site_targets(node, body, resolver, scope, decorators):
+        if target is None:
+            continue
+        if site.awaited:
+            how = "await"
+        elif site.in_threadpool:
+            how = "thread"
+        elif site.in_stream:
+            how = "stream"
+        else:
+            how = "call"
+        found.append(CallFact(target, how, site.node.lineno, site.node.col_offset))
+    return tuple(found)
+
+
+def _is_stub(node: FunctionNode) -> bool:
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if len(body) != 1 and body:
+        return False
+    if not body:
+        return True
+    only = body[0]
+    if isinstance(only, ast.Pass):
+        return True
+    if isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant):
+        return only.value.value is Ellipsis
+    if isinstance(only, ast.Raise) and only.exc is not None:
+        exc = only.exc.func if isinstance(only.exc, ast.Call) else only.exc
+        return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+    return False
 
 
 # --- module facts ---------------------------------------------------------------------------
@@ -410,6 +583,25 @@ class RouteDecl:
     line: int
 
 
+@dataclass(frozen=True)
+class CallFact:
+    """One call a function makes itself, for following what runs on the event loop (FF101-FF106).
+
+    ``how``: "call" (runs here, now), "await" (awaited), "thread" (inside the arguments of a
+    threadpool wrapper), "stream" (inside the arguments of a StreamingResponse or
+    EventSourceResponse, whose body Starlette iterates on the event loop). ``target`` is what
+    `CallSite.target` says, else a looser guess the index checks against the project's classes:
+    `pkg.mod.Class.method` for `self.method()`, `obj.method()` on an instance of a project class
+    (built in the function, or a parameter annotated with the class), `pkg.mod.Class.attr.method`
+    for `self.attr.method()`, `pkg.mod.name.method` for a module-level object,
+    `pkg.mod.NAME[].method` for `NAME[key].method()`."""
+
+    target: str
+    how: str
+    line: int
+    col: int  # where the call starts (`ast`'s col_offset)
+
+
 @dataclass
 class FunctionFacts:
     qualname: str
@@ -421,6 +613,9 @@ class FunctionFacts:
     calls: tuple[str, ...]  # targets called without await and outside threadpool wrappers
     routes: tuple[RouteDecl, ...]
     other_decorators: tuple[str, ...]  # resolved names of decorators that are not routes
+    sites: tuple[CallFact, ...] = ()  # every call with a target, in source order
+    col: int = 0  # where the `def` starts
+    is_stub: bool = False  # body is only a docstring, `...`, `pass` or `raise NotImplementedError`
 
 
 @dataclass
@@ -565,6 +760,9 @@ class _ModuleAnalyzer:
             ),
             routes=tuple(routes),
             other_decorators=tuple(others),
+            sites=call_facts(node, body, inner_resolver, scope, others),
+            col=node.col_offset,
+            is_stub=_is_stub(node),
         )
         self._visit_scope_body(node.body, inner, inner_resolver)
 

@@ -94,7 +94,7 @@ class BlockingCallInAsync(Rule):
                 edits=(Edit(ctx.path, "unasync", ctx.span(function.node)),),
             )
             for finding in function.findings:
-                yield report(self, ctx, function, finding, "Blocking call", fix)
+                yield report(self, ctx, function, finding, "Blocking call", fix, category=BLOCKING)
             return
         for finding in function.findings:
             fix: Fix | None
@@ -106,10 +106,12 @@ class BlockingCallInAsync(Rule):
                 )
             else:
                 fix = wrap_fix(ctx, function, finding.site)
-            yield report(self, ctx, function, finding, "Blocking call", fix)
+            yield report(self, ctx, function, finding, "Blocking call", fix, category=BLOCKING)
 
     @staticmethod
     def _can_unasync(ctx: FileContext, function: AsyncFunction) -> bool:
+        if not function.is_entry:
+            return False  # a helper others await must stay `async def`: wrap its calls
         facts = ctx.index.functions.get(function.qualname)
         if facts is None or facts.is_method or facts.other_decorators:
             return False
