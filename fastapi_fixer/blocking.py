@@ -383,6 +383,8 @@ CHAINS: dict[tuple[str, str], str] = {
         )
     },
     ("sqlalchemy.orm.Session", "query"): "sqlalchemy.orm.Query",
+    # a directory listing's items (`for path in folder.glob("*.json")`); "[]": items of
+    **{("pathlib.Path", name): "pathlib.Path[]" for name in ("glob", "rglob", "iterdir")},
     ("fastapi.UploadFile", "file"): "tempfile.SpooledTemporaryFile",
     # the sync OpenAI and Anthropic clients: `client.chat.completions.create(...)`
     **{

@@ -149,6 +149,8 @@ class Resolver:
         if isinstance(node, ast.Call):
             callee = self.qualify(node.func)
             if callee is not None and callee in FACTORIES:
+                if callee in _OPENERS and pseudo_file(node):
+                    return None
                 return FACTORIES[callee]
             if isinstance(node.func, ast.Attribute):
                 owner = self.instance_type(node.func.value)
@@ -189,7 +191,26 @@ class Resolver:
             owner = self.instance_type(func.value)
             if owner is not None:
                 return f"{owner}.{func.attr}"
-        return self.qualify(func)
+        target = self.qualify(func)
+        if target in _OPENERS and pseudo_file(call):
+            return None  # `/proc/<pid>/stat`: served from kernel memory, not a disk
+        return target
+
+
+_OPENERS = frozenset({"builtins.open", "io.open"})
+_PSEUDO_FILES = ("/proc/", "/sys/")
+
+
+def pseudo_file(call: ast.Call) -> bool:
+    """`open("/proc/...")` or `open(f"/sys/...")`: a kernel pseudo-file, read from memory."""
+    first = call.args[0] if call.args else None
+    if isinstance(first, ast.JoinedStr) and first.values:
+        first = first.values[0]
+    return (
+        isinstance(first, ast.Constant)
+        and isinstance(first.value, str)
+        and first.value.startswith(_PSEUDO_FILES)
+    )
 
 
 def _target_names(target: ast.expr) -> Iterator[str]:
@@ -260,6 +281,13 @@ def collect_bindings(
                 for name in _target_names(node.target):
                     kind = resolver.annotation_type(node.annotation)
                     scope.bind(name, Binding("instance", kind) if kind else Binding("other"))
+        elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            # `for path in folder.glob("*.json")`: the items of a known listing
+            kind = resolver.instance_type(node.iter)
+            if kind is not None and kind.endswith("[]"):
+                scope.bind(node.target.id, Binding("instance", kind[:-2]))
+            else:
+                scope.bind(node.target.id, Binding("other"))
         elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
             for name in _target_names(node.target):
                 scope.bind(name, Binding("other"))
@@ -522,7 +550,11 @@ def site_targets(
         selves.add(positional[0].arg)
     local: dict[str, str] | None = None
     found: list[tuple[CallSite, str | None]] = []
+    once = _lazy_init_calls(node)
     for site in body.calls:
+        if once and id(site.node) in once:
+            found.append((site, None))  # runs once, to fill a module-level cache
+            continue
         target = site.target
         if target is None and isinstance(site.node.func, ast.Attribute):
             if local is None:
@@ -531,6 +563,41 @@ def site_targets(
             if owner is not None:
                 target = f"{owner}.{site.node.func.attr}"
         found.append((site, target))
+    return found
+
+
+def _lazy_init_calls(node: FunctionNode) -> set[int]:
+    """The calls in `if CACHE is None:` / `if not CACHE:` blocks where ``CACHE`` is declared
+    `global` in the function: a one-time initialisation, not work done per request."""
+    names = {
+        name
+        for statement in node.body[:8]
+        if isinstance(statement, ast.Global)
+        for name in statement.names
+    }
+    if not names:
+        return set()
+    found: set[int] = set()
+    for child in ast.walk(node):
+        if not isinstance(child, ast.If):
+            continue
+        test = child.test
+        if isinstance(test, ast.BoolOp):
+            test = test.values[0]
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            subject = test.operand
+        elif (
+            isinstance(test, ast.Compare)
+            and isinstance(test.ops[0], ast.Is)
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None
+        ):
+            subject = test.left
+        else:
+            continue
+        if isinstance(subject, ast.Name) and subject.id in names:
+            for statement in child.body:
+                found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
     return found
 
 
@@ -616,6 +683,7 @@ class FunctionFacts:
     sites: tuple[CallFact, ...] = ()  # every call with a target, in source order
     col: int = 0  # where the `def` starts
     is_stub: bool = False  # body is only a docstring, `...`, `pass` or `raise NotImplementedError`
+    is_generator: bool = False  # has a `yield` of its own
 
 
 @dataclass
@@ -763,6 +831,7 @@ class _ModuleAnalyzer:
             sites=call_facts(node, body, inner_resolver, scope, others),
             col=node.col_offset,
             is_stub=_is_stub(node),
+            is_generator=body.has_yield,
         )
         self._visit_scope_body(node.body, inner, inner_resolver)
 

@@ -20,6 +20,7 @@ from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER, FunctionFacts, ModuleFa
 from fastapi_fixer.models import Hop
 
 _MAX_HOPS = 8
+_CACHED = frozenset({"functools.lru_cache", "functools.cache"})
 _UNANSWERED = object()
 T = TypeVar("T")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -440,8 +441,8 @@ class ProjectIndex:
     def _function_chain(
         self, name: str, function: FunctionFacts, category: str
     ) -> tuple[str, ...] | None:
-        if function.is_async:
-            return None
+        if function.is_async or _CACHED.intersection(function.other_decorators):
+            return None  # a memoised function blocks once, not on every request
         for site in function.sites:
             if site.how != "call":
                 continue
@@ -470,6 +471,12 @@ class ProjectIndex:
             else:
                 break
         return tuple(hops)
+
+    @_query
+    def is_generator(self, target: str) -> bool:
+        """Whether calling ``target`` only builds a generator (a project `def` with `yield`)."""
+        function = self.functions.get(self.resolve(target))
+        return function is not None and function.is_generator and not function.is_async
 
     @_query
     def path_of(self, qualname: str) -> str:

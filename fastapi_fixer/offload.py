@@ -86,6 +86,8 @@ def find_offload_candidates(
         for site, target in site_targets(node, body, resolver, parent, decorators):
             if target is None or site.awaited or site.in_threadpool:
                 continue
+            if site.in_stream and ctx.index.is_generator(target):
+                continue  # a sync generator's body: Starlette iterates it in the threadpool
             if any(ctx.index.blocking_chain(target, other) for other in outranked_by):
                 continue
             chain = ctx.index.blocking_chain(target, category)
