@@ -560,11 +560,12 @@ class Engine:
 def _other_files(
     path: str, found: list[Diagnostic], files: dict[str, _File]
 ) -> tuple[tuple[str, str], ...]:
-    """Files other than ``path`` that its findings or their fixes point into, with their
-    content hashes: the positions in them are only right while they are unchanged."""
+    """Files other than ``path`` that its findings, their fixes or their chains point into,
+    with their content hashes: the positions in them are only right while they are unchanged."""
     others = {d.path for d in found} | {
         edit.path for d in found if d.fix is not None for edit in d.fix.edits
     }
+    others.update(hop.path for d in found for hop in d.chain)
     others.discard(path)
     return tuple(sorted((other, _digest_of(other, files)) for other in others))
 
