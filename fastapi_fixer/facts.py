@@ -550,7 +550,7 @@ def site_targets(
         selves.add(positional[0].arg)
     local: dict[str, str] | None = None
     found: list[tuple[CallSite, str | None]] = []
-    once = _lazy_init_calls(node)
+    once = _lazy_init_calls(node, resolver.scope.bindings)
     for site in body.calls:
         if once and id(site.node) in once:
             found.append((site, None))  # runs once, to fill a module-level cache
@@ -566,9 +566,69 @@ def site_targets(
     return found
 
 
-def _lazy_init_calls(node: FunctionNode) -> set[int]:
+def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[ast.stmt]:
+    """The statements after `if CACHE: return` (or `if CACHE is not None: return ...`) where
+    ``CACHE`` is not local: they run only while the module-level cache is empty."""
+    for number, statement in enumerate(body):
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            rest = _after_memo_guard(statement.body, local)
+            if rest:
+                return rest
+            continue
+        if not (
+            isinstance(statement, ast.If)
+            and len(statement.body) == 1
+            and isinstance(statement.body[0], ast.Return)
+            and not statement.orelse
+        ):
+            continue
+        test = statement.test
+        if (
+            isinstance(test, ast.Compare)
+            and isinstance(test.ops[0], ast.IsNot)
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None
+        ):
+            test = test.left
+        if isinstance(test, ast.Name) and test.id not in local:
+            rest = body[number + 1 :]
+            if _fills(rest, test.id):
+                return rest
+    return []
+
+
+_FILLING_METHODS = frozenset({"update", "append", "extend", "setdefault", "add"})
+
+
+def _fills(statements: list[ast.stmt], name: str) -> bool:
+    """Whether ``statements`` store into ``name`` (`name[k] = v`, `name.update(...)`,
+    `name = ...`): the guard before them is a cache's, not a feature flag's."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    base = target.value if isinstance(target, ast.Subscript) else target
+                    if isinstance(base, ast.Name) and base.id == name:
+                        return True
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _FILLING_METHODS
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == name
+            ):
+                return True
+    return False
+
+
+def _lazy_init_calls(node: FunctionNode, local: dict[str, Binding]) -> set[int]:
     """The calls in `if CACHE is None:` / `if not CACHE:` blocks where ``CACHE`` is declared
-    `global` in the function: a one-time initialisation, not work done per request."""
+    `global` in the function, or after an `if CACHE: return` guard on a module-level
+    ``CACHE``: a one-time initialisation, not work done per request."""
+    found: set[int] = set()
+    for statement in _after_memo_guard(node.body, local):
+        found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
     names = {
         name
         for statement in node.body[:8]
@@ -576,8 +636,7 @@ def _lazy_init_calls(node: FunctionNode) -> set[int]:
         for name in statement.names
     }
     if not names:
-        return set()
-    found: set[int] = set()
+        return found
     for child in ast.walk(node):
         if not isinstance(child, ast.If):
             continue
