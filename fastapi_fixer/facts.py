@@ -519,10 +519,12 @@ def _loose_owner(
         if node.id in local:
             return local[node.id]
         return _module_name_of(node.id, resolver)
-    if isinstance(node, ast.Attribute):
-        if isinstance(node.value, ast.Name) and node.value.id in selves:
-            return f"{owner_class}.{node.attr}"
-        return None
+    if isinstance(node, ast.Attribute):  # `self.client.messages`: attributes of attributes
+        if isinstance(node.value, ast.Name) and node.value.id not in selves:
+            if node.value.id not in local and _module_name_of(node.value.id, resolver) is None:
+                return None
+        base = _loose_owner(node.value, resolver, owner_class, selves, local)
+        return f"{base}.{node.attr}" if base is not None else None
     if isinstance(node, ast.Subscript):
         value = node.value
         name = resolver.qualify(value)
