@@ -520,9 +520,6 @@ def _loose_owner(
             return local[node.id]
         return _module_name_of(node.id, resolver)
     if isinstance(node, ast.Attribute):  # `self.client.messages`: attributes of attributes
-        if isinstance(node.value, ast.Name) and node.value.id not in selves:
-            if node.value.id not in local and _module_name_of(node.value.id, resolver) is None:
-                return None
         base = _loose_owner(node.value, resolver, owner_class, selves, local)
         return f"{base}.{node.attr}" if base is not None else None
     if isinstance(node, ast.Subscript):
