@@ -122,7 +122,7 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "passlib.context.CryptContext.hash",
         "passlib.context.CryptContext.verify",
         "passlib.context.CryptContext.verify_and_update",
-        "PIL.Image.open",
+        # `PIL.Image.open` is lazy (it reads the header); the work is in the image's methods
         "PIL.Image.Image.*",
         "PIL.ImageOps.*",
         "pandas.read_*",
@@ -544,6 +544,10 @@ INSTANCE_CATEGORY: dict[str, str] = {
     "openai.OpenAI": SYNC_SDK,
     "anthropic.Anthropic": SYNC_SDK,
 }
+# methods of the types above that do no heavy work: they read what the header said
+CHEAP_METHODS = frozenset(
+    {("PIL.Image.Image", name) for name in ("verify", "getexif", "seek", "tell", "close")}
+)
 # single methods whose category is not their type's
 METHOD_CATEGORY: dict[tuple[str, str], str] = {
     ("pathlib.Path", name): METADATA for name in _PATH_METADATA
@@ -590,6 +594,8 @@ class BlockingCatalog:
 
     def category_of_method(self, instance_type: str, method: str) -> str | None:
         """The category of `<instance>.method(...)`, or None when that method does not block."""
+        if (instance_type, method) in CHEAP_METHODS:
+            return None
         override = METHOD_CATEGORY.get((instance_type, method))
         if override is not None:
             return override
