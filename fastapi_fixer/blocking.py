@@ -66,7 +66,6 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "shutil.unpack_archive",
         "tempfile.NamedTemporaryFile",
         "tempfile.TemporaryFile",
-        "tempfile.mkstemp",
     ),
     SYNC_SDK: (
         # stripe's resource classes: `stripe.Customer.create(...)`, `stripe.checkout.Session.list()`
@@ -174,6 +173,7 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "shutil.disk_usage",
         "shutil.chown",
         "shutil.which",
+        "tempfile.mkstemp",  # creates an empty file, like `Path.touch`
         "tempfile.mkdtemp",
         "tempfile.TemporaryDirectory",
     ),
@@ -586,6 +586,8 @@ class BlockingCatalog:
         return cls(calls)
 
     def category_of_call(self, qualname: str) -> str | None:
+        if tuple(qualname.rsplit(".", 1)) in CHEAP_METHODS:
+            return None
         for category, patterns in self.calls.items():
             for pattern in patterns:
                 if _matches(qualname, pattern):

@@ -1,7 +1,7 @@
 """## What it does
 Finds single file-system metadata calls — `os.path.exists`/`isfile`/`isdir`/`getsize`,
 `os.stat`, `os.makedirs`, `os.listdir`, `os.remove`/`rename`, `shutil.disk_usage`,
-`tempfile.mkdtemp`, and `Path.exists`/`is_file`/`is_dir`/`stat`/`mkdir`/`unlink`/`touch`/`rename` —
+`tempfile.mkstemp`/`mkdtemp`, and `Path.exists`/`is_file`/`is_dir`/`stat`/`mkdir`/`unlink`/`touch`/`rename` —
 made on the event loop: in an `async def` route or dependency, or in an async helper they
 reach, directly or through project functions in any module. Off by default; enable it with
 `--extend-select FF106`.
