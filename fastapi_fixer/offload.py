@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.blocking import THREADPOOL_WRAPPERS
 from fastapi_fixer.eventloop import loop_path
 from fastapi_fixer.facts import CallSite, FunctionNode, Resolver, site_targets
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Hop
@@ -83,7 +84,14 @@ def find_offload_candidates(
         parent = resolver.scope.parent or resolver.scope
         body = ctx.body(node, resolver)
         findings = []
+        offloaded = (
+            _offloaded_handles(node, resolver)
+            if any(site.in_with_item for site in body.calls)
+            else set()
+        )
         for site, target in site_targets(node, body, resolver, parent, decorators):
+            if id(site.node) in offloaded:
+                continue  # `with open(p) as f:` whose every use of `f` is in the threadpool
             if target is None or site.awaited or site.in_threadpool:
                 continue
             if site.in_stream and ctx.index.is_generator(target):
@@ -99,6 +107,40 @@ def find_offload_candidates(
             yield AsyncFunction(
                 node, qualname, resolver, is_route, findings, body.has_await, path, entry_is_route
             )
+
+
+def _offloaded_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
+    """The context expressions of `with X as h:` blocks in which every use of ``h`` is inside
+    the arguments of a threadpool wrapper (`await asyncio.to_thread(h.read)`): opening the
+    handle is all that runs on the event loop, and the I/O is already offloaded."""
+    found: set[int] = set()
+    for statement in ast.walk(node):
+        if not isinstance(statement, ast.With):
+            continue
+        for item in statement.items:
+            handle = item.optional_vars
+            if not isinstance(handle, ast.Name):
+                continue
+            uses = {
+                id(child)
+                for part in statement.body
+                for child in ast.walk(part)
+                if isinstance(child, ast.Name) and child.id == handle.id
+            }
+            wrapped: set[int] = set()
+            for part in statement.body:
+                for call in ast.walk(part):
+                    if not isinstance(call, ast.Call):
+                        continue
+                    is_wrapper = resolver.qualify(call.func) in THREADPOOL_WRAPPERS or (
+                        isinstance(call.func, ast.Attribute) and call.func.attr == "run_in_executor"
+                    )
+                    if is_wrapper:
+                        for argument in [*call.args, *(k.value for k in call.keywords)]:
+                            wrapped.update(id(child) for child in ast.walk(argument))
+            if uses and uses <= wrapped:
+                found.add(id(item.context_expr))
+    return found
 
 
 def describe_chain(chain: tuple[str, ...]) -> str:
