@@ -424,7 +424,7 @@ class Engine:
             if f.facts is None or not any(rule.wants(f.text) for rule in self.rules):
                 continue
             cached = self.cache.diagnostics(path, f.digest)
-            if cached is not None and self._still_holds(cached[1], files):
+            if cached is not None and self._still_holds(cached[1], files, cached[0]):
                 diagnostics.extend(cached[0])
                 self.progress(1)
                 _count(result, "checks_cached", 1)
@@ -455,13 +455,16 @@ class Engine:
                 diagnostics.extend(found)
         return diagnostics
 
-    def _still_holds(self, checked: Checked, files: dict[str, _File]) -> bool:
+    def _still_holds(
+        self, checked: Checked, files: dict[str, _File], found: list[Diagnostic] = ()
+    ) -> bool:
         """Whether stored findings are still right: the other files they point into are
         unchanged, and the index answers what their check asked as it did then (certainly so
-        when no fact of the project changed, positions aside)."""
+        when no fact of the project changed, positions aside — unless a finding's chain names
+        places in other files: their rows are in the answers, compared below)."""
         if any(_digest_of(path, files) != digest for path, digest in checked.others):
             return False
-        if checked.project == self.index.digest:
+        if checked.project == self.index.digest and not _chains_elsewhere(found):
             return True
         return self.index.fingerprint(checked.reads) == checked.fingerprint
 
@@ -557,15 +560,18 @@ class Engine:
         return rewritten, fixed_count, failures
 
 
+def _chains_elsewhere(found: list[Diagnostic]) -> bool:
+    return any(hop.path != d.path for d in found for hop in d.chain)
+
+
 def _other_files(
     path: str, found: list[Diagnostic], files: dict[str, _File]
 ) -> tuple[tuple[str, str], ...]:
-    """Files other than ``path`` that its findings, their fixes or their chains point into,
-    with their content hashes: the positions in them are only right while they are unchanged."""
+    """Files other than ``path`` that its findings or their fixes point into, with their
+    content hashes: the positions in them are only right while they are unchanged."""
     others = {d.path for d in found} | {
         edit.path for d in found if d.fix is not None for edit in d.fix.edits
     }
-    others.update(hop.path for d in found for hop in d.chain)
     others.discard(path)
     return tuple(sorted((other, _digest_of(other, files)) for other in others))
 
