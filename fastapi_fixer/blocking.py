@@ -44,6 +44,7 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "builtins.open",
         "builtins.input",
         "io.open",
+        "os.fdopen",  # the file of `tempfile.mkstemp`, written next
         "sqlite3.connect",
         "psycopg2.connect",
         "psycopg.connect",
@@ -195,6 +196,7 @@ FACTORIES: dict[str, str] = {
     "socket.create_connection": "socket.socket",
     "builtins.open": "io.IOBase",
     "io.open": "io.IOBase",
+    "os.fdopen": "io.IOBase",
     "pathlib.Path": "pathlib.Path",
     "pathlib.PurePath": "pathlib.PurePath",
     "sqlalchemy.create_engine": "sqlalchemy.engine.Engine",

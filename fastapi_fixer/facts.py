@@ -197,7 +197,7 @@ class Resolver:
         return target
 
 
-_OPENERS = frozenset({"builtins.open", "io.open"})
+_OPENERS = frozenset({"builtins.open", "io.open"})  # `os.fdopen` takes a descriptor
 _PSEUDO_FILES = ("/proc/", "/sys/")
 
 
