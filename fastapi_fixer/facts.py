@@ -495,6 +495,8 @@ def _local_types(node: FunctionNode, resolver: Resolver, parent: Resolver) -> di
                     callee = resolver.qualify(value.func)
                     if _looks_like_class(callee):
                         found[name] = callee  # type: ignore[assignment]
+                    elif callee is not None and not callee.startswith("builtins."):
+                        found[name] = f"{callee}()"  # what a factory returns (index.py)
     return found
 
 
@@ -742,6 +744,7 @@ class FunctionFacts:
     col: int = 0  # where the `def` starts
     is_stub: bool = False  # body is only a docstring, `...`, `pass` or `raise NotImplementedError`
     is_generator: bool = False  # has a `yield` of its own
+    returns: str = ""  # the class its return annotation names (as the module sees it), if any
 
 
 @dataclass
@@ -890,6 +893,7 @@ class _ModuleAnalyzer:
             col=node.col_offset,
             is_stub=_is_stub(node),
             is_generator=body.has_yield,
+            returns=_annotated_class(node.returns, resolver) or "",
         )
         self._visit_scope_body(node.body, inner, inner_resolver)
 

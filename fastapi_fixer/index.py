@@ -530,6 +530,9 @@ class ProjectIndex:
             classes = self.modules[module_name].extra.get("classes")
             values = classes.dicts.get(attribute, ()) if classes is not None else ()
             return tuple(self.resolve(value) for value in values)
+        if owner.endswith("()"):  # the result of a factory: its return annotation
+            made = self._made_by(owner[:-2])
+            return (made,) if made is not None else ()
         resolved = self.resolve(owner)
         if self._class_info(resolved) is not None:
             return (resolved,)
@@ -549,14 +552,26 @@ class ProjectIndex:
             if binding is not None and binding.kind == "instance":
                 kind = binding.target
             else:
-                instances = self.modules[module_name].extra.get("module_instances") or {}
-                instance = instances.get(head)
-                kind = self.resolve(instance.callee) if instance is not None else None
+                classes = self.modules[module_name].extra.get("classes")
+                callee = classes.made_by.get(head) if classes is not None else None
+                kind = self._made_by(callee) if callee is not None else None
         for attribute_name in rest:
             if kind is None:
                 break
             kind = self._attribute_type(kind, attribute_name)
         return (kind,) if kind is not None else ()
+
+    def _made_by(self, callee: str) -> str | None:
+        """The class of what calling ``callee`` returns: the class itself, or the class a
+        project function's return annotation names."""
+        resolved = self.resolve(callee)
+        if self._class_info(resolved) is not None:
+            return resolved
+        function = self.functions.get(resolved)
+        if function is None or not function.returns:
+            return None
+        returned = self.resolve(function.returns)  # qualified as its module sees it
+        return returned if self._class_info(returned) is not None else None
 
     def _attribute_type(self, kind: str, attribute: str) -> str | None:
         if self._class_info(kind) is None:

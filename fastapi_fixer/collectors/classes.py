@@ -38,6 +38,7 @@ class ClassFacts:
     classes: dict[str, ClassInfo] = field(default_factory=dict)  # qualified name -> info
     dicts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dict name -> value types
     instances: tuple[str, ...] = ()  # classes of module-level `name = Class(...)` objects
+    made_by: dict[str, str] = field(default_factory=dict)  # `name = factory(...)` -> factory
 
     @property
     def demands(self) -> tuple[str, ...]:
@@ -153,6 +154,16 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNo
             types.discard(None)
             if types:
                 found.dicts[target.id] = tuple(sorted(types))  # type: ignore[arg-type]
+    for statement in tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Call)
+        ):
+            callee = resolver.qualify(statement.value.func)
+            if callee is not None and not callee.startswith("builtins."):
+                found.made_by[statement.targets[0].id] = callee
     found.instances = tuple(
         sorted(
             {
