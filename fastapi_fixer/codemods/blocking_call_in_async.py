@@ -44,16 +44,18 @@ blocking `with` statements and calls passing `func=` are reported without a fix.
 ## Known problems
 Objects are followed only when their type is visible: constructed in the same function or
 module (`s = requests.Session()`, `storage = S3Storage()`), a parameter annotated with the type
-(`db: Session`, `svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`)
-or a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`). A call of an abstract
-method (`store.put()` with `store: Storage`) is followed into each subclass that implements it;
-the message names the implementations that block. Properties and objects returned by factory
-functions are not followed. Work that runs once rather than per request is not reported: a
-module-level cache filled under `if CACHE is None:` (with `global CACHE`) or after
-`if CACHE: return`, a `functools.lru_cache`/`cache` function, a sync generator handed to
-`StreamingResponse` (Starlette iterates it in the threadpool), and reads of `/proc` and `/sys`.
-`Path.glob`/`iterdir`/`rglob` only build a generator and are not reported; single metadata calls
-(`os.path.exists`, `Path.mkdir`, `os.makedirs`, ...) are FF106's. Extend the list with
+(`db: Session`, `svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`),
+a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`), or the result of a factory
+whose return annotation names the class (`storage = make_storage()`, `-> Storage`). A call of
+an abstract method (`store.put()` with `store: Storage`) is followed into each subclass that
+implements it; the message names the implementations that block. Properties are not followed.
+Work that runs once rather than per request is not reported: a module-level cache filled under
+`if CACHE is None:` (with `global CACHE`) or after `if CACHE: return`, a
+`functools.lru_cache`/`cache` function. Nor are a sync generator handed to `StreamingResponse`
+(Starlette iterates it in the threadpool), a `with open(...) as f:` whose every use of `f` is
+already offloaded, and reads of `/proc` and `/sys`. `Path.glob`/`iterdir`/`rglob` only build a
+generator and are not reported; single metadata calls (`os.path.exists`, `Path.mkdir`,
+`os.makedirs`, `tempfile.mkstemp`, ...) are FF106's. Extend the list with
 `extra-blocking-calls` in `[tool.fastapi-fix]` (qualified names, `*` wildcards).
 """
 
