@@ -1,5 +1,6 @@
 """What blocks: the known synchronous APIs, by fully qualified name, grouped by the rule that
-cares (FF101 blocking I/O, FF102 synchronous SDKs, FF103 CPU-bound work).
+cares (FF101 blocking I/O, FF102 synchronous SDKs, FF103 CPU-bound work, FF106 single file
+system metadata calls).
 
 A *call* entry means calling that name blocks. A *factory* entry means the call returns an object
 whose methods block (``requests.Session()``, ``open()``); the object's type name is what method
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 BLOCKING = "blocking"
 SYNC_SDK = "sync-sdk"
 CPU_BOUND = "cpu-bound"
+METADATA = "metadata"
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 
@@ -42,6 +44,7 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "builtins.open",
         "builtins.input",
         "io.open",
+        "os.fdopen",  # the file of `tempfile.mkstemp`, written next
         "sqlite3.connect",
         "psycopg2.connect",
         "psycopg.connect",
@@ -59,6 +62,11 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "shutil.copytree",
         "shutil.rmtree",
         "shutil.move",
+        "shutil.copyfileobj",
+        "shutil.make_archive",
+        "shutil.unpack_archive",
+        "tempfile.NamedTemporaryFile",
+        "tempfile.TemporaryFile",
     ),
     SYNC_SDK: (
         # stripe's resource classes: `stripe.Customer.create(...)`, `stripe.checkout.Session.list()`
@@ -92,6 +100,16 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
                 "list_*",
             )
         ),
+        # openai < 1.0's module-level resources (their `acreate` twins are async)
+        "openai.ChatCompletion.create",
+        "openai.Completion.create",
+        "openai.Embedding.create",
+        "openai.Moderation.create",
+        "openai.Image.create",
+        "openai.Image.create_edit",
+        "openai.Image.create_variation",
+        "openai.Audio.transcribe",
+        "openai.Audio.translate",
     ),
     CPU_BOUND: (
         "bcrypt.hashpw",
@@ -104,10 +122,61 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "passlib.context.CryptContext.hash",
         "passlib.context.CryptContext.verify",
         "passlib.context.CryptContext.verify_and_update",
-        "PIL.Image.open",
+        # `PIL.Image.open` is lazy (it reads the header); the work is in the image's methods
         "PIL.Image.Image.*",
         "PIL.ImageOps.*",
         "pandas.read_*",
+    ),
+    # one system call on a path: cheap and numerous, reported by FF106 (off by default)
+    METADATA: (
+        *(
+            f"os.path.{name}"
+            for name in (
+                "exists",
+                "lexists",
+                "isfile",
+                "isdir",
+                "islink",
+                "ismount",
+                "getsize",
+                "getmtime",
+                "getatime",
+                "getctime",
+                "samefile",
+                "realpath",
+            )
+        ),
+        *(
+            f"os.{name}"
+            for name in (
+                "stat",
+                "lstat",
+                "makedirs",
+                "mkdir",
+                "listdir",
+                "remove",
+                "unlink",
+                "rmdir",
+                "removedirs",
+                "rename",
+                "renames",
+                "replace",
+                "access",
+                "chmod",
+                "chown",
+                "utime",
+                "symlink",
+                "link",
+                "readlink",
+                "truncate",
+            )
+        ),
+        "shutil.disk_usage",
+        "shutil.chown",
+        "shutil.which",
+        "tempfile.mkstemp",  # creates an empty file, like `Path.touch`
+        "tempfile.mkdtemp",
+        "tempfile.TemporaryDirectory",
     ),
 }
 
@@ -127,6 +196,7 @@ FACTORIES: dict[str, str] = {
     "socket.create_connection": "socket.socket",
     "builtins.open": "io.IOBase",
     "io.open": "io.IOBase",
+    "os.fdopen": "io.IOBase",
     "pathlib.Path": "pathlib.Path",
     "pathlib.PurePath": "pathlib.PurePath",
     "sqlalchemy.create_engine": "sqlalchemy.engine.Engine",
@@ -143,7 +213,20 @@ FACTORIES: dict[str, str] = {
     "elasticsearch.Elasticsearch": "elasticsearch.Elasticsearch",
     "PIL.Image.open": "PIL.Image.Image",
     "passlib.context.CryptContext": "passlib.context.CryptContext",
+    "tempfile.NamedTemporaryFile": "io.IOBase",
+    "tempfile.TemporaryFile": "io.IOBase",
+    "tempfile.SpooledTemporaryFile": "tempfile.SpooledTemporaryFile",
+    "zipfile.ZipFile": "zipfile.ZipFile",
+    "tarfile.open": "tarfile.TarFile",
+    "tarfile.TarFile": "tarfile.TarFile",
     # synchronous SDKs (FF102)
+    "openai.OpenAI": "openai.OpenAI",
+    "openai.AzureOpenAI": "openai.OpenAI",
+    "openai.Client": "openai.OpenAI",
+    "anthropic.Anthropic": "anthropic.Anthropic",
+    "anthropic.Client": "anthropic.Anthropic",
+    "anthropic.AnthropicBedrock": "anthropic.Anthropic",
+    "anthropic.AnthropicVertex": "anthropic.Anthropic",
     "boto3.Session": "boto3.session.Session",
     "boto3.session.Session": "boto3.session.Session",
     "botocore.session.get_session": "botocore.session.Session",
@@ -179,7 +262,31 @@ ANNOTATED_TYPES: dict[str, str] = {
     "elasticsearch.Elasticsearch": "elasticsearch.Elasticsearch",
     "botocore.client.BaseClient": "botocore.client.BaseClient",
     "passlib.context.CryptContext": "passlib.context.CryptContext",
+    "fastapi.UploadFile": "fastapi.UploadFile",
+    "fastapi.datastructures.UploadFile": "fastapi.UploadFile",
+    "starlette.datastructures.UploadFile": "fastapi.UploadFile",
+    "openai.OpenAI": "openai.OpenAI",
+    "openai.AzureOpenAI": "openai.OpenAI",
+    "anthropic.Anthropic": "anthropic.Anthropic",
 }
+
+# `Path` methods that make one system call on the path (FF106, see METHOD_CATEGORY)
+_PATH_METADATA = (
+    "exists",
+    "is_file",
+    "is_dir",
+    "is_symlink",
+    "stat",
+    "lstat",
+    "unlink",
+    "rmdir",
+    "mkdir",
+    "touch",
+    "rename",
+    "replace",
+    "chmod",
+    "samefile",
+)
 
 # methods of an instance type that block; "*" means every method but NON_BLOCKING_METHODS
 INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
@@ -198,16 +305,14 @@ INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
         "write_text",
         "write_bytes",
         "open",
-        "iterdir",
-        "glob",
-        "rglob",
-        "unlink",
-        "rmdir",
-        "mkdir",
-        "touch",
-        "rename",
-        "replace",
+        # `iterdir`/`glob`/`rglob` only build a lazy generator: not listed
+        *_PATH_METADATA,
     ),
+    "tempfile.SpooledTemporaryFile": ("read", "readline", "readlines", "write", "writelines"),
+    "zipfile.ZipFile": ("extractall", "extract", "write"),
+    "tarfile.TarFile": ("extractall", "extract", "add"),
+    "openai.OpenAI": ("*",),
+    "anthropic.Anthropic": ("*",),
     "sqlalchemy.engine.Engine": ("connect", "begin", "execute", "dispose"),
     "sqlalchemy.orm.Session": (
         "execute",
@@ -276,9 +381,45 @@ CHAINS: dict[tuple[str, str], str] = {
             "with_suffix",
             "joinpath",
             "expanduser",
+            "__truediv__",
         )
     },
     ("sqlalchemy.orm.Session", "query"): "sqlalchemy.orm.Query",
+    # a directory listing's items (`for path in folder.glob("*.json")`); "[]": items of
+    **{("pathlib.Path", name): "pathlib.Path[]" for name in ("glob", "rglob", "iterdir")},
+    ("fastapi.UploadFile", "file"): "tempfile.SpooledTemporaryFile",
+    # the sync OpenAI and Anthropic clients: `client.chat.completions.create(...)`
+    **{
+        ("openai.OpenAI", name): "openai.OpenAI"
+        for name in (
+            "chat",
+            "completions",
+            "embeddings",
+            "images",
+            "audio",
+            "transcriptions",
+            "translations",
+            "speech",
+            "files",
+            "models",
+            "moderations",
+            "fine_tuning",
+            "jobs",
+            "beta",
+            "assistants",
+            "threads",
+            "runs",
+            "messages",
+            "vector_stores",
+            "batches",
+            "responses",
+            "uploads",
+        )
+    },
+    **{
+        ("anthropic.Anthropic", name): "anthropic.Anthropic"
+        for name in ("messages", "completions", "beta", "models", "batches")
+    },
     **{
         ("sqlalchemy.orm.Query", name): "sqlalchemy.orm.Query"
         for name in (
@@ -378,6 +519,9 @@ NON_BLOCKING_METHODS = frozenset(
         "get_collection",
         "with_options",
         "construct_event",
+        "with_raw_response",
+        "with_streaming_response",
+        "copy",
     }
 )
 
@@ -399,6 +543,16 @@ INSTANCE_CATEGORY: dict[str, str] = {
     "argon2.PasswordHasher": CPU_BOUND,
     "pwdlib.PasswordHash": CPU_BOUND,
     "cryptography.kdf": CPU_BOUND,
+    "openai.OpenAI": SYNC_SDK,
+    "anthropic.Anthropic": SYNC_SDK,
+}
+# methods of the types above that do no heavy work: they read what the header said
+CHEAP_METHODS = frozenset(
+    {("PIL.Image.Image", name) for name in ("verify", "getexif", "seek", "tell", "close")}
+)
+# single methods whose category is not their type's
+METHOD_CATEGORY: dict[tuple[str, str], str] = {
+    ("pathlib.Path", name): METADATA for name in _PATH_METADATA
 }
 
 THREADPOOL_WRAPPERS = frozenset(
@@ -430,9 +584,12 @@ class BlockingCatalog:
         calls[BLOCKING] = (*calls[BLOCKING], *extra_blocking)
         calls[SYNC_SDK] = (*calls[SYNC_SDK], *extra_sdks)
         calls[CPU_BOUND] = (*calls[CPU_BOUND], *extra_cpu)
+        calls.setdefault(METADATA, ())
         return cls(calls)
 
     def category_of_call(self, qualname: str) -> str | None:
+        if tuple(qualname.rsplit(".", 1)) in CHEAP_METHODS:
+            return None
         for category, patterns in self.calls.items():
             for pattern in patterns:
                 if _matches(qualname, pattern):
@@ -441,6 +598,11 @@ class BlockingCatalog:
 
     def category_of_method(self, instance_type: str, method: str) -> str | None:
         """The category of `<instance>.method(...)`, or None when that method does not block."""
+        if (instance_type, method) in CHEAP_METHODS:
+            return None
+        override = METHOD_CATEGORY.get((instance_type, method))
+        if override is not None:
+            return override
         methods = INSTANCE_METHODS.get(instance_type)
         if methods is None or method in NON_BLOCKING_METHODS or method.startswith("_"):
             return self.category_of_call(f"{instance_type}.{method}")

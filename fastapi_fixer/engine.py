@@ -409,6 +409,7 @@ class Engine:
         for facts in loaded.values():
             for function in facts.functions.values():
                 targets.update(function.calls)
+                targets.update(site.target for site in function.sites)  # awaited helpers too
             # a collector's result may name more targets whose facts its rule needs
             for extra in facts.extra.values():
                 targets.update(getattr(extra, "demands", ()))
@@ -423,7 +424,7 @@ class Engine:
             if f.facts is None or not any(rule.wants(f.text) for rule in self.rules):
                 continue
             cached = self.cache.diagnostics(path, f.digest)
-            if cached is not None and self._still_holds(cached[1], files):
+            if cached is not None and self._still_holds(cached[1], files, cached[0]):
                 diagnostics.extend(cached[0])
                 self.progress(1)
                 _count(result, "checks_cached", 1)
@@ -454,13 +455,16 @@ class Engine:
                 diagnostics.extend(found)
         return diagnostics
 
-    def _still_holds(self, checked: Checked, files: dict[str, _File]) -> bool:
+    def _still_holds(
+        self, checked: Checked, files: dict[str, _File], found: list[Diagnostic] = ()
+    ) -> bool:
         """Whether stored findings are still right: the other files they point into are
         unchanged, and the index answers what their check asked as it did then (certainly so
-        when no fact of the project changed, positions aside)."""
+        when no fact of the project changed, positions aside — unless a finding's chain names
+        places in other files: their rows are in the answers, compared below)."""
         if any(_digest_of(path, files) != digest for path, digest in checked.others):
             return False
-        if checked.project == self.index.digest:
+        if checked.project == self.index.digest and not _chains_elsewhere(found):
             return True
         return self.index.fingerprint(checked.reads) == checked.fingerprint
 
@@ -554,6 +558,10 @@ class Engine:
             else:
                 rewritten[path] = outcome
         return rewritten, fixed_count, failures
+
+
+def _chains_elsewhere(found: list[Diagnostic]) -> bool:
+    return any(hop.path != d.path for d in found for hop in d.chain)
 
 
 def _other_files(

@@ -149,6 +149,8 @@ class Resolver:
         if isinstance(node, ast.Call):
             callee = self.qualify(node.func)
             if callee is not None and callee in FACTORIES:
+                if callee in _OPENERS and pseudo_file(node):
+                    return None
                 return FACTORIES[callee]
             if isinstance(node.func, ast.Attribute):
                 owner = self.instance_type(node.func.value)
@@ -189,7 +191,26 @@ class Resolver:
             owner = self.instance_type(func.value)
             if owner is not None:
                 return f"{owner}.{func.attr}"
-        return self.qualify(func)
+        target = self.qualify(func)
+        if target in _OPENERS and pseudo_file(call):
+            return None  # `/proc/<pid>/stat`: served from kernel memory, not a disk
+        return target
+
+
+_OPENERS = frozenset({"builtins.open", "io.open"})  # `os.fdopen` takes a descriptor
+_PSEUDO_FILES = ("/proc/", "/sys/")
+
+
+def pseudo_file(call: ast.Call) -> bool:
+    """`open("/proc/...")` or `open(f"/sys/...")`: a kernel pseudo-file, read from memory."""
+    first = call.args[0] if call.args else None
+    if isinstance(first, ast.JoinedStr) and first.values:
+        first = first.values[0]
+    return (
+        isinstance(first, ast.Constant)
+        and isinstance(first.value, str)
+        and first.value.startswith(_PSEUDO_FILES)
+    )
 
 
 def _target_names(target: ast.expr) -> Iterator[str]:
@@ -260,6 +281,13 @@ def collect_bindings(
                 for name in _target_names(node.target):
                     kind = resolver.annotation_type(node.annotation)
                     scope.bind(name, Binding("instance", kind) if kind else Binding("other"))
+        elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            # `for path in folder.glob("*.json")`: the items of a known listing
+            kind = resolver.instance_type(node.iter)
+            if kind is not None and kind.endswith("[]"):
+                scope.bind(node.target.id, Binding("instance", kind[:-2]))
+            else:
+                scope.bind(node.target.id, Binding("other"))
         elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
             for name in _target_names(node.target):
                 scope.bind(name, Binding("other"))
@@ -333,7 +361,11 @@ class CallSite:
     in_threadpool: bool  # inside the arguments of run_in_threadpool/to_thread/...
     in_generator: bool  # inside a generator expression (an `await` there changes its meaning)
     in_with_item: bool  # the context expression of a plain `with`
+    in_stream: bool = False  # inside the arguments of StreamingResponse/EventSourceResponse
 
+
+# responses whose body iterator Starlette consumes on the event loop (by the class's own name)
+STREAMING_RESPONSES = frozenset({"StreamingResponse", "EventSourceResponse"})
 
 # nested scopes (their calls are their own) and leaves: nothing below them for `walk_body`
 _NO_CALLS = SCOPE_TYPES | {ast.Name, ast.Constant}
@@ -353,7 +385,12 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
     has_yield = False
 
     def visit(
-        current: ast.AST, awaited: bool, wrapped: bool, in_gen: bool, with_item: bool
+        current: ast.AST,
+        awaited: bool,
+        wrapped: bool,
+        in_gen: bool,
+        with_item: bool,
+        stream: bool = False,
     ) -> None:
         nonlocal has_await, has_yield
         # one test of the node's type per case: this runs on every node of every function
@@ -362,7 +399,7 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
             return
         if kind is ast.Await:
             has_await = True
-            visit(current.value, True, wrapped, in_gen, with_item)  # type: ignore[attr-defined]
+            visit(current.value, True, wrapped, in_gen, with_item, stream)  # type: ignore[attr-defined]
             return
         if kind is ast.With:
             for item in current.items:  # type: ignore[attr-defined]
@@ -383,20 +420,283 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
         elif kind is ast.Call:
             assert isinstance(current, ast.Call)
             target = resolver.call_target(current)
-            calls.append(CallSite(current, target, awaited, wrapped, in_gen, with_item))
+            calls.append(CallSite(current, target, awaited, wrapped, in_gen, with_item, stream))
             is_wrapper = target in THREADPOOL_WRAPPERS or (
                 isinstance(current.func, ast.Attribute) and current.func.attr == "run_in_executor"
             )
-            visit(current.func, False, wrapped, in_gen, with_item)
+            streams = stream or (
+                target is not None and target.rpartition(".")[2] in STREAMING_RESPONSES
+            )
+            visit(current.func, False, wrapped, in_gen, with_item, stream)
             for child in [*current.args, *(k.value for k in current.keywords)]:
-                visit(child, False, wrapped or is_wrapper, in_gen, with_item)
+                visit(child, False, wrapped or is_wrapper, in_gen, with_item, streams)
             return
         for child in children(current):
-            visit(child, False, wrapped, in_gen, with_item)
+            visit(child, False, wrapped, in_gen, with_item, stream)
 
     for statement in node.body:
         visit(statement, False, False, False, False)
     return BodyFacts(calls, has_await, has_yield)
+
+
+# --- call facts: what a function calls, for following the event loop ----------------------
+
+_NOT_CLASSES = ("builtins.", "typing.", "typing_extensions.", "collections.", "pydantic.")
+
+
+def _looks_like_class(qualified: str | None) -> bool:
+    if not qualified or qualified.startswith(_NOT_CLASSES):
+        return False
+    return qualified.rpartition(".")[2][:1].isupper()
+
+
+def _annotated_class(annotation: ast.expr | None, resolver: Resolver) -> str | None:
+    """The class a parameter is annotated with (`svc: Service`, `Annotated[Service, ...]`,
+    `Service | None`, `Optional[Service]`), as the module sees it."""
+    if annotation is None:
+        return None
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        for side in (annotation.left, annotation.right):
+            if not (isinstance(side, ast.Constant) and side.value is None):
+                return _annotated_class(side, resolver)
+        return None
+    if isinstance(annotation, ast.Subscript):
+        outer = resolver.qualify(annotation.value)
+        inner = annotation.slice
+        if outer in ("typing.Annotated", "typing_extensions.Annotated", "typing.Optional"):
+            first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+            return _annotated_class(first, resolver)
+        return None
+    qualified = resolver.qualify(annotation)
+    return qualified if _looks_like_class(qualified) else None
+
+
+def _local_types(node: FunctionNode, resolver: Resolver, parent: Resolver) -> dict[str, str]:
+    """Local names whose class is known: parameters annotated with a class, and names bound
+    once, to `Class(...)`."""
+    found: dict[str, str] = {}
+    args = node.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        kind = _annotated_class(arg.annotation, parent)
+        if kind is not None:
+            found[arg.arg] = kind
+    seen: set[str] = set()
+    for statement in own_nodes(node.body):
+        if not isinstance(statement, ast.Assign):
+            continue
+        for target in statement.targets:
+            for name in _target_names(target):
+                if name in seen:
+                    found.pop(name, None)
+                    continue
+                seen.add(name)
+                value = statement.value
+                if isinstance(target, ast.Name) and isinstance(value, ast.Call):
+                    callee = resolver.qualify(value.func)
+                    if _looks_like_class(callee):
+                        found[name] = callee  # type: ignore[assignment]
+                    elif callee is not None and not callee.startswith("builtins."):
+                        found[name] = f"{callee}()"  # what a factory returns (index.py)
+    return found
+
+
+def _module_name_of(name: str, resolver: Resolver) -> str | None:
+    """`pkg.mod.name` when ``name`` is bound at module level to something not imported."""
+    scope: Scope | None = resolver.scope
+    while scope is not None:
+        if name in scope.bindings and not (scope.is_class and scope is not resolver.scope):
+            if scope.parent is None and scope.bindings[name].kind in ("other", "instance"):
+                return f"{scope.qualprefix}.{name}"
+            return None
+        scope = scope.parent
+    return None
+
+
+def _loose_owner(
+    node: ast.expr, resolver: Resolver, owner_class: str | None, selves: set[str], local: dict
+) -> str | None:
+    if isinstance(node, ast.Name):
+        if node.id in selves:
+            return owner_class
+        if node.id in local:
+            return local[node.id]
+        return _module_name_of(node.id, resolver)
+    if isinstance(node, ast.Attribute):  # `self.client.messages`: attributes of attributes
+        base = _loose_owner(node.value, resolver, owner_class, selves, local)
+        return f"{base}.{node.attr}" if base is not None else None
+    if isinstance(node, ast.Subscript):
+        value = node.value
+        name = resolver.qualify(value)
+        if name is None and isinstance(value, ast.Name):
+            name = _module_name_of(value.id, resolver)
+        return f"{name}[]" if name and not name.startswith("builtins.") else None
+    if isinstance(node, ast.Call):
+        callee = resolver.qualify(node.func)
+        return callee if _looks_like_class(callee) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # `self.root / name`
+        left = _loose_owner(node.left, resolver, owner_class, selves, local)
+        return f"{left}.__truediv__" if left is not None else None
+    return None
+
+
+def site_targets(
+    node: FunctionNode, body: BodyFacts, resolver: Resolver, scope: Scope, decorators: list[str]
+) -> list[tuple[CallSite, str | None]]:
+    """Each call of the function with what it calls: `CallSite.target`, else the looser guess
+    `CallFact` describes. ``scope`` is the scope the function is defined in."""
+    owner_class = scope.qualprefix if scope.is_class else None
+    selves: set[str] = set()
+    positional = [*node.args.posonlyargs, *node.args.args]
+    if owner_class and positional and "builtins.staticmethod" not in decorators:
+        selves.add(positional[0].arg)
+    local: dict[str, str] | None = None
+    found: list[tuple[CallSite, str | None]] = []
+    once = _lazy_init_calls(node, resolver.scope.bindings)
+    for site in body.calls:
+        if once and id(site.node) in once:
+            found.append((site, None))  # runs once, to fill a module-level cache
+            continue
+        target = site.target
+        if target is None and isinstance(site.node.func, ast.Attribute):
+            if local is None:
+                local = _local_types(node, resolver, resolver.within(scope))
+            owner = _loose_owner(site.node.func.value, resolver, owner_class, selves, local)
+            if owner is not None:
+                target = f"{owner}.{site.node.func.attr}"
+        found.append((site, target))
+    return found
+
+
+def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[ast.stmt]:
+    """The statements after `if CACHE: return` (or `if CACHE is not None: return ...`) where
+    ``CACHE`` is not local: they run only while the module-level cache is empty."""
+    for number, statement in enumerate(body):
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            rest = _after_memo_guard(statement.body, local)
+            if rest:
+                return rest
+            continue
+        if not (
+            isinstance(statement, ast.If)
+            and len(statement.body) == 1
+            and isinstance(statement.body[0], ast.Return)
+            and not statement.orelse
+        ):
+            continue
+        test = statement.test
+        if (
+            isinstance(test, ast.Compare)
+            and isinstance(test.ops[0], ast.IsNot)
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None
+        ):
+            test = test.left
+        if isinstance(test, ast.Name) and test.id not in local:
+            rest = body[number + 1 :]
+            if _fills(rest, test.id):
+                return rest
+    return []
+
+
+_FILLING_METHODS = frozenset({"update", "append", "extend", "setdefault", "add"})
+
+
+def _fills(statements: list[ast.stmt], name: str) -> bool:
+    """Whether ``statements`` store into ``name`` (`name[k] = v`, `name.update(...)`,
+    `name = ...`): the guard before them is a cache's, not a feature flag's."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    base = target.value if isinstance(target, ast.Subscript) else target
+                    if isinstance(base, ast.Name) and base.id == name:
+                        return True
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _FILLING_METHODS
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == name
+            ):
+                return True
+    return False
+
+
+def _lazy_init_calls(node: FunctionNode, local: dict[str, Binding]) -> set[int]:
+    """The calls in `if CACHE is None:` / `if not CACHE:` blocks where ``CACHE`` is declared
+    `global` in the function, or after an `if CACHE: return` guard on a module-level
+    ``CACHE``: a one-time initialisation, not work done per request."""
+    found: set[int] = set()
+    for statement in _after_memo_guard(node.body, local):
+        found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
+    names = {
+        name
+        for statement in node.body[:8]
+        if isinstance(statement, ast.Global)
+        for name in statement.names
+    }
+    if not names:
+        return found
+    for child in ast.walk(node):
+        if not isinstance(child, ast.If):
+            continue
+        test = child.test
+        if isinstance(test, ast.BoolOp):
+            test = test.values[0]
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            subject = test.operand
+        elif (
+            isinstance(test, ast.Compare)
+            and isinstance(test.ops[0], ast.Is)
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None
+        ):
+            subject = test.left
+        else:
+            continue
+        if isinstance(subject, ast.Name) and subject.id in names:
+            for statement in child.body:
+                found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
+    return found
+
+
+def call_facts(
+    node: FunctionNode, body: BodyFacts, resolver: Resolver, scope: Scope, decorators: list[str]
+) -> tuple[CallFact, ...]:
+    found = []
+    for site, target in site_targets(node, body, resolver, scope, decorators):
+        if target is None:
+            continue
+        if site.awaited:
+            how = "await"
+        elif site.in_threadpool:
+            how = "thread"
+        elif site.in_stream:
+            how = "stream"
+        else:
+            how = "call"
+        found.append(CallFact(target, how, site.node.lineno, site.node.col_offset))
+    return tuple(found)
+
+
+def _is_stub(node: FunctionNode) -> bool:
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if len(body) != 1 and body:
+        return False
+    if not body:
+        return True
+    only = body[0]
+    if isinstance(only, ast.Pass):
+        return True
+    if isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant):
+        return only.value.value is Ellipsis
+    if isinstance(only, ast.Raise) and only.exc is not None:
+        exc = only.exc.func if isinstance(only.exc, ast.Call) else only.exc
+        return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+    return False
 
 
 # --- module facts ---------------------------------------------------------------------------
@@ -410,6 +710,25 @@ class RouteDecl:
     line: int
 
 
+@dataclass(frozen=True)
+class CallFact:
+    """One call a function makes itself, for following what runs on the event loop (FF101-FF106).
+
+    ``how``: "call" (runs here, now), "await" (awaited), "thread" (inside the arguments of a
+    threadpool wrapper), "stream" (inside the arguments of a StreamingResponse or
+    EventSourceResponse, whose body Starlette iterates on the event loop). ``target`` is what
+    `CallSite.target` says, else a looser guess the index checks against the project's classes:
+    `pkg.mod.Class.method` for `self.method()`, `obj.method()` on an instance of a project class
+    (built in the function, or a parameter annotated with the class), `pkg.mod.Class.attr.method`
+    for `self.attr.method()`, `pkg.mod.name.method` for a module-level object,
+    `pkg.mod.NAME[].method` for `NAME[key].method()`."""
+
+    target: str
+    how: str
+    line: int
+    col: int  # where the call starts (`ast`'s col_offset)
+
+
 @dataclass
 class FunctionFacts:
     qualname: str
@@ -421,6 +740,11 @@ class FunctionFacts:
     calls: tuple[str, ...]  # targets called without await and outside threadpool wrappers
     routes: tuple[RouteDecl, ...]
     other_decorators: tuple[str, ...]  # resolved names of decorators that are not routes
+    sites: tuple[CallFact, ...] = ()  # every call with a target, in source order
+    col: int = 0  # where the `def` starts
+    is_stub: bool = False  # body is only a docstring, `...`, `pass` or `raise NotImplementedError`
+    is_generator: bool = False  # has a `yield` of its own
+    returns: str = ""  # the class its return annotation names (as the module sees it), if any
 
 
 @dataclass
@@ -565,6 +889,11 @@ class _ModuleAnalyzer:
             ),
             routes=tuple(routes),
             other_decorators=tuple(others),
+            sites=call_facts(node, body, inner_resolver, scope, others),
+            col=node.col_offset,
+            is_stub=_is_stub(node),
+            is_generator=body.has_yield,
+            returns=_annotated_class(node.returns, resolver) or "",
         )
         self._visit_scope_body(node.body, inner, inner_resolver)
 

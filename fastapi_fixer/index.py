@@ -15,10 +15,12 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi_fixer.blocking import BlockingCatalog
+from fastapi_fixer.blocking import CHAINS, BlockingCatalog
 from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER, FunctionFacts, ModuleFacts, RouteDecl
+from fastapi_fixer.models import Hop
 
 _MAX_HOPS = 8
+_CACHED = frozenset({"functools.lru_cache", "functools.cache"})
 _UNANSWERED = object()
 T = TypeVar("T")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -412,14 +414,8 @@ class ProjectIndex:
     def _compute_chain(self, target: str, category: str) -> tuple[str, ...] | None:
         resolved = self.resolve(target)
         function = self.functions.get(resolved)
-        if function is not None:
-            if function.is_async:
-                return None
-            for call in function.calls:
-                chain = self.blocking_chain(call, category)
-                if chain is not None:
-                    return (resolved, *chain)
-            return None
+        if function is not None and not (function.is_stub and function.is_method):
+            return self._function_chain(resolved, function, category)
         if self.catalog.category_of_call(resolved) == category:
             return (resolved,)
         owner, _, method = resolved.rpartition(".")
@@ -427,10 +423,220 @@ class ProjectIndex:
         if binding is not None and binding.kind == "instance":
             if self.catalog.category_of_method(binding.target, method) == category:
                 return (f"{binding.target}.{method}",)
-            return None
-        if owner and "." in owner and self.catalog.category_of_method(owner, method) == category:
+        elif owner and "." in owner and self.catalog.category_of_method(owner, method) == category:
             return (resolved,)
+        # methods of project classes and of the objects the project holds
+        for name in self._dispatch(resolved):
+            found = self.functions.get(name)
+            if found is not None:
+                chain = self._function_chain(name, found, category)
+                if chain is not None:
+                    return chain
+            else:
+                kind, _, api = name.rpartition(".")
+                if self.catalog.category_of_method(kind, api) == category:
+                    return (name,)
         return None
+
+    def _function_chain(
+        self, name: str, function: FunctionFacts, category: str
+    ) -> tuple[str, ...] | None:
+        if function.is_async or _CACHED.intersection(function.other_decorators):
+            return None  # a memoised function blocks once, not on every request
+        for site in function.sites:
+            if site.how != "call":
+                continue
+            chain = self.blocking_chain(site.target, category)
+            if chain is not None:
+                return (name, *chain)
+        return None
+
+    @_query
+    def chain_hops(self, target: str, category: str) -> tuple[Hop, ...]:
+        """Where each later step of ``blocking_chain(target, category)`` is called: one `Hop`
+        per call made inside the chain's project functions."""
+        chain = self.blocking_chain(target, category)
+        if chain is None:
+            return ()
+        hops = []
+        for index, name in enumerate(chain[:-1]):
+            function = self.functions.get(name)
+            if function is None:
+                break
+            rest = chain[index + 1 :]
+            for site in function.sites:
+                if site.how == "call" and self.blocking_chain(site.target, category) == rest:
+                    hops.append(Hop(rest[0], self.path_of(name), site.line, site.col))
+                    break
+            else:
+                break
+        return tuple(hops)
+
+    @_query
+    def is_generator(self, target: str) -> bool:
+        """Whether calling ``target`` only builds a generator (a project `def` with `yield`)."""
+        function = self.functions.get(self.resolve(target))
+        return function is not None and function.is_generator and not function.is_async
+
+    @_query
+    def path_of(self, qualname: str) -> str:
+        """The file that defines a project function ("" when unknown)."""
+        module, _ = self._split(qualname)
+        return self.modules[module].path if module is not None else ""
+
+    # --- project classes ------------------------------------------------------------------
+
+    @_query
+    def implementations(self, target: str) -> tuple[str, ...]:
+        """The project functions a call target may run: the function itself, a method looked up
+        through the classes of the object it is called on (an abstract method: its subclasses'
+        implementations), a class's `__init__`."""
+        resolved = self.resolve(target)
+        function = self.functions.get(resolved)
+        if function is not None and not (function.is_stub and function.is_method):
+            return (resolved,)
+        return tuple(name for name in self._dispatch(resolved) if name in self.functions)
+
+    def _class_info(self, qualname: str) -> Any:
+        module_name, _ = self._split(qualname)
+        if module_name is None:
+            return None
+        classes = self.modules[module_name].extra.get("classes")
+        return classes.classes.get(qualname) if classes is not None else None
+
+    def _dispatch(self, resolved: str) -> tuple[str, ...]:
+        """Project methods (or `<library type>.<method>` names) a call of ``resolved`` runs."""
+        if self._class_info(resolved) is not None:  # a constructor
+            return self._methods(resolved, "__init__")
+        owner, _, method = resolved.rpartition(".")
+        if not owner:
+            return ()
+        found: list[str] = []
+        for kind in self._types_of(owner):
+            if self._class_info(kind) is not None:
+                found.extend(self._methods(kind, method))
+            else:
+                found.append(f"{kind}.{method}")
+        return tuple(dict.fromkeys(found))
+
+    def _types_of(self, owner: str) -> tuple[str, ...]:
+        """The classes (project or library) the object ``owner`` names may be: a class itself,
+        a module-level instance, an attribute of a class, the values of a module-level dict."""
+        if owner.endswith("[]"):
+            name = self.resolve(owner[:-2])
+            module_name, attribute = self._split(name)
+            if module_name is None:
+                return ()
+            classes = self.modules[module_name].extra.get("classes")
+            values = classes.dicts.get(attribute, ()) if classes is not None else ()
+            return tuple(self.resolve(value) for value in values)
+        if owner.endswith("()"):  # the result of a factory: its return annotation
+            made = self._made_by(owner[:-2])
+            return (made,) if made is not None else ()
+        resolved = self.resolve(owner)
+        if self._class_info(resolved) is not None:
+            return (resolved,)
+        module_name, attribute = self._split(resolved)
+        if module_name is None:
+            return ()
+        head, *rest = attribute.split(".")
+        start = f"{module_name}.{head}"
+        kind: str | None = None
+        if self._class_info(start) is not None:
+            kind, rest = start, rest  # `Class.attribute...`: rest names attributes
+            if not rest:
+                return (kind,)
+            kind, rest = self._attribute_type(kind, rest[0]), rest[1:]
+        else:
+            binding = self.modules[module_name].bindings.get(head)
+            if binding is not None and binding.kind == "instance":
+                kind = binding.target
+            else:
+                classes = self.modules[module_name].extra.get("classes")
+                callee = classes.made_by.get(head) if classes is not None else None
+                kind = self._made_by(callee) if callee is not None else None
+        for attribute_name in rest:
+            if kind is None:
+                break
+            kind = self._attribute_type(kind, attribute_name)
+        return (kind,) if kind is not None else ()
+
+    def _made_by(self, callee: str) -> str | None:
+        """The class of what calling ``callee`` returns: the class itself, or the class a
+        project function's return annotation names."""
+        resolved = self.resolve(callee)
+        if self._class_info(resolved) is not None:
+            return resolved
+        function = self.functions.get(resolved)
+        if function is None or not function.returns:
+            return None
+        returned = self.resolve(function.returns)  # qualified as its module sees it
+        return returned if self._class_info(returned) is not None else None
+
+    def _attribute_type(self, kind: str, attribute: str) -> str | None:
+        if self._class_info(kind) is None:
+            return CHAINS.get((kind, attribute))
+        for cls in self._mro(kind):
+            info = self._class_info(cls)
+            if info is not None and attribute in info.attributes:
+                found = info.attributes[attribute]
+                if found.startswith("="):  # `self.store = storage`: what that object is
+                    kinds = self._types_of(found[1:])
+                    return kinds[0] if len(kinds) == 1 else None
+                resolved = self.resolve(found)
+                return resolved if self._class_info(resolved) is not None else found
+        return None
+
+    def _mro(self, cls: str) -> list[str]:
+        order: list[str] = []
+        pending = [cls]
+        while pending and len(order) < 32:
+            current = pending.pop(0)
+            if current in order:
+                continue
+            order.append(current)
+            info = self._class_info(current)
+            if info is not None:
+                pending.extend(self.resolve(base) for base in info.bases)
+        return order
+
+    def _methods(self, cls: str, method: str) -> tuple[str, ...]:
+        found = None
+        for current in self._mro(cls):
+            name = f"{current}.{method}"
+            if name in self.functions:
+                found = name
+                break
+        if found is not None and not self.functions[found].is_stub:
+            return (found,)
+        if method.startswith("__"):
+            return ()
+        # abstract or missing here: what the project's subclasses implement
+        table = self.memo("index.subclasses", ProjectIndex._subclass_table)
+        implementations = []
+        pending, seen = list(table.get(cls, ())), {cls}
+        while pending:
+            sub = pending.pop(0)
+            if sub in seen:
+                continue
+            seen.add(sub)
+            name = f"{sub}.{method}"
+            function = self.functions.get(name)
+            if function is not None and not function.is_stub:
+                implementations.append(name)
+            pending.extend(table.get(sub, ()))
+        return tuple(sorted(implementations))
+
+    def _subclass_table(self) -> dict[str, tuple[str, ...]]:
+        table: dict[str, set[str]] = {}
+        for module in dict.values(self.modules):
+            classes = module.extra.get("classes")
+            if classes is None:
+                continue
+            for name, info in classes.classes.items():
+                for base in info.bases:
+                    table.setdefault(self.resolve(base), set()).add(name)
+        return {base: tuple(sorted(subs)) for base, subs in table.items()}
 
 
 def _stable(value: object) -> object:

@@ -1,5 +1,10 @@
-"""Shared by the async rules (FF101-FF103): find calls that block the event loop inside `async`
-routes and dependencies, and the fixes that move them off it.
+"""Shared by the async rules (FF101-FF103, FF106): find calls that block the event loop inside
+the `async def` functions that run on it — routes, dependencies, and the async helpers they
+reach at any depth (`eventloop.py`) — and the fixes that move them off it.
+
+A call is reported where it is made, once, whichever routes reach it; its chain (`Hop`s) runs
+from one entry point through the awaited helpers to the call, then through plain `def` project
+functions to the blocking API.
 
 The fixes, as edits a rule's fixer applies with LibCST:
 - ``sleep``: `time.sleep(x)` -> `await asyncio.sleep(x)`;
@@ -14,8 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.facts import CallSite, FunctionNode, Resolver
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety
+from fastapi_fixer.blocking import THREADPOOL_WRAPPERS
+from fastapi_fixer.eventloop import loop_path
+from fastapi_fixer.facts import CallSite, FunctionNode, Resolver, site_targets
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Hop
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -33,6 +40,7 @@ _THREADPOOL_NAMES = {
 class Finding:
     site: CallSite
     chain: tuple[str, ...]
+    target: str = ""  # what the call names (before following classes)
 
 
 @dataclass
@@ -43,41 +51,126 @@ class AsyncFunction:
     is_route: bool
     findings: list[Finding]
     has_await: bool
+    path: tuple[Hop, ...] = ()  # how the event loop reaches it, from its entry point
+    entry_is_route: bool = True
+
+    @property
+    def is_entry(self) -> bool:
+        return len(self.path) <= 1
 
     @property
     def kind(self) -> str:
+        if not self.is_entry:
+            return "helper"
         return "route" if self.is_route else "dependency"
 
 
 def find_offload_candidates(
     ctx: FileContext, category: str, outranked_by: tuple[str, ...] = ()
 ) -> Iterator[AsyncFunction]:
-    """`async def` routes and dependencies of this file with calls of ``category`` in them.
+    """The `async def` functions of this file that run on the event loop, with calls of
+    ``category`` in them.
 
     A call that also reaches an API of a category in ``outranked_by`` is left to that category's
-    rule, so one call is reported once (FF101 before FF102 before FF103)."""
+    rule, so one call is reported once (FF101 before FF102 before FF103 before FF106)."""
     for node, qualname, resolver in ctx.functions():
         if not isinstance(node, ast.AsyncFunctionDef):
             continue
-        is_route = ctx.index.is_route(qualname)
-        if not is_route and not ctx.index.is_dependency(qualname):
+        path = ctx.index.ask(loop_path, qualname)
+        if path is None:
             continue
+        facts = ctx.facts.functions.get(qualname)
+        decorators = list(facts.other_decorators) if facts is not None else []
+        parent = resolver.scope.parent or resolver.scope
         body = ctx.body(node, resolver)
         findings = []
-        for site in body.calls:
-            if site.target is None or site.awaited or site.in_threadpool:
+        offloaded = (
+            _offloaded_handles(node, resolver)
+            if any(site.in_with_item for site in body.calls)
+            else set()
+        )
+        for site, target in site_targets(node, body, resolver, parent, decorators):
+            if id(site.node) in offloaded:
+                continue  # `with open(p) as f:` whose every use of `f` is in the threadpool
+            if target is None or site.awaited or site.in_threadpool:
                 continue
-            if any(ctx.index.blocking_chain(site.target, other) for other in outranked_by):
+            if site.in_stream and ctx.index.is_generator(target):
+                continue  # a sync generator's body: Starlette iterates it in the threadpool
+            if any(ctx.index.blocking_chain(target, other) for other in outranked_by):
                 continue
-            chain = ctx.index.blocking_chain(site.target, category)
+            chain = ctx.index.blocking_chain(target, category)
             if chain is not None:
-                findings.append(Finding(site, chain))
+                findings.append(Finding(site, chain, target))
         if findings:
-            yield AsyncFunction(node, qualname, resolver, is_route, findings, body.has_await)
+            is_route = ctx.index.is_route(qualname)
+            entry_is_route = ctx.index.is_route(path[0].name) if path else is_route
+            yield AsyncFunction(
+                node, qualname, resolver, is_route, findings, body.has_await, path, entry_is_route
+            )
+
+
+def _offloaded_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
+    """The context expressions of `with X as h:` blocks in which every use of ``h`` is inside
+    the arguments of a threadpool wrapper (`await asyncio.to_thread(h.read)`): opening the
+    handle is all that runs on the event loop, and the I/O is already offloaded."""
+    found: set[int] = set()
+    for statement in ast.walk(node):
+        if not isinstance(statement, ast.With):
+            continue
+        for item in statement.items:
+            handle = item.optional_vars
+            if not isinstance(handle, ast.Name):
+                continue
+            uses = {
+                id(child)
+                for part in statement.body
+                for child in ast.walk(part)
+                if isinstance(child, ast.Name) and child.id == handle.id
+            }
+            wrapped: set[int] = set()
+            for part in statement.body:
+                for call in ast.walk(part):
+                    if not isinstance(call, ast.Call):
+                        continue
+                    is_wrapper = resolver.qualify(call.func) in THREADPOOL_WRAPPERS or (
+                        isinstance(call.func, ast.Attribute) and call.func.attr == "run_in_executor"
+                    )
+                    if is_wrapper:
+                        for argument in [*call.args, *(k.value for k in call.keywords)]:
+                            wrapped.update(id(child) for child in ast.walk(argument))
+            if uses and uses <= wrapped:
+                found.add(id(item.context_expr))
+    return found
 
 
 def describe_chain(chain: tuple[str, ...]) -> str:
     return "" if len(chain) == 1 else f" ({' → '.join(chain)})"
+
+
+def _short(qualname: str) -> str:
+    return qualname.rpartition(".")[2]
+
+
+def finding_hops(
+    ctx: FileContext, function: AsyncFunction, finding: Finding, category: str
+) -> tuple[Hop, ...]:
+    """Entry point → awaited helpers → this call → plain `def` functions → the blocking API."""
+    span = ctx.span(finding.site.node)
+    here = Hop(finding.chain[0], ctx.path, span.line, span.col)
+    return (*function.path, here, *ctx.index.chain_hops(finding.target, category))
+
+
+def implementations_note(ctx: FileContext, finding: Finding, category: str) -> str:
+    """Which implementations block, when the call may run one of several (a method of a base
+    class, objects chosen by configuration)."""
+    implementations = ctx.index.implementations(finding.target)
+    if len(implementations) < 2:
+        return ""
+    blocking = [
+        name for name in implementations if ctx.index.blocking_chain(name, category) is not None
+    ]
+    names = ", ".join(f"`{name}`" for name in blocking)
+    return f"; {len(blocking)} of {len(implementations)} implementations block: {names}"
 
 
 def threadpool_name(ctx: FileContext, function: AsyncFunction) -> tuple[str, bool] | None:
@@ -128,17 +221,21 @@ def report(
     fix: Fix | None,
     hint: str = "",
     with_item_hint: str = "use an async context manager or a plain `def`",
+    category: str = "",
 ) -> Diagnostic:
     name = finding.chain[0]
-    message = (
-        f"{what} `{name}` in async {function.kind} `{function.node.name}`"
-        f"{describe_chain(finding.chain)}"
-    )
+    where = f"async {function.kind} `{function.node.name}`"
+    if not function.is_entry:
+        entry = "route" if function.entry_is_route else "dependency"
+        where += f" (reached from {entry} `{_short(function.path[0].name)}`)"
+    message = f"{what} `{name}` in {where}{describe_chain(finding.chain)}"
+    message += implementations_note(ctx, finding, category)
     if finding.site.in_with_item and fix is None:
         message += f"; {with_item_hint}"
     if hint:
         message += f"; {hint}"
-    return rule.diagnostic(ctx, finding.site.node, message, fix)
+    chain = finding_hops(ctx, function, finding, category)
+    return rule.diagnostic(ctx, finding.site.node, message, fix, chain=chain)
 
 
 def report_wrappable(
@@ -155,7 +252,7 @@ def report_wrappable(
     for function in find_offload_candidates(ctx, category, outranked_by):
         for finding in function.findings:
             fix = wrap_fix(ctx, function, finding.site)
-            yield report(rule, ctx, function, finding, what, fix, hint, with_item_hint)
+            yield report(rule, ctx, function, finding, what, fix, hint, with_item_hint, category)
 
 
 # --- applying the edits (LibCST) ------------------------------------------------------------

@@ -81,6 +81,20 @@ def test_damaged_cache_is_ignored(tmp_path: Path) -> None:
 
 
 def test_position_only_change_elsewhere_keeps_other_files_cached(tmp_path: Path) -> None:
+    """main.py's lines move; no finding of another file points into it."""
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    check(root, tmp_path / "cache")
+    main = root / "app" / "main.py"
+    main.write_text("# a comment moves every line down\n" + main.read_text())
+    result = check(root, tmp_path / "cache")
+    assert result.stats["parsed"] == 1
+    assert result.stats.get("checked", 0) <= 1  # only main.py itself, if any rule wants it
+
+
+def test_position_change_in_a_chain_rechecks_the_findings_through_it(tmp_path: Path) -> None:
+    """routes.py's findings reach `subprocess.run` in audit.py: their chains name its row, so
+    when audit.py's lines move they are checked again, and the rows follow."""
     root = tmp_path / "chain"
     shutil.copytree(CHAIN, root)
     check(root, tmp_path / "cache")
@@ -88,7 +102,13 @@ def test_position_only_change_elsewhere_keeps_other_files_cached(tmp_path: Path)
     audit.write_text("# a comment moves every line down\n" + audit.read_text())
     result = check(root, tmp_path / "cache")
     assert result.stats["parsed"] == 1
-    assert result.stats.get("checked", 0) <= 1  # only audit.py itself, if any rule wants it
+    rows = {
+        hop.row
+        for diagnostic in result.diagnostics
+        for hop in diagnostic.chain
+        if hop.name == "subprocess.run"
+    }
+    assert rows == {10}  # `subprocess.run(...)` was on line 9 of audit.py
 
 
 def test_new_fact_no_other_file_reads_keeps_other_files_cached(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ PROJECTS = {
     "service": HERE / "projects" / "service",
     "legacy-app": HERE.parent / "examples" / "legacy-app",
     "chain": HERE / "fixtures" / "FF101" / "chain",
+    "deep": HERE / "fixtures" / "FF101" / "deep",
 }
 
 
@@ -38,7 +39,12 @@ def _rename_first_definition(text: str) -> str:
     return re.sub(r"^(async def |def |class )(\w+)", r"\1\2_renamed", text, count=1, flags=re.M)
 
 
+def _line_above(text: str) -> str:
+    return "# a line added above everything\n" + text
+
+
 EDITS = {
+    "line added above": _line_above,
     "new function": _append_function,
     "new blocking call": _append_blocking,
     "renamed definition": _rename_first_definition,
@@ -68,6 +74,7 @@ def _comparable(result: RunResult, root: Path) -> list[tuple]:
             tuple(sorted((where(e.path), repr(e.span), e.kind, repr(e.args)) for e in d.fix.edits))
             if d.fix
             else (),
+            tuple((hop.name, where(hop.path), hop.row, hop.column) for hop in d.chain),
         )
         for d in result.diagnostics
     ) + sorted((where(e.path), e.reason) for e in result.errors)

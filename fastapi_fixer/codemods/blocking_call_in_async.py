@@ -1,8 +1,14 @@
 """## What it does
 Finds calls that block the event loop — `time.sleep`, `requests`, sync `httpx`, `urllib`,
-`subprocess`, `os.system`, `open()` and `Path.read_*`/`write_*`, `sqlite3`, `psycopg2`, sync
-SQLAlchemy `Session` methods, `smtplib`, `socket` — made from an `async def` route or dependency,
-directly or through project functions in any module (`services.audit.log_event → subprocess.run`).
+`subprocess`, `os.system`, `open()` and `Path.read_*`/`write_*`, `tempfile` files,
+`shutil` copies and archives, `zipfile`/`tarfile` extraction, `UploadFile.file` reads and writes,
+`sqlite3`, `psycopg2`, sync SQLAlchemy `Session` methods, `smtplib`, `socket` — wherever they
+run on the event loop: in an `async def` route or dependency, in the async helpers those await
+at any depth and across modules (`route → await svc.create() → run_hook → subprocess.run`),
+gather or iterate with `async for`, and in async generators a route streams with
+`StreamingResponse`/`EventSourceResponse`. Calls are followed through project functions and
+methods of project classes. Each call is reported once, where it is made, with the path from
+one route or dependency (the shortest) that reaches it.
 
 ## Why is this bad?
 FastAPI runs `async def` routes on the event loop itself. One blocking call there freezes the
@@ -27,18 +33,30 @@ or, when the function must stay async, `await asyncio.sleep(5)` and
 `await run_in_threadpool(requests.get, URL)`.
 
 ## Fix safety
-Safe. In order: `time.sleep(x)` becomes `await asyncio.sleep(x)`; then, when the function has no
-`await`, `async for` or `async with` left, no other decorator, and nothing in the project calls,
-awaits or passes it around directly, `async def` becomes `def`; otherwise each blocking call
-`f(a, k=v)` becomes `await run_in_threadpool(f, a, k=v)`. Responses, status codes, headers and the
-OpenAPI document stay the same. Calls in generator expressions, blocking `with` statements and
-calls passing `func=` are reported without a fix.
+Safe. In order: `time.sleep(x)` becomes `await asyncio.sleep(x)`; then, when a route or
+dependency has no `await`, `async for` or `async with` left, no other decorator, and nothing in
+the project calls, awaits or passes it around directly, `async def` becomes `def`; otherwise
+each blocking call `f(a, k=v)` becomes `await run_in_threadpool(f, a, k=v)`. In an async helper
+the call itself is wrapped: the helper stays `async def`, since others await it. Responses,
+status codes, headers and the OpenAPI document stay the same. Calls in generator expressions,
+blocking `with` statements and calls passing `func=` are reported without a fix.
 
 ## Known problems
-Objects are followed only when their type is visible: constructed in the same function or module
-(`s = requests.Session()`), or a parameter annotated with the type (`db: Session`). Methods of
-project classes are not followed. Extend the list with `extra-blocking-calls` in
-`[tool.fastapi-fix]` (qualified names, `*` wildcards).
+Objects are followed only when their type is visible: constructed in the same function or
+module (`s = requests.Session()`, `storage = S3Storage()`), a parameter annotated with the type
+(`db: Session`, `svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`),
+a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`), or the result of a factory
+whose return annotation names the class (`storage = make_storage()`, `-> Storage`). A call of
+an abstract method (`store.put()` with `store: Storage`) is followed into each subclass that
+implements it; the message names the implementations that block. Properties are not followed.
+Work that runs once rather than per request is not reported: a module-level cache filled under
+`if CACHE is None:` (with `global CACHE`) or after `if CACHE: return`, a
+`functools.lru_cache`/`cache` function. Nor are a sync generator handed to `StreamingResponse`
+(Starlette iterates it in the threadpool), a `with open(...) as f:` whose every use of `f` is
+already offloaded, and reads of `/proc` and `/sys`. `Path.glob`/`iterdir`/`rglob` only build a
+generator and are not reported; single metadata calls (`os.path.exists`, `Path.mkdir`,
+`os.makedirs`, `tempfile.mkstemp`, ...) are FF106's. Extend the list with
+`extra-blocking-calls` in `[tool.fastapi-fix]` (qualified names, `*` wildcards).
 """
 
 from __future__ import annotations
@@ -94,7 +112,7 @@ class BlockingCallInAsync(Rule):
                 edits=(Edit(ctx.path, "unasync", ctx.span(function.node)),),
             )
             for finding in function.findings:
-                yield report(self, ctx, function, finding, "Blocking call", fix)
+                yield report(self, ctx, function, finding, "Blocking call", fix, category=BLOCKING)
             return
         for finding in function.findings:
             fix: Fix | None
@@ -106,10 +124,12 @@ class BlockingCallInAsync(Rule):
                 )
             else:
                 fix = wrap_fix(ctx, function, finding.site)
-            yield report(self, ctx, function, finding, "Blocking call", fix)
+            yield report(self, ctx, function, finding, "Blocking call", fix, category=BLOCKING)
 
     @staticmethod
     def _can_unasync(ctx: FileContext, function: AsyncFunction) -> bool:
+        if not function.is_entry:
+            return False  # a helper others await must stay `async def`: wrap its calls
         facts = ctx.index.functions.get(function.qualname)
         if facts is None or facts.is_method or facts.other_decorators:
             return False

@@ -1,7 +1,9 @@
 """## What it does
 Finds calls into synchronous SDKs — `boto3`/`botocore` clients and resources, `stripe`,
-`redis.Redis`, `pymongo`, `elasticsearch.Elasticsearch` — made from an `async def` route or
-dependency, directly or through project functions in any module
+`redis.Redis`, `pymongo`, `elasticsearch.Elasticsearch`, the sync `openai.OpenAI` and
+`anthropic.Anthropic` clients and openai < 1's `openai.ChatCompletion.create` — made on the
+event loop: in an `async def` route or dependency or the async helpers they await at any depth,
+directly or through project functions and methods in any module
 (`services.billing.charge → stripe.PaymentIntent.create`).
 
 ## Why is this bad?
@@ -34,9 +36,10 @@ or the SDK's async flavour (`aioboto3`, `redis.asyncio`, `motor`/`pymongo.AsyncM
 
 ## Fix safety
 Safe: `f(a, k=v)` becomes `await run_in_threadpool(f, a, k=v)` (imported from
-`fastapi.concurrency`); the same call runs with the same arguments, in FastAPI's threadpool.
-Calls in generator expressions, `with` statements and calls passing `func=` are reported without
-a fix. A call that FF101 already reports (it also reaches a blocking API) is left to FF101.
+`fastapi.concurrency`); the same call runs with the same arguments, in FastAPI's threadpool,
+also inside an async helper. Calls in generator expressions, `with` statements and calls passing
+`func=` are reported without a fix. A call that FF101 already reports (it also reaches a
+blocking API) is left to FF101.
 
 ## Known problems
 Clients are followed when their type is visible: constructed in the same function or module

@@ -1,0 +1,177 @@
+"""Classes and the objects a module holds, for following method calls (FF101-FF106).
+
+Stored as ``facts.extra["classes"]``: a `ClassFacts` with, for each class of the module (at
+module level or nested in a class), its bases and the types of its attributes, and the classes
+of the objects in module-level dicts (``BACKENDS = {"s3": S3Storage(), ...}``). Names are
+qualified as the module sees them (resolve them with ``index.resolve``).
+
+An attribute's type is known from a class-level annotation (``storage: Storage``) or
+assignment (``storage = S3Storage()``), or from ``self.name = Class(...)``,
+``self.name: Class = ...`` or ``self.name = param`` (``param: Class``) in a method; a known
+library object (``self.s3 = boto3.client("s3")``) gets its catalogue type.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from fastapi_fixer.astwalk import OwnNodes
+from fastapi_fixer.facts import (
+    ModuleFacts,
+    Resolver,
+    _annotated_class,
+    _looks_like_class,
+)
+
+KEY = "classes"
+
+
+@dataclass
+class ClassInfo:
+    bases: tuple[str, ...]
+    attributes: dict[str, str] = field(default_factory=dict)  # name -> type
+
+
+@dataclass
+class ClassFacts:
+    classes: dict[str, ClassInfo] = field(default_factory=dict)  # qualified name -> info
+    dicts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dict name -> value types
+    instances: tuple[str, ...] = ()  # classes of module-level `name = Class(...)` objects
+    made_by: dict[str, str] = field(default_factory=dict)  # `name = factory(...)` -> factory
+
+    @property
+    def demands(self) -> tuple[str, ...]:
+        """Names whose modules must be analysed for the index to follow these classes."""
+        found: set[str] = set()
+        for info in self.classes.values():
+            found.update(info.bases)
+            found.update(kind.lstrip("=") for kind in info.attributes.values())
+        for types in self.dicts.values():
+            found.update(types)
+        found.update(self.instances)
+        return tuple(sorted(found))
+
+
+def _value_type(value: ast.expr | None, resolver: Resolver) -> str | None:
+    if not isinstance(value, ast.Call):
+        return None
+    known = resolver.instance_type(value)
+    if known is not None:
+        return known
+    callee = resolver.qualify(value.func)
+    return callee if _looks_like_class(callee) else None
+
+
+def _class_info(node: ast.ClassDef, resolver: Resolver, own: OwnNodes) -> ClassInfo:
+    bases = tuple(
+        name
+        for name in (resolver.qualify(base) for base in node.bases)
+        if name is not None and name != "builtins.object"
+    )
+    info = ClassInfo(bases)
+    attributes = info.attributes
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            kind = resolver.instance_type(statement.value) if statement.value else None
+            kind = kind or resolver.annotation_type(statement.annotation)
+            kind = kind or _annotated_class(statement.annotation, resolver)
+            if kind is not None:
+                attributes[statement.target.id] = kind
+        elif (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
+            kind = _value_type(statement.value, resolver)
+            if kind is not None:
+                attributes[statement.targets[0].id] = kind
+    for method in node.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        positional = [*method.args.posonlyargs, *method.args.args]
+        if not positional:
+            continue
+        self_name = positional[0].arg
+        params = {
+            arg.arg: kind
+            for arg in [*positional[1:], *method.args.kwonlyargs]
+            if (
+                kind := resolver.annotation_type(arg.annotation)
+                or _annotated_class(arg.annotation, resolver)
+            )
+            is not None
+        }
+        for statement in own(method.body):
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target, value, annotation = statement.targets[0], statement.value, None
+            elif isinstance(statement, ast.AnnAssign):
+                target, value, annotation = statement.target, statement.value, statement.annotation
+            else:
+                continue
+            if not (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == self_name
+            ):
+                continue
+            kind = _value_type(value, resolver)
+            if kind is None and isinstance(value, ast.Name):
+                kind = params.get(value.id)
+                if kind is None and value.id not in params:
+                    other = resolver.qualify(value)  # another object: `self.store = storage`
+                    if other is not None and not other.startswith("builtins."):
+                        kind = f"={other}"
+            if kind is None and annotation is not None:
+                kind = resolver.annotation_type(annotation) or _annotated_class(
+                    annotation, resolver
+                )
+            if kind is not None:
+                attributes.setdefault(target.attr, kind)
+    return info
+
+
+def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes) -> ClassFacts:
+    found = ClassFacts()
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                qualname = f"{prefix}.{statement.name}"
+                found.classes[qualname] = _class_info(statement, resolver, own)
+                visit(statement.body, qualname)
+
+    visit(tree.body, facts.module)
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target, value = statement.target, statement.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and isinstance(value, ast.Dict) and value.values:
+            types = {_value_type(item, resolver) for item in value.values}
+            types.discard(None)
+            if types:
+                found.dicts[target.id] = tuple(sorted(types))  # type: ignore[arg-type]
+    for statement in tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Call)
+        ):
+            callee = resolver.qualify(statement.value.func)
+            if callee is not None and not callee.startswith("builtins."):
+                found.made_by[statement.targets[0].id] = callee
+    found.instances = tuple(
+        sorted(
+            {
+                kind
+                for statement in tree.body
+                if isinstance(statement, ast.Assign)
+                and (kind := _value_type(statement.value, resolver)) is not None
+            }
+        )
+    )
+    return found
