@@ -84,8 +84,14 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.routing import HTTP_EXCEPTIONS, status_of
-from fastapi_fixer.facts import FunctionNode
+from fastapi_fixer.collectors.routing import (
+    HTTP_EXCEPTIONS,
+    FunctionRouting,
+    ModuleRouting,
+    status_of,
+)
+from fastapi_fixer.collectors.routing import KEY as ROUTING_KEY
+from fastapi_fixer.facts import FunctionNode, ModuleFacts
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 from fastapi_fixer.settings_fix import app_modules, is_test_path
@@ -160,8 +166,9 @@ class HttpExceptionInService(Rule):
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         if is_test_path(ctx.path) or self._is_http_layer(ctx):
             return
-        for node, _, resolver in ctx.functions():
-            if self._handles_http(ctx, node, resolver):
+        helpers = ctx.index.memo("FF501.http_helpers", http_helpers)
+        for node, qualname, resolver in ctx.functions():
+            if self._handles_http(ctx, node, resolver) or qualname in helpers:
                 continue
             for child in _own_raises(node):
                 exc = child.exc
@@ -172,24 +179,7 @@ class HttpExceptionInService(Rule):
 
     @staticmethod
     def _is_http_layer(ctx: FileContext) -> bool:
-        index = ctx.index
-        for binding in ctx.facts.bindings.values():
-            if binding.kind == "app":
-                return True
-            if binding.kind == "import" and (
-                binding.target in HTTP_LAYER_IMPORTS or binding.target.startswith(HTTP_PREFIXES)
-            ):
-                return True
-        for qualname, function in ctx.facts.functions.items():
-            if function.routes and index.is_route(qualname):
-                return True
-            if index.is_dependency(qualname):
-                return True
-            if any(
-                d.endswith((".exception_handler", ".middleware")) for d in function.other_decorators
-            ):
-                return True
-        return False
+        return is_http_module(ctx.index, ctx.facts)
 
     @staticmethod
     def _handles_http(ctx: FileContext, node: FunctionNode, resolver) -> bool:
@@ -322,6 +312,114 @@ class HttpExceptionInService(Rule):
         if handlers:
             module = _add_handlers(module, handlers)
         return module
+
+
+def is_http_module(index: ProjectIndex, facts: ModuleFacts) -> bool:
+    """The module belongs to the HTTP layer: it builds an app or a router, imports what only
+    the HTTP layer needs, defines a route, a dependency, an exception handler or middleware."""
+    for binding in facts.bindings.values():
+        if binding.kind == "app":
+            return True
+        if binding.kind == "import" and (
+            binding.target in HTTP_LAYER_IMPORTS or binding.target.startswith(HTTP_PREFIXES)
+        ):
+            return True
+    for qualname, function in facts.functions.items():
+        if function.routes and index.is_route(qualname):
+            return True
+        if index.is_dependency(qualname):
+            return True
+        if any(
+            d.endswith((".exception_handler", ".middleware")) for d in function.other_decorators
+        ):
+            return True
+    return False
+
+
+def http_helpers(index: ProjectIndex) -> frozenset[str]:
+    """Functions that sit in the HTTP layer by where the project put them, and that nothing
+    outside the HTTP layer uses.
+
+    Where: a module in a package (or a sub-package of one, below the top-level package) that
+    holds route modules — `api/routes/validators.py` next to `api/routes/items.py`,
+    `api/v1/mappers/items.py` under `api/v1/` — unless the project names the module as business
+    logic (`services`, `crud`, `repository`, `models`, `db`, ...). Used: every function that
+    calls it (or passes it as an argument) is in such a place or in an HTTP-layer module, or is
+    a route, a dependency, or takes the request."""
+    modules = dict.values(index.modules)
+    http_modules = {m.module for m in modules if is_http_module(index, m)}
+    routed_packages = {
+        _package(m)
+        for m in modules
+        if any(b.kind == "app" for b in m.bindings.values())
+        or any(f.routes and index.is_route(q) for q, f in m.functions.items())
+    }
+
+    def in_routed_package(module: str) -> bool:
+        if _SERVICE_WORDS.search(module.rpartition(".")[2]):
+            return False
+        package = _package(dict.__getitem__(index.modules, module))
+        if "." in package and package in routed_packages:
+            return True
+        # below an `api`/`routers` package that holds routes (`api/v1/mappers/items.py`)
+        package = package.rpartition(".")[0]
+        while "." in package:  # the top-level package holds everything: it does not count
+            if package in routed_packages and package.rpartition(".")[2] in _HTTP_PACKAGES:
+                return True
+            package = package.rpartition(".")[0]
+        return False
+
+    located = {
+        m.module for m in modules if m.module not in http_modules and in_routed_package(m.module)
+    }
+    if not located:
+        return frozenset()
+    function_routing: dict[str, FunctionRouting] = {}
+    callers: dict[str, set[str]] = {}
+    for module in modules:
+        routing = module.extra.get(ROUTING_KEY)
+        if not isinstance(routing, ModuleRouting):
+            continue
+        for qualname, function in routing.functions.items():
+            function_routing[qualname] = function
+            for used in function.uses:
+                callers.setdefault(index.resolve(used), set()).add(qualname)
+
+    def module_of(qualname: str) -> str:
+        name = qualname
+        while name and not dict.__contains__(index.modules, name):
+            name = name.rpartition(".")[0]
+        return name
+
+    def serves_http(caller: str) -> bool:
+        module = module_of(caller)
+        if module in http_modules or module in located:
+            return True
+        if index.is_route(caller) or index.is_dependency(caller):
+            return True
+        routing = function_routing.get(caller)
+        return routing is not None and any(
+            index.resolve(a) in HTTP_OBJECTS for a in routing.annotations
+        )
+
+    return frozenset(
+        name
+        for name, function in dict.items(index.functions)
+        if module_of(name) in located and all(serves_http(c) for c in callers.get(name, ()))
+    )
+
+
+# a module its project names as business logic is not HTTP layer, wherever it sits
+_SERVICE_WORDS = re.compile(r"service|crud|repositor|domain|model|storage|db|database|store")
+
+
+_HTTP_PACKAGES = frozenset(
+    {"api", "apis", "routers", "routes", "endpoints", "views", "rest", "http", "web"}
+)
+
+
+def _package(facts: ModuleFacts) -> str:
+    return facts.module if facts.is_package else facts.module.rpartition(".")[0]
 
 
 def _own_raises(node: FunctionNode) -> Iterator[ast.Raise]:
