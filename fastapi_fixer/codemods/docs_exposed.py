@@ -51,8 +51,9 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.facts import APP_CONSTRUCTORS
+from fastapi_fixer.facts import APP_CONSTRUCTORS, is_main_guard
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.paths import is_example_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 from fastapi_fixer.settings_fix import (
     apply_settings_edits,
@@ -80,15 +81,15 @@ class DocsExposed(Rule):
     TRIGGERS = ("FastAPI(", "BaseSettings")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path) or "FastAPI(" not in ctx.text:
+        if is_test_path(ctx.path) or is_example_path(ctx.path) or "FastAPI(" not in ctx.text:
             return
         assignments = {
             id(statement.value): statement
             for statement in ctx.tree.body
             if isinstance(statement, ast.Assign)
         }
-        for node in ast.walk(ctx.tree):
-            if not (isinstance(node, ast.Call) and self._is_app(ctx, node)):
+        for node in _served_apps(ctx.tree):
+            if not self._is_app(ctx, node):
                 continue
             keywords = {k.arg: k.value for k in node.keywords}
             if None in keywords:
@@ -149,6 +150,34 @@ class DocsExposed(Rule):
             module = _gate(module, gates)
         module = apply_settings_edits(module, edits)
         return add_imports(module, sorted(set(imports)))  # type: ignore[arg-type]
+
+
+def _served_apps(tree: ast.Module) -> Iterator[ast.Call]:
+    """The calls that build an app meant to be served: bound to a name or returned (a
+    factory), and not only in a debug branch or under `if __name__ == "__main__":`. A
+    `FastAPI()` passed as a value (a dummy request scope's `"app"`) serves nothing."""
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and (is_main_guard(node) or _mentions_debug(node.test)):
+            pending.extend(node.orelse)
+            continue
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return)) and isinstance(
+            node.value, ast.Call
+        ):
+            yield node.value
+        if isinstance(node, (ast.stmt, ast.Module, ast.excepthandler, ast.match_case)):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
+                    pending.append(child)
+
+
+def _mentions_debug(test: ast.expr) -> bool:
+    for node in ast.walk(test):
+        name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+        if isinstance(name, str) and "debug" in name.lower():
+            return True
+    return False
 
 
 def _gate(module: cst.Module, edits: list[Edit]) -> cst.Module:

@@ -364,7 +364,9 @@ def http_helpers(index: ProjectIndex) -> frozenset[str]:
         # below an `api`/`routers` package that holds routes (`api/v1/mappers/items.py`)
         package = package.rpartition(".")[0]
         while "." in package:  # the top-level package holds everything: it does not count
-            if package in routed_packages and package.rpartition(".")[2] in _HTTP_PACKAGES:
+            if package.rpartition(".")[2] in _HTTP_PACKAGES and any(
+                p == package or p.startswith(f"{package}.") for p in routed_packages
+            ):
                 return True
             package = package.rpartition(".")[0]
         return False
@@ -405,7 +407,10 @@ def http_helpers(index: ProjectIndex) -> frozenset[str]:
     return frozenset(
         name
         for name, function in dict.items(index.functions)
-        if module_of(name) in located and all(serves_http(c) for c in callers.get(name, ()))
+        if module_of(name) in located
+        and all(serves_http(c) for c in callers.get(name, ()))
+        # a file the prefilter left out may use it: unknown
+        and not set.__contains__(index.unloaded_names, name.rpartition(".")[2])
     )
 
 

@@ -42,15 +42,15 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.codemods.unversioned_api import _Project
 from fastapi_fixer.facts import APP_CONSTRUCTORS
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.paths import is_test_path
+from fastapi_fixer.paths import is_example_path, is_test_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
 
 _HEALTH = re.compile(r"(^|/)(health|healthz)(/|$)")
 _DB_DEPENDENCY = re.compile(r"^get_(db|database|session|db_session|conn|connection)$")
@@ -60,26 +60,23 @@ class NoHealthEndpoint(Rule):
     CODE = "FF904"
     NAME = "no-health-endpoint"
     SEVERITY = Severity.INFO
-    MESSAGE = "No health-check route (`/health`) in the project"
+    MESSAGE = "No health-check route (`/health`) in app `{app}`"
     FIX_TITLE = "Add `GET /health` (and `/health/ready` when a database dependency exists)"
     FIX_SAFETY = FixSafety.UNSAFE
     TRIGGERS = ("FastAPI(",)
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path):
-            return
-        index = ctx.index
-        if index.memo("FF904.home", _home) != ctx.path:
-            return
-        paths = [
-            route.path
-            for function in index.functions.values()
-            for route in index.routes_of(function.qualname)
-        ]
-        if not paths or any(path is not None and _HEALTH.search(path) for path in paths):
+        if is_test_path(ctx.path) or is_example_path(ctx.path):
             return
         assignment = _app_assignment(ctx)
         if assignment is None:
+            return
+        name = f"{ctx.module}.{assignment.targets[0].id}"  # type: ignore[attr-defined]
+        project = ctx.index.memo("FF402.project", _Project.build)
+        if name in project.mounted:
+            return  # a sub-app: the app it is mounted in answers the probes
+        paths, unknown = project.paths_below(name, set())
+        if unknown or not paths or any(p is None or _HEALTH.search(p) for p in paths):
             return
         app_name = assignment.targets[0].id  # type: ignore[attr-defined]
         taken = set(ctx.scope.bindings)
@@ -104,7 +101,7 @@ class NoHealthEndpoint(Rule):
         yield self.diagnostic(
             ctx,
             assignment.value,
-            "No health-check route (`/health`) in the project; load balancers and "
+            f"No health-check route (`/health`) in app `{app_name}`; load balancers and "
             "orchestrators need one",
             fix,
         )
@@ -164,17 +161,6 @@ class NoHealthEndpoint(Rule):
 
             raise NodeNotFound("the app's assignment moved")
         return add_imports(wrapper.module.with_changes(body=body), imports)
-
-
-def _home(index: ProjectIndex) -> str | None:
-    """The file that gets the report: the first, by path, that builds an app (not a test)."""
-    homes = sorted(
-        module.path
-        for module in index.modules.values()
-        if not is_test_path(module.path)
-        and any(b.kind == "app" and b.detail == "app" for b in module.bindings.values())
-    )
-    return homes[0] if homes else None
 
 
 def _app_assignment(ctx: FileContext) -> ast.Assign | None:
