@@ -170,9 +170,13 @@ class HttpExceptionInService(Rule):
         for node, qualname, resolver in ctx.functions():
             if self._handles_http(ctx, node, resolver) or qualname in helpers:
                 continue
+            params = {a.arg for a in [*node.args.posonlyargs, *node.args.args]}
+            params.update(a.arg for a in node.args.kwonlyargs)
             for child in _own_raises(node):
                 exc = child.exc
                 if isinstance(exc, ast.Call) and resolver.qualify(exc.func) in HTTP_EXCEPTIONS:
+                    if _status_from_caller(exc, params):
+                        continue  # `fetchone(rows, not_found_code=404)`: an HTTP helper
                     yield self._report(ctx, exc, resolver)
 
     # --- what is the HTTP layer -----------------------------------------------------------
@@ -425,6 +429,15 @@ _HTTP_PACKAGES = frozenset(
 
 def _package(facts: ModuleFacts) -> str:
     return facts.module if facts.is_package else facts.module.rpartition(".")[0]
+
+
+def _status_from_caller(call: ast.Call, params: set[str]) -> bool:
+    """The status is one of the function's parameters: its callers choose the HTTP status."""
+    status = call.args[0] if call.args else None
+    for keyword in call.keywords:
+        if keyword.arg == "status_code":
+            status = keyword.value
+    return isinstance(status, ast.Name) and status.id in params
 
 
 def _own_raises(node: FunctionNode) -> Iterator[ast.Raise]:
