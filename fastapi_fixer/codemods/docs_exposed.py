@@ -99,6 +99,8 @@ class DocsExposed(Rule):
                 isinstance(openapi, ast.Constant) and isinstance(openapi.value, str)
             ):
                 continue
+            if _documented_on_purpose(keywords):
+                continue
             message = (
                 "`FastAPI()` serves its OpenAPI document and docs in every environment; gate "
                 "`openapi_url`, `docs_url` and `redoc_url` on the environment"
@@ -155,21 +157,64 @@ class DocsExposed(Rule):
 def _served_apps(tree: ast.Module) -> Iterator[ast.Call]:
     """The calls that build an app meant to be served: bound to a name or returned (a
     factory), and not only in a debug branch or under `if __name__ == "__main__":`. A
-    `FastAPI()` passed as a value (a dummy request scope's `"app"`) serves nothing."""
-    pending: list[ast.AST] = [tree]
+    `FastAPI()` passed as a value (a dummy request scope's `"app"`) serves nothing, nor does
+    an app a function builds for plain Starlette routes only (a metrics side server)."""
+    pending: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
     while pending:
-        node = pending.pop()
+        node, owner = pending.pop()
         if isinstance(node, ast.If) and (is_main_guard(node) or _mentions_debug(node.test)):
-            pending.extend(node.orelse)
+            pending.extend((child, owner) for child in node.orelse)
             continue
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return)) and isinstance(
             node.value, ast.Call
         ):
-            yield node.value
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            name = targets[0] if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
+            if name is None or owner is tree or not _non_api_server(owner, name.id):
+                yield node.value
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            owner = node
         if isinstance(node, (ast.stmt, ast.Module, ast.excepthandler, ast.match_case)):
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
-                    pending.append(child)
+                    pending.append((child, owner))
+
+
+# what an app passes to curate its public documentation
+CURATED_DOCS = frozenset(
+    {"description", "contact", "license_info", "terms_of_service", "openapi_tags"}
+    | {"swagger_ui_parameters", "swagger_ui_init_oauth", "servers"}
+)
+
+
+def _documented_on_purpose(keywords: dict) -> bool:
+    """The app curates its documentation (a description, contact, tags, ...) and keeps the
+    Swagger UI on: the docs are meant to be read. A `docs_url` that is `None` or an expression
+    (gated) says the opposite, and the still-public `/openapi.json` is reported."""
+    docs = keywords.get("docs_url")
+    if docs is not None and not (isinstance(docs, ast.Constant) and isinstance(docs.value, str)):
+        return False
+    return any(key in keywords for key in CURATED_DOCS)
+
+
+_STARLETTE_ONLY = frozenset({"add_route", "add_websocket_route", "mount", "add_middleware"})
+
+
+def _non_api_server(function: ast.AST, name: str) -> bool:
+    """``function`` gives the app ``name`` plain Starlette routes (`add_route`, `mount`) and
+    nothing that would be in its OpenAPI document (no route decorator, `include_router`,
+    `add_api_route`)."""
+    used: set[str] = set()
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == name
+        ):
+            used.add(node.attr)
+    return bool(used & {"add_route", "mount"}) and used <= _STARLETTE_ONLY
 
 
 def _mentions_debug(test: ast.expr) -> bool:
