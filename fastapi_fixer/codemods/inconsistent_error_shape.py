@@ -75,7 +75,12 @@ class InconsistentErrorShape(Rule):
         for item in found:
             first.setdefault(item[4].shape, item)
         ordered = sorted(counts, key=lambda s: (-counts[s], first[s][:3]))
-        home = first[ordered[1]]
+        # `{detail, reason}` next to `{detail}` keeps every key clients read: an optional extra
+        main = top_level_keys(ordered[0])
+        odd = [shape for shape in ordered[1:] if not main <= top_level_keys(shape)]
+        if not odd:
+            return
+        home = first[odd[0]]
         if home[0] != ctx.path:
             return
         listed = ", ".join(
@@ -96,6 +101,24 @@ class InconsistentErrorShape(Rule):
             path=ctx.path,
             span=Span(line, ctx._char_col(line, col), line, ctx._char_col(line, col)),
         )
+
+
+def top_level_keys(shape: str) -> frozenset[str]:
+    """`{detail: {code, reason}}` -> {"detail"}; `{error, code}` -> {"error", "code"}."""
+    inner = shape.strip()[1:-1]
+    keys, depth, current = [], 0, ""
+    for char in inner:
+        if char in "{[(":
+            depth += 1
+        elif char in "}])":
+            depth -= 1
+        if char == "," and depth == 0:
+            keys.append(current)
+            current = ""
+        else:
+            current += char
+    keys.append(current)
+    return frozenset(k.split(":")[0].strip() for k in keys if k.strip())
 
 
 def _project_shapes(index: ProjectIndex) -> list[tuple[str, int, int, str, ErrorShape]]:

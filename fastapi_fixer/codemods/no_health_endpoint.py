@@ -51,6 +51,8 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 if TYPE_CHECKING:
     import libcst as cst
 
+    from fastapi_fixer.index import ProjectIndex
+
 
 _HEALTH = re.compile(r"(^|/)(health|healthz)(/|$)")
 _DB_DEPENDENCY = re.compile(r"^get_(db|database|session|db_session|conn|connection)$")
@@ -76,8 +78,10 @@ class NoHealthEndpoint(Rule):
         if name in project.mounted:
             return  # a sub-app: the app it is mounted in answers the probes
         paths, unknown = project.paths_below(name, set())
-        if unknown or not paths or any(p is None or _HEALTH.search(p) for p in paths):
+        if not paths or any(p is not None and _HEALTH.search(p) for p in paths):
             return
+        if (unknown or None in paths) and _project_has_health(ctx.index):
+            return  # a part of the app that cannot be followed may hold the project's one
         app_name = assignment.targets[0].id  # type: ignore[attr-defined]
         taken = set(ctx.scope.bindings)
         health = _free_name("health", taken)
@@ -161,6 +165,18 @@ class NoHealthEndpoint(Rule):
 
             raise NodeNotFound("the app's assignment moved")
         return add_imports(wrapper.module.with_changes(body=body), imports)
+
+
+def _project_has_health(index: ProjectIndex) -> bool:
+    return index.memo("FF904.project_has_health", _any_health_route)
+
+
+def _any_health_route(index: ProjectIndex) -> bool:
+    return any(
+        route.path is None or _HEALTH.search(route.path)
+        for function in index.functions.values()
+        for route in index.routes_of(function.qualname)
+    )
 
 
 def _app_assignment(ctx: FileContext) -> ast.Assign | None:
