@@ -64,6 +64,8 @@ class FunctionRouting:
     # what the body calls, and the names it passes as arguments (callbacks), qualified as the
     # module sees them: who calls a helper (FF501)
     uses: tuple[str, ...] = ()
+    # sends a response of its own: `send({"type": "http.response.start", ...})` (FF901)
+    starts_response: bool = False
 
 
 @dataclass(frozen=True)
@@ -421,6 +423,7 @@ class _Collector:
         raises: list[RaisedError] = []
         reads_path_params = False
         uses: set[str] = set()
+        starts_response = False
         body_resolver = resolver
         if any(isinstance(c, (ast.Import, ast.ImportFrom)) for c in self.own(node.body)):
             # `from .helpers import check` inside the function: names as the body sees them
@@ -436,6 +439,9 @@ class _Collector:
             elif isinstance(child, ast.Attribute) and child.attr == "path_params":
                 reads_path_params = True
             elif isinstance(child, ast.Call):
+                starts_response = starts_response or any(
+                    _is_response_start(argument) for argument in child.args
+                )
                 for used in (child.func, *child.args, *(k.value for k in child.keywords)):
                     if isinstance(used, (ast.Name, ast.Attribute)):
                         qualified = body_resolver.qualify(used)
@@ -484,7 +490,18 @@ class _Collector:
             reads_path_params=reads_path_params,
             annotations=tuple(annotations),
             uses=tuple(sorted(uses)),
+            starts_response=starts_response,
         )
+
+
+def _is_response_start(node: ast.expr) -> bool:
+    return isinstance(node, ast.Dict) and any(
+        isinstance(k, ast.Constant)
+        and k.value == "type"
+        and isinstance(v, ast.Constant)
+        and v.value == "http.response.start"
+        for k, v in zip(node.keys, node.values, strict=True)
+    )
 
 
 def _all_args(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg]:
