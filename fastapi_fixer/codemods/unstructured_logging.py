@@ -37,11 +37,12 @@ other than standard output is not reported.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from fastapi_fixer.facts import _own_statements, is_main_guard
 from fastapi_fixer.models import Diagnostic, Severity
-from fastapi_fixer.paths import is_test_path
+from fastapi_fixer.paths import is_example_path, is_test_path
 from fastapi_fixer.rule import FileContext, Rule
 
 
@@ -53,23 +54,26 @@ class UnstructuredLogging(Rule):
     TRIGGERS = ("print(", "basicConfig")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path) or not self._is_application(ctx):
+        if is_test_path(ctx.path) or is_example_path(ctx.path) or not self._is_application(ctx):
             return
         for statement in _statements_outside_main(ctx.tree):
             for node in _own_statements([statement]) if not _is_scope(statement) else []:
                 yield from self._check_node(ctx, node)
-        for function, _, _ in ctx.functions():
+        for function, qualname, _ in ctx.functions():
+            startup = _is_startup(qualname[len(ctx.module) + 1 :], ctx.index, qualname)
             for node in _own_statements(function.body):
-                yield from self._check_node(ctx, node)
+                yield from self._check_node(ctx, node, prints=not startup)
 
-    def _check_node(self, ctx: FileContext, node: ast.AST) -> Iterator[Diagnostic]:
+    def _check_node(
+        self, ctx: FileContext, node: ast.AST, prints: bool = True
+    ) -> Iterator[Diagnostic]:
         if not isinstance(node, ast.Call):
             return
         callee = ctx.resolver.qualify(node.func) if isinstance(node.func, ast.Name) else None
         if callee is None and isinstance(node.func, ast.Attribute):
             callee = ctx.resolver.qualify(node.func)
         if callee == "builtins.print":
-            if any(k.arg == "file" for k in node.keywords):
+            if not prints or any(k.arg == "file" for k in node.keywords):
                 return
             yield self.diagnostic(
                 ctx, node, "`print()` in an application module; log through `logging` instead"
@@ -93,6 +97,24 @@ class UnstructuredLogging(Rule):
             (function.routes and ctx.index.is_route(qualname)) or ctx.index.is_dependency(qualname)
             for qualname, function in facts.functions.items()
         )
+
+
+# startup and command-line code: its console output is for the operator, not a request's log
+_STARTUP = re.compile(
+    r"^_*(main|cli|run|serve|start|startup|lifespan|banner|welcome|configure|setup|install"
+    r"|init|bootstrap|print)(_|$)|_(lifespan|banner|startup|main)$",
+    re.IGNORECASE,
+)
+
+
+def _is_startup(local_name: str, index, qualname: str) -> bool:
+    """The function, or a function it is nested in, runs at startup: `main`, `lifespan`,
+    `configure_logging`, an `on_event("startup")` handler, or `__init__`/`__main__`."""
+    for part in local_name.split("."):
+        if _STARTUP.search(part):
+            return True
+    facts = index.functions.get(qualname)
+    return facts is not None and any(d.endswith(".on_event") for d in facts.other_decorators)
 
 
 def _is_scope(node: ast.AST) -> bool:
