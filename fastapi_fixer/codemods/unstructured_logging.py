@@ -56,16 +56,17 @@ class UnstructuredLogging(Rule):
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         if is_test_path(ctx.path) or is_example_path(ctx.path) or not self._is_application(ctx):
             return
+        aware = _log_aware_prints(ctx.tree)
         for statement in _statements_outside_main(ctx.tree):
             for node in _own_statements([statement]) if not _is_scope(statement) else []:
-                yield from self._check_node(ctx, node)
+                yield from self._check_node(ctx, node, aware)
         for function, qualname, _ in ctx.functions():
             startup = _is_startup(qualname[len(ctx.module) + 1 :], ctx.index, qualname)
             for node in _own_statements(function.body):
-                yield from self._check_node(ctx, node, prints=not startup)
+                yield from self._check_node(ctx, node, aware, prints=not startup)
 
     def _check_node(
-        self, ctx: FileContext, node: ast.AST, prints: bool = True
+        self, ctx: FileContext, node: ast.AST, aware: set[int], prints: bool = True
     ) -> Iterator[Diagnostic]:
         if not isinstance(node, ast.Call):
             return
@@ -74,6 +75,8 @@ class UnstructuredLogging(Rule):
             callee = ctx.resolver.qualify(node.func)
         if callee == "builtins.print":
             if not prints or any(k.arg == "file" for k in node.keywords):
+                return
+            if id(node) in aware:
                 return
             yield self.diagnostic(
                 ctx, node, "`print()` in an application module; log through `logging` instead"
@@ -115,6 +118,21 @@ def _is_startup(local_name: str, index, qualname: str) -> bool:
             return True
     facts = index.functions.get(qualname)
     return facts is not None and any(d.endswith(".on_event") for d in facts.other_decorators)
+
+
+def _log_aware_prints(tree: ast.Module) -> set[int]:
+    """Calls under an `if` that tests the logging setup (`if LOG_FORMAT != "json":`): the
+    project prints there only when logs are not structured, on purpose."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and any(
+            "log" in (n.id if isinstance(n, ast.Name) else getattr(n, "attr", "")).lower()
+            for n in ast.walk(node.test)
+            if isinstance(n, (ast.Name, ast.Attribute))
+        ):
+            for statement in node.body:
+                found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
+    return found
 
 
 def _is_scope(node: ast.AST) -> bool:
