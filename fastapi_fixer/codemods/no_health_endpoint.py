@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from fastapi_fixer.index import ProjectIndex
 
 
-_HEALTH = re.compile(r"(^|/)(health|healthz)(/|$)")
+_HEALTH = re.compile(r"(^|/)(health[\w-]*|readyz|livez|readiness|liveness)(/|$)")
 _DB_DEPENDENCY = re.compile(r"^get_(db|database|session|db_session|conn|connection)$")
 
 

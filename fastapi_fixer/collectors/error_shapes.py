@@ -77,7 +77,9 @@ def _is_handler_decorator(node: ast.expr) -> bool:
     )
 
 
-_PROBE_PATH = re.compile(r"(^|/)(health|healthz|ready|readyz|live|livez|ping|status)(/|$)")
+_PROBE_PATH = re.compile(
+    r"(^|/)(health[\w-]*|ready|readyz|readiness|live|livez|liveness|ping|status)(/|$)"
+)
 
 
 def _is_probe_route(node: ast.expr) -> bool:
