@@ -48,6 +48,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from fastapi_fixer.collectors.error_shapes import KEY, ErrorShape, ModuleErrorShapes
+from fastapi_fixer.collectors.routing import UNKNOWN, is_test_module
 from fastapi_fixer.index import ProjectIndex
 from fastapi_fixer.models import Diagnostic, Severity, Span
 from fastapi_fixer.rule import FileContext, Rule
@@ -67,10 +68,25 @@ class InconsistentErrorShape(Rule):
         own = ctx.facts.extra.get(KEY)
         if is_test_path(ctx.path) or not isinstance(own, ModuleErrorShapes) or not own.shapes:
             return
-        found = ctx.index.memo("FF502.shapes", _project_shapes)
+        everything = ctx.index.memo("FF502.shapes", _project_shapes)
+        groups = ctx.index.memo("FF502.apps", _app_modules)
+        reported: set[tuple[int, int]] = set()
+        for app, modules in groups:
+            found = [f for f in everything if modules is None or f[3] in modules]
+            diagnostic = self._check_group(ctx, app, found)
+            if (
+                diagnostic is not None
+                and (diagnostic.span.line, diagnostic.span.col) not in reported
+            ):
+                reported.add((diagnostic.span.line, diagnostic.span.col))
+                yield diagnostic
+
+    def _check_group(
+        self, ctx: FileContext, app: str | None, found: list[tuple[str, int, int, str, ErrorShape]]
+    ) -> Diagnostic | None:
         counts = Counter(f[4].shape for f in found)
         if len(counts) < 2:
-            return
+            return None
         first = {}
         for item in found:
             first.setdefault(item[4].shape, item)
@@ -79,21 +95,22 @@ class InconsistentErrorShape(Rule):
         main = top_level_keys(ordered[0])
         odd = [shape for shape in ordered[1:] if not main <= top_level_keys(shape)]
         if not odd:
-            return
+            return None
         home = first[odd[0]]
         if home[0] != ctx.path:
-            return
+            return None
         listed = ", ".join(
             f"`{shape}` ({counts[shape]}x, first at {first[shape][3]}:{first[shape][1]})"
             for shape in ordered[:MAX_LISTED]
         )
         more = f" and {len(ordered) - MAX_LISTED} more" if len(ordered) > MAX_LISTED else ""
+        where = "the project" if app is None else f"app `{app.rpartition('.')[2]}`"
         message = (
-            f"Error responses have {len(ordered)} shapes across the project: {listed}{more}; "
+            f"Error responses have {len(ordered)} shapes across {where}: {listed}{more}; "
             "return one shape from every error (an exception handler per exception)"
         )
         line, col = home[1], home[2]
-        yield Diagnostic(
+        return Diagnostic(
             code=self.CODE,
             name=self.NAME,
             severity=self.SEVERITY,
@@ -101,6 +118,58 @@ class InconsistentErrorShape(Rule):
             path=ctx.path,
             span=Span(line, ctx._char_col(line, col), line, ctx._char_col(line, col)),
         )
+
+
+def _app_modules(index: ProjectIndex) -> list[tuple[str | None, frozenset[str] | None]]:
+    """The modules whose errors each app answers with: the modules of the routes that end up
+    in it (through included routers), the module that builds it, and every module that holds
+    no route (services, handlers: any app may use them). With one app or none, the project as
+    one group (None: every module)."""
+    from fastapi_fixer.codemods.unversioned_api import _Project
+
+    project = _Project.build(index)
+    apps = sorted(
+        name
+        for name, decl in project.routers.items()
+        if decl.kind == "app" and not is_test_module(_module_of(index, name))
+    )
+    if len(apps) < 2:
+        return [(None, None)]
+    owners: dict[str, set[str]] = {}  # route module -> apps
+    routed: set[str] = set()
+    for app in apps:
+        for module in _route_modules(project, app, set()):
+            owners.setdefault(module, set()).add(app)
+    for module in dict.values(index.modules):
+        if any(f.routes for f in module.functions.values()):
+            routed.add(module.module)
+    groups: list[tuple[str | None, frozenset[str] | None]] = []
+    for app in apps:
+        home = _module_of(index, app)
+        modules = {m for m, found in owners.items() if app in found} | {home}
+        modules |= {m for m in dict.keys(index.modules) if m not in routed}
+        groups.append((app, frozenset(modules)))
+    return groups
+
+
+def _module_of(index: ProjectIndex, name: str) -> str:
+    """The module of an app's name (`pkg.main.app`, `pkg.main.create_app:app`)."""
+    current = name.partition(":")[0]
+    while current and not dict.__contains__(index.modules, current):
+        current = current.rpartition(".")[0]
+    return current
+
+
+def _route_modules(project, target: str, seen: set[str]) -> set[str]:
+    """Modules declaring routes on ``target`` or on the routers included in it."""
+    if target in seen:
+        return set()
+    seen.add(target)
+    found = set(project.route_modules.get(target, ()))
+    for _, include in project.includes.get(target, []):
+        if include.router != UNKNOWN:
+            found |= _route_modules(project, project.name(include.router), seen)
+    return found
 
 
 def top_level_keys(shape: str) -> frozenset[str]:

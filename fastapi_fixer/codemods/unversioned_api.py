@@ -87,6 +87,7 @@ class _Project:
     mounts: dict[str, list[str | None]] = field(default_factory=dict)
     mounted_apps: dict[str, list[str]] = field(default_factory=dict)
     routes: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
+    route_modules: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, index: ProjectIndex) -> _Project:
@@ -114,6 +115,7 @@ class _Project:
                     owner = project.owner(route.receiver, function.qualname, routing)
                     if owner is not None:
                         project.routes.setdefault(owner, []).append((route.method, route.path))
+                        project.route_modules.setdefault(owner, set()).add(module.module)
         return project
 
     def name(self, qualname: str) -> str:
