@@ -5,6 +5,15 @@ is not passed, or is a string literal. Passing `openapi_url=None` or any express
 Swagger UI and ReDoc pages (`docs_url`, `redoc_url`) need the document, so gating it hides them
 too. `docs_url=None, redoc_url=None` alone still serves `/openapi.json` and is reported.
 
+Only apps meant to be served are checked: a `FastAPI(...)` bound to a name or returned by a
+factory, not one passed as a value (a dummy request scope's `"app"`), built only in a debug
+branch (`if settings.debug:`) or under `if __name__ == "__main__":`, nor an app a function builds
+for plain Starlette routes only (`app.add_route("/metrics", ...)`: its OpenAPI document is empty).
+An app that curates its documentation for readers (`description=`, `contact=`, `openapi_tags=`,
+`swagger_ui_parameters=`, ...) with the Swagger UI left on is documented on purpose and not
+reported; with `docs_url` gated or `None`, its still-public `/openapi.json` is. Documentation
+and example folders (`docs_src/`, `docs/`, `examples/`) are skipped.
+
 ## Why is this bad?
 The interactive docs list every route, parameter and schema of the API: a map for anyone probing
 a production service that is not meant to be public.
@@ -40,8 +49,9 @@ built with `**kwargs`, a module that already binds `SHOW_DOCS`, a settings class
 module-level instance, or a settings module that imports the app's module.
 
 ## Known problems
-Apps in test modules are not checked. An API that is public on purpose gets the report too:
-suppress it with `# noqa: FF603`. Sub-applications mounted under a public app are reported
+Apps in test modules are not checked. An API that is public on purpose but does not curate its
+docs gets the report too: suppress it with `# noqa: FF603`. Apps built by a project subclass of
+`FastAPI` are not checked. Sub-applications mounted under a public app are reported
 like any app.
 """
 

@@ -1,14 +1,24 @@
 """## What it does
 Finds `raise HTTPException(...)` (FastAPI's or Starlette's) in modules outside the HTTP layer:
 services, repositories, utilities. A module belongs to the HTTP layer, and is not checked, when
-it defines a route, builds an app or a router, has a function used as a dependency
-(`Depends(f)`/`Security(f)` anywhere in the project: a dependency's job is to turn a request
-into values or an HTTP error), or imports what only the HTTP layer needs: `Request`,
+it defines a route (also on an instance of a project subclass of `APIRouter`/`FastAPI`), builds
+an app or a router, has a function used as a dependency (`Depends(f)`/`Security(f)` anywhere in
+the project, and the function a factory returns in `Depends(require_role("admin"))`: a
+dependency's job is to turn a request into values or an HTTP error), or imports what only the
+HTTP layer needs: `Request`,
 `WebSocket`, `Response` or a response class, `Depends`/`Security`, `fastapi.security`,
 Starlette's routing, middleware or ASGI types. Raises inside a function that takes the
 `Request`/`WebSocket` (middleware, handlers) or inside a callable class (`__call__`: a
 class-based dependency) count as HTTP layer too. Re-raising (`raise`, `raise exc`) and
 importing `HTTPException` are not reported.
+
+Helpers the project placed in the HTTP layer are not reported either: functions of a module that
+sits in a package holding route modules (`api/routes/validators.py` next to
+`api/routes/items.py`), or below an `api`/`routers`/`routes`/`endpoints` package holding routes
+(`api/v1/mappers/items.py`), as long as nothing outside the HTTP layer calls them — unless the
+module's name says it is business logic (`services`, `crud`, `repository`, `models`, `db`,
+`storage`, `domain`). A raise whose status is a parameter of its function
+(`fetchone(rows, not_found_code=404)`) is a get-or-404 helper: its callers choose the status.
 
 ## Why is this bad?
 A service that raises `HTTPException` knows about HTTP: it cannot be reused from a CLI, a worker
@@ -71,7 +81,9 @@ the fix needs is taken.
 
 ## Known problems
 The HTTP layer is decided per module: a module mixing dependencies and service functions is not
-checked at all. Subclasses of `HTTPException` are not recognised. Apps built by a factory
+checked at all. Where a helper sits is read from package names; a helper that only the routes
+call but that lives in a `utils` package next to the services is still reported. Calls from
+files the prefilter did not analyse are only seen by name. Subclasses of `HTTPException` are not recognised. Apps built by a factory
 function get no fix.
 """
 

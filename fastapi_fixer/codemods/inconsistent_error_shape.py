@@ -1,11 +1,18 @@
 """## What it does
-Collects, across the project, the shape (the top-level keys) of every error response whose
-keys are known, and reports once when there is more than one:
+Collects, per app, the shape (the top-level keys) of every error response whose keys are
+known, and reports once when a shape lacks a key of the most common one:
 
 - `HTTPException(...)`: `{detail}` (FastAPI's body), or `{detail: {code, message}}` when the
   detail is a dict literal;
 - `JSONResponse(...)` (also `ORJSONResponse`, `UJSONResponse`) with a dict literal as content,
   when the status is a literal >= 400 or it is built in an `@app.exception_handler` function.
+
+A shape that keeps every top-level key of the common one is consistent with it: `{detail,
+reason}` next to `{detail}` adds an optional key, `{detail: {code, message}}` only a richer
+detail. The bodies of health-probe routes (`/health`, `/healthcheck`, `/ready`, ...) are status
+documents, not errors. With several apps in the project (not tests), each is checked on its
+own: the modules of its routes (through included routers), the module that builds it, and
+every module without routes (services, handlers) — two separate APIs may use different shapes.
 
 When the project registers its own handler for `HTTPException`, `HTTPException`s are left out:
 that handler's response is what clients see. The report lists each shape with how often it
@@ -39,7 +46,8 @@ No fix: which shape to keep, and how to migrate clients, is a decision for the A
 
 ## Known problems
 Only literal dicts are read: a response built from a model or a variable has no known shape
-and is not counted. Optional keys (`{error}` and `{error, code}`) count as different shapes.
+and is not counted. An odd shape that has the common keys and more is not reported, even if
+its extra keys were meant as the new format.
 """
 
 from __future__ import annotations

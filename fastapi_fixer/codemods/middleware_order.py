@@ -4,6 +4,12 @@ Finds a `CORSMiddleware` that is not the outermost middleware of its app: an
 `@app.middleware("http")` functions on the same app, or `CORSMiddleware` inside
 `FastAPI(middleware=[...])` when the app also gets `add_middleware` calls.
 
+Middleware that never answers a request by itself cannot strip CORS headers and may sit
+outside it: GZip, Sentry's, sessions, proxy headers, and project classes (with their project
+bases) whose methods neither build a response (`JSONResponse(...)`, `HTTPException`) nor send
+one (`send({"type": "http.response.start", ...})`), such as a middleware adding security
+headers.
+
 ## Why is this bad?
 In Starlette the middleware added **last** is the outermost. When CORS sits inside another
 middleware, responses that middleware produces itself (an auth failure, an error page, a rate

@@ -1,6 +1,10 @@
 """## What it does
-Reports, once per project, an app (a module-level `FastAPI()`) when no route anywhere in the
-project serves `/health`, `/healthz` or a path under `/health/`.
+Reports an app (a module-level `FastAPI()`) when none of its routes serves a health check
+(`/health`, `/healthz`, `/healthcheck`, a path under `/health/`, `/readyz`, `/livez`). Its
+routes are those declared on it, on the routers it includes (also instances of project
+subclasses of `APIRouter`) and on the apps mounted in it; an app mounted in another app is left
+to that app. When part of the app cannot be followed (a router included through a variable or
+a loop), any health route of the project counts.
 
 ## Why is this bad?
 Load balancers and orchestrators (Kubernetes probes, ECS, Cloud Run) need a cheap endpoint to
@@ -32,7 +36,8 @@ the project's database dependency (`get_db`, `get_session`, ...) when there is o
 ## Known problems
 Paths are read from route decorators as written; a health route whose path comes from a router
 prefix alone (`APIRouter(prefix="/health")` with a `""` route) is not recognised. Apps built in
-test modules are ignored; with several apps, the first one by file path gets the report.
+test modules or documentation/example folders are ignored, and so are apps built inside
+functions.
 """
 
 from __future__ import annotations

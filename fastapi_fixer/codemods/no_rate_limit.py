@@ -8,6 +8,10 @@ qualified name comes from `slowapi`, `fastapi_limiter`, `limits` or `ratelimit`,
 `limiter`, `ratelimit`, `rate_limit` or `throttl` (case-insensitive) — AnyIO's thread and
 capacity limiters excepted. Words like these in files that were not analysed count too.
 
+Only projects that build an app (a `FastAPI()` outside tests and documentation/example folders)
+are checked: a library that ships login routers (`fastapi-users`) leaves rate limiting to the
+application that includes them.
+
 ## Why is this bad?
 Without a limit, a login or token endpoint takes as many password guesses as an attacker can
 send: credential stuffing and brute force cost nothing, and each guess burns a password hash.

@@ -2,6 +2,12 @@
 Finds `print(...)` calls in application modules (modules that define FastAPI routes or
 dependencies, or build an app), and `logging.basicConfig(...)` without a `format=`.
 
+Console output of startup and command-line code is not reported: prints in `main`, `lifespan`,
+`configure_*`/`setup_*`/`init_*`/`start*` functions (and functions nested in them), in
+`on_event("startup")` handlers, under `if __name__ == "__main__":`, or under an `if` that tests
+the logging setup (`if LOG_FORMAT != "json": print(banner)`). Documentation and example folders
+are skipped.
+
 ## Why is this bad?
 `print` output has no level, no logger name and no timestamp, bypasses log configuration and
 cannot be parsed by log aggregators. Production services should log structured (for example JSON)

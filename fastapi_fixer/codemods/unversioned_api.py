@@ -5,8 +5,10 @@ or of a router included in it), in an `APIRouter(prefix=...)`, in a route path, 
 not itself mounted in another app (`parent.mount("/v1", app)`). The report sits on the
 `FastAPI(...)` construction.
 
-Apps with no routes, or only non-API ones (`/`, `/health`, `/healthz`, `/metrics`, websockets),
-apps built in test modules, and apps that reach routers the project cannot follow (an included
+Apps with fewer than two API routes (a status or metrics side server, an outer app with a
+redirect next to mounted sub-apps), or only non-API ones (`/`, `/health`, `/healthz`,
+`/metrics`, websockets), apps built in test modules or documentation/example folders
+(`docs_src/`, `docs/`, `examples/`), and apps that reach routers the project cannot follow (an included
 router that is not a literal module-level name, a prefix that is not a literal) are not
 reported.
 

@@ -46,6 +46,9 @@ Reported without a fix: a settings class without a module-level instance, a midd
 above the settings instance in the settings module itself, a settings module that imports this
 one.
 
+A wildcard inside `if "*" in allowed_origins:` is what the operator configured, not a literal
+the code imposes, and is not reported; documentation and example folders are skipped.
+
 ## Known problems
 Only literal wildcards are seen (not a name bound to `["*"]`, not `allow_origin_regex=".*"`).
 Test modules are not checked.
