@@ -83,8 +83,8 @@ the fix needs is taken.
 The HTTP layer is decided per module: a module mixing dependencies and service functions is not
 checked at all. Where a helper sits is read from package names; a helper that only the routes
 call but that lives in a `utils` package next to the services is still reported. Calls from
-files the prefilter did not analyse are only seen by name. Subclasses of `HTTPException` are not recognised. Apps built by a factory
-function get no fix.
+files the prefilter did not analyse are only seen by name. Subclasses of `HTTPException` are
+not recognised. Apps built by a factory function get no fix.
 """
 
 from __future__ import annotations

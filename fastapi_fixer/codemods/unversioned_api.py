@@ -8,9 +8,9 @@ not itself mounted in another app (`parent.mount("/v1", app)`). The report sits 
 Apps with fewer than two API routes (a status or metrics side server, an outer app with a
 redirect next to mounted sub-apps), or only non-API ones (`/`, `/health`, `/healthz`,
 `/metrics`, websockets), apps built in test modules or documentation/example folders
-(`docs_src/`, `docs/`, `examples/`), and apps that reach routers the project cannot follow (an included
-router that is not a literal module-level name, a prefix that is not a literal) are not
-reported.
+(`docs_src/`, `docs/`, `examples/`), and apps that reach routers the project cannot follow
+(an included router that is not a literal module-level name, a prefix that is not a literal)
+are not reported.
 
 ## Why is this bad?
 Without a version in the URL, the first breaking change breaks every client at once. A
