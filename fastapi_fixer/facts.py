@@ -29,6 +29,10 @@ DEPENDS_CALLS = frozenset(
 )
 LOCAL_APP = "<local-app>"
 LOCAL_ROUTER = "<local-router>"
+# `Binding("other", CONSTRUCTED + callee)`: a name bound to the result of calling ``callee``
+CONSTRUCTED = "call:"
+# the receiver of a route on an object built by a project class, bound in a function
+LOCAL_BUILT = "<local:"
 
 Scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -138,6 +142,24 @@ class Resolver:
             binding = self.scope.lookup(node.id)
             if binding is not None and binding.kind == "app" and binding.target.startswith("<"):
                 return binding.target
+        return None
+
+    def constructed_receiver(self, node: ast.expr) -> str | None:
+        """For a name bound to ``SomeClass(...)``: its qualified name at module level, else
+        `<local:SomeClass>` (the index decides whether the class is an app or a router)."""
+        if not isinstance(node, ast.Name):
+            return None
+        scope: Scope | None = self.scope
+        from_inner = False
+        while scope is not None:
+            if not (from_inner and scope.is_class) and node.id in scope.bindings:
+                binding = scope.bindings[node.id]
+                if binding.kind != "other" or not binding.target.startswith(CONSTRUCTED):
+                    return None
+                if scope.parent is None:
+                    return f"{scope.qualprefix}.{node.id}"
+                return f"{LOCAL_BUILT}{binding.target[len(CONSTRUCTED) :]}>"
+            scope, from_inner = scope.parent, True
         return None
 
     def instance_type(self, node: ast.expr) -> str | None:
@@ -320,6 +342,12 @@ def _binding_for_value(
     instance = resolver.instance_type(value) if value is not None else None
     if instance is not None:
         return Binding("instance", instance)
+    if isinstance(value, ast.Call):
+        callee = resolver.qualify(value.func)
+        if callee is not None and not callee.startswith("builtins."):
+            # what built it: a project subclass of `FastAPI`/`APIRouter` is known only to the
+            # index (`ProjectIndex.app_kind`)
+            return Binding("other", f"{CONSTRUCTED}{callee}")
     return Binding("other")
 
 
@@ -757,6 +785,12 @@ class ModuleFacts:
     depends_targets: set[str]
     references: set[str]  # qualified names used other than as a decorator or a Depends target
     extra: dict[str, object] = field(default_factory=dict)  # from fastapi_fixer.collectors
+    # class qualname -> its bases, qualified as the module sees them
+    class_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # `Depends(factory(...))`: the factories called (qualified as the module sees them)
+    depends_factories: set[str] = field(default_factory=set)
+    # function qualname -> the functions nested in it that it returns (`return inner`)
+    returned_functions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     semantic_digest: str = ""  # what other files may depend on, positions left out (index.py)
 
 
@@ -778,7 +812,11 @@ def route_decl(decorator: ast.expr, resolver: Resolver) -> RouteDecl | None:
     if method not in ROUTE_METHODS:
         return None
     receiver_node = decorator.func.value
-    receiver = resolver.local_app_kind(receiver_node) or resolver.qualify(receiver_node)
+    receiver = (
+        resolver.local_app_kind(receiver_node)
+        or resolver.qualify(receiver_node)
+        or resolver.constructed_receiver(receiver_node)
+    )
     if receiver is None or receiver.startswith("builtins."):
         return None
     path_node = decorator.args[0] if decorator.args else None
@@ -835,6 +873,9 @@ class _ModuleAnalyzer:
     def _visit_class(self, node: ast.ClassDef, scope: Scope, resolver: Resolver) -> None:
         for expression in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
             self._visit_expressions(expression, resolver)
+        bases = tuple(b for b in map(resolver.qualify, node.bases) if b is not None)
+        if bases:
+            self.facts.class_bases[f"{scope.qualprefix}.{node.name}"] = bases
         inner = Scope(qualprefix=f"{scope.qualprefix}.{node.name}", parent=scope, is_class=True)
         collect_bindings(
             inner,
@@ -895,6 +936,9 @@ class _ModuleAnalyzer:
             is_generator=body.has_yield,
             returns=_annotated_class(node.returns, resolver) or "",
         )
+        returned = _returned_functions(node, inner, qualname, self.own)
+        if returned:
+            self.facts.returned_functions[qualname] = returned
         self._visit_scope_body(node.body, inner, inner_resolver)
 
     def _visit_expressions(self, node: ast.AST, resolver: Resolver) -> None:
@@ -910,7 +954,11 @@ class _ModuleAnalyzer:
     def _note_expression(self, node: ast.AST, resolver: Resolver) -> None:
         if isinstance(node, ast.Call):
             target = _depends_target(node, resolver)
-            if target is not None:
+            if isinstance(target, ast.Call):  # `Depends(require_role("admin"))`
+                factory = resolver.qualify(target.func)
+                if factory is not None and not factory.startswith("builtins."):
+                    self.facts.depends_factories.add(factory)
+            elif target is not None:
                 qualified = resolver.qualify(target)
                 if qualified is not None:
                     self.facts.depends_targets.add(qualified)
@@ -923,6 +971,24 @@ class _ModuleAnalyzer:
             qualified = resolver.qualify(node)
             if qualified is not None and not qualified.startswith("builtins."):
                 self.facts.references.add(qualified)
+
+
+def _returned_functions(
+    node: FunctionNode, scope: Scope, qualname: str, own: Callable[[list[ast.stmt]], list[ast.AST]]
+) -> tuple[str, ...]:
+    """The functions defined in ``node`` that it returns by name (a dependency factory's
+    dependency)."""
+    found: list[str] = []
+    for child in own(node.body):
+        if isinstance(child, ast.Return) and isinstance(child.value, ast.Name):
+            binding = scope.bindings.get(child.value.id)
+            if (
+                binding is not None
+                and binding.kind == "def"
+                and binding.target == f"{qualname}.{child.value.id}"
+            ):
+                found.append(binding.target)
+    return tuple(dict.fromkeys(found))
 
 
 @dataclass

@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi_fixer.blocking import CHAINS, BlockingCatalog
-from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER, FunctionFacts, ModuleFacts, RouteDecl
+from fastapi_fixer.facts import (
+    APP_CONSTRUCTORS,
+    CONSTRUCTED,
+    LOCAL_APP,
+    LOCAL_BUILT,
+    LOCAL_ROUTER,
+    FunctionFacts,
+    ModuleFacts,
+    RouteDecl,
+)
 from fastapi_fixer.models import Hop
 
 _MAX_HOPS = 8
@@ -192,6 +201,8 @@ class ProjectIndex:
         for module in index.modules.values():
             index.dependencies.update(index.resolve(t) for t in module.depends_targets)
             index.references.update(index.resolve(r) for r in module.references)
+            for factory in module.depends_factories:
+                set.update(index.dependencies, index._made_by_factory(index.resolve(factory)))
         index.digest = project_digest(dict.values(index.modules), set(index.unloaded_names))
         return index
 
@@ -352,23 +363,63 @@ class ProjectIndex:
             return None
         return self.modules[module_name].bindings.get(attribute)
 
+    def _made_by_factory(self, factory: str) -> tuple[str, ...]:
+        """The dependencies `Depends(factory(...))` gives: the functions the factory returns
+        (`def require_role(role): def check(...): ...; return check`), or the `__call__` of a
+        class (`Depends(RoleChecker("admin"))`)."""
+        if factory in self.functions:
+            module_name, _ = self._split(factory)
+            if module_name is None:
+                return ()
+            module = dict.__getitem__(self.modules, module_name)
+            return module.returned_functions.get(factory, ())
+        call = f"{factory}.__call__"
+        return (call,) if call in self.functions else ()
+
     # --- FastAPI objects -----------------------------------------------------------------
 
     @_query
     def app_kind(self, receiver: str) -> str | None:
-        """`app` or `router` when ``receiver`` is a FastAPI()/APIRouter() instance."""
+        """`app` or `router` when ``receiver`` is a FastAPI()/APIRouter() instance, or an
+        instance of a project subclass of either (`class AppRouter(APIRouter)`)."""
         if receiver == LOCAL_APP:
             return "app"
         if receiver == LOCAL_ROUTER:
             return "router"
+        if receiver.startswith(LOCAL_BUILT):
+            return self.class_kind(receiver[len(LOCAL_BUILT) : -1])
         if receiver.endswith(".router"):  # `app.router` is the app's APIRouter
             owner = self.app_kind(receiver[: -len(".router")])
             if owner == "app":
                 return "router"
         binding = self.binding_of(receiver)
-        if binding is None or binding.kind != "app":
+        if binding is None:
+            return None
+        if binding.kind == "other" and binding.target.startswith(CONSTRUCTED):
+            return self.class_kind(binding.target[len(CONSTRUCTED) :])
+        if binding.kind != "app":
             return None
         return binding.detail or None
+
+    @_query
+    def class_kind(self, name: str) -> str | None:
+        """`app` or `router` when the class ``name`` is `FastAPI`/`APIRouter` or a project
+        class deriving from one of them (through any number of project classes)."""
+        seen: set[str] = set()
+        pending = [name]
+        while pending:
+            current = self.resolve(pending.pop())
+            if current in APP_CONSTRUCTORS:
+                return APP_CONSTRUCTORS[current]
+            if current in seen or len(seen) > _MAX_HOPS:
+                continue
+            seen.add(current)
+            module_name, _ = self._split(current)
+            if module_name is None:
+                continue
+            module = self.modules[module_name]
+            pending.extend(module.class_bases.get(current, ()))
+        return None
 
     @_query
     def routes_of(self, function: str) -> tuple[RouteDecl, ...]:

@@ -5,6 +5,15 @@ is not passed, or is a string literal. Passing `openapi_url=None` or any express
 Swagger UI and ReDoc pages (`docs_url`, `redoc_url`) need the document, so gating it hides them
 too. `docs_url=None, redoc_url=None` alone still serves `/openapi.json` and is reported.
 
+Only apps meant to be served are checked: a `FastAPI(...)` bound to a name or returned by a
+factory, not one passed as a value (a dummy request scope's `"app"`), built only in a debug
+branch (`if settings.debug:`) or under `if __name__ == "__main__":`, nor an app a function builds
+for plain Starlette routes only (`app.add_route("/metrics", ...)`: its OpenAPI document is empty).
+An app that curates its documentation for readers (`description=`, `contact=`, `openapi_tags=`,
+`swagger_ui_parameters=`, ...) with the Swagger UI left on is documented on purpose and not
+reported; with `docs_url` gated or `None`, its still-public `/openapi.json` is. Documentation
+and example folders (`docs_src/`, `docs/`, `examples/`) are skipped.
+
 ## Why is this bad?
 The interactive docs list every route, parameter and schema of the API: a map for anyone probing
 a production service that is not meant to be public.
@@ -40,8 +49,9 @@ built with `**kwargs`, a module that already binds `SHOW_DOCS`, a settings class
 module-level instance, or a settings module that imports the app's module.
 
 ## Known problems
-Apps in test modules are not checked. An API that is public on purpose gets the report too:
-suppress it with `# noqa: FF603`. Sub-applications mounted under a public app are reported
+Apps in test modules are not checked. An API that is public on purpose but does not curate its
+docs gets the report too: suppress it with `# noqa: FF603`. Apps built by a project subclass of
+`FastAPI` are not checked. Sub-applications mounted under a public app are reported
 like any app.
 """
 
@@ -51,8 +61,9 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.facts import APP_CONSTRUCTORS
+from fastapi_fixer.facts import APP_CONSTRUCTORS, is_main_guard
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.paths import is_example_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 from fastapi_fixer.settings_fix import (
     apply_settings_edits,
@@ -80,15 +91,15 @@ class DocsExposed(Rule):
     TRIGGERS = ("FastAPI(", "BaseSettings")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path) or "FastAPI(" not in ctx.text:
+        if is_test_path(ctx.path) or is_example_path(ctx.path) or "FastAPI(" not in ctx.text:
             return
         assignments = {
             id(statement.value): statement
             for statement in ctx.tree.body
             if isinstance(statement, ast.Assign)
         }
-        for node in ast.walk(ctx.tree):
-            if not (isinstance(node, ast.Call) and self._is_app(ctx, node)):
+        for node in _served_apps(ctx.tree):
+            if not self._is_app(ctx, node):
                 continue
             keywords = {k.arg: k.value for k in node.keywords}
             if None in keywords:
@@ -97,6 +108,8 @@ class DocsExposed(Rule):
             if openapi is not None and not (
                 isinstance(openapi, ast.Constant) and isinstance(openapi.value, str)
             ):
+                continue
+            if _documented_on_purpose(keywords):
                 continue
             message = (
                 "`FastAPI()` serves its OpenAPI document and docs in every environment; gate "
@@ -149,6 +162,77 @@ class DocsExposed(Rule):
             module = _gate(module, gates)
         module = apply_settings_edits(module, edits)
         return add_imports(module, sorted(set(imports)))  # type: ignore[arg-type]
+
+
+def _served_apps(tree: ast.Module) -> Iterator[ast.Call]:
+    """The calls that build an app meant to be served: bound to a name or returned (a
+    factory), and not only in a debug branch or under `if __name__ == "__main__":`. A
+    `FastAPI()` passed as a value (a dummy request scope's `"app"`) serves nothing, nor does
+    an app a function builds for plain Starlette routes only (a metrics side server)."""
+    pending: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
+    while pending:
+        node, owner = pending.pop()
+        if isinstance(node, ast.If) and (is_main_guard(node) or _mentions_debug(node.test)):
+            pending.extend((child, owner) for child in node.orelse)
+            continue
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return)) and isinstance(
+            node.value, ast.Call
+        ):
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            name = targets[0] if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
+            if name is None or owner is tree or not _non_api_server(owner, name.id):
+                yield node.value
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            owner = node
+        if isinstance(node, (ast.stmt, ast.Module, ast.excepthandler, ast.match_case)):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
+                    pending.append((child, owner))
+
+
+# what an app passes to curate its public documentation
+CURATED_DOCS = frozenset(
+    {"description", "contact", "license_info", "terms_of_service", "openapi_tags"}
+    | {"swagger_ui_parameters", "swagger_ui_init_oauth", "servers"}
+)
+
+
+def _documented_on_purpose(keywords: dict) -> bool:
+    """The app curates its documentation (a description, contact, tags, ...) and keeps the
+    Swagger UI on: the docs are meant to be read. A `docs_url` that is `None` or an expression
+    (gated) says the opposite, and the still-public `/openapi.json` is reported."""
+    docs = keywords.get("docs_url")
+    if docs is not None and not (isinstance(docs, ast.Constant) and isinstance(docs.value, str)):
+        return False
+    return any(key in keywords for key in CURATED_DOCS)
+
+
+_STARLETTE_ONLY = frozenset({"add_route", "add_websocket_route", "mount", "add_middleware"})
+
+
+def _non_api_server(function: ast.AST, name: str) -> bool:
+    """``function`` gives the app ``name`` plain Starlette routes (`add_route`, `mount`) and
+    nothing that would be in its OpenAPI document (no route decorator, `include_router`,
+    `add_api_route`)."""
+    used: set[str] = set()
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == name
+        ):
+            used.add(node.attr)
+    return bool(used & {"add_route", "mount"}) and used <= _STARLETTE_ONLY
+
+
+def _mentions_debug(test: ast.expr) -> bool:
+    for node in ast.walk(test):
+        name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+        if isinstance(name, str) and "debug" in name.lower():
+            return True
+    return False
 
 
 def _gate(module: cst.Module, edits: list[Edit]) -> cst.Module:

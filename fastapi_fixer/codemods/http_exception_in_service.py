@@ -1,14 +1,24 @@
 """## What it does
 Finds `raise HTTPException(...)` (FastAPI's or Starlette's) in modules outside the HTTP layer:
 services, repositories, utilities. A module belongs to the HTTP layer, and is not checked, when
-it defines a route, builds an app or a router, has a function used as a dependency
-(`Depends(f)`/`Security(f)` anywhere in the project: a dependency's job is to turn a request
-into values or an HTTP error), or imports what only the HTTP layer needs: `Request`,
+it defines a route (also on an instance of a project subclass of `APIRouter`/`FastAPI`), builds
+an app or a router, has a function used as a dependency (`Depends(f)`/`Security(f)` anywhere in
+the project, and the function a factory returns in `Depends(require_role("admin"))`: a
+dependency's job is to turn a request into values or an HTTP error), or imports what only the
+HTTP layer needs: `Request`,
 `WebSocket`, `Response` or a response class, `Depends`/`Security`, `fastapi.security`,
 Starlette's routing, middleware or ASGI types. Raises inside a function that takes the
 `Request`/`WebSocket` (middleware, handlers) or inside a callable class (`__call__`: a
 class-based dependency) count as HTTP layer too. Re-raising (`raise`, `raise exc`) and
 importing `HTTPException` are not reported.
+
+Helpers the project placed in the HTTP layer are not reported either: functions of a module that
+sits in a package holding route modules (`api/routes/validators.py` next to
+`api/routes/items.py`), or below an `api`/`routers`/`routes`/`endpoints` package holding routes
+(`api/v1/mappers/items.py`), as long as nothing outside the HTTP layer calls them — unless the
+module's name says it is business logic (`services`, `crud`, `repository`, `models`, `db`,
+`storage`, `domain`). A raise whose status is a parameter of its function
+(`fetchone(rows, not_found_code=404)`) is a get-or-404 helper: its callers choose the status.
 
 ## Why is this bad?
 A service that raises `HTTPException` knows about HTTP: it cannot be reused from a CLI, a worker
@@ -71,8 +81,10 @@ the fix needs is taken.
 
 ## Known problems
 The HTTP layer is decided per module: a module mixing dependencies and service functions is not
-checked at all. Subclasses of `HTTPException` are not recognised. Apps built by a factory
-function get no fix.
+checked at all. Where a helper sits is read from package names; a helper that only the routes
+call but that lives in a `utils` package next to the services is still reported. Calls from
+files the prefilter did not analyse are only seen by name. Subclasses of `HTTPException` are
+not recognised. Apps built by a factory function get no fix.
 """
 
 from __future__ import annotations
@@ -84,8 +96,14 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.routing import HTTP_EXCEPTIONS, status_of
-from fastapi_fixer.facts import FunctionNode
+from fastapi_fixer.collectors.routing import (
+    HTTP_EXCEPTIONS,
+    FunctionRouting,
+    ModuleRouting,
+    status_of,
+)
+from fastapi_fixer.collectors.routing import KEY as ROUTING_KEY
+from fastapi_fixer.facts import FunctionNode, ModuleFacts
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 from fastapi_fixer.settings_fix import app_modules, is_test_path
@@ -160,36 +178,24 @@ class HttpExceptionInService(Rule):
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         if is_test_path(ctx.path) or self._is_http_layer(ctx):
             return
-        for node, _, resolver in ctx.functions():
-            if self._handles_http(ctx, node, resolver):
+        helpers = ctx.index.memo("FF501.http_helpers", http_helpers)
+        for node, qualname, resolver in ctx.functions():
+            if self._handles_http(ctx, node, resolver) or qualname in helpers:
                 continue
+            params = {a.arg for a in [*node.args.posonlyargs, *node.args.args]}
+            params.update(a.arg for a in node.args.kwonlyargs)
             for child in _own_raises(node):
                 exc = child.exc
                 if isinstance(exc, ast.Call) and resolver.qualify(exc.func) in HTTP_EXCEPTIONS:
+                    if _status_from_caller(exc, params):
+                        continue  # `fetchone(rows, not_found_code=404)`: an HTTP helper
                     yield self._report(ctx, exc, resolver)
 
     # --- what is the HTTP layer -----------------------------------------------------------
 
     @staticmethod
     def _is_http_layer(ctx: FileContext) -> bool:
-        index = ctx.index
-        for binding in ctx.facts.bindings.values():
-            if binding.kind == "app":
-                return True
-            if binding.kind == "import" and (
-                binding.target in HTTP_LAYER_IMPORTS or binding.target.startswith(HTTP_PREFIXES)
-            ):
-                return True
-        for qualname, function in ctx.facts.functions.items():
-            if function.routes and index.is_route(qualname):
-                return True
-            if index.is_dependency(qualname):
-                return True
-            if any(
-                d.endswith((".exception_handler", ".middleware")) for d in function.other_decorators
-            ):
-                return True
-        return False
+        return is_http_module(ctx.index, ctx.facts)
 
     @staticmethod
     def _handles_http(ctx: FileContext, node: FunctionNode, resolver) -> bool:
@@ -322,6 +328,128 @@ class HttpExceptionInService(Rule):
         if handlers:
             module = _add_handlers(module, handlers)
         return module
+
+
+def is_http_module(index: ProjectIndex, facts: ModuleFacts) -> bool:
+    """The module belongs to the HTTP layer: it builds an app or a router, imports what only
+    the HTTP layer needs, defines a route, a dependency, an exception handler or middleware."""
+    for binding in facts.bindings.values():
+        if binding.kind == "app":
+            return True
+        if binding.kind == "import" and (
+            binding.target in HTTP_LAYER_IMPORTS or binding.target.startswith(HTTP_PREFIXES)
+        ):
+            return True
+    for qualname, function in facts.functions.items():
+        if function.routes and index.is_route(qualname):
+            return True
+        if index.is_dependency(qualname):
+            return True
+        if any(
+            d.endswith((".exception_handler", ".middleware")) for d in function.other_decorators
+        ):
+            return True
+    return False
+
+
+def http_helpers(index: ProjectIndex) -> frozenset[str]:
+    """Functions that sit in the HTTP layer by where the project put them, and that nothing
+    outside the HTTP layer uses.
+
+    Where: a module in a package (or a sub-package of one, below the top-level package) that
+    holds route modules — `api/routes/validators.py` next to `api/routes/items.py`,
+    `api/v1/mappers/items.py` under `api/v1/` — unless the project names the module as business
+    logic (`services`, `crud`, `repository`, `models`, `db`, ...). Used: every function that
+    calls it (or passes it as an argument) is in such a place or in an HTTP-layer module, or is
+    a route, a dependency, or takes the request."""
+    modules = dict.values(index.modules)
+    http_modules = {m.module for m in modules if is_http_module(index, m)}
+    routed_packages = {
+        _package(m)
+        for m in modules
+        if any(b.kind == "app" for b in m.bindings.values())
+        or any(f.routes and index.is_route(q) for q, f in m.functions.items())
+    }
+
+    def in_routed_package(module: str) -> bool:
+        if _SERVICE_WORDS.search(module.rpartition(".")[2]):
+            return False
+        package = _package(dict.__getitem__(index.modules, module))
+        if "." in package and package in routed_packages:
+            return True
+        # below an `api`/`routers` package that holds routes (`api/v1/mappers/items.py`)
+        package = package.rpartition(".")[0]
+        while "." in package:  # the top-level package holds everything: it does not count
+            if package.rpartition(".")[2] in _HTTP_PACKAGES and any(
+                p == package or p.startswith(f"{package}.") for p in routed_packages
+            ):
+                return True
+            package = package.rpartition(".")[0]
+        return False
+
+    located = {
+        m.module for m in modules if m.module not in http_modules and in_routed_package(m.module)
+    }
+    if not located:
+        return frozenset()
+    function_routing: dict[str, FunctionRouting] = {}
+    callers: dict[str, set[str]] = {}
+    for module in modules:
+        routing = module.extra.get(ROUTING_KEY)
+        if not isinstance(routing, ModuleRouting):
+            continue
+        for qualname, function in routing.functions.items():
+            function_routing[qualname] = function
+            for used in function.uses:
+                callers.setdefault(index.resolve(used), set()).add(qualname)
+
+    def module_of(qualname: str) -> str:
+        name = qualname
+        while name and not dict.__contains__(index.modules, name):
+            name = name.rpartition(".")[0]
+        return name
+
+    def serves_http(caller: str) -> bool:
+        module = module_of(caller)
+        if module in http_modules or module in located:
+            return True
+        if index.is_route(caller) or index.is_dependency(caller):
+            return True
+        routing = function_routing.get(caller)
+        return routing is not None and any(
+            index.resolve(a) in HTTP_OBJECTS for a in routing.annotations
+        )
+
+    return frozenset(
+        name
+        for name, function in dict.items(index.functions)
+        if module_of(name) in located
+        and all(serves_http(c) for c in callers.get(name, ()))
+        # a file the prefilter left out may use it: unknown
+        and not set.__contains__(index.unloaded_names, name.rpartition(".")[2])
+    )
+
+
+# a module its project names as business logic is not HTTP layer, wherever it sits
+_SERVICE_WORDS = re.compile(r"service|crud|repositor|domain|model|storage|db|database|store")
+
+
+_HTTP_PACKAGES = frozenset(
+    {"api", "apis", "routers", "routes", "endpoints", "views", "rest", "http", "web"}
+)
+
+
+def _package(facts: ModuleFacts) -> str:
+    return facts.module if facts.is_package else facts.module.rpartition(".")[0]
+
+
+def _status_from_caller(call: ast.Call, params: set[str]) -> bool:
+    """The status is one of the function's parameters: its callers choose the HTTP status."""
+    status = call.args[0] if call.args else None
+    for keyword in call.keywords:
+        if keyword.arg == "status_code":
+            status = keyword.value
+    return isinstance(status, ast.Name) and status.id in params
 
 
 def _own_raises(node: FunctionNode) -> Iterator[ast.Raise]:

@@ -1,11 +1,18 @@
 """## What it does
-Collects, across the project, the shape (the top-level keys) of every error response whose
-keys are known, and reports once when there is more than one:
+Collects, per app, the shape (the top-level keys) of every error response whose keys are
+known, and reports once when a shape lacks a key of the most common one:
 
 - `HTTPException(...)`: `{detail}` (FastAPI's body), or `{detail: {code, message}}` when the
   detail is a dict literal;
 - `JSONResponse(...)` (also `ORJSONResponse`, `UJSONResponse`) with a dict literal as content,
   when the status is a literal >= 400 or it is built in an `@app.exception_handler` function.
+
+A shape that keeps every top-level key of the common one is consistent with it: `{detail,
+reason}` next to `{detail}` adds an optional key, `{detail: {code, message}}` only a richer
+detail. The bodies of health-probe routes (`/health`, `/healthcheck`, `/ready`, ...) are status
+documents, not errors. With several apps in the project (not tests), each is checked on its
+own: the modules of its routes (through included routers), the module that builds it, and
+every module without routes (services, handlers) — two separate APIs may use different shapes.
 
 When the project registers its own handler for `HTTPException`, `HTTPException`s are left out:
 that handler's response is what clients see. The report lists each shape with how often it
@@ -39,7 +46,8 @@ No fix: which shape to keep, and how to migrate clients, is a decision for the A
 
 ## Known problems
 Only literal dicts are read: a response built from a model or a variable has no known shape
-and is not counted. Optional keys (`{error}` and `{error, code}`) count as different shapes.
+and is not counted. An odd shape that has the common keys and more is not reported, even if
+its extra keys were meant as the new format.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from fastapi_fixer.collectors.error_shapes import KEY, ErrorShape, ModuleErrorShapes
+from fastapi_fixer.collectors.routing import UNKNOWN, is_test_module
 from fastapi_fixer.index import ProjectIndex
 from fastapi_fixer.models import Diagnostic, Severity, Span
 from fastapi_fixer.rule import FileContext, Rule
@@ -67,28 +76,49 @@ class InconsistentErrorShape(Rule):
         own = ctx.facts.extra.get(KEY)
         if is_test_path(ctx.path) or not isinstance(own, ModuleErrorShapes) or not own.shapes:
             return
-        found = ctx.index.memo("FF502.shapes", _project_shapes)
+        everything = ctx.index.memo("FF502.shapes", _project_shapes)
+        groups = ctx.index.memo("FF502.apps", _app_modules)
+        reported: set[tuple[int, int]] = set()
+        for app, modules in groups:
+            found = [f for f in everything if modules is None or f[3] in modules]
+            diagnostic = self._check_group(ctx, app, found)
+            if (
+                diagnostic is not None
+                and (diagnostic.span.line, diagnostic.span.col) not in reported
+            ):
+                reported.add((diagnostic.span.line, diagnostic.span.col))
+                yield diagnostic
+
+    def _check_group(
+        self, ctx: FileContext, app: str | None, found: list[tuple[str, int, int, str, ErrorShape]]
+    ) -> Diagnostic | None:
         counts = Counter(f[4].shape for f in found)
         if len(counts) < 2:
-            return
+            return None
         first = {}
         for item in found:
             first.setdefault(item[4].shape, item)
         ordered = sorted(counts, key=lambda s: (-counts[s], first[s][:3]))
-        home = first[ordered[1]]
+        # `{detail, reason}` next to `{detail}` keeps every key clients read: an optional extra
+        main = top_level_keys(ordered[0])
+        odd = [shape for shape in ordered[1:] if not main <= top_level_keys(shape)]
+        if not odd:
+            return None
+        home = first[odd[0]]
         if home[0] != ctx.path:
-            return
+            return None
         listed = ", ".join(
             f"`{shape}` ({counts[shape]}x, first at {first[shape][3]}:{first[shape][1]})"
             for shape in ordered[:MAX_LISTED]
         )
         more = f" and {len(ordered) - MAX_LISTED} more" if len(ordered) > MAX_LISTED else ""
+        where = "the project" if app is None else f"app `{app.rpartition('.')[2]}`"
         message = (
-            f"Error responses have {len(ordered)} shapes across the project: {listed}{more}; "
+            f"Error responses have {len(ordered)} shapes across {where}: {listed}{more}; "
             "return one shape from every error (an exception handler per exception)"
         )
         line, col = home[1], home[2]
-        yield Diagnostic(
+        return Diagnostic(
             code=self.CODE,
             name=self.NAME,
             severity=self.SEVERITY,
@@ -96,6 +126,76 @@ class InconsistentErrorShape(Rule):
             path=ctx.path,
             span=Span(line, ctx._char_col(line, col), line, ctx._char_col(line, col)),
         )
+
+
+def _app_modules(index: ProjectIndex) -> list[tuple[str | None, frozenset[str] | None]]:
+    """The modules whose errors each app answers with: the modules of the routes that end up
+    in it (through included routers), the module that builds it, and every module that holds
+    no route (services, handlers: any app may use them). With one app or none, the project as
+    one group (None: every module)."""
+    from fastapi_fixer.codemods.unversioned_api import _Project
+
+    project = _Project.build(index)
+    apps = sorted(
+        name
+        for name, decl in project.routers.items()
+        if decl.kind == "app" and not is_test_module(_module_of(index, name))
+    )
+    if len(apps) < 2:
+        return [(None, None)]
+    owners: dict[str, set[str]] = {}  # route module -> apps
+    routed: set[str] = set()
+    for app in apps:
+        for module in _route_modules(project, app, set()):
+            owners.setdefault(module, set()).add(app)
+    for module in dict.values(index.modules):
+        if any(f.routes for f in module.functions.values()):
+            routed.add(module.module)
+    groups: list[tuple[str | None, frozenset[str] | None]] = []
+    for app in apps:
+        home = _module_of(index, app)
+        modules = {m for m, found in owners.items() if app in found} | {home}
+        modules |= {m for m in dict.keys(index.modules) if m not in routed}
+        groups.append((app, frozenset(modules)))
+    return groups
+
+
+def _module_of(index: ProjectIndex, name: str) -> str:
+    """The module of an app's name (`pkg.main.app`, `pkg.main.create_app:app`)."""
+    current = name.partition(":")[0]
+    while current and not dict.__contains__(index.modules, current):
+        current = current.rpartition(".")[0]
+    return current
+
+
+def _route_modules(project, target: str, seen: set[str]) -> set[str]:
+    """Modules declaring routes on ``target`` or on the routers included in it."""
+    if target in seen:
+        return set()
+    seen.add(target)
+    found = set(project.route_modules.get(target, ()))
+    for _, include in project.includes.get(target, []):
+        if include.router != UNKNOWN:
+            found |= _route_modules(project, project.name(include.router), seen)
+    return found
+
+
+def top_level_keys(shape: str) -> frozenset[str]:
+    """`{detail: {code, reason}}` -> {"detail"}; `{error, code}` -> {"error", "code"}."""
+    inner = shape.strip()[1:-1]
+    keys, depth, current = [], 0, ""
+    for char in inner:
+        if char in "{[(":
+            depth += 1
+        elif char in "}])":
+            depth -= 1
+        if char == "," and depth == 0:
+            keys.append(current)
+            current = ""
+        else:
+            current += char
+    keys.append(current)
+    return frozenset(k.split(":")[0].strip() for k in keys if k.strip())
 
 
 def _project_shapes(index: ProjectIndex) -> list[tuple[str, int, int, str, ErrorShape]]:

@@ -4,6 +4,12 @@ Finds a `CORSMiddleware` that is not the outermost middleware of its app: an
 `@app.middleware("http")` functions on the same app, or `CORSMiddleware` inside
 `FastAPI(middleware=[...])` when the app also gets `add_middleware` calls.
 
+Middleware that never answers a request by itself cannot strip CORS headers and may sit
+outside it: GZip, Sentry's, sessions, proxy headers, and project classes (with their project
+bases) whose methods neither build a response (`JSONResponse(...)`, `HTTPException`) nor send
+one (`send({"type": "http.response.start", ...})`), such as a middleware adding security
+headers.
+
 ## Why is this bad?
 In Starlette the middleware added **last** is the outermost. When CORS sits inside another
 middleware, responses that middleware produces itself (an auth failure, an error page, a rate
@@ -38,11 +44,15 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.collectors.routing import KEY as ROUTING_KEY
+from fastapi_fixer.collectors.routing import ModuleRouting
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from fastapi_fixer.index import ProjectIndex
 
 CORS = frozenset(
     {
@@ -120,7 +130,11 @@ class MiddlewareOrder(Rule):
             if isinstance(func, ast.Attribute) and func.attr == "add_middleware" and call.args:
                 app = _app(ctx, func.value)
                 if app is not None:
-                    yield app, ctx.resolver.qualify(call.args[0]) in CORS
+                    middleware = ctx.resolver.qualify(call.args[0])
+                    if middleware in CORS:
+                        yield app, True
+                    elif middleware is None or not passes_through(ctx.index, middleware):
+                        yield app, False
         elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for decorator in statement.decorator_list:
                 if (
@@ -136,6 +150,54 @@ class MiddlewareOrder(Rule):
         from fastapi_fixer.cstutil import move_statements_after
 
         return move_statements_after(module, [(e.span, tuple(e.args)) for e in edits if e.span])
+
+
+# library middleware that never answers a request itself: wrapping CORS, it loses nothing
+PASS_THROUGH = frozenset(
+    {"starlette.middleware.gzip.GZipMiddleware", "fastapi.middleware.gzip.GZipMiddleware"}
+    | {"sentry_sdk.integrations.asgi.SentryAsgiMiddleware"}
+    | {"uvicorn.middleware.proxy_headers.ProxyHeadersMiddleware"}
+    | {"starlette.middleware.sessions.SessionMiddleware"}
+)
+_PLAIN_BASES = frozenset(
+    {"builtins.object", "starlette.middleware.base.BaseHTTPMiddleware"}
+    | {"fastapi.middleware.base.BaseHTTPMiddleware"}
+)
+_RESPONSES = ("starlette.responses.", "fastapi.responses.", "fastapi.Response", "fastapi.HTTPEx")
+
+
+def passes_through(index: ProjectIndex, middleware: str) -> bool:
+    """The middleware never answers a request itself, so CORS inside it loses no headers: a
+    known library one (GZip, Sentry, sessions), or a project class whose bases pass through
+    too and whose methods neither build a response (`JSONResponse(...)`, `HTTPException`) nor
+    send one (`send({"type": "http.response.start", ...})`). A project middleware adding
+    security headers to every response is one."""
+    return index.ask(_passes_through, index.resolve(middleware))
+
+
+def _passes_through(index: ProjectIndex, middleware: str, depth: int = 0) -> bool:
+    if middleware in PASS_THROUGH or middleware in _PLAIN_BASES:
+        return True
+    if depth > _MAX_DEPTH:
+        return False
+    module_name = middleware.rpartition(".")[0]
+    module = index.modules.get(module_name)
+    if module is None or middleware.rpartition(".")[2] not in module.bindings:
+        return False  # not a class of the project
+    routing = module.extra.get(ROUTING_KEY)
+    if not isinstance(routing, ModuleRouting):
+        return False
+    methods = [(q, f) for q, f in routing.functions.items() if q.startswith(f"{middleware}.")]
+    for _, function in methods:
+        if function.starts_response:
+            return False
+        if any(index.resolve(used).startswith(_RESPONSES) for used in function.uses):
+            return False
+    bases = module.class_bases.get(middleware, ())
+    return all(_passes_through(index, index.resolve(b), depth + 1) for b in bases)
+
+
+_MAX_DEPTH = 4
 
 
 def _app(ctx: FileContext, receiver: ast.expr) -> str | None:

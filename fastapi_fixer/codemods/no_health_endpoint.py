@@ -1,6 +1,10 @@
 """## What it does
-Reports, once per project, an app (a module-level `FastAPI()`) when no route anywhere in the
-project serves `/health`, `/healthz` or a path under `/health/`.
+Reports an app (a module-level `FastAPI()`) when none of its routes serves a health check
+(`/health`, `/healthz`, `/healthcheck`, a path under `/health/`, `/readyz`, `/livez`). Its
+routes are those declared on it, on the routers it includes (also instances of project
+subclasses of `APIRouter`) and on the apps mounted in it; an app mounted in another app is left
+to that app. When part of the app cannot be followed (a router included through a variable or
+a loop), any health route of the project counts.
 
 ## Why is this bad?
 Load balancers and orchestrators (Kubernetes probes, ECS, Cloud Run) need a cheap endpoint to
@@ -32,7 +36,8 @@ the project's database dependency (`get_db`, `get_session`, ...) when there is o
 ## Known problems
 Paths are read from route decorators as written; a health route whose path comes from a router
 prefix alone (`APIRouter(prefix="/health")` with a `""` route) is not recognised. Apps built in
-test modules are ignored; with several apps, the first one by file path gets the report.
+test modules or documentation/example folders are ignored, and so are apps built inside
+functions.
 """
 
 from __future__ import annotations
@@ -42,9 +47,10 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.codemods.unversioned_api import _Project
 from fastapi_fixer.facts import APP_CONSTRUCTORS
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.paths import is_test_path
+from fastapi_fixer.paths import is_example_path, is_test_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
@@ -52,7 +58,8 @@ if TYPE_CHECKING:
 
     from fastapi_fixer.index import ProjectIndex
 
-_HEALTH = re.compile(r"(^|/)(health|healthz)(/|$)")
+
+_HEALTH = re.compile(r"(^|/)(health[\w-]*|readyz|livez|readiness|liveness)(/|$)")
 _DB_DEPENDENCY = re.compile(r"^get_(db|database|session|db_session|conn|connection)$")
 
 
@@ -60,27 +67,26 @@ class NoHealthEndpoint(Rule):
     CODE = "FF904"
     NAME = "no-health-endpoint"
     SEVERITY = Severity.INFO
-    MESSAGE = "No health-check route (`/health`) in the project"
+    MESSAGE = "No health-check route (`/health`) in app `{app}`"
     FIX_TITLE = "Add `GET /health` (and `/health/ready` when a database dependency exists)"
     FIX_SAFETY = FixSafety.UNSAFE
     TRIGGERS = ("FastAPI(",)
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path):
-            return
-        index = ctx.index
-        if index.memo("FF904.home", _home) != ctx.path:
-            return
-        paths = [
-            route.path
-            for function in index.functions.values()
-            for route in index.routes_of(function.qualname)
-        ]
-        if not paths or any(path is not None and _HEALTH.search(path) for path in paths):
+        if is_test_path(ctx.path) or is_example_path(ctx.path):
             return
         assignment = _app_assignment(ctx)
         if assignment is None:
             return
+        name = f"{ctx.module}.{assignment.targets[0].id}"  # type: ignore[attr-defined]
+        project = ctx.index.memo("FF402.project", _Project.build)
+        if name in project.mounted:
+            return  # a sub-app: the app it is mounted in answers the probes
+        paths, unknown = project.paths_below(name, set())
+        if not paths or any(p is not None and _HEALTH.search(p) for p in paths):
+            return
+        if (unknown or None in paths) and _project_has_health(ctx.index):
+            return  # a part of the app that cannot be followed may hold the project's one
         app_name = assignment.targets[0].id  # type: ignore[attr-defined]
         taken = set(ctx.scope.bindings)
         health = _free_name("health", taken)
@@ -104,7 +110,7 @@ class NoHealthEndpoint(Rule):
         yield self.diagnostic(
             ctx,
             assignment.value,
-            "No health-check route (`/health`) in the project; load balancers and "
+            f"No health-check route (`/health`) in app `{app_name}`; load balancers and "
             "orchestrators need one",
             fix,
         )
@@ -166,15 +172,16 @@ class NoHealthEndpoint(Rule):
         return add_imports(wrapper.module.with_changes(body=body), imports)
 
 
-def _home(index: ProjectIndex) -> str | None:
-    """The file that gets the report: the first, by path, that builds an app (not a test)."""
-    homes = sorted(
-        module.path
-        for module in index.modules.values()
-        if not is_test_path(module.path)
-        and any(b.kind == "app" and b.detail == "app" for b in module.bindings.values())
+def _project_has_health(index: ProjectIndex) -> bool:
+    return index.memo("FF904.project_has_health", _any_health_route)
+
+
+def _any_health_route(index: ProjectIndex) -> bool:
+    return any(
+        route.path is None or _HEALTH.search(route.path)
+        for function in index.functions.values()
+        for route in index.routes_of(function.qualname)
     )
-    return homes[0] if homes else None
 
 
 def _app_assignment(ctx: FileContext) -> ast.Assign | None:

@@ -8,6 +8,10 @@ qualified name comes from `slowapi`, `fastapi_limiter`, `limits` or `ratelimit`,
 `limiter`, `ratelimit`, `rate_limit` or `throttl` (case-insensitive) — AnyIO's thread and
 capacity limiters excepted. Words like these in files that were not analysed count too.
 
+Only projects that build an app (a `FastAPI()` outside tests and documentation/example folders)
+are checked: a library that ships login routers (`fastapi-users`) leaves rate limiting to the
+application that includes them.
+
 ## Why is this bad?
 Without a limit, a login or token endpoint takes as many password guesses as an attacker can
 send: credential stuffing and brute force cost nothing, and each guess burns a password hash.
@@ -45,8 +49,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from fastapi_fixer.collectors.routing import KEY as ROUTING_KEY
+from fastapi_fixer.collectors.routing import ModuleRouting
 from fastapi_fixer.index import ProjectIndex
 from fastapi_fixer.models import Diagnostic, Severity
+from fastapi_fixer.paths import is_example_path, is_test_path
 from fastapi_fixer.rule import FileContext, Rule
 
 AUTH_SEGMENTS = frozenset({"login", "signin", "sign-in", "sign_in", "token"})
@@ -69,6 +76,8 @@ class NoRateLimit(Rule):
         routes = index.memo("FF605.auth_routes", _auth_routes)
         if not routes or routes[0][0] != ctx.facts.path or has_rate_limiter(index):
             return
+        if not index.memo("FF605.builds_app", _builds_app):
+            return  # a library's routers: the application that includes them limits requests
         _, _, qualname, path = routes[0]
         node = next((n for n, name, _ in ctx.functions() if name == qualname), None)
         if node is None:
@@ -80,6 +89,25 @@ class NoRateLimit(Rule):
             '(slowapi `@limiter.limit("5/minute")`, a dependency or a middleware) against '
             "password guessing",
         )
+
+
+def _builds_app(index: ProjectIndex) -> bool:
+    """Some application code (not a test, not an example) builds a `FastAPI` app."""
+    for module in index.modules.values():
+        if is_test_path(module.path) or is_example_path(module.path):
+            continue
+        routing = module.extra.get(ROUTING_KEY)
+        if isinstance(routing, ModuleRouting) and any(
+            d.kind == "app" for d in routing.routers.values()
+        ):
+            return True
+        if any(
+            index.app_kind(route.receiver) == "app"
+            for function in module.functions.values()
+            for route in function.routes
+        ):
+            return True
+    return False
 
 
 def _auth_routes(index: ProjectIndex) -> list[tuple[str, int, str, str]]:

@@ -2,6 +2,12 @@
 Finds `print(...)` calls in application modules (modules that define FastAPI routes or
 dependencies, or build an app), and `logging.basicConfig(...)` without a `format=`.
 
+Console output of startup and command-line code is not reported: prints in `main`, `lifespan`,
+`configure_*`/`setup_*`/`init_*`/`start*` functions (and functions nested in them), in
+`on_event("startup")` handlers, under `if __name__ == "__main__":`, or under an `if` that tests
+the logging setup (`if LOG_FORMAT != "json": print(banner)`). Documentation and example folders
+are skipped.
+
 ## Why is this bad?
 `print` output has no level, no logger name and no timestamp, bypasses log configuration and
 cannot be parsed by log aggregators. Production services should log structured (for example JSON)
@@ -37,11 +43,12 @@ other than standard output is not reported.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from fastapi_fixer.facts import _own_statements, is_main_guard
 from fastapi_fixer.models import Diagnostic, Severity
-from fastapi_fixer.paths import is_test_path
+from fastapi_fixer.paths import is_example_path, is_test_path
 from fastapi_fixer.rule import FileContext, Rule
 
 
@@ -53,23 +60,29 @@ class UnstructuredLogging(Rule):
     TRIGGERS = ("print(", "basicConfig")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path) or not self._is_application(ctx):
+        if is_test_path(ctx.path) or is_example_path(ctx.path) or not self._is_application(ctx):
             return
+        aware = _log_aware_prints(ctx.tree)
         for statement in _statements_outside_main(ctx.tree):
             for node in _own_statements([statement]) if not _is_scope(statement) else []:
-                yield from self._check_node(ctx, node)
-        for function, _, _ in ctx.functions():
+                yield from self._check_node(ctx, node, aware)
+        for function, qualname, _ in ctx.functions():
+            startup = _is_startup(qualname[len(ctx.module) + 1 :], ctx.index, qualname)
             for node in _own_statements(function.body):
-                yield from self._check_node(ctx, node)
+                yield from self._check_node(ctx, node, aware, prints=not startup)
 
-    def _check_node(self, ctx: FileContext, node: ast.AST) -> Iterator[Diagnostic]:
+    def _check_node(
+        self, ctx: FileContext, node: ast.AST, aware: set[int], prints: bool = True
+    ) -> Iterator[Diagnostic]:
         if not isinstance(node, ast.Call):
             return
         callee = ctx.resolver.qualify(node.func) if isinstance(node.func, ast.Name) else None
         if callee is None and isinstance(node.func, ast.Attribute):
             callee = ctx.resolver.qualify(node.func)
         if callee == "builtins.print":
-            if any(k.arg == "file" for k in node.keywords):
+            if not prints or any(k.arg == "file" for k in node.keywords):
+                return
+            if id(node) in aware:
                 return
             yield self.diagnostic(
                 ctx, node, "`print()` in an application module; log through `logging` instead"
@@ -93,6 +106,39 @@ class UnstructuredLogging(Rule):
             (function.routes and ctx.index.is_route(qualname)) or ctx.index.is_dependency(qualname)
             for qualname, function in facts.functions.items()
         )
+
+
+# startup and command-line code: its console output is for the operator, not a request's log
+_STARTUP = re.compile(
+    r"^_*(main|cli|run|serve|start|startup|lifespan|banner|welcome|configure|setup|install"
+    r"|init|bootstrap|print)(_|$)|_(lifespan|banner|startup|main)$",
+    re.IGNORECASE,
+)
+
+
+def _is_startup(local_name: str, index, qualname: str) -> bool:
+    """The function, or a function it is nested in, runs at startup: `main`, `lifespan`,
+    `configure_logging`, an `on_event("startup")` handler, or `__init__`/`__main__`."""
+    for part in local_name.split("."):
+        if _STARTUP.search(part):
+            return True
+    facts = index.functions.get(qualname)
+    return facts is not None and any(d.endswith(".on_event") for d in facts.other_decorators)
+
+
+def _log_aware_prints(tree: ast.Module) -> set[int]:
+    """Calls under an `if` that tests the logging setup (`if LOG_FORMAT != "json":`): the
+    project prints there only when logs are not structured, on purpose."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and any(
+            "log" in (n.id if isinstance(n, ast.Name) else getattr(n, "attr", "")).lower()
+            for n in ast.walk(node.test)
+            if isinstance(n, (ast.Name, ast.Attribute))
+        ):
+            for statement in node.body:
+                found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
+    return found
 
 
 def _is_scope(node: ast.AST) -> bool:

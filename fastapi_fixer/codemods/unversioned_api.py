@@ -5,10 +5,12 @@ or of a router included in it), in an `APIRouter(prefix=...)`, in a route path, 
 not itself mounted in another app (`parent.mount("/v1", app)`). The report sits on the
 `FastAPI(...)` construction.
 
-Apps with no routes, or only non-API ones (`/`, `/health`, `/healthz`, `/metrics`, websockets),
-apps built in test modules, and apps that reach routers the project cannot follow (an included
-router that is not a literal module-level name, a prefix that is not a literal) are not
-reported.
+Apps with fewer than two API routes (a status or metrics side server, an outer app with a
+redirect next to mounted sub-apps), or only non-API ones (`/`, `/health`, `/healthz`,
+`/metrics`, websockets), apps built in test modules or documentation/example folders
+(`docs_src/`, `docs/`, `examples/`), and apps that reach routers the project cannot follow
+(an included router that is not a literal module-level name, a prefix that is not a literal)
+are not reported.
 
 ## Why is this bad?
 Without a version in the URL, the first breaking change breaks every client at once. A
@@ -58,6 +60,7 @@ from fastapi_fixer.collectors.routing import (
 )
 from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
+from fastapi_fixer.paths import is_example_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
@@ -67,6 +70,7 @@ if TYPE_CHECKING:
 
 VERSION_PREFIX = "/api/v1"
 _VERSIONED = re.compile(r"(^|/)v\d+([._]\d+)*([a-z]+\d*)?(/|$)", re.IGNORECASE)
+MIN_API_ROUTES = 2
 NON_API_PATHS = frozenset(
     {"", "/", "/health", "/healthz", "/metrics", "/ready", "/readyz", "/live", "/livez"}
     | {"/favicon.ico", "/robots.txt", "/ping"}
@@ -83,7 +87,9 @@ class _Project:
     unknown_includes: list[IncludeCall] = field(default_factory=list)
     mounted: set[str] = field(default_factory=set)
     mounts: dict[str, list[str | None]] = field(default_factory=dict)
+    mounted_apps: dict[str, list[str]] = field(default_factory=dict)
     routes: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
+    route_modules: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, index: ProjectIndex) -> _Project:
@@ -102,12 +108,16 @@ class _Project:
             for mount in routing.mounts:
                 if mount.app != UNKNOWN:
                     project.mounted.add(project.name(mount.app))
+                    project.mounted_apps.setdefault(project.name(mount.receiver), []).append(
+                        project.name(mount.app)
+                    )
                 project.mounts.setdefault(project.name(mount.receiver), []).append(mount.path)
             for function in module.functions.values():
                 for route in function.routes:
                     owner = project.owner(route.receiver, function.qualname, routing)
                     if owner is not None:
                         project.routes.setdefault(owner, []).append((route.method, route.path))
+                        project.route_modules.setdefault(owner, set()).add(module.module)
         return project
 
     def name(self, qualname: str) -> str:
@@ -137,10 +147,33 @@ class _Project:
             return self.name(receiver[:-7])
         return self.name(receiver)
 
-    def survey(self, target: str, seen: set[str]) -> tuple[bool, bool, bool]:
-        """(versioned, has API routes, unknown parts) of everything below ``target``."""
+    def paths_below(self, target: str, seen: set[str]) -> tuple[list[str | None], bool]:
+        """The route paths (as written) of everything that ends up in ``target``: its own
+        routes, included routers, mounted apps; and whether some part cannot be followed."""
         if target in seen:
-            return False, False, False
+            return [], False
+        seen.add(target)
+        paths = [path for _, path in self.routes.get(target, [])]
+        unknown = False
+        below = [*self.mounted_apps.get(target, [])]
+        for _, include in self.includes.get(target, []):
+            if include.router == UNKNOWN:
+                unknown = True
+            else:
+                below.append(self.name(include.router))
+        for child in below:
+            if child not in self.routers and self.index.app_kind(child) is None:
+                unknown = True
+                continue
+            found, lost = self.paths_below(child, seen)
+            paths.extend(found)
+            unknown = unknown or lost
+        return paths, unknown
+
+    def survey(self, target: str, seen: set[str]) -> tuple[bool, int, bool]:
+        """(versioned, how many API routes, unknown parts) of everything below ``target``."""
+        if target in seen:
+            return False, 0, False
         seen.add(target)
         declared = self.routers.get(target)
         versioned = any(
@@ -151,14 +184,14 @@ class _Project:
             )
         )
         unknown = declared is not None and UNKNOWN in (declared.prefix, declared.root_path)
-        has_routes = False
+        has_routes = 0
         for method, path in self.routes.get(target, []):
             if path is None:
                 unknown = True
             elif _is_versioned(path):
                 versioned = True
             elif method != "websocket" and path not in NON_API_PATHS:
-                has_routes = True
+                has_routes += 1
         for path in self.mounts.get(target, []):
             versioned = versioned or _is_versioned(path)
         for _, include in self.includes.get(target, []):
@@ -173,7 +206,7 @@ class _Project:
             below = self.survey(child, seen)
             versioned, has_routes, unknown = (
                 versioned or below[0],
-                has_routes or below[1],
+                has_routes + below[1],
                 unknown or below[2],
             )
         return versioned, has_routes, unknown
@@ -195,7 +228,11 @@ class UnversionedApi(Rule):
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         routing = ctx.facts.extra.get(KEY)
-        if not isinstance(routing, ModuleRouting) or is_test_module(ctx.module):
+        if (
+            not isinstance(routing, ModuleRouting)
+            or is_test_module(ctx.module)
+            or is_example_path(ctx.path)
+        ):
             return
         apps = [d for d in routing.routers.values() if d.kind == "app"]
         if not apps:
@@ -213,7 +250,9 @@ class UnversionedApi(Rule):
             if app.name in project.mounted:
                 continue
             versioned, has_routes, unknown = project.survey(app.name, set())
-            if versioned or unknown or not has_routes:
+            # one API route (a status or metrics side server, a redirect next to mounted
+            # sub-apps) is not an API clients build on
+            if versioned or unknown or has_routes < MIN_API_ROUTES:
                 continue
             node = _construction(ctx, app)
             if node is not None:

@@ -46,6 +46,9 @@ Reported without a fix: a settings class without a module-level instance, a midd
 above the settings instance in the settings module itself, a settings module that imports this
 one.
 
+A wildcard inside `if "*" in allowed_origins:` is what the operator configured, not a literal
+the code imposes, and is not reported; documentation and example folders are skipped.
+
 ## Known problems
 Only literal wildcards are seen (not a name bound to `["*"]`, not `allow_origin_regex=".*"`).
 Test modules are not checked.
@@ -58,6 +61,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.paths import is_example_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 from fastapi_fixer.settings_fix import (
     apply_settings_edits,
@@ -84,6 +88,29 @@ WILDCARD_KEYWORDS = ("allow_origins", "allow_methods", "allow_headers")
 FIELD = "CORS_ORIGINS"
 
 
+def _configured_wildcards(tree: ast.Module) -> set[int]:
+    """Calls in the branch of `if "*" in settings.allowed_origins:`: the wildcard is what the
+    operator configured, not a literal the code imposes."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _tests_for_star(node.test):
+            for statement in node.body:
+                found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
+    return found
+
+
+def _tests_for_star(test: ast.expr) -> bool:
+    for node in ast.walk(test):
+        if (
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Constant)
+            and node.left.value == "*"
+            and any(isinstance(op, ast.In) for op in node.ops)
+        ):
+            return True
+    return False
+
+
 def _is_wildcard(node: ast.expr | None) -> bool:
     return isinstance(node, (ast.List, ast.Tuple, ast.Set)) and any(
         isinstance(e, ast.Constant) and e.value == "*" for e in node.elts
@@ -100,8 +127,9 @@ class WildcardCors(Rule):
     TRIGGERS = ("CORSMiddleware", "BaseSettings")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
-        if is_test_path(ctx.path) or "CORSMiddleware" not in ctx.text:
+        if is_test_path(ctx.path) or is_example_path(ctx.path) or "CORSMiddleware" not in ctx.text:
             return
+        configured = _configured_wildcards(ctx.tree)
         from fastapi_fixer.facts import _own_statements
 
         scopes = [(ctx.tree.body, ctx.resolver)]
@@ -112,6 +140,8 @@ class WildcardCors(Rule):
                 if isinstance(node, ast.Call) and self._is_cors(resolver, node):
                     calls.append(node)
         for node in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
+            if id(node) in configured:
+                continue
             found = self._report(ctx, node)
             if found is not None:
                 yield found

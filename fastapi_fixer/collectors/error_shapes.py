@@ -16,6 +16,7 @@ error response whose top-level keys are known:
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from fastapi_fixer.astwalk import OwnNodes, children
@@ -76,6 +77,23 @@ def _is_handler_decorator(node: ast.expr) -> bool:
     )
 
 
+_PROBE_PATH = re.compile(
+    r"(^|/)(health[\w-]*|ready|readyz|readiness|live|livez|liveness|ping|status)(/|$)"
+)
+
+
+def _is_probe_route(node: ast.expr) -> bool:
+    """`@app.get("/health")`: a route serving a health or readiness probe."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    path = node.args[0] if node.args else None
+    return (
+        isinstance(path, ast.Constant)
+        and isinstance(path.value, str)
+        and bool(_PROBE_PATH.search(path.value))
+    )
+
+
 def collect(
     tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
 ) -> ModuleErrorShapes:
@@ -94,6 +112,8 @@ def collect(
                     target = decorator.args[0] if decorator.args else None  # type: ignore[attr-defined]
                     if target is not None and resolver.qualify(target) in HTTP_EXCEPTIONS:
                         found.reshapes_http_exception = True
+            if any(_is_probe_route(d) for d in node.decorator_list):
+                return  # a health probe's 503 body is a status document, not an API error
             inner = resolver.within(
                 function_scope(
                     node, resolver.scope, facts.module, facts.module, facts.is_package, own=own

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING
 
 from fastapi_fixer import astwalk
 from fastapi_fixer.astwalk import OwnNodes
-from fastapi_fixer.facts import APP_CONSTRUCTORS, DEPENDS_CALLS, ModuleFacts, Resolver
+from fastapi_fixer.facts import (
+    APP_CONSTRUCTORS,
+    DEPENDS_CALLS,
+    ModuleFacts,
+    Resolver,
+    function_scope,
+)
 
 if TYPE_CHECKING:
     from fastapi_fixer.index import ProjectIndex
@@ -55,6 +61,11 @@ class FunctionRouting:
     # qualified names parameters are annotated with: `UserDep` may be an alias of
     # `Annotated[User, Depends(get_user)]` (see `dependencies_of`)
     annotations: tuple[str, ...] = ()
+    # what the body calls, and the names it passes as arguments (callbacks), qualified as the
+    # module sees them: who calls a helper (FF501)
+    uses: tuple[str, ...] = ()
+    # sends a response of its own: `send({"type": "http.response.start", ...})` (FF901)
+    starts_response: bool = False
 
 
 @dataclass(frozen=True)
@@ -411,6 +422,15 @@ class _Collector:
         resolver = self.resolver
         raises: list[RaisedError] = []
         reads_path_params = False
+        uses: set[str] = set()
+        starts_response = False
+        body_resolver = resolver
+        if any(isinstance(c, (ast.Import, ast.ImportFrom)) for c in self.own(node.body)):
+            # `from .helpers import check` inside the function: names as the body sees them
+            scope = function_scope(
+                node, resolver.scope, qualname, self.facts.module, self.facts.is_package, self.own
+            )
+            body_resolver = resolver.within(scope)
         for child in self.own(node.body):
             if isinstance(child, ast.Raise):
                 found = http_exception_of(child, resolver)
@@ -418,6 +438,15 @@ class _Collector:
                     raises.append(RaisedError(*found))
             elif isinstance(child, ast.Attribute) and child.attr == "path_params":
                 reads_path_params = True
+            elif isinstance(child, ast.Call):
+                starts_response = starts_response or any(
+                    _is_response_start(argument) for argument in child.args
+                )
+                for used in (child.func, *child.args, *(k.value for k in child.keywords)):
+                    if isinstance(used, (ast.Name, ast.Attribute)):
+                        qualified = body_resolver.qualify(used)
+                        if qualified is not None and not qualified.startswith("builtins."):
+                            uses.add(qualified)
         depends: list[str] = []
         params: list[str] = []
         annotations: list[str] = []
@@ -460,7 +489,19 @@ class _Collector:
             takes_kwargs=args.kwarg is not None,
             reads_path_params=reads_path_params,
             annotations=tuple(annotations),
+            uses=tuple(sorted(uses)),
+            starts_response=starts_response,
         )
+
+
+def _is_response_start(node: ast.expr) -> bool:
+    return isinstance(node, ast.Dict) and any(
+        isinstance(k, ast.Constant)
+        and k.value == "type"
+        and isinstance(v, ast.Constant)
+        and v.value == "http.response.start"
+        for k, v in zip(node.keys, node.values, strict=True)
+    )
 
 
 def _all_args(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg]:
