@@ -637,9 +637,9 @@ def _fills(statements: list[ast.stmt], name: str) -> bool:
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
-                    base = target.value if isinstance(target, ast.Subscript) else target
-                    if isinstance(base, ast.Name) and base.id == name:
-                        return True
+                    for element in _target_names_and_bases(target):
+                        if element == name:
+                            return True
             elif (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
@@ -651,10 +651,23 @@ def _fills(statements: list[ast.stmt], name: str) -> bool:
     return False
 
 
+def _target_names_and_bases(target: ast.expr) -> Iterator[str]:
+    """The names an assignment target stores into: `a`, `a[k]` and each of `a, b = ...`."""
+    if isinstance(target, ast.Subscript):
+        target = target.value
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _target_names_and_bases(element)
+
+
 def _lazy_init_calls(node: FunctionNode, local: dict[str, Binding]) -> set[int]:
     """The calls in `if CACHE is None:` / `if not CACHE:` blocks where ``CACHE`` is declared
     `global` in the function, or after an `if CACHE: return` guard on a module-level
-    ``CACHE``: a one-time initialisation, not work done per request."""
+    ``CACHE``: a one-time initialisation, not work done per request. Also the calls in
+    `if key != SEEN:` blocks that store into the global ``SEEN``: a cache refreshed only when a
+    cheap key (a file's `stat()`, a version) changes."""
     found: set[int] = set()
     for statement in _after_memo_guard(node.body, local):
         found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
@@ -681,6 +694,17 @@ def _lazy_init_calls(node: FunctionNode, local: dict[str, Binding]) -> set[int]:
             and test.comparators[0].value is None
         ):
             subject = test.left
+        elif (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.NotEq)
+        ):
+            # `if seen != _seen:` refilling the global `_seen` it compares with
+            operands = (test.left, *test.comparators)
+            keys = [o for o in operands if isinstance(o, ast.Name) and o.id in names]
+            if not keys or not _fills(child.body, keys[0].id):
+                continue
+            subject = keys[0]
         else:
             continue
         if isinstance(subject, ast.Name) and subject.id in names:
