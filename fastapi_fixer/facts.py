@@ -611,19 +611,24 @@ def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[a
             and not statement.orelse
         ):
             continue
-        test = statement.test
-        if (
-            isinstance(test, ast.Compare)
-            and isinstance(test.ops[0], ast.IsNot)
-            and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value is None
-        ):
-            test = test.left
+        test = _compared_with_none(statement.test, ast.IsNot) or statement.test
         if isinstance(test, ast.Name) and test.id not in local:
             rest = body[number + 1 :]
             if _fills(rest, test.id):
                 return rest
     return []
+
+
+def _compared_with_none(test: ast.expr, op: type[ast.cmpop]) -> ast.expr | None:
+    """``x`` of `x is None` (``op`` `ast.Is`) or `x is not None` (`ast.IsNot`), else None."""
+    if (
+        isinstance(test, ast.Compare)
+        and isinstance(test.ops[0], op)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        return test.left
+    return None
 
 
 _FILLING_METHODS = frozenset({"update", "append", "extend", "setdefault", "add"})
@@ -687,13 +692,8 @@ def _lazy_init_calls(node: FunctionNode, local: dict[str, Binding]) -> set[int]:
             test = test.values[0]
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             subject = test.operand
-        elif (
-            isinstance(test, ast.Compare)
-            and isinstance(test.ops[0], ast.Is)
-            and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value is None
-        ):
-            subject = test.left
+        elif (left := _compared_with_none(test, ast.Is)) is not None:
+            subject = left
         elif (
             isinstance(test, ast.Compare)
             and len(test.ops) == 1
