@@ -89,6 +89,14 @@ class Scope:
     parent: Scope | None = None
     is_class: bool = False
     bindings: dict[str, Binding] = field(default_factory=dict)
+    # module scope: its functions annotated `-> FastAPI`/`-> APIRouter` (qualified -> kind)
+    app_factories: dict[str, str] = field(default_factory=dict)
+
+    def root(self) -> Scope:
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
 
     def bind(self, name: str, binding: Binding) -> None:
         previous = self.bindings.get(name)
@@ -271,6 +279,10 @@ def collect_bindings(
                 scope.bind(name, Binding("import", f"{base}.{alias.name}" if base else alias.name))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             scope.bind(node.name, Binding("def", f"{scope.qualprefix}.{node.name}"))
+            if not local and scope.parent is None and not isinstance(node, ast.ClassDef):
+                made = resolver.annotation_type(node.returns)
+                if made in (LOCAL_APP, LOCAL_ROUTER):  # `def _create_base_app() -> FastAPI`
+                    scope.app_factories[f"{scope.qualprefix}.{node.name}"] = made
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = node.value
@@ -317,6 +329,9 @@ def _binding_for_value(
             if local:
                 return Binding("app", LOCAL_APP if kind == "app" else LOCAL_ROUTER, kind)
             return Binding("app", f"{scope.qualprefix}.{name}", kind)
+        made = scope.root().app_factories.get(callee or "") if local else None
+        if made is not None:  # `app = _create_base_app()` in an app factory
+            return Binding("app", made, "app" if made == LOCAL_APP else "router")
     instance = resolver.instance_type(value) if value is not None else None
     if instance is not None:
         return Binding("instance", instance)
@@ -491,6 +506,8 @@ def _local_types(node: FunctionNode, resolver: Resolver, parent: Resolver) -> di
                     continue
                 seen.add(name)
                 value = statement.value
+                if isinstance(value, ast.Await):  # `path = await get_config_path(...)`
+                    value = value.value
                 if isinstance(target, ast.Name) and isinstance(value, ast.Call):
                     callee = resolver.qualify(value.func)
                     if _looks_like_class(callee):
@@ -520,7 +537,12 @@ def _loose_owner(
             return owner_class
         if node.id in local:
             return local[node.id]
-        return _module_name_of(node.id, resolver)
+        found = _module_name_of(node.id, resolver)
+        if found is None:  # `(CACHE_DIR / name)` with `from .config import CACHE_DIR`
+            binding = resolver.scope.lookup(node.id)
+            if binding is not None and binding.kind == "import":
+                found = binding.target
+        return found
     if isinstance(node, ast.Attribute):  # `self.client.messages`: attributes of attributes
         base = _loose_owner(node.value, resolver, owner_class, selves, local)
         return f"{base}.{node.attr}" if base is not None else None
@@ -532,7 +554,11 @@ def _loose_owner(
         return f"{name}[]" if name and not name.startswith("builtins.") else None
     if isinstance(node, ast.Call):
         callee = resolver.qualify(node.func)
-        return callee if _looks_like_class(callee) else None
+        if _looks_like_class(callee):
+            return callee
+        if callee is not None and not callee.startswith("builtins."):
+            return f"{callee}()"  # `_path(run_id).read_text()`: what a factory returns
+        return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # `self.root / name`
         left = _loose_owner(node.left, resolver, owner_class, selves, local)
         return f"{left}.__truediv__" if left is not None else None

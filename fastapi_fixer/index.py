@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi_fixer.blocking import CHAINS, BlockingCatalog
+from fastapi_fixer.blocking import ANNOTATED_TYPES, CHAINS, BlockingCatalog
 from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER, FunctionFacts, ModuleFacts, RouteDecl
 from fastapi_fixer.models import Hop
 
@@ -571,7 +571,9 @@ class ProjectIndex:
         if function is None or not function.returns:
             return None
         returned = self.resolve(function.returns)  # qualified as its module sees it
-        return returned if self._class_info(returned) is not None else None
+        if self._class_info(returned) is not None:
+            return returned
+        return ANNOTATED_TYPES.get(returned)  # a library type: `-> Path`
 
     def _attribute_type(self, kind: str, attribute: str) -> str | None:
         if self._class_info(kind) is None:
