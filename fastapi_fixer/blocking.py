@@ -67,6 +67,13 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "shutil.unpack_archive",
         "tempfile.NamedTemporaryFile",
         "tempfile.TemporaryFile",
+        # directory listings: a read of every entry of a directory (or a tree, for `**`), not
+        # one system call on one path. The lazy ones block where their iterator is consumed
+        # (`for`, a comprehension, `list(...)`): facts.py marks those calls "[iterated]"
+        "os.listdir",
+        "glob.glob",
+        "glob.iglob[iterated]",
+        "os.scandir[iterated]",
     ),
     SYNC_SDK: (
         # stripe's resource classes: `stripe.Customer.create(...)`, `stripe.checkout.Session.list()`
@@ -153,7 +160,6 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
                 "lstat",
                 "makedirs",
                 "mkdir",
-                "listdir",
                 "remove",
                 "unlink",
                 "rmdir",
@@ -305,7 +311,10 @@ INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
         "write_text",
         "write_bytes",
         "open",
-        # `iterdir`/`glob`/`rglob` only build a lazy generator: not listed
+        # `iterdir`/`glob`/`rglob` only build a lazy generator: they block where it is consumed
+        "iterdir[iterated]",
+        "glob[iterated]",
+        "rglob[iterated]",
         *_PATH_METADATA,
     ),
     "tempfile.SpooledTemporaryFile": ("read", "readline", "readlines", "write", "writelines"),

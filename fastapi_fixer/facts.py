@@ -377,6 +377,42 @@ class CallSite:
     in_generator: bool  # inside a generator expression (an `await` there changes its meaning)
     in_with_item: bool  # the context expression of a plain `with`
     in_stream: bool = False  # inside the arguments of StreamingResponse/EventSourceResponse
+    # a lazy directory listing (`d.iterdir()`) consumed here: the `list(...)`-like call that
+    # consumes it, or the listing call itself when a `for` or a comprehension iterates it
+    consumer: ast.Call | None = None
+
+
+# lazy directory listings: the directory is read while their iterator is consumed
+LAZY_LISTING_METHODS = frozenset({"glob", "rglob", "iterdir"})  # of `pathlib.Path`
+LAZY_LISTING_CALLS = frozenset({"glob.iglob", "os.scandir"})
+ITERATED = (
+    "[iterated]"  # appended to a consumed listing's call target: `pathlib.Path.glob[iterated]`
+)
+# builtins that consume the iterable they are given, all of it before returning
+_CONSUMERS = frozenset(
+    f"builtins.{name}"
+    for name in ("list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max")
+)
+# short-circuiting consumers (they may stop early) and lazy wrappers (consumed when they are)
+_PARTIAL_CONSUMERS = frozenset({"builtins.any", "builtins.all", "builtins.next"})
+_PASS_THROUGH = frozenset(
+    f"builtins.{name}" for name in ("enumerate", "zip", "filter", "map", "reversed")
+)
+
+
+def iterated_target(target: str) -> str:
+    return target + ITERATED
+
+
+def plain_target(target: str) -> str:
+    """A call target without the consumed-listing mark, for messages."""
+    return target.replace(ITERATED, "")
+
+
+def _is_lazy_listing(call: ast.Call, target: str | None) -> bool:
+    if target in LAZY_LISTING_CALLS:
+        return True
+    return isinstance(call.func, ast.Attribute) and call.func.attr in LAZY_LISTING_METHODS
 
 
 # responses whose body iterator Starlette consumes on the event loop (by the class's own name)
@@ -398,6 +434,9 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
     calls: list[CallSite] = []
     has_await = False
     has_yield = False
+    # expressions iterated to the end here -> the call consuming them (the node itself for
+    # a `for` or a comprehension)
+    iterated: dict[int, ast.Call | None] = {}
 
     def visit(
         current: ast.AST,
@@ -432,10 +471,33 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
             has_await = True
         elif kind is ast.GeneratorExp:
             in_gen = True
+            if id(current) in iterated:  # `any(p.is_dir() for p in d.iterdir())`
+                for generator in current.generators:  # type: ignore[attr-defined]
+                    iterated.setdefault(id(generator.iter), None)
+        elif kind is ast.For:
+            iterated.setdefault(id(current.iter), None)  # type: ignore[attr-defined]
+        elif kind is ast.ListComp or kind is ast.SetComp or kind is ast.DictComp:
+            for generator in current.generators:  # type: ignore[attr-defined]
+                iterated.setdefault(id(generator.iter), None)
         elif kind is ast.Call:
             assert isinstance(current, ast.Call)
             target = resolver.call_target(current)
-            calls.append(CallSite(current, target, awaited, wrapped, in_gen, with_item, stream))
+            consumer: ast.Call | None = None
+            if id(current) in iterated and _is_lazy_listing(current, target):
+                consumer = iterated[id(current)] or current
+                if target is not None:
+                    target = iterated_target(target)
+            calls.append(
+                CallSite(current, target, awaited, wrapped, in_gen, with_item, stream, consumer)
+            )
+            if current.args and target is not None and target.startswith("builtins."):
+                if target in _CONSUMERS:  # the fix may run the consumer in the threadpool
+                    iterated.setdefault(id(current.args[0]), current)
+                elif target in _PARTIAL_CONSUMERS:
+                    iterated.setdefault(id(current.args[0]), None)
+                elif target in _PASS_THROUGH and id(current) in iterated:
+                    for argument in current.args:
+                        iterated.setdefault(id(argument), None)
             is_wrapper = target in THREADPOOL_WRAPPERS or (
                 isinstance(current.func, ast.Attribute) and current.func.attr == "run_in_executor"
             )
@@ -589,6 +651,8 @@ def site_targets(
             owner = _loose_owner(site.node.func.value, resolver, owner_class, selves, local)
             if owner is not None:
                 target = f"{owner}.{site.node.func.attr}"
+                if site.consumer is not None:
+                    target = iterated_target(target)
         found.append((site, target))
     return found
 

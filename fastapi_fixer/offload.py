@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.blocking import THREADPOOL_WRAPPERS
 from fastapi_fixer.eventloop import loop_path
-from fastapi_fixer.facts import CallSite, FunctionNode, Resolver, site_targets
+from fastapi_fixer.facts import (
+    ITERATED,
+    CallSite,
+    FunctionNode,
+    Resolver,
+    plain_target,
+    site_targets,
+)
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Hop
 
 if TYPE_CHECKING:
@@ -144,7 +151,7 @@ def _offloaded_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
 
 
 def describe_chain(chain: tuple[str, ...]) -> str:
-    return "" if len(chain) == 1 else f" ({' → '.join(chain)})"
+    return "" if len(chain) == 1 else f" ({' → '.join(plain_target(name) for name in chain)})"
 
 
 def _short(qualname: str) -> str:
@@ -156,8 +163,10 @@ def finding_hops(
 ) -> tuple[Hop, ...]:
     """Entry point → awaited helpers → this call → plain `def` functions → the blocking API."""
     span = ctx.span(finding.site.node)
-    here = Hop(finding.chain[0], ctx.path, span.line, span.col)
-    return (*function.path, here, *ctx.index.chain_hops(finding.target, category))
+    here = Hop(plain_target(finding.chain[0]), ctx.path, span.line, span.col)
+    later = ctx.index.chain_hops(finding.target, category)
+    later = tuple(replace(hop, name=plain_target(hop.name)) for hop in later)
+    return (*function.path, here, *later)
 
 
 def implementations_note(ctx: FileContext, finding: Finding, category: str) -> str:
@@ -202,6 +211,15 @@ def wrap_edit(ctx: FileContext, site: CallSite, name: str, add_import: bool) -> 
 
 
 def wrap_fix(ctx: FileContext, function: AsyncFunction, site: CallSite) -> Fix | None:
+    if site.consumer is not None:
+        # a lazy listing: the directory is read by what consumes it. `list(d.glob(x))` becomes
+        # `await run_in_threadpool(list, d.glob(x))` (the same list); a `for` loop or a
+        # comprehension has no call to move
+        if site.consumer is site.node:
+            return None
+        site = CallSite(
+            site.consumer, None, False, False, site.in_generator, site.in_with_item, False
+        )
     threadpool = threadpool_name(ctx, function)
     if threadpool is None or not can_wrap(site):
         return None
@@ -223,7 +241,7 @@ def report(
     with_item_hint: str = "use an async context manager or a plain `def`",
     category: str = "",
 ) -> Diagnostic:
-    name = finding.chain[0]
+    name = plain_target(finding.chain[0])
     where = f"async {function.kind} `{function.node.name}`"
     if not function.is_entry:
         entry = "route" if function.entry_is_route else "dependency"
@@ -232,6 +250,8 @@ def report(
     message += implementations_note(ctx, finding, category)
     if finding.site.in_with_item and fix is None:
         message += f"; {with_item_hint}"
+    if finding.chain[-1].endswith(ITERATED):
+        message += "; the directory listing is iterated on the event loop"
     if hint:
         message += f"; {hint}"
     chain = finding_hops(ctx, function, finding, category)

@@ -1,6 +1,7 @@
 """## What it does
 Finds calls that block the event loop — `time.sleep`, `requests`, sync `httpx`, `urllib`,
-`subprocess`, `os.system`, `open()` and `Path.read_*`/`write_*`, `tempfile` files,
+`subprocess`, `os.system`, `open()` and `Path.read_*`/`write_*`, directory listings
+(`os.listdir`, `glob.glob`, `Path.iterdir`/`glob` iterated), `tempfile` files,
 `shutil` copies and archives, `zipfile`/`tarfile` extraction, `UploadFile.file` reads and writes,
 `sqlite3`, `psycopg2`, sync SQLAlchemy `Session` methods, `smtplib`, `socket` — wherever they
 run on the event loop: in an `async def` route or dependency, in the async helpers those await
@@ -53,9 +54,13 @@ Work that runs once rather than per request is not reported: a module-level cach
 `if CACHE is None:` (with `global CACHE`) or after `if CACHE: return`, a
 `functools.lru_cache`/`cache` function. Nor are a sync generator handed to `StreamingResponse`
 (Starlette iterates it in the threadpool), a `with open(...) as f:` whose every use of `f` is
-already offloaded, and reads of `/proc` and `/sys`. `Path.glob`/`iterdir`/`rglob` only build a
-generator and are not reported; single metadata calls (`os.path.exists`, `Path.mkdir`,
-`os.makedirs`, `tempfile.mkstemp`, ...) are FF106's. Extend the list with
+already offloaded, and reads of `/proc` and `/sys`. `Path.glob`/`iterdir`/`rglob`,
+`glob.iglob` and `os.scandir` only build an iterator: they are reported where the same function
+consumes it (a `for`, a comprehension, `list(...)`, `sorted(...)`, `any(...)`), with a fix only
+when a call consumes it (`list(d.glob(x))` becomes `await run_in_threadpool(list, d.glob(x))`);
+`os.listdir` and `glob.glob` read the whole directory when called. Single metadata calls
+(`os.path.exists`, `Path.mkdir`, `os.makedirs`, `tempfile.mkstemp`, ...) are FF106's. Extend
+the list with
 `extra-blocking-calls` in `[tool.fastapi-fix]` (qualified names, `*` wildcards).
 """
 
