@@ -74,6 +74,9 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "glob.glob",
         "glob.iglob[iterated]",
         "os.scandir[iterated]",
+        # leaving `with tempfile.TemporaryDirectory() as d:` removes the whole tree (facts.py
+        # marks the call "[with]" when it is the context expression); creating it is FF106's
+        "tempfile.TemporaryDirectory[with]",
     ),
     SYNC_SDK: (
         # stripe's resource classes: `stripe.Customer.create(...)`, `stripe.checkout.Session.list()`
@@ -222,6 +225,7 @@ FACTORIES: dict[str, str] = {
     "tempfile.NamedTemporaryFile": "io.IOBase",
     "tempfile.TemporaryFile": "io.IOBase",
     "tempfile.SpooledTemporaryFile": "tempfile.SpooledTemporaryFile",
+    "tempfile.TemporaryDirectory": "tempfile.TemporaryDirectory",
     "zipfile.ZipFile": "zipfile.ZipFile",
     "tarfile.open": "tarfile.TarFile",
     "tarfile.TarFile": "tarfile.TarFile",
@@ -318,6 +322,7 @@ INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
         *_PATH_METADATA,
     ),
     "tempfile.SpooledTemporaryFile": ("read", "readline", "readlines", "write", "writelines"),
+    "tempfile.TemporaryDirectory": ("cleanup",),  # removes the whole tree
     "zipfile.ZipFile": ("extractall", "extract", "write"),
     "tarfile.TarFile": ("extractall", "extract", "add"),
     "openai.OpenAI": ("*",),
@@ -377,6 +382,9 @@ INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
     "pwdlib.PasswordHash": ("hash", "verify", "verify_and_update"),
     "cryptography.kdf": ("derive", "verify"),
 }
+# factories whose object's `__exit__` blocks (and whose `__enter__` returns something else: the
+# directory's name)
+EXIT_BLOCKS = frozenset({"tempfile.TemporaryDirectory"})
 # (type, attribute or method) -> the type of the result, to follow chains such as
 # `Path(__file__).parent / "data"` or `db.query(User).filter(...).first()`
 CHAINS: dict[tuple[str, str], str] = {

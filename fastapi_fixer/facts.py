@@ -13,7 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from fastapi_fixer.astwalk import SCOPE_TYPES, OwnNodes, children, own_nodes
-from fastapi_fixer.blocking import ANNOTATED_TYPES, CHAINS, FACTORIES, THREADPOOL_WRAPPERS
+from fastapi_fixer.blocking import (
+    ANNOTATED_TYPES,
+    CHAINS,
+    EXIT_BLOCKS,
+    FACTORIES,
+    THREADPOOL_WRAPPERS,
+)
 
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "websocket"}
@@ -307,8 +313,8 @@ def collect_bindings(
             for item in node.items:
                 if item.optional_vars is not None:
                     kind = resolver.instance_type(item.context_expr)
-                    if isinstance(node, ast.AsyncWith):
-                        kind = None
+                    if isinstance(node, ast.AsyncWith) or kind in EXIT_BLOCKS:
+                        kind = None  # `as d`: the directory's name
                     for name in _target_names(item.optional_vars):
                         scope.bind(name, Binding("instance", kind) if kind else Binding("other"))
         elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
@@ -400,13 +406,16 @@ _PASS_THROUGH = frozenset(
 )
 
 
+WITH_EXIT = "[with]"  # marks the call target of a `with` item whose exit blocks
+
+
 def iterated_target(target: str) -> str:
     return target + ITERATED
 
 
 def plain_target(target: str) -> str:
-    """A call target without the consumed-listing mark, for messages."""
-    return target.replace(ITERATED, "")
+    """A call target without the consumed-listing or `with` mark, for messages."""
+    return target.replace(ITERATED, "").replace(WITH_EXIT, "")
 
 
 def _is_lazy_listing(call: ast.Call, target: str | None) -> bool:
@@ -437,6 +446,7 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
     # expressions iterated to the end here -> the call consuming them (the node itself for
     # a `for` or a comprehension)
     iterated: dict[int, ast.Call | None] = {}
+    exits: set[int] = set()  # the context expressions of plain `with` statements
 
     def visit(
         current: ast.AST,
@@ -457,6 +467,7 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
             return
         if kind is ast.With:
             for item in current.items:  # type: ignore[attr-defined]
+                exits.add(id(item.context_expr))
                 visit(item.context_expr, False, wrapped, in_gen, True)
                 if item.optional_vars is not None:
                     visit(item.optional_vars, False, wrapped, in_gen, False)
@@ -487,6 +498,8 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
                 consumer = iterated[id(current)] or current
                 if target is not None:
                     target = iterated_target(target)
+            elif id(current) in exits and target in EXIT_BLOCKS:
+                target += WITH_EXIT
             calls.append(
                 CallSite(current, target, awaited, wrapped, in_gen, with_item, stream, consumer)
             )

@@ -19,10 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.blocking import THREADPOOL_WRAPPERS
+from fastapi_fixer.blocking import EXIT_BLOCKS, THREADPOOL_WRAPPERS
 from fastapi_fixer.eventloop import loop_path
 from fastapi_fixer.facts import (
     ITERATED,
+    WITH_EXIT,
     CallSite,
     FunctionNode,
     Resolver,
@@ -128,6 +129,9 @@ def _offloaded_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
             handle = item.optional_vars
             if not isinstance(handle, ast.Name):
                 continue
+            context = item.context_expr
+            if isinstance(context, ast.Call) and resolver.qualify(context.func) in EXIT_BLOCKS:
+                continue  # its exit blocks, whatever is done with what it gives
             uses = {
                 id(child)
                 for part in statement.body
@@ -252,6 +256,8 @@ def report(
         message += f"; {with_item_hint}"
     if finding.chain[-1].endswith(ITERATED):
         message += "; the directory listing is iterated on the event loop"
+    elif finding.chain[-1].endswith(WITH_EXIT):
+        message += "; leaving the `with` removes the directory tree on the event loop"
     if hint:
         message += f"; {hint}"
     chain = finding_hops(ctx, function, finding, category)

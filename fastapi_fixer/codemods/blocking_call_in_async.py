@@ -1,7 +1,8 @@
 """## What it does
 Finds calls that block the event loop — `time.sleep`, `requests`, sync `httpx`, `urllib`,
 `subprocess`, `os.system`, `open()` and `Path.read_*`/`write_*`, directory listings
-(`os.listdir`, `glob.glob`, `Path.iterdir`/`glob` iterated), `tempfile` files,
+(`os.listdir`, `glob.glob`, `Path.iterdir`/`glob` iterated), `tempfile` files, leaving a
+`with tempfile.TemporaryDirectory()` block or its `.cleanup()` (the tree is removed),
 `shutil` copies and archives, `zipfile`/`tarfile` extraction, `UploadFile.file` reads and writes,
 `sqlite3`, `psycopg2`, sync SQLAlchemy `Session` methods, `smtplib`, `socket` — wherever they
 run on the event loop: in an `async def` route or dependency, in the async helpers those await

@@ -1,8 +1,8 @@
 """## What it does
 Finds single file-system metadata calls — `os.path.exists`/`isfile`/`isdir`/`getsize`,
 `os.stat`, `os.makedirs`, `os.remove`/`rename`, `shutil.disk_usage`,
-`tempfile.mkstemp`/`mkdtemp`, and `Path.exists`/`is_file`/`is_dir`/`stat`/`mkdir`/`unlink`/
-`touch`/`rename` — made on the event loop: in an `async def` route or dependency, or in an
+`tempfile.mkstemp`/`mkdtemp`, creating a `tempfile.TemporaryDirectory()`, and
+`Path.exists`/`is_file`/`is_dir`/`stat`/`mkdir`/`unlink`/`touch`/`rename` — made on the event loop: in an `async def` route or dependency, or in an
 async helper they reach, directly or through project functions in any module. Off by default;
 enable it with `--extend-select FF106`.
 
