@@ -2,9 +2,10 @@
 Finds single file-system metadata calls — `os.path.exists`/`isfile`/`isdir`/`getsize`,
 `os.stat`, `os.makedirs`, `os.remove`/`rename`, `shutil.disk_usage`,
 `tempfile.mkstemp`/`mkdtemp`, creating a `tempfile.TemporaryDirectory()`, and
-`Path.exists`/`is_file`/`is_dir`/`stat`/`mkdir`/`unlink`/`touch`/`rename` — made on the event loop: in an `async def` route or dependency, or in an
-async helper they reach, directly or through project functions in any module. Off by default;
-enable it with `--extend-select FF106`.
+`Path.exists`/`is_file`/`is_dir`/`stat`/`mkdir`/`unlink`/`touch`/`rename` — made on the event
+loop: in an `async def` route or dependency, or in an async helper they reach, directly or
+through project functions in any module. Off by default; enable it with
+`--extend-select FF106`.
 
 ## Why is this bad?
 Each of these is one system call that waits for the disk. On a local disk that is usually
