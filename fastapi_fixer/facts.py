@@ -526,7 +526,42 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
 
     for statement in node.body:
         visit(statement, False, False, False, False)
+    _consumed_through_names(node, calls, iterated)
     return BodyFacts(calls, has_await, has_yield)
+
+
+def _consumed_through_names(
+    node: FunctionNode, calls: list[CallSite], iterated: dict[int, ast.Call | None]
+) -> None:
+    """`files = d.glob(p)` then `for f in files` / `next(files, None)` in the same function:
+    the listing is consumed here too (through a name bound once)."""
+    consumed = {
+        child.id
+        for child in own_nodes(node.body)
+        if isinstance(child, ast.Name) and id(child) in iterated
+    }
+    if not consumed:
+        return
+    bound: dict[str, list[ast.expr]] = {}
+    for child in own_nodes(node.body):
+        if isinstance(child, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.NamedExpr)):
+            targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+            for target in targets:
+                for name in _target_names(target):
+                    value = child.value if isinstance(child, (ast.Assign, ast.NamedExpr)) else None
+                    bound.setdefault(name, []).append(
+                        value if isinstance(target, ast.Name) and value is not None else target
+                    )
+    sources = {id(values[0]) for name in consumed if len(values := bound.get(name, [])) == 1}
+    for site in calls:
+        if (
+            id(site.node) in sources
+            and site.consumer is None
+            and _is_lazy_listing(site.node, site.target)
+        ):
+            site.consumer = site.node  # no call to move into the threadpool here
+            if site.target is not None:
+                site.target = iterated_target(site.target)
 
 
 # --- call facts: what a function calls, for following the event loop ----------------------
