@@ -163,8 +163,8 @@ class Resolver:
         if isinstance(node, ast.Call):
             callee = self.qualify(node.func)
             if callee is not None and callee in FACTORIES:
-                if callee in _OPENERS and pseudo_file(node):
-                    return None
+                if (callee in _OPENERS or callee in _PATHS) and pseudo_file(node):
+                    return None  # `Path(f"/proc/{pid}/stat")`: read from kernel memory
                 return FACTORIES[callee]
             if isinstance(node.func, ast.Attribute):
                 owner = self.instance_type(node.func.value)
@@ -212,6 +212,7 @@ class Resolver:
 
 
 _OPENERS = frozenset({"builtins.open", "io.open"})  # `os.fdopen` takes a descriptor
+_PATHS = frozenset({"pathlib.Path", "pathlib.PurePath"})
 _PSEUDO_FILES = ("/proc/", "/sys/")
 
 
@@ -664,6 +665,8 @@ def _loose_owner(
         return f"{name}[]" if name and not name.startswith("builtins.") else None
     if isinstance(node, ast.Call):
         callee = resolver.qualify(node.func)
+        if callee in _PATHS and pseudo_file(node):
+            return None
         if _looks_like_class(callee):
             return callee
         if callee is not None and not callee.startswith("builtins."):
