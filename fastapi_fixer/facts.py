@@ -689,6 +689,7 @@ def site_targets(
     if owner_class and positional and "builtins.staticmethod" not in decorators:
         selves.add(positional[0].arg)
     local: dict[str, str] | None = None
+    narrowed: dict[int, dict[str, str]] | None = None
     found: list[tuple[CallSite, str | None]] = []
     once = _lazy_init_calls(node, resolver.scope.bindings)
     for site in body.calls:
@@ -699,12 +700,53 @@ def site_targets(
         if target is None and isinstance(site.node.func, ast.Attribute):
             if local is None:
                 local = _local_types(node, resolver, resolver.within(scope))
-            owner = _loose_owner(site.node.func.value, resolver, owner_class, selves, local)
+                narrowed = _narrowed_calls(node, resolver)
+            names = narrowed.get(id(site.node)) if narrowed else None
+            owner = _loose_owner(
+                site.node.func.value,
+                resolver,
+                owner_class,
+                selves,
+                {**local, **names} if names else local,
+            )
             if owner is not None:
                 target = f"{owner}.{site.node.func.attr}"
                 if site.consumer is not None:
                     target = iterated_target(target)
         found.append((site, target))
+    return found
+
+
+def _isinstance_types(test: ast.expr, resolver: Resolver) -> dict[str, str]:
+    """`isinstance(x, Cls)` (alone or among the operands of `and`): {"x": Cls}."""
+    found: dict[str, str] = {}
+    tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    for part in tests:
+        if (
+            isinstance(part, ast.Call)
+            and resolver.qualify(part.func) == "builtins.isinstance"
+            and len(part.args) == 2
+            and isinstance(part.args[0], ast.Name)
+        ):
+            kind = resolver.qualify(part.args[1])
+            if _looks_like_class(kind):
+                found[part.args[0].id] = kind  # type: ignore[assignment]
+    return found
+
+
+def _narrowed_calls(node: FunctionNode, resolver: Resolver) -> dict[int, dict[str, str]]:
+    """The calls inside `if isinstance(x, Cls): ...` blocks, with the names typed there."""
+    found: dict[int, dict[str, str]] = {}
+    for statement in own_nodes(node.body):
+        if not isinstance(statement, ast.If):
+            continue
+        types = _isinstance_types(statement.test, resolver)
+        if not types:
+            continue
+        for part in statement.body:
+            for child in ast.walk(part):
+                if isinstance(child, ast.Call):
+                    found.setdefault(id(child), {}).update(types)
     return found
 
 
