@@ -94,7 +94,7 @@ def find_offload_candidates(
         findings = []
         offloaded = (
             _offloaded_handles(node, resolver)
-            if any(site.in_with_item for site in body.calls)
+            if any(site.in_with_item or site.target in _WRAPPING_OPENERS for site in body.calls)
             else set()
         )
         for site, target in site_targets(node, body, resolver, parent, decorators):
@@ -151,6 +151,66 @@ def _offloaded_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
                             wrapped.update(id(child) for child in ast.walk(argument))
             if uses and uses <= wrapped:
                 found.add(id(item.context_expr))
+    found.update(_offloaded_assigned_handles(node, resolver))
+    return found
+
+
+_WRAPPING_OPENERS = frozenset({"os.fdopen"})  # a file object around a descriptor already open
+
+
+def _wrapped_nodes(node: FunctionNode, resolver: Resolver) -> set[int]:
+    wrapped: set[int] = set()
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call):
+            continue
+        is_wrapper = resolver.qualify(call.func) in THREADPOOL_WRAPPERS or (
+            isinstance(call.func, ast.Attribute) and call.func.attr == "run_in_executor"
+        )
+        if is_wrapper:
+            for argument in [*call.args, *(k.value for k in call.keywords)]:
+                wrapped.update(id(child) for child in ast.walk(argument))
+    return wrapped
+
+
+def _offloaded_assigned_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
+    """`f = os.fdopen(fd, "wb")` then `with f:` and only `await asyncio.to_thread(f.write, x)`:
+    wrapping the descriptor does no I/O, and every read or write is offloaded."""
+    openers: dict[str, ast.Call] = {}
+    for statement in ast.walk(node):
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Call)
+            and resolver.qualify(statement.value.func) in _WRAPPING_OPENERS
+        ):
+            name = statement.targets[0].id
+            openers[name] = statement.value if name not in openers else None  # type: ignore[assignment]
+    openers = {name: call for name, call in openers.items() if call is not None}
+    if not openers:
+        return set()
+    wrapped = _wrapped_nodes(node, resolver)
+    closing: set[int] = set()  # `with f:` (no `as`) and `f.close()`
+    for child in ast.walk(node):
+        if isinstance(child, ast.With):
+            closing.update(
+                id(item.context_expr) for item in child.items if item.optional_vars is None
+            )
+        elif (
+            isinstance(child, ast.Call)
+            and isinstance(child.func, ast.Attribute)
+            and child.func.attr == "close"
+        ):
+            closing.add(id(child.func.value))
+    found: set[int] = set()
+    for name, call in openers.items():
+        uses = [
+            child
+            for child in ast.walk(node)
+            if isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load)
+        ]
+        if uses and all(id(use) in wrapped or id(use) in closing for use in uses):
+            found.add(id(call))
     return found
 
 
