@@ -671,6 +671,11 @@ def _loose_owner(
             return callee
         if callee is not None and not callee.startswith("builtins."):
             return f"{callee}()"  # `_path(run_id).read_text()`: what a factory returns
+        if callee is None and isinstance(node.func, ast.Attribute):
+            # `app.get_blocks().process_api()`: what a method of a typed object returns
+            base = _loose_owner(node.func.value, resolver, owner_class, selves, local)
+            if base is not None and not base.endswith("()"):
+                return f"{base}.{node.func.attr}()"
         return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # `self.root / name`
         left = _loose_owner(node.left, resolver, owner_class, selves, local)

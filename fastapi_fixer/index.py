@@ -568,6 +568,10 @@ class ProjectIndex:
         if self._class_info(resolved) is not None:
             return resolved
         function = self.functions.get(resolved)
+        if function is None:  # a method of an object whose class is known: `app.get_blocks`
+            methods = [name for name in self._dispatch(resolved) if name in self.functions]
+            if len(methods) == 1:
+                resolved, function = methods[0], self.functions[methods[0]]
         if function is None or not function.returns:
             return None
         returned = self.resolve(function.returns)  # qualified as its module sees it
