@@ -182,6 +182,7 @@ class Resolver:
     def annotation_type(self, annotation: ast.expr | None) -> str | None:
         if annotation is None:
             return None
+        annotation = _unquoted(annotation)
         if isinstance(annotation, ast.Subscript) and self.qualify(annotation.value) in (
             "typing.Annotated",
             "typing_extensions.Annotated",
@@ -576,11 +577,22 @@ def _looks_like_class(qualified: str | None) -> bool:
     return qualified.rpartition(".")[2][:1].isupper()
 
 
+def _unquoted(annotation: ast.expr) -> ast.expr:
+    """The expression a string annotation holds (`emitter: "BaseEmitter"`), else itself."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            return ast.parse(annotation.value.strip(), mode="eval").body
+        except SyntaxError:
+            return annotation
+    return annotation
+
+
 def _annotated_class(annotation: ast.expr | None, resolver: Resolver) -> str | None:
     """The class a parameter is annotated with (`svc: Service`, `Annotated[Service, ...]`,
     `Service | None`, `Optional[Service]`), as the module sees it."""
     if annotation is None:
         return None
+    annotation = _unquoted(annotation)
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         for side in (annotation.left, annotation.right):
             if not (isinstance(side, ast.Constant) and side.value is None):
