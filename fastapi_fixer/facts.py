@@ -637,6 +637,11 @@ def _local_types(node: FunctionNode, resolver: Resolver, parent: Resolver) -> di
                         found[name] = callee  # type: ignore[assignment]
                     elif callee is not None and not callee.startswith("builtins."):
                         found[name] = f"{callee}()"  # what a factory returns (index.py)
+                    elif callee is None and isinstance(value.func, ast.Attribute):
+                        # `partial = path.with_suffix(".tmp")` with `path` typed above
+                        owner = _loose_owner(value, resolver, None, set(), found)
+                        if owner is not None:
+                            found[name] = owner
     return found
 
 
@@ -686,7 +691,7 @@ def _loose_owner(
         if callee is None and isinstance(node.func, ast.Attribute):
             # `app.get_blocks().process_api()`: what a method of a typed object returns
             base = _loose_owner(node.func.value, resolver, owner_class, selves, local)
-            if base is not None and not base.endswith("()"):
+            if base is not None:
                 return f"{base}.{node.func.attr}()"
         return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # `self.root / name`

@@ -531,8 +531,28 @@ class ProjectIndex:
             values = classes.dicts.get(attribute, ()) if classes is not None else ()
             return tuple(self.resolve(value) for value in values)
         if owner.endswith("()"):  # the result of a factory: its return annotation
-            made = self._made_by(owner[:-2])
+            callee = owner[:-2]
+            head, found, method = callee.rpartition("().")
+            if found and "." not in method:  # `_path(x).with_suffix()`: a method of a result
+                return tuple(
+                    dict.fromkeys(
+                        kind
+                        for base in self._types_of(head + "()")
+                        if (kind := self._returned_by(base, method)) is not None
+                    )
+                )
+            made = self._made_by(callee)
             return (made,) if made is not None else ()
+        if "()." in owner:  # `get_config_path().parent`: attributes of a result
+            head, _, rest = owner.rpartition("().")
+            kinds: tuple[str, ...] = self._types_of(head + "()")
+            for attribute_name in rest.split("."):
+                kinds = tuple(
+                    kind
+                    for base in kinds
+                    if (kind := self._attribute_type(base, attribute_name)) is not None
+                )
+            return kinds
         resolved = self.resolve(owner)
         if self._class_info(resolved) is not None:
             return (resolved,)
@@ -578,6 +598,14 @@ class ProjectIndex:
         if self._class_info(returned) is not None:
             return returned
         return ANNOTATED_TYPES.get(returned)  # a library type: `-> Path`
+
+    def _returned_by(self, kind: str, method: str) -> str | None:
+        """The class of what ``kind``'s ``method`` returns: a library chain (`Path.parent`), or
+        the return annotation of the project method."""
+        if self._class_info(kind) is None:
+            return CHAINS.get((kind, method))
+        methods = self._methods(kind, method)
+        return self._made_by(methods[0]) if len(methods) == 1 else None
 
     def _attribute_type(self, kind: str, attribute: str) -> str | None:
         if self._class_info(kind) is None:
