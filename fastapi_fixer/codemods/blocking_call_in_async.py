@@ -47,8 +47,11 @@ blocking `with` statements and calls passing `func=` are reported without a fix.
 Objects are followed only when their type is visible: constructed in the same function or
 module (`s = requests.Session()`, `storage = S3Storage()`), a parameter annotated with the type
 (`db: Session`, `svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`),
-a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`), or the result of a factory
-whose return annotation names the class (`storage = make_storage()`, `-> Storage`). A call of
+a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`), the result of a function or
+method whose return annotation names the class, awaited or not (`storage = make_storage()`,
+`-> Storage`; `path = await get_config_path()`, `-> Path`; `app.get_blocks().process_api()`), a
+module-level `Path` imported from another module, a quoted annotation (`app: "App"`), or a name
+narrowed by `if isinstance(block, StreamingOutput):` for the calls in that block. A call of
 an abstract method (`store.put()` with `store: Storage`) is followed into each subclass that
 implements it; the message names the implementations that block. Properties are not followed.
 Work that runs once rather than per request is not reported: a module-level cache filled under
