@@ -67,6 +67,16 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         "shutil.unpack_archive",
         "tempfile.NamedTemporaryFile",
         "tempfile.TemporaryFile",
+        # directory listings: a read of every entry of a directory (or a tree, for `**`), not
+        # one system call on one path. The lazy ones block where their iterator is consumed
+        # (`for`, a comprehension, `list(...)`): facts.py marks those calls "[iterated]"
+        "os.listdir",
+        "glob.glob",
+        "glob.iglob[iterated]",
+        "os.scandir[iterated]",
+        # leaving `with tempfile.TemporaryDirectory() as d:` removes the whole tree (facts.py
+        # marks the call "[with]" when it is the context expression); creating it is FF106's
+        "tempfile.TemporaryDirectory[with]",
     ),
     SYNC_SDK: (
         # stripe's resource classes: `stripe.Customer.create(...)`, `stripe.checkout.Session.list()`
@@ -153,7 +163,6 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
                 "lstat",
                 "makedirs",
                 "mkdir",
-                "listdir",
                 "remove",
                 "unlink",
                 "rmdir",
@@ -216,6 +225,7 @@ FACTORIES: dict[str, str] = {
     "tempfile.NamedTemporaryFile": "io.IOBase",
     "tempfile.TemporaryFile": "io.IOBase",
     "tempfile.SpooledTemporaryFile": "tempfile.SpooledTemporaryFile",
+    "tempfile.TemporaryDirectory": "tempfile.TemporaryDirectory",
     "zipfile.ZipFile": "zipfile.ZipFile",
     "tarfile.open": "tarfile.TarFile",
     "tarfile.TarFile": "tarfile.TarFile",
@@ -305,10 +315,14 @@ INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
         "write_text",
         "write_bytes",
         "open",
-        # `iterdir`/`glob`/`rglob` only build a lazy generator: not listed
+        # `iterdir`/`glob`/`rglob` only build a lazy generator: they block where it is consumed
+        "iterdir[iterated]",
+        "glob[iterated]",
+        "rglob[iterated]",
         *_PATH_METADATA,
     ),
     "tempfile.SpooledTemporaryFile": ("read", "readline", "readlines", "write", "writelines"),
+    "tempfile.TemporaryDirectory": ("cleanup",),  # removes the whole tree
     "zipfile.ZipFile": ("extractall", "extract", "write"),
     "tarfile.TarFile": ("extractall", "extract", "add"),
     "openai.OpenAI": ("*",),
@@ -368,6 +382,9 @@ INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
     "pwdlib.PasswordHash": ("hash", "verify", "verify_and_update"),
     "cryptography.kdf": ("derive", "verify"),
 }
+# factories whose object's `__exit__` blocks (and whose `__enter__` returns something else: the
+# directory's name)
+EXIT_BLOCKS = frozenset({"tempfile.TemporaryDirectory"})
 # (type, attribute or method) -> the type of the result, to follow chains such as
 # `Path(__file__).parent / "data"` or `db.query(User).filter(...).first()`
 CHAINS: dict[tuple[str, str], str] = {

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from fastapi_fixer.settings import Settings
 
 CACHE_DIR_NAME = ".fastapi-fix-cache"
-_FORMAT = 5  # 5: findings carry their call chain (Diagnostic.chain)
+_FORMAT = 6  # 5: findings carry their call chain; 6: consumed listings, typed receivers
 _BUCKETS = 16
 
 

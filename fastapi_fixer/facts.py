@@ -13,7 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from fastapi_fixer.astwalk import SCOPE_TYPES, OwnNodes, children, own_nodes
-from fastapi_fixer.blocking import ANNOTATED_TYPES, CHAINS, FACTORIES, THREADPOOL_WRAPPERS
+from fastapi_fixer.blocking import (
+    ANNOTATED_TYPES,
+    CHAINS,
+    EXIT_BLOCKS,
+    FACTORIES,
+    THREADPOOL_WRAPPERS,
+)
 
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "websocket"}
@@ -93,6 +99,14 @@ class Scope:
     parent: Scope | None = None
     is_class: bool = False
     bindings: dict[str, Binding] = field(default_factory=dict)
+    # module scope: its functions annotated `-> FastAPI`/`-> APIRouter` (qualified -> kind)
+    app_factories: dict[str, str] = field(default_factory=dict)
+
+    def root(self) -> Scope:
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
 
     def bind(self, name: str, binding: Binding) -> None:
         previous = self.bindings.get(name)
@@ -171,8 +185,8 @@ class Resolver:
         if isinstance(node, ast.Call):
             callee = self.qualify(node.func)
             if callee is not None and callee in FACTORIES:
-                if callee in _OPENERS and pseudo_file(node):
-                    return None
+                if (callee in _OPENERS or callee in _PATHS) and pseudo_file(node):
+                    return None  # `Path(f"/proc/{pid}/stat")`: read from kernel memory
                 return FACTORIES[callee]
             if isinstance(node.func, ast.Attribute):
                 owner = self.instance_type(node.func.value)
@@ -190,6 +204,7 @@ class Resolver:
     def annotation_type(self, annotation: ast.expr | None) -> str | None:
         if annotation is None:
             return None
+        annotation = _unquoted(annotation)
         if isinstance(annotation, ast.Subscript) and self.qualify(annotation.value) in (
             "typing.Annotated",
             "typing_extensions.Annotated",
@@ -220,6 +235,7 @@ class Resolver:
 
 
 _OPENERS = frozenset({"builtins.open", "io.open"})  # `os.fdopen` takes a descriptor
+_PATHS = frozenset({"pathlib.Path", "pathlib.PurePath"})
 _PSEUDO_FILES = ("/proc/", "/sys/")
 
 
@@ -293,6 +309,10 @@ def collect_bindings(
                 scope.bind(name, Binding("import", f"{base}.{alias.name}" if base else alias.name))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             scope.bind(node.name, Binding("def", f"{scope.qualprefix}.{node.name}"))
+            if not local and scope.parent is None and not isinstance(node, ast.ClassDef):
+                made = resolver.annotation_type(node.returns)
+                if made in (LOCAL_APP, LOCAL_ROUTER):  # `def _create_base_app() -> FastAPI`
+                    scope.app_factories[f"{scope.qualprefix}.{node.name}"] = made
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = node.value
@@ -317,8 +337,8 @@ def collect_bindings(
             for item in node.items:
                 if item.optional_vars is not None:
                     kind = resolver.instance_type(item.context_expr)
-                    if isinstance(node, ast.AsyncWith):
-                        kind = None
+                    if isinstance(node, ast.AsyncWith) or kind in EXIT_BLOCKS:
+                        kind = None  # `as d`: the directory's name
                     for name in _target_names(item.optional_vars):
                         scope.bind(name, Binding("instance", kind) if kind else Binding("other"))
         elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
@@ -339,6 +359,9 @@ def _binding_for_value(
             if local:
                 return Binding("app", LOCAL_APP if kind == "app" else LOCAL_ROUTER, kind)
             return Binding("app", f"{scope.qualprefix}.{name}", kind)
+        made = scope.root().app_factories.get(callee or "") if local else None
+        if made is not None:  # `app = _create_base_app()` in an app factory
+            return Binding("app", made, "app" if made == LOCAL_APP else "router")
     instance = resolver.instance_type(value) if value is not None else None
     if instance is not None:
         return Binding("instance", instance)
@@ -390,6 +413,45 @@ class CallSite:
     in_generator: bool  # inside a generator expression (an `await` there changes its meaning)
     in_with_item: bool  # the context expression of a plain `with`
     in_stream: bool = False  # inside the arguments of StreamingResponse/EventSourceResponse
+    # a lazy directory listing (`d.iterdir()`) consumed here: the `list(...)`-like call that
+    # consumes it, or the listing call itself when a `for` or a comprehension iterates it
+    consumer: ast.Call | None = None
+
+
+# lazy directory listings: the directory is read while their iterator is consumed
+LAZY_LISTING_METHODS = frozenset({"glob", "rglob", "iterdir"})  # of `pathlib.Path`
+LAZY_LISTING_CALLS = frozenset({"glob.iglob", "os.scandir"})
+ITERATED = (
+    "[iterated]"  # appended to a consumed listing's call target: `pathlib.Path.glob[iterated]`
+)
+# builtins that consume the iterable they are given, all of it before returning
+_CONSUMERS = frozenset(
+    f"builtins.{name}"
+    for name in ("list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max")
+)
+# short-circuiting consumers (they may stop early) and lazy wrappers (consumed when they are)
+_PARTIAL_CONSUMERS = frozenset({"builtins.any", "builtins.all", "builtins.next"})
+_PASS_THROUGH = frozenset(
+    f"builtins.{name}" for name in ("enumerate", "zip", "filter", "map", "reversed")
+)
+
+
+WITH_EXIT = "[with]"  # marks the call target of a `with` item whose exit blocks
+
+
+def iterated_target(target: str) -> str:
+    return target + ITERATED
+
+
+def plain_target(target: str) -> str:
+    """A call target without the consumed-listing or `with` mark, for messages."""
+    return target.replace(ITERATED, "").replace(WITH_EXIT, "")
+
+
+def _is_lazy_listing(call: ast.Call, target: str | None) -> bool:
+    if target in LAZY_LISTING_CALLS:
+        return True
+    return isinstance(call.func, ast.Attribute) and call.func.attr in LAZY_LISTING_METHODS
 
 
 # responses whose body iterator Starlette consumes on the event loop (by the class's own name)
@@ -411,6 +473,10 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
     calls: list[CallSite] = []
     has_await = False
     has_yield = False
+    # expressions iterated to the end here -> the call consuming them (the node itself for
+    # a `for` or a comprehension)
+    iterated: dict[int, ast.Call | None] = {}
+    exits: set[int] = set()  # the context expressions of plain `with` statements
 
     def visit(
         current: ast.AST,
@@ -431,6 +497,7 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
             return
         if kind is ast.With:
             for item in current.items:  # type: ignore[attr-defined]
+                exits.add(id(item.context_expr))
                 visit(item.context_expr, False, wrapped, in_gen, True)
                 if item.optional_vars is not None:
                     visit(item.optional_vars, False, wrapped, in_gen, False)
@@ -445,10 +512,35 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
             has_await = True
         elif kind is ast.GeneratorExp:
             in_gen = True
+            if id(current) in iterated:  # `any(p.is_dir() for p in d.iterdir())`
+                for generator in current.generators:  # type: ignore[attr-defined]
+                    iterated.setdefault(id(generator.iter), None)
+        elif kind is ast.For:
+            iterated.setdefault(id(current.iter), None)  # type: ignore[attr-defined]
+        elif kind is ast.ListComp or kind is ast.SetComp or kind is ast.DictComp:
+            for generator in current.generators:  # type: ignore[attr-defined]
+                iterated.setdefault(id(generator.iter), None)
         elif kind is ast.Call:
             assert isinstance(current, ast.Call)
             target = resolver.call_target(current)
-            calls.append(CallSite(current, target, awaited, wrapped, in_gen, with_item, stream))
+            consumer: ast.Call | None = None
+            if id(current) in iterated and _is_lazy_listing(current, target):
+                consumer = iterated[id(current)] or current
+                if target is not None:
+                    target = iterated_target(target)
+            elif id(current) in exits and target in EXIT_BLOCKS:
+                target += WITH_EXIT
+            calls.append(
+                CallSite(current, target, awaited, wrapped, in_gen, with_item, stream, consumer)
+            )
+            if current.args and target is not None and target.startswith("builtins."):
+                if target in _CONSUMERS:  # the fix may run the consumer in the threadpool
+                    iterated.setdefault(id(current.args[0]), current)
+                elif target in _PARTIAL_CONSUMERS:
+                    iterated.setdefault(id(current.args[0]), None)
+                elif target in _PASS_THROUGH and id(current) in iterated:
+                    for argument in current.args:
+                        iterated.setdefault(id(argument), None)
             is_wrapper = target in THREADPOOL_WRAPPERS or (
                 isinstance(current.func, ast.Attribute) and current.func.attr == "run_in_executor"
             )
@@ -464,7 +556,42 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
 
     for statement in node.body:
         visit(statement, False, False, False, False)
+    _consumed_through_names(node, calls, iterated)
     return BodyFacts(calls, has_await, has_yield)
+
+
+def _consumed_through_names(
+    node: FunctionNode, calls: list[CallSite], iterated: dict[int, ast.Call | None]
+) -> None:
+    """`files = d.glob(p)` then `for f in files` / `next(files, None)` in the same function:
+    the listing is consumed here too (through a name bound once)."""
+    consumed = {
+        child.id
+        for child in own_nodes(node.body)
+        if isinstance(child, ast.Name) and id(child) in iterated
+    }
+    if not consumed:
+        return
+    bound: dict[str, list[ast.expr]] = {}
+    for child in own_nodes(node.body):
+        if isinstance(child, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.NamedExpr)):
+            targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+            for target in targets:
+                for name in _target_names(target):
+                    value = child.value if isinstance(child, (ast.Assign, ast.NamedExpr)) else None
+                    bound.setdefault(name, []).append(
+                        value if isinstance(target, ast.Name) and value is not None else target
+                    )
+    sources = {id(values[0]) for name in consumed if len(values := bound.get(name, [])) == 1}
+    for site in calls:
+        if (
+            id(site.node) in sources
+            and site.consumer is None
+            and _is_lazy_listing(site.node, site.target)
+        ):
+            site.consumer = site.node  # no call to move into the threadpool here
+            if site.target is not None:
+                site.target = iterated_target(site.target)
 
 
 # --- call facts: what a function calls, for following the event loop ----------------------
@@ -478,11 +605,22 @@ def _looks_like_class(qualified: str | None) -> bool:
     return qualified.rpartition(".")[2][:1].isupper()
 
 
+def _unquoted(annotation: ast.expr) -> ast.expr:
+    """The expression a string annotation holds (`emitter: "BaseEmitter"`), else itself."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            return ast.parse(annotation.value.strip(), mode="eval").body
+        except SyntaxError:
+            return annotation
+    return annotation
+
+
 def _annotated_class(annotation: ast.expr | None, resolver: Resolver) -> str | None:
     """The class a parameter is annotated with (`svc: Service`, `Annotated[Service, ...]`,
     `Service | None`, `Optional[Service]`), as the module sees it."""
     if annotation is None:
         return None
+    annotation = _unquoted(annotation)
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         for side in (annotation.left, annotation.right):
             if not (isinstance(side, ast.Constant) and side.value is None):
@@ -519,12 +657,19 @@ def _local_types(node: FunctionNode, resolver: Resolver, parent: Resolver) -> di
                     continue
                 seen.add(name)
                 value = statement.value
+                if isinstance(value, ast.Await):  # `path = await get_config_path(...)`
+                    value = value.value
                 if isinstance(target, ast.Name) and isinstance(value, ast.Call):
                     callee = resolver.qualify(value.func)
                     if _looks_like_class(callee):
                         found[name] = callee  # type: ignore[assignment]
                     elif callee is not None and not callee.startswith("builtins."):
                         found[name] = f"{callee}()"  # what a factory returns (index.py)
+                    elif callee is None and isinstance(value.func, ast.Attribute):
+                        # `partial = path.with_suffix(".tmp")` with `path` typed above
+                        owner = _loose_owner(value, resolver, None, set(), found)
+                        if owner is not None:
+                            found[name] = owner
     return found
 
 
@@ -548,7 +693,12 @@ def _loose_owner(
             return owner_class
         if node.id in local:
             return local[node.id]
-        return _module_name_of(node.id, resolver)
+        found = _module_name_of(node.id, resolver)
+        if found is None:  # `(CACHE_DIR / name)` with `from .config import CACHE_DIR`
+            binding = resolver.scope.lookup(node.id)
+            if binding is not None and binding.kind == "import":
+                found = binding.target
+        return found
     if isinstance(node, ast.Attribute):  # `self.client.messages`: attributes of attributes
         base = _loose_owner(node.value, resolver, owner_class, selves, local)
         return f"{base}.{node.attr}" if base is not None else None
@@ -560,7 +710,18 @@ def _loose_owner(
         return f"{name}[]" if name and not name.startswith("builtins.") else None
     if isinstance(node, ast.Call):
         callee = resolver.qualify(node.func)
-        return callee if _looks_like_class(callee) else None
+        if callee in _PATHS and pseudo_file(node):
+            return None
+        if _looks_like_class(callee):
+            return callee
+        if callee is not None and not callee.startswith("builtins."):
+            return f"{callee}()"  # `_path(run_id).read_text()`: what a factory returns
+        if callee is None and isinstance(node.func, ast.Attribute):
+            # `app.get_blocks().process_api()`: what a method of a typed object returns
+            base = _loose_owner(node.func.value, resolver, owner_class, selves, local)
+            if base is not None:
+                return f"{base}.{node.func.attr}()"
+        return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # `self.root / name`
         left = _loose_owner(node.left, resolver, owner_class, selves, local)
         return f"{left}.__truediv__" if left is not None else None
@@ -578,6 +739,7 @@ def site_targets(
     if owner_class and positional and "builtins.staticmethod" not in decorators:
         selves.add(positional[0].arg)
     local: dict[str, str] | None = None
+    narrowed: dict[int, dict[str, str]] | None = None
     found: list[tuple[CallSite, str | None]] = []
     once = _lazy_init_calls(node, resolver.scope.bindings)
     for site in body.calls:
@@ -588,10 +750,53 @@ def site_targets(
         if target is None and isinstance(site.node.func, ast.Attribute):
             if local is None:
                 local = _local_types(node, resolver, resolver.within(scope))
-            owner = _loose_owner(site.node.func.value, resolver, owner_class, selves, local)
+                narrowed = _narrowed_calls(node, resolver)
+            names = narrowed.get(id(site.node)) if narrowed else None
+            owner = _loose_owner(
+                site.node.func.value,
+                resolver,
+                owner_class,
+                selves,
+                {**local, **names} if names else local,
+            )
             if owner is not None:
                 target = f"{owner}.{site.node.func.attr}"
+                if site.consumer is not None:
+                    target = iterated_target(target)
         found.append((site, target))
+    return found
+
+
+def _isinstance_types(test: ast.expr, resolver: Resolver) -> dict[str, str]:
+    """`isinstance(x, Cls)` (alone or among the operands of `and`): {"x": Cls}."""
+    found: dict[str, str] = {}
+    tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    for part in tests:
+        if (
+            isinstance(part, ast.Call)
+            and resolver.qualify(part.func) == "builtins.isinstance"
+            and len(part.args) == 2
+            and isinstance(part.args[0], ast.Name)
+        ):
+            kind = resolver.qualify(part.args[1])
+            if _looks_like_class(kind):
+                found[part.args[0].id] = kind  # type: ignore[assignment]
+    return found
+
+
+def _narrowed_calls(node: FunctionNode, resolver: Resolver) -> dict[int, dict[str, str]]:
+    """The calls inside `if isinstance(x, Cls): ...` blocks, with the names typed there."""
+    found: dict[int, dict[str, str]] = {}
+    for statement in own_nodes(node.body):
+        if not isinstance(statement, ast.If):
+            continue
+        types = _isinstance_types(statement.test, resolver)
+        if not types:
+            continue
+        for part in statement.body:
+            for child in ast.walk(part):
+                if isinstance(child, ast.Call):
+                    found.setdefault(id(child), {}).update(types)
     return found
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi_fixer.blocking import CHAINS, BlockingCatalog
+from fastapi_fixer.blocking import ANNOTATED_TYPES, CHAINS, BlockingCatalog
 from fastapi_fixer.facts import (
     APP_CONSTRUCTORS,
     CONSTRUCTED,
@@ -582,8 +582,28 @@ class ProjectIndex:
             values = classes.dicts.get(attribute, ()) if classes is not None else ()
             return tuple(self.resolve(value) for value in values)
         if owner.endswith("()"):  # the result of a factory: its return annotation
-            made = self._made_by(owner[:-2])
+            callee = owner[:-2]
+            head, found, method = callee.rpartition("().")
+            if found and "." not in method:  # `_path(x).with_suffix()`: a method of a result
+                return tuple(
+                    dict.fromkeys(
+                        kind
+                        for base in self._types_of(head + "()")
+                        if (kind := self._returned_by(base, method)) is not None
+                    )
+                )
+            made = self._made_by(callee)
             return (made,) if made is not None else ()
+        if "()." in owner:  # `get_config_path().parent`: attributes of a result
+            head, _, rest = owner.rpartition("().")
+            kinds: tuple[str, ...] = self._types_of(head + "()")
+            for attribute_name in rest.split("."):
+                kinds = tuple(
+                    kind
+                    for base in kinds
+                    if (kind := self._attribute_type(base, attribute_name)) is not None
+                )
+            return kinds
         resolved = self.resolve(owner)
         if self._class_info(resolved) is not None:
             return (resolved,)
@@ -619,10 +639,24 @@ class ProjectIndex:
         if self._class_info(resolved) is not None:
             return resolved
         function = self.functions.get(resolved)
+        if function is None:  # a method of an object whose class is known: `app.get_blocks`
+            methods = [name for name in self._dispatch(resolved) if name in self.functions]
+            if len(methods) == 1:
+                resolved, function = methods[0], self.functions[methods[0]]
         if function is None or not function.returns:
             return None
         returned = self.resolve(function.returns)  # qualified as its module sees it
-        return returned if self._class_info(returned) is not None else None
+        if self._class_info(returned) is not None:
+            return returned
+        return ANNOTATED_TYPES.get(returned)  # a library type: `-> Path`
+
+    def _returned_by(self, kind: str, method: str) -> str | None:
+        """The class of what ``kind``'s ``method`` returns: a library chain (`Path.parent`), or
+        the return annotation of the project method."""
+        if self._class_info(kind) is None:
+            return CHAINS.get((kind, method))
+        methods = self._methods(kind, method)
+        return self._made_by(methods[0]) if len(methods) == 1 else None
 
     def _attribute_type(self, kind: str, attribute: str) -> str | None:
         if self._class_info(kind) is None:

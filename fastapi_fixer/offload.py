@@ -16,12 +16,20 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.blocking import THREADPOOL_WRAPPERS
+from fastapi_fixer.blocking import EXIT_BLOCKS, THREADPOOL_WRAPPERS
 from fastapi_fixer.eventloop import loop_path
-from fastapi_fixer.facts import CallSite, FunctionNode, Resolver, site_targets
+from fastapi_fixer.facts import (
+    ITERATED,
+    WITH_EXIT,
+    CallSite,
+    FunctionNode,
+    Resolver,
+    plain_target,
+    site_targets,
+)
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Hop
 
 if TYPE_CHECKING:
@@ -72,7 +80,10 @@ def find_offload_candidates(
     ``category`` in them.
 
     A call that also reaches an API of a category in ``outranked_by`` is left to that category's
-    rule, so one call is reported once (FF101 before FF102 before FF103 before FF106)."""
+    rule, so one call is reported once (FF101 before FF102 before FF103 before FF106).
+    A stub file (`.pyi`) never runs: nothing in it blocks."""
+    if ctx.path.endswith(".pyi"):
+        return
     for node, qualname, resolver in ctx.functions():
         if not isinstance(node, ast.AsyncFunctionDef):
             continue
@@ -86,7 +97,7 @@ def find_offload_candidates(
         findings = []
         offloaded = (
             _offloaded_handles(node, resolver)
-            if any(site.in_with_item for site in body.calls)
+            if any(site.in_with_item or site.target in _WRAPPING_OPENERS for site in body.calls)
             else set()
         )
         for site, target in site_targets(node, body, resolver, parent, decorators):
@@ -121,6 +132,9 @@ def _offloaded_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
             handle = item.optional_vars
             if not isinstance(handle, ast.Name):
                 continue
+            context = item.context_expr
+            if isinstance(context, ast.Call) and resolver.qualify(context.func) in EXIT_BLOCKS:
+                continue  # its exit blocks, whatever is done with what it gives
             uses = {
                 id(child)
                 for part in statement.body
@@ -140,11 +154,71 @@ def _offloaded_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
                             wrapped.update(id(child) for child in ast.walk(argument))
             if uses and uses <= wrapped:
                 found.add(id(item.context_expr))
+    found.update(_offloaded_assigned_handles(node, resolver))
+    return found
+
+
+_WRAPPING_OPENERS = frozenset({"os.fdopen"})  # a file object around a descriptor already open
+
+
+def _wrapped_nodes(node: FunctionNode, resolver: Resolver) -> set[int]:
+    wrapped: set[int] = set()
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call):
+            continue
+        is_wrapper = resolver.qualify(call.func) in THREADPOOL_WRAPPERS or (
+            isinstance(call.func, ast.Attribute) and call.func.attr == "run_in_executor"
+        )
+        if is_wrapper:
+            for argument in [*call.args, *(k.value for k in call.keywords)]:
+                wrapped.update(id(child) for child in ast.walk(argument))
+    return wrapped
+
+
+def _offloaded_assigned_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
+    """`f = os.fdopen(fd, "wb")` then `with f:` and only `await asyncio.to_thread(f.write, x)`:
+    wrapping the descriptor does no I/O, and every read or write is offloaded."""
+    openers: dict[str, ast.Call] = {}
+    for statement in ast.walk(node):
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Call)
+            and resolver.qualify(statement.value.func) in _WRAPPING_OPENERS
+        ):
+            name = statement.targets[0].id
+            openers[name] = statement.value if name not in openers else None  # type: ignore[assignment]
+    openers = {name: call for name, call in openers.items() if call is not None}
+    if not openers:
+        return set()
+    wrapped = _wrapped_nodes(node, resolver)
+    closing: set[int] = set()  # `with f:` (no `as`) and `f.close()`
+    for child in ast.walk(node):
+        if isinstance(child, ast.With):
+            closing.update(
+                id(item.context_expr) for item in child.items if item.optional_vars is None
+            )
+        elif (
+            isinstance(child, ast.Call)
+            and isinstance(child.func, ast.Attribute)
+            and child.func.attr == "close"
+        ):
+            closing.add(id(child.func.value))
+    found: set[int] = set()
+    for name, call in openers.items():
+        uses = [
+            child
+            for child in ast.walk(node)
+            if isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load)
+        ]
+        if uses and all(id(use) in wrapped or id(use) in closing for use in uses):
+            found.add(id(call))
     return found
 
 
 def describe_chain(chain: tuple[str, ...]) -> str:
-    return "" if len(chain) == 1 else f" ({' → '.join(chain)})"
+    return "" if len(chain) == 1 else f" ({' → '.join(plain_target(name) for name in chain)})"
 
 
 def _short(qualname: str) -> str:
@@ -156,8 +230,10 @@ def finding_hops(
 ) -> tuple[Hop, ...]:
     """Entry point → awaited helpers → this call → plain `def` functions → the blocking API."""
     span = ctx.span(finding.site.node)
-    here = Hop(finding.chain[0], ctx.path, span.line, span.col)
-    return (*function.path, here, *ctx.index.chain_hops(finding.target, category))
+    here = Hop(plain_target(finding.chain[0]), ctx.path, span.line, span.col)
+    later = ctx.index.chain_hops(finding.target, category)
+    later = tuple(replace(hop, name=plain_target(hop.name)) for hop in later)
+    return (*function.path, here, *later)
 
 
 def implementations_note(ctx: FileContext, finding: Finding, category: str) -> str:
@@ -202,6 +278,15 @@ def wrap_edit(ctx: FileContext, site: CallSite, name: str, add_import: bool) -> 
 
 
 def wrap_fix(ctx: FileContext, function: AsyncFunction, site: CallSite) -> Fix | None:
+    if site.consumer is not None:
+        # a lazy listing: the directory is read by what consumes it. `list(d.glob(x))` becomes
+        # `await run_in_threadpool(list, d.glob(x))` (the same list); a `for` loop or a
+        # comprehension has no call to move
+        if site.consumer is site.node:
+            return None
+        site = CallSite(
+            site.consumer, None, False, False, site.in_generator, site.in_with_item, False
+        )
     threadpool = threadpool_name(ctx, function)
     if threadpool is None or not can_wrap(site):
         return None
@@ -223,7 +308,7 @@ def report(
     with_item_hint: str = "use an async context manager or a plain `def`",
     category: str = "",
 ) -> Diagnostic:
-    name = finding.chain[0]
+    name = plain_target(finding.chain[0])
     where = f"async {function.kind} `{function.node.name}`"
     if not function.is_entry:
         entry = "route" if function.entry_is_route else "dependency"
@@ -232,6 +317,10 @@ def report(
     message += implementations_note(ctx, finding, category)
     if finding.site.in_with_item and fix is None:
         message += f"; {with_item_hint}"
+    if finding.chain[-1].endswith(ITERATED):
+        message += "; the directory listing is iterated on the event loop"
+    elif finding.chain[-1].endswith(WITH_EXIT):
+        message += "; leaving the `with` removes the directory tree on the event loop"
     if hint:
         message += f"; {hint}"
     chain = finding_hops(ctx, function, finding, category)

@@ -1,6 +1,8 @@
 """## What it does
 Finds calls that block the event loop — `time.sleep`, `requests`, sync `httpx`, `urllib`,
-`subprocess`, `os.system`, `open()` and `Path.read_*`/`write_*`, `tempfile` files,
+`subprocess`, `os.system`, `open()` and `Path.read_*`/`write_*`, directory listings
+(`os.listdir`, `glob.glob`, `Path.iterdir`/`glob` iterated), `tempfile` files, leaving a
+`with tempfile.TemporaryDirectory()` block or its `.cleanup()` (the tree is removed),
 `shutil` copies and archives, `zipfile`/`tarfile` extraction, `UploadFile.file` reads and writes,
 `sqlite3`, `psycopg2`, sync SQLAlchemy `Session` methods, `smtplib`, `socket` — wherever they
 run on the event loop: in an `async def` route or dependency, in the async helpers those await
@@ -45,17 +47,24 @@ blocking `with` statements and calls passing `func=` are reported without a fix.
 Objects are followed only when their type is visible: constructed in the same function or
 module (`s = requests.Session()`, `storage = S3Storage()`), a parameter annotated with the type
 (`db: Session`, `svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`),
-a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`), or the result of a factory
-whose return annotation names the class (`storage = make_storage()`, `-> Storage`). A call of
+a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`), the result of a function or
+method whose return annotation names the class, awaited or not (`storage = make_storage()`,
+`-> Storage`; `path = await get_config_path()`, `-> Path`; `app.get_blocks().process_api()`), a
+module-level `Path` imported from another module, a quoted annotation (`app: "App"`), or a name
+narrowed by `if isinstance(block, StreamingOutput):` for the calls in that block. A call of
 an abstract method (`store.put()` with `store: Storage`) is followed into each subclass that
 implements it; the message names the implementations that block. Properties are not followed.
 Work that runs once rather than per request is not reported: a module-level cache filled under
 `if CACHE is None:` (with `global CACHE`) or after `if CACHE: return`, a
 `functools.lru_cache`/`cache` function. Nor are a sync generator handed to `StreamingResponse`
 (Starlette iterates it in the threadpool), a `with open(...) as f:` whose every use of `f` is
-already offloaded, and reads of `/proc` and `/sys`. `Path.glob`/`iterdir`/`rglob` only build a
-generator and are not reported; single metadata calls (`os.path.exists`, `Path.mkdir`,
-`os.makedirs`, `tempfile.mkstemp`, ...) are FF106's. Extend the list with
+already offloaded, and reads of `/proc` and `/sys`. `Path.glob`/`iterdir`/`rglob`,
+`glob.iglob` and `os.scandir` only build an iterator: they are reported where the same function
+consumes it (a `for`, a comprehension, `list(...)`, `sorted(...)`, `any(...)`), with a fix only
+when a call consumes it (`list(d.glob(x))` becomes `await run_in_threadpool(list, d.glob(x))`);
+`os.listdir` and `glob.glob` read the whole directory when called. Single metadata calls
+(`os.path.exists`, `Path.mkdir`, `os.makedirs`, `tempfile.mkstemp`, ...) are FF106's. Extend
+the list with
 `extra-blocking-calls` in `[tool.fastapi-fix]` (qualified names, `*` wildcards).
 """
 

@@ -1,10 +1,11 @@
 """## What it does
 Finds single file-system metadata calls — `os.path.exists`/`isfile`/`isdir`/`getsize`,
-`os.stat`, `os.makedirs`, `os.listdir`, `os.remove`/`rename`, `shutil.disk_usage`,
-`tempfile.mkstemp`/`mkdtemp`, and `Path.exists`/`is_file`/`is_dir`/`stat`/`mkdir`/`unlink`/
-`touch`/`rename` — made on the event loop: in an `async def` route or dependency, or in an
-async helper they reach, directly or through project functions in any module. Off by default;
-enable it with `--extend-select FF106`.
+`os.stat`, `os.makedirs`, `os.remove`/`rename`, `shutil.disk_usage`,
+`tempfile.mkstemp`/`mkdtemp`, creating a `tempfile.TemporaryDirectory()`, and
+`Path.exists`/`is_file`/`is_dir`/`stat`/`mkdir`/`unlink`/`touch`/`rename` — made on the event
+loop: in an `async def` route or dependency, or in an async helper they reach, directly or
+through project functions in any module. Off by default; enable it with
+`--extend-select FF106`.
 
 ## Why is this bad?
 Each of these is one system call that waits for the disk. On a local disk that is usually
@@ -44,8 +45,9 @@ Calls in generator expressions, `with` statements and calls passing `func=` are 
 a fix. A call that FF101, FF102 or FF103 already reports is left to them.
 
 ## Known problems
-Whether a metadata call is slow depends on the storage, which the code does not say. Lazy
-listings (`Path.glob`, `iterdir`, `rglob`) are not reported: the call only builds a generator.
+Whether a metadata call is slow depends on the storage, which the code does not say.
+Directory listings (`os.listdir`, `glob.glob`, an iterated `Path.glob`/`iterdir`) read every
+entry of a directory, not one path: they are FF101's.
 """
 
 from __future__ import annotations
