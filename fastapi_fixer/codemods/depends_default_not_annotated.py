@@ -69,11 +69,11 @@ declares support for FastAPI before 0.95, which does not read `Annotated` (`fast
 its pyproject.toml, setup.cfg, setup.py, requirements file or built package metadata, found in
 the code base's folder or up to three folders above). A requirement without a lower bound is
 taken as a modern FastAPI. The cache does not notice an edit of those files alone: after
-changing the declared FastAPI version, run once with `--no-cache`. A module that is a variant of a sibling defining the same functions
-(`tutorial001_non_an.py` next to `tutorial001.py`, documentation showing both styles) is not
-reported either. Markers imported from other libraries with the same names are not
-touched (they are recognised by their qualified name). Comments inside a parameter list stay at
-their position when `*` is inserted.
+changing the declared FastAPI version, run once with `--no-cache`. A module that is a variant of
+a sibling defining the same functions (`tutorial001_non_an.py` next to `tutorial001.py`,
+documentation showing both styles) is not reported either. Markers imported from other
+libraries with the same names are not touched (they are recognised by their qualified name).
+Comments inside a parameter list stay at their position when `*` is inserted.
 """
 
 from __future__ import annotations
