@@ -235,27 +235,39 @@ class SourceTree:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._modules: dict[str, Path | None] = {}
+        self._modules: dict[str, list[Path]] = {}
         self._trees: dict[Path, ast.Module | None] = {}
+        self._files: list[Path] | None = None
 
-    def module_file(self, dotted: str) -> Path | None:
+    def module_files(self, dotted: str) -> list[Path]:
         """The file of module ``dotted`` (``pkg/mod.py`` or ``pkg/mod/__init__.py``, also under
-        ``src/``), or None."""
+        ``src/``); else the files whose path ends so (fastapi-fix names a package inside a
+        folder without ``__init__.py`` from that folder on, e.g. ``audio`` for
+        ``open_webui/routers/audio/__init__.py``)."""
         if dotted not in self._modules:
             parts = dotted.split(".")
-            found = None
-            for base in (self.root, self.root / "src"):
+            found = [
+                candidate
+                for base in (self.root, self.root / "src")
                 for candidate in (
                     base.joinpath(*parts).with_suffix(".py"),
                     base.joinpath(*parts, "__init__.py"),
-                ):
-                    if candidate.is_file():
-                        found = candidate
-                        break
-                if found is not None:
-                    break
+                )
+                if candidate.is_file()
+            ][:1]
+            if not found:
+                found = [
+                    path
+                    for path in self._python_files()
+                    if _module_parts(path.relative_to(self.root))[-len(parts) :] == parts
+                ]
             self._modules[dotted] = found
         return self._modules[dotted]
+
+    def _python_files(self) -> list[Path]:
+        if self._files is None:
+            self._files = sorted(self.root.rglob("*.py"))
+        return self._files
 
     def tree(self, path: Path) -> ast.Module | None:
         if path not in self._trees:
@@ -269,19 +281,23 @@ class SourceTree:
         """The def of ``qualname`` (module path + classes/functions nested in it)."""
         parts = qualname.split(".")
         for cut in range(len(parts) - 1, 0, -1):
-            path = self.module_file(".".join(parts[:cut]))
-            if path is None:
-                continue
-            node: ast.AST | None = self.tree(path)
-            for name in parts[cut:]:
-                node = _child_def(node, name) if node is not None else None
-            if node is not None:
-                return path, node
+            for path in self.module_files(".".join(parts[:cut])):
+                node: ast.AST | None = self.tree(path)
+                for name in parts[cut:]:
+                    node = _child_def(node, name) if node is not None else None
+                if node is not None:
+                    return path, node
         return None
 
     def is_async(self, qualname: str) -> bool | None:
         found = self.function(qualname)
         return None if found is None else isinstance(found[1], ast.AsyncFunctionDef)
+
+
+def _module_parts(relative: Path) -> list[str]:
+    """``a/b/c.py`` -> ``[a, b, c]``; ``a/b/__init__.py`` -> ``[a, b]``."""
+    parts = list(relative.with_suffix("").parts)
+    return parts[:-1] if parts and parts[-1] == "__init__" else parts
 
 
 def _child_def(node: ast.AST, name: str) -> ast.AST | None:

@@ -344,3 +344,20 @@ def test_report_scores_blocking_and_metadata_sinks_apart() -> None:
     assert "true blocking-call sinks FF101-FF103 miss: 1" in text
     assert "[helper] (1)" in text
     assert "true metadata sinks FF106 misses: 0" in text
+
+
+def test_source_tree_finds_a_package_named_from_a_namespace_folder(tmp_path: Path) -> None:
+    # open_webui/routers has no __init__.py: fastapi-fix names routers/audio/__init__.py `audio`
+    package = tmp_path / "app" / "routers" / "audio"
+    package.mkdir(parents=True)
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text(
+        "import os\n\ndef needs(p):\n    return os.path.isfile(p)\n"
+    )
+    (tmp_path / "app" / "other.py").write_text("def needs(p):\n    return p\n")
+    tree = bc.SourceTree(tmp_path)
+    path, node = tree.function("audio.needs")
+    assert path == package / "__init__.py"
+    assert bc.first_call_named(node, "isfile") == 4
+    assert tree.function("app.other.needs")[0] == tmp_path / "app" / "other.py"
+    assert tree.function("nowhere.needs") is None
