@@ -1,8 +1,8 @@
 """Compare blocking-call finders on real code bases against judged ground truth.
 
-Runs fastapi-fix's FF101-FF103, `blockpath` and `hydroid` (and, as an extra column, ruff's
-ASYNC2xx rules) on some code bases of the corpus (~/.cache/fastapi-fix-corpus), turns every
-finding into the *blocking call site* it ends in, and scores each tool against
+Runs fastapi-fix's FF101-FF103 and FF106, `blockpath` and `hydroid` (and, as an extra column,
+ruff's ASYNC2xx rules) on some code bases of the corpus (~/.cache/fastapi-fix-corpus), turns
+every finding into the *blocking call site* it ends in, and scores each tool against
 `benchmarks/judged/blocking.jsonl`:
 
     python benchmarks/blocking_compare.py                      # this checkout, default code bases
@@ -14,13 +14,14 @@ finding into the *blocking call site* it ends in, and scores each tool against
 Matching. Every tool reports a path from an `async def` ("entry") down to the call of a
 blocking API ("sink"); the key of a finding is the sink: (codebase, path relative to the code
 base's root, line of the blocking API call), with the API's name for display.
-- fastapi-fix (`check --select FF101,FF102,FF103`, concise output by default, `--ff-format json`
-  for JSON, which is much slower): when a JSON finding has a ``chain`` (list of hops ``{name,
-  path, row, column}``), its last hop is the sink. Concise lines and older JSON have no chain: a
-  direct finding's own location is the sink; an indirect one says
-  ``(helper → ... → api)`` in its message, and the sink is the first call in the last helper's
-  body whose callee ends with the API's last name (fastapi-fix follows a helper's calls in
-  source order and stops at the first blocking one), found by parsing that helper's module.
+- fastapi-fix (`check --select FF101,FF102,FF103,FF106`, concise output by default, `--ff-format
+  json` for JSON, which is much slower): FF101-FF103 and FF106 are two columns. When a JSON
+  finding has a ``chain`` (list of hops ``{name, path, row, column}``), its last hop is the
+  sink. Concise lines and older JSON have no chain: a direct finding's own location is the
+  sink; an indirect one says ``(helper → ... → api)`` in its message, and the sink is the
+  first call in the last helper's body whose callee ends with the API's last name
+  (fastapi-fix follows a helper's calls in source order and stops at the first blocking one),
+  found by parsing that helper's module.
 - blockpath (`check --json`): the last witness frame is the sink; ``callee`` is the API.
 - hydroid (`--format json`): the last chain hop's location is the sink (the finding's own
   location when the chain is empty); ``sink.qualname`` is the API.
@@ -32,14 +33,24 @@ name (tools place a multi-line call at the line of its start, of its attribute o
 
 A sink is "true" when the call blocks (file or network I/O, sleep, subprocess, synchronous DB or
 SDK, waiting on a thread, CPU-heavy hashing) AND it runs on the event loop from an async route,
-dependency or streaming response of the app. Single ``stat`` metadata calls (``exists``,
-``is_file``, ``resolve``, ``os.path.*``) are judged false: a developer would not move them off
-the loop. An optional ``miss`` key on a true line says why fastapi-fix misses that sink (used to
-group the misses; stale when fastapi-fix finds it).
+dependency or streaming response of the app. An optional ``miss`` key on a true line says why
+fastapi-fix misses that sink (used to group the misses; stale when fastapi-fix finds it).
 
-Output: per tool found-true / found-false / recall / precision, per code base, the true sinks
-fastapi-fix misses (grouped by ``miss``) and every union entry not judged yet
-(``--write-unjudged FILE`` writes them as lines to fill in). Stdlib only.
+Two kinds of sink. A *metadata* sink is a call of one of the APIs of FF106's catalogue (single
+file-system metadata calls: ``exists``, ``is_file``, ``stat``, ``mkdir``, ``unlink``,
+``mkstemp``, ...), read from ``fastapi_fixer/blocking.py`` of the checkout under test (the
+``METADATA`` category of ``DEFAULT_CALLS`` and ``METHOD_CATEGORY``); every other sink is a
+*blocking-call* sink. The other tools' names of those APIs are mapped first (hydroid's
+``genericpath.exists`` is ``os.path.exists``, ``X.__init__`` is a call of ``X``). Judgements of
+metadata sinks are not consistent (most ``exists``/``is_file`` calls were judged false, many
+``mkdir``/``unlink``/``mkstemp`` calls true), so the headline table scores every tool on the
+blocking-call sinks only (FF101-FF103's column), and a second, informational table scores every
+tool on the metadata sinks (FF106's column).
+
+Output: for each kind, per tool found-true / found-false / recall / precision, and per code base;
+the true blocking-call sinks FF101-FF103 miss (grouped by ``miss``) and every union entry not
+judged yet (``--write-unjudged FILE`` writes them as lines to fill in). Stdlib (and
+``fastapi_fixer/blocking.py``, which is stdlib only) only.
 """
 
 from __future__ import annotations
@@ -47,6 +58,8 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import fnmatch
+import importlib.util
 import json
 import os
 import re
@@ -55,7 +68,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +89,13 @@ DEFAULT_CODEBASES = (  # lightrag-hku is left out: hydroid reports ~1,600 loggin
 )
 MAIN_TOOLS = ("fastapi-fix", "blockpath", "hydroid")
 EXTRA_TOOLS = ("ruff",)
+# the columns of fastapi-fix's run: its blocking-call rules and its metadata rule
+FF_BLOCKING = "fastapi-fix"
+FF_METADATA = "fastapi-fix FF106"
+FF_CODES = {"FF101": FF_BLOCKING, "FF102": FF_BLOCKING, "FF103": FF_BLOCKING, "FF106": FF_METADATA}
+COLUMN_ORDER = (FF_BLOCKING, FF_METADATA, "blockpath", "hydroid", "ruff")
+LABELS = {FF_BLOCKING: "fastapi-fix FF101-FF103", FF_METADATA: "fastapi-fix FF106"}
+METADATA, BLOCKING = "metadata", "blocking"
 LINE_SLACK = 3
 VERDICTS = ("true", "false")
 JUDGED_KEYS = {"codebase", "path", "line", "api", "verdict", "why", "text"}
@@ -125,6 +145,71 @@ def last_name(api: str) -> str:
     return api.rsplit(".", 1)[-1]
 
 
+# --- metadata sinks (FF106's catalogue) vs blocking-call sinks --------------------------------
+
+
+def load_metadata_apis(checkout: Path) -> tuple[tuple[str, ...], Path | None]:
+    """The API patterns of FF106's catalogue in ``checkout``'s ``fastapi_fixer/blocking.py``
+    (falling back to this checkout's), and the file they came from: the ``METADATA`` category of
+    ``DEFAULT_CALLS`` plus the ``METHOD_CATEGORY`` / ``INSTANCE_CATEGORY`` methods of that
+    category, as ``type.method``. ``((), None)`` when no such module loads."""
+    for root in dict.fromkeys((Path(checkout).resolve(), REPO)):
+        source = root / "fastapi_fixer" / "blocking.py"
+        if not source.is_file():
+            continue
+        spec = importlib.util.spec_from_file_location("_fastapi_fixer_blocking", source)
+        if spec is None or spec.loader is None:
+            continue
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:  # an older checkout: try the next one
+            print(f"cannot load {source}: {error}", file=sys.stderr)
+            continue
+        category = getattr(module, "METADATA", None)
+        if category is None:
+            continue
+        patterns = list(getattr(module, "DEFAULT_CALLS", {}).get(category, ()))
+        for (kind, method), value in getattr(module, "METHOD_CATEGORY", {}).items():
+            if value == category:
+                patterns.append(f"{kind}.{method}")
+        methods = getattr(module, "INSTANCE_METHODS", {})
+        for kind, value in getattr(module, "INSTANCE_CATEGORY", {}).items():
+            if value == category:
+                patterns += [f"{kind}.{method}" for method in methods.get(kind, ("*",))]
+        return tuple(dict.fromkeys(patterns)), source
+    return (), None
+
+
+# other tools' names of the catalogue's APIs: the module a function is defined in, and the
+# concrete classes of `pathlib.Path`
+_API_ALIASES = (
+    (re.compile(r"^(?:genericpath|posixpath|ntpath)\."), "os.path."),
+    (re.compile(r"^pathlib\.(?:PosixPath|WindowsPath|PurePath|PurePosixPath)\."), "pathlib.Path."),
+)
+
+
+def canonical_api(api: str) -> str:
+    """``api`` as fastapi-fix's catalogue names it: ``genericpath.exists`` is
+    ``os.path.exists``, and ``X.__init__`` (hydroid's name of a constructor call) is ``X``."""
+    api = api.removesuffix(".__init__")
+    for pattern, replacement in _API_ALIASES:
+        api = pattern.sub(replacement, api)
+    return api
+
+
+def is_metadata_api(api: str, patterns: Sequence[str]) -> bool:
+    name = canonical_api(api)
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def sink_kind(entry: Entry, patterns: Sequence[str]) -> str:
+    """METADATA when the sink's API (the judged line's, else the first finder's) is in FF106's
+    catalogue, else BLOCKING."""
+    return METADATA if is_metadata_api(entry.api, patterns) else BLOCKING
+
+
 # --- fastapi-fix ---------------------------------------------------------------------------
 
 _FF_MESSAGE = re.compile(r"`(?P<name>[^`]+)` in async [a-z ]+`[^`]+`(?P<rest>.*)")
@@ -150,27 +235,39 @@ class SourceTree:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._modules: dict[str, Path | None] = {}
+        self._modules: dict[str, list[Path]] = {}
         self._trees: dict[Path, ast.Module | None] = {}
+        self._files: list[Path] | None = None
 
-    def module_file(self, dotted: str) -> Path | None:
+    def module_files(self, dotted: str) -> list[Path]:
         """The file of module ``dotted`` (``pkg/mod.py`` or ``pkg/mod/__init__.py``, also under
-        ``src/``), or None."""
+        ``src/``); else the files whose path ends so (fastapi-fix names a package inside a
+        folder without ``__init__.py`` from that folder on, e.g. ``audio`` for
+        ``open_webui/routers/audio/__init__.py``)."""
         if dotted not in self._modules:
             parts = dotted.split(".")
-            found = None
-            for base in (self.root, self.root / "src"):
+            found = [
+                candidate
+                for base in (self.root, self.root / "src")
                 for candidate in (
                     base.joinpath(*parts).with_suffix(".py"),
                     base.joinpath(*parts, "__init__.py"),
-                ):
-                    if candidate.is_file():
-                        found = candidate
-                        break
-                if found is not None:
-                    break
+                )
+                if candidate.is_file()
+            ][:1]
+            if not found:
+                found = [
+                    path
+                    for path in self._python_files()
+                    if _module_parts(path.relative_to(self.root))[-len(parts) :] == parts
+                ]
             self._modules[dotted] = found
         return self._modules[dotted]
+
+    def _python_files(self) -> list[Path]:
+        if self._files is None:
+            self._files = sorted(self.root.rglob("*.py"))
+        return self._files
 
     def tree(self, path: Path) -> ast.Module | None:
         if path not in self._trees:
@@ -184,19 +281,23 @@ class SourceTree:
         """The def of ``qualname`` (module path + classes/functions nested in it)."""
         parts = qualname.split(".")
         for cut in range(len(parts) - 1, 0, -1):
-            path = self.module_file(".".join(parts[:cut]))
-            if path is None:
-                continue
-            node: ast.AST | None = self.tree(path)
-            for name in parts[cut:]:
-                node = _child_def(node, name) if node is not None else None
-            if node is not None:
-                return path, node
+            for path in self.module_files(".".join(parts[:cut])):
+                node: ast.AST | None = self.tree(path)
+                for name in parts[cut:]:
+                    node = _child_def(node, name) if node is not None else None
+                if node is not None:
+                    return path, node
         return None
 
     def is_async(self, qualname: str) -> bool | None:
         found = self.function(qualname)
         return None if found is None else isinstance(found[1], ast.AsyncFunctionDef)
+
+
+def _module_parts(relative: Path) -> list[str]:
+    """``a/b/c.py`` -> ``[a, b, c]``; ``a/b/__init__.py`` -> ``[a, b]``."""
+    parts = list(relative.with_suffix("").parts)
+    return parts[:-1] if parts and parts[-1] == "__init__" else parts
 
 
 def _child_def(node: ast.AST, name: str) -> ast.AST | None:
@@ -260,7 +361,8 @@ def normalise_fastapi_fix(
     """Findings from ``--output-format json`` items (or ``parse_concise``'s)."""
     findings = []
     for item in items:
-        if item.get("code") not in ("FF101", "FF102", "FF103"):
+        tool = FF_CODES.get(item.get("code", ""))
+        if tool is None:
             continue
         path = clean_path(item["path"])
         line = item["location"]["row"]
@@ -270,7 +372,7 @@ def normalise_fastapi_fix(
             last = hops[-1]
             findings.append(
                 Finding(
-                    "fastapi-fix",
+                    tool,
                     codebase,
                     clean_path(last["path"]),
                     last["row"],
@@ -287,7 +389,7 @@ def normalise_fastapi_fix(
             if found is not None and sink_line is not None:
                 path = clean_path(str(found[0].relative_to(tree.root)))
                 line = sink_line
-        findings.append(Finding("fastapi-fix", codebase, path, line, api, "", chain))
+        findings.append(Finding(tool, codebase, path, line, api, "", chain))
     return findings
 
 
@@ -394,7 +496,7 @@ def build_union(
             add(Entry(codebase, path, line, row.get("api", "")))
     outside = []
     extra = set(extra)
-    order = {tool: rank for rank, tool in enumerate(MAIN_TOOLS)}
+    order = {tool: rank for rank, tool in enumerate(COLUMN_ORDER)}
     for finding in sorted(
         findings,
         key=lambda f: (f.tool in extra, order.get(f.tool, 99), f.tool, f.codebase, f.path, f.line),
@@ -506,7 +608,7 @@ def tool_commands(args: argparse.Namespace) -> dict[str, list[str] | None]:
     wanted = {
         "fastapi-fix": [
             *(args.python, "-m", "fastapi_fixer", "check", "--no-cache"),
-            *("--select", "FF101,FF102,FF103", "--output-format", args.ff_format, "."),
+            *("--select", "FF101,FF102,FF103,FF106", "--output-format", args.ff_format, "."),
         ],
         "blockpath": [args.blockpath, "check", "--json", "."],
         "hydroid": [args.hydroid, "--no-cache", "--format", "json", "."],
@@ -582,7 +684,15 @@ def collect(args: argparse.Namespace) -> tuple[list[Finding], list[str]]:
         if text is not None:
             tools_run.add(tool)
             findings += parse_output(tool, text, codebase, root)
-    return findings, [tool for tool in MAIN_TOOLS + EXTRA_TOOLS if tool in tools_run]
+    return findings, columns(tools_run)
+
+
+def columns(tools_run: Iterable[str]) -> list[str]:
+    """The report's columns for the tools that ran: fastapi-fix's run gives two."""
+    ran = set(tools_run)
+    if "fastapi-fix" in ran:
+        ran.add(FF_METADATA)
+    return [tool for tool in COLUMN_ORDER if tool in ran]
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -594,13 +704,13 @@ def _pct(value: float | None) -> str:
 
 def score_table(scores: dict[str, Score]) -> list[str]:
     lines = [
-        f"{'tool':<12} {'found':>5} {'true':>5} {'false':>5} {'unjudged':>8} "
+        f"{'tool':<24} {'found':>5} {'true':>5} {'false':>5} {'unjudged':>8} "
         f"{'recall':>7} {'precision':>9}"
     ]
     for tool, s in scores.items():
         found = s.true + s.false + s.unjudged
         lines.append(
-            f"{tool:<12} {found:>5} {s.true:>5} {s.false:>5} {s.unjudged:>8} "
+            f"{LABELS.get(tool, tool):<24} {found:>5} {s.true:>5} {s.false:>5} {s.unjudged:>8} "
             f"{_pct(s.recall):>7} {_pct(s.precision):>9}"
         )
     return lines
@@ -615,34 +725,63 @@ def source_line(corpus: Path, codebase: str, path: str, line: int) -> str:
     return rows[line - 1].strip() if 0 < line <= len(rows) else ""
 
 
+_TITLES = {
+    BLOCKING: "blocking-call sinks (headline: FF101-FF103; metadata sinks left out for every tool)",
+    METADATA: "metadata sinks (FF106's catalogue; informational, judgements not consistent)",
+}
+
+
 def report(
     entries: list[Entry],
     outside: list[Finding],
     judged: dict[tuple[str, str, int], dict],
     tools: list[str],
     corpus: Path,
+    metadata_apis: Sequence[str] = (),
 ) -> str:
     out = []
     n_true = sum(1 for e in entries if judged.get(e.key, {}).get("verdict") == "true")
     n_judged = sum(1 for e in entries if e.key in judged)
     out.append(f"union: {len(entries)} sinks, {n_judged} judged, {n_true} true")
-    out.append("")
-    out += score_table(score(entries, judged, tools))
-    out.append("")
-    out.append("per code base (found true/false/unjudged; true in union):")
-    for codebase in sorted({e.codebase for e in entries}):
-        mine = [e for e in entries if e.codebase == codebase]
-        scores = score(mine, judged, tools)
-        cells = "  ".join(f"{tool} {s.true}/{s.false}/{s.unjudged}" for tool, s in scores.items())
-        first = next(iter(scores.values()), Score())
-        out.append(f"  {codebase:<14} true={first.all_true:<3} {cells}")
+    kinds: dict[str, list[Entry]] = {BLOCKING: [], METADATA: []}
+    for entry in entries:
+        kinds[sink_kind(entry, metadata_apis)].append(entry)
+    other_kind = {BLOCKING: FF_METADATA, METADATA: FF_BLOCKING}
+    for kind, mine in kinds.items():
+        # fastapi-fix's column of the other kind only when it found something here
+        shown = [t for t in tools if t != other_kind[kind] or any(t in e.found for e in mine)]
+        kind_true = sum(1 for e in mine if judged.get(e.key, {}).get("verdict") == "true")
+        kind_judged = sum(1 for e in mine if e.key in judged)
+        out.append("")
+        out.append(f"{_TITLES[kind]}: {len(mine)} sinks, {kind_judged} judged, {kind_true} true")
+        out += score_table(score(mine, judged, shown))
+        out.append("per code base (found true/false/unjudged; true sinks of the kind):")
+        for codebase in sorted({e.codebase for e in entries}):
+            scores = score([e for e in mine if e.codebase == codebase], judged, shown)
+            cells = "  ".join(
+                f"{LABELS.get(tool, tool)} {s.true}/{s.false}/{s.unjudged}"
+                for tool, s in scores.items()
+            )
+            first = next(iter(scores.values()), Score())
+            out.append(f"  {codebase:<14} true={first.all_true:<3} {cells}")
+    crossed = [
+        (entry, tool)
+        for kind, tool in other_kind.items()
+        for entry in kinds[kind]
+        if tool in entry.found
+    ]
+    if crossed:
+        out.append("")
+        out.append(f"fastapi-fix findings at a sink of the other kind: {len(crossed)}")
+        for entry, tool in crossed:
+            out.append(f"  {LABELS[tool]}: {entry.codebase}/{entry.path}:{entry.line} {entry.api}")
     out.append("")
     misses = [
         e
-        for e in entries
-        if judged.get(e.key, {}).get("verdict") == "true" and "fastapi-fix" not in e.found
+        for e in kinds[BLOCKING]
+        if judged.get(e.key, {}).get("verdict") == "true" and FF_BLOCKING not in e.found
     ]
-    out.append(f"true sinks fastapi-fix misses: {len(misses)}")
+    out.append(f"true blocking-call sinks FF101-FF103 miss: {len(misses)}")
     groups: dict[str, list[Entry]] = defaultdict(list)
     for entry in misses:
         groups[judged[entry.key].get("miss", "unclassified")].append(entry)
@@ -652,6 +791,12 @@ def report(
             found_by = ",".join(sorted(entry.found)) or "no tool on this run"
             out.append(f"    {entry.codebase}/{entry.path}:{entry.line} {entry.api} ({found_by})")
             out.append(f"        {judged[entry.key].get('why', '')}")
+    metadata_misses = sum(
+        1
+        for e in kinds[METADATA]
+        if judged.get(e.key, {}).get("verdict") == "true" and FF_METADATA not in e.found
+    )
+    out.append(f"true metadata sinks FF106 misses: {metadata_misses} (not listed)")
     unjudged = [e for e in entries if e.key not in judged]
     out.append("")
     out.append(f"unjudged union entries: {len(unjudged)}")
@@ -730,7 +875,12 @@ def main(argv: list[str] | None = None) -> int:
     findings, tools = collect(args)
     judged = load_judged(args.judged)
     entries, outside = build_union(findings, judged)
-    print(report(entries, outside, judged, tools, args.corpus), end="")
+    metadata_apis, source = load_metadata_apis(Path(args.fastapi_fix))
+    if source is None:
+        print("no FF106 catalogue found: every sink counts as a blocking call", file=sys.stderr)
+    else:
+        print(f"metadata APIs: {len(metadata_apis)} patterns from {source}", file=sys.stderr)
+    print(report(entries, outside, judged, tools, args.corpus, metadata_apis), end="")
     if args.write_unjudged:
         lines = unjudged_lines(entries, judged, args.corpus)
         Path(args.write_unjudged).write_text("".join(f"{line}\n" for line in lines))

@@ -255,4 +255,109 @@ def test_union_keeps_judged_keys_and_scores() -> None:
     assert hydroid.precision == pytest.approx(1 / 2)
     report = bc.report(entries, [], judged, ["fastapi-fix", "hydroid"], Path("/nonexistent"))
     assert "unjudged union entries: 1" in report
-    assert "true sinks fastapi-fix misses: 1" in report
+    assert "true blocking-call sinks FF101-FF103 miss: 1" in report
+
+
+def test_fastapi_fix_ff106_is_its_own_column() -> None:
+    items = bc.parse_concise(
+        "./app/main.py:5:8: FF106 [*] File-system metadata call `pathlib.Path.is_file` in async "
+        "route `serve`\n"
+        "./app/main.py:7:5: FF101 [*] Blocking call `time.sleep` in async route `serve`\n"
+        "./app/main.py:9:5: FF104 other rule\n"
+    )
+    metadata, blocking = bc.normalise_fastapi_fix(items, "cb", None)
+    assert (metadata.tool, metadata.line, metadata.api) == (
+        bc.FF_METADATA,
+        5,
+        "pathlib.Path.is_file",
+    )
+    assert (blocking.tool, blocking.line, blocking.api) == (bc.FF_BLOCKING, 7, "time.sleep")
+    assert bc.columns(["fastapi-fix", "hydroid"]) == [bc.FF_BLOCKING, bc.FF_METADATA, "hydroid"]
+    assert bc.columns(["blockpath"]) == ["blockpath"]
+
+
+def test_metadata_apis_come_from_the_checkouts_catalogue(tmp_path: Path) -> None:
+    (tmp_path / "fastapi_fixer").mkdir()
+    (tmp_path / "fastapi_fixer" / "blocking.py").write_text(
+        "METADATA = 'metadata'\n"
+        "DEFAULT_CALLS = {'blocking': ('time.sleep',), METADATA: ('os.path.exists', 'os.mkdir')}\n"
+        "METHOD_CATEGORY = {('pathlib.Path', 'mkdir'): METADATA, ('x.Y', 'z'): 'blocking'}\n"
+    )
+    patterns, source = bc.load_metadata_apis(tmp_path)
+    assert source == tmp_path / "fastapi_fixer" / "blocking.py"
+    assert patterns == ("os.path.exists", "os.mkdir", "pathlib.Path.mkdir")
+    # the other tools' names of the same APIs
+    assert bc.is_metadata_api("genericpath.exists", patterns)
+    assert bc.is_metadata_api("posixpath.exists", patterns)
+    assert bc.is_metadata_api("pathlib.PosixPath.mkdir", patterns)
+    assert not bc.is_metadata_api("time.sleep", patterns)
+    assert not bc.is_metadata_api("pathlib.Path.read_text", patterns)
+    assert not bc.is_metadata_api("x.Y.z", patterns)
+
+
+def test_metadata_apis_of_this_checkout() -> None:
+    patterns, source = bc.load_metadata_apis(ROOT)
+    assert source == ROOT / "fastapi_fixer" / "blocking.py"
+    for api in ("genericpath.isfile", "pathlib.Path.exists", "os.makedirs", "tempfile.mkstemp"):
+        assert bc.is_metadata_api(api, patterns), api
+    # a constructor as hydroid names it is the call of the class
+    assert bc.is_metadata_api("tempfile.TemporaryDirectory.__init__", patterns)
+    for api in ("builtins.open", "shutil._RmtreeType.__call__", "pathlib.Path.read_text"):
+        assert not bc.is_metadata_api(api, patterns), api
+    # no checkout there: this checkout's catalogue
+    assert bc.load_metadata_apis(ROOT / "nonexistent") == (patterns, source)
+
+
+def test_report_scores_blocking_and_metadata_sinks_apart() -> None:
+    patterns = ("os.path.exists", "pathlib.Path.mkdir")
+    judged = {
+        ("cb", "a.py", 10): {"api": "builtins.open", "verdict": "true", "miss": "helper"},
+        ("cb", "a.py", 20): {"api": "time.sleep", "verdict": "true"},
+        ("cb", "a.py", 30): {"api": "genericpath.exists", "verdict": "false"},
+        ("cb", "a.py", 40): {"api": "pathlib.Path.mkdir", "verdict": "true"},
+    }
+    findings = [
+        _f(bc.FF_BLOCKING, 20, api="time.sleep"),
+        _f(bc.FF_METADATA, 40, api="pathlib.Path.mkdir"),
+        _f("hydroid", 10),
+        _f("hydroid", 30, api="genericpath.exists"),
+        _f("hydroid", 40, api="pathlib.Path.mkdir"),
+    ]
+    entries, _ = bc.build_union(findings, judged)
+    kinds = {e.line: bc.sink_kind(e, patterns) for e in entries}
+    assert kinds == {10: bc.BLOCKING, 20: bc.BLOCKING, 30: bc.METADATA, 40: bc.METADATA}
+    tools = [bc.FF_BLOCKING, bc.FF_METADATA, "hydroid"]
+    text = bc.report(entries, [], judged, tools, Path("/nonexistent"), patterns)
+    blocking, metadata = text.split("metadata sinks (")
+    # headline: 2 sinks, both true; hydroid finds 1 of them, FF101-FF103 the other
+    assert "blocking-call sinks (headline" in blocking
+    assert ": 2 sinks, 2 judged, 2 true" in blocking
+    rows = {line.split("  ")[0].strip(): line.split() for line in blocking.splitlines()}
+    assert rows["fastapi-fix FF101-FF103"][-6:] == ["1", "1", "0", "0", "50.0%", "100.0%"]
+    assert rows["hydroid"][-6:] == ["1", "1", "0", "0", "50.0%", "100.0%"]
+    assert "fastapi-fix FF106" not in blocking.split("per code base")[0]  # found nothing here
+    # metadata: hydroid 1 true + 1 false, FF106 the true one
+    rows = {line.split("  ")[0].strip(): line.split() for line in metadata.splitlines()}
+    assert rows["fastapi-fix FF106"][-6:] == ["1", "1", "0", "0", "100.0%", "100.0%"]
+    assert rows["hydroid"][-6:] == ["2", "1", "1", "0", "100.0%", "50.0%"]
+    # the miss list has the blocking-call sink only, grouped by `miss`
+    assert "true blocking-call sinks FF101-FF103 miss: 1" in text
+    assert "[helper] (1)" in text
+    assert "true metadata sinks FF106 misses: 0" in text
+
+
+def test_source_tree_finds_a_package_named_from_a_namespace_folder(tmp_path: Path) -> None:
+    # open_webui/routers has no __init__.py: fastapi-fix names routers/audio/__init__.py `audio`
+    package = tmp_path / "app" / "routers" / "audio"
+    package.mkdir(parents=True)
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text(
+        "import os\n\ndef needs(p):\n    return os.path.isfile(p)\n"
+    )
+    (tmp_path / "app" / "other.py").write_text("def needs(p):\n    return p\n")
+    tree = bc.SourceTree(tmp_path)
+    path, node = tree.function("audio.needs")
+    assert path == package / "__init__.py"
+    assert bc.first_call_named(node, "isfile") == 4
+    assert tree.function("app.other.needs")[0] == tmp_path / "app" / "other.py"
+    assert tree.function("nowhere.needs") is None
