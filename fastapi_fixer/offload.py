@@ -125,6 +125,7 @@ def _offloaded_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
     the arguments of a threadpool wrapper (`await asyncio.to_thread(h.read)`): opening the
     handle is all that runs on the event loop, and the I/O is already offloaded."""
     found: set[int] = set()
+    wrapped: set[int] | None = None  # computed at the first `with ... as h:`
     for statement in ast.walk(node):
         if not isinstance(statement, ast.With):
             continue
@@ -141,17 +142,8 @@ def _offloaded_handles(node: FunctionNode, resolver: Resolver) -> set[int]:
                 for child in ast.walk(part)
                 if isinstance(child, ast.Name) and child.id == handle.id
             }
-            wrapped: set[int] = set()
-            for part in statement.body:
-                for call in ast.walk(part):
-                    if not isinstance(call, ast.Call):
-                        continue
-                    is_wrapper = resolver.qualify(call.func) in THREADPOOL_WRAPPERS or (
-                        isinstance(call.func, ast.Attribute) and call.func.attr == "run_in_executor"
-                    )
-                    if is_wrapper:
-                        for argument in [*call.args, *(k.value for k in call.keywords)]:
-                            wrapped.update(id(child) for child in ast.walk(argument))
+            if wrapped is None:
+                wrapped = _wrapped_nodes(node, resolver)
             if uses and uses <= wrapped:
                 found.add(id(item.context_expr))
     found.update(_offloaded_assigned_handles(node, resolver))
@@ -162,6 +154,7 @@ _WRAPPING_OPENERS = frozenset({"os.fdopen"})  # a file object around a descripto
 
 
 def _wrapped_nodes(node: FunctionNode, resolver: Resolver) -> set[int]:
+    """The nodes inside the arguments of a threadpool wrapper's call in ``node``."""
     wrapped: set[int] = set()
     for call in ast.walk(node):
         if not isinstance(call, ast.Call):
