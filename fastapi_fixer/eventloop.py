@@ -30,45 +30,41 @@ def reach_table(index: ProjectIndex) -> Reach:
     functions = index.functions
     table: Reach = {}
     queue: deque[str] = deque()
+
+    def reach(entry: str, caller: str, number: int, target: str) -> None:
+        for callee in index.implementations(target):
+            found = dict.get(functions, callee)
+            if found is not None and found.is_async and callee not in table:
+                table[callee] = (entry, caller, number)
+                queue.append(callee)
+
+    def drain() -> None:
+        while queue:
+            caller = queue.popleft()
+            for number, site in enumerate(dict.__getitem__(functions, caller).sites):
+                if site.how != "thread":
+                    reach(table[caller][0], caller, number, site.target)
+
+    # plain `def` routes and dependencies: only what they stream runs on the loop, reached
+    # after everything the `async def` entry points reach (their paths are the shorter ones)
+    streamed: list[tuple[str, int, str]] = []
     for name in sorted(dict.keys(functions)):
-        facts = dict.__getitem__(functions, name)
         if not (index.is_route(name) or index.is_dependency(name)):
             continue
+        facts = dict.__getitem__(functions, name)
         if facts.is_async:
             table[name] = (name, "", -1)
             queue.append(name)
-    # plain `def` routes and dependencies: only what they stream runs on the loop
-    streamed: list[tuple[str, str, int]] = []
-    for name in sorted(dict.keys(functions)):
-        facts = dict.__getitem__(functions, name)
-        if facts.is_async or not any(site.how == "stream" for site in facts.sites):
-            continue
-        if index.is_route(name) or index.is_dependency(name):
-            for number, site in enumerate(facts.sites):
-                if site.how == "stream":
-                    streamed.append((name, name, number))
-    while True:
-        while queue:
-            caller = queue.popleft()
-            entry = table[caller][0]
-            for number, site in enumerate(dict.__getitem__(functions, caller).sites):
-                if site.how == "thread":
-                    continue
-                for callee in index.implementations(site.target):
-                    found = dict.get(functions, callee)
-                    if found is not None and found.is_async and callee not in table:
-                        table[callee] = (entry, caller, number)
-                        queue.append(callee)
-        if not streamed:
-            break
-        for entry, caller, number in streamed:
-            site = dict.__getitem__(functions, caller).sites[number]
-            for callee in index.implementations(site.target):
-                found = dict.get(functions, callee)
-                if found is not None and found.is_async and callee not in table:
-                    table[callee] = (entry, caller, number)
-                    queue.append(callee)
-        streamed = []
+        else:
+            streamed.extend(
+                (name, number, site.target)
+                for number, site in enumerate(facts.sites)
+                if site.how == "stream"
+            )
+    drain()
+    for caller, number, target in streamed:
+        reach(caller, caller, number, target)
+    drain()
     return table
 
 
