@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 
 import libcst as cst
@@ -13,21 +14,58 @@ from fastapi_fixer.models import Span, start_only
 Replacer = Callable[[cst.CSTNode, bool], cst.CSTNode]
 
 
+_WRAPPERS: list[tuple[cst.Module, MetadataWrapper]] = []
+
+
+def metadata(module: cst.Module) -> MetadataWrapper:
+    """A metadata wrapper of ``module`` itself (no copy), shared by every fixer that asks for
+    the same module: the fix pass hands one parsed module to all the rules of a file, and the
+    positions are worked out once for them all."""
+    for known, wrapper in _WRAPPERS:
+        if known is module:
+            return wrapper
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    _WRAPPERS.insert(0, (module, wrapper))
+    del _WRAPPERS[4:]
+    return wrapper
+
+
 class _SpanRewriter(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self, targets: dict[tuple[str, Span], Replacer]) -> None:
         super().__init__()
         self.targets = targets
+        self.starts = sorted({(span.line, span.col) for _, span in targets})
         self.parents: list[cst.CSTNode] = []
         self.found: set[tuple[str, Span]] = set()
 
+    def _holds_a_target(self, node: cst.CSTNode) -> bool:
+        position = self.get_metadata(PositionProvider, node, None)
+        if position is None:
+            return True
+        start = (position.start.line, position.start.column)
+        end = (position.end.line, position.end.column)
+        decorators = getattr(node, "decorators", ())
+        if decorators:  # a def's or class's position starts after its decorators
+            first = self.get_metadata(PositionProvider, decorators[0], None)
+            if first is None:
+                return True
+            start = min(start, (first.start.line, first.start.column))
+        at = bisect.bisect_left(self.starts, start)
+        return at < len(self.starts) and self.starts[at] <= end
+
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if not self._holds_a_target(node):
+            return False  # nothing to replace in there: its children are not visited
         self.parents.append(node)
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
-        self.parents.pop()
+        if self.parents and self.parents[-1] is original_node:
+            self.parents.pop()
+        else:
+            return updated_node  # a node whose children were skipped holds no target
         updated = super().on_leave(original_node, updated_node)
         position = self.get_metadata(PositionProvider, original_node, None)
         if position is None or not isinstance(updated, cst.CSTNode):
@@ -56,7 +94,7 @@ def rewrite_at(module: cst.Module, targets: dict[tuple[str, Span], Replacer]) ->
     if not targets:
         return module
     rewriter = _SpanRewriter(targets)
-    result = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
+    result = metadata(module).visit(rewriter)
     missing = set(targets) - rewriter.found
     if missing:
         raise NodeNotFound(f"no node at {sorted(missing)[0]}")
@@ -286,7 +324,7 @@ def move_statements_after(
     """Move each statement starting at a span's start to just after the statement of the same
     block that starts at the given (line, column); comments above a statement move with it."""
     mover = _StatementMover([((span.line, span.col), target) for span, target in moves])
-    result = MetadataWrapper(module, unsafe_skip_copy=True).visit(mover)
+    result = metadata(module).visit(mover)
     if len(mover.done) != len(mover.moves):
         raise NodeNotFound("a statement to move was not found")
     return result

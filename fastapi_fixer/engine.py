@@ -26,6 +26,8 @@ from fastapi_fixer.blocking import BlockingCatalog
 from fastapi_fixer.cache import Cache, Checked
 from fastapi_fixer.discovery import discover
 from fastapi_fixer.facts import Analysis, ModuleFacts, module_name_for
+from fastapi_fixer.fixing.pipeline import FileFix, fix_file, split_lines
+from fastapi_fixer.fixing.project_style import style_for
 from fastapi_fixer.index import ProjectIndex
 from fastapi_fixer.models import (
     Diagnostic,
@@ -487,20 +489,35 @@ class Engine:
             ]
             if not pending:
                 return diagnostics
-            rewritten, fixed_count, failures = self._apply_round(files, pending)
-            if failures:
-                for code, path, reason in failures:
-                    blocked.add((code, path))
-                    result.dropped.append(DroppedFix(path, code, reason))
-                continue
-            for path, text in rewritten.items():
-                files[path].replace_text(text)
-                result.fixed[path] = text
+            outcomes, fixed_count, failures = self._apply_round(files, pending)
+            _count(result, "fix_rounds", 1)
+            _count(result, "fix_passes", len(outcomes))
+            for code, path, reason in failures:
+                blocked.add((code, path))
+                result.dropped.append(DroppedFix(path, code, reason))
+            rewritten = {
+                path: outcome
+                for path, outcome in outcomes.items()
+                if outcome.text != files[path].text
+            }
+            for path, outcome in rewritten.items():
+                before = files[path].text
+                earlier = result.provenance.get(path)
+                if earlier is None:
+                    result.provenance[path] = outcome.provenance
+                else:
+                    result.provenance[path] = earlier.later(  # type: ignore[attr-defined]
+                        split_lines(before), split_lines(outcome.text), outcome.provenance
+                    )
+                files[path].replace_text(outcome.text)
+                result.fixed[path] = outcome.text
                 result.sources.setdefault(path, files[path].source)  # a file a fix created
             for (path, code), count in fixed_count.items():
                 result.applied[code] = result.applied.get(code, 0) + count
                 per_file = result.applied_by_file.setdefault(path, {})
                 per_file[code] = per_file.get(code, 0) + count
+            if not rewritten:
+                continue  # only failures this round: the rest is pending again
             python = sorted(path for path in rewritten if not files[path].is_text)
             self.pool.add([files[path].job(path) for path in python])
             self._analyse(files, python, result)
@@ -514,50 +531,94 @@ class Engine:
 
     def _apply_round(
         self, files: dict[str, _File], pending: list[Diagnostic]
-    ) -> tuple[dict[str, str], dict[tuple[str, str], int], list[tuple[str, str, str]]]:
-        """Apply, per file, the fixes of one rule at a time; returns new texts, the number of
+    ) -> tuple[dict[str, FileFix], dict[tuple[str, str], int], list[tuple[str, str, str]]]:
+        """One pass per file with every rule's edits (`fixing.pipeline.fix_file`); a fix that
+        spans files is in all of them or in none. Returns each file's outcome, the number of
         fixed diagnostics per (path, code), and failures as (code, path, reason)."""
-        claimed: dict[str, str] = {}  # path -> the code whose fixes it takes this round
-        edits: dict[tuple[str, str], set[Edit]] = defaultdict(set)
-        fixed_count: dict[tuple[str, str], int] = defaultdict(int)
-        for diagnostic in sorted(pending, key=lambda d: (d.code, d.sort_key)):
-            fix = diagnostic.fix
-            assert fix is not None
-            if any(claimed.get(path, diagnostic.code) != diagnostic.code for path in fix.paths):
-                continue
-            for path in fix.paths:
-                claimed[path] = diagnostic.code
-            for edit in fix.edits:
-                edits[(edit.path, diagnostic.code)].add(edit)
-            fixed_count[(diagnostic.path, diagnostic.code)] += 1
-        from fastapi_fixer.registry import all_rules
-
-        rewritten: dict[str, str] = {}
+        edits: dict[str, dict[str, set[Edit]]] = defaultdict(lambda: defaultdict(set))
+        for diagnostic in pending:
+            for edit in diagnostic.fix.edits:  # type: ignore[union-attr]
+                edits[edit.path][diagnostic.code].add(edit)
         failures: list[tuple[str, str, str]] = []
-        for (path, code), file_edits in sorted(edits.items()):
-            rule = all_rules()[code]
+        for path in sorted(edits):
             if path not in files:
-                created = _new_file(files, path, file_edits)
+                created = _new_file(files, path, [e for es in edits[path].values() for e in es])
                 if created is None:
-                    failures.append((code, path, "fix targets a file that was not analysed"))
+                    for code in sorted(edits[path]):
+                        failures.append((code, path, "fix targets a file that was not analysed"))
+                    del edits[path]
                     continue
                 files[path] = created
-            context = FixContext(
-                path=path,
-                module=files[path].facts.module if files[path].facts else "",
-                index=self.index,
-                settings=self.settings,
-            )
-            ordered = sorted(file_edits, key=_edit_key)
-            apply = apply_text_fix if files[path].is_text else apply_rule_fix
-            outcome = apply(rule, files[path].text, ordered, context)
-            if outcome is None or outcome == files[path].text:
-                failures.append((code, path, "fix changed nothing"))
-            elif isinstance(outcome, FixFailure):
-                failures.append((code, path, outcome.reason))
-            else:
-                rewritten[path] = outcome
-        return rewritten, fixed_count, failures
+        left_out = {(path, code) for code, path, _ in failures}  # not in this round
+        outcomes: dict[str, FileFix] = {}
+        todo = set(edits)
+        while todo:
+            for path in sorted(todo):
+                wanted = {
+                    code: sorted(found, key=_edit_key)
+                    for code, found in edits[path].items()
+                    if (path, code) not in left_out
+                }
+                outcomes[path] = self._fix_file(files, path, wanted)
+                for code in [*outcomes[path].deferred, *outcomes[path].failures]:
+                    left_out.add((path, code))
+            todo = set()
+            for diagnostic in pending:  # a fix spanning files: whole or not at all
+                paths = diagnostic.fix.paths  # type: ignore[union-attr]
+                if len(paths) > 1 and any((p, diagnostic.code) in left_out for p in paths):
+                    for p in paths:
+                        if (p, diagnostic.code) not in left_out and p in outcomes:
+                            left_out.add((p, diagnostic.code))
+                            todo.add(p)
+        for path, outcome in sorted(outcomes.items()):
+            for code, reason in sorted(outcome.failures.items()):
+                failures.append((code, path, reason))
+        fixed_count: dict[tuple[str, str], int] = defaultdict(int)
+        for diagnostic in pending:
+            paths = diagnostic.fix.paths  # type: ignore[union-attr]
+            if all(p in outcomes and (p, diagnostic.code) not in left_out for p in paths):
+                fixed_count[(diagnostic.path, diagnostic.code)] += 1
+        return outcomes, fixed_count, failures
+
+    def _fix_file(
+        self, files: dict[str, _File], path: str, edits: dict[str, list[Edit]]
+    ) -> FileFix:
+        f = files[path]
+        context = FixContext(path, f.facts.module if f.facts else "", self.index, self.settings)
+        return fix_one_file(f.text, edits, context, is_text=f.is_text)
+
+
+def fix_one_file(
+    text: str, edits: dict[str, list[Edit]], context: FixContext, is_text: bool = False
+) -> FileFix:
+    """One pass of every rule's ``edits`` over one file (`fixing.pipeline.fix_file`)."""
+    from fastapi_fixer.registry import all_rules
+
+    rules = all_rules()
+    if is_text:
+
+        def invalid(before: str, after: str) -> str | None:
+            for code in edits:
+                reason = rules[code]().validate_text(after)
+                if reason is not None:
+                    return f"fix produced an invalid file: {reason}"
+            return None
+
+        return fix_file(
+            text,
+            edits,
+            lambda code, module, old, found: rules[code]().fix_text(old, list(found), context),
+            None,
+            invalid,
+            python=False,
+        )
+    return fix_file(
+        text,
+        edits,
+        lambda code, module, old, found: rules[code]().fix(module, list(found), context).code,
+        style_for(context.path),
+        lambda before, after: compile_reason(before, after, context.path),
+    )
 
 
 def _chains_elsewhere(found: list[Diagnostic]) -> bool:
@@ -621,19 +682,28 @@ def apply_rule_fix(
         new_text += "\r"  # LibCST drops the last newline of a file with old-Mac "\r" endings
     if new_text == text:
         return new_text
+    reason = compile_reason(text, new_text, context.path)
+    return new_text if reason is None else FixFailure(reason)
+
+
+def compile_reason(before: str, after: str, path: str) -> str | None:
+    """Why a fix's output is not acceptable Python, or None. A file that did not compile before
+    (`await` outside a function, which `ast` takes) need only still parse."""
     try:
-        compile(new_text, context.path, "exec", dont_inherit=True)
+        compile(after, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
         try:
-            compile(text, context.path, "exec", dont_inherit=True)
+            compile(before, path, "exec", dont_inherit=True)
         except SyntaxError:
             try:
-                parse(new_text, context.path)
-                return new_text
+                parse(after, path)
+                return None
             except SyntaxError:
                 pass
-        return FixFailure(f"fix produced invalid code: {exc.msg} (line {exc.lineno})")
-    return new_text
+        return f"fix produced invalid code: {exc.msg} (line {exc.lineno})"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return f"fix produced code that cannot be compiled: {type(exc).__name__}"
+    return None
 
 
 def apply_text_fix(

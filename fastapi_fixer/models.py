@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi_fixer.source import SourceFile
@@ -131,6 +131,8 @@ class RunResult:
     applied_by_file: dict[str, dict[str, int]] = field(default_factory=dict)
     sources: dict[str, SourceFile] = field(default_factory=dict)  # path -> file as read
     fixed: dict[str, str] = field(default_factory=dict)  # path -> text after fixing (changed only)
+    # path -> which rules wrote each line of its fixed text (`fixing.pipeline.Provenance`)
+    provenance: dict[str, Any] = field(default_factory=dict)
     errors: list[FileError] = field(default_factory=list)
     dropped: list[DroppedFix] = field(default_factory=list)
     # how much work was done: files parsed, checked, and served from the cache

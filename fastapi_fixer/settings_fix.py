@@ -275,7 +275,6 @@ def replace_expressions(
     """Replace, for each (node types, span, new expression), the node of one of those types at
     that span (a literal may be a `SimpleString` or a `ConcatenatedString`, a list a `List` or a
     `Tuple`), keeping its parentheses."""
-    from libcst.metadata import MetadataWrapper
 
     from fastapi_fixer.cstutil import NodeNotFound, _SpanRewriter
 
@@ -289,7 +288,9 @@ def replace_expressions(
     if not targets:
         return module
     rewriter = _SpanRewriter(targets)  # type: ignore[arg-type]
-    result = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
+    from fastapi_fixer.cstutil import metadata
+
+    result = metadata(module).visit(rewriter)
     if {span for _, span, _ in replacements} - {span for _, span in rewriter.found}:
         raise NodeNotFound("an expression to replace moved")
     return result

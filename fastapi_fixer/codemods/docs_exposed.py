@@ -238,11 +238,11 @@ def _mentions_debug(test: ast.expr) -> bool:
 def _gate(module: cst.Module, edits: list[Edit]) -> cst.Module:
     """Gate each app's URLs on the flag, defined once above the first of them."""
     import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    from libcst.metadata import PositionProvider
 
-    from fastapi_fixer.cstutil import NodeNotFound
+    from fastapi_fixer.cstutil import NodeNotFound, metadata
 
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    wrapper = metadata(module)
     positions = wrapper.resolve(PositionProvider)
     body = list(wrapper.module.body)
     starts = {}

@@ -517,11 +517,17 @@ class GlobalResourceInRoute(Rule):
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
-        from libcst.metadata import MetadataWrapper, PositionProvider
+        from libcst.metadata import PositionProvider
 
-        from fastapi_fixer.cstutil import add_imports, insert_parameter, rewrite_at, start_only
+        from fastapi_fixer.cstutil import (
+            add_imports,
+            insert_parameter,
+            metadata,
+            rewrite_at,
+            start_only,
+        )
 
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = metadata(module).resolve(PositionProvider)
         starts = {
             (positions[s].start.line, positions[s].start.column): i
             for i, s in enumerate(module.body)

@@ -384,11 +384,11 @@ def _drop_parameter(params: cst.Parameters, name: str) -> cst.Parameters:
 
 def _statement_index(module: cst.Module, line: int) -> int:
     """The index of the module-level statement that holds ``line``."""
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    from libcst.metadata import PositionProvider
 
-    from fastapi_fixer.cstutil import NodeNotFound
+    from fastapi_fixer.cstutil import NodeNotFound, metadata
 
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    wrapper = metadata(module)
     positions = wrapper.resolve(PositionProvider)
     for index, statement in enumerate(wrapper.module.body):
         position = positions[statement]

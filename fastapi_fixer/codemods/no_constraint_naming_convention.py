@@ -141,7 +141,7 @@ class NoConstraintNamingConvention(Rule):
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
-        from libcst.metadata import MetadataWrapper, PositionProvider
+        from libcst.metadata import PositionProvider
 
         from fastapi_fixer.cstutil import add_imports, rewrite_at, start_only
 
@@ -202,7 +202,9 @@ class NoConstraintNamingConvention(Rule):
                 dict_lines.append(int(dict_line))  # type: ignore[call-overload]
         index = None
         if dict_lines:
-            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+            from fastapi_fixer.cstutil import metadata
+
+            wrapper = metadata(module)
             positions = wrapper.resolve(PositionProvider)
             first = min(dict_lines)
             index = next(

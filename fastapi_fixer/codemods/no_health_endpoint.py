@@ -158,7 +158,9 @@ class NoHealthEndpoint(Rule):
         )
         target = start_only(edit.span)
         body = list(module.body)
-        wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+        from fastapi_fixer.cstutil import metadata
+
+        wrapper = metadata(module)
         positions = wrapper.resolve(cst.metadata.PositionProvider)
         for index, statement in enumerate(wrapper.module.body):
             position = positions[statement].start

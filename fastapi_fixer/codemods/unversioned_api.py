@@ -297,7 +297,7 @@ class UnversionedApi(Rule):
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
-        from libcst.metadata import MetadataWrapper, PositionProvider
+        from libcst.metadata import PositionProvider
 
         from fastapi_fixer.codemods.missing_response_model import append_keyword
         from fastapi_fixer.cstutil import NodeNotFound
@@ -328,7 +328,9 @@ class UnversionedApi(Rule):
                 ]
                 return updated.with_changes(args=args)
 
-        result = MetadataWrapper(module, unsafe_skip_copy=True).visit(Prefixer())
+        from fastapi_fixer.cstutil import metadata
+
+        result = metadata(module).visit(Prefixer())
         if done != set(wanted):
             raise NodeNotFound("an include_router call was not found")
         return result

@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from fastapi_fixer.fixing.pipeline import split_lines
 from fastapi_fixer.models import Diagnostic, FixSafety, Hop, RunResult
 
 if TYPE_CHECKING:
     from fastapi_fixer.rule import Rule
 
 
-def unified_diff(path: str, before: str, after: str) -> str:
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+
+
+def unified_diff(path: str, before: str, after: str, provenance: Any = None) -> str:
+    """A unified diff; with the fix pass's ``provenance`` (`fixing.pipeline.Provenance` of
+    ``after``), each hunk header names the rules that made the hunk, where git puts a hunk's
+    section heading (`@@ -3,7 +3,8 @@ FF101, FF303`): patch tools ignore it."""
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
+        split_lines(before),
+        split_lines(after),
         fromfile=f"a/{path.lstrip('/')}",
         tofile=f"b/{path.lstrip('/')}",
     )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    out = []
+    for line in lines:
+        header = _HUNK.match(line) if provenance is not None else None
+        if header is not None:
+            start = int(header.group(1)) - 1
+            count = int(header.group(2) or "1")
+            codes = provenance.codes_in(start + (count == 0), start + count)
+            if codes:
+                line = f"{line.rstrip()} {', '.join(sorted(codes))}\n"
+        out.append(line if line.endswith("\n") else line + "\n")
+    return "".join(out)
 
 
 def fixable_marker(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
@@ -140,7 +158,8 @@ def print_diffs(result: RunResult, color: bool) -> None:
             click.echo(text, nl=False)
 
     for path in result.changed_paths:
-        render(unified_diff(path, result.sources[path].text, result.fixed[path]))
+        before, after = result.sources[path].text, result.fixed[path]
+        render(unified_diff(path, before, after, result.provenance.get(path)))
 
 
 def print_dry_run_summary(result: RunResult, unsafe_fixes: bool) -> None:

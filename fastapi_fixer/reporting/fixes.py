@@ -195,3 +195,86 @@ def unified_diff(path: str, before: str, after: str, context: int = 3) -> str:
         n=context,
     )
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)
+
+
+@dataclass
+class GroupedFixPreview(FixPreview):
+    """Previews for many findings at once (JSON, `full`): per rule and file, ONE pass with all
+    of that rule's edits there (as the fix run makes it); each finding is shown the hunks that
+    overlap its own edits, and the hunks that overlap no finding's edits (imports, a helper
+    added at the end of the module) that all of them share. When the rule's pass fails there,
+    each finding's fix is applied alone, as `FixPreview` does."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    _groups: dict[tuple[str, str], dict[int, str] | None] = field(default_factory=dict)
+
+    def _apply(self, diagnostic: Diagnostic) -> dict[str, tuple[str, str]] | FixFailure:
+        fix = diagnostic.fix
+        if fix is None:
+            return FixFailure("no fix")
+        changed: dict[str, tuple[str, str]] = {}
+        for path in sorted(fix.paths):
+            group = self._group(diagnostic.code, path)
+            after = None if group is None else group.get(id(diagnostic))
+            if after is None:
+                return super()._apply(diagnostic)
+            if after != self.texts[path]:
+                changed[path] = (self.texts[path], after)
+        return changed
+
+    def _group(self, code: str, path: str) -> dict[int, str] | None:
+        key = (code, path)
+        if key not in self._groups:
+            self._groups[key] = self._compute_group(code, path)
+        return self._groups[key]
+
+    def _compute_group(self, code: str, path: str) -> dict[int, str] | None:
+        """id(finding) -> the file's text with that finding's hunks of the rule's pass."""
+        from fastapi_fixer.engine import fix_one_file
+        from fastapi_fixer.fixing.pipeline import hunks_between
+
+        if path not in self.texts:
+            return None
+        members = [
+            d
+            for d in self.diagnostics
+            if d.code == code and d.fix is not None and any(e.path == path for e in d.fix.edits)
+        ]
+        spans = {
+            id(d): [e.span for e in d.fix.edits if e.path == path]  # type: ignore[union-attr]
+            for d in members
+        }
+        edits = sorted(
+            {e for d in members for e in d.fix.edits if e.path == path},  # type: ignore[union-attr]
+            key=_edit_key,
+        )
+        before = self.texts[path]
+        context = FixContext(path, self._module(path), self.index, self.settings)
+        outcome = fix_one_file(before, {code: edits}, context)
+        if outcome.failures or code not in outcome.applied:
+            return None
+        old = split_lines(before)
+        hunks = hunks_between(old, split_lines(outcome.text))
+        owned: dict[int, list[int]] = {id(d): [] for d in members}
+        for number, hunk in enumerate(hunks):
+            first, last = hunk.start, max(hunk.end, hunk.start + 1)
+            owners = [
+                key
+                for key, found in spans.items()
+                if any(
+                    span is not None
+                    and span.line - 1 < last
+                    and first < max(span.end_line, span.line)
+                    for span in found
+                )
+            ]
+            for key in owners or list(owned):
+                owned[key].append(number)
+        out = {}
+        for key, numbers in owned.items():
+            lines = list(old)
+            for number in reversed(numbers):
+                hunk = hunks[number]
+                lines[hunk.start : hunk.end] = hunk.lines
+            out[key] = "".join(lines)
+        return out

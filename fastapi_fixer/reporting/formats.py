@@ -15,9 +15,10 @@ MACHINE_FORMATS = ("json", "sarif", "github", "gitlab")  # stdout holds the docu
 
 
 def preview_for(engine: Engine, result: RunResult) -> FixPreview:
-    from fastapi_fixer.reporting.fixes import FixPreview, current_texts
+    from fastapi_fixer.reporting.fixes import GroupedFixPreview, current_texts
 
-    return FixPreview(engine.index, engine.settings, current_texts(result))
+    texts = current_texts(result)
+    return GroupedFixPreview(engine.index, engine.settings, texts, diagnostics=result.diagnostics)
 
 
 def render(output_format: str, engine: Engine, result: RunResult) -> str:

@@ -1,0 +1,352 @@
+"""One fix pass over one file: every rule's edits at once.
+
+Each rule's fixer runs on the same parsed module (the spans its edits carry are positions in that
+text), with its import requests recorded rather than applied (`fixing.context`). What it changed
+becomes line hunks against the original text. Hunks of different rules that touch the same lines
+cannot both be right: the later rule (by code) waits for the next round, as ruff's fix loop does.
+The hunks that agree are spliced into the text at once; then one tidy step adds and removes the
+imports all the applied rules asked for, and lays out what changed at the project's line length;
+the result is compiled once. A rule whose fix fails, or whose output does not compile, is dropped
+for this file alone; the other rules' edits stay.
+
+Every line of the result remembers which rules wrote it (`Provenance`), so a diff can say, hunk by
+hunk, which rule made it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi_fixer.fixing.context import ImportRequests, fixing
+from fastapi_fixer.fixing.project_style import ProjectStyle
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from fastapi_fixer.models import Edit
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """Lines ``start``..``end`` (0-based, end exclusive) of the original become ``lines``."""
+
+    start: int
+    end: int
+    lines: tuple[str, ...]
+
+    def touches(self, other: Hunk) -> bool:
+        """Whether the two cannot be applied independently: they overlap, or one inserts at a
+        place the other replaces or also inserts at (their order would be a guess)."""
+        if self.start == self.end or other.start == other.end:
+            return other.start <= self.start <= other.end or self.start <= other.start <= self.end
+        return self.start < other.end and other.start < self.end
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split where Python splits them (`str.splitlines` also splits
+    at form feeds and other separators that are not line ends in code)."""
+    return _LINE.findall(text)
+
+
+def hunks_between(before: Sequence[str], after: Sequence[str]) -> list[Hunk]:
+    """The line hunks that turn ``before`` into ``after`` (common head and tail skipped first:
+    a fix changes a few places of a long file)."""
+    head = 0
+    limit = min(len(before), len(after))
+    while head < limit and before[head] == after[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and before[len(before) - 1 - tail] == after[len(after) - 1 - tail]:
+        tail += 1
+    a = before[head : len(before) - tail]
+    b = after[head : len(after) - tail]
+    if not a and not b:
+        return []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return [
+        Hunk(head + i1, head + i2, tuple(b[j1:j2]))
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+@dataclass
+class Provenance:
+    """Which rules wrote each line of a text (empty: the line is the user's), and which rules
+    removed lines just before each line (``removed[len(lines)]``: at the end)."""
+
+    lines: list[frozenset[str]]
+    removed: list[frozenset[str]]
+
+    @classmethod
+    def original(cls, count: int) -> Provenance:
+        return cls([frozenset()] * count, [frozenset()] * (count + 1))
+
+    def after(self, hunks: Iterable[tuple[Hunk, frozenset[str]]]) -> Provenance:
+        """The provenance of the text the (non-overlapping) hunks make of this one."""
+        lines: list[frozenset[str]] = []
+        removed: list[frozenset[str]] = []
+        position = 0
+        pending: frozenset[str] = frozenset()
+        for hunk, codes in sorted(hunks, key=lambda item: (item[0].start, item[0].end)):
+            for i in range(position, hunk.start):
+                removed.append(self.removed[i] | pending)
+                pending = frozenset()
+                lines.append(self.lines[i])
+            if hunk.end > hunk.start:
+                pending = pending.union(codes, *self.removed[hunk.start : hunk.end])
+            for _ in hunk.lines:
+                removed.append(pending)
+                pending = frozenset()
+                lines.append(codes)
+            position = hunk.end
+        for i in range(position, len(self.lines)):
+            removed.append(self.removed[i] | pending)
+            pending = frozenset()
+            lines.append(self.lines[i])
+        removed.append(self.removed[len(self.lines)] | pending)
+        return Provenance(lines, removed)
+
+    def codes_in(self, start: int, end: int) -> frozenset[str]:
+        """Rules that wrote lines ``start``..``end`` or removed lines among them."""
+        found: set[str] = set()
+        for i in range(start, min(end, len(self.lines))):
+            found |= self.lines[i]
+        for i in range(start, min(end, len(self.lines)) + 1):
+            found |= self.removed[i]
+        return frozenset(found)
+
+    def later(self, before: list[str], after: list[str], step: Provenance) -> Provenance:
+        """This text's provenance carried through a later pass that turned ``before`` (this
+        text) into ``after``, where ``step`` says which rules wrote what in that pass."""
+        attributed: list[tuple[Hunk, frozenset[str]]] = []
+        shift = 0
+        for hunk in hunks_between(before, after):
+            start = hunk.start + shift
+            attributed.append((hunk, step.codes_in(start, start + len(hunk.lines))))
+            shift += len(hunk.lines) - (hunk.end - hunk.start)
+        return self.after(attributed)
+
+
+def _retouched(
+    before: list[str], after: list[str], provenance: Provenance, codes: frozenset[str]
+) -> Provenance:
+    """Provenance after a tidy step rewrote ``before`` into ``after``: changed lines are owed
+    to the rules that wrote the lines they replace (or to ``codes`` when none did)."""
+    attributed: list[tuple[Hunk, frozenset[str]]] = []
+    for hunk in hunks_between(before, after):
+        owners = provenance.codes_in(hunk.start, hunk.end)
+        if not owners and hunk.start > 0:
+            owners = provenance.codes_in(hunk.start - 1, hunk.start)
+        attributed.append((hunk, owners or codes))
+    return provenance.after(attributed)
+
+
+@dataclass
+class RuleRun:
+    """What one rule's fixer did to the file, alone."""
+
+    code: str
+    hunks: list[Hunk] = field(default_factory=list)
+    requests: ImportRequests = field(default_factory=ImportRequests)
+    failure: str | None = None
+
+
+@dataclass
+class FileFix:
+    """The outcome of one pass over one file."""
+
+    text: str
+    provenance: Provenance
+    applied: list[str] = field(default_factory=list)  # codes whose edits are in ``text``
+    deferred: list[str] = field(default_factory=list)  # codes that touched others' lines
+    failures: dict[str, str] = field(default_factory=dict)  # code -> why it was dropped
+
+
+RunRule = Callable[[str, "cst.Module | None", str, Sequence["Edit"]], str]
+Validate = Callable[[str, str], "str | None"]  # (original, new) -> why new is wrong, or None
+
+
+def fix_file(
+    text: str,
+    edits: Mapping[str, Sequence[Edit]],
+    run_rule: RunRule,
+    style: ProjectStyle | None,
+    validate: Validate,
+    python: bool = True,
+    tidy: Callable[[str, str], str] | None = None,
+) -> FileFix:
+    """Apply every rule's ``edits`` to ``text`` in one pass (see the module's docstring).
+
+    ``run_rule(code, module, text, edits)`` returns the rule's output for the file alone;
+    ``validate(original, new)`` says why an output is not acceptable (it does not compile)."""
+    module = None
+    if python and text:
+        import libcst as cst
+
+        try:
+            module = cst.parse_module(text)
+        except Exception as exc:  # a file LibCST cannot read: no rule can fix it
+            reason = f"fix failed: {type(exc).__name__}: {exc}"
+            return FileFix(
+                text,
+                Provenance.original(len(split_lines(text))),
+                [],
+                [],
+                {code: reason for code in edits},
+            )
+    elif python:
+        import libcst as cst
+
+        module = cst.Module(body=[])
+    original = split_lines(text)
+    runs = [
+        _run(code, module, text, original, edits[code], run_rule, style) for code in sorted(edits)
+    ]
+    result = FileFix(text, Provenance.original(len(original)))
+    for run in runs:
+        if run.failure is not None:
+            result.failures[run.code] = run.failure
+    candidates = [run for run in runs if run.failure is None]
+    waiting: list[RuleRun] = []  # each right alone, but not with the rules before it
+    while True:
+        accepted, deferred = _agreeing(candidates)
+        new_text, provenance, reason = _attempt(
+            text, original, accepted, style, python, tidy, validate
+        )
+        if reason is None or len(accepted) <= 1:
+            break
+        # which rule broke it: each alone (without the layout step), else the last one
+        alone = {
+            run.code: _attempt(text, original, [run], style, python, None, validate)[2]
+            for run in accepted
+        }
+        broken = [run for run in accepted if alone[run.code] is not None]
+        if not broken:  # right alone, wrong together (`def` and `await`): the last one waits
+            waiting.append(accepted[-1])
+        for run in broken:
+            result.failures[run.code] = alone[run.code]  # type: ignore[assignment]
+        candidates = [run for run in candidates if run not in broken and run not in waiting]
+    if reason is not None:
+        for run in accepted:
+            result.failures[run.code] = reason
+        accepted = []
+        new_text, provenance = text, Provenance.original(len(original))
+    result.text = new_text
+    result.provenance = provenance
+    result.applied = [run.code for run in accepted]
+    result.deferred = [run.code for run in [*deferred, *waiting]]
+    return result
+
+
+def _run(
+    code: str,
+    module: cst.Module | None,
+    text: str,
+    original: list[str],
+    edits: Sequence[Edit],
+    run_rule: RunRule,
+    style: ProjectStyle | None,
+) -> RuleRun:
+    run = RuleRun(code)
+    try:
+        with fixing(style, run.requests):
+            output = run_rule(code, module, text, edits)
+    except Exception as exc:  # a fixer bug must not lose the user's file
+        run.failure = f"fix failed: {type(exc).__name__}: {exc}"
+        return run
+    if text.endswith("\r") and not output.endswith(("\r", "\n")):
+        output += "\r"  # LibCST drops the last newline of a file with old-Mac "\r" endings
+    run.hunks = hunks_between(original, split_lines(output))
+    if not run.hunks and not run.requests:
+        run.failure = "fix changed nothing"
+    return run
+
+
+def _agreeing(runs: list[RuleRun]) -> tuple[list[RuleRun], list[RuleRun]]:
+    """Rules in order whose hunks touch no earlier accepted rule's; the others wait."""
+    accepted: list[RuleRun] = []
+    deferred: list[RuleRun] = []
+    taken: list[Hunk] = []
+    for run in runs:
+        if any(hunk.touches(other) for hunk in run.hunks for other in taken):
+            deferred.append(run)
+            continue
+        accepted.append(run)
+        taken.extend(run.hunks)
+    return accepted, deferred
+
+
+def _compose(
+    text: str,
+    original: list[str],
+    runs: list[RuleRun],
+    style: ProjectStyle | None,
+    python: bool,
+    tidy: Callable[[str, str], str] | None,
+) -> tuple[str, Provenance]:
+    """The text with the runs' hunks spliced in, imports tidied and changes laid out."""
+    attributed = [(hunk, frozenset({run.code})) for run in runs for hunk in run.hunks]
+    provenance = Provenance.original(len(original)).after(attributed)
+    lines = list(original)
+    for hunk, _ in sorted(attributed, key=lambda item: item[0].start, reverse=True):
+        lines[hunk.start : hunk.end] = hunk.lines
+    new_text = "".join(lines)
+    requests = ImportRequests()
+    for run in runs:
+        requests.adds.extend(item for item in run.requests.adds if item not in requests.adds)
+        requests.removals.extend(
+            item for item in run.requests.removals if item not in requests.removals
+        )
+    if python and requests:
+        asked = frozenset(run.code for run in runs if run.requests)
+        tidied = _apply_imports(new_text, requests, style)
+        if new_text.endswith("\r") and not tidied.endswith(("\r", "\n")):
+            tidied += "\r"  # LibCST drops the last newline of a file with "\r" endings
+        provenance = _retouched(split_lines(new_text), split_lines(tidied), provenance, asked)
+        new_text = tidied
+    if tidy is not None and new_text != text:
+        laid_out = tidy(text, new_text)
+        if laid_out != new_text:
+            codes = frozenset(run.code for run in runs)
+            provenance = _retouched(split_lines(new_text), split_lines(laid_out), provenance, codes)
+            new_text = laid_out
+    return new_text, provenance
+
+
+def _apply_imports(text: str, requests: ImportRequests, style: ProjectStyle | None) -> str:
+    import libcst as cst
+
+    from fastapi_fixer.fixing import imports
+
+    module = cst.parse_module(text)
+    if requests.adds:
+        module = imports.add_imports(module, requests.adds, style)
+    if requests.removals:
+        module = imports.remove_unused_imports(module, requests.removals)
+    return module.code
+
+
+def _attempt(
+    text: str,
+    original: list[str],
+    runs: list[RuleRun],
+    style: ProjectStyle | None,
+    python: bool,
+    tidy: Callable[[str, str], str] | None,
+    validate: Validate,
+) -> tuple[str, Provenance, str | None]:
+    """The composed text and its provenance, and why it is not acceptable (or None)."""
+    try:
+        new_text, provenance = _compose(text, original, runs, style, python, tidy)
+    except Exception as exc:  # an import edit the module does not allow, say
+        return text, Provenance.original(len(original)), f"fix failed: {type(exc).__name__}: {exc}"
+    reason = validate(text, new_text) if new_text != text else None
+    return new_text, provenance, reason

@@ -1,0 +1,151 @@
+"""The fix pass: every rule's edits to a file at once, one compile, failures kept to their rule.
+
+`fix_file` is driven here with small stand-in rule functions (the rules' own fixers are tested by
+`test_rules.py`), and the engine with real rules on a real file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fastapi_fixer.engine import Engine, Mode, compile_reason
+from fastapi_fixer.fixing.pipeline import Hunk, Provenance, fix_file, hunks_between, split_lines
+from fastapi_fixer.reporting.console import unified_diff
+from fastapi_fixer.settings import Settings
+
+TEXT = "def f():\n    a = 1\n    b = 2\n    return a + b\n"
+
+
+def replacing(old: str, new: str):
+    """A stand-in fixer: replaces ``old`` by ``new`` in the text it is given."""
+
+    def run(code, module, text, edits):
+        return text.replace(old, new)
+
+    return run
+
+
+def by_code(**fixers):
+    return lambda code, module, text, edits: fixers[code](code, module, text, edits)
+
+
+def valid(before: str, after: str) -> str | None:
+    return compile_reason(before, after, "m.py")
+
+
+def test_rules_that_touch_different_lines_are_applied_in_one_pass() -> None:
+    run = by_code(FF001=replacing("a = 1", "a = 10"), FF002=replacing("b = 2", "b = 20"))
+    out = fix_file(TEXT, {"FF001": [], "FF002": []}, run, None, valid)
+    assert out.applied == ["FF001", "FF002"]
+    assert out.text == "def f():\n    a = 10\n    b = 20\n    return a + b\n"
+    assert out.provenance.lines[1] == {"FF001"} and out.provenance.lines[2] == {"FF002"}
+    assert out.provenance.lines[0] == frozenset()
+
+
+def test_a_rule_that_touches_an_earlier_rules_lines_waits_for_the_next_round() -> None:
+    run = by_code(FF001=replacing("a = 1", "a = 10"), FF002=replacing("a = 1", "a = 11"))
+    out = fix_file(TEXT, {"FF001": [], "FF002": []}, run, None, valid)
+    assert out.applied == ["FF001"] and out.deferred == ["FF002"] and not out.failures
+    assert "a = 10" in out.text
+
+
+def test_a_failing_rule_is_dropped_alone() -> None:
+    def crash(code, module, text, edits):
+        raise RuntimeError("boom")
+
+    run = by_code(FF001=crash, FF002=replacing("b = 2", "b = 20"), FF003=replacing("a = 1", "a ="))
+    out = fix_file(TEXT, {"FF001": [], "FF002": [], "FF003": []}, run, None, valid)
+    assert out.applied == ["FF002"]
+    assert out.failures["FF001"] == "fix failed: RuntimeError: boom"
+    assert out.failures["FF003"].startswith("fix produced invalid code")
+    assert out.text == TEXT.replace("b = 2", "b = 20")
+
+
+def test_rules_right_alone_but_wrong_together_are_not_dropped_the_later_one_waits() -> None:
+    text = "async def f():\n    x = g()\n    return x\n"
+    run = by_code(
+        FF001=replacing("async def f", "def f"), FF002=replacing("x = g()", "x = await g()")
+    )
+    out = fix_file(text, {"FF001": [], "FF002": []}, run, None, valid)
+    assert out.applied == ["FF001"] and out.deferred == ["FF002"] and not out.failures
+    assert out.text == "def f():\n    x = g()\n    return x\n"
+
+
+def test_the_import_requests_of_every_applied_rule_are_applied_once() -> None:
+    from fastapi_fixer.cstutil import add_imports
+
+    def wants(name):
+        def run(code, module, text, edits):
+            add_imports(module, [("os", name)])
+            return (
+                text.replace("a = 1", f"a = {name}")
+                if name == "sep"
+                else text.replace("b = 2", f"b = {name}")
+            )
+
+        return run
+
+    out = fix_file(
+        TEXT,
+        {"FF001": [], "FF002": []},
+        by_code(FF001=wants("sep"), FF002=wants("linesep")),
+        None,
+        valid,
+    )
+    assert out.applied == ["FF001", "FF002"]
+    assert out.text.count("import") == 1
+    assert "a = sep" in out.text and "b = linesep" in out.text
+    first = split_lines(out.text)[0]
+    assert first.startswith("from os import") and "linesep" in first and "sep" in first
+    assert out.provenance.lines[0] == {"FF001", "FF002"}
+
+
+def test_hunks_and_provenance_through_two_passes() -> None:
+    before = split_lines("a\nb\nc\nd\n")
+    after = split_lines("a\nB\nc\nd\ne\n")
+    assert hunks_between(before, after) == [Hunk(1, 2, ("B\n",)), Hunk(4, 4, ("e\n",))]
+    first = Provenance.original(4).after(
+        [(Hunk(1, 2, ("B\n",)), frozenset({"FF001"})), (Hunk(4, 4, ("e\n",)), frozenset({"FF002"}))]
+    )
+    # a second pass deletes "c": the deletion is owed to FF003, the rest keeps its owners
+    step = Provenance.original(5).after([(Hunk(2, 3, ()), frozenset({"FF003"}))])
+    later = first.later(after, split_lines("a\nB\nd\ne\n"), step)
+    assert later.lines == [frozenset(), {"FF001"}, frozenset(), {"FF002"}]
+    assert later.removed[2] == {"FF003"}
+    assert later.codes_in(2, 2) == {"FF003"}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    path = tmp_path / "app.py"
+    path.write_text(
+        "import time\n\nfrom fastapi import FastAPI, Query\n\napp = FastAPI()\n\n\n"
+        "@app.get('/items')\nasync def list_items(q: str = Query('')):\n"
+        "    time.sleep(1)\n    return {'q': q}\n\n\n"
+        "@app.get('/health')\nasync def health():\n    return {}\n\n\n"
+        "@app.on_event('startup')\nasync def start():\n    print('up')\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_three_rules_fix_one_file_in_one_round(app: Path) -> None:
+    settings = Settings(select=("FF101", "FF303", "FF706"))
+    result = Engine(settings, Mode(fix=True)).run([str(app)])
+    assert result.applied == {"FF101": 1, "FF303": 1, "FF706": 1}
+    assert result.stats["fix_rounds"] == 1  # then nothing is left to fix
+    assert result.stats["fix_passes"] == 1
+    fixed = result.fixed[str(app)]
+    assert "await asyncio.sleep(1)" in fixed
+    assert "q: Annotated[str, Query()] = ''" in fixed
+    assert "lifespan=lifespan" in fixed and "on_event" not in fixed
+    diff = unified_diff("app.py", app.read_text(), fixed, result.provenance[str(app)])
+    headers = [line for line in diff.splitlines() if line.startswith("@@")]
+    assert headers and all(line.split("@@")[-1].strip() for line in headers)
+    named = {code for line in headers for code in line.split("@@")[-1].replace(",", " ").split()}
+    assert named == {"FF101", "FF303", "FF706"}
+    again = Engine(settings, Mode(fix=True)).run([str(app)])
+    assert again.applied  # the file on disk was not written: the same fixes are found again
+    app.write_text(fixed, encoding="utf-8")
+    assert not Engine(settings, Mode(fix=True)).run([str(app)]).fixed
