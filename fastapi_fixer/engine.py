@@ -553,13 +553,23 @@ class Engine:
         outcomes: dict[str, FileFix] = {}
         todo = set(edits)
         while todo:
-            for path in sorted(todo):
-                wanted = {
+            wanted = {
+                path: {
                     code: sorted(found, key=_edit_key)
                     for code, found in edits[path].items()
                     if (path, code) not in left_out
                 }
-                outcomes[path] = self._fix_file(files, path, wanted)
+                for path in sorted(todo)
+            }
+            in_pool = [
+                (path, wanted[path])
+                for path in wanted
+                if not files[path].is_text and not files[path].source.new and self.pool.knows(path)
+            ]
+            outcomes.update(self.pool.fix(in_pool, self.index, self.settings))
+            for path in wanted:
+                if path not in dict(in_pool):
+                    outcomes[path] = self._fix_file(files, path, wanted[path])
                 for code in [*outcomes[path].deferred, *outcomes[path].failures]:
                     left_out.add((path, code))
             todo = set()

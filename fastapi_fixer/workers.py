@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi_fixer.facts import Analysis, ModuleFacts
+    from fastapi_fixer.fixing.pipeline import FileFix
     from fastapi_fixer.index import ProjectIndex, Read
-    from fastapi_fixer.models import Diagnostic
+    from fastapi_fixer.models import Diagnostic, Edit
     from fastapi_fixer.settings import Settings
 
 PARALLEL_THRESHOLD = 64  # below this many files a worker process costs more than it saves
@@ -144,6 +145,25 @@ class ShardWorker:
         progress(len(items) % _PROGRESS_EVERY)
         return out
 
+    def fix(
+        self,
+        items: Sequence[tuple[str, dict[str, list[Edit]]]],
+        index: ProjectIndex,
+        settings: Settings,
+        progress: Progress,
+    ) -> dict[str, FileFix]:
+        """One fix pass per file (`engine.fix_one_file`) on this shard's current texts."""
+        from fastapi_fixer.engine import fix_one_file
+        from fastapi_fixer.rule import FixContext
+
+        out: dict[str, FileFix] = {}
+        for path, edits in items:
+            job = self.jobs[path]
+            context = FixContext(path, job.module, index, settings)
+            out[path] = fix_one_file(job.text, edits, context)
+        progress(len(items))
+        return out
+
 
 def _serve(connection: Connection, worker: ShardWorker) -> None:
     """A worker process: answer requests until told to stop."""
@@ -170,6 +190,8 @@ def _serve(connection: Connection, worker: ShardWorker) -> None:
                 result = worker.syntax(args, progress)
             elif kind == "check":
                 result = worker.check(*args, progress=progress)
+            elif kind == "fix":
+                result = worker.fix(*args, progress=progress)
             else:
                 raise ValueError(kind)
             connection.send(("done", result))
@@ -268,6 +290,22 @@ class WorkerPool:
             lambda batch: (batch, index, settings, list(codes), record),
             key=lambda i: i[0],
         )
+
+    def fix(
+        self,
+        items: Sequence[tuple[str, dict[str, list[Edit]]]],
+        index: ProjectIndex,
+        settings: Settings,
+    ) -> dict[str, FileFix]:
+        """Fix passes of files the pool knows (Python files analysed in this run)."""
+        if not self._parallel(len(items)):
+            return self.nearby.fix(items, index, settings, lambda count: None)
+        return self._scatter(
+            "fix", items, lambda batch: (batch, index, settings), key=lambda i: i[0]
+        )
+
+    def knows(self, path: str) -> bool:
+        return path in self.nearby.jobs
 
     def _scatter(
         self,
