@@ -133,7 +133,12 @@ def _settings_targets(
 def _new_settings_target(
     index: ProjectIndex, near: str, near_module: str, apps: list[tuple[str, str]]
 ) -> SettingsTarget | str:
-    """A new settings module beside the only app (or beside ``near``), if the name is free."""
+    """A new settings module beside the only app (or beside ``near``), if the name is free and
+    the project already depends on `pydantic-settings` (a fix adds no dependency)."""
+    from fastapi_fixer.declared import depends_on
+
+    if not depends_on(index, "pydantic-settings", "pydantic_settings"):
+        return "no settings class, and the project does not depend on `pydantic-settings`"
     home_path, home_module = apps[0] if len(apps) == 1 else (near, near_module)
     home = index.modules.get(home_module)
     is_package = home.is_package if home is not None else home_path.endswith("__init__.py")

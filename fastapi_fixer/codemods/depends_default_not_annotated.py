@@ -79,8 +79,6 @@ Comments inside a parameter list stay at their position when `*` is inserted.
 from __future__ import annotations
 
 import ast
-import contextlib
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -176,46 +174,16 @@ _REQUIREMENT = re.compile(
     re.IGNORECASE,
 )
 _LOWER = re.compile(r"(>=|==|~=|>)\s*(\d+(?:\.\d+)*)")
-_DECLARATIONS = (
-    "pyproject.toml", "setup.cfg", "setup.py", "requirements.txt", "requirements.in", "PKG-INFO",
-)  # fmt: skip
 
 
 def declared_fastapi_minimum(index: ProjectIndex) -> tuple[int, ...] | None:
     """The lowest FastAPI version the project declares it supports (`fastapi>=0.65.2` in
     pyproject.toml, setup.cfg/setup.py, requirements, or the metadata of a built package), or
     None when no declaration gives a lower bound."""
-    paths = [os.path.abspath(m.path) for m in index.modules.values() if m.path]
-    if not paths:
-        return None
-    root = os.path.commonpath(paths)
-    if os.path.isfile(root):
-        root = os.path.dirname(root)
-    texts = []
-    folder = root
-    for _ in range(4):  # the code base's root may be a few folders above its package
-        names: list[str] = []
-        with contextlib.suppress(OSError):
-            names = sorted(os.listdir(folder))
-        for name in names:
-            full = os.path.join(folder, name)
-            if name in _DECLARATIONS:
-                texts.append(full)
-            elif name.endswith(".dist-info"):
-                texts.append(os.path.join(full, "METADATA"))
-        if texts:
-            break
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            break
-        folder = parent
+    from fastapi_fixer.declared import declaration_texts
+
     bounds = []
-    for path in texts:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
-            continue
+    for text in declaration_texts(index):
         for match in _REQUIREMENT.finditer(text):
             for _, version in _LOWER.findall(match.group(1)):
                 bounds.append(tuple(int(part) for part in version.split(".")))
