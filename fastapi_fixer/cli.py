@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
+PREVIEW_FORMATS = ("json", "full")  # formats that show each finding's fix
+
 
 class _DefaultToFix(click.Group):
     """`fastapi-fix PATHS` means `fastapi-fix fix PATHS`, like ruff's default command."""
@@ -114,6 +116,7 @@ def _run(
     jobs: int,
     no_cache: bool = False,
     want_engine: bool = False,
+    previews: bool = False,
 ):
     from fastapi_fixer.cache import Cache, default_cache_dir
     from fastapi_fixer.engine import Engine, Mode
@@ -122,18 +125,23 @@ def _run(
     _validate_selectors(settings)
     cache = Cache.disabled() if no_cache else Cache.open(default_cache_dir(settings), settings)
     with ProgressBar() as progress:
-        engine = Engine(settings, Mode(fix=fix, jobs=jobs), cache)
+        engine = Engine(settings, Mode(fix=fix, jobs=jobs, previews=previews), cache)
         result = engine.run(paths or (".",), progress=progress)
         return (engine, result) if want_engine else result
 
 
 def _check(
-    settings: Settings, paths: tuple[str, ...], jobs: int, no_cache: bool, verdict: bool
+    settings: Settings,
+    paths: tuple[str, ...],
+    jobs: int,
+    no_cache: bool,
+    verdict: bool,
+    previews: bool = False,
 ) -> tuple[Any, RunResult]:
     """A check's engine and result; with ``verdict``, the stored result of the last check when
     no file changed since (runcache.py), and then no engine (None)."""
     if no_cache or not verdict:
-        return _run(settings, paths, fix=False, jobs=jobs, no_cache=no_cache, want_engine=True)
+        return _run(settings, paths, False, jobs, no_cache, want_engine=True, previews=previews)
     from fastapi_fixer import runcache
     from fastapi_fixer.cache import default_cache_dir
 
@@ -250,7 +258,10 @@ def fix_command(
 
         engine, result = _run(settings, paths, False, jobs, no_cache, want_engine=True)
         sys.exit(review(engine, result, color=_color()))
-    engine, result = _run(settings, paths, fix=True, jobs=jobs, no_cache=no_cache, want_engine=True)
+    previews = output_format in PREVIEW_FORMATS
+    engine, result = _run(
+        settings, paths, True, jobs, no_cache, want_engine=True, previews=previews
+    )
     if dry_run or plain_diff:
         console.print_diffs(result, color=dry_run and not plain_diff and _color())
         console.print_dry_run_summary(result, settings.unsafe_fixes)
@@ -301,7 +312,8 @@ def check_command(
     )
     # a stored verdict serves the formats that need no project index to render
     verdict = not add_noqa and output_format in ("concise", "github", "gitlab")
-    engine, result = _check(settings, paths, jobs, no_cache, verdict)
+    previews = output_format in PREVIEW_FORMATS
+    engine, result = _check(settings, paths, jobs, no_cache, verdict, previews)
     if add_noqa:
         from fastapi_fixer.noqa_writer import add_noqa_to_result
 

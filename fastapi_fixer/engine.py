@@ -59,6 +59,7 @@ _NOQA = re.compile(
 @dataclass(frozen=True)
 class Mode:
     fix: bool = False  # compute fixes (in memory); writing is the caller's choice
+    previews: bool = False  # one fix pass per file for the findings left (JSON, full)
     jobs: int = 0  # 0: all cores
 
 
@@ -329,6 +330,8 @@ class Engine:
             diagnostics = self._check(files, result)
             if self.mode.fix:
                 diagnostics = self._fix_until_stable(files, diagnostics, result)
+            if self.mode.previews:
+                result.previews = self._previews(files, diagnostics)
         self.cache.save()
         result.diagnostics = sorted(diagnostics, key=lambda d: d.sort_key)
         result.errors.sort(key=lambda e: e.path)
@@ -589,6 +592,31 @@ class Engine:
             if all(p in outcomes and (p, diagnostic.code) not in left_out for p in paths):
                 fixed_count[(diagnostic.path, diagnostic.code)] += 1
         return outcomes, fixed_count, failures
+
+    def _previews(self, files: dict[str, _File], found: list[Diagnostic]) -> dict[str, FileFix]:
+        """Per file, one pass with the fixes of every finding (any safety) in it: what the
+        previews of JSON and `full` cut each finding's hunks from (`GroupedFixPreview`)."""
+        edits: dict[str, dict[str, set[Edit]]] = defaultdict(lambda: defaultdict(set))
+        for diagnostic in found:
+            if diagnostic.fix is None or not diagnostic.fix.edits:
+                continue
+            for edit in diagnostic.fix.edits:
+                if edit.path in files and not files[edit.path].source.new:
+                    edits[edit.path][diagnostic.code].add(edit)
+        wanted = {
+            path: {code: sorted(found, key=_edit_key) for code, found in codes.items()}
+            for path, codes in sorted(edits.items())
+        }
+        in_pool = [
+            (path, wanted[path])
+            for path in wanted
+            if not files[path].is_text and self.pool.knows(path)
+        ]
+        outcomes = self.pool.fix(in_pool, self.index, self.settings)
+        for path in wanted:
+            if path not in outcomes:
+                outcomes[path] = self._fix_file(files, path, wanted[path])
+        return outcomes
 
     def _fix_file(
         self, files: dict[str, _File], path: str, edits: dict[str, list[Edit]]

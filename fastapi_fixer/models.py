@@ -133,6 +133,8 @@ class RunResult:
     fixed: dict[str, str] = field(default_factory=dict)  # path -> text after fixing (changed only)
     # path -> which rules wrote each line of its fixed text (`fixing.pipeline.Provenance`)
     provenance: dict[str, Any] = field(default_factory=dict)
+    # path -> one fix pass with every remaining finding's fix (`Mode.previews`; FileFix)
+    previews: dict[str, Any] = field(default_factory=dict)
     errors: list[FileError] = field(default_factory=list)
     dropped: list[DroppedFix] = field(default_factory=list)
     # how much work was done: files parsed, checked, and served from the cache

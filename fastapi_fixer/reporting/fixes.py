@@ -7,7 +7,7 @@ import bisect
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi_fixer.engine import FixFailure, _edit_key, apply_rule_fix
 from fastapi_fixer.models import Diagnostic, RunResult
@@ -199,14 +199,16 @@ def unified_diff(path: str, before: str, after: str, context: int = 3) -> str:
 
 @dataclass
 class GroupedFixPreview(FixPreview):
-    """Previews for many findings at once (JSON, `full`): per rule and file, ONE pass with all
-    of that rule's edits there (as the fix run makes it); each finding is shown the hunks that
-    overlap its own edits, and the hunks that overlap no finding's edits (imports, a helper
-    added at the end of the module) that all of them share. When the rule's pass fails there,
-    each finding's fix is applied alone, as `FixPreview` does."""
+    """Previews for many findings at once (JSON, `full`), cut from one fix pass per file with
+    every finding's fix (`Mode.previews`, made in the worker processes): a finding is shown the
+    hunks its rule wrote that overlap its own edits, and those of its rule's hunks that overlap
+    no finding's edits (imports, a helper added at the end of the module). A rule that had to
+    wait or failed in that pass gets one pass of its own in the file; when that fails too, each
+    finding's fix is applied alone, as `FixPreview` does."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    _groups: dict[tuple[str, str], dict[int, str] | None] = field(default_factory=dict)
+    passes: dict[str, Any] = field(default_factory=dict)  # path -> FileFix
+    _views: dict[tuple[str, str | None], dict[int, str] | None] = field(default_factory=dict)
 
     def _apply(self, diagnostic: Diagnostic) -> dict[str, tuple[str, str]] | FixFailure:
         fix = diagnostic.fix
@@ -214,67 +216,93 @@ class GroupedFixPreview(FixPreview):
             return FixFailure("no fix")
         changed: dict[str, tuple[str, str]] = {}
         for path in sorted(fix.paths):
-            group = self._group(diagnostic.code, path)
-            after = None if group is None else group.get(id(diagnostic))
+            after = self._view(path, None).get(id(diagnostic))  # type: ignore[union-attr]
+            if after is None:
+                view = self._view(path, diagnostic.code)
+                after = None if view is None else view.get(id(diagnostic))
             if after is None:
                 return super()._apply(diagnostic)
             if after != self.texts[path]:
                 changed[path] = (self.texts[path], after)
         return changed
 
-    def _group(self, code: str, path: str) -> dict[int, str] | None:
-        key = (code, path)
-        if key not in self._groups:
-            self._groups[key] = self._compute_group(code, path)
-        return self._groups[key]
+    def _view(self, path: str, code: str | None) -> dict[int, str] | None:
+        """id(finding) -> the file's text with that finding's hunks, from the file's pass
+        (``code`` None) or from a pass of that rule alone."""
+        key = (path, code)
+        if key not in self._views:
+            self._views[key] = self._compute_view(path, code)
+        return self._views[key]
 
-    def _compute_group(self, code: str, path: str) -> dict[int, str] | None:
-        """id(finding) -> the file's text with that finding's hunks of the rule's pass."""
+    def _compute_view(self, path: str, code: str | None) -> dict[int, str] | None:
         from fastapi_fixer.engine import fix_one_file
-        from fastapi_fixer.fixing.pipeline import hunks_between
 
         if path not in self.texts:
-            return None
+            return {} if code is None else None
         members = [
             d
             for d in self.diagnostics
-            if d.code == code and d.fix is not None and any(e.path == path for e in d.fix.edits)
+            if d.fix is not None
+            and (code is None or d.code == code)
+            and any(e.path == path for e in d.fix.edits)
         ]
-        spans = {
-            id(d): [e.span for e in d.fix.edits if e.path == path]  # type: ignore[union-attr]
-            for d in members
-        }
-        edits = sorted(
-            {e for d in members for e in d.fix.edits if e.path == path},  # type: ignore[union-attr]
-            key=_edit_key,
-        )
-        before = self.texts[path]
-        context = FixContext(path, self._module(path), self.index, self.settings)
-        outcome = fix_one_file(before, {code: edits}, context)
-        if outcome.failures or code not in outcome.applied:
-            return None
-        old = split_lines(before)
-        hunks = hunks_between(old, split_lines(outcome.text))
-        owned: dict[int, list[int]] = {id(d): [] for d in members}
-        for number, hunk in enumerate(hunks):
-            first, last = hunk.start, max(hunk.end, hunk.start + 1)
-            owners = [
-                key
-                for key, found in spans.items()
-                if any(
-                    span is not None
-                    and span.line - 1 < last
-                    and first < max(span.end_line, span.line)
-                    for span in found
-                )
-            ]
-            for key in owners or list(owned):
-                owned[key].append(number)
-        out = {}
-        for key, numbers in owned.items():
-            lines = list(old)
-            for number in reversed(numbers):
-                hunk = hunks[number]
-                lines[hunk.start : hunk.end] = hunk.lines
-            out[key] = "".join(lines)
-        return out
+        if code is None:
+            outcome = self.passes.get(path)
+            if outcome is None:
+                return {}
+        else:
+            edits = sorted(
+                {e for d in members for e in d.fix.edits if e.path == path},  # type: ignore[union-attr]
+                key=_edit_key,
+            )
+            context = FixContext(path, self._module(path), self.index, self.settings)
+            outcome = fix_one_file(self.texts[path], {code: edits}, context)
+            if outcome.failures:
+                return None
+        applied = set(outcome.applied)
+        members = [d for d in members if d.code in applied]
+        return _cut(self.texts[path], outcome.text, outcome.provenance, members, path)
+
+
+def _cut(
+    before: str, after: str, provenance: Any, members: list[Diagnostic], path: str
+) -> dict[int, str]:
+    """Each finding's share of the change from ``before`` to ``after``: the hunks its rule
+    wrote (``provenance``) that overlap its edits, else the ones no finding's edits overlap.
+    A finding one of whose hunks other rules also wrote into is left out."""
+    from fastapi_fixer.fixing.pipeline import hunks_between
+
+    old = split_lines(before)
+    spans = {
+        id(d): [e.span for e in d.fix.edits if e.path == path and e.span is not None]  # type: ignore[union-attr]
+        for d in members
+    }
+    owned: dict[int, list[int]] = {id(d): [] for d in members}
+    mixed: set[int] = set()
+    hunks = hunks_between(old, split_lines(after))
+    shift = 0
+    for number, hunk in enumerate(hunks):
+        start = hunk.start + shift
+        shift += len(hunk.lines) - (hunk.end - hunk.start)
+        codes = provenance.codes_in(start, start + len(hunk.lines))
+        mine = [d for d in members if d.code in codes]
+        first, last = hunk.start, max(hunk.end, hunk.start + 1)
+        owners = [
+            d
+            for d in mine
+            if any(s.line - 1 < last and first < max(s.end_line, s.line) for s in spans[id(d)])
+        ]
+        for d in owners or mine:
+            owned[id(d)].append(number)
+            if codes - {d.code}:  # a hunk other rules wrote into too (a shared import line)
+                mixed.add(id(d))
+    out = {}
+    for key, numbers in owned.items():
+        if key in mixed:
+            continue  # its own rule's pass gives it a hunk of its own
+        lines = list(old)
+        for number in reversed(numbers):
+            hunk = hunks[number]
+            lines[hunk.start : hunk.end] = hunk.lines
+        out[key] = "".join(lines)
+    return out

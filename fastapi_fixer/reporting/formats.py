@@ -18,7 +18,13 @@ def preview_for(engine: Engine, result: RunResult) -> FixPreview:
     from fastapi_fixer.reporting.fixes import GroupedFixPreview, current_texts
 
     texts = current_texts(result)
-    return GroupedFixPreview(engine.index, engine.settings, texts, diagnostics=result.diagnostics)
+    return GroupedFixPreview(
+        engine.index,
+        engine.settings,
+        texts,
+        diagnostics=result.diagnostics,
+        passes=result.previews,
+    )
 
 
 def render(output_format: str, engine: Engine, result: RunResult) -> str:
