@@ -317,6 +317,53 @@ def _import_blocks(body: Sequence[cst.CSTNode]) -> list[tuple[int, int]]:
 # --- adding --------------------------------------------------------------------------------
 
 
+def _with_layout(
+    body: Sequence[cst.CSTNode],
+    style: ImportStyle,
+    first_party: Callable[[str], bool] | None,
+) -> Callable[[str], bool] | None:
+    """``first_party`` plus what the module's own import layout shows: a group (imports between
+    blank lines) of packages not known to be standard library or first party that comes after
+    such a group, or that holds a known first-party import, is the project's own."""
+    inferred: set[str] = set()
+    for start, end in _import_blocks(body):
+        seen_third_party = False
+        group: list[tuple[str, int]] = []
+        for i in range(start, end + 1):
+            statement = body[i] if i < end else None
+            if statement is None or (group and _has_blank(statement.leading_lines)):  # type: ignore[attr-defined]
+                sections = {section for _, section in group}
+                tops = {top for top, section in group if section == THIRD_PARTY}
+                if tops and (
+                    FIRST_PARTY in sections or (seen_third_party and sections == {THIRD_PARTY})
+                ):
+                    inferred |= tops
+                seen_third_party = seen_third_party or THIRD_PARTY in sections
+                group = []
+            if statement is None:
+                break
+            for small in statement.body:  # type: ignore[attr-defined]
+                if isinstance(small, cst.Import):
+                    modules = [(_alias_name(a), 0) for a in small.names]
+                else:
+                    modules = [(_from_module(small), _level(small))]
+                for name, level in modules:
+                    if name and not level:
+                        section = section_of(name, 0, style, first_party)
+                        group.append((name.split(".")[0], section))
+    if not inferred:
+        return first_party
+
+    def is_first_party(top: str) -> bool:
+        return top in inferred or (first_party is not None and first_party(top))
+
+    return is_first_party
+
+
+def _has_blank(lines: Sequence[cst.EmptyLine]) -> bool:
+    return any(line.comment is None for line in lines)
+
+
 @dataclass
 class _Placer:
     style: ImportStyle
@@ -571,7 +618,7 @@ def add_imports(
             bindings.setdefault(bound, []).append(_Binding(kind, source, name or ""))
     if not todo:
         return module
-    placer = _Placer(style.imports, first_party)
+    placer = _Placer(style.imports, _with_layout(body, style.imports, first_party))
     for source, name in todo:
         body = _add_one(module, body, source, name, style, placer)
     return module.with_changes(body=body)
