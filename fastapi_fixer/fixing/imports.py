@@ -800,9 +800,10 @@ def remove_unused_imports(
                 continue
             statement = kept
         if carried is not None:
-            statement = statement.with_changes(
-                leading_lines=_merge_leading(carried, list(statement.leading_lines))  # type: ignore[attr-defined]
-            )
+            lines = _merge_leading(carried, list(statement.leading_lines))  # type: ignore[attr-defined]
+            if not new_body:  # the module's first statement now: no gap above it
+                lines = lines[_blank_prefix(lines) :]
+            statement = statement.with_changes(leading_lines=lines)
             carried = None
         new_body.append(statement)
     footer = list(module.footer)
@@ -812,28 +813,14 @@ def remove_unused_imports(
 
 
 def _merge_leading(removed: list[cst.EmptyLine], following: list[cst.EmptyLine]) -> list:
-    """The lines above a removed statement and above the one after it: comments kept, as many
-    blank lines between them as the larger of the two had."""
-    if all(line.comment is None for line in removed):
-        wants = max(len(removed), _blank_prefix(following))
-        return [_blank()] * (wants - _blank_prefix(following)) + following
-    merged = removed + following
-    longest = max(_longest_blank_run(removed), _longest_blank_run(following))
-    result: list[cst.EmptyLine] = []
-    run = 0
-    for line in merged:
-        run = run + 1 if line.comment is None else 0
-        if run <= longest:
-            result.append(line)
-    return result
-
-
-def _longest_blank_run(lines: Sequence[cst.EmptyLine]) -> int:
-    longest = run = 0
-    for line in lines:
-        run = run + 1 if line.comment is None else 0
-        longest = max(longest, run)
-    return longest
+    """The lines above a removed statement and above the one after it: as many blank lines
+    as the larger gap of the two, then the removed statement's comments, attached (as ruff
+    attaches comments) to the statement that now follows them."""
+    gap = max(_blank_prefix(removed), _blank_prefix(following))
+    comments = removed[_blank_prefix(removed) :]
+    if comments:
+        return [_blank()] * gap + comments + following[_blank_prefix(following) :]
+    return [_blank()] * (gap - _blank_prefix(following)) + following
 
 
 def _without(
