@@ -165,6 +165,22 @@ def test_from_import_grown_past_the_line_length_is_wrapped_like_ruff(tmp_path: P
     check(tmp_path, before, after, expected, "line-length=50")
 
 
+def test_wrapping_measures_without_the_comment_and_moves_it_after_the_parenthesis(
+    tmp_path: Path,
+) -> None:
+    before = "from fastapi import APIRouter, Query  # noqa: F401 a long comment\n"
+    after = added(before, [("fastapi", "Depends")], style(line_length=50))
+    expected = "from fastapi import APIRouter, Depends, Query  # noqa: F401 a long comment\n"
+    check(tmp_path, before, after, expected, "line-length=50")
+    before = "from fastapi import APIRouter, Body, Query  # noqa: F401\n"
+    after = added(before, [("fastapi", "Depends")], style(line_length=50))
+    expected = (
+        "from fastapi import (  # noqa: F401\n    APIRouter,\n    Body,\n    Depends,\n"
+        "    Query,\n)\n"
+    )
+    check(tmp_path, before, after, expected, "line-length=50")
+
+
 def test_aliased_from_import_is_left_alone_without_combine_as(tmp_path: Path) -> None:
     before = "from app.db import db as database\n"
     after = added(before, [("app.db", "get_db")])

@@ -437,7 +437,9 @@ def _new_statement(source: str, name: str | None) -> cst.SimpleStatementLine:
 
 
 def _line_width(module: cst.Module, statement: cst.SimpleStatementLine) -> int:
-    code = module.code_for_node(statement.with_changes(leading_lines=()))
+    """The statement's width without its trailing comment (ruff's isort measures it so)."""
+    bare = statement.with_changes(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())
+    code = module.code_for_node(bare)
     return max((len(line) for line in code.splitlines()), default=0)
 
 
@@ -538,14 +540,22 @@ def _explode(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
         )
         for i, alias in enumerate(names)
     ]
+    opening = newline(indent)
+    trailing = statement.trailing_whitespace
+    if trailing.comment is not None:  # ruff moves it after the opening parenthesis
+        opening = opening.with_changes(
+            first_line=cst.TrailingWhitespace(
+                whitespace=cst.SimpleWhitespace("  "), comment=trailing.comment
+            )
+        )
+        trailing = cst.TrailingWhitespace()
     return statement.with_changes(
         body=[
             node.with_changes(
-                names=laid,
-                lpar=cst.LeftParen(whitespace_after=newline(indent)),
-                rpar=cst.RightParen(),
+                names=laid, lpar=cst.LeftParen(whitespace_after=opening), rpar=cst.RightParen()
             )
-        ]
+        ],
+        trailing_whitespace=trailing,
     )
 
 
