@@ -336,3 +336,24 @@ def test_multi_line_removal_keeps_the_layout(tmp_path: Path) -> None:
         "from fastapi import (\n    APIRouter,\n    Depends,\n)\n\nr = APIRouter(), Depends\n"
     )
     check(tmp_path, before, after, expected)
+
+
+def test_an_import_inside_a_function_goes_when_unused() -> None:
+    before = (
+        "import os\n\n\ndef test_a():\n    from fastapi.testclient import TestClient\n\n"
+        "    return os.sep\n\n\ndef test_b():\n    import json\n\n\n"
+        "class C:\n    from fastapi import Depends\n\n    x = Depends\n"
+    )
+    after = removed(
+        before,
+        [
+            ("fastapi.testclient", "TestClient", None),
+            ("json", None, None),
+            ("fastapi", "Depends", None),
+        ],
+    )
+    expected = (
+        "import os\n\n\ndef test_a():\n    return os.sep\n\n\ndef test_b():\n    pass\n\n\n"
+        "class C:\n    from fastapi import Depends\n\n    x = Depends\n"
+    )
+    assert after == expected

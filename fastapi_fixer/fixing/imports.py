@@ -762,16 +762,16 @@ def remove_unused_imports(
     candidates: Iterable[tuple[str, str | None, str | None]],
     used: Collection[str] | None = None,
 ) -> cst.Module:
-    """Remove each `(module, name, asname)` import (`name` None: `import module`) of the
-    module's top level when what it binds is not read anywhere in the module (code, string
-    annotations, `__all__`); a statement left empty goes, comments on other lines stay.
-    ``used``: the names the module reads, when the caller has them (else one `ast` walk)."""
+    """Remove each `(module, name, asname)` import (`name` None: `import module`), at the top
+    or inside a function, class or block, when what it binds is not read anywhere in the
+    module (code, string annotations, `__all__`); a statement left empty goes, comments on
+    other lines stay. ``used``: the names the module reads, when the caller has them (else one
+    `ast` walk of the module's code)."""
     wanted = set(candidates)
     if not wanted:
         return module
-    body = list(module.body)
-    hits: list[tuple[int, int, int, str]] = []  # (statement, small statement, alias, bound name)
-    for i, statement in enumerate(body):
+    hits: list[tuple[int, int, int, str, bool]] = []  # (id(statement), small, alias, name, top)
+    for statement, top in _statements(module.body, True):
         if not _is_import_line(statement):
             continue
         for j, small in enumerate(statement.body):  # type: ignore[attr-defined]
@@ -781,45 +781,102 @@ def remove_unused_imports(
                 source = "." * _level(small) + (_from_module(small) or "")
                 for k, alias in enumerate(small.names):
                     if (source, _alias_name(alias), _alias_as(alias)) in wanted:
-                        hits.append((i, j, k, _bound_by(alias, True)))
+                        hits.append((id(statement), j, k, _bound_by(alias, True), top))
             else:
                 assert isinstance(small, cst.Import)
                 for k, alias in enumerate(small.names):
                     if (_alias_name(alias), None, _alias_as(alias)) in wanted:
-                        hits.append((i, j, k, _bound_by(alias, False)))
+                        hits.append((id(statement), j, k, _bound_by(alias, False), top))
     if not hits:
         return module
     if used is None:
-        used = names_read(ast.parse(module.code), {name for *_, name in hits})
-    bound_elsewhere = _bindings(body)
+        used = names_read(ast.parse(module.code), {hit[3] for hit in hits})
+    bound = _bindings(module.body)
     doomed: dict[int, dict[int, set[int]]] = {}
-    for i, j, k, name in hits:
-        if name in used or len(bound_elsewhere.get(name, ())) > 1:
+    for statement_id, j, k, name, top in hits:
+        if name in used or (top and len(bound.get(name, ())) > 1):
             continue  # read, or bound again (which binding is read is not ours to decide)
-        doomed.setdefault(i, {}).setdefault(j, set()).add(k)
+        doomed.setdefault(statement_id, {}).setdefault(j, set()).add(k)
     if not doomed:
         return module
-    new_body: list[cst.CSTNode] = []
+    body, carried = _prune(module.body, doomed)
+    footer = list(module.footer)
+    if carried:
+        footer = [line for line in carried if line.comment is not None] + footer
+    return module.with_changes(body=body, footer=footer)
+
+
+_SUITES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(statements: Sequence[cst.CSTNode], top: bool) -> Iterable[tuple[cst.CSTNode, bool]]:
+    """Every statement, at the top (True) or nested in compound statements (False)."""
+    for statement in statements:
+        yield statement, top
+        if not isinstance(statement, cst.SimpleStatementLine):
+            for inner in _inner_blocks(statement):
+                yield from _statements(inner.body, False)
+
+
+def _inner_blocks(node: cst.CSTNode) -> Iterable[cst.IndentedBlock]:
+    for attribute in _SUITES:
+        value = getattr(node, attribute, None)
+        parts = value if isinstance(value, (list, tuple)) else [value]
+        for part in parts:
+            if isinstance(part, cst.IndentedBlock):
+                yield part
+            elif isinstance(part, cst.CSTNode) and not isinstance(part, cst.BaseSuite):
+                yield from _inner_blocks(part)  # else/finally/except/elif/case
+
+
+def _prune(
+    statements: Sequence[cst.CSTNode], doomed: dict[int, dict[int, set[int]]]
+) -> tuple[list[cst.CSTNode], list[cst.EmptyLine] | None]:
+    """The statements without the doomed import names, and the lines of removed statements
+    left over at the end of the list (for the module's footer or the block's own)."""
+    result: list[cst.CSTNode] = []
     carried: list[cst.EmptyLine] | None = None
-    for i, statement in enumerate(body):
-        if i in doomed:
-            kept = _without(statement, doomed[i])  # type: ignore[arg-type]
+    for statement in statements:
+        if id(statement) in doomed:
+            kept = _without(statement, doomed[id(statement)])  # type: ignore[arg-type]
             if kept is None:
                 lines = list(statement.leading_lines)  # type: ignore[attr-defined]
                 carried = lines if carried is None else _merge_leading(carried, lines)
                 continue
             statement = kept
+        elif not isinstance(statement, cst.SimpleStatementLine):
+            statement = _prune_inside(statement, doomed)
         if carried is not None:
             lines = _merge_leading(carried, list(statement.leading_lines))  # type: ignore[attr-defined]
-            if not new_body:  # the module's first statement now: no gap above it
+            if not result:  # the first statement of its block now: no gap above it
                 lines = lines[_blank_prefix(lines) :]
             statement = statement.with_changes(leading_lines=lines)
             carried = None
-        new_body.append(statement)
-    footer = list(module.footer)
-    if carried:
-        footer = [line for line in carried if line.comment is not None] + footer
-    return module.with_changes(body=new_body, footer=footer)
+        result.append(statement)
+    return result, carried
+
+
+def _prune_inside(node: cst.CSTNode, doomed: dict[int, dict[int, set[int]]]) -> cst.CSTNode:
+    changes: dict[str, Any] = {}
+    for attribute in _SUITES:
+        value = getattr(node, attribute, None)
+        if isinstance(value, cst.IndentedBlock):
+            body, _ = _prune(value.body, doomed)
+            if len(body) != len(value.body) or any(
+                new is not old for new, old in zip(body, value.body, strict=True)
+            ):
+                if not body:  # a block cannot be empty
+                    body = [cst.SimpleStatementLine([cst.Pass()])]
+                changes[attribute] = value.with_changes(body=body)
+        elif isinstance(value, (list, tuple)):
+            parts = [_prune_inside(part, doomed) for part in value]
+            if any(new is not old for new, old in zip(parts, value, strict=True)):
+                changes[attribute] = parts
+        elif isinstance(value, cst.CSTNode) and not isinstance(value, cst.BaseSuite):
+            part = _prune_inside(value, doomed)
+            if part is not value:
+                changes[attribute] = part
+    return node.with_changes(**changes) if changes else node
 
 
 def _merge_leading(removed: list[cst.EmptyLine], following: list[cst.EmptyLine]) -> list:
