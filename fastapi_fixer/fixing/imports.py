@@ -8,8 +8,8 @@ statement at its sorted position, keeping its layout. What the module already bi
 a name bound to something else is never shadowed (`ImportClash`). Only `module.body`'s top
 statements are touched, so an edit costs a small fraction of a parse.
 
-Removal decides "unused" from the names the module's code reads (one `ast` walk of its code),
-never from LibCST's scope analysis.
+Removal decides "unused" from the names the module reads (one plain walk of the tree's fields,
+or the names the caller already has), never from LibCST's scope analysis.
 """
 
 from __future__ import annotations
@@ -713,9 +713,7 @@ def _new_block(body: list[cst.CSTNode], new: cst.SimpleStatementLine) -> list[cs
             stay, leading = _split_leading(leading)
             new = new.with_changes(leading_lines=stay)
         wants = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1
-        have = _blank_prefix(leading)
-        if have < wants:
-            leading = [_blank()] * (wants - have) + leading
+        leading = [_blank()] * wants + leading[_blank_prefix(leading) :]
         body[at] = following.with_changes(leading_lines=leading)
     body.insert(at, new)
     return body
