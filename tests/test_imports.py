@@ -357,3 +357,21 @@ def test_an_import_inside_a_function_goes_when_unused() -> None:
         "class C:\n    from fastapi import Depends\n\n    x = Depends\n"
     )
     assert after == expected
+
+
+def test_first_party_in_a_project_index() -> None:
+    from fastapi_fixer.fixing.imports import first_party_in
+    from fastapi_fixer.index import ProjectIndex
+
+    index = ProjectIndex(catalog=None)  # type: ignore[arg-type]
+    for name in ("app.main", "app.db", "worker"):
+        dict.__setitem__(index.modules, name, None)
+    is_first_party = first_party_in(index, "tools.cli")
+    assert [is_first_party(top) for top in ("app", "worker", "tools", "fastapi")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    after = added("import os\n\nimport fastapi\n", [("app.db", "get_db")], None, is_first_party)
+    assert after == "import os\n\nimport fastapi\n\nfrom app.db import get_db\n"
