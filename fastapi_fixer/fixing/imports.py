@@ -315,6 +315,13 @@ def _import_blocks(body: Sequence[cst.CSTNode]) -> list[tuple[int, int]]:
     return blocks
 
 
+def _check_indentation(module: cst.Module) -> None:
+    """LibCST writes every block of a module whose indentation holds a form feed (or anything
+    but spaces and tabs) with that character: such a module cannot be rewritten faithfully."""
+    if module.default_indent.strip(" \t"):
+        raise ValueError(f"cannot rewrite a module indented with {module.default_indent!r}")
+
+
 # --- adding --------------------------------------------------------------------------------
 
 
@@ -612,6 +619,7 @@ def add_imports(
     binds to something else raises `ImportClash`. ``first_party(top)`` says whether a top-level
     package belongs to the project (its section: first party)."""
     style = style or ProjectStyle(root="")
+    _check_indentation(module)
     wanted = list(dict.fromkeys(imports))
     if not wanted:
         return module
@@ -829,6 +837,7 @@ def remove_unused_imports(
     wanted = set(candidates)
     if not wanted:
         return module
+    _check_indentation(module)
     hits: list[tuple[int, int, int, str, bool]] = []  # (id(statement), small, alias, name, top)
     for statement, top in _statements(module.body, True):
         if not _is_import_line(statement):
