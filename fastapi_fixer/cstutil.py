@@ -115,7 +115,9 @@ def add_imports(module: cst.Module, imports: Iterable[tuple[str, str | None]]) -
     if requests is not None:
         requests.adds.extend(wanted)
         return module
-    return importing.add_imports(module, wanted, context.current_style())
+    return importing.add_imports(
+        module, wanted, context.current_style(), context.current_first_party()
+    )
 
 
 def remove_unused_imports(

@@ -26,6 +26,7 @@ from fastapi_fixer.blocking import BlockingCatalog
 from fastapi_fixer.cache import Cache, Checked
 from fastapi_fixer.discovery import discover
 from fastapi_fixer.facts import Analysis, ModuleFacts, module_name_for
+from fastapi_fixer.fixing.imports import first_party_in
 from fastapi_fixer.fixing.pipeline import FileFix, fix_file, split_lines
 from fastapi_fixer.fixing.project_style import style_for
 from fastapi_fixer.index import ProjectIndex
@@ -656,6 +657,7 @@ def fix_one_file(
         lambda code, module, old, found: rules[code]().fix(module, list(found), context).code,
         style_for(context.path),
         lambda before, after: compile_reason(before, after, context.path),
+        first_party=first_party_in(context.index, context.module),
     )
 
 

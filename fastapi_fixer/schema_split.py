@@ -369,6 +369,8 @@ def response_derivation(schemas: ProjectSchemas, model: Model) -> tuple[Edit, tu
 def apply_schema_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
     import libcst as cst
 
+    from fastapi_fixer.cstutil import add_imports, remove_unused_imports
+
     routes: dict[str, list[tuple[str, str, str, str, str]]] = {}  # function -> renames
     response_models: dict[str, str] = {}  # function -> name to add as response_model=
     derive: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
@@ -409,16 +411,9 @@ def apply_schema_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
     module = module.with_changes(body=body)
     if imports:  # added first: the new names join the import the old name leaves
         module = add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
-        module = _sort_import_names(module, imports)
     if unimports:
-        module = _remove_unused_imports(module, unimports)
+        module = remove_unused_imports(module, sorted(unimports, key=repr))
     return module
-
-
-def add_imports(module: cst.Module, imports: list[tuple[str, str | None]]) -> cst.Module:
-    from fastapi_fixer.cstutil import add_imports as add
-
-    return add(module, imports)
 
 
 _ROUTE_METHODS = frozenset(
@@ -557,63 +552,6 @@ def _constructor_renamer(old: str, new: str, mode: str, count: _Count):
             return updated_node
 
     return Renamer()
-
-
-def _remove_unused_imports(
-    module: cst.Module, unimports: set[tuple[str, str, str | None]]
-) -> cst.Module:
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import RemoveImportsVisitor
-
-    context = CodemodContext()
-    for source, obj, asname in sorted(unimports, key=repr):
-        RemoveImportsVisitor.remove_unused_import(context, source, obj, asname)
-    return RemoveImportsVisitor(context).transform_module(module)
-
-
-def _name_key(name: str) -> tuple[bool, bool, str]:
-    """isort's order by type: CONSTANTS, then Classes, then functions."""
-    return (not name.isupper(), not name[:1].isupper(), name)
-
-
-def _sort_import_names(module: cst.Module, imports: set[tuple[str, str | None]]) -> cst.Module:
-    """`from app.schemas import UserCreate, Tag, User` (LibCST puts added names first) becomes
-    `from app.schemas import Tag, User, UserCreate` when the names it had were sorted."""
-    import libcst as cst
-    from libcst.helpers import get_full_name_for_node
-
-    added: dict[str, set[str]] = {}
-    for source, name in imports:
-        if name is not None:
-            added.setdefault(source, set()).add(name)
-
-    class Sorter(cst.CSTTransformer):
-        def leave_ImportFrom(
-            self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
-        ) -> cst.ImportFrom:
-            if updated_node.module is None or isinstance(updated_node.names, cst.ImportStar):
-                return updated_node
-            new = added.get(get_full_name_for_node(updated_node.module) or "")
-            names = list(updated_node.names)
-            if not new or updated_node.lpar is not None or updated_node.relative:
-                return updated_node
-            plain = [a.name.value for a in names if isinstance(a.name, cst.Name)]
-            if len(plain) != len(names) or not new & set(plain):
-                return updated_node
-            before = [n for n in plain if n not in new]
-            if before != sorted(before, key=_name_key):
-                return updated_node
-            order = sorted(range(len(names)), key=lambda i: _name_key(plain[i]))
-            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            rebuilt = [
-                names[i].with_changes(
-                    comma=comma if place < len(names) - 1 else cst.MaybeSentinel.DEFAULT
-                )
-                for place, i in enumerate(order)
-            ]
-            return updated_node.with_changes(names=rebuilt)
-
-    return module.visit(Sorter())
 
 
 def _add_response_model(node: cst.Call, name: str) -> cst.Call:

@@ -152,7 +152,7 @@ def test_utf8_bom_is_kept(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + VIOLATION.replace("{}", '{"s": "caf\u00e9"}').encode())
     assert cli(str(tmp_path)).exit_code == 0
     data = path.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbfimport time\n")
+    assert data.startswith(b"\xef\xbb\xbfimport asyncio\nimport time\n")  # sorted, like isort
     assert data.count(b"\xef\xbb\xbf") == 1
     assert FIXED_CALL.encode() in data and "caf\u00e9".encode() in data
 

@@ -504,10 +504,8 @@ def _taken(text: str, name: str) -> bool:
 
 def _rewrite_raises(module: cst.Module, edits: list[Edit]) -> cst.Module:
     import libcst as cst
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import RemoveImportsVisitor
 
-    from fastapi_fixer.cstutil import add_imports, rewrite_at
+    from fastapi_fixer.cstutil import add_imports, remove_unused_imports, rewrite_at
 
     def replacer(name: str):
         def replace(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
@@ -535,10 +533,13 @@ def _rewrite_raises(module: cst.Module, edits: list[Edit]) -> cst.Module:
     targets = {("Call", e.span): replacer(str(e.args[0])) for e in edits}
     module = rewrite_at(module, targets)  # type: ignore[arg-type]
     module = add_imports(module, sorted({(str(e.args[1]), str(e.args[0])) for e in edits}))
-    context = CodemodContext()
-    for source in ("fastapi", "fastapi.exceptions", "starlette.exceptions"):
-        RemoveImportsVisitor.remove_unused_import(context, source, "HTTPException")
-    return RemoveImportsVisitor(context).transform_module(module)
+    return remove_unused_imports(
+        module,
+        [
+            (source, "HTTPException", None)
+            for source in ("fastapi", "fastapi.exceptions", "starlette.exceptions")
+        ],
+    )
 
 
 _CLASS = '''class {name}(Exception):

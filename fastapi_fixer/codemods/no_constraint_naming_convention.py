@@ -216,7 +216,11 @@ class NoConstraintNamingConvention(Rule):
         if index is not None:
             body = list(module.body)
             statement = cst.parse_statement(CONVENTION_CODE)
-            body.insert(index, statement.with_changes(leading_lines=body[index].leading_lines))
+            leading = list(body[index].leading_lines)
+            if index and _is_import_line(body[index - 1]):
+                # right after the imports: one blank line, as isort wants before a statement
+                leading = [cst.EmptyLine(), *(line for line in leading if line.comment)]
+            body.insert(index, statement.with_changes(leading_lines=leading))
             body[index + 1] = body[index + 1].with_changes(
                 leading_lines=[cst.EmptyLine(), cst.EmptyLine()]
                 if isinstance(body[index + 1], (cst.ClassDef, cst.FunctionDef))
@@ -224,6 +228,14 @@ class NoConstraintNamingConvention(Rule):
             )
             module = module.with_changes(body=body)
         return add_imports(module, sorted(imports))
+
+
+def _is_import_line(statement: cst.CSTNode) -> bool:
+    import libcst as cst
+
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
+    )
 
 
 class _FixPlan:

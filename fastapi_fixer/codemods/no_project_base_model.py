@@ -261,10 +261,9 @@ class NoProjectBaseModel(Rule):
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
-        from libcst.codemod import CodemodContext
-        from libcst.codemod.visitors import RemoveImportsVisitor
 
         from fastapi_fixer.codemods.missing_response_model import apply_route_edits
+        from fastapi_fixer.cstutil import remove_unused_imports
 
         reparent = {str(e.args[0]) for e in edits if e.kind == "reparent"}
         define = next((e for e in edits if e.kind == "define"), None)
@@ -303,9 +302,7 @@ class NoProjectBaseModel(Rule):
             module, [Edit(ctx.path, "import", None, (source, name)) for source, name in imports]
         )
         if define is None:
-            context = CodemodContext()
-            RemoveImportsVisitor.remove_unused_import(context, "pydantic", "BaseModel")
-            module = RemoveImportsVisitor(context).transform_module(module)
+            module = remove_unused_imports(module, [("pydantic", "BaseModel", None)])
         return module
 
 

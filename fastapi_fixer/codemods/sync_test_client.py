@@ -920,10 +920,13 @@ def _has_anyio_mark(node: _Function) -> bool:
 
 def _apply(module: cst.Module, edits: list[Edit]) -> cst.Module:
     import libcst as cst
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import RemoveImportsVisitor
 
-    from fastapi_fixer.cstutil import add_imports, insert_parameter, rewrite_at
+    from fastapi_fixer.cstutil import (
+        add_imports,
+        insert_parameter,
+        remove_unused_imports,
+        rewrite_at,
+    )
 
     config = module.config_for_parsing
     indent = module.default_indent
@@ -1028,7 +1031,7 @@ def _apply(module: cst.Module, edits: list[Edit]) -> cst.Module:
     module = add_imports(
         module, [("pytest", None), ("httpx", "ASGITransport"), ("httpx", "AsyncClient")]
     )
-    context = CodemodContext()
+    unused: list[tuple[str, str | None, str | None]] = []
     for statement in module.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
@@ -1040,10 +1043,8 @@ def _apply(module: cst.Module, edits: list[Edit]) -> cst.Module:
                 continue
             for alias in small.names:
                 if alias.evaluated_name == "TestClient":
-                    RemoveImportsVisitor.remove_unused_import(
-                        context, source, "TestClient", alias.evaluated_alias
-                    )
-    return RemoveImportsVisitor(context).transform_module(module)
+                    unused.append((source, "TestClient", alias.evaluated_alias))
+    return remove_unused_imports(module, unused)
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:

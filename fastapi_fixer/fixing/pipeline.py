@@ -182,6 +182,7 @@ def fix_file(
     validate: Validate,
     python: bool = True,
     tidy: Callable[[str, str], str] | None = None,
+    first_party: Callable[[str], bool] | None = None,
 ) -> FileFix:
     """Apply every rule's ``edits`` to ``text`` in one pass (see the module's docstring).
 
@@ -193,6 +194,8 @@ def fix_file(
 
         try:
             module = cst.parse_module(text)
+            if module.code != text:  # a form feed in an indentation, say: never rewrite it
+                raise ValueError("LibCST cannot write this file back unchanged")
         except Exception as exc:  # a file LibCST cannot read: no rule can fix it
             reason = f"fix failed: {type(exc).__name__}: {exc}"
             return FileFix(
@@ -208,7 +211,8 @@ def fix_file(
         module = cst.Module(body=[])
     original = split_lines(text)
     runs = [
-        _run(code, module, text, original, edits[code], run_rule, style) for code in sorted(edits)
+        _run(code, module, text, original, edits[code], run_rule, style, first_party)
+        for code in sorted(edits)
     ]
     result = FileFix(text, Provenance.original(len(original)))
     for run in runs:
@@ -219,13 +223,13 @@ def fix_file(
     while True:
         accepted, deferred = _agreeing(candidates)
         new_text, provenance, reason = _attempt(
-            text, original, accepted, style, python, tidy, validate
+            text, original, accepted, style, python, tidy, validate, first_party
         )
         if reason is None or len(accepted) <= 1:
             break
         # which rule broke it: each alone (without the layout step), else the last one
         alone = {
-            run.code: _attempt(text, original, [run], style, python, None, validate)[2]
+            run.code: _attempt(text, original, [run], style, python, None, validate, first_party)[2]
             for run in accepted
         }
         broken = [run for run in accepted if alone[run.code] is not None]
@@ -254,10 +258,11 @@ def _run(
     edits: Sequence[Edit],
     run_rule: RunRule,
     style: ProjectStyle | None,
+    first_party: Callable[[str], bool] | None,
 ) -> RuleRun:
     run = RuleRun(code)
     try:
-        with fixing(style, run.requests):
+        with fixing(style, run.requests, first_party):
             output = run_rule(code, module, text, edits)
     except Exception as exc:  # a fixer bug must not lose the user's file
         run.failure = f"fix failed: {type(exc).__name__}: {exc}"
@@ -291,6 +296,7 @@ def _compose(
     style: ProjectStyle | None,
     python: bool,
     tidy: Callable[[str, str], str] | None,
+    first_party: Callable[[str], bool] | None = None,
 ) -> tuple[str, Provenance]:
     """The text with the runs' hunks spliced in, imports tidied and changes laid out."""
     attributed = [(hunk, frozenset({run.code})) for run in runs for hunk in run.hunks]
@@ -307,7 +313,7 @@ def _compose(
         )
     if python and requests:
         asked = frozenset(run.code for run in runs if run.requests)
-        tidied = _apply_imports(new_text, requests, style)
+        tidied = _apply_imports(new_text, requests, style, first_party)
         if new_text.endswith("\r") and not tidied.endswith(("\r", "\n")):
             tidied += "\r"  # LibCST drops the last newline of a file with "\r" endings
         provenance = _retouched(split_lines(new_text), split_lines(tidied), provenance, asked)
@@ -321,14 +327,19 @@ def _compose(
     return new_text, provenance
 
 
-def _apply_imports(text: str, requests: ImportRequests, style: ProjectStyle | None) -> str:
+def _apply_imports(
+    text: str,
+    requests: ImportRequests,
+    style: ProjectStyle | None,
+    first_party: Callable[[str], bool] | None,
+) -> str:
     import libcst as cst
 
     from fastapi_fixer.fixing import imports
 
     module = cst.parse_module(text)
     if requests.adds:
-        module = imports.add_imports(module, requests.adds, style)
+        module = imports.add_imports(module, requests.adds, style, first_party)
     if requests.removals:
         module = imports.remove_unused_imports(module, requests.removals)
     return module.code
@@ -342,10 +353,11 @@ def _attempt(
     python: bool,
     tidy: Callable[[str, str], str] | None,
     validate: Validate,
+    first_party: Callable[[str], bool] | None = None,
 ) -> tuple[str, Provenance, str | None]:
     """The composed text and its provenance, and why it is not acceptable (or None)."""
     try:
-        new_text, provenance = _compose(text, original, runs, style, python, tidy)
+        new_text, provenance = _compose(text, original, runs, style, python, tidy, first_party)
     except Exception as exc:  # an import edit the module does not allow, say
         return text, Provenance.original(len(original)), f"fix failed: {type(exc).__name__}: {exc}"
     reason = validate(text, new_text) if new_text != text else None
