@@ -194,7 +194,9 @@ def fix_file(
 
         try:
             module = cst.parse_module(text)
-            if module.code != text:  # a form feed in an indentation, say: never rewrite it
+            code = module.code
+            if code != text and code + "\r" != text:  # (LibCST drops a last "\r") a form
+                # feed in an indentation, say: never rewrite what LibCST cannot write back
                 raise ValueError("LibCST cannot write this file back unchanged")
         except Exception as exc:  # a file LibCST cannot read: no rule can fix it
             reason = f"fix failed: {type(exc).__name__}: {exc}"
