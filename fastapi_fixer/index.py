@@ -29,6 +29,7 @@ from fastapi_fixer.facts import (
 from fastapi_fixer.models import Hop
 
 _MAX_HOPS = 8
+_DICT_READS = frozenset({"get", "pop", "setdefault"})  # methods giving one value of a dict
 _CACHED = frozenset({"functools.lru_cache", "functools.cache"})
 _UNANSWERED = object()
 T = TypeVar("T")
@@ -592,6 +593,11 @@ class ProjectIndex:
                         if (kind := self._returned_by(base, method)) is not None
                     )
                 )
+            base, _, read = callee.rpartition(".")
+            if read in _DICT_READS and base and not base.endswith(")"):
+                values = self._types_of(base + "[]")  # `SESSIONS.get(key)`: a value of it
+                if values:
+                    return values
             made = self._made_by(callee)
             return (made,) if made is not None else ()
         if "()." in owner:  # `get_config_path().parent`: attributes of a result
@@ -645,6 +651,9 @@ class ProjectIndex:
                 resolved, function = methods[0], self.functions[methods[0]]
         if function is None or not function.returns:
             return None
+        if function.returns.endswith("[]"):  # `return SESSIONS.get(key)`: a value of that dict
+            values = self._types_of(function.returns)
+            return values[0] if len(values) == 1 else None
         returned = self.resolve(function.returns)  # qualified as its module sees it
         if self._class_info(returned) is not None:
             return returned

@@ -139,6 +139,8 @@ class BlockingCallInAsync(Rule):
     def _can_unasync(ctx: FileContext, function: AsyncFunction) -> bool:
         if not function.is_entry:
             return False  # a helper others await must stay `async def`: wrap its calls
+        if function.entry not in ("route", "dependency"):
+            return False  # socket.io and MCP servers call a plain `def` handler on the loop too
         facts = ctx.index.functions.get(function.qualname)
         if facts is None or facts.is_method or facts.other_decorators:
             return False
