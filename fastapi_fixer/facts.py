@@ -818,7 +818,10 @@ def _narrowed_calls(node: FunctionNode, resolver: Resolver) -> dict[int, dict[st
 
 def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[ast.stmt]:
     """The statements after `if CACHE: return` (or `if CACHE is not None: return ...`) where
-    ``CACHE`` is not local: they run only while the module-level cache is empty."""
+    ``CACHE`` is not local: they run only while the module-level cache is empty. Also after
+    `if key in cache: return ...` when the statements after it store into ``cache`` and
+    ``cache`` is not a fresh local container (a module-level one, or one a call gave): they
+    run on a cache miss."""
     for number, statement in enumerate(body):
         if isinstance(statement, (ast.With, ast.AsyncWith)):
             rest = _after_memo_guard(statement.body, local)
@@ -836,6 +839,19 @@ def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[a
         if isinstance(test, ast.Name) and test.id not in local:
             rest = body[number + 1 :]
             if _fills(rest, test.id):
+                return rest
+        elif (  # `if key in cache: return cache[key]` ... `cache[key] = value`
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.In)
+            and isinstance(test.comparators[0], ast.Name)
+        ):
+            cache = test.comparators[0].id
+            binding = local.get(cache)
+            # a cache that outlives the call: not a fresh local container
+            shared = binding is None or binding.target.startswith(CONSTRUCTED)
+            rest = body[number + 1 :]
+            if shared and _fills(rest, cache):
                 return rest
     return []
 
