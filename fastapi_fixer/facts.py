@@ -1031,7 +1031,9 @@ class FunctionFacts:
     other_decorators: tuple[str, ...]  # resolved names of decorators that are not routes
     sites: tuple[CallFact, ...] = ()  # every call with a target, in source order
     col: int = 0  # where the `def` starts
-    is_stub: bool = False  # body is only a docstring, `...`, `pass` or `raise NotImplementedError`
+    # body is only a docstring, `...`, `pass` or `raise NotImplementedError`, or the method is
+    # decorated with `abc.abstractmethod`
+    is_stub: bool = False
     is_generator: bool = False  # has a `yield` of its own
     returns: str = ""  # the class its return annotation names (as the module sees it), if any
 
@@ -1118,6 +1120,8 @@ HANDLER_CALLS = {
 SERVING_METHODS = frozenset({"http_app", "streamable_http_app", "sse_app"})
 SERVING_CALLS = {"ASGIApp": (0, "socketio_server"), "StreamableHTTPSessionManager": (0, "app")}
 _SERVER_APIS = frozenset({*HANDLER_CALLS, *SERVING_METHODS, *SERVING_CALLS})
+# an abstract method's own body runs only through `super()`: calls dispatch to the subclasses'
+ABSTRACT_METHOD = "abc.abstractmethod"
 # a receiver typed by where it comes from rather than by a name the index can look up
 RECEIVER_TYPE = "type:"
 
@@ -1243,7 +1247,7 @@ class _ModuleAnalyzer:
             other_decorators=tuple(others),
             sites=call_facts(node, body, inner_resolver, scope, others),
             col=node.col_offset,
-            is_stub=_is_stub(node),
+            is_stub=_is_stub(node) or ABSTRACT_METHOD in others,
             is_generator=body.has_yield,
             returns=_annotated_class(node.returns, resolver)
             or (node.returns is None and _returned_dict_value(node, inner_resolver, self.own))
