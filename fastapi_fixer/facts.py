@@ -1060,6 +1060,10 @@ class ModuleFacts:
     loop_handlers: tuple[tuple[str, str, str], ...] = ()
     # servers made into ASGI apps, as (receiver, API): `socketio.ASGIApp(sio)`, `mcp.http_app()`
     served: tuple[tuple[str, str], ...] = ()
+    # project functions stored in an attribute of a module-level object, as (attribute,
+    # function): `config.code.on_message = handler` (or `= wrap(handler)`); a call of that
+    # attribute runs the function (`ProjectIndex.implementations`)
+    stored_callables: tuple[tuple[str, str], ...] = ()
     semantic_digest: str = ""  # what other files may depend on, positions left out (index.py)
 
 
@@ -1156,12 +1160,14 @@ class _ModuleAnalyzer:
         self._scope_functions: dict[int, tuple[FunctionNode, Resolver]] = {}
         self._loop_handlers: list[tuple[str, str, str]] = []
         self._served: list[tuple[str, str]] = []
+        self._stored: list[tuple[str, str]] = []
         # what rules would otherwise compute again: each function with its scope and body facts
         self.functions: list[tuple[FunctionNode, str, Resolver]] = []
         self.bodies: dict[int, BodyFacts] = {}
         self._visit_scope_body(tree.body, self.scope, self.resolver)
         self.facts.loop_handlers = tuple(self._loop_handlers)
         self.facts.served = tuple(self._served)
+        self.facts.stored_callables = tuple(self._stored)
 
     def _visit_scope_body(self, body: list[ast.stmt], scope: Scope, resolver: Resolver) -> None:
         for node in self.own(body):
@@ -1330,7 +1336,36 @@ class _ModuleAnalyzer:
         if receiver is not None:
             self._loop_handlers.append((function, receiver, name))
 
+    def _note_stored_callable(self, node: ast.Assign, resolver: Resolver) -> None:
+        """`config.hooks.on_message = handler` (or `= wrap(handler)`, a wrapper taken to call
+        it) on a module-level or imported object: a later `config.hooks.on_message(...)` runs
+        ``handler``."""
+        target = node.targets[0]
+        value = node.value
+        if isinstance(value, ast.Call) and value.args:  # `wrap_user_function(handler)`
+            value = value.args[0]
+        if not isinstance(value, ast.Name):
+            return
+        binding = resolver.scope.lookup(value.id)
+        if binding is None or binding.kind != "def":
+            return
+        attributes: list[str] = []
+        base: ast.expr = target
+        while isinstance(base, ast.Attribute):
+            attributes.append(base.attr)
+            base = base.value
+        if not isinstance(base, ast.Name):
+            return
+        owner = resolver.qualify(base) or _module_name_of(base.id, resolver)
+        if owner is None or owner.startswith("builtins."):
+            return
+        self._stored.append((".".join([owner, *reversed(attributes)]), binding.target))
+
     def _note_expression(self, node: ast.AST, resolver: Resolver) -> None:
+        if type(node) is ast.Assign:
+            if len(node.targets) == 1 and type(node.targets[0]) is ast.Attribute:  # type: ignore[attr-defined]
+                self._note_stored_callable(node, resolver)  # type: ignore[arg-type]
+            return
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute):

@@ -488,6 +488,11 @@ class ProjectIndex:
                 kind, _, api = name.rpartition(".")
                 if self.catalog.category_of_method(kind, api) == category:
                     return (name,)
+        # functions stored in an attribute: `config.hooks.on_message = handler`
+        for name in self._stored(resolved):
+            chain = self._function_chain(name, self.functions[name], category)
+            if chain is not None:
+                return chain
         return None
 
     def _function_chain(
@@ -547,7 +552,22 @@ class ProjectIndex:
         function = self.functions.get(resolved)
         if function is not None and not (function.is_stub and function.is_method):
             return (resolved,)
-        return tuple(name for name in self._dispatch(resolved) if name in self.functions)
+        found = tuple(name for name in self._dispatch(resolved) if name in self.functions)
+        return found or self._stored(resolved)
+
+    def _stored(self, attribute: str) -> tuple[str, ...]:
+        """The project functions stored in the attribute ``attribute`` names (resolved)."""
+        if "." not in attribute:
+            return ()
+        table = self.memo("index.stored_callables", ProjectIndex._stored_table)
+        return table.get(attribute, ())
+
+    def _stored_table(self) -> dict[str, tuple[str, ...]]:
+        table: dict[str, list[str]] = {}
+        for module in dict.values(self.modules):
+            for attribute, function in module.stored_callables:
+                table.setdefault(self.resolve(attribute), []).append(self.resolve(function))
+        return {name: tuple(sorted(set(found))) for name, found in table.items()}
 
     def _class_info(self, qualname: str) -> Any:
         module_name, _ = self._split(qualname)
