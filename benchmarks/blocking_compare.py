@@ -212,14 +212,15 @@ def sink_kind(entry: Entry, patterns: Sequence[str]) -> str:
 
 # --- fastapi-fix ---------------------------------------------------------------------------
 
-_FF_MESSAGE = re.compile(r"`(?P<name>[^`]+)` in async [a-z ]+`[^`]+`(?P<rest>.*)")
+_FF_MESSAGE = re.compile(r"`(?P<name>[^`]+)` in async [A-Za-z. ]+`[^`]+`(?P<rest>.*)")
 _FF_CHAIN = re.compile(r"\(([^()]*→[^()]*)\)")
 
 
 def parse_ff_message(message: str) -> tuple[str, tuple[str, ...]]:
     """(the called name, the chain from it to the API) from a FF101-FF103 message; the chain is
     just the name for a direct call. Takes "... in async route `r` (a → b → api)" and "... in
-    async helper `h` (reached from route `r`) (a → b → api)"."""
+    async helper `h` (reached from route `r`) (a → b → api)" (or from "socket.io handler",
+    "MCP handler")."""
     match = _FF_MESSAGE.search(message)
     if match is None:
         return "", ()

@@ -191,6 +191,7 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
 
 # factory -> the type name its result's methods are reported as
 FACTORIES: dict[str, str] = {
+    "subprocess.Popen": "subprocess.Popen",
     "requests.Session": "requests.Session",
     "requests.session": "requests.Session",
     "requests.sessions.Session": "requests.Session",
@@ -323,6 +324,7 @@ INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
     ),
     "tempfile.SpooledTemporaryFile": ("read", "readline", "readlines", "write", "writelines"),
     "tempfile.TemporaryDirectory": ("cleanup",),  # removes the whole tree
+    "subprocess.Popen": ("wait", "communicate"),  # wait for the child process to exit
     "zipfile.ZipFile": ("extractall", "extract", "write"),
     "tarfile.TarFile": ("extractall", "extract", "add"),
     "openai.OpenAI": ("*",),

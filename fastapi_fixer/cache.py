@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from fastapi_fixer.settings import Settings
 
 CACHE_DIR_NAME = ".fastapi-fix-cache"
-_FORMAT = 6  # 5: findings carry their call chain; 6: consumed listings, typed receivers
+# 5: findings carry their call chain; 6: consumed listings, typed receivers; 7: loop handlers
+# (socket.io, MCP), stored callables
+_FORMAT = 7
 _BUCKETS = 16
 
 

@@ -92,6 +92,30 @@ def _count(result: RunResult, what: str, number: int) -> None:
     result.stats[what] = result.stats.get(what, 0) + number
 
 
+_CLASS_BASES = re.compile(r"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.MULTILINE)
+
+
+def _abstract_class_names(modules: Iterable[ModuleFacts]) -> frozenset[str]:
+    """The names of the loaded classes with an abstract method (a stub, `@abstractmethod`),
+    and of the loaded classes deriving from one of them by name."""
+    names: set[str] = set()
+    bases: dict[str, tuple[str, ...]] = {}
+    for facts in modules:
+        for function in facts.functions.values():
+            if function.is_method and function.is_stub:
+                names.add(function.qualname.rpartition(".")[0].rpartition(".")[2])
+        for cls, of in facts.class_bases.items():
+            bases[cls.rpartition(".")[2]] = tuple(base.rpartition(".")[2] for base in of)
+    grown = True
+    while grown:
+        grown = False
+        for cls, of in bases.items():
+            if cls not in names and not names.isdisjoint(of):
+                names.add(cls)
+                grown = True
+    return frozenset(names)
+
+
 def _module_to_load(
     target: str, loaded: dict[str, ModuleFacts], unloaded: dict[str, str]
 ) -> str | None:
@@ -284,6 +308,7 @@ class Engine:
         self.jobs = mode.jobs or default_jobs()
         self.cache = cache or Cache.disabled()
         self.progress: Progress = lambda count: None
+        self._bases_by_digest: dict[str, frozenset[str]] = {}
 
     # --- stages ----------------------------------------------------------------------------
 
@@ -421,7 +446,25 @@ class Engine:
                 targets.update(getattr(extra, "demands", ()))
         wanted = {_module_to_load(target, loaded, unloaded) for target in targets}
         wanted.discard(None)
+        # a call of an abstract method runs the subclasses' implementations (`index._methods`):
+        # the files that subclass a loaded class with abstract methods (by the base's name)
+        abstract = _abstract_class_names(loaded.values())
+        if abstract:
+            for path in unloaded.values():
+                if path not in wanted and not abstract.isdisjoint(self._text_bases(files[path])):
+                    wanted.add(path)
         return sorted(wanted)  # type: ignore[type-var]
+
+    def _text_bases(self, f: _File) -> frozenset[str]:
+        """The last names of the bases of the classes a file defines, read from its text."""
+        found = self._bases_by_digest.get(f.digest)
+        if found is None:
+            found = self._bases_by_digest[f.digest] = frozenset(
+                base.split("=")[-1].strip().rpartition(".")[2].split("[")[0]
+                for bases in _CLASS_BASES.findall(f.text)
+                for base in bases.split(",")
+            )
+        return found
 
     def _check(self, files: dict[str, _File], result: RunResult) -> list[Diagnostic]:
         diagnostics: list[Diagnostic] = []

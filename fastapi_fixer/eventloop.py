@@ -1,6 +1,10 @@
 """Which functions run on the event loop, and from which entry point (FF101-FF106).
 
-Entry points are the `async def` routes and dependencies: FastAPI awaits them on the event loop.
+Entry points are the `async def` routes and dependencies: FastAPI awaits them on the event loop;
+and the async handlers of servers made into ASGI apps the same process serves (`loop_entries`):
+socket.io events of a `socketio.AsyncServer` wrapped in `socketio.ASGIApp`, MCP tools,
+resources and prompts of a `FastMCP` server when the project serves one over HTTP
+(`mcp.http_app()`), of a low-level MCP `Server` handed to a `StreamableHTTPSessionManager`.
 From there the loop runs every project `async def` function they call (awaited, or handed to
 `asyncio.gather`/`create_task`, iterated with `async for`), at any depth and across modules,
 and the async generators a route or dependency (even a plain `def` one) passes to a
@@ -18,8 +22,132 @@ from __future__ import annotations
 
 from collections import deque
 
+from fastapi_fixer.facts import CONSTRUCTED, RECEIVER_TYPE, SERVING_METHODS
 from fastapi_fixer.index import ProjectIndex
 from fastapi_fixer.models import Hop
+
+SOCKETIO_SERVERS = frozenset({"socketio.AsyncServer", "socketio.async_server.AsyncServer"})
+SOCKETIO_ASGI = frozenset({"socketio.ASGIApp", "socketio.asgi.ASGIApp"})
+FASTMCP = frozenset(
+    {
+        "fastmcp.FastMCP",
+        "fastmcp.server.FastMCP",
+        "fastmcp.server.server.FastMCP",
+        "mcp.server.fastmcp.FastMCP",
+        "mcp.server.fastmcp.server.FastMCP",
+    }
+)
+MCP_LOWLEVEL = frozenset(
+    {"mcp.server.Server", "mcp.server.lowlevel.Server", "mcp.server.lowlevel.server.Server"}
+)
+MCP_SESSION_MANAGERS = frozenset(
+    {
+        "mcp.server.streamable_http_manager.StreamableHTTPSessionManager",
+        "mcp.server.streamable_http.StreamableHTTPSessionManager",
+    }
+)
+MCP_TOOL_CLASSES = frozenset(
+    {
+        "fastmcp.Tool",
+        "fastmcp.tools.Tool",
+        "fastmcp.tools.tool.Tool",
+        "fastmcp.tools.base.Tool",
+        "fastmcp.tools.FunctionTool",
+        "fastmcp.tools.tool.FunctionTool",
+        "fastmcp.tools.function_tool.FunctionTool",
+        "mcp.server.fastmcp.tools.Tool",
+        "mcp.server.fastmcp.tools.base.Tool",
+    }
+)
+# the registration APIs of each kind of server, and what its handlers are called in messages
+_APIS = {
+    "socket.io": frozenset({"on", "event"}),
+    "fastmcp": frozenset({"tool", "resource", "prompt", "add_tool"}),
+    "mcp-lowlevel": frozenset({"call_tool", "read_resource", "get_prompt"}),
+    "mcp-tool": frozenset({"from_function"}),
+}
+_LABELS = {
+    "socket.io": "socket.io handler",
+    "fastmcp": "MCP handler",
+    "mcp-lowlevel": "MCP handler",
+    "mcp-tool": "MCP handler",
+}
+
+
+def _server_kind(index: ProjectIndex, receiver: str) -> str | None:
+    """Which kind of server ``receiver`` (as `ModuleFacts.loop_handlers` records it) is."""
+    if receiver.startswith(RECEIVER_TYPE):
+        name = receiver[len(RECEIVER_TYPE) :]
+    elif receiver.startswith(CONSTRUCTED):
+        name = receiver[len(CONSTRUCTED) :]
+    else:
+        binding = index.binding_of(receiver)
+        if binding is None or not binding.target.startswith(CONSTRUCTED):
+            return None
+        name = binding.target[len(CONSTRUCTED) :]
+    kind = index.resolve(name)
+    if kind in SOCKETIO_SERVERS:
+        return "socket.io"
+    if kind in MCP_TOOL_CLASSES:
+        return "mcp-tool"
+    if kind in MCP_LOWLEVEL:
+        return "mcp-lowlevel"
+    # `FastMCP(...)`, or a classmethod building one: `FastMCP.from_openapi(...)`
+    if kind in FASTMCP or kind.rpartition(".")[0] in FASTMCP:
+        return "fastmcp"
+    return None
+
+
+def _imports_mcp(module) -> bool:
+    return any(
+        binding.kind == "import" and binding.target.split(".")[0] in ("fastmcp", "mcp")
+        for binding in module.bindings.values()
+    )
+
+
+def loop_entries(index: ProjectIndex) -> dict[str, str]:
+    """The async functions registered with a server whose handlers run on the app's event
+    loop, with what they are ("socket.io handler", "MCP handler"). A socket.io server counts
+    when the project wraps it in `socketio.ASGIApp` (an ASGI app, served like the FastAPI app);
+    an MCP server when the project makes one into an ASGI app (`mcp.http_app()`,
+    `streamable_http_app()`, `sse_app()` on a `FastMCP`, or on an object of unknown type in a
+    module importing fastmcp or mcp), or hands a low-level MCP server to a
+    `StreamableHTTPSessionManager`) — not one run on its own (`mcp.run()`, stdio)."""
+    served_sockets: set[str] = set()
+    serves_mcp = False
+    handlers: list[tuple[str, str, str]] = []
+    for module in dict.values(index.modules):
+        handlers.extend(module.loop_handlers)
+        for receiver, api in module.served:
+            if api in SERVING_METHODS:
+                kind = _server_kind(index, receiver) if receiver else None
+                if kind == "fastmcp" or (kind is None and _imports_mcp(module)):
+                    serves_mcp = True
+                continue
+            callee = index.resolve(api)
+            if callee in MCP_SESSION_MANAGERS:
+                serves_mcp = True
+            elif callee in SOCKETIO_ASGI and _server_kind(index, receiver) == "socket.io":
+                served_sockets.add(index.resolve(receiver))
+    found: dict[str, str] = {}
+    for function, receiver, api in sorted(handlers):
+        kind = _server_kind(index, receiver)
+        if kind is None or api not in _APIS[kind]:
+            continue
+        if kind == "socket.io":
+            if receiver.startswith((RECEIVER_TYPE, CONSTRUCTED)):  # a parameter, a local
+                if not served_sockets:
+                    continue
+            elif index.resolve(receiver) not in served_sockets:
+                continue
+        elif not serves_mcp:
+            continue
+        name = index.resolve(function)
+        facts = dict.get(index.functions, name)
+        if facts is not None and facts.is_async:
+            found.setdefault(name, _LABELS[kind])
+    return found
+
 
 # function -> (entry point, caller, index of the call in the caller's sites); an entry point
 # maps to (itself, "", -1)
@@ -48,8 +176,9 @@ def reach_table(index: ProjectIndex) -> Reach:
     # plain `def` routes and dependencies: only what they stream runs on the loop, reached
     # after everything the `async def` entry points reach (their paths are the shorter ones)
     streamed: list[tuple[str, int, str]] = []
+    others = index.memo("eventloop.entries", loop_entries)
     for name in sorted(dict.keys(functions)):
-        if not (index.is_route(name) or index.is_dependency(name)):
+        if not (index.is_route(name) or index.is_dependency(name) or name in others):
             continue
         facts = dict.__getitem__(functions, name)
         if facts.is_async:
@@ -66,6 +195,13 @@ def reach_table(index: ProjectIndex) -> Reach:
         reach(caller, caller, number, target)
     drain()
     return table
+
+
+def entry_kind(index: ProjectIndex, qualname: str) -> str:
+    """What an entry point is, for messages: "route", "dependency", "socket.io handler"..."""
+    if index.is_route(qualname):
+        return "route"
+    return index.memo("eventloop.entries", loop_entries).get(qualname, "dependency")
 
 
 def loop_path(index: ProjectIndex, qualname: str) -> tuple[Hop, ...] | None:

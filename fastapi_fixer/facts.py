@@ -637,9 +637,16 @@ def _annotated_class(annotation: ast.expr | None, resolver: Resolver) -> str | N
     return qualified if _looks_like_class(qualified) else None
 
 
-def _local_types(node: FunctionNode, resolver: Resolver, parent: Resolver) -> dict[str, str]:
+def _local_types(
+    node: FunctionNode,
+    resolver: Resolver,
+    parent: Resolver,
+    owner_class: str | None = None,
+    selves: frozenset[str] | set[str] = frozenset(),
+) -> dict[str, str]:
     """Local names whose class is known: parameters annotated with a class, and names bound
-    once, to `Class(...)`."""
+    once, to `Class(...)`, to what a function returns (`make(...)`, `await to_thread(make)`) or
+    a method of a typed object (`self.detach()`)."""
     found: dict[str, str] = {}
     args = node.args
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
@@ -648,9 +655,13 @@ def _local_types(node: FunctionNode, resolver: Resolver, parent: Resolver) -> di
             found[arg.arg] = kind
     seen: set[str] = set()
     for statement in own_nodes(node.body):
-        if not isinstance(statement, ast.Assign):
+        if isinstance(statement, ast.NamedExpr):  # `if session := Session.get(sid):`
+            targets: list[ast.expr] = [statement.target]
+        elif isinstance(statement, ast.Assign):
+            targets = statement.targets
+        else:
             continue
-        for target in statement.targets:
+        for target in targets:
             for name in _target_names(target):
                 if name in seen:
                     found.pop(name, None)
@@ -661,13 +672,18 @@ def _local_types(node: FunctionNode, resolver: Resolver, parent: Resolver) -> di
                     value = value.value
                 if isinstance(target, ast.Name) and isinstance(value, ast.Call):
                     callee = resolver.qualify(value.func)
+                    if callee in THREADPOOL_WRAPPERS and value.args:
+                        # `x = await asyncio.to_thread(make, ...)`: what `make` returns
+                        callee = resolver.qualify(value.args[0])
+                        if callee is None:
+                            continue
                     if _looks_like_class(callee):
                         found[name] = callee  # type: ignore[assignment]
                     elif callee is not None and not callee.startswith("builtins."):
                         found[name] = f"{callee}()"  # what a factory returns (index.py)
                     elif callee is None and isinstance(value.func, ast.Attribute):
                         # `partial = path.with_suffix(".tmp")` with `path` typed above
-                        owner = _loose_owner(value, resolver, None, set(), found)
+                        owner = _loose_owner(value, resolver, owner_class, selves, found)
                         if owner is not None:
                             found[name] = owner
     return found
@@ -749,7 +765,7 @@ def site_targets(
         target = site.target
         if target is None and isinstance(site.node.func, ast.Attribute):
             if local is None:
-                local = _local_types(node, resolver, resolver.within(scope))
+                local = _local_types(node, resolver, resolver.within(scope), owner_class, selves)
                 narrowed = _narrowed_calls(node, resolver)
             names = narrowed.get(id(site.node)) if narrowed else None
             owner = _loose_owner(
@@ -802,7 +818,10 @@ def _narrowed_calls(node: FunctionNode, resolver: Resolver) -> dict[int, dict[st
 
 def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[ast.stmt]:
     """The statements after `if CACHE: return` (or `if CACHE is not None: return ...`) where
-    ``CACHE`` is not local: they run only while the module-level cache is empty."""
+    ``CACHE`` is not local: they run only while the module-level cache is empty. Also after
+    `if key in cache: return ...` when the statements after it store into ``cache`` and
+    ``cache`` is not a fresh local container (a module-level one, or one a call gave): they
+    run on a cache miss."""
     for number, statement in enumerate(body):
         if isinstance(statement, (ast.With, ast.AsyncWith)):
             rest = _after_memo_guard(statement.body, local)
@@ -820,6 +839,19 @@ def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[a
         if isinstance(test, ast.Name) and test.id not in local:
             rest = body[number + 1 :]
             if _fills(rest, test.id):
+                return rest
+        elif (  # `if key in cache: return cache[key]` ... `cache[key] = value`
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.In)
+            and isinstance(test.comparators[0], ast.Name)
+        ):
+            cache = test.comparators[0].id
+            binding = local.get(cache)
+            # a cache that outlives the call: not a fresh local container
+            shared = binding is None or binding.target.startswith(CONSTRUCTED)
+            rest = body[number + 1 :]
+            if shared and _fills(rest, cache):
                 return rest
     return []
 
@@ -999,7 +1031,9 @@ class FunctionFacts:
     other_decorators: tuple[str, ...]  # resolved names of decorators that are not routes
     sites: tuple[CallFact, ...] = ()  # every call with a target, in source order
     col: int = 0  # where the `def` starts
-    is_stub: bool = False  # body is only a docstring, `...`, `pass` or `raise NotImplementedError`
+    # body is only a docstring, `...`, `pass` or `raise NotImplementedError`, or the method is
+    # decorated with `abc.abstractmethod`
+    is_stub: bool = False
     is_generator: bool = False  # has a `yield` of its own
     returns: str = ""  # the class its return annotation names (as the module sees it), if any
 
@@ -1020,6 +1054,16 @@ class ModuleFacts:
     depends_factories: set[str] = field(default_factory=set)
     # function qualname -> the functions nested in it that it returns (`return inner`)
     returned_functions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # async functions registered with a server that runs them on the event loop, as
+    # (function qualname, receiver, API): `@sio.on("x")`, `@mcp.tool`, `Tool.from_function(f)`
+    # (`eventloop.loop_entries` decides which servers count); see `registration_receiver`
+    loop_handlers: tuple[tuple[str, str, str], ...] = ()
+    # servers made into ASGI apps, as (receiver, API): `socketio.ASGIApp(sio)`, `mcp.http_app()`
+    served: tuple[tuple[str, str], ...] = ()
+    # project functions stored in an attribute of a module-level object, as (attribute,
+    # function): `config.code.on_message = handler` (or `= wrap(handler)`); a call of that
+    # attribute runs the function (`ProjectIndex.implementations`)
+    stored_callables: tuple[tuple[str, str], ...] = ()
     semantic_digest: str = ""  # what other files may depend on, positions left out (index.py)
 
 
@@ -1060,6 +1104,39 @@ def route_decl(decorator: ast.expr, resolver: Resolver) -> RouteDecl | None:
     return RouteDecl(receiver, method, path, decorator.lineno)
 
 
+# Registering an async function with a server that runs it on the event loop (socket.io, MCP):
+# decorator APIs (`@sio.on("x")`, `@sio.event`, `@mcp.tool()`, `@server.call_tool()`) and call
+# APIs taking the function (API -> its position and keyword). Which receivers are such servers,
+# and which servers are served in the app's loop, is the index's question
+# (`eventloop.loop_entries`): facts only record what was registered on what.
+HANDLER_DECORATORS = frozenset(
+    {"on", "event", "tool", "resource", "prompt", "call_tool", "read_resource", "get_prompt"}
+)
+HANDLER_CALLS = {
+    "on": (1, "handler"),  # `sio.on("event", handler)`
+    "event": (0, "handler"),
+    "tool": (0, "fn"),  # `mcp.tool(fn)`
+    "add_tool": (0, "fn"),  # `mcp.add_tool(fn)` (the MCP SDK's FastMCP)
+    "from_function": (0, "fn"),  # `Tool.from_function(fn, ...)` (fastmcp)
+}
+# making a server an ASGI app: `mcp.http_app()` (by method), `socketio.ASGIApp(sio)` (by callee,
+# with the argument that is the server)
+SERVING_METHODS = frozenset({"http_app", "streamable_http_app", "sse_app"})
+SERVING_CALLS = {"ASGIApp": (0, "socketio_server"), "StreamableHTTPSessionManager": (0, "app")}
+_SERVER_APIS = frozenset({*HANDLER_CALLS, *SERVING_METHODS, *SERVING_CALLS})
+# an abstract method's own body runs only through `super()`: calls dispatch to the subclasses'
+ABSTRACT_METHOD = "abc.abstractmethod"
+# a receiver typed by where it comes from rather than by a name the index can look up
+RECEIVER_TYPE = "type:"
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
+    for item in call.keywords:
+        if item.arg == keyword:
+            return item.value
+    return call.args[position] if len(call.args) > position else None
+
+
 class _ModuleAnalyzer:
     def __init__(self, tree: ast.Module, module: str, path: str, is_package: bool) -> None:
         self.module = module
@@ -1080,10 +1157,17 @@ class _ModuleAnalyzer:
             references=set(),
         )
         self._skip_refs: set[int] = set()
+        self._scope_functions: dict[int, tuple[FunctionNode, Resolver]] = {}
+        self._loop_handlers: list[tuple[str, str, str]] = []
+        self._served: list[tuple[str, str]] = []
+        self._stored: list[tuple[str, str]] = []
         # what rules would otherwise compute again: each function with its scope and body facts
         self.functions: list[tuple[FunctionNode, str, Resolver]] = []
         self.bodies: dict[int, BodyFacts] = {}
         self._visit_scope_body(tree.body, self.scope, self.resolver)
+        self.facts.loop_handlers = tuple(self._loop_handlers)
+        self.facts.served = tuple(self._served)
+        self.facts.stored_callables = tuple(self._stored)
 
     def _visit_scope_body(self, body: list[ast.stmt], scope: Scope, resolver: Resolver) -> None:
         for node in self.own(body):
@@ -1141,6 +1225,14 @@ class _ModuleAnalyzer:
         if node.returns is not None:
             self._visit_expressions(node.returns, resolver)
         inner = function_scope(node, scope, qualname, self.module, self.is_package, own=self.own)
+        self._scope_functions[id(inner)] = (node, resolver)
+        if isinstance(node, ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                func = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if isinstance(func, ast.Attribute) and func.attr in HANDLER_DECORATORS:
+                    receiver = self._receiver(func.value, resolver)
+                    if receiver is not None:
+                        self._loop_handlers.append((qualname, receiver, func.attr))
         inner_resolver = resolver.within(inner)
         body = walk_body(node, inner_resolver)
         self.functions.append((node, qualname, inner_resolver))
@@ -1161,9 +1253,11 @@ class _ModuleAnalyzer:
             other_decorators=tuple(others),
             sites=call_facts(node, body, inner_resolver, scope, others),
             col=node.col_offset,
-            is_stub=_is_stub(node),
+            is_stub=_is_stub(node) or ABSTRACT_METHOD in others,
             is_generator=body.has_yield,
-            returns=_annotated_class(node.returns, resolver) or "",
+            returns=_annotated_class(node.returns, resolver)
+            or (node.returns is None and _returned_dict_value(node, inner_resolver, self.own))
+            or "",
         )
         returned = _returned_functions(node, inner, qualname, self.own)
         if returned:
@@ -1180,8 +1274,105 @@ class _ModuleAnalyzer:
             else:
                 self._note_expression(child, resolver)
 
+    def _receiver(self, node: ast.expr, resolver: Resolver) -> str | None:
+        """What the object a handler is registered on is: a name the index can type (bound at
+        module level, imported), `call:<callee>` when built in the function, `type:<class>`
+        for a parameter annotated with its class; None when unknown."""
+        if isinstance(node, ast.Attribute):
+            return resolver.qualify(node)
+        if not isinstance(node, ast.Name):
+            return None
+        scope: Scope | None = resolver.scope
+        from_inner = False
+        while scope is not None:
+            if not (from_inner and scope.is_class) and node.id in scope.bindings:
+                binding = scope.bindings[node.id]
+                if binding.kind == "import":
+                    return binding.target
+                if scope.parent is None:
+                    return f"{scope.qualprefix}.{node.id}"
+                if binding.kind == "other" and binding.target.startswith(CONSTRUCTED):
+                    return binding.target
+                function = self._scope_functions.get(id(scope))
+                if function is None:
+                    return None
+                args = function[0].args
+                for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+                    if arg.arg == node.id:
+                        kind = _annotated_class(arg.annotation, function[1])
+                        return f"{RECEIVER_TYPE}{kind}" if kind is not None else None
+                return None
+            scope, from_inner = scope.parent, True
+        return None
+
+    def _note_server_call(self, node: ast.Call, resolver: Resolver) -> None:
+        """A handler registered by a call (`sio.on("x", handler)`), or a server made into an
+        ASGI app (`socketio.ASGIApp(sio)`, `mcp.http_app()`)."""
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in SERVING_CALLS:
+            callee = resolver.qualify(func)
+            server = _argument(node, *SERVING_CALLS[name])
+            receiver = self._receiver(server, resolver) if server is not None else None
+            if callee is not None and receiver is not None:
+                self._served.append((receiver, callee))
+            return
+        if not isinstance(func, ast.Attribute):
+            return
+        if name in SERVING_METHODS:  # on an object of unknown type: the index looks at imports
+            self._served.append((self._receiver(func.value, resolver) or "", name))
+            return
+        handler = _argument(node, *HANDLER_CALLS[name])
+        if not isinstance(handler, ast.Name):
+            return
+        function = resolver.qualify(handler)
+        if function is None or function.startswith("builtins."):
+            return
+        if name == "from_function":  # a classmethod: the receiver is the class
+            cls = resolver.qualify(func.value)
+            receiver = f"{RECEIVER_TYPE}{cls}" if cls is not None else None
+        else:
+            receiver = self._receiver(func.value, resolver)
+        if receiver is not None:
+            self._loop_handlers.append((function, receiver, name))
+
+    def _note_stored_callable(self, node: ast.Assign, resolver: Resolver) -> None:
+        """`config.hooks.on_message = handler` (or `= wrap(handler)`, a wrapper taken to call
+        it) on a module-level or imported object: a later `config.hooks.on_message(...)` runs
+        ``handler``."""
+        target = node.targets[0]
+        value = node.value
+        if isinstance(value, ast.Call) and value.args:  # `wrap_user_function(handler)`
+            value = value.args[0]
+        if not isinstance(value, ast.Name):
+            return
+        binding = resolver.scope.lookup(value.id)
+        if binding is None or binding.kind != "def":
+            return
+        attributes: list[str] = []
+        base: ast.expr = target
+        while isinstance(base, ast.Attribute):
+            attributes.append(base.attr)
+            base = base.value
+        if not isinstance(base, ast.Name):
+            return
+        owner = resolver.qualify(base) or _module_name_of(base.id, resolver)
+        if owner is None or owner.startswith("builtins."):
+            return
+        self._stored.append((".".join([owner, *reversed(attributes)]), binding.target))
+
     def _note_expression(self, node: ast.AST, resolver: Resolver) -> None:
+        if type(node) is ast.Assign:
+            if len(node.targets) == 1 and type(node.targets[0]) is ast.Attribute:  # type: ignore[attr-defined]
+                self._note_stored_callable(node, resolver)  # type: ignore[arg-type]
+            return
         if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                if func.attr in _SERVER_APIS:
+                    self._note_server_call(node, resolver)
+            elif isinstance(func, ast.Name) and func.id in SERVING_CALLS:
+                self._note_server_call(node, resolver)
             target = _depends_target(node, resolver)
             if isinstance(target, ast.Call):  # `Depends(require_role("admin"))`
                 factory = resolver.qualify(target.func)
@@ -1200,6 +1391,36 @@ class _ModuleAnalyzer:
             qualified = resolver.qualify(node)
             if qualified is not None and not qualified.startswith("builtins."):
                 self.facts.references.add(qualified)
+
+
+def _returned_dict_value(
+    node: FunctionNode, resolver: Resolver, own: Callable[[list[ast.stmt]], list[ast.AST]]
+) -> str:
+    """`pkg.mod.SESSIONS[]` when every `return` of an unannotated function gives a value of the
+    same module-level dict (`return SESSIONS.get(key)`, `SESSIONS[key]`, `.pop(key)`): the
+    index types it by that dict's values."""
+    found = ""
+    for child in own(node.body):
+        if not isinstance(child, ast.Return):
+            continue
+        value = child.value
+        if isinstance(value, ast.Subscript):
+            mapping = value.value
+        elif (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr in ("get", "pop", "setdefault")
+        ):
+            mapping = value.func.value
+        else:
+            return ""
+        if not isinstance(mapping, ast.Name):
+            return ""
+        name = _module_name_of(mapping.id, resolver)
+        if name is None or (found and found != name):
+            return ""
+        found = name
+    return f"{found}[]" if found else ""
 
 
 def _returned_functions(

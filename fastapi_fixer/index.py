@@ -29,6 +29,7 @@ from fastapi_fixer.facts import (
 from fastapi_fixer.models import Hop
 
 _MAX_HOPS = 8
+_DICT_READS = frozenset({"get", "pop", "setdefault"})  # methods giving one value of a dict
 _CACHED = frozenset({"functools.lru_cache", "functools.cache"})
 _UNANSWERED = object()
 T = TypeVar("T")
@@ -487,6 +488,11 @@ class ProjectIndex:
                 kind, _, api = name.rpartition(".")
                 if self.catalog.category_of_method(kind, api) == category:
                     return (name,)
+        # functions stored in an attribute: `config.hooks.on_message = handler`
+        for name in self._stored(resolved):
+            chain = self._function_chain(name, self.functions[name], category)
+            if chain is not None:
+                return chain
         return None
 
     def _function_chain(
@@ -546,7 +552,22 @@ class ProjectIndex:
         function = self.functions.get(resolved)
         if function is not None and not (function.is_stub and function.is_method):
             return (resolved,)
-        return tuple(name for name in self._dispatch(resolved) if name in self.functions)
+        found = tuple(name for name in self._dispatch(resolved) if name in self.functions)
+        return found or self._stored(resolved)
+
+    def _stored(self, attribute: str) -> tuple[str, ...]:
+        """The project functions stored in the attribute ``attribute`` names (resolved)."""
+        if "." not in attribute:
+            return ()
+        table = self.memo("index.stored_callables", ProjectIndex._stored_table)
+        return table.get(attribute, ())
+
+    def _stored_table(self) -> dict[str, tuple[str, ...]]:
+        table: dict[str, list[str]] = {}
+        for module in dict.values(self.modules):
+            for attribute, function in module.stored_callables:
+                table.setdefault(self.resolve(attribute), []).append(self.resolve(function))
+        return {name: tuple(sorted(set(found))) for name, found in table.items()}
 
     def _class_info(self, qualname: str) -> Any:
         module_name, _ = self._split(qualname)
@@ -592,6 +613,11 @@ class ProjectIndex:
                         if (kind := self._returned_by(base, method)) is not None
                     )
                 )
+            base, _, read = callee.rpartition(".")
+            if read in _DICT_READS and base and not base.endswith(")"):
+                values = self._types_of(base + "[]")  # `SESSIONS.get(key)`: a value of it
+                if values:
+                    return values
             made = self._made_by(callee)
             return (made,) if made is not None else ()
         if "()." in owner:  # `get_config_path().parent`: attributes of a result
@@ -645,6 +671,9 @@ class ProjectIndex:
                 resolved, function = methods[0], self.functions[methods[0]]
         if function is None or not function.returns:
             return None
+        if function.returns.endswith("[]"):  # `return SESSIONS.get(key)`: a value of that dict
+            values = self._types_of(function.returns)
+            return values[0] if len(values) == 1 else None
         returned = self.resolve(function.returns)  # qualified as its module sees it
         if self._class_info(returned) is not None:
             return returned

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.blocking import EXIT_BLOCKS, THREADPOOL_WRAPPERS
-from fastapi_fixer.eventloop import loop_path
+from fastapi_fixer.eventloop import entry_kind, loop_path
 from fastapi_fixer.facts import (
     ITERATED,
     WITH_EXIT,
@@ -60,7 +60,7 @@ class AsyncFunction:
     findings: list[Finding]
     has_await: bool
     path: tuple[Hop, ...] = ()  # how the event loop reaches it, from its entry point
-    entry_is_route: bool = True
+    entry: str = "route"  # what its entry point is: "route", "dependency", "socket.io handler"...
 
     @property
     def is_entry(self) -> bool:
@@ -68,9 +68,7 @@ class AsyncFunction:
 
     @property
     def kind(self) -> str:
-        if not self.is_entry:
-            return "helper"
-        return "route" if self.is_route else "dependency"
+        return self.entry if self.is_entry else "helper"
 
 
 def find_offload_candidates(
@@ -114,9 +112,9 @@ def find_offload_candidates(
                 findings.append(Finding(site, chain, target))
         if findings:
             is_route = ctx.index.is_route(qualname)
-            entry_is_route = ctx.index.is_route(path[0].name) if path else is_route
+            entry = ctx.index.ask(entry_kind, path[0].name if path else qualname)
             yield AsyncFunction(
-                node, qualname, resolver, is_route, findings, body.has_await, path, entry_is_route
+                node, qualname, resolver, is_route, findings, body.has_await, path, entry
             )
 
 
@@ -304,8 +302,7 @@ def report(
     name = plain_target(finding.chain[0])
     where = f"async {function.kind} `{function.node.name}`"
     if not function.is_entry:
-        entry = "route" if function.entry_is_route else "dependency"
-        where += f" (reached from {entry} `{_short(function.path[0].name)}`)"
+        where += f" (reached from {function.entry} `{_short(function.path[0].name)}`)"
     message = f"{what} `{name}` in {where}{describe_chain(finding.chain)}"
     message += implementations_note(ctx, finding, category)
     if finding.site.in_with_item and fix is None:

@@ -8,9 +8,15 @@ Finds calls that block the event loop — `time.sleep`, `requests`, sync `httpx`
 run on the event loop: in an `async def` route or dependency, in the async helpers those await
 at any depth and across modules (`route → await svc.create() → run_hook → subprocess.run`),
 gather or iterate with `async for`, and in async generators a route streams with
-`StreamingResponse`/`EventSourceResponse`. Calls are followed through project functions and
-methods of project classes. Each call is reported once, where it is made, with the path from
-one route or dependency (the shortest) that reaches it.
+`StreamingResponse`/`EventSourceResponse`. Async handlers of servers the app's process serves
+on the same loop are entry points too: socket.io events (`@sio.on("message")`, `@sio.event`,
+`sio.on("x", handler)`) of a `socketio.AsyncServer` wrapped in `socketio.ASGIApp`, and MCP
+tools, resources and prompts (`@mcp.tool`, `Tool.from_function(f)`, `@server.call_tool()`)
+when the project serves an MCP server over HTTP (`mcp.http_app()`, `streamable_http_app()`,
+`sse_app()`, a `StreamableHTTPSessionManager`). Calls are followed through project functions,
+methods of project classes and functions stored in attributes (`hooks.on_message = handler`).
+Each call is reported once, where it is made, with the path from one entry point (the
+shortest) that reaches it.
 
 ## Why is this bad?
 FastAPI runs `async def` routes on the event loop itself. One blocking call there freezes the
@@ -47,15 +53,25 @@ blocking `with` statements and calls passing `func=` are reported without a fix.
 Objects are followed only when their type is visible: constructed in the same function or
 module (`s = requests.Session()`, `storage = S3Storage()`), a parameter annotated with the type
 (`db: Session`, `svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`),
-a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`), the result of a function or
-method whose return annotation names the class, awaited or not (`storage = make_storage()`,
-`-> Storage`; `path = await get_config_path()`, `-> Path`; `app.get_blocks().process_api()`), a
-module-level `Path` imported from another module, a quoted annotation (`app: "App"`), or a name
-narrowed by `if isinstance(block, StreamingOutput):` for the calls in that block. A call of
-an abstract method (`store.put()` with `store: Storage`) is followed into each subclass that
-implements it; the message names the implementations that block. Properties are not followed.
+a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`, or annotated
+`SESSIONS: dict[str, Session] = {}`, read with `[key]`, `.get`, `.pop`, `.setdefault`, or
+returned by an unannotated getter), the result of a function or method whose return annotation
+names the class, awaited or not (`storage = make_storage()`, `-> Storage`;
+`path = await get_config_path()`, `-> Path`; `app.get_blocks().process_api()`;
+`encoder = self.detach()`), or run in a thread (`p = await asyncio.to_thread(make_provider)`),
+a module-level `Path` imported from another module, a quoted annotation (`app: "App"`), or a
+name narrowed by `if isinstance(block, StreamingOutput):` for the calls in that block. A call of
+an abstract method (a stub, or `@abstractmethod`; `store.put()` with `store: Storage`) is
+followed into each subclass that implements it, also in modules nothing else leads to; the
+message names the implementations that block, the chain goes through the first. A concrete
+method is not followed into subclasses' overrides, nor `super().method()`. Properties are not
+followed. A function handed to a library (`adapter.process_activity(bot.on_turn)`) is not
+followed, nor a socket.io server not wrapped in `socketio.ASGIApp` or an MCP server run on its
+own (`mcp.run()`); a plain `def` socket.io or MCP handler (the server calls it on the loop too)
+is not reported.
 Work that runs once rather than per request is not reported: a module-level cache filled under
-`if CACHE is None:` (with `global CACHE`) or after `if CACHE: return`, a
+`if CACHE is None:` (with `global CACHE`) or after `if CACHE: return`, a cache filled after
+`if key in cache: return ...` (a module-level cache, or one a call gave), a
 `functools.lru_cache`/`cache` function. Nor are a sync generator handed to `StreamingResponse`
 (Starlette iterates it in the threadpool), a `with open(...) as f:` whose every use of `f` is
 already offloaded, and reads of `/proc` and `/sys`. `Path.glob`/`iterdir`/`rglob`,
@@ -139,6 +155,8 @@ class BlockingCallInAsync(Rule):
     def _can_unasync(ctx: FileContext, function: AsyncFunction) -> bool:
         if not function.is_entry:
             return False  # a helper others await must stay `async def`: wrap its calls
+        if function.entry not in ("route", "dependency"):
+            return False  # socket.io and MCP servers call a plain `def` handler on the loop too
         facts = ctx.index.functions.get(function.qualname)
         if facts is None or facts.is_method or facts.other_decorators:
             return False

@@ -3,7 +3,8 @@ Finds single file-system metadata calls — `os.path.exists`/`isfile`/`isdir`/`g
 `os.stat`, `os.makedirs`, `os.remove`/`rename`, `shutil.disk_usage`,
 `tempfile.mkstemp`/`mkdtemp`, creating a `tempfile.TemporaryDirectory()`, and
 `Path.exists`/`is_file`/`is_dir`/`stat`/`mkdir`/`unlink`/`touch`/`rename` — made on the event
-loop: in an `async def` route or dependency, or in an async helper they reach, directly or
+loop: in an `async def` route or dependency (or a socket.io or MCP handler served in the app,
+see FF101), or in an async helper they reach, directly or
 through project functions in any module. Off by default; enable it with
 `--extend-select FF106`.
 

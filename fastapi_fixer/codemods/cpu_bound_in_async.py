@@ -3,8 +3,9 @@ Finds CPU-heavy calls — password hashing (`bcrypt.hashpw`/`checkpw`, passlib's
 `CryptContext.hash`/`verify` and `passlib.hash.*`, `argon2`, `pwdlib`), key derivation
 (`hashlib.pbkdf2_hmac`, `hashlib.scrypt`, `cryptography`'s `PBKDF2HMAC`/`Scrypt`), `PIL.Image`
 operations (`thumbnail`, `convert`, `save`, ...; `Image.open` only reads the header) and
-`pandas.read_*` — made on the event loop: in an `async def` route or dependency
-or the async helpers they await at any depth, directly or through project functions and methods
+`pandas.read_*` — made on the event loop: in an `async def` route or dependency (or a
+socket.io or MCP handler served in the app, see FF101) or the async helpers they await at any
+depth, directly or through project functions and methods
 in any module (`route → await svc.create() → hash_password → bcrypt.hashpw`).
 
 ## Why is this bad?

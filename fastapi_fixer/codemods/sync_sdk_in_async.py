@@ -2,7 +2,8 @@
 Finds calls into synchronous SDKs — `boto3`/`botocore` clients and resources, `stripe`,
 `redis.Redis`, `pymongo`, `elasticsearch.Elasticsearch`, the sync `openai.OpenAI` and
 `anthropic.Anthropic` clients and openai < 1's `openai.ChatCompletion.create` — made on the
-event loop: in an `async def` route or dependency or the async helpers they await at any depth,
+event loop: in an `async def` route or dependency (or a socket.io or MCP handler served in the
+app, see FF101) or the async helpers they await at any depth,
 directly or through project functions and methods in any module
 (`services.billing.charge → stripe.PaymentIntent.create`).
 

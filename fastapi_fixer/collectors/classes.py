@@ -2,7 +2,8 @@
 
 Stored as ``facts.extra["classes"]``: a `ClassFacts` with, for each class of the module (at
 module level or nested in a class), its bases and the types of its attributes, and the classes
-of the objects in module-level dicts (``BACKENDS = {"s3": S3Storage(), ...}``). Names are
+of the objects in module-level dicts (``BACKENDS = {"s3": S3Storage(), ...}``, or annotated
+``SESSIONS: dict[str, Session] = {}``). Names are
 qualified as the module sees them (resolve them with ``index.resolve``).
 
 An attribute's type is known from a class-level annotation (``storage: Storage``) or
@@ -61,6 +62,34 @@ def _value_type(value: ast.expr | None, resolver: Resolver) -> str | None:
         return known
     callee = resolver.qualify(value.func)
     return callee if _looks_like_class(callee) else None
+
+
+_MAPPINGS = frozenset(
+    {
+        "builtins.dict",
+        "typing.Dict",
+        "typing.Mapping",
+        "typing.MutableMapping",
+        "collections.abc.Mapping",
+        "collections.abc.MutableMapping",
+        "collections.OrderedDict",
+        "collections.defaultdict",
+        "typing.DefaultDict",
+        "typing.OrderedDict",
+    }
+)
+
+
+def _mapped_class(annotation: ast.expr, resolver: Resolver) -> str | None:
+    """The project class of a mapping's values: `dict[str, Session]` -> `Session`."""
+    if not isinstance(annotation, ast.Subscript) or resolver.qualify(annotation.value) not in (
+        _MAPPINGS
+    ):
+        return None
+    pair = annotation.slice
+    if not (isinstance(pair, ast.Tuple) and len(pair.elts) == 2):
+        return None
+    return _annotated_class(pair.elts[1], resolver)
 
 
 def _class_info(node: ast.ClassDef, resolver: Resolver, own: OwnNodes) -> ClassInfo:
@@ -149,11 +178,16 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNo
             target, value = statement.target, statement.value
         else:
             continue
-        if isinstance(target, ast.Name) and isinstance(value, ast.Dict) and value.values:
+        if not isinstance(target, ast.Name):
+            continue
+        types: set[str | None] = set()
+        if isinstance(value, ast.Dict) and value.values:
             types = {_value_type(item, resolver) for item in value.values}
-            types.discard(None)
-            if types:
-                found.dicts[target.id] = tuple(sorted(types))  # type: ignore[arg-type]
+        if isinstance(statement, ast.AnnAssign):  # `SESSIONS: dict[str, Session] = {}`
+            types.add(_mapped_class(statement.annotation, resolver))
+        types.discard(None)
+        if types:
+            found.dicts[target.id] = tuple(sorted(types))  # type: ignore[arg-type]
     for statement in tree.body:
         if (
             isinstance(statement, ast.Assign)
