@@ -339,15 +339,17 @@ def report_wrappable(
 
 def apply_offload_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
 
-    from fastapi_fixer.cstutil import add_imports, rewrite_at, start_only
+    from fastapi_fixer.cstutil import add_imports, remove_unused_imports, rewrite_at, start_only
 
     imports: set[tuple[str, str | None]] = set()
     targets = {}
+    made_unused: list[tuple[str, str | None, str | None]] = []
     for edit in edits:
         assert edit.span is not None
         if edit.kind == "sleep":
             targets[("Call", edit.span)] = _to_asyncio_sleep
             imports.add(("asyncio", None))
+            made_unused = [("time", None, None), ("time", "sleep", None)]  # if nothing else uses it
         elif edit.kind == "wrap":
             name, add_import = edit.args
             targets[("Call", edit.span)] = _wrapper(str(name))
@@ -360,7 +362,8 @@ def apply_offload_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
     # a wrapped call inside another wrapped call: rewrite inner first, which LibCST's
     # leave order does by itself
     module = rewrite_at(module, targets)
-    return add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
+    module = add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
+    return remove_unused_imports(module, made_unused) if made_unused else module
 
 
 def _await(call: cst.BaseExpression, as_operand: bool) -> cst.BaseExpression:

@@ -130,7 +130,7 @@ def app(tmp_path: Path) -> Path:
     return path
 
 
-def test_three_rules_fix_one_file_in_one_round(app: Path) -> None:
+def test_three_rules_fix_one_file_in_one_round(app: Path, snapshot_text) -> None:
     settings = Settings(select=("FF101", "FF303", "FF706"))
     result = Engine(settings, Mode(fix=True)).run([str(app)])
     assert result.applied == {"FF101": 1, "FF303": 1, "FF706": 1}
@@ -145,6 +145,7 @@ def test_three_rules_fix_one_file_in_one_round(app: Path) -> None:
     assert headers and all(line.split("@@")[-1].strip() for line in headers)
     named = {code for line in headers for code in line.split("@@")[-1].replace(",", " ").split()}
     assert named == {"FF101", "FF303", "FF706"}
+    assert diff == snapshot_text
     again = Engine(settings, Mode(fix=True)).run([str(app)])
     assert again.applied  # the file on disk was not written: the same fixes are found again
     app.write_text(fixed, encoding="utf-8")
