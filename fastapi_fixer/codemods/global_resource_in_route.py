@@ -45,7 +45,7 @@ async def list_items():
 db = DatabasePool()
 
 
-def get_db() -> DatabasePool:
+async def get_db() -> DatabasePool:
     return db
 
 # app/routes.py
@@ -61,7 +61,7 @@ async def list_items(db: Annotated[DatabasePool, Depends(get_db)]):
 ```
 
 ## Fix safety
-Safe. One provider `def get_<name>() -> <Type>: return <name>` is added right after the
+Safe. One provider `async def get_<name>() -> <Type>: return <name>` is added right after the
 resource's assignment, in the resource's module (once, however many functions use it; an
 existing `def get_<name>(): return <name>` is reused). Each function that reads the resource gets
 a parameter `<name>: Annotated[<Type>, Depends(get_<name>)]` — keyword-only when the function has
@@ -82,8 +82,7 @@ name is taken by something else.
 
 ## Known problems
 Only routes and dependencies defined at module level are checked (not methods, not functions
-nested in app factories). The provider is a plain `def`, which FastAPI runs in its threadpool:
-one cheap hop per request. Resources rebound anywhere at module level are ignored, as are
+nested in app factories). Resources rebound anywhere at module level are ignored, as are
 resources built inside `if`/`try` blocks. The provider is imported by the resource module's
 absolute name. Dependencies are checked in files that contain `@`, `Depends` or `Security`.
 """
@@ -544,7 +543,9 @@ class GlobalResourceInRoute(Rule):
                 if at is None:
                     raise ValueError(f"no statement at line {edit.span.line}")
                 arrow = f" -> {returns}" if returns else ""
-                code = f"def {name}(){arrow}:\n{module.default_indent}return {resource}\n"
+                # `async def`: returning an object does no I/O, so the threadpool hop a plain
+                # `def` costs would be waste (FF104)
+                code = f"async def {name}(){arrow}:\n{module.default_indent}return {resource}\n"
                 statement = cst.parse_statement(code, config=module.config_for_parsing)
                 providers.setdefault(at, []).append(statement)
                 imports.update(needed)  # type: ignore[arg-type]
