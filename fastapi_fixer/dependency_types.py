@@ -88,6 +88,11 @@ def _name_for(index: ProjectIndex, bindings: dict[str, Binding], targets: set[st
     return None
 
 
+def guarded_names(ctx: FileContext) -> tuple[str, ...]:
+    """The current module's names imported only under `if TYPE_CHECKING:`."""
+    return _guarded(ctx, ctx.module)
+
+
 def _guarded(ctx: FileContext, module: str) -> tuple[str, ...]:
     facts = ctx.index.modules.get(module)
     found = facts.extra.get(KEY) if facts is not None else None
@@ -109,6 +114,26 @@ def _module_level(ctx: FileContext, outer: Resolver, written: str) -> bool:
         and outer.scope.lookup(root) is binding
         and root not in _guarded(ctx, ctx.module)
     )
+
+
+def bound_before(ctx: FileContext, written: str, line: int) -> bool:
+    """The module binds ``written``'s first name in a statement that ends above ``line``
+    (annotations are evaluated when the `def` runs)."""
+    from fastapi_fixer.astwalk import own_nodes
+
+    root = written.split(".")[0]
+    for node in own_nodes(ctx.tree.body):  # module scope, in source order
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.asname or a.name.split(".")[0] for a in node.names]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names = [node.name]
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names = [node.id]
+        else:
+            continue
+        if root in names:
+            return (node.end_lineno or node.lineno) < line
+    return False
 
 
 def imports_module(index: ProjectIndex, start: str, goal: str) -> bool:
@@ -139,11 +164,13 @@ def write_type(
     outer: Resolver,
     found: TypeText,
     source: str,
+    before: int,
     paths: dict[str, str] | None = None,
 ) -> Written | None:
-    """``found`` (from module ``source``) as code of the current module: each name written as
-    this module binds it, or imported; None when that cannot be done safely. ``paths`` maps an
-    index module name to how this module imports it (its own imports' spelling)."""
+    """``found`` (from module ``source``) as code of the current module, evaluated at line
+    ``before``: each name written as this module binds it (above that line), or imported; None
+    when that cannot be done safely. ``paths`` maps an index module name to how this module
+    imports it (its own imports' spelling)."""
     index = ctx.index
     minimum = python_minimum(ctx)
     if found.needs and (minimum is None or minimum < found.needs):
@@ -162,7 +189,9 @@ def write_type(
         else:
             resolved = index.resolve(qualified)
             written = _name_for(index, ctx.scope.bindings, {qualified, resolved})
-            if written is not None and not _module_level(ctx, outer, written):
+            if written is not None and not (
+                _module_level(ctx, outer, written) and bound_before(ctx, written, before)
+            ):
                 return None
             if written is None:
                 if original.split(".")[0] in source_guarded:
@@ -242,8 +271,11 @@ def dependency_target(call: ast.Call) -> ast.expr | None:
     return None
 
 
-def dependency_type(ctx: FileContext, outer: Resolver, target: ast.expr | None) -> Written | None:
-    """What `Depends(target)` injects, written for the current module (None: unknown)."""
+def dependency_type(
+    ctx: FileContext, outer: Resolver, target: ast.expr | None, before: int
+) -> Written | None:
+    """What `Depends(target)` injects, written for the current module at line ``before``
+    (None: unknown)."""
     if target is None:
         return None
     qualified = outer.qualify(target)
@@ -252,18 +284,7 @@ def dependency_type(ctx: FileContext, outer: Resolver, target: ast.expr | None) 
     index = ctx.index
     if _is_class(index, qualified):
         return Written(ast.unparse(target))  # the class itself, named as `Depends` names it
-    resolved = index.resolve(qualified)
-    module = index.find_module(resolved.rpartition(".")[0])
-    if module is None:
-        return None
-    facts = index.modules[module].extra.get(KEY)
-    if not isinstance(facts, ReturnTypes) or resolved not in facts.types:
-        return None
-    paths = {}
-    written_module = qualified.rpartition(".")[0]
-    if index.find_module(written_module) == module:
-        paths[module] = written_module
-    return write_type(ctx, outer, facts.types[resolved], module, paths)
+    return _returned(ctx, outer, qualified, before)
 
 
 def annotated_name(ctx: FileContext, outer: Resolver) -> tuple[str, Import | None] | None:
@@ -277,3 +298,83 @@ def annotated_name(ctx: FileContext, outer: Resolver) -> tuple[str, Import | Non
     minimum = python_minimum(ctx)
     module = "typing_extensions" if minimum is not None and minimum < (3, 9) else "typing"
     return "Annotated", (module, "Annotated")
+
+
+_OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
+_UNION = frozenset({"typing.Union", "typing_extensions.Union"})
+
+
+def without_none(found: TypeText) -> TypeText:
+    """``found`` without its `None` alternative: `X | None`, `Optional[X]`, `Union[X, None]`
+    give `X` (what a value is once a check rejected `None`); anything else stays."""
+    expression = ast.parse(found.text, mode="eval").body
+    refs = {(start, end): qualified for start, end, qualified in found.refs}
+
+    def qualified(node: ast.expr) -> str:
+        return refs.get((node.col_offset, node.end_col_offset or 0), "")
+
+    parts: list[ast.expr] = []
+    if isinstance(expression, ast.BinOp) and isinstance(expression.op, ast.BitOr):
+        stack: list[ast.expr] = [expression]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, ast.BinOp) and isinstance(current.op, ast.BitOr):
+                stack.extend((current.right, current.left))
+            else:
+                parts.append(current)
+    elif isinstance(expression, ast.Subscript) and qualified(expression.value) in _OPTIONAL:
+        parts = [expression.slice, ast.Constant(None)]
+    elif isinstance(expression, ast.Subscript) and qualified(expression.value) in _UNION:
+        inner = expression.slice
+        parts = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+    kept = [p for p in parts if not (isinstance(p, ast.Constant) and p.value is None)]
+    if len(kept) != 1 or len(parts) == 1:
+        return found
+    start, end = kept[0].col_offset, kept[0].end_col_offset or 0
+    return TypeText(
+        found.text[start:end],
+        tuple((s - start, e - start, q) for s, e, q in found.refs if start <= s and e <= end),
+        found.needs,
+    )
+
+
+def call_type(ctx: FileContext, outer: Resolver, call: ast.expr, before: int) -> Written | None:
+    """What calling (and awaiting) a project function gives, once `None` is ruled out, written
+    for the current module at line ``before`` (None: unknown)."""
+    awaited = call.value if isinstance(call, ast.Await) else None
+    if isinstance(call, ast.Await):
+        call = call.value
+    if not isinstance(call, ast.Call):
+        return None
+    qualified = outer.qualify(call.func)
+    if qualified is None or qualified.startswith("builtins."):
+        return None
+    function = ctx.index.functions.get(ctx.index.resolve(qualified))
+    if function is None or (function.is_async and call is not awaited):
+        return None
+    return _returned(ctx, outer, qualified, before, called=True)
+
+
+def _returned(
+    ctx: FileContext, outer: Resolver, qualified: str, before: int, called: bool = False
+) -> Written | None:
+    """The recorded return type of the function ``qualified`` names, written for the current
+    module; ``called``: what a call gives, once `None` is ruled out (not a generator's items)."""
+    index = ctx.index
+    resolved = index.resolve(qualified)
+    module = index.find_module(resolved.rpartition(".")[0])
+    if module is None:
+        return None
+    facts = index.modules[module].extra.get(KEY)
+    if not isinstance(facts, ReturnTypes) or resolved not in facts.types:
+        return None
+    found = facts.types[resolved]
+    if called:
+        if found.yielded:
+            return None
+        found = without_none(found)
+    paths = {}
+    written_module = qualified.rpartition(".")[0]
+    if index.find_module(written_module) == module:
+        paths[module] = written_module
+    return write_type(ctx, outer, found, module, before, paths)

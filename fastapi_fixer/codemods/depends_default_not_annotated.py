@@ -171,6 +171,11 @@ def _plan(candidate: Candidate, resolver: Resolver) -> None:
     candidate.mode = REQUIRED if default is None or _is_ellipsis(default) else DEFAULT
 
 
+def _first_line(node: FunctionNode) -> int:
+    """Where the function's definition starts: its first decorator, else `def`."""
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+
+
 def _future_annotations(tree: ast.Module) -> bool:
     return any(
         isinstance(node, ast.ImportFrom)
@@ -342,7 +347,9 @@ class DependsDefaultNotAnnotated(Rule):
                 continue
             known = None
             if candidate.marker in _DEPENDENCY_MARKERS:
-                known = dependency_type(ctx, outer, dependency_target(candidate.call))
+                known = dependency_type(
+                    ctx, outer, dependency_target(candidate.call), _first_line(node)
+                )
             if known is not None:
                 candidate.inner = known.text
                 imports.extend(known.imports)

@@ -18,7 +18,7 @@ exist when the module runs.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fastapi_fixer.astwalk import OwnNodes
 from fastapi_fixer.facts import ModuleFacts, Resolver
@@ -45,6 +45,7 @@ class TypeText:
     # the Python version the expression needs at run time when its module only ever stored it
     # as a string (`from __future__ import annotations`): `X | None` 3.10, `list[X]` 3.9
     needs: tuple[int, ...] = ()
+    yielded: bool = False  # a generator's item type, not what calling the function returns
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ def _function_type(
         annotation = _unquoted(annotation)
         if annotation is None:
             return None
+        found = type_text(annotation, resolver, future)
+        return None if found is None else replace(found, yielded=True)
     return type_text(annotation, resolver, future)
 
 
