@@ -54,13 +54,15 @@ async def delete_post(post: Annotated[Any, Depends(valid_post_id)]):
 ```
 
 ## Fix safety
-Unsafe: the check now runs before the route body, and before the route's other dependencies
-that come later in the signature. The fix adds `valid_<entity>_id` (entity from the path
-parameter, `post_id` → `post`) above the first such route, taking the path parameter (with the
-first route's annotation and default) and any other route parameter the fetch uses (a
-`db: Session = Depends(get_db)` is copied: the cached session is shared). In each route the
-two statements go, the entity becomes a parameter `Annotated[<Type>, Depends(...)]`, and the
-path parameter goes when nothing else uses it. `<Type>` is what the fetch gives once the check
+Unsafe: the check now runs before the route body, and before the route's other dependencies that
+come later in the signature. The fix adds `valid_<entity>_id` (entity from the path parameter,
+`post_id` → `post`) above the first such route, taking the path parameter (with the first
+route's annotation and default) and any other route parameter the fetch uses (a `db: Session =
+Depends(get_db)` is copied: the cached session is shared). In each route the two statements go,
+the entity becomes a parameter `Annotated[<Type>, Depends(...)]`, and the path parameter goes
+when nothing else uses it, as does a dependency parameter only the fetch used (`db: Session =
+Depends(get_db)`, `Annotated[..., Depends(...)]` or an alias of one): the new dependency asks
+for it, and FastAPI solves it once per request. `<Type>` is what the fetch gives once the check
 ruled out `None`: the model of `session.get(Model, id)`, or the return annotation of the project
 function it calls (`-> Post | None` gives `Post`, imported when the module does not have it and
 the import is safe); the new dependency is annotated `-> <Type>` too. When it is unknown the
@@ -318,7 +320,13 @@ class InlineEntityCheck(Rule):
                 for i, s in enumerate(check.node.body)
                 if i not in (check.position, check.position + 1)
             ]
-            still_used = any(check.parameter in _names(s) for s in rest)
+            left = set().union(*(_names(s) for s in rest)) if rest else set()
+            drop = [] if check.parameter in left else [check.parameter]
+            # a dependency only the fetch needed: the new dependency asks for it (FastAPI
+            # solves it once per request), the route no longer does
+            drop.extend(
+                u for u in check.uses if u not in left and self._is_dependency(ctx, check.node, u)
+            )
             edits.append(
                 Edit(
                     ctx.path,
@@ -328,12 +336,38 @@ class InlineEntityCheck(Rule):
                         check.position,
                         check.entity,
                         annotation,
-                        "" if still_used else check.parameter,
+                        tuple(drop),
                     ),
                 )
             )
         edits.extend(Edit(ctx.path, "import", None, item) for item in sorted(set(imports)))
         return Fix(f"Extract the check into `{name}`", FixSafety.UNSAFE, tuple(edits)), ""
+
+    @staticmethod
+    def _is_dependency(ctx: FileContext, node: FunctionNode, name: str) -> bool:
+        """The parameter is a dependency: `= Depends(...)`, `Annotated[..., Depends(...)]` or
+        a module-level `Annotated` alias of one (`session: SessionDep`)."""
+        from fastapi_fixer.collectors.routing import module_routing
+
+        arg, default = _arguments(node)[name]
+        resolver = Resolver(ctx.scope, ctx.module)
+        markers = {"fastapi.Depends", "fastapi.params.Depends", "fastapi.param_functions.Depends"}
+        if isinstance(default, ast.Call) and resolver.qualify(default.func) in markers:
+            return True
+        annotation = arg.annotation
+        if isinstance(annotation, ast.Subscript):
+            return any(
+                isinstance(n, ast.Call) and resolver.qualify(n.func) in markers
+                for n in ast.walk(annotation.slice)
+            )
+        if isinstance(annotation, (ast.Name, ast.Attribute)):
+            qualified = resolver.qualify(annotation)
+            if qualified is None:
+                return False
+            resolved = ctx.index.resolve(qualified)
+            routing = module_routing(ctx.index, resolved)
+            return routing is not None and resolved in routing.aliases
+        return False
 
     @staticmethod
     def _entity_type(ctx: FileContext, check: _Check, resolver: Resolver) -> Written | None:
@@ -379,7 +413,7 @@ class InlineEntityCheck(Rule):
                     int(position),
                     str(entity),
                     str(annotation),
-                    str(drop),
+                    tuple(str(d) for d in drop),  # type: ignore[union-attr]
                     insert_parameter,  # type: ignore[arg-type]
                 )
         # where each dependency goes, found before the routes change (their lines shift)
@@ -397,7 +431,9 @@ class InlineEntityCheck(Rule):
         return add_imports(module, imports)
 
 
-def _route_rewriter(position: int, entity: str, annotation: str, drop: str, insert_parameter):
+def _route_rewriter(
+    position: int, entity: str, annotation: str, drop: tuple[str, ...], insert_parameter
+):
     def rewrite(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
         import libcst as cst
 
@@ -406,8 +442,8 @@ def _route_rewriter(position: int, entity: str, annotation: str, drop: str, inse
         if not body:
             body = [cst.SimpleStatementLine([cst.Pass()])]
         params = node.params
-        if drop:
-            params = _drop_parameter(params, drop)
+        for name in drop:
+            params = _drop_parameter(params, name)
         param = cst.Param(
             name=cst.Name(entity),
             annotation=cst.Annotation(annotation=cst.parse_expression(annotation)),
