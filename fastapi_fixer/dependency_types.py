@@ -284,7 +284,7 @@ def dependency_type(
     index = ctx.index
     if _is_class(index, qualified):
         return Written(ast.unparse(target))  # the class itself, named as `Depends` names it
-    return _returned(ctx, outer, qualified, before)
+    return returned_type(ctx, outer, qualified, before)
 
 
 def annotated_name(ctx: FileContext, outer: Resolver) -> tuple[str, Import | None] | None:
@@ -352,10 +352,10 @@ def call_type(ctx: FileContext, outer: Resolver, call: ast.expr, before: int) ->
     function = ctx.index.functions.get(ctx.index.resolve(qualified))
     if function is None or (function.is_async and call is not awaited):
         return None
-    return _returned(ctx, outer, qualified, before, called=True)
+    return returned_type(ctx, outer, qualified, before, called=True)
 
 
-def _returned(
+def returned_type(
     ctx: FileContext, outer: Resolver, qualified: str, before: int, called: bool = False
 ) -> Written | None:
     """The recorded return type of the function ``qualified`` names, written for the current
