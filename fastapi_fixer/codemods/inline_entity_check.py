@@ -362,6 +362,8 @@ class InlineEntityCheck(Rule):
             )
         if isinstance(annotation, (ast.Name, ast.Attribute)):
             qualified = resolver.qualify(annotation)
+            if qualified is None and isinstance(annotation, ast.Name):
+                qualified = f"{ctx.module}.{annotation.id}"  # an alias assigned here
             if qualified is None:
                 return False
             resolved = ctx.index.resolve(qualified)
