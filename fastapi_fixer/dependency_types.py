@@ -16,6 +16,7 @@ Python before 3.9 (`requires-python` in pyproject.toml, `python_requires` in set
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -217,6 +218,8 @@ def _import_for(
     module, _, short = qualified.rpartition(".")
     if not module or not short.isidentifier() or not _free(ctx, outer, short):
         return None
+    if hasattr(builtins, short):
+        return None  # a new module-level name would shadow the builtin everywhere here
     defining = index.find_module(resolved.rpartition(".")[0])
     if defining is None:  # a library: import it as the dependency's module does
         if index.find_module(module) is not None:
