@@ -120,9 +120,19 @@ def _module_level(ctx: FileContext, outer: Resolver, written: str) -> bool:
 def bound_before(ctx: FileContext, written: str, line: int) -> bool:
     """The module binds ``written``'s first name in a statement that ends above ``line``
     (annotations are evaluated when the `def` runs)."""
+    bound = _first_bindings(ctx).get(written.split(".")[0])
+    return bound is not None and bound < line
+
+
+def _first_bindings(ctx: FileContext) -> dict[str, int]:
+    """Each module-level name, and the last line of the statement that first binds it (worked
+    out once per file and kept on its context)."""
+    found: dict[str, int] | None = ctx.__dict__.get("_first_bindings")
+    if found is not None:
+        return found
     from fastapi_fixer.astwalk import own_nodes
 
-    root = written.split(".")[0]
+    found = {}
     for node in own_nodes(ctx.tree.body):  # module scope, in source order
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.asname or a.name.split(".")[0] for a in node.names]
@@ -132,9 +142,10 @@ def bound_before(ctx: FileContext, written: str, line: int) -> bool:
             names = [node.id]
         else:
             continue
-        if root in names:
-            return (node.end_lineno or node.lineno) < line
-    return False
+        for name in names:
+            found.setdefault(name, node.end_lineno or node.lineno)
+    ctx.__dict__["_first_bindings"] = found
+    return found
 
 
 def imports_module(index: ProjectIndex, start: str, goal: str) -> bool:
@@ -235,7 +246,7 @@ def _import_for(
         path = module  # as the dependency's module imports it
     if path is None and _spelled_like_here(ctx, defining):
         path = defining
-    if path is None or imports_module(index, defining, ctx.module):
+    if path is None or index.ask(imports_module, defining, ctx.module):
         return None
     return path, resolved.rpartition(".")[2]
 

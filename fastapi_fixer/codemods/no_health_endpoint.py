@@ -147,7 +147,7 @@ class NoHealthEndpoint(Rule):
         if dep_module == ctx.module:
             if not bound_before(ctx, dep_name, after):
                 return None  # defined below the app: not there yet when the route is defined
-        elif dep_name in taken or imports_module(ctx.index, dep_module, ctx.module):
+        elif dep_name in taken or ctx.index.ask(imports_module, dep_module, ctx.module):
             return None
         resolver = Resolver(ctx.scope, ctx.module)
         imports: list[tuple[str, str]] = []
