@@ -231,6 +231,8 @@ def _import_for(
         return None
     if hasattr(builtins, short):
         return None  # a new module-level name would shadow the builtin everywhere here
+    if "*" in _first_bindings(ctx):
+        return None  # `from x import *` may bind the name already
     defining = index.find_module(resolved.rpartition(".")[0])
     if defining is None:  # a library: import it as the dependency's module does
         if index.find_module(module) is not None:
