@@ -363,12 +363,50 @@ def call_type(ctx: FileContext, outer: Resolver, call: ast.expr, before: int) ->
     if not isinstance(call, ast.Call):
         return None
     qualified = outer.qualify(call.func)
+    if qualified is None or ctx.index.resolve(qualified) not in ctx.index.functions:
+        qualified = _method_of_instance(ctx, outer, call.func)
     if qualified is None or qualified.startswith("builtins."):
         return None
     function = ctx.index.functions.get(ctx.index.resolve(qualified))
     if function is None or (function.is_async and call is not awaited):
         return None
     return returned_type(ctx, outer, qualified, before, called=True)
+
+
+def _method_of_instance(ctx: FileContext, outer: Resolver, func: ast.expr) -> str | None:
+    """`Items.get_item` where `Items` is a module-level instance of a project class (bound
+    here, or imported): that class's method."""
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return None
+    index = ctx.index
+    binding = outer.scope.lookup(func.value.id)
+    if binding is None:
+        return None
+    if binding.kind == "import":
+        binding = index.binding_of(binding.target)
+        if binding is None:
+            return None
+    from fastapi_fixer.facts import CONSTRUCTED
+
+    if binding.kind == "instance" and binding.target:
+        kind = binding.target
+    elif binding.kind == "other" and binding.target.startswith(CONSTRUCTED):
+        kind = binding.target.removeprefix(CONSTRUCTED)  # `Items = ItemTable()`
+        if not _is_class(index, kind):
+            return None
+    else:
+        return None
+    return f"{index.resolve(kind)}.{func.attr}"
+
+
+def _module_of(index: ProjectIndex, qualname: str) -> str | None:
+    """The project module that defines ``qualname`` (a function, or a method of a class)."""
+    parts = qualname.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        found = index.find_module(".".join(parts[:end]))
+        if found is not None:
+            return found
+    return None
 
 
 def returned_type(
@@ -378,7 +416,7 @@ def returned_type(
     module; ``called``: what a call gives, once `None` is ruled out (not a generator's items)."""
     index = ctx.index
     resolved = index.resolve(qualified)
-    module = index.find_module(resolved.rpartition(".")[0])
+    module = _module_of(index, resolved)
     if module is None:
         return None
     facts = index.modules[module].extra.get(KEY)

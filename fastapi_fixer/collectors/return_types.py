@@ -1,8 +1,8 @@
 """What each module-level function returns, as a type expression another module can rewrite.
 
 Stored as ``facts.extra["return_types"]``: a `ReturnTypes` whose ``types`` maps a function's
-qualified name (module-level functions, and `__call__` of module-level classes as
-``module.Class.__call__``) to a `TypeText`: its return annotation as one line of code, with
+qualified name (module-level functions, and methods of module-level classes as
+``module.Class.method``) to a `TypeText`: its return annotation as one line of code, with
 every name in it qualified as the module sees it, so that a fix writing
 `Annotated[T, Depends(f)]` in another module can import or rename what T needs
 (`fastapi_fixer.dependency_types`). What FastAPI injects is recorded, not the annotation
@@ -69,13 +69,10 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNo
                 types[f"{facts.module}.{node.name}"] = found
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
-                if (
-                    isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
-                    and item.name == "__call__"
-                ):
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     found = _function_type(item, resolver, future)
                     if found is not None:
-                        types[f"{facts.module}.{node.name}.__call__"] = found
+                        types[f"{facts.module}.{node.name}.{item.name}"] = found
     return ReturnTypes(types, tuple(sorted(_guarded(tree, resolver))))
 
 
