@@ -31,12 +31,11 @@ if TYPE_CHECKING:
 Import = tuple[str, str]
 
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
-_DEPENDS = frozenset(
-    {
-        f"{module}.{name}"
-        for module in ("fastapi", "fastapi.params", "fastapi.param_functions")
-        for name in ("Depends", "Security")
-    }
+# what a type variable is made with: `-> T` says nothing about what the dependency gives
+_TYPE_VARIABLES = frozenset(
+    f"{module}.{name}"
+    for module in ("typing", "typing_extensions")
+    for name in ("TypeVar", "ParamSpec", "TypeVarTuple")
 )
 
 
@@ -200,6 +199,8 @@ def write_type(
             written = short
         else:
             resolved = index.resolve(qualified)
+            if _is_type_variable(index, resolved):
+                return None
             written = _name_for(index, ctx.scope.bindings, {qualified, resolved})
             if written is not None and not (
                 _module_level(ctx, outer, written) and bound_before(ctx, written, before)
@@ -220,6 +221,16 @@ def write_type(
         last = end
     pieces.append(found.text[last:])
     return Written("".join(pieces), tuple(sorted(imports.values())))
+
+
+def _is_type_variable(index: ProjectIndex, resolved: str) -> bool:
+    from fastapi_fixer.facts import CONSTRUCTED
+
+    binding = index.binding_of(resolved)
+    if binding is None or binding.kind != "other":
+        return False
+    made_by = binding.target.removeprefix(CONSTRUCTED)
+    return binding.target.startswith(CONSTRUCTED) and made_by in _TYPE_VARIABLES
 
 
 def _import_for(
@@ -357,7 +368,7 @@ def without_none(found: TypeText) -> TypeText:
 def call_type(ctx: FileContext, outer: Resolver, call: ast.expr, before: int) -> Written | None:
     """What calling (and awaiting) a project function gives, once `None` is ruled out, written
     for the current module at line ``before`` (None: unknown)."""
-    awaited = call.value if isinstance(call, ast.Await) else None
+    awaited = isinstance(call, ast.Await)
     if isinstance(call, ast.Await):
         call = call.value
     if not isinstance(call, ast.Call):
@@ -368,7 +379,7 @@ def call_type(ctx: FileContext, outer: Resolver, call: ast.expr, before: int) ->
     if qualified is None or qualified.startswith("builtins."):
         return None
     function = ctx.index.functions.get(ctx.index.resolve(qualified))
-    if function is None or (function.is_async and call is not awaited):
+    if function is None or (function.is_async and not awaited):
         return None
     return returned_type(ctx, outer, qualified, before, called=True)
 

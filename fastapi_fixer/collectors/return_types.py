@@ -18,6 +18,7 @@ exist when the module runs.
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass, replace
 
 from fastapi_fixer.astwalk import OwnNodes
@@ -155,6 +156,10 @@ def type_text(annotation: ast.expr, resolver: Resolver, future: bool = False) ->
             qualified = resolver.qualify(current)
             if qualified is None:
                 return None
+            if qualified.startswith("builtins.") and not hasattr(
+                builtins, qualified.removeprefix("builtins.")
+            ):
+                return None  # not bound at module level: a class-level name, a typo
             refs.append((current.col_offset, current.end_col_offset or 0, qualified))  # type: ignore[arg-type]
             continue
         if isinstance(current, ast.Subscript):
