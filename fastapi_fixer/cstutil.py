@@ -282,12 +282,17 @@ def _insert_item(items: list[_ParamItem], at: int, item: _ParamItem) -> None:
             )
             changes["whitespace_after_param"] = cst.SimpleWhitespace("")
             after = separator.whitespace_after
-            if not isinstance(after, cst.ParenthesizedWhitespace):
+            if isinstance(after, cst.ParenthesizedWhitespace):
+                separator = cst.Comma(
+                    whitespace_after=after.with_changes(first_line=before_closing.first_line)
+                )
+            elif len(items) == 1:  # the only parameter, on its own line: so is the new one
                 indent = cst.SimpleWhitespace(before_closing.last_line.value + "    ")
-                after = before_closing.with_changes(empty_lines=[], last_line=indent)
-            separator = cst.Comma(
-                whitespace_after=after.with_changes(first_line=before_closing.first_line)
-            )
+                separator = cst.Comma(
+                    whitespace_after=before_closing.with_changes(empty_lines=[], last_line=indent)
+                )
+            else:  # the parameters share one line: the new one joins it, before any comment
+                node = node.with_changes(whitespace_after_param=before_closing)
         node = node.with_changes(comma=closing)
         items[-1] = (last_section, last.with_changes(comma=separator, **changes))
     elif items:
