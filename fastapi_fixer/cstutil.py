@@ -224,7 +224,40 @@ def _separator(items: list[_ParamItem], near: int) -> cst.Comma:
             if isinstance(after, cst.ParenthesizedWhitespace):
                 after = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
             return comma.with_changes(whitespace_after=after)
+    # no separator to copy (one parameter is left): a list laid out one per line stays so, the
+    # parameters one indentation step (four spaces) deeper than the closing parenthesis
+    comma = getattr(items[-1][1], "comma", None) if items else None
+    if isinstance(comma, cst.Comma) and isinstance(
+        comma.whitespace_after, cst.ParenthesizedWhitespace
+    ):
+        closing = comma.whitespace_after
+        return cst.Comma(
+            whitespace_after=closing.with_changes(
+                first_line=cst.TrailingWhitespace(),
+                empty_lines=[],
+                last_line=cst.SimpleWhitespace(closing.last_line.value + "    "),
+            )
+        )
     return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _comment_kept(separator: cst.Comma, old: cst.Comma) -> tuple[cst.Comma, cst.Comma]:
+    """When a parameter stops being the last one: its own comma keeps its comment (the line
+    stays the same), and the new last parameter gets the old closing layout without it."""
+    after = old.whitespace_after
+    if not (
+        isinstance(after, cst.ParenthesizedWhitespace)
+        and after.first_line.comment is not None
+        and isinstance(separator.whitespace_after, cst.ParenthesizedWhitespace)
+    ):
+        return separator, old
+    kept = separator.with_changes(
+        whitespace_after=separator.whitespace_after.with_changes(first_line=after.first_line)
+    )
+    closing = old.with_changes(
+        whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace())
+    )
+    return kept, closing
 
 
 def _insert_item(items: list[_ParamItem], at: int, item: _ParamItem) -> None:
@@ -234,8 +267,34 @@ def _insert_item(items: list[_ParamItem], at: int, item: _ParamItem) -> None:
     separator = _separator(items, at)
     if at == len(items) and items:
         last_section, last = items[-1]
-        node = node.with_changes(comma=last.comma)  # type: ignore[attr-defined]
-        items[-1] = (last_section, last.with_changes(comma=separator))
+        closing = last.comma  # type: ignore[attr-defined]
+        changes = {}
+        if isinstance(closing, cst.Comma):
+            separator, closing = _comment_kept(separator, closing)
+        elif isinstance(getattr(last, "whitespace_after_param", None), cst.ParenthesizedWhitespace):
+            # `b  # note\n)` without a trailing comma: `b` keeps its line and comment, the
+            # line break before `)` moves after the new parameter
+            before_closing = last.whitespace_after_param  # type: ignore[attr-defined]
+            node = node.with_changes(
+                whitespace_after_param=before_closing.with_changes(
+                    first_line=cst.TrailingWhitespace()
+                )
+            )
+            changes["whitespace_after_param"] = cst.SimpleWhitespace("")
+            after = separator.whitespace_after
+            if isinstance(after, cst.ParenthesizedWhitespace):
+                separator = cst.Comma(
+                    whitespace_after=after.with_changes(first_line=before_closing.first_line)
+                )
+            elif len(items) == 1:  # the only parameter, on its own line: so is the new one
+                indent = cst.SimpleWhitespace(before_closing.last_line.value + "    ")
+                separator = cst.Comma(
+                    whitespace_after=before_closing.with_changes(empty_lines=[], last_line=indent)
+                )
+            else:  # the parameters share one line: the new one joins it, before any comment
+                node = node.with_changes(whitespace_after_param=before_closing)
+        node = node.with_changes(comma=closing)
+        items[-1] = (last_section, last.with_changes(comma=separator, **changes))
     elif items:
         node = node.with_changes(comma=separator)
     items.insert(at, (section, node))

@@ -40,10 +40,16 @@ parameter's default: `Query("")` → `Annotated[str, Query()] = ""`,
 marker (`Query(...)`, `Query(default=...)`, `Query()`, `Path()`, any `Depends`/`Security`) leaves
 no default. A default never stays inside the marker (FastAPI rejects that in `Annotated`).
 `Depends()` without an argument (a class dependency) keeps its annotation as the class:
-`Annotated[C, Depends()]`. An unannotated parameter gets `Any` (`x = Depends(f)` →
-`x: Annotated[Any, Depends(f)]`), which is exactly how FastAPI reads a missing annotation.
-`Annotated` (and `Any`) are imported from `typing` unless the module already has them (from
-`typing` or `typing_extensions`).
+`Annotated[C, Depends()]`. An unannotated dependency parameter gets what the dependency
+gives: `x = Depends(get_user)` → `x: Annotated[User, Depends(get_user)]` when `get_user` is
+annotated `-> User` (a generator's `-> Iterator[Session]` gives `Session`), `Depends(C)` gives
+`C`. A name the type needs is imported when the module does not have it: from where the
+dependency's module imports it (a library) or from the project module that defines it, unless
+the name is taken here, was imported only under `if TYPE_CHECKING:`, or that module imports this
+one back. Otherwise, and for other markers, the parameter gets `Any`, which is exactly how
+FastAPI reads a missing annotation. `Annotated` (and `Any`) are imported from `typing` unless the
+module already has them (from `typing` or `typing_extensions`); a project that declares support
+for Python before 3.9 (`requires-python`) gets `typing_extensions.Annotated`.
 
 When a parameter loses its default and a parameter before it keeps one, Python needs the order
 fixed. Moving parameters would reorder the OpenAPI document's parameter list, so the fix makes
@@ -86,6 +92,11 @@ from typing import TYPE_CHECKING
 
 from fastapi_fixer.codemods.global_resource_in_route import name_or_import
 from fastapi_fixer.collectors.routing import is_test_module
+from fastapi_fixer.dependency_types import (
+    annotated_name,
+    dependency_target,
+    dependency_type,
+)
 from fastapi_fixer.facts import FunctionNode, Resolver
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
@@ -119,6 +130,7 @@ class Candidate:
     mode: str | None = None  # None: reported without a fix
     reason: str = ""
     needs_any: bool = False
+    inner: str = ""  # the type an unannotated parameter gets (`Any` when unknown)
 
 
 def _is_ellipsis(node: ast.expr) -> bool:
@@ -157,6 +169,11 @@ def _plan(candidate: Candidate, resolver: Resolver) -> None:
         if keyword.arg == "default":
             default = keyword.value
     candidate.mode = REQUIRED if default is None or _is_ellipsis(default) else DEFAULT
+
+
+def _first_line(node: FunctionNode) -> int:
+    """Where the function's definition starts: its first decorator, else `def`."""
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
 
 
 def _future_annotations(tree: ast.Module) -> bool:
@@ -318,37 +335,46 @@ class DependsDefaultNotAnnotated(Rule):
 
         # the names the new annotations use
         imports: list[tuple[str, str]] = []
-        names: dict[str, str] = {}
-        wanted = [("typing.Annotated", _ANNOTATED)]
-        if any(c.needs_any for c in fixable):
-            wanted.append(("typing.Any", _ANY))
-        for qualified, choices in wanted:
-            short = qualified.rpartition(".")[2]
-            got = name_or_import(ctx.index, ctx.scope.bindings, qualified, choices)
-            if got is None or (
-                outer.scope is not ctx.scope
-                and outer.scope.lookup(got[0].split(".")[0])
-                is not ctx.scope.bindings.get(got[0].split(".")[0])
-            ):
-                return f"`{short}` means something else here"
-            names[short] = got[0]
-            if got[1]:
-                imports.append(got[1])
+        got = annotated_name(ctx, outer)
+        if got is None:
+            return "`Annotated` means something else here"
+        annotated = got[0]
+        if got[1]:
+            imports.append(got[1])
+        any_name = ""
+        for candidate in fixable:
+            if not candidate.needs_any:
+                continue
+            known = None
+            if candidate.marker in _DEPENDENCY_MARKERS:
+                known = dependency_type(
+                    ctx, outer, dependency_target(candidate.call), _first_line(node)
+                )
+            if known is not None:
+                candidate.inner = known.text
+                imports.extend(known.imports)
+                continue
+            if not any_name:
+                found = name_or_import(ctx.index, ctx.scope.bindings, "typing.Any", _ANY)
+                if found is None or (
+                    outer.scope is not ctx.scope
+                    and outer.scope.lookup(found[0].split(".")[0])
+                    is not ctx.scope.bindings.get(found[0].split(".")[0])
+                ):
+                    return "`Any` means something else here"
+                any_name = found[0]
+                if found[1]:
+                    imports.append(found[1])
+            candidate.inner = any_name
 
         conversions = tuple(
-            (c.arg.arg, c.mode, c.needs_any) for c in sorted(fixable, key=lambda c: c.arg.arg)
+            (c.arg.arg, c.mode, c.inner) for c in sorted(fixable, key=lambda c: c.arg.arg)
         )
         edit = Edit(
             ctx.path,
             "annotate",
             ctx.span(node),
-            (
-                names["Annotated"],
-                names.get("Any", ""),
-                conversions,
-                star_before or "",
-                tuple(sorted(imports)),
-            ),
+            (annotated, conversions, star_before or "", tuple(sorted(set(imports)))),
         )
         # a direct call that leaves out a parameter losing its default would now fail; one
         # that keeps its default gets the plain default instead of a marker object
@@ -384,11 +410,10 @@ class DependsDefaultNotAnnotated(Rule):
         imports: set[tuple[str, str]] = set()
         for edit in edits:
             assert edit.span is not None and edit.kind == "annotate"
-            annotated, any_name, conversions, star_before, needed = edit.args
+            annotated, conversions, star_before, needed = edit.args
             targets[("FunctionDef", start_only(edit.span))] = _annotator(
                 str(annotated),
-                str(any_name),
-                {name: (mode, needs_any) for name, mode, needs_any in conversions},  # type: ignore[attr-defined]
+                {name: (mode, inner) for name, mode, inner in conversions},  # type: ignore[attr-defined]
                 str(star_before),
             )
             imports.update(needed)  # type: ignore[arg-type]
@@ -396,7 +421,7 @@ class DependsDefaultNotAnnotated(Rule):
         return add_imports(module, sorted(imports))
 
 
-def _annotator(annotated: str, any_name: str, conversions: dict, star_before: str):
+def _annotator(annotated: str, conversions: dict, star_before: str):
     def annotate(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
         import libcst as cst
 
@@ -407,8 +432,8 @@ def _annotator(annotated: str, any_name: str, conversions: dict, star_before: st
         def convert(param: cst.Param) -> cst.Param:
             if param.name.value not in conversions:
                 return param
-            mode, needs_any = conversions[param.name.value]
-            return _convert(param, mode, annotated, any_name if needs_any else "")
+            mode, inner = conversions[param.name.value]
+            return _convert(param, mode, annotated, inner)
 
         params = node.params
         if star_before:  # first, so that no step builds an invalid parameter list
@@ -423,7 +448,7 @@ def _annotator(annotated: str, any_name: str, conversions: dict, star_before: st
     return annotate
 
 
-def _convert(param: cst.Param, mode: str, annotated: str, any_name: str) -> cst.Param:
+def _convert(param: cst.Param, mode: str, annotated: str, inner_text: str) -> cst.Param:
     import libcst as cst
 
     call = param.default
@@ -447,7 +472,7 @@ def _convert(param: cst.Param, mode: str, annotated: str, any_name: str) -> cst.
     if param.annotation is not None:
         inner = param.annotation.annotation
     else:
-        inner = cst.parse_expression(any_name)
+        inner = cst.parse_expression(inner_text)
     subscript = cst.Subscript(
         value=cst.parse_expression(annotated),
         slice=[

@@ -45,7 +45,7 @@ async def list_items():
 db = DatabasePool()
 
 
-def get_db() -> DatabasePool:
+async def get_db() -> DatabasePool:
     return db
 
 # app/routes.py
@@ -61,18 +61,21 @@ async def list_items(db: Annotated[DatabasePool, Depends(get_db)]):
 ```
 
 ## Fix safety
-Safe. One provider `def get_<name>() -> <Type>: return <name>` is added right after the
+Safe. One provider `async def get_<name>() -> <Type>: return <name>` is added right after the
 resource's assignment, in the resource's module (once, however many functions use it; an
 existing `def get_<name>(): return <name>` is reused). Each function that reads the resource gets
 a parameter `<name>: Annotated[<Type>, Depends(get_<name>)]` — keyword-only when the function has
 `*`/`*args`, else before its first parameter with a default — and the imports it needs. The body
 is unchanged (an attribute read `dbmod.db` becomes `db`): it reads the same object, which is now
-overridable. Dependencies are not part of the OpenAPI document, so it stays the same. The fix
+overridable. The import the function read it through goes when nothing else uses it.
+Dependencies are not part of the OpenAPI document, so it stays the same. The fix
 is unsafe when the function has decorators besides the route's: such a wrapper might not pass
 the new keyword argument through.
 `<Type>` is the constructed class (or the assignment's annotation, or the known return type of a
-factory: `create_engine` → `Engine`, `SessionLocal()` → `Session`); when it is unknown the
-provider has no return annotation and the parameter is `Annotated[Any, ...]`.
+factory: `create_engine` → `Engine`, `SessionLocal()` → `Session`, or the return annotation of an
+existing provider); when it is unknown the provider has no return annotation and the parameter
+is `Annotated[Any, ...]`. `Annotated` comes from `typing_extensions` in a project that supports
+Python before 3.9.
 
 Reported without a fix: the function already has a parameter or a name the parameter would
 take, declares the resource `global`, reads it only inside a nested function or lambda, has a
@@ -82,8 +85,7 @@ name is taken by something else.
 
 ## Known problems
 Only routes and dependencies defined at module level are checked (not methods, not functions
-nested in app factories). The provider is a plain `def`, which FastAPI runs in its threadpool:
-one cheap hop per request. Resources rebound anywhere at module level are ignored, as are
+nested in app factories). Resources rebound anywhere at module level are ignored, as are
 resources built inside `if`/`try` blocks. The provider is imported by the resource module's
 absolute name. Dependencies are checked in files that contain `@`, `Depends` or `Security`.
 """
@@ -445,22 +447,36 @@ class GlobalResourceInRoute(Rule):
             else:
                 imports.append((resource.module, provider_name_))
             provider_ref = provider_name_
-        needed = [("typing.Annotated", _ANNOTATED), ("fastapi.Depends", _DEPENDS)]
+        from fastapi_fixer.dependency_types import annotated_name, bound_before, returned_type
+
         names: list[str] = []
-        for target, choices in needed:
-            got = name_or_import(index, bindings, target, choices)
+        for target, got in (
+            ("typing.Annotated", annotated_name(ctx, resolver)),
+            ("fastapi.Depends", name_or_import(index, bindings, "fastapi.Depends", _DEPENDS)),
+        ):
             if got is None:
                 return f"`{target.rpartition('.')[2]}` means something else here"
             names.append(got[0])
             if got[1]:
                 imports.append(got[1])
+        first_line = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         type_name = None
         if resource.type is not None:
             got = name_or_import(index, bindings, resource.type)
-            if got is not None and got[0] != provider_ref and got[0] != param:
+            if (
+                got is not None
+                and got[0] != provider_ref
+                and got[0] != param
+                and (got[1] is not None or bound_before(ctx, got[0], first_line))
+            ):
                 type_name = got[0]
                 if got[1]:
                     imports.append(got[1])
+        elif provider is not None:  # an existing provider: what it is annotated to return
+            known = returned_type(ctx, resolver, f"{resource.module}.{provider_name_}", first_line)
+            if known is not None and param not in known.text.replace(".", " ").split():
+                type_name = known.text
+                imports.extend(known.imports)
         if type_name is None:
             got = name_or_import(index, bindings, "typing.Any", _ANY)
             if got is None:
@@ -469,8 +485,17 @@ class GlobalResourceInRoute(Rule):
             if got[1]:
                 imports.append(got[1])
         annotation = f"{names[0]}[{type_name}, {names[1]}({provider_ref})]"
+        # the imports the function read the resource through may be unused once it has the
+        # parameter (removed only when nothing else in the module uses them)
+        through = set(reads.names) | {_root(a) for a in reads.attributes}
+        unused = tuple(sorted(_imports_binding(ctx.tree, through)))
         edits.append(
-            Edit(ctx.path, "param", ctx.span(node), (param, annotation, tuple(sorted(imports))))
+            Edit(
+                ctx.path,
+                "param",
+                ctx.span(node),
+                (param, annotation, tuple(sorted(imports)), unused),
+            )
         )
         edits.extend(Edit(ctx.path, "rename", ctx.span(a), (param,)) for a in reads.attributes)
         # another decorator might not pass the new keyword argument through
@@ -523,6 +548,7 @@ class GlobalResourceInRoute(Rule):
             add_imports,
             insert_parameter,
             metadata,
+            remove_unused_imports,
             rewrite_at,
             start_only,
         )
@@ -536,6 +562,7 @@ class GlobalResourceInRoute(Rule):
         params: dict[Span, list[cst.Param]] = {}
         targets = {}
         imports: set[Import] = set()
+        removals: set[tuple[str, str | None, str | None]] = set()
         for edit in edits:
             assert edit.span is not None
             if edit.kind == "provider":
@@ -544,12 +571,15 @@ class GlobalResourceInRoute(Rule):
                 if at is None:
                     raise ValueError(f"no statement at line {edit.span.line}")
                 arrow = f" -> {returns}" if returns else ""
-                code = f"def {name}(){arrow}:\n{module.default_indent}return {resource}\n"
+                # `async def`: returning an object does no I/O, so the threadpool hop a plain
+                # `def` costs would be waste (FF104)
+                code = f"async def {name}(){arrow}:\n{module.default_indent}return {resource}\n"
                 statement = cst.parse_statement(code, config=module.config_for_parsing)
                 providers.setdefault(at, []).append(statement)
                 imports.update(needed)  # type: ignore[arg-type]
             elif edit.kind == "param":
-                name, annotation, needed = edit.args
+                name, annotation, needed, unused = edit.args
+                removals.update(unused)  # type: ignore[arg-type]
                 param = cst.Param(
                     name=cst.Name(str(name)),
                     annotation=cst.Annotation(cst.parse_expression(str(annotation))),
@@ -571,7 +601,32 @@ class GlobalResourceInRoute(Rule):
                 body[at + 1] = _two_blank_lines_before(body[at + 1])
             body[at + 1 : at + 1] = added
         module = module.with_changes(body=body)
-        return add_imports(module, sorted(imports))
+        module = add_imports(module, sorted(imports))
+        if removals:
+            module = remove_unused_imports(module, sorted(removals, key=str))
+        return module
+
+
+def _root(expr: ast.expr) -> str:
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else ""
+
+
+def _imports_binding(tree: ast.Module, names: set[str]) -> set[tuple[str, str | None, str | None]]:
+    """`(module, name, asname)` of the module-level absolute imports that bind ``names``."""
+    found: set[tuple[str, str | None, str | None]] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.level == 0 and statement.module:
+            for alias in statement.names:
+                if (alias.asname or alias.name) in names:
+                    found.add((statement.module, alias.name, alias.asname))
+        elif isinstance(statement, ast.Import):
+            for alias in statement.names:
+                bound = alias.asname or alias.name
+                if bound in names and "." not in alias.name:
+                    found.add((alias.name, None, alias.asname))
+    return found
 
 
 def _renamer(name: str):

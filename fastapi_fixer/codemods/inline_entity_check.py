@@ -54,15 +54,21 @@ async def delete_post(post: Annotated[Any, Depends(valid_post_id)]):
 ```
 
 ## Fix safety
-Unsafe: the check now runs before the route body, and before the route's other dependencies
-that come later in the signature. The fix adds `valid_<entity>_id` (entity from the path
-parameter, `post_id` → `post`) above the first such route, taking the path parameter (with the
-first route's annotation and default) and any other route parameter the fetch uses (a
-`db: Session = Depends(get_db)` is copied: the cached session is shared). In each route the
-two statements go, the entity becomes a parameter `Annotated[<Model>, Depends(...)]` (the model
-when the fetch is `session.get(Model, id)`, else `Any`), and the path parameter goes when
-nothing else uses it. No fix when the name `valid_<entity>_id` is taken, or a route already has
-a parameter named like the entity.
+Unsafe: the check now runs before the route body, and before the route's other dependencies that
+come later in the signature. The fix adds `valid_<entity>_id` (entity from the path parameter,
+`post_id` → `post`) above the first such route, taking the path parameter (with the first
+route's annotation and default) and any other route parameter the fetch uses (a `db: Session =
+Depends(get_db)` is copied: the cached session is shared). In each route the two statements go,
+the entity becomes a parameter `Annotated[<Type>, Depends(...)]`, and the path parameter goes
+when nothing else uses it, as does a dependency parameter only the fetch used (`db: Session =
+Depends(get_db)`, `Annotated[..., Depends(...)]` or an alias of one): the new dependency asks
+for it, and FastAPI solves it once per request. `<Type>` is what the fetch gives once the check
+ruled out `None`: the model of `session.get(Model, id)`, or the return annotation of the project
+function it calls (`-> Post | None` gives `Post`, imported when the module does not have it and
+the import is safe); the new dependency is annotated `-> <Type>` too. When it is unknown the
+parameter is `Annotated[Any, ...]` and the dependency has no return annotation. No fix when the
+name `valid_<entity>_id` is taken, `Annotated`, `Depends` or `Any` mean something else in the
+module, or a route already has a parameter named like the entity.
 
 ## Known problems
 Only two adjacent top-level statements are recognised (not `if (post := ...) is None`, nor
@@ -78,11 +84,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.codemods.global_resource_in_route import name_or_import
 from fastapi_fixer.codemods.undocumented_route import route_calls
 from fastapi_fixer.codemods.unused_path_parameter import path_parameters
 from fastapi_fixer.collectors.routing import (
     http_exception_of,
     is_test_module,
+)
+from fastapi_fixer.dependency_types import (
+    Written,
+    annotated_name,
+    bound_before,
+    call_type,
+)
+from fastapi_fixer.dependency_types import (
+    guarded_names as _guarded_names,
 )
 from fastapi_fixer.facts import FunctionNode, Resolver
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
@@ -90,6 +106,11 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
+
+_DEPENDS = frozenset(
+    {"fastapi.Depends", "fastapi.params.Depends", "fastapi.param_functions.Depends"}
+)
+_ANY = frozenset({"typing.Any", "typing_extensions.Any"})
 
 
 @dataclass(frozen=True)
@@ -264,21 +285,48 @@ class InlineEntityCheck(Rule):
         block = textwrap.dedent(block)
         keyword = "async def" if isinstance(first.node, ast.AsyncFunctionDef) else "def"
         params = ", ".join(text for _, text in signature)
-        code = f"{keyword} {name}({params}):\n" + textwrap.indent(
+
+        # the names the new annotations use
+        module_resolver = Resolver(ctx.scope, ctx.module)
+        imports: list[tuple[str, str]] = []
+        annotated = annotated_name(ctx, module_resolver)
+        depends = name_or_import(ctx.index, ctx.scope.bindings, "fastapi.Depends", _DEPENDS)
+        if annotated is None or depends is None:
+            taken = "Annotated" if annotated is None else "Depends"
+            return None, f"the name `{taken}` means something else here"
+        for got in (annotated, depends):
+            if got[1]:
+                imports.append(got[1])
+        entity_type = self._entity_type(ctx, first, module_resolver)
+        if entity_type is not None:
+            imports.extend(entity_type.imports)
+            model = entity_type.text
+        else:
+            got = name_or_import(ctx.index, ctx.scope.bindings, "typing.Any", _ANY)
+            if got is None:
+                return None, "the name `Any` means something else here"
+            model = got[0]
+            if got[1]:
+                imports.append(got[1])
+        returns = f" -> {model}" if entity_type is not None else ""
+        code = f"{keyword} {name}({params}){returns}:\n" + textwrap.indent(
             f"{block}\nreturn {first.entity}\n", "    "
         )
         edits = [Edit(ctx.path, "dependency", ctx.span(first.node), (code,))]
-        needs_any = False
+        annotation = f"{annotated[0]}[{model}, {depends[0]}({name})]"
         for check in checks:
             rest = [
                 s
                 for i, s in enumerate(check.node.body)
                 if i not in (check.position, check.position + 1)
             ]
-            still_used = any(check.parameter in _names(s) for s in rest)
-            model = check.model or "Any"
-            needs_any = needs_any or not check.model
-            annotation = f"Annotated[{model}, Depends({name})]"
+            left = set().union(*(_names(s) for s in rest)) if rest else set()
+            drop = [] if check.parameter in left else [check.parameter]
+            # a dependency only the fetch needed: the new dependency asks for it (FastAPI
+            # solves it once per request), the route no longer does
+            drop.extend(
+                u for u in check.uses if u not in left and self._is_dependency(ctx, check.node, u)
+            )
             edits.append(
                 Edit(
                     ctx.path,
@@ -288,15 +336,63 @@ class InlineEntityCheck(Rule):
                         check.position,
                         check.entity,
                         annotation,
-                        "" if still_used else check.parameter,
+                        tuple(drop),
                     ),
                 )
             )
-        edits.append(Edit(ctx.path, "import", None, ("typing", "Annotated")))
-        edits.append(Edit(ctx.path, "import", None, ("fastapi", "Depends")))
-        if needs_any:
-            edits.append(Edit(ctx.path, "import", None, ("typing", "Any")))
+        edits.extend(Edit(ctx.path, "import", None, item) for item in sorted(set(imports)))
         return Fix(f"Extract the check into `{name}`", FixSafety.UNSAFE, tuple(edits)), ""
+
+    @staticmethod
+    def _is_dependency(ctx: FileContext, node: FunctionNode, name: str) -> bool:
+        """The parameter is a dependency: `= Depends(...)`, `Annotated[..., Depends(...)]` or
+        a module-level `Annotated` alias of one (`session: SessionDep`)."""
+        from fastapi_fixer.collectors.routing import module_routing
+
+        arg, default = _arguments(node)[name]
+        resolver = Resolver(ctx.scope, ctx.module)
+        markers = {"fastapi.Depends", "fastapi.params.Depends", "fastapi.param_functions.Depends"}
+        if isinstance(default, ast.Call) and resolver.qualify(default.func) in markers:
+            return True
+        annotation = arg.annotation
+        if isinstance(annotation, ast.Subscript):
+            return any(
+                isinstance(n, ast.Call) and resolver.qualify(n.func) in markers
+                for n in ast.walk(annotation.slice)
+            )
+        if isinstance(annotation, (ast.Name, ast.Attribute)):
+            qualified = resolver.qualify(annotation)
+            if qualified is None and isinstance(annotation, ast.Name):
+                qualified = f"{ctx.module}.{annotation.id}"  # an alias assigned here
+            if qualified is None:
+                return False
+            resolved = ctx.index.resolve(qualified)
+            routing = module_routing(ctx.index, resolved)
+            return routing is not None and resolved in routing.aliases
+        return False
+
+    @staticmethod
+    def _entity_type(ctx: FileContext, check: _Check, resolver: Resolver) -> Written | None:
+        """The entity's type, once the check ruled out `None`, written at module level: the
+        model of `session.get(Model, id)`, the fetch's own annotation, or what the function it
+        calls returns."""
+        statement = check.node.body[check.position]
+        node = check.node
+        before = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        if check.model:
+            qualified = resolver.qualify(ast.Name(id=check.model))
+            if (
+                qualified is not None
+                and not qualified.startswith("builtins.")
+                and check.model not in _guarded_names(ctx)
+                and bound_before(ctx, check.model, before)
+            ):
+                return Written(check.model)
+            return None
+        if isinstance(statement, ast.AnnAssign):
+            return None  # its annotation may use names only type checkers see
+        assert isinstance(statement, ast.Assign)
+        return call_type(ctx, resolver, statement.value, before)
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
@@ -319,7 +415,7 @@ class InlineEntityCheck(Rule):
                     int(position),
                     str(entity),
                     str(annotation),
-                    str(drop),
+                    tuple(str(d) for d in drop),  # type: ignore[union-attr]
                     insert_parameter,  # type: ignore[arg-type]
                 )
         # where each dependency goes, found before the routes change (their lines shift)
@@ -337,7 +433,9 @@ class InlineEntityCheck(Rule):
         return add_imports(module, imports)
 
 
-def _route_rewriter(position: int, entity: str, annotation: str, drop: str, insert_parameter):
+def _route_rewriter(
+    position: int, entity: str, annotation: str, drop: tuple[str, ...], insert_parameter
+):
     def rewrite(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
         import libcst as cst
 
@@ -346,8 +444,8 @@ def _route_rewriter(position: int, entity: str, annotation: str, drop: str, inse
         if not body:
             body = [cst.SimpleStatementLine([cst.Pass()])]
         params = node.params
-        if drop:
-            params = _drop_parameter(params, drop)
+        for name in drop:
+            params = _drop_parameter(params, name)
         param = cst.Param(
             name=cst.Name(entity),
             annotation=cst.Annotation(annotation=cst.parse_expression(annotation)),

@@ -31,7 +31,11 @@ async def health() -> dict[str, str]:
 ## Fix safety
 Unsafe: it adds an endpoint. The fix adds `GET /health` right after the app is built (kept out of
 the OpenAPI document with `include_in_schema=False`), and `GET /health/ready`, which resolves
-the project's database dependency (`get_db`, `get_session`, ...) when there is one.
+the project's database dependency (`get_db`, `get_session`, ...) when there is one: its
+parameter is `Annotated[<T>, Depends(get_db)]`, `<T>` what the dependency gives (its return
+annotation, a generator's yielded type) or `object`. No readiness route when that dependency is
+defined below the app in the same module (the route could not name it yet), when its module
+imports the app's module (an import cycle), or when `Annotated`/`Depends` mean something else.
 
 ## Known problems
 Paths are read from route decorators as written; a health route whose path comes from a router
@@ -90,18 +94,12 @@ class NoHealthEndpoint(Rule):
         app_name = assignment.targets[0].id  # type: ignore[attr-defined]
         taken = set(ctx.scope.bindings)
         health = _free_name("health", taken)
-        edits_args: tuple[object, ...] = (app_name, health, None, None, None)
+        edits_args: tuple[object, ...] = (app_name, health, None, None, None, None)
         database = self._database_dependency(ctx)
         if database is not None:
-            dep_module, dep_name = database
-            if dep_module == ctx.module or dep_name not in taken:
-                edits_args = (
-                    app_name,
-                    health,
-                    _free_name("readiness", taken | {health}),
-                    None if dep_module == ctx.module else dep_module,
-                    dep_name,
-                )
+            readiness = self._readiness(ctx, assignment, database, taken | {health})
+            if readiness is not None:
+                edits_args = (app_name, health, *readiness)
         fix = Fix(
             title=self.FIX_TITLE or "",
             safety=FixSafety.UNSAFE,
@@ -128,6 +126,51 @@ class NoHealthEndpoint(Rule):
             return module, function.name
         return None
 
+    @staticmethod
+    def _readiness(
+        ctx: FileContext, assignment: ast.Assign, database: tuple[str, str], taken: set[str]
+    ) -> tuple[str, str | None, str, tuple[str, tuple[tuple[str, str], ...]]] | None:
+        """The readiness route's name, the dependency's module to import it from (None: this
+        one), its name, and the parameter's annotation with the imports it needs; None when
+        the route cannot use the dependency here."""
+        from fastapi_fixer.codemods.global_resource_in_route import name_or_import
+        from fastapi_fixer.dependency_types import (
+            annotated_name,
+            bound_before,
+            imports_module,
+            returned_type,
+        )
+        from fastapi_fixer.facts import Resolver
+
+        dep_module, dep_name = database
+        after = (assignment.end_lineno or assignment.lineno) + 1  # where the routes go
+        if dep_module == ctx.module:
+            if not bound_before(ctx, dep_name, after):
+                return None  # defined below the app: not there yet when the route is defined
+        elif dep_name in taken or ctx.index.ask(imports_module, dep_module, ctx.module):
+            return None
+        resolver = Resolver(ctx.scope, ctx.module)
+        imports: list[tuple[str, str]] = []
+        annotated = annotated_name(ctx, resolver)
+        depends = name_or_import(
+            ctx.index,
+            ctx.scope.bindings,
+            "fastapi.Depends",
+            frozenset({"fastapi.Depends", "fastapi.params.Depends"}),
+        )
+        if annotated is None or depends is None:
+            return None
+        imports.extend(got[1] for got in (annotated, depends) if got[1])
+        kind = "object"
+        known = returned_type(ctx, resolver, f"{dep_module}.{dep_name}", after)
+        if known is not None:
+            kind = known.text
+            imports.extend(known.imports)
+        annotation = f"{annotated[0]}[{kind}, {depends[0]}({dep_name})]"
+        readiness = _free_name("readiness", taken)
+        module = None if dep_module == ctx.module else dep_module
+        return readiness, module, dep_name, (annotation, tuple(sorted(set(imports))))
+
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
 
@@ -135,7 +178,7 @@ class NoHealthEndpoint(Rule):
 
         edit = edits[0]
         assert edit.span is not None
-        app_name, health, readiness, dep_module, dep_name = edit.args
+        app_name, health, readiness, dep_module, dep_name, *rest = edit.args
         code = (
             f'\n\n@{app_name}.get("/health", include_in_schema=False)\n'
             f"async def {health}() -> dict[str, str]:\n"
@@ -143,13 +186,13 @@ class NoHealthEndpoint(Rule):
         )
         imports: list[tuple[str, str | None]] = []
         if readiness is not None:
+            annotation, needed = rest[0]  # type: ignore[misc]
             code += (
                 f'\n\n@{app_name}.get("/health/ready", include_in_schema=False)\n'
-                f"async def {readiness}(_db: Annotated[object, Depends({dep_name})])"
-                " -> dict[str, str]:\n"
+                f"async def {readiness}(_db: {annotation}) -> dict[str, str]:\n"
                 '    return {"status": "ready"}\n'
             )
-            imports += [("typing", "Annotated"), ("fastapi", "Depends")]
+            imports += list(needed)
             if dep_module is not None:
                 imports.append((str(dep_module), str(dep_name)))
         new_statements = list(cst.parse_module(code).body)
