@@ -38,7 +38,7 @@ fastapi-fix misses that sink (used to group the misses; stale when fastapi-fix f
 
 Two kinds of sink. A *metadata* sink is a call of one of the APIs of FF106's catalogue (single
 file-system metadata calls: ``exists``, ``is_file``, ``stat``, ``mkdir``, ``unlink``,
-``mkstemp``, ...), read from ``fastapi_fixer/blocking.py`` of the checkout under test (the
+``mkstemp``, ...), read from ``fastapi_fixer/analysis/blocking.py`` of the checkout under test (the
 ``METADATA`` category of ``DEFAULT_CALLS`` and ``METHOD_CATEGORY``); every other sink is a
 *blocking-call* sink. The other tools' names of those APIs are mapped first (hydroid's
 ``genericpath.exists`` is ``os.path.exists``, ``X.__init__`` is a call of ``X``). Judgements of
@@ -50,7 +50,7 @@ tool on the metadata sinks (FF106's column).
 Output: for each kind, per tool found-true / found-false / recall / precision, and per code base;
 the true blocking-call sinks FF101-FF103 miss (grouped by ``miss``) and every union entry not
 judged yet (``--write-unjudged FILE`` writes them as lines to fill in). Stdlib (and
-``fastapi_fixer/blocking.py``, which is stdlib only) only.
+``fastapi_fixer/analysis/blocking.py``, which is stdlib only) only.
 """
 
 from __future__ import annotations
@@ -149,12 +149,17 @@ def last_name(api: str) -> str:
 
 
 def load_metadata_apis(checkout: Path) -> tuple[tuple[str, ...], Path | None]:
-    """The API patterns of FF106's catalogue in ``checkout``'s ``fastapi_fixer/blocking.py``
-    (falling back to this checkout's), and the file they came from: the ``METADATA`` category of
+    """The API patterns of FF106's catalogue in ``checkout``'s blocking catalogue
+    (``fastapi_fixer/analysis/blocking.py``, ``fastapi_fixer/blocking.py`` in older checkouts;
+    falling back to this checkout's), and the file they came from: the ``METADATA`` category of
     ``DEFAULT_CALLS`` plus the ``METHOD_CATEGORY`` / ``INSTANCE_CATEGORY`` methods of that
     category, as ``type.method``. ``((), None)`` when no such module loads."""
-    for root in dict.fromkeys((Path(checkout).resolve(), REPO)):
-        source = root / "fastapi_fixer" / "blocking.py"
+    candidates = [
+        root / "fastapi_fixer" / where / "blocking.py"
+        for root in dict.fromkeys((Path(checkout).resolve(), REPO))
+        for where in ("analysis", ".")
+    ]
+    for source in candidates:
         if not source.is_file():
             continue
         spec = importlib.util.spec_from_file_location("_fastapi_fixer_blocking", source)

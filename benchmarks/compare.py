@@ -33,7 +33,7 @@ OVERLAP = "FF101,FF102,FF303,FF408"
 FETCH = HERE.parent.parent / "shared" / "corpus" / "fetch.sh"
 PARSE_WITH_LIBCST = """
 import sys, libcst
-from fastapi_fixer.discovery import discover
+from fastapi_fixer.engine.discovery import discover
 for path in discover([sys.argv[1]]).files:
     try:
         libcst.parse_module(open(path, "rb").read())
@@ -68,7 +68,7 @@ def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, i
 
 def count(folder: Path) -> tuple[int, int]:
     sys.path.insert(0, str(HERE.parent))
-    from fastapi_fixer.discovery import discover
+    from fastapi_fixer.engine.discovery import discover
 
     files = discover([str(folder)]).files
     lines = 0

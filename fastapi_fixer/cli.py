@@ -118,8 +118,8 @@ def _run(
     want_engine: bool = False,
     previews: bool = False,
 ):
-    from fastapi_fixer.cache import Cache, default_cache_dir
     from fastapi_fixer.engine import Engine, Mode
+    from fastapi_fixer.engine.cache import Cache, default_cache_dir
     from fastapi_fixer.reporting.progress import ProgressBar
 
     _validate_selectors(settings)
@@ -142,8 +142,8 @@ def _check(
     no file changed since (runcache.py), and then no engine (None)."""
     if no_cache or not verdict:
         return _run(settings, paths, False, jobs, no_cache, want_engine=True, previews=previews)
-    from fastapi_fixer import runcache
-    from fastapi_fixer.cache import default_cache_dir
+    from fastapi_fixer.engine import runcache
+    from fastapi_fixer.engine.cache import default_cache_dir
 
     directory = default_cache_dir(settings)
     asked = paths or (".",)
@@ -315,7 +315,7 @@ def check_command(
     previews = output_format in PREVIEW_FORMATS
     engine, result = _check(settings, paths, jobs, no_cache, verdict, previews)
     if add_noqa:
-        from fastapi_fixer.noqa_writer import add_noqa_to_result
+        from fastapi_fixer.fixing.noqa_writer import add_noqa_to_result
 
         added = add_noqa_to_result(result)
         click.echo(f"Added {added} noqa directive{'' if added == 1 else 's'}.")

@@ -7,7 +7,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fastapi_fixer.source import SourceFile
+    from fastapi_fixer.engine.source import SourceFile
 
 
 class FixSafety(str, Enum):

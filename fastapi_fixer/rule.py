@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
-from fastapi_fixer.facts import (
+from fastapi_fixer.analysis.facts import (
     Analysis,
     BodyFacts,
     FunctionNode,
@@ -30,7 +30,7 @@ from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Hop, Severity
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
     from fastapi_fixer.settings import Settings
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")

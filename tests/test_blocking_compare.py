@@ -297,7 +297,7 @@ def test_metadata_apis_come_from_the_checkouts_catalogue(tmp_path: Path) -> None
 
 def test_metadata_apis_of_this_checkout() -> None:
     patterns, source = bc.load_metadata_apis(ROOT)
-    assert source == ROOT / "fastapi_fixer" / "blocking.py"
+    assert source == ROOT / "fastapi_fixer" / "analysis" / "blocking.py"
     for api in ("genericpath.isfile", "pathlib.Path.exists", "os.makedirs", "tempfile.mkstemp"):
         assert bc.is_metadata_api(api, patterns), api
     # a constructor as hydroid names it is the call of the class

@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from fastapi_fixer.cache import Cache
 from fastapi_fixer.engine import Engine, Mode
+from fastapi_fixer.engine.cache import Cache
 from fastapi_fixer.models import RunResult
 from fastapi_fixer.settings import Settings
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from fastapi_fixer.cache import Cache
 from fastapi_fixer.engine import Engine, Mode
+from fastapi_fixer.engine.cache import Cache
 from fastapi_fixer.models import RunResult
 from fastapi_fixer.settings import Settings
 

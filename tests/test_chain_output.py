@@ -21,17 +21,16 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from fastapi_fixer import runcache
-from fastapi_fixer.cache import Cache, Checked
 from fastapi_fixer.cli import main
-from fastapi_fixer.engine import Engine, Mode
+from fastapi_fixer.engine import Engine, Mode, runcache
+from fastapi_fixer.engine.cache import Cache, Checked
+from fastapi_fixer.engine.source import file_digest
+from fastapi_fixer.engine.workers import PARALLEL_THRESHOLD
 from fastapi_fixer.models import Diagnostic, Fix, FixSafety, Hop, RunResult, Severity, Span
 from fastapi_fixer.registry import all_rules
 from fastapi_fixer.reporting import full, github, gitlab, json_format, sarif
 from fastapi_fixer.reporting.console import chain_trace, concise_line
 from fastapi_fixer.settings import Settings, load_settings
-from fastapi_fixer.source import file_digest
-from fastapi_fixer.workers import PARALLEL_THRESHOLD
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 CHAIN = Path(__file__).parent / "fixtures" / "FF101" / "chain"

@@ -73,7 +73,7 @@ def test_rules_right_alone_but_wrong_together_are_not_dropped_the_later_one_wait
 
 
 def test_the_import_requests_of_every_applied_rule_are_applied_once() -> None:
-    from fastapi_fixer.cstutil import add_imports
+    from fastapi_fixer.fixing.cstutil import add_imports
 
     def wants(name):
         def run(code, module, text, edits):

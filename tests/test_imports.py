@@ -360,8 +360,8 @@ def test_an_import_inside_a_function_goes_when_unused() -> None:
 
 
 def test_first_party_in_a_project_index() -> None:
+    from fastapi_fixer.analysis.index import ProjectIndex
     from fastapi_fixer.fixing.imports import first_party_in
-    from fastapi_fixer.index import ProjectIndex
 
     index = ProjectIndex(catalog=None)  # type: ignore[arg-type]
     for name in ("app.main", "app.db", "worker"):

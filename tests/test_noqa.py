@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from fastapi_fixer.cli import main
 from fastapi_fixer.codemods.unused_noqa import strip_codes
-from fastapi_fixer.noqa_writer import add_noqa
+from fastapi_fixer.fixing.noqa_writer import add_noqa
 from fastapi_fixer.registry import select_rules
 
 HEAD = textwrap.dedent(

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fastapi_fixer import runcache
 from fastapi_fixer.cli import main
+from fastapi_fixer.engine import runcache
 from fastapi_fixer.settings import load_settings
 
 CHAIN = Path(__file__).parent / "fixtures" / "FF101" / "chain"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fastapi_fixer.engine.source import SourceError, write_source
 from fastapi_fixer.models import FileError, RunResult
-from fastapi_fixer.source import SourceError, write_source
 
 
 def write_fixes(result: RunResult) -> list[str]:

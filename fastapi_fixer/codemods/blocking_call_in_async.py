@@ -89,16 +89,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.blocking import BLOCKING
-from fastapi_fixer.facts import Binding
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.offload import (
+from fastapi_fixer.analysis.blocking import BLOCKING
+from fastapi_fixer.analysis.facts import Binding
+from fastapi_fixer.fixing.offload import (
     AsyncFunction,
     apply_offload_edits,
     find_offload_candidates,
     report,
     wrap_fix,
 )
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:

@@ -90,21 +90,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis.collectors.routing import is_test_module
+from fastapi_fixer.analysis.facts import FunctionNode, Resolver
 from fastapi_fixer.codemods.global_resource_in_route import name_or_import
-from fastapi_fixer.collectors.routing import is_test_module
-from fastapi_fixer.dependency_types import (
+from fastapi_fixer.fixing.dependency_types import (
     annotated_name,
     dependency_target,
     dependency_type,
 )
-from fastapi_fixer.facts import FunctionNode, Resolver
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 _MARKERS = ("Depends", "Security", "Query", "Path", "Header", "Cookie", "Body", "Form", "File")
 MARKERS = {
@@ -197,7 +197,7 @@ def declared_fastapi_minimum(index: ProjectIndex) -> tuple[int, ...] | None:
     """The lowest FastAPI version the project declares it supports (`fastapi>=0.65.2` in
     pyproject.toml, setup.cfg/setup.py, requirements, or the metadata of a built package), or
     None when no declaration gives a lower bound."""
-    from fastapi_fixer.declared import declaration_texts
+    from fastapi_fixer.analysis.declared import declaration_texts
 
     bounds = []
     for text in declaration_texts(index):
@@ -404,7 +404,7 @@ class DependsDefaultNotAnnotated(Rule):
     # --- applying (LibCST) ----------------------------------------------------------------
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
-        from fastapi_fixer.cstutil import add_imports, rewrite_at, start_only
+        from fastapi_fixer.fixing.cstutil import add_imports, rewrite_at, start_only
 
         targets = {}
         imports: set[tuple[str, str]] = set()
@@ -425,7 +425,7 @@ def _annotator(annotated: str, conversions: dict, star_before: str):
     def annotate(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
         import libcst as cst
 
-        from fastapi_fixer.cstutil import make_keyword_only_from
+        from fastapi_fixer.fixing.cstutil import make_keyword_only_from
 
         assert isinstance(node, cst.FunctionDef)
 

@@ -42,10 +42,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from fastapi_fixer.collectors.pure_functions import KEY as PURE_KEY
-from fastapi_fixer.collectors.pure_functions import Purity
-from fastapi_fixer.collectors.routing import is_test_module
-from fastapi_fixer.facts import DEPENDS_CALLS
+from fastapi_fixer.analysis.collectors.pure_functions import KEY as PURE_KEY
+from fastapi_fixer.analysis.collectors.pure_functions import Purity
+from fastapi_fixer.analysis.collectors.routing import is_test_module
+from fastapi_fixer.analysis.facts import DEPENDS_CALLS
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from fastapi_fixer.facts import _own_statements, is_main_guard
+from fastapi_fixer.analysis.facts import _own_statements, is_main_guard
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
 

@@ -61,17 +61,17 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.facts import APP_CONSTRUCTORS, is_main_guard
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.paths import is_example_path
-from fastapi_fixer.rule import FileContext, FixContext, Rule
-from fastapi_fixer.settings_fix import (
+from fastapi_fixer.analysis.facts import APP_CONSTRUCTORS, is_main_guard
+from fastapi_fixer.analysis.paths import is_example_path
+from fastapi_fixer.fixing.settings_fix import (
     apply_settings_edits,
     find_settings,
     is_test_path,
     reference,
     settings_edit,
 )
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -154,7 +154,7 @@ class DocsExposed(Rule):
         return Fix(self.FIX_TITLE or "", FixSafety.UNSAFE, tuple(edits))
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
-        from fastapi_fixer.cstutil import add_imports
+        from fastapi_fixer.fixing.cstutil import add_imports
 
         gates = [edit for edit in edits if edit.kind == "gate-docs"]
         imports = [tuple(edit.args[1]) for edit in gates if edit.args[1]]
@@ -240,7 +240,7 @@ def _gate(module: cst.Module, edits: list[Edit]) -> cst.Module:
     import libcst as cst
     from libcst.metadata import PositionProvider
 
-    from fastapi_fixer.cstutil import NodeNotFound, metadata
+    from fastapi_fixer.fixing.cstutil import NodeNotFound, metadata
 
     wrapper = metadata(module)
     positions = wrapper.resolve(PositionProvider)

@@ -99,15 +99,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.resources import KEY, ConstructedGlobal, ModuleResources
-from fastapi_fixer.facts import Binding, FunctionNode, Resolver, Scope, function_scope
+from fastapi_fixer.analysis.collectors.resources import KEY, ConstructedGlobal, ModuleResources
+from fastapi_fixer.analysis.facts import Binding, FunctionNode, Resolver, Scope, function_scope
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 # factory -> the type of what it returns (None: unknown)
 KNOWN_FACTORIES: dict[str, str | None] = {
@@ -319,7 +319,7 @@ class GlobalResourceInRoute(Rule):
                 reads.attributes.append(expr)  # type: ignore[arg-type]
 
         def visit(body: list[ast.AST], scope: Scope, nested: bool) -> None:
-            from fastapi_fixer.facts import _own_statements
+            from fastapi_fixer.analysis.facts import _own_statements
 
             for child in _own_statements(body):  # type: ignore[arg-type]
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -447,7 +447,11 @@ class GlobalResourceInRoute(Rule):
             else:
                 imports.append((resource.module, provider_name_))
             provider_ref = provider_name_
-        from fastapi_fixer.dependency_types import annotated_name, bound_before, returned_type
+        from fastapi_fixer.fixing.dependency_types import (
+            annotated_name,
+            bound_before,
+            returned_type,
+        )
 
         names: list[str] = []
         for target, got in (
@@ -544,7 +548,7 @@ class GlobalResourceInRoute(Rule):
         import libcst as cst
         from libcst.metadata import PositionProvider
 
-        from fastapi_fixer.cstutil import (
+        from fastapi_fixer.fixing.cstutil import (
             add_imports,
             insert_parameter,
             metadata,

@@ -90,9 +90,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.rule import FileContext, FixContext, Rule
-from fastapi_fixer.settings_fix import (
+from fastapi_fixer.fixing.settings_fix import (
     apply_settings_edits,
     find_settings,
     is_test_path,
@@ -100,6 +98,8 @@ from fastapi_fixer.settings_fix import (
     replace_expressions,
     settings_edit,
 )
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -329,7 +329,7 @@ class HardcodedSecret(Rule):
         value: ast.expr,
         in_field: bool,
     ) -> Fix | str:
-        from fastapi_fixer.pydantic_index import is_settings
+        from fastapi_fixer.analysis.pydantic_index import is_settings
 
         kind = (
             "bytes" if isinstance(value, ast.Constant) and isinstance(value.value, bytes) else "str"
@@ -364,7 +364,7 @@ class HardcodedSecret(Rule):
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
 
-        from fastapi_fixer.cstutil import add_imports, rewrite_at, start_only
+        from fastapi_fixer.fixing.cstutil import add_imports, rewrite_at, start_only
 
         replacements = []
         drops = {}

@@ -96,22 +96,22 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.routing import (
+from fastapi_fixer.analysis.collectors.routing import (
     HTTP_EXCEPTIONS,
     FunctionRouting,
     ModuleRouting,
     status_of,
 )
-from fastapi_fixer.collectors.routing import KEY as ROUTING_KEY
-from fastapi_fixer.facts import FunctionNode, ModuleFacts
+from fastapi_fixer.analysis.collectors.routing import KEY as ROUTING_KEY
+from fastapi_fixer.analysis.facts import FunctionNode, ModuleFacts
+from fastapi_fixer.fixing.settings_fix import app_modules, is_test_path
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
-from fastapi_fixer.settings_fix import app_modules, is_test_path
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 HTTP_OBJECTS = frozenset(
     {
@@ -453,7 +453,7 @@ def _status_from_caller(call: ast.Call, params: set[str]) -> bool:
 
 
 def _own_raises(node: FunctionNode) -> Iterator[ast.Raise]:
-    from fastapi_fixer.facts import _own_statements
+    from fastapi_fixer.analysis.facts import _own_statements
 
     for child in _own_statements(node.body):
         if isinstance(child, ast.Raise):
@@ -505,7 +505,7 @@ def _taken(text: str, name: str) -> bool:
 def _rewrite_raises(module: cst.Module, edits: list[Edit]) -> cst.Module:
     import libcst as cst
 
-    from fastapi_fixer.cstutil import add_imports, remove_unused_imports, rewrite_at
+    from fastapi_fixer.fixing.cstutil import add_imports, remove_unused_imports, rewrite_at
 
     def replacer(name: str):
         def replace(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
@@ -555,7 +555,7 @@ _CLASS = '''class {name}(Exception):
 def _add_classes(module: cst.Module, edits: list[Edit]) -> cst.Module:
     import libcst as cst
 
-    from fastapi_fixer.cstutil import add_imports
+    from fastapi_fixer.fixing.cstutil import add_imports
 
     present = {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
     codes = [
@@ -579,7 +579,7 @@ def _add_classes(module: cst.Module, edits: list[Edit]) -> cst.Module:
 def _add_handlers(module: cst.Module, edits: list[Edit]) -> cst.Module:
     import libcst as cst
 
-    from fastapi_fixer.cstutil import NodeNotFound, add_imports
+    from fastapi_fixer.fixing.cstutil import NodeNotFound, add_imports
 
     wanted = sorted({tuple(e.args) for e in edits}, key=lambda a: (a[3], a[1]))
     app_name = str(wanted[0][0])

@@ -55,12 +55,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from fastapi_fixer.collectors.error_shapes import KEY, ErrorShape, ModuleErrorShapes
-from fastapi_fixer.collectors.routing import UNKNOWN, is_test_module
-from fastapi_fixer.index import ProjectIndex
+from fastapi_fixer.analysis.collectors.error_shapes import KEY, ErrorShape, ModuleErrorShapes
+from fastapi_fixer.analysis.collectors.routing import UNKNOWN, is_test_module
+from fastapi_fixer.analysis.index import ProjectIndex
+from fastapi_fixer.fixing.settings_fix import is_test_path
 from fastapi_fixer.models import Diagnostic, Severity, Span
 from fastapi_fixer.rule import FileContext, Rule
-from fastapi_fixer.settings_fix import is_test_path
 
 MAX_LISTED = 5
 

@@ -84,23 +84,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.codemods.global_resource_in_route import name_or_import
-from fastapi_fixer.codemods.undocumented_route import route_calls
-from fastapi_fixer.codemods.unused_path_parameter import path_parameters
-from fastapi_fixer.collectors.routing import (
+from fastapi_fixer.analysis.collectors.routing import (
     http_exception_of,
     is_test_module,
 )
-from fastapi_fixer.dependency_types import (
+from fastapi_fixer.analysis.facts import FunctionNode, Resolver
+from fastapi_fixer.codemods.global_resource_in_route import name_or_import
+from fastapi_fixer.codemods.undocumented_route import route_calls
+from fastapi_fixer.codemods.unused_path_parameter import path_parameters
+from fastapi_fixer.fixing.dependency_types import (
     Written,
     annotated_name,
     bound_before,
     call_type,
 )
-from fastapi_fixer.dependency_types import (
+from fastapi_fixer.fixing.dependency_types import (
     guarded_names as _guarded_names,
 )
-from fastapi_fixer.facts import FunctionNode, Resolver
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
@@ -347,7 +347,7 @@ class InlineEntityCheck(Rule):
     def _is_dependency(ctx: FileContext, node: FunctionNode, name: str) -> bool:
         """The parameter is a dependency: `= Depends(...)`, `Annotated[..., Depends(...)]` or
         a module-level `Annotated` alias of one (`session: SessionDep`)."""
-        from fastapi_fixer.collectors.routing import module_routing
+        from fastapi_fixer.analysis.collectors.routing import module_routing
 
         arg, default = _arguments(node)[name]
         resolver = Resolver(ctx.scope, ctx.module)
@@ -397,7 +397,12 @@ class InlineEntityCheck(Rule):
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
 
-        from fastapi_fixer.cstutil import add_imports, insert_parameter, rewrite_at, start_only
+        from fastapi_fixer.fixing.cstutil import (
+            add_imports,
+            insert_parameter,
+            rewrite_at,
+            start_only,
+        )
 
         dependencies = []
         targets = {}
@@ -484,7 +489,7 @@ def _statement_index(module: cst.Module, line: int) -> int:
     """The index of the module-level statement that holds ``line``."""
     from libcst.metadata import PositionProvider
 
-    from fastapi_fixer.cstutil import NodeNotFound, metadata
+    from fastapi_fixer.fixing.cstutil import NodeNotFound, metadata
 
     wrapper = metadata(module)
     positions = wrapper.resolve(PositionProvider)

@@ -54,7 +54,7 @@ import ast
 import os
 from collections.abc import Iterator
 
-from fastapi_fixer.collectors.test_fixtures import (
+from fastapi_fixer.analysis.collectors.test_fixtures import (
     KEY,
     OVERRIDES,
     UNKNOWN,
@@ -66,8 +66,8 @@ from fastapi_fixer.collectors.test_fixtures import (
     restored_receivers,
     teardown_statements,
 )
-from fastapi_fixer.facts import Resolver
-from fastapi_fixer.index import ProjectIndex
+from fastapi_fixer.analysis.facts import Resolver
+from fastapi_fixer.analysis.index import ProjectIndex
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
 

@@ -44,15 +44,15 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.routing import KEY as ROUTING_KEY
-from fastapi_fixer.collectors.routing import ModuleRouting
+from fastapi_fixer.analysis.collectors.routing import KEY as ROUTING_KEY
+from fastapi_fixer.analysis.collectors.routing import ModuleRouting
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 CORS = frozenset(
     {
@@ -147,7 +147,7 @@ class MiddlewareOrder(Rule):
                         yield app, False
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
-        from fastapi_fixer.cstutil import move_statements_after
+        from fastapi_fixer.fixing.cstutil import move_statements_after
 
         return move_statements_after(module, [(e.span, tuple(e.args)) for e in edits if e.span])
 

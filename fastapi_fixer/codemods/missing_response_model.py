@@ -54,10 +54,10 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.routing import is_test_module
-from fastapi_fixer.facts import FunctionNode, RouteDecl
+from fastapi_fixer.analysis.collectors.routing import is_test_module
+from fastapi_fixer.analysis.facts import FunctionNode, RouteDecl
+from fastapi_fixer.analysis.pydantic_index import ModelShape, class_facts, route_returns
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.pydantic_index import ModelShape, class_facts, route_returns
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
@@ -258,7 +258,7 @@ def apply_route_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
     """``keyword`` (append ``name=value`` to the call at the span), ``annotate`` (add a return
     annotation to the function at the span), ``import`` (``from module import name``, or
     ``import module`` when name is None)."""
-    from fastapi_fixer.cstutil import add_imports, rewrite_at, start_only
+    from fastapi_fixer.fixing.cstutil import add_imports, rewrite_at, start_only
 
     targets = {}
     imports: set[tuple[str, str | None]] = set()

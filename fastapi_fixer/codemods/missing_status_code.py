@@ -74,16 +74,10 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.codemods.missing_response_model import (
-    apply_route_edits,
-    has_keyword,
-    route_decorators,
-)
-from fastapi_fixer.collectors.return_annotations import annotation_shape
-from fastapi_fixer.collectors.routing import is_test_module
-from fastapi_fixer.facts import FunctionNode, Resolver, _own_statements
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.pydantic_index import (
+from fastapi_fixer.analysis.collectors.return_annotations import annotation_shape
+from fastapi_fixer.analysis.collectors.routing import is_test_module
+from fastapi_fixer.analysis.facts import FunctionNode, Resolver, _own_statements
+from fastapi_fixer.analysis.pydantic_index import (
     ModelShape,
     always_exits,
     fields_of,
@@ -91,6 +85,12 @@ from fastapi_fixer.pydantic_index import (
     route_returns,
     shape_of_type,
 )
+from fastapi_fixer.codemods.missing_response_model import (
+    apply_route_edits,
+    has_keyword,
+    route_decorators,
+)
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:

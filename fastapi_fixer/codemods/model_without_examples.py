@@ -48,16 +48,16 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis.collectors.model_field_details import KEY as DETAILS_KEY
+from fastapi_fixer.analysis.collectors.model_field_details import FieldDetails
+from fastapi_fixer.analysis.pydantic_index import lineage
 from fastapi_fixer.codemods.unbounded_input import MODEL_TRIGGERS, is_test_path, request_models
 from fastapi_fixer.codemods.undocumented_route import in_schema
-from fastapi_fixer.collectors.model_field_details import KEY as DETAILS_KEY
-from fastapi_fixer.collectors.model_field_details import FieldDetails
 from fastapi_fixer.models import Diagnostic, Severity, Span
-from fastapi_fixer.pydantic_index import lineage
 from fastapi_fixer.rule import FileContext, Rule
 
 if TYPE_CHECKING:
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 _SHOWN = 4
 

@@ -58,10 +58,10 @@ import ast
 import re
 from collections.abc import Iterator
 
+from fastapi_fixer.analysis.collectors.pydantic_models import KEY as MODELS_KEY
+from fastapi_fixer.analysis.pydantic_index import is_settings
 from fastapi_fixer.codemods.unbounded_input import is_test_path
-from fastapi_fixer.collectors.pydantic_models import KEY as MODELS_KEY
 from fastapi_fixer.models import Diagnostic, Severity
-from fastapi_fixer.pydantic_index import is_settings
 from fastapi_fixer.rule import FileContext, Rule
 
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
@@ -173,7 +173,7 @@ def _domain_scoped(name: str, config: dict[str, str]) -> bool:
 def _nested_model_fields(ctx: FileContext, node: ast.ClassDef) -> set[str]:
     """Fields typed by another settings class or model (`db: DatabaseSettings`): a domain
     already split out, composed here."""
-    from fastapi_fixer.pydantic_index import is_model
+    from fastapi_fixer.analysis.pydantic_index import is_model
 
     nested = set()
     for statement in node.body:

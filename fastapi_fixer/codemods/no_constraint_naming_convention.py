@@ -70,7 +70,7 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 METADATA = frozenset(
     {"sqlalchemy.MetaData", "sqlalchemy.schema.MetaData", "sqlalchemy.sql.schema.MetaData"}
@@ -143,7 +143,7 @@ class NoConstraintNamingConvention(Rule):
         import libcst as cst
         from libcst.metadata import PositionProvider
 
-        from fastapi_fixer.cstutil import add_imports, rewrite_at, start_only
+        from fastapi_fixer.fixing.cstutil import add_imports, rewrite_at, start_only
 
         def add_keyword(name: str, value: str):
             def replace(node: cst.CSTNode, _primary: bool) -> cst.CSTNode:
@@ -202,7 +202,7 @@ class NoConstraintNamingConvention(Rule):
                 dict_lines.append(int(dict_line))  # type: ignore[call-overload]
         index = None
         if dict_lines:
-            from fastapi_fixer.cstutil import metadata
+            from fastapi_fixer.fixing.cstutil import metadata
 
             wrapper = metadata(module)
             positions = wrapper.resolve(PositionProvider)

@@ -51,16 +51,16 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis.facts import APP_CONSTRUCTORS
+from fastapi_fixer.analysis.paths import is_example_path, is_test_path
 from fastapi_fixer.codemods.unversioned_api import _Project
-from fastapi_fixer.facts import APP_CONSTRUCTORS
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.paths import is_example_path, is_test_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 
 _HEALTH = re.compile(r"(^|/)(health[\w-]*|readyz|livez|readiness|liveness)(/|$)")
@@ -133,14 +133,14 @@ class NoHealthEndpoint(Rule):
         """The readiness route's name, the dependency's module to import it from (None: this
         one), its name, and the parameter's annotation with the imports it needs; None when
         the route cannot use the dependency here."""
+        from fastapi_fixer.analysis.facts import Resolver
         from fastapi_fixer.codemods.global_resource_in_route import name_or_import
-        from fastapi_fixer.dependency_types import (
+        from fastapi_fixer.fixing.dependency_types import (
             annotated_name,
             bound_before,
             imports_module,
             returned_type,
         )
-        from fastapi_fixer.facts import Resolver
 
         dep_module, dep_name = database
         after = (assignment.end_lineno or assignment.lineno) + 1  # where the routes go
@@ -174,7 +174,7 @@ class NoHealthEndpoint(Rule):
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
 
-        from fastapi_fixer.cstutil import add_imports, start_only
+        from fastapi_fixer.fixing.cstutil import add_imports, start_only
 
         edit = edits[0]
         assert edit.span is not None
@@ -201,7 +201,7 @@ class NoHealthEndpoint(Rule):
         )
         target = start_only(edit.span)
         body = list(module.body)
-        from fastapi_fixer.cstutil import metadata
+        from fastapi_fixer.fixing.cstutil import metadata
 
         wrapper = metadata(module)
         positions = wrapper.resolve(cst.metadata.PositionProvider)
@@ -211,7 +211,7 @@ class NoHealthEndpoint(Rule):
                 body[index + 1 : index + 1] = new_statements
                 break
         else:
-            from fastapi_fixer.cstutil import NodeNotFound
+            from fastapi_fixer.fixing.cstutil import NodeNotFound
 
             raise NodeNotFound("the app's assignment moved")
         return add_imports(wrapper.module.with_changes(body=body), imports)

@@ -59,17 +59,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.pydantic_models import KEY as MODELS_KEY
-from fastapi_fixer.collectors.pydantic_models import ClassFacts
+from fastapi_fixer.analysis.collectors.pydantic_models import KEY as MODELS_KEY
+from fastapi_fixer.analysis.collectors.pydantic_models import ClassFacts
+from fastapi_fixer.analysis.paths import is_test_path
+from fastapi_fixer.analysis.pydantic_index import classes, is_model
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
-from fastapi_fixer.paths import is_test_path
-from fastapi_fixer.pydantic_index import classes, is_model
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 BASE_MODEL = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
 MIN_DIRECT = 5
@@ -263,7 +263,7 @@ class NoProjectBaseModel(Rule):
         import libcst as cst
 
         from fastapi_fixer.codemods.missing_response_model import apply_route_edits
-        from fastapi_fixer.cstutil import remove_unused_imports
+        from fastapi_fixer.fixing.cstutil import remove_unused_imports
 
         reparent = {str(e.args[0]) for e in edits if e.kind == "reparent"}
         define = next((e for e in edits if e.kind == "define"), None)

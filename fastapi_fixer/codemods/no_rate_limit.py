@@ -49,11 +49,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from fastapi_fixer.collectors.routing import KEY as ROUTING_KEY
-from fastapi_fixer.collectors.routing import ModuleRouting
-from fastapi_fixer.index import ProjectIndex
+from fastapi_fixer.analysis.collectors.routing import KEY as ROUTING_KEY
+from fastapi_fixer.analysis.collectors.routing import ModuleRouting
+from fastapi_fixer.analysis.index import ProjectIndex
+from fastapi_fixer.analysis.paths import is_example_path, is_test_path
 from fastapi_fixer.models import Diagnostic, Severity
-from fastapi_fixer.paths import is_example_path, is_test_path
 from fastapi_fixer.rule import FileContext, Rule
 
 AUTH_SEGMENTS = frozenset({"login", "signin", "sign-in", "sign_in", "token"})

@@ -81,9 +81,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis.collectors.routing import ROUTE_TRIGGERS, is_test_module
 from fastapi_fixer.codemods.missing_response_model import route_decorators
 from fastapi_fixer.codemods.missing_status_code import ACTION_WORDS
-from fastapi_fixer.collectors.routing import ROUTE_TRIGGERS, is_test_module
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
@@ -426,7 +426,7 @@ class NonRestPath(Rule):
             yield self.diagnostic(ctx, call, message, fix)
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
-        from fastapi_fixer.cstutil import rewrite_at
+        from fastapi_fixer.fixing.cstutil import rewrite_at
 
         by_function: dict = {}
         for edit in edits:

@@ -88,7 +88,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.on_event_handlers import (
+from fastapi_fixer.analysis.collectors.on_event_handlers import (
     KEY,
     AppConstruction,
     EventFacts,
@@ -100,7 +100,7 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 _ACM = "contextlib.asynccontextmanager"
 _EVENTS = ("startup", "shutdown")
@@ -429,7 +429,7 @@ def _old_lifespan_problem(index: ProjectIndex, module: str, app: AppConstruction
 
 
 def _apply(module: cst.Module, edits: list[Edit]) -> cst.Module:
-    from fastapi_fixer.cstutil import NodeNotFound, add_imports
+    from fastapi_fixer.fixing.cstutil import NodeNotFound, add_imports
 
     decorators = {e.args for e in edits if e.kind == "drop-decorator"}
     calls = {e.args for e in edits if e.kind == "drop-call"}
@@ -567,7 +567,7 @@ def _lifespan_source(args: tuple[object, ...], indent: str) -> str:
 def _insert_lifespan(module: cst.Module, args: tuple[object, ...]) -> cst.Module:
     import libcst as cst
 
-    from fastapi_fixer.cstutil import NodeNotFound
+    from fastapi_fixer.fixing.cstutil import NodeNotFound
 
     app_name, lifespan = str(args[0]), str(args[1])
     old = str(args[7])

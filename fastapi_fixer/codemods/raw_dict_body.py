@@ -65,8 +65,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis.facts import FunctionNode, Resolver
 from fastapi_fixer.codemods.unbounded_input import is_test_path
-from fastapi_fixer.facts import FunctionNode, Resolver
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
@@ -212,7 +212,7 @@ class RawDictBody(Rule):
         return Fix(title, FixSafety.UNSAFE, (edit,)), ""
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
-        from fastapi_fixer.cstutil import add_imports
+        from fastapi_fixer.fixing.cstutil import add_imports
 
         for edit in edits:
             function, param, model, fields = edit.args
@@ -419,7 +419,7 @@ def _validated_or_passed_on(node: FunctionNode, name: str) -> bool:
 
 def _has_model_body(ctx: FileContext, node: FunctionNode, resolver: Resolver) -> bool:
     """A parameter typed with a Pydantic model: FastAPI validates the body already."""
-    from fastapi_fixer.pydantic_index import is_model
+    from fastapi_fixer.analysis.pydantic_index import is_model
 
     for arg in _all_args(node):
         annotation = arg.annotation

@@ -75,10 +75,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.schema_usage import KEY, SchemaUsage
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.rule import FileContext, FixContext, Rule
-from fastapi_fixer.schema_split import (
+from fastapi_fixer.analysis.collectors.schema_usage import KEY, SchemaUsage
+from fastapi_fixer.fixing.schema_split import (
     RESPONSE,
     Conflict,
     EditSet,
@@ -91,6 +89,8 @@ from fastapi_fixer.schema_split import (
     snake,
     where_response,
 )
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst

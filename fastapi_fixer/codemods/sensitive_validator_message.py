@@ -43,9 +43,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from fastapi_fixer.fixing.schema_split import is_secret_name
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
-from fastapi_fixer.schema_split import is_secret_name
 
 FIELD_VALIDATORS = frozenset({"field_validator", "validator"})
 MODEL_VALIDATORS = frozenset({"model_validator", "root_validator"})

@@ -65,10 +65,8 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.schema_usage import KEY, SchemaUsage
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.rule import FileContext, FixContext, Rule
-from fastapi_fixer.schema_split import (
+from fastapi_fixer.analysis.collectors.schema_usage import KEY, SchemaUsage
+from fastapi_fixer.fixing.schema_split import (
     CREATE,
     RESPONSE,
     Conflict,
@@ -86,6 +84,8 @@ from fastapi_fixer.schema_split import (
     where_constructor,
     where_response,
 )
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -46,9 +46,9 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.pure_functions import KEY, Purity
+from fastapi_fixer.analysis.collectors.pure_functions import KEY, Purity
+from fastapi_fixer.analysis.paths import is_test_path
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.paths import is_test_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class SyncDependencyWithoutIo(Rule):
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
 
-        from fastapi_fixer.cstutil import rewrite_at, start_only
+        from fastapi_fixer.fixing.cstutil import rewrite_at, start_only
 
         def asyncify(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
             assert isinstance(node, cst.FunctionDef)

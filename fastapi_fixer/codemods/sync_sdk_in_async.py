@@ -57,9 +57,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.blocking import BLOCKING, SYNC_SDK
+from fastapi_fixer.analysis.blocking import BLOCKING, SYNC_SDK
+from fastapi_fixer.fixing.offload import apply_offload_edits, report_wrappable
 from fastapi_fixer.models import Diagnostic, Edit, FixSafety, Severity
-from fastapi_fixer.offload import apply_offload_edits, report_wrappable
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:

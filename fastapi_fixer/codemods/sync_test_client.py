@@ -102,7 +102,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.test_fixtures import (
+from fastapi_fixer.analysis.collectors.test_fixtures import (
     KEY,
     TestFixtures,
     fixture_decorator,
@@ -115,7 +115,7 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 TEST_CLIENTS = frozenset({"fastapi.testclient.TestClient", "starlette.testclient.TestClient"})
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "request", "options", "head"})
@@ -921,7 +921,7 @@ def _has_anyio_mark(node: _Function) -> bool:
 def _apply(module: cst.Module, edits: list[Edit]) -> cst.Module:
     import libcst as cst
 
-    from fastapi_fixer.cstutil import (
+    from fastapi_fixer.fixing.cstutil import (
         add_imports,
         insert_parameter,
         remove_unused_imports,

@@ -44,7 +44,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from fastapi_fixer.alembic import is_migration_script
+from fastapi_fixer.analysis.alembic import is_migration_script
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from fastapi_fixer.alembic import is_migration_script
+from fastapi_fixer.analysis.alembic import is_migration_script
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
 

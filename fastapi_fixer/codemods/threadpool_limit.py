@@ -44,7 +44,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from fastapi_fixer.facts import APP_CONSTRUCTORS, Binding
+from fastapi_fixer.analysis.facts import APP_CONSTRUCTORS, Binding
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
 

@@ -50,15 +50,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.model_field_details import KEY as DETAILS_KEY
-from fastapi_fixer.collectors.model_field_details import ClassDetail, FieldDetail, FieldDetails
+from fastapi_fixer.analysis.collectors.model_field_details import KEY as DETAILS_KEY
+from fastapi_fixer.analysis.collectors.model_field_details import (
+    ClassDetail,
+    FieldDetail,
+    FieldDetails,
+)
+from fastapi_fixer.analysis.paths import is_test_path
+from fastapi_fixer.analysis.pydantic_index import config_of, is_model, is_settings, lineage
 from fastapi_fixer.models import Diagnostic, Severity, Span
-from fastapi_fixer.paths import is_test_path
-from fastapi_fixer.pydantic_index import config_of, is_model, is_settings, lineage
 from fastapi_fixer.rule import FileContext, Rule
 
 if TYPE_CHECKING:
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 # files that hold models: the classes' own files must be checked for their fields to be reported
 MODEL_TRIGGERS = ("BaseModel", "SQLModel", "pydantic", "Schema", "Model)", "Field(")

@@ -52,9 +52,7 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.codemods.missing_response_model import append_keyword
-from fastapi_fixer.codemods.undocumented_route import in_schema, route_calls
-from fastapi_fixer.collectors.routing import (
+from fastapi_fixer.analysis.collectors.routing import (
     KEY,
     ROUTE_TRIGGERS,
     ModuleRouting,
@@ -66,14 +64,16 @@ from fastapi_fixer.collectors.routing import (
     responses_codes,
     router_decl,
 )
-from fastapi_fixer.facts import FunctionNode
+from fastapi_fixer.analysis.facts import FunctionNode
+from fastapi_fixer.codemods.missing_response_model import append_keyword
+from fastapi_fixer.codemods.undocumented_route import in_schema, route_calls
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 _MAX_DEPTH = 8
 
@@ -219,7 +219,7 @@ class UndocumentedErrorResponse(Rule):
         return self.diagnostic(ctx, call, message, fix)
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
-        from fastapi_fixer.cstutil import rewrite_at
+        from fastapi_fixer.fixing.cstutil import rewrite_at
 
         targets = {}
         for edit in edits:

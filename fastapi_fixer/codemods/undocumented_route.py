@@ -42,14 +42,14 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis.collectors.routing import ROUTE_TRIGGERS, is_test_module, router_decl
+from fastapi_fixer.analysis.facts import FunctionNode, RouteDecl
 from fastapi_fixer.codemods.missing_response_model import has_keyword
-from fastapi_fixer.collectors.routing import ROUTE_TRIGGERS, is_test_module, router_decl
-from fastapi_fixer.facts import FunctionNode, RouteDecl
 from fastapi_fixer.models import Diagnostic, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, Rule
 
 if TYPE_CHECKING:
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 _DOC_KEYWORDS = ("summary", "description")
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -92,7 +92,7 @@ def in_schema(index: ProjectIndex, receiver: str) -> bool:
 
 def hidden_routers(index: ProjectIndex) -> frozenset[str]:
     """Routers and apps every inclusion of which leaves them out of the OpenAPI document."""
-    from fastapi_fixer.collectors.routing import KEY, UNKNOWN, ModuleRouting
+    from fastapi_fixer.analysis.collectors.routing import KEY, UNKNOWN, ModuleRouting
 
     declared: dict[str, bool] = {}
     includes: dict[str, list[tuple[str, bool]]] = {}

@@ -46,9 +46,9 @@ import ast
 import re
 from collections.abc import Iterator
 
-from fastapi_fixer.facts import _own_statements, is_main_guard
+from fastapi_fixer.analysis.facts import _own_statements, is_main_guard
+from fastapi_fixer.analysis.paths import is_example_path, is_test_path
 from fastapi_fixer.models import Diagnostic, Severity
-from fastapi_fixer.paths import is_example_path, is_test_path
 from fastapi_fixer.rule import FileContext, Rule
 
 

@@ -48,8 +48,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.codemods.undocumented_route import route_calls
-from fastapi_fixer.collectors.routing import (
+from fastapi_fixer.analysis.collectors.routing import (
     ROUTE_TRIGGERS,
     UNKNOWN,
     dependencies_of,
@@ -57,14 +56,15 @@ from fastapi_fixer.collectors.routing import (
     is_test_module,
     router_decl,
 )
-from fastapi_fixer.facts import FunctionNode
+from fastapi_fixer.analysis.facts import FunctionNode
+from fastapi_fixer.codemods.undocumented_route import route_calls
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 _PARAMETER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_]+))?}")
 CONVERTER_TYPES = {"int": "int", "float": "float", "uuid": "UUID"}
@@ -182,7 +182,12 @@ class UnusedPathParameter(Rule):
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
 
-        from fastapi_fixer.cstutil import add_imports, insert_parameter, rewrite_at, start_only
+        from fastapi_fixer.fixing.cstutil import (
+            add_imports,
+            insert_parameter,
+            rewrite_at,
+            start_only,
+        )
 
         wanted: dict = {}
         imports = []

@@ -50,7 +50,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.routing import (
+from fastapi_fixer.analysis.collectors.routing import (
     KEY,
     UNKNOWN,
     IncludeCall,
@@ -58,15 +58,15 @@ from fastapi_fixer.collectors.routing import (
     RouterDecl,
     is_test_module,
 )
-from fastapi_fixer.facts import LOCAL_APP, LOCAL_ROUTER
+from fastapi_fixer.analysis.facts import LOCAL_APP, LOCAL_ROUTER
+from fastapi_fixer.analysis.paths import is_example_path
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
-from fastapi_fixer.paths import is_example_path
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 VERSION_PREFIX = "/api/v1"
 _VERSIONED = re.compile(r"(^|/)v\d+([._]\d+)*([a-z]+\d*)?(/|$)", re.IGNORECASE)
@@ -300,7 +300,7 @@ class UnversionedApi(Rule):
         from libcst.metadata import PositionProvider
 
         from fastapi_fixer.codemods.missing_response_model import append_keyword
-        from fastapi_fixer.cstutil import NodeNotFound
+        from fastapi_fixer.fixing.cstutil import NodeNotFound
 
         wanted = {edit.span.line: edit.args for edit in edits if edit.span is not None}
         done: set[int] = set()
@@ -328,7 +328,7 @@ class UnversionedApi(Rule):
                 ]
                 return updated.with_changes(args=args)
 
-        from fastapi_fixer.cstutil import metadata
+        from fastapi_fixer.fixing.cstutil import metadata
 
         result = metadata(module).visit(Prefixer())
         if done != set(wanted):

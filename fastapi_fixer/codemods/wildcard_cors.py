@@ -60,16 +60,16 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
-from fastapi_fixer.paths import is_example_path
-from fastapi_fixer.rule import FileContext, FixContext, Rule
-from fastapi_fixer.settings_fix import (
+from fastapi_fixer.analysis.paths import is_example_path
+from fastapi_fixer.fixing.settings_fix import (
     apply_settings_edits,
     find_settings,
     is_test_path,
     reference,
     settings_edit,
 )
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
+from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -130,7 +130,7 @@ class WildcardCors(Rule):
         if is_test_path(ctx.path) or is_example_path(ctx.path) or "CORSMiddleware" not in ctx.text:
             return
         configured = _configured_wildcards(ctx.tree)
-        from fastapi_fixer.facts import _own_statements
+        from fastapi_fixer.analysis.facts import _own_statements
 
         scopes = [(ctx.tree.body, ctx.resolver)]
         scopes += [(node.body, resolver) for node, _, resolver in ctx.functions()]
@@ -212,7 +212,7 @@ class WildcardCors(Rule):
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst
 
-        from fastapi_fixer.cstutil import add_imports, rewrite_at
+        from fastapi_fixer.fixing.cstutil import add_imports, rewrite_at
 
         targets = {}
         imports = []

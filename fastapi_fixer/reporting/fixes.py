@@ -14,7 +14,7 @@ from fastapi_fixer.models import Diagnostic, RunResult
 from fastapi_fixer.rule import FixContext
 
 if TYPE_CHECKING:
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
     from fastapi_fixer.settings import Settings
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")

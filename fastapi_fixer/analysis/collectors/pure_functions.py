@@ -16,8 +16,8 @@ import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fastapi_fixer.astwalk import OwnNodes
-from fastapi_fixer.facts import (
+from fastapi_fixer.analysis.astwalk import OwnNodes
+from fastapi_fixer.analysis.facts import (
     ModuleFacts,
     Resolver,
     _target_names,

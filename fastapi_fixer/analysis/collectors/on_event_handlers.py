@@ -16,8 +16,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from fastapi_fixer.astwalk import OwnNodes, walk
-from fastapi_fixer.facts import ModuleFacts, Resolver, resolve_relative
+from fastapi_fixer.analysis.astwalk import OwnNodes, walk
+from fastapi_fixer.analysis.facts import ModuleFacts, Resolver, resolve_relative
 
 KEY = "on_event_handlers"
 

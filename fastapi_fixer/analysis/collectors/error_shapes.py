@@ -19,9 +19,9 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from fastapi_fixer.astwalk import OwnNodes, children
-from fastapi_fixer.collectors.routing import HTTP_EXCEPTIONS, status_of
-from fastapi_fixer.facts import ModuleFacts, Resolver, function_scope
+from fastapi_fixer.analysis.astwalk import OwnNodes, children
+from fastapi_fixer.analysis.collectors.routing import HTTP_EXCEPTIONS, status_of
+from fastapi_fixer.analysis.facts import ModuleFacts, Resolver, function_scope
 
 KEY = "error_shapes"
 JSON_RESPONSES = frozenset(

@@ -2,9 +2,10 @@
 
 Each module here defines ``KEY: str`` and ``collect(tree, facts, resolver, own) -> object``; its
 result is stored as ``facts.extra[KEY]`` (plain, picklable data) and reaches every rule through
-the project index (``index.modules[name].extra[KEY]``). ``own`` (a `fastapi_fixer.astwalk.OwnNodes`)
-gives each body's own nodes as the analysis already walked them: collectors use it rather than
-walking the same scopes again. Found once by importing this package's modules, as rules are.
+the project index (``index.modules[name].extra[KEY]``). ``own`` (an
+`fastapi_fixer.analysis.astwalk.OwnNodes`) gives each body's own nodes as the analysis already
+walked them: collectors use it rather than walking the same scopes again. Found once by
+importing this package's modules, as rules are.
 """
 
 from __future__ import annotations

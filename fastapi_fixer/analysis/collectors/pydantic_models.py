@@ -6,7 +6,7 @@ modules the bases live in, even when their text has nothing FastAPI in it. Class
 module level and classes nested in them are recorded (not classes defined inside functions:
 nothing outside the function can name them). Whether a class is a Pydantic model is a
 cross-module question (its base may live in another module), so every class is recorded and
-`fastapi_fixer.pydantic_index` answers it over the project index:
+`fastapi_fixer.analysis.pydantic_index` answers it over the project index:
 ``is_model(index, qualname)``, ``fields_of(index, qualname)``, ``config_of(index, qualname)``.
 
 - ``bases``: qualified names as the module sees them (through its imports, not yet followed
@@ -26,8 +26,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from fastapi_fixer.astwalk import OwnNodes
-from fastapi_fixer.facts import ModuleFacts, Resolver
+from fastapi_fixer.analysis.astwalk import OwnNodes
+from fastapi_fixer.analysis.facts import ModuleFacts, Resolver
 
 KEY = "pydantic_models"
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from fastapi_fixer.astwalk import OwnNodes
-from fastapi_fixer.facts import (
+from fastapi_fixer.analysis.astwalk import OwnNodes
+from fastapi_fixer.analysis.facts import (
     ModuleFacts,
     Resolver,
     _annotated_class,

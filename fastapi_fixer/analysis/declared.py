@@ -10,7 +10,7 @@ import contextlib
 import os
 import re
 
-from fastapi_fixer.index import ProjectIndex
+from fastapi_fixer.analysis.index import ProjectIndex
 
 DECLARATIONS = (
     "pyproject.toml", "setup.cfg", "setup.py", "requirements.txt", "requirements.in", "PKG-INFO",

@@ -20,14 +20,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.pydantic_models import KEY as MODELS_KEY
-from fastapi_fixer.collectors.pydantic_models import ClassFacts, FieldFacts
-from fastapi_fixer.collectors.return_annotations import KEY as RETURNS_KEY
-from fastapi_fixer.collectors.return_annotations import ReturnAnnotations, annotation_shape
-from fastapi_fixer.facts import FunctionNode, Resolver, Scopes, _own_statements
+from fastapi_fixer.analysis.collectors.pydantic_models import KEY as MODELS_KEY
+from fastapi_fixer.analysis.collectors.pydantic_models import ClassFacts, FieldFacts
+from fastapi_fixer.analysis.collectors.return_annotations import KEY as RETURNS_KEY
+from fastapi_fixer.analysis.collectors.return_annotations import ReturnAnnotations, annotation_shape
+from fastapi_fixer.analysis.facts import FunctionNode, Resolver, Scopes, _own_statements
 
 if TYPE_CHECKING:
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 MODEL_ROOTS = frozenset(
     {

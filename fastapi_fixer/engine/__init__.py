@@ -22,14 +22,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.blocking import BlockingCatalog
-from fastapi_fixer.cache import Cache, Checked
-from fastapi_fixer.discovery import discover
-from fastapi_fixer.facts import Analysis, ModuleFacts, module_name_for
+from fastapi_fixer.analysis.blocking import BlockingCatalog
+from fastapi_fixer.analysis.facts import Analysis, ModuleFacts, module_name_for
+from fastapi_fixer.analysis.index import ProjectIndex
+from fastapi_fixer.engine.cache import Cache, Checked
+from fastapi_fixer.engine.discovery import discover
+from fastapi_fixer.engine.source import SourceError, SourceFile, file_digest, read_source
+from fastapi_fixer.engine.workers import Job, Progress, WorkerPool, default_jobs
 from fastapi_fixer.fixing.imports import first_party_in
 from fastapi_fixer.fixing.pipeline import FileFix, fix_file, split_lines
 from fastapi_fixer.fixing.project_style import style_for
-from fastapi_fixer.index import ProjectIndex
 from fastapi_fixer.models import (
     Diagnostic,
     DroppedFix,
@@ -42,8 +44,6 @@ from fastapi_fixer.models import (
 from fastapi_fixer.registry import select_rules
 from fastapi_fixer.rule import FileContext, FixContext, Rule, TextContext
 from fastapi_fixer.settings import Settings
-from fastapi_fixer.source import SourceError, SourceFile, file_digest, read_source
-from fastapi_fixer.workers import Job, Progress, WorkerPool, default_jobs
 
 if TYPE_CHECKING:
     from fastapi_fixer.reporting.progress import ProgressBar

@@ -12,8 +12,8 @@ import ast
 from collections import Counter
 from dataclasses import dataclass, field
 
-from fastapi_fixer.astwalk import OwnNodes
-from fastapi_fixer.facts import ModuleFacts, Resolver, _target_names
+from fastapi_fixer.analysis.astwalk import OwnNodes
+from fastapi_fixer.analysis.facts import ModuleFacts, Resolver, _target_names
 
 KEY = "resources"
 

@@ -23,16 +23,16 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.module_instances import KEY as INSTANCES_KEY
-from fastapi_fixer.collectors.module_instances import ModuleInstances
+from fastapi_fixer.analysis.collectors.module_instances import KEY as INSTANCES_KEY
+from fastapi_fixer.analysis.collectors.module_instances import ModuleInstances
+from fastapi_fixer.analysis.paths import is_test_path
 from fastapi_fixer.models import Edit
-from fastapi_fixer.paths import is_test_path
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.facts import Binding
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.facts import Binding
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 FIELD_EDIT = "settings-field"
 NEW_CLASS = "Settings"
@@ -98,7 +98,7 @@ def _settings_targets(
 ) -> tuple[list[tuple[int, str, SettingsTarget]], list[str]]:
     """Settings classes with a module-level instance, as targets (with their depth and path),
     and those without one; outside tests (once per run)."""
-    from fastapi_fixer.pydantic_index import classes, fields_of, settings_classes
+    from fastapi_fixer.analysis.pydantic_index import classes, fields_of, settings_classes
 
     found: list[tuple[int, str, SettingsTarget]] = []
     without_instance: list[str] = []
@@ -135,7 +135,7 @@ def _new_settings_target(
 ) -> SettingsTarget | str:
     """A new settings module beside the only app (or beside ``near``), if the name is free and
     the project already depends on `pydantic-settings` (a fix adds no dependency)."""
-    from fastapi_fixer.declared import depends_on
+    from fastapi_fixer.analysis.declared import depends_on
 
     if not depends_on(index, "pydantic-settings", "pydantic_settings"):
         return "no settings class, and the project does not depend on `pydantic-settings`"
@@ -192,7 +192,7 @@ def apply_settings_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
     """Apply the ``settings-field`` edits among ``edits`` to the settings module."""
     import libcst as cst
 
-    from fastapi_fixer.cstutil import add_imports
+    from fastapi_fixer.fixing.cstutil import add_imports
 
     wanted: dict[tuple[str, str, bool], dict[str, tuple[str, str]]] = {}
     for edit in edits:
@@ -281,7 +281,7 @@ def replace_expressions(
     that span (a literal may be a `SimpleString` or a `ConcatenatedString`, a list a `List` or a
     `Tuple`), keeping its parentheses."""
 
-    from fastapi_fixer.cstutil import NodeNotFound, _SpanRewriter
+    from fastapi_fixer.fixing.cstutil import NodeNotFound, _SpanRewriter
 
     def replacer(new: cst.BaseExpression):
         def replace(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
@@ -293,7 +293,7 @@ def replace_expressions(
     if not targets:
         return module
     rewriter = _SpanRewriter(targets)  # type: ignore[arg-type]
-    from fastapi_fixer.cstutil import metadata
+    from fastapi_fixer.fixing.cstutil import metadata
 
     result = metadata(module).visit(rewriter)
     if {span for _, span, _ in replacements} - {span for _, span in rewriter.found}:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi_fixer.blocking import ANNOTATED_TYPES, CHAINS, BlockingCatalog
-from fastapi_fixer.facts import (
+from fastapi_fixer.analysis.blocking import ANNOTATED_TYPES, CHAINS, BlockingCatalog
+from fastapi_fixer.analysis.facts import (
     APP_CONSTRUCTORS,
     CONSTRUCTED,
     LOCAL_APP,

@@ -2,15 +2,16 @@
 
 `dependency_type` gives what FastAPI injects for `Depends(f)`: the class for a class dependency,
 else `f`'s return annotation (a generator's yielded type) as the project index recorded it
-(`fastapi_fixer.collectors.return_types`), rewritten with the names the target module has, or
-with the imports it needs. An import is asked for only when it is safe: the name is free in the
-target module, it was not imported only under `if TYPE_CHECKING:`, and a project module it
-comes from does not import the target module back (an import cycle). Anything else gives None,
-and the fix writes `Any`.
+(`fastapi_fixer.analysis.collectors.return_types`), rewritten with the names the target module
+has, or with the imports it needs. An import is asked for only when it is safe: the name is free
+in the target module, it was not imported only under `if TYPE_CHECKING:`, and a project module
+it comes from does not import the target module back (an import cycle). Anything else gives
+None, and the fix writes `Any`.
 
 `annotated_name` is how the module writes `Annotated`: an existing import (from `typing` or
 `typing_extensions`), else `typing`'s, or `typing_extensions`'s for a project that supports
-Python before 3.9 (`requires-python` in pyproject.toml, `python_requires` in setup.cfg/setup.py).
+Python before 3.9 (`requires-python` in pyproject.toml, `python_requires` in
+setup.cfg/setup.py).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.return_types import KEY, ReturnTypes, TypeText
+from fastapi_fixer.analysis.collectors.return_types import KEY, ReturnTypes, TypeText
 
 if TYPE_CHECKING:
-    from fastapi_fixer.facts import Binding, Resolver
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.facts import Binding, Resolver
+    from fastapi_fixer.analysis.index import ProjectIndex
     from fastapi_fixer.rule import FileContext
 
 Import = tuple[str, str]
@@ -55,7 +56,7 @@ _LOWER = re.compile(r"(>=|==|~=|>)\s*(\d+(?:\.\d+)*)")
 
 def declared_python_minimum(index: ProjectIndex) -> tuple[int, ...] | None:
     """The lowest Python version the project declares it supports, or None."""
-    from fastapi_fixer.declared import declaration_texts
+    from fastapi_fixer.analysis.declared import declaration_texts
 
     bounds = []
     for text in declaration_texts(index):
@@ -129,7 +130,7 @@ def _first_bindings(ctx: FileContext) -> dict[str, int]:
     found: dict[str, int] | None = ctx.__dict__.get("_first_bindings")
     if found is not None:
         return found
-    from fastapi_fixer.astwalk import own_nodes
+    from fastapi_fixer.analysis.astwalk import own_nodes
 
     found = {}
     for node in own_nodes(ctx.tree.body):  # module scope, in source order
@@ -224,7 +225,7 @@ def write_type(
 
 
 def _is_type_variable(index: ProjectIndex, resolved: str) -> bool:
-    from fastapi_fixer.facts import CONSTRUCTED
+    from fastapi_fixer.analysis.facts import CONSTRUCTED
 
     binding = index.binding_of(resolved)
     if binding is None or binding.kind != "other":
@@ -397,7 +398,7 @@ def _method_of_instance(ctx: FileContext, outer: Resolver, func: ast.expr) -> st
         binding = index.binding_of(binding.target)
         if binding is None:
             return None
-    from fastapi_fixer.facts import CONSTRUCTED
+    from fastapi_fixer.analysis.facts import CONSTRUCTED
 
     if binding.kind == "instance" and binding.target:
         kind = binding.target

@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi_fixer import __version__
-from fastapi_fixer.cache import dump_atomically, make_cache_dir
-from fastapi_fixer.discovery import discover
+from fastapi_fixer.engine.cache import dump_atomically, make_cache_dir
+from fastapi_fixer.engine.discovery import discover
+from fastapi_fixer.engine.source import file_digest
 from fastapi_fixer.models import RunResult
 from fastapi_fixer.settings import Settings
-from fastapi_fixer.source import file_digest
 
-_FORMAT = 3  # 3: findings carry their call chain (Diagnostic.chain)
+_FORMAT = 4  # 4: the modules moved into analysis/, fixing/, engine/ (pickled class paths)
 _KEEP = 16  # verdicts kept per cache folder (pre-commit asks about different files each time)
 _PREFIX = "verdict-"
 

@@ -30,8 +30,8 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fastapi_fixer.astwalk import OwnNodes, walk
-from fastapi_fixer.facts import ModuleFacts, Resolver, route_decl
+from fastapi_fixer.analysis.astwalk import OwnNodes, walk
+from fastapi_fixer.analysis.facts import ModuleFacts, Resolver, route_decl
 
 KEY = "model_field_details"
 

@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fastapi_fixer.astwalk import OwnNodes, walk
-from fastapi_fixer.facts import ModuleFacts, Resolver
+from fastapi_fixer.analysis.astwalk import OwnNodes, walk
+from fastapi_fixer.analysis.facts import ModuleFacts, Resolver
 
 KEY = "test_fixtures"
 UNKNOWN = "?"

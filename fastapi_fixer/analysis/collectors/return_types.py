@@ -5,7 +5,7 @@ qualified name (module-level functions, and methods of module-level classes as
 ``module.Class.method``) to a `TypeText`: its return annotation as one line of code, with
 every name in it qualified as the module sees it, so that a fix writing
 `Annotated[T, Depends(f)]` in another module can import or rename what T needs
-(`fastapi_fixer.dependency_types`). What FastAPI injects is recorded, not the annotation
+(`fastapi_fixer.fixing.dependency_types`). What FastAPI injects is recorded, not the annotation
 itself: a generator dependency `-> Iterator[Session]` (`Generator`, `AsyncIterator`,
 `AsyncGenerator`, `Iterable`, `AsyncIterable`) records `Session`. String annotations are parsed;
 an annotation holding a forward reference inside it, a name the module cannot qualify, or a
@@ -21,8 +21,8 @@ import ast
 import builtins
 from dataclasses import dataclass, replace
 
-from fastapi_fixer.astwalk import OwnNodes
-from fastapi_fixer.facts import ModuleFacts, Resolver
+from fastapi_fixer.analysis.astwalk import OwnNodes
+from fastapi_fixer.analysis.facts import ModuleFacts, Resolver
 
 KEY = "return_types"
 

@@ -2,10 +2,10 @@
 
 Stored as ``facts.extra["module_instances"]``: a `ModuleInstances`, a plain
 ``dict[name, Instance]`` for each module-level statement ``name = Callee(...)`` (one plain name
-target, the callee a dotted name starting with an upper-case letter, qualified as the module sees
-it). FF601-FF603 (`fastapi_fixer.settings_fix`) use it to find the module-level instance of the
-project's `BaseSettings` class (``settings = Settings()``). Names bound more than once are left
-out.
+target, the callee a dotted name starting with an upper-case letter, qualified as the module
+sees it). FF601-FF603 (`fastapi_fixer.fixing.settings_fix`) use it to find the module-level
+instance of the project's `BaseSettings` class (``settings = Settings()``). Names bound more
+than once are left out.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from fastapi_fixer.astwalk import OwnNodes
-from fastapi_fixer.facts import ModuleFacts, Resolver
+from fastapi_fixer.analysis.astwalk import OwnNodes
+from fastapi_fixer.analysis.facts import ModuleFacts, Resolver
 
 KEY = "module_instances"
 

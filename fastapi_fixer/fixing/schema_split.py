@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.collectors.schema_usage import (
+from fastapi_fixer.analysis.collectors.schema_usage import (
     KEY,
     BodyParam,
     ModelClass,
@@ -41,7 +41,7 @@ from fastapi_fixer.models import Edit
 if TYPE_CHECKING:
     import libcst as cst
 
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 PYDANTIC_BASES = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
 SERVER_FIELDS = frozenset({"id", "created_at", "updated_at"})
@@ -369,7 +369,7 @@ def response_derivation(schemas: ProjectSchemas, model: Model) -> tuple[Edit, tu
 def apply_schema_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
     import libcst as cst
 
-    from fastapi_fixer.cstutil import add_imports, remove_unused_imports
+    from fastapi_fixer.fixing.cstutil import add_imports, remove_unused_imports
 
     routes: dict[str, list[tuple[str, str, str, str, str]]] = {}  # function -> renames
     response_models: dict[str, str] = {}  # function -> name to add as response_model=

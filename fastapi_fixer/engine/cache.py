@@ -26,15 +26,15 @@ from typing import TYPE_CHECKING
 from fastapi_fixer import __version__
 
 if TYPE_CHECKING:
-    from fastapi_fixer.facts import ModuleFacts
-    from fastapi_fixer.index import Read
+    from fastapi_fixer.analysis.facts import ModuleFacts
+    from fastapi_fixer.analysis.index import Read
     from fastapi_fixer.models import Diagnostic
     from fastapi_fixer.settings import Settings
 
 CACHE_DIR_NAME = ".fastapi-fix-cache"
 # 5: findings carry their call chain; 6: consumed listings, typed receivers; 7: loop handlers
 # (socket.io, MCP), stored callables
-_FORMAT = 7
+_FORMAT = 8  # 8: the modules moved into analysis/, fixing/, engine/
 _BUCKETS = 16
 
 

@@ -3,7 +3,7 @@ and for every top-level route-like function the models it takes as a body and re
 
 Everything is recorded as written in this module (names qualified through this module's imports);
 whether a class is a Pydantic model and whether a function is really a route is decided later,
-across modules, by `fastapi_fixer.schema_split` with the project index.
+across modules, by `fastapi_fixer.fixing.schema_split` with the project index.
 
 Positions are kept for reporting only: the fixes find their nodes by function, role and text,
 so that findings cached while another file merely moved stay applicable.
@@ -15,8 +15,8 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fastapi_fixer.astwalk import OwnNodes, children, walk
-from fastapi_fixer.facts import ModuleFacts, Resolver, route_decl
+from fastapi_fixer.analysis.astwalk import OwnNodes, children, walk
+from fastapi_fixer.analysis.facts import ModuleFacts, Resolver, route_decl
 from fastapi_fixer.models import Span
 
 KEY = "schema_usage"

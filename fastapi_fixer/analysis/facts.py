@@ -12,8 +12,8 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from fastapi_fixer.astwalk import SCOPE_TYPES, OwnNodes, children, own_nodes
-from fastapi_fixer.blocking import (
+from fastapi_fixer.analysis.astwalk import SCOPE_TYPES, OwnNodes, children, own_nodes
+from fastapi_fixer.analysis.blocking import (
     ANNOTATED_TYPES,
     CHAINS,
     EXIT_BLOCKS,
@@ -1047,7 +1047,7 @@ class ModuleFacts:
     functions: dict[str, FunctionFacts]
     depends_targets: set[str]
     references: set[str]  # qualified names used other than as a decorator or a Depends target
-    extra: dict[str, object] = field(default_factory=dict)  # from fastapi_fixer.collectors
+    extra: dict[str, object] = field(default_factory=dict)  # from fastapi_fixer.analysis.collectors
     # class qualname -> its bases, qualified as the module sees them
     class_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # `Depends(factory(...))`: the factories called (qualified as the module sees them)
@@ -1453,7 +1453,7 @@ class Analysis:
 
 
 def analyze(tree: ast.Module, module: str, path: str, is_package: bool) -> Analysis:
-    from fastapi_fixer.collectors import all_collectors
+    from fastapi_fixer.analysis.collectors import all_collectors
 
     analyzer = _ModuleAnalyzer(tree, module, path, is_package)
     for key, collect in all_collectors():

@@ -17,9 +17,9 @@ from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fastapi_fixer.facts import Analysis, ModuleFacts
+    from fastapi_fixer.analysis.facts import Analysis, ModuleFacts
+    from fastapi_fixer.analysis.index import ProjectIndex, Read
     from fastapi_fixer.fixing.pipeline import FileFix
-    from fastapi_fixer.index import ProjectIndex, Read
     from fastapi_fixer.models import Diagnostic, Edit
     from fastapi_fixer.settings import Settings
 
@@ -75,9 +75,9 @@ class ShardWorker:
         return out
 
     def facts(self, paths: Sequence[str], progress: Progress) -> dict[str, ModuleFacts | str]:
+        from fastapi_fixer.analysis.facts import analyze
+        from fastapi_fixer.analysis.index import semantic_digest
         from fastapi_fixer.engine import parse, syntax_reason
-        from fastapi_fixer.facts import analyze
-        from fastapi_fixer.index import semantic_digest
 
         out: dict[str, ModuleFacts | str] = {}
         for number, path in enumerate(paths, 1):

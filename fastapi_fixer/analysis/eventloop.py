@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from fastapi_fixer.facts import CONSTRUCTED, RECEIVER_TYPE, SERVING_METHODS
-from fastapi_fixer.index import ProjectIndex
+from fastapi_fixer.analysis.facts import CONSTRUCTED, RECEIVER_TYPE, SERVING_METHODS
+from fastapi_fixer.analysis.index import ProjectIndex
 from fastapi_fixer.models import Hop
 
 SOCKETIO_SERVERS = frozenset({"socketio.AsyncServer", "socketio.async_server.AsyncServer"})

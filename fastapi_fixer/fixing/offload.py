@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.blocking import EXIT_BLOCKS, THREADPOOL_WRAPPERS
-from fastapi_fixer.eventloop import entry_kind, loop_path
-from fastapi_fixer.facts import (
+from fastapi_fixer.analysis.blocking import EXIT_BLOCKS, THREADPOOL_WRAPPERS
+from fastapi_fixer.analysis.eventloop import entry_kind, loop_path
+from fastapi_fixer.analysis.facts import (
     ITERATED,
     WITH_EXIT,
     CallSite,
@@ -339,7 +339,12 @@ def report_wrappable(
 
 def apply_offload_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
 
-    from fastapi_fixer.cstutil import add_imports, remove_unused_imports, rewrite_at, start_only
+    from fastapi_fixer.fixing.cstutil import (
+        add_imports,
+        remove_unused_imports,
+        rewrite_at,
+        start_only,
+    )
 
     imports: set[tuple[str, str | None]] = set()
     targets = {}

@@ -6,7 +6,7 @@ for ``-> list[T]`` / ``-> List[T]``; ``type`` is T's qualified name as the modul
 (resolve it with ``index.resolve``).
 ``Annotated[T, ...]`` is unwrapped and string annotations are parsed. Anything else (unions,
 ``Optional``, other containers) is not recorded. Lets a rule know what a call into another
-module returns without reading that module (`fastapi_fixer.pydantic_index.returned_by`).
+module returns without reading that module (`fastapi_fixer.analysis.pydantic_index.returned_by`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from fastapi_fixer.astwalk import OwnNodes
-from fastapi_fixer.facts import ModuleFacts, Resolver
+from fastapi_fixer.analysis.astwalk import OwnNodes
+from fastapi_fixer.analysis.facts import ModuleFacts, Resolver
 
 KEY = "return_annotations"
 

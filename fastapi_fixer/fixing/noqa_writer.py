@@ -16,9 +16,9 @@ import tokenize
 from collections.abc import Iterable
 
 from fastapi_fixer.engine import _NOQA, noqa_targets
+from fastapi_fixer.engine.source import SourceError, write_source
 from fastapi_fixer.models import Diagnostic, FileError, RunResult
 from fastapi_fixer.reporting.fixes import split_lines
-from fastapi_fixer.source import SourceError, write_source
 
 NOT_ADDED = frozenset({"FF000"})  # a noqa for unused-noqa would be a joke
 

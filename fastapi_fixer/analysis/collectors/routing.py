@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fastapi_fixer import astwalk
-from fastapi_fixer.astwalk import OwnNodes
-from fastapi_fixer.facts import (
+from fastapi_fixer.analysis import astwalk
+from fastapi_fixer.analysis.astwalk import OwnNodes
+from fastapi_fixer.analysis.facts import (
     APP_CONSTRUCTORS,
     DEPENDS_CALLS,
     ModuleFacts,
@@ -28,7 +28,7 @@ from fastapi_fixer.facts import (
 )
 
 if TYPE_CHECKING:
-    from fastapi_fixer.index import ProjectIndex
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 KEY = "routing"
 UNKNOWN = "?"  # a receiver or prefix the collector cannot name
