@@ -1,0 +1,374 @@
+"""Lay out the statements the fixes wrote the way the project's formatter would, moving no line
+the fixes did not touch.
+
+`tidy_format(path, before, after, style)` takes a file's text before and after all the rules'
+edits (one text per file) and returns `after` with the changed statements range-formatted by
+`ruff format --range`:
+
+- If `before` is clean under `ruff format --check` with the project's settings, the project
+  keeps the file formatter-clean: every changed line range is formatted, so the file stays
+  clean (blank lines around new code included).
+- Otherwise only the changed statements with a line over the project's line length are
+  formatted, with `quote-style = "preserve"` and the file's own indentation, so the project's
+  quotes and layout elsewhere are kept.
+
+Ruff expands a range to the statements (or compound statement headers) it overlaps. Each
+result is checked: a range whose formatting changed lines outside the statements the range
+lies in is left as the fixes wrote it (a note says so), so no untouched statement moves.
+
+Ruff runs with the project's own ruff configuration file (`--config <file>`, which turns off
+ruff's discovery, so neither this repository's configuration nor a user-level one applies),
+or `--isolated` when the project has none; the project's line length, quote style, magic
+trailing comma (from ruff's or black's settings, see `project_style`) are passed explicitly.
+
+Failure policy: the fix is never lost. `FormatUnavailable` is raised when ruff cannot be run
+at all (not installed, or it rejects the file or configuration): the caller keeps `after` and
+reports the reason. A single range ruff fails on is skipped and noted; `format_report` returns
+the text with those notes, `tidy_format` only the text.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import functools
+import io
+import os
+import re
+import shutil
+import subprocess
+import tokenize
+import unicodedata
+from dataclasses import dataclass
+
+from fastapi_fixer.fixing.project_style import ProjectStyle
+
+RUFF_TIMEOUT = 30.0  # seconds per ruff call
+
+Range = tuple[int, int]  # 1-based, inclusive line numbers of `after`
+
+
+class FormatUnavailable(Exception):
+    """Ruff could not format the file at all; keep the unformatted text and report `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class FormatReport:
+    text: str
+    clean: bool  # whether `before` was clean under ruff format (all changed ranges formatted)
+    ranges: tuple[Range, ...]  # line ranges of `after` handed to ruff
+    notes: tuple[str, ...] = ()  # ranges left as the fixes wrote them, and why
+
+
+def tidy_format(path: str, before: str, after: str, style: ProjectStyle) -> str:
+    """`after` with the statements the fixes created or changed laid out by the project's
+    formatter settings. Raises `FormatUnavailable` when ruff cannot run (keep `after`)."""
+    return format_report(path, before, after, style).text
+
+
+def format_report(path: str, before: str, after: str, style: ProjectStyle) -> FormatReport:
+    """`tidy_format` with what it did: the ranges formatted and the notes of skipped ones."""
+    changes, deletions = _diff(before, after)
+    if not changes and not deletions:
+        return FormatReport(after, clean=True, ranges=())
+    ruff = ruff_binary()
+    filename = os.path.abspath(path)
+    options = _options(style, style.quote_style)
+    clean = _is_clean(ruff, filename, before, options)
+    if clean is None:  # the project's configuration is not one this ruff reads
+        options = _options(style, style.quote_style, isolated=True)
+        clean = _is_clean(ruff, filename, before, options)
+        if clean is None:
+            raise FormatUnavailable(f"ruff format rejects {path} or its configuration")
+    lines = _lines(after)
+    if clean:
+        ranges = _merge([_widen_over_blank_lines(lines, r) for r in changes + deletions])
+    else:
+        long = [
+            n for start, end in changes for n in range(start, end + 1) if _too_long(lines, n, style)
+        ]
+        ranges = long and [(n, n) for n in long]
+        options = _options(style, "preserve", indent=_indent_unit(after))
+    if not ranges:
+        return FormatReport(after, clean=clean, ranges=())
+    try:
+        tree = ast.parse(after)
+    except (SyntaxError, ValueError):
+        return FormatReport(after, clean, (), (f"{path}: the fixed text does not parse",))
+    if not clean:  # the statements (or compound statement headers) holding the long lines
+        ranges = _merge([_innermost(tree.body, n) or (n, n) for n, _ in ranges])
+    text = after
+    notes: list[str] = []
+    done: list[Range] = []
+    floors = [1, *(end + 1 for _, end in ranges[:-1])]
+    ceilings = [*(start - 1 for start, _ in ranges[1:]), len(lines)]
+    for (start, end), floor, ceiling in reversed(list(zip(ranges, floors, ceilings, strict=True))):
+        zone = _zone(tree, lines, (start, end), floor, ceiling)
+        ending = _line_ending(lines[start - 1 : end])
+        command = [
+            *options,
+            "--config",
+            f"format.line-ending = '{ending}'",
+            "--range",
+            f"{start}:1-{end + 1}:1",
+        ]
+        output, error = _run(ruff, [*command, "--stdin-filename", filename, "-"], text)
+        if output is None:
+            notes.append(f"{path}:{start}-{end}: left as written: ruff format failed: {error}")
+            continue
+        if not _within(text, output, zone):
+            notes.append(
+                f"{path}:{start}-{end}: left as written: formatting would move lines "
+                "outside the changed statements"
+            )
+            continue
+        text = output
+        done.append((start, end))
+    if text != after:
+        try:
+            compile(text, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:  # never hand back a broken file
+            return FormatReport(
+                after, clean, (), (f"{path}: formatted text does not parse: {exc}",)
+            )
+    return FormatReport(text, clean=clean, ranges=tuple(reversed(done)), notes=tuple(notes))
+
+
+# --- ruff ------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def ruff_binary() -> str:
+    """The ruff executable: the one installed with the `ruff` package (a dependency), else the
+    first `ruff` on PATH."""
+    try:
+        from ruff import find_ruff_bin
+
+        return find_ruff_bin()
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("ruff")
+    if found is None:
+        raise FormatUnavailable("ruff is not installed (pip install ruff)")
+    return found
+
+
+def _options(
+    style: ProjectStyle, quote: str, *, isolated: bool = False, indent: str | None = None
+) -> list[str]:
+    args = ["format", "--no-cache"]
+    if style.ruff_config and not isolated:
+        args += ["--config", style.ruff_config]  # the project's file, and no discovery
+    else:
+        args.append("--isolated")
+        if style.target_version:
+            args += ["--target-version", style.target_version]
+    args += ["--line-length", str(style.line_length)]
+    args += ["--config", f"format.quote-style = '{quote}'"]
+    skip = "false" if style.magic_trailing_comma else "true"
+    args += ["--config", f"format.skip-magic-trailing-comma = {skip}"]
+    if indent == "\t":
+        args += ["--config", "format.indent-style = 'tab'"]
+    elif indent:
+        args += [
+            "--config",
+            "format.indent-style = 'space'",
+            "--config",
+            f"indent-width = {len(indent)}",
+        ]
+    return args
+
+
+def _is_clean(ruff: str, filename: str, text: str, options: list[str]) -> bool | None:
+    """Whether ruff format leaves ``text`` as it is; None when ruff fails on it."""
+    command = [*options, "--config", "format.line-ending = 'auto'", "--check"]
+    try:
+        done = subprocess.run(
+            [ruff, *command, "--stdin-filename", filename, "-"],
+            input=text.encode("utf-8"),
+            capture_output=True,
+            timeout=RUFF_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise FormatUnavailable(f"ruff could not run: {exc}") from exc
+    if done.returncode in (0, 1):
+        return done.returncode == 0
+    return None
+
+
+def _run(ruff: str, args: list[str], text: str) -> tuple[str | None, str]:
+    try:
+        done = subprocess.run(
+            [ruff, *args],
+            input=text.encode("utf-8"),
+            capture_output=True,
+            timeout=RUFF_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, str(exc)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return None, message[-1] if message else f"exit code {done.returncode}"
+    return done.stdout.decode("utf-8"), ""
+
+
+# --- which lines changed -----------------------------------------------------------------------
+
+
+def _lines(text: str) -> list[str]:
+    """Lines with their endings, split where Python and ruff split them (not at form feeds)."""
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)
+
+
+def changed_ranges(before: str, after: str) -> list[Range]:
+    """Line ranges of `after` that the fixes inserted or replaced."""
+    return _diff(before, after)[0]
+
+
+def _diff(before: str, after: str) -> tuple[list[Range], list[Range]]:
+    """The inserted or replaced line ranges of `after`, and for each place where lines were
+    only deleted, the lines of `after` on either side of it."""
+    old, new = _lines(before), _lines(after)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    changes: list[Range] = []
+    deletions: list[Range] = []
+    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("replace", "insert"):
+            changes.append((j1 + 1, j2))
+        elif tag == "delete" and new:
+            deletions.append((max(1, j1), min(len(new), j1 + 1)))
+    return changes, deletions
+
+
+def _merge(ranges: list[Range]) -> list[Range]:
+    merged: list[Range] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _is_blank(line: str) -> bool:
+    return not line.strip()
+
+
+def _widen_over_blank_lines(lines: list[str], span: Range) -> Range:
+    """Take in the blank lines just above new code, so ruff sets the blank lines between it
+    and the statement before."""
+    start, end = span
+    while start > 1 and _is_blank(lines[start - 2]):
+        start -= 1
+    return start, end
+
+
+def _width(line: str) -> int:
+    """The line's width as ruff measures it for E501 (wide characters count two)."""
+    text = line.rstrip("\r\n")
+    if text.isascii():
+        return len(text.expandtabs(4))
+    return sum(
+        4 if ch == "\t" else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text
+    )
+
+
+def _too_long(lines: list[str], number: int, style: ProjectStyle) -> bool:
+    return _width(lines[number - 1]) > style.line_length
+
+
+def _line_ending(lines: list[str]) -> str:
+    endings = {"cr-lf" if s.endswith("\r\n") else "lf" for s in lines if s.endswith("\n")}
+    return endings.pop() if len(endings) == 1 else "auto"
+
+
+def _indent_unit(text: str) -> str | None:
+    """The file's first indentation step (`"\\t"`, `"  "`...), so that formatting a statement
+    in a file indented otherwise than by four spaces does not re-indent its whole block."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.INDENT:
+                unit = token.string
+                if "\t" in unit:
+                    return "\t"
+                return unit if 1 <= len(unit) <= 16 else None
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return None
+
+
+# --- what a range may change ---------------------------------------------------------------------
+
+
+def _start(stmt: ast.stmt) -> int:
+    decorators = getattr(stmt, "decorator_list", None) or []
+    return min([stmt.lineno, *(d.lineno for d in decorators)])
+
+
+def _children(stmt: ast.stmt) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for name in ("body", "orelse", "finalbody"):
+        value = getattr(stmt, name, None)
+        if isinstance(value, list):
+            out.extend(s for s in value if isinstance(s, ast.stmt))
+    for handler in getattr(stmt, "handlers", None) or []:
+        out.extend(handler.body)
+    for case in getattr(stmt, "cases", None) or []:
+        out.extend(case.body)
+    return sorted(out, key=_start)
+
+
+def _innermost(body: list[ast.stmt], line: int) -> Range | None:
+    """The lines of the innermost statement holding ``line`` — for a compound statement's
+    header or clause line (`else:`, `except ...:`), those lines only."""
+    for stmt in body:
+        start, end = _start(stmt), stmt.end_lineno or stmt.lineno
+        if not start <= line <= end:
+            continue
+        children = _children(stmt)
+        if not children:
+            return start, end
+        inner = _innermost(children, line)
+        if inner is not None:
+            return inner
+        lo = max(
+            (c.end_lineno or c.lineno for c in children if (c.end_lineno or 0) < line), default=None
+        )
+        hi = min((_start(c) for c in children if _start(c) > line), default=end + 1)
+        return (start if lo is None else lo + 1), hi - 1
+    return None
+
+
+def _zone(tree: ast.Module, lines: list[str], span: Range, floor: int, ceiling: int) -> Range:
+    """The lines that formatting ``span`` may change: the statements (or headers) its first and
+    last lines lie in, and the blank lines around them, within ``floor`` and ``ceiling``."""
+    first = _innermost(tree.body, span[0]) or (span[0], span[0])
+    last = _innermost(tree.body, span[1]) or (span[1], span[1])
+    lo, hi = min(first[0], span[0]), max(last[1], span[1])
+    while lo > floor and _is_blank(lines[lo - 2]):
+        lo -= 1
+    while hi < ceiling and _is_blank(lines[hi]):
+        hi += 1
+    return max(lo, floor), min(hi, ceiling)
+
+
+def _within(before: str, after: str, zone: Range) -> bool:
+    """Whether every line that differs between the texts lies in ``zone`` (of ``before``)."""
+    if before == after:
+        return True
+    old, new = _lines(before), _lines(after)
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    first_changed, last_changed = prefix + 1, len(old) - suffix
+    return first_changed >= zone[0] and last_changed <= zone[1]

@@ -1,0 +1,308 @@
+"""fixing/format: the statements a fix wrote are laid out within the project's line length by
+ruff format (real ruff, no mocks), and no line the fix did not touch moves."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fastapi_fixer.fixing import format as fmt
+from fastapi_fixer.fixing.format import FormatUnavailable, format_report, tidy_format
+from fastapi_fixer.fixing.project_style import style_for
+
+
+def _project(tmp_path: Path, pyproject: str | None = None) -> Path:
+    root = tmp_path / "proj"
+    (root / ".git").mkdir(parents=True)  # the walk for configuration stops here
+    if pyproject is not None:
+        (root / "pyproject.toml").write_text(pyproject)
+    return root
+
+
+def _tidy(path: Path, before: str, after: str) -> str:
+    style = style_for(str(path))
+    out = tidy_format(str(path), before, after, style)
+    ast.parse(out)
+    assert tidy_format(str(path), before, out, style) == out  # a second run changes nothing
+    return out
+
+
+def _ruff_clean(path: Path, text: str, *options: str) -> bool:
+    done = subprocess.run(
+        [fmt.ruff_binary(), "format", "--check", *options, "--stdin-filename", str(path), "-"],
+        input=text.encode(),
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode == 0
+
+
+def _widths(text: str) -> list[int]:
+    return [len(line) for line in text.splitlines()]
+
+
+CLEAN_BEFORE = """\
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+
+app = FastAPI()
+
+
+def get_settings() -> dict[str, int]:
+    return {"a": 1}
+
+
+def untouched_helper(first_argument: int, second_argument: int) -> int:
+    return first_argument + second_argument
+
+
+@app.get("/items")
+async def read_items(q: str | None = None):
+    data = load(q)
+    return data
+
+
+def obsolete():
+    pass
+
+
+def also_untouched(
+    value,
+):
+    return {"value": value}
+"""
+
+CLEAN_AFTER = """\
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from starlette.concurrency import run_in_threadpool
+
+app = FastAPI()
+
+
+def get_settings() -> dict[str, int]:
+    return {"a": 1}
+
+
+def untouched_helper(first_argument: int, second_argument: int) -> int:
+    return first_argument + second_argument
+
+
+@app.get("/items")
+async def read_items(settings: Annotated[dict[str, int], Depends(get_settings)], q: str | None = None):
+    data = await run_in_threadpool(load_everything_from_the_database_with_a_long_name, settings, q)
+    return data
+
+
+
+
+def also_untouched(
+    value,
+):
+    return {"value": value}
+"""  # noqa: E501
+
+
+def test_long_annotated_parameter_is_wrapped_to_the_line_length(tmp_path):
+    root = _project(tmp_path)
+    path = root / "app.py"
+    out = _tidy(path, CLEAN_BEFORE, CLEAN_AFTER)
+    assert max(_widths(out)) <= 88
+    assert (
+        "async def read_items(\n"
+        "    settings: Annotated[dict[str, int], Depends(get_settings)], q: str | None = None\n"
+        "):\n"
+        "    data = await run_in_threadpool(\n"
+        "        load_everything_from_the_database_with_a_long_name, settings, q\n"
+        "    )\n"
+    ) in out
+
+
+def test_a_formatter_clean_file_stays_clean_and_untouched_lines_stay(tmp_path):
+    root = _project(tmp_path, "[tool.ruff]\nline-length = 88\n")
+    path = root / "app.py"
+    assert _ruff_clean(path, CLEAN_BEFORE, "--isolated")
+    out = _tidy(path, CLEAN_BEFORE, CLEAN_AFTER)
+    assert _ruff_clean(path, out, "--isolated")
+    # the blank lines a deleted function left behind are back to two; the statements the fix
+    # did not touch are where they were, line for line
+    untouched_top = CLEAN_AFTER.split("@app.get")[0]
+    assert out.startswith(untouched_top)
+    assert out.endswith(
+        '    return data\n\n\ndef also_untouched(\n    value,\n):\n    return {"value": value}\n'
+    )
+
+
+def test_deleted_lines_in_a_clean_file_leave_it_clean(tmp_path):
+    root = _project(tmp_path)
+    path = root / "app.py"
+    before = "import os\nimport sys\n\n\ndef f(a, b):\n    return a\n"
+    after = "import os\n\n\ndef f(a, b):\n    return a\n"
+    assert tidy_format(str(path), before, after, style_for(str(path))) == after
+
+
+MESSY_BEFORE = """\
+import os
+x = {  'a':1 }
+
+def handler(request):
+    result = compute(request, 'first')
+    return result
+
+def other( a,b ):
+    return call_something(a ,b)
+"""
+
+MESSY_AFTER = """\
+import os
+x = {  'a':1 }
+
+async def handler(request, session: Annotated[AsyncSession, Depends(get_the_database_session)]):
+    result = await run_in_threadpool(compute, request, 'first', 'a_much_longer_argument_value')
+    y = [1,2]
+    return result
+
+def other( a,b ):
+    return call_something(a ,b)
+"""
+
+
+def test_a_file_not_formatter_clean_gets_only_its_long_changed_statements_formatted(tmp_path):
+    root = _project(tmp_path)
+    path = root / "app.py"
+    report = format_report(str(path), MESSY_BEFORE, MESSY_AFTER, style_for(str(path)))
+    assert report.clean is False
+    out = _tidy(path, MESSY_BEFORE, MESSY_AFTER)
+    assert out == (
+        "import os\n"
+        "x = {  'a':1 }\n"
+        "\n"
+        "async def handler(\n"
+        "    request, session: Annotated[AsyncSession, Depends(get_the_database_session)]\n"
+        "):\n"
+        "    result = await run_in_threadpool(\n"
+        "        compute, request, 'first', 'a_much_longer_argument_value'\n"
+        "    )\n"
+        "    y = [1,2]\n"  # changed, but within the length: left as the fix wrote it
+        "    return result\n"
+        "\n"
+        "def other( a,b ):\n"
+        "    return call_something(a ,b)\n"
+    )
+
+
+def test_a_two_space_indented_file_keeps_its_indentation_and_other_lines(tmp_path):
+    root = _project(tmp_path)
+    path = root / "app.py"
+    before = "async def f(x):\n  if x:\n    y = compute(x)\n    return y\n  return None\n"
+    after = before.replace(
+        "compute(x)",
+        "await run_in_threadpool(compute_a_value_with_a_long_name, x, another_long_argument)",
+    )
+    assert len(after.splitlines()[2]) > 88
+    out = _tidy(path, before, after)
+    assert out == (
+        "async def f(x):\n"
+        "  if x:\n"
+        "    y = await run_in_threadpool(\n"
+        "      compute_a_value_with_a_long_name, x, another_long_argument\n"
+        "    )\n"
+        "    return y\n"
+        "  return None\n"
+    )
+
+
+def test_line_length_from_tool_ruff(tmp_path):
+    root = _project(tmp_path, "[tool.ruff]\nline-length = 100\n")
+    path = root / "app.py"
+    assert style_for(str(path)).line_length == 100
+    before = "def f():\n    return 1\n"
+    fits = "def f(first_parameter: Annotated[SomeTypeName, Depends(get_a_dependency)], query=1):\n"
+    fits = fits.replace("SomeTypeName", "SomeLongerTypeName")
+    assert 88 < len(fits) - 1 <= 100
+    after = fits + "    return 1\n"
+    assert _tidy(path, before, after) == after  # within 100: kept on one line
+    longer = fits.replace("query=1", "query_parameter_name: int = 1")
+    out = _tidy(path, before, longer + "    return 1\n")
+    assert max(_widths(out)) <= 100 and out.count("\n") > 2
+
+
+def test_line_length_from_tool_black(tmp_path):
+    root = _project(tmp_path, "[tool.black]\nline-length = 70\n")
+    path = root / "app.py"
+    style = style_for(str(path))
+    assert (style.line_length, style.formatter, style.ruff_config) == (70, "black", None)
+    before = "def f():\n    return 1\n"
+    after = (
+        "def f(param: Annotated[SomeTypeName, Depends(get_a_dependency_value)]):\n    return 1\n"
+    )
+    assert 70 < len(after.splitlines()[0]) <= 88
+    out = _tidy(path, before, after)
+    assert out == (
+        "def f(\n    param: Annotated[SomeTypeName, Depends(get_a_dependency_value)],\n):\n"
+        "    return 1\n"
+    )
+
+
+def test_crlf_lines_stay_crlf(tmp_path):
+    root = _project(tmp_path)
+    path = root / "app.py"
+    before = CLEAN_BEFORE.replace("\n", "\r\n")
+    after = CLEAN_AFTER.replace("\n", "\r\n")
+    out = _tidy(path, before, after)
+    assert "\n" not in out.replace("\r\n", "")
+    assert max(_widths(out)) <= 88
+    assert out.replace("\r\n", "\n") == _tidy(path, CLEAN_BEFORE, CLEAN_AFTER)
+
+
+def test_the_projects_ruff_config_applies_and_no_other(tmp_path):
+    # a parent folder's configuration (as this repository's would be) does not apply: the
+    # project's own `[tool.ruff]` decides, through its `extend` chain
+    (tmp_path / "ruff.toml").write_text("line-length = 40\n")
+    root = _project(tmp_path, '[tool.ruff]\nextend = "base.toml"\n')
+    (root / "base.toml").write_text("line-length = 100\n[format]\nquote-style = 'single'\n")
+    path = root / "app.py"
+    style = style_for(str(path))
+    assert (style.line_length, style.quote_style, style.formatter) == (100, "single", "ruff")
+    before = "def f():\n    return {'a': 1}\n"
+    after = "def f(first_parameter: Annotated[SomeTypeName, Depends(get_a_dependency)], q=1):\n"
+    after += "    return {'a': 1, 'b': \"two\"}\n"
+    assert _tidy(path, before, after) == after.replace('"two"', "'two'")
+
+
+def test_style_prefers_dot_ruff_toml_and_reads_the_target_version(tmp_path):
+    root = _project(tmp_path, '[project]\nrequires-python = ">=3.11"\n')
+    (root / "ruff.toml").write_text("line-length = 120\n")
+    (root / ".ruff.toml").write_text("line-length = 99\n")
+    style = style_for(str(root / "pkg" / "app.py"))
+    assert style.line_length == 99 and style.ruff_config == str(root / ".ruff.toml")
+    assert style.target_version == "py311"
+
+
+def test_without_ruff_the_fix_is_kept_and_the_reason_given(tmp_path, monkeypatch):
+    import ruff
+
+    def missing() -> str:
+        raise FileNotFoundError("no ruff here")
+
+    monkeypatch.setattr(ruff, "find_ruff_bin", missing)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    fmt.ruff_binary.cache_clear()
+    try:
+        path = _project(tmp_path) / "app.py"
+        with pytest.raises(FormatUnavailable, match="ruff is not installed"):
+            tidy_format(str(path), CLEAN_BEFORE, CLEAN_AFTER, style_for(str(path)))
+    finally:
+        fmt.ruff_binary.cache_clear()
+
+
+def test_unchanged_text_runs_nothing(tmp_path):
+    path = _project(tmp_path) / "app.py"
+    report = format_report(str(path), CLEAN_BEFORE, CLEAN_BEFORE, style_for(str(path)))
+    assert report.text == CLEAN_BEFORE and report.ranges == ()
