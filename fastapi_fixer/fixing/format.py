@@ -30,6 +30,7 @@ the text with those notes, `tidy_format` only the text.
 from __future__ import annotations
 
 import ast
+import bisect
 import difflib
 import functools
 import io
@@ -235,15 +236,81 @@ def _diff(before: str, after: str) -> tuple[list[Range], list[Range]]:
     """The inserted or replaced line ranges of `after`, and for each place where lines were
     only deleted, the lines of `after` on either side of it."""
     old, new = _lines(before), _lines(after)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    pairs: list[tuple[int, int]] = []
+    _match(old, new, 0, len(old), 0, len(new), pairs)
     changes: list[Range] = []
     deletions: list[Range] = []
-    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
-        if tag in ("replace", "insert"):
-            changes.append((j1 + 1, j2))
-        elif tag == "delete" and new:
-            deletions.append((max(1, j1), min(len(new), j1 + 1)))
+    previous = (-1, -1)
+    for i, j in [*pairs, (len(old), len(new))]:
+        if j > previous[1] + 1:  # new lines previous[1]+1 .. j-1 match nothing
+            changes.append((previous[1] + 2, j))
+        elif i > previous[0] + 1 and new:  # old lines deleted between two kept lines
+            deletions.append((max(1, j), min(len(new), j + 1)))
+        previous = (i, j)
     return changes, deletions
+
+
+def _match(
+    old: list[str], new: list[str], o0: int, o1: int, n0: int, n1: int, out: list[tuple[int, int]]
+) -> None:
+    """Append to ``out`` the (old, new) index pairs of equal lines (patience diff: lines that
+    occur once on each side anchor the match, which keeps a few edits in a long file cheap
+    and aligned with the code's structure; difflib between anchors)."""
+    while o0 < o1 and n0 < n1 and old[o0] == new[n0]:
+        out.append((o0, n0))
+        o0, n0 = o0 + 1, n0 + 1
+    tail: list[tuple[int, int]] = []
+    while o0 < o1 and n0 < n1 and old[o1 - 1] == new[n1 - 1]:
+        o1, n1 = o1 - 1, n1 - 1
+        tail.append((o1, n1))
+    if o0 < o1 and n0 < n1:
+        anchors = _unique_anchors(old, new, o0, o1, n0, n1)
+        if anchors:
+            for i, j in anchors:
+                _match(old, new, o0, i, n0, j, out)
+                out.append((i, j))
+                o0, n0 = i + 1, j + 1
+            _match(old, new, o0, o1, n0, n1, out)
+        else:
+            matcher = difflib.SequenceMatcher(None, old[o0:o1], new[n0:n1], autojunk=False)
+            for a, b, size in matcher.get_matching_blocks():
+                out.extend((o0 + a + k, n0 + b + k) for k in range(size))
+    out.extend(reversed(tail))
+
+
+def _unique_anchors(
+    old: list[str], new: list[str], o0: int, o1: int, n0: int, n1: int
+) -> list[tuple[int, int]]:
+    """The longest run, in order on both sides, of lines that occur exactly once on each."""
+    counts: dict[str, int] = {}
+    for line in old[o0:o1]:
+        counts[line] = counts.get(line, 0) + 1
+    in_new: dict[str, int] = {}
+    for j in range(n0, n1):
+        line = new[j]
+        if counts.get(line) == 1:
+            in_new[line] = -1 if line in in_new else j
+    pairs = [(i, in_new[old[i]]) for i in range(o0, o1) if in_new.get(old[i], -1) >= 0]
+    pairs = [(i, j) for i, j in pairs if counts[old[i]] == 1]
+    # longest increasing subsequence of the new-side indexes (patience sorting)
+    tops: list[int] = []
+    top_at: list[int] = []
+    back: list[int] = []
+    for k, (_, j) in enumerate(pairs):
+        pos = bisect.bisect_left(tops, j)
+        if pos == len(tops):
+            tops.append(j)
+            top_at.append(k)
+        else:
+            tops[pos] = j
+            top_at[pos] = k
+        back.append(top_at[pos - 1] if pos else -1)
+    chain: list[tuple[int, int]] = []
+    k = top_at[-1] if top_at else -1
+    while k >= 0:
+        chain.append(pairs[k])
+        k = back[k]
+    return chain[::-1]
 
 
 def _merge(ranges: list[Range]) -> list[Range]:
