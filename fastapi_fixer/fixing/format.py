@@ -34,6 +34,7 @@ import bisect
 import difflib
 import functools
 import io
+import itertools
 import os
 import re
 import shutil
@@ -96,19 +97,20 @@ def format_report(path: str, before: str, after: str, style: ProjectStyle) -> Fo
         options = _options(style, "preserve", indent=_indent_unit(after))
     if not ranges:
         return FormatReport(after, clean=clean, ranges=())
-    try:
-        tree = ast.parse(after)
-    except (SyntaxError, ValueError):
-        return FormatReport(after, clean, (), (f"{path}: the fixed text does not parse",))
+    layout = _Layout(lines)
     if not clean:  # the statements (or compound statement headers) holding the long lines
-        ranges = _merge([_innermost(tree.body, n) or (n, n) for n, _ in ranges])
+        ranges = _merge([layout.statement(n) for n, _ in ranges])
     text = after
     notes: list[str] = []
     done: list[Range] = []
     floors = [1, *(end + 1 for _, end in ranges[:-1])]
     ceilings = [*(start - 1 for start, _ in ranges[1:]), len(lines)]
     for (start, end), floor, ceiling in reversed(list(zip(ranges, floors, ceilings, strict=True))):
-        zone = _zone(tree, lines, (start, end), floor, ceiling)
+        block = layout.block((start, end))
+        if block is None:
+            notes.append(f"{path}:{start}-{end}: left as written: the fixed text does not parse")
+            continue
+        zone = block.zone(lines, (start, end), floor, ceiling)
         ending = _line_ending(lines[start - 1 : end])
         command = [
             *options,
@@ -121,21 +123,21 @@ def format_report(path: str, before: str, after: str, style: ProjectStyle) -> Fo
         if output is None:
             notes.append(f"{path}:{start}-{end}: left as written: ruff format failed: {error}")
             continue
-        if not _within(text, output, zone):
+        if output == text:
+            done.append((start, end))
+            continue
+        first, last, replacement = _changed_region(text, output)
+        if first < zone[0] or last > zone[1]:
             notes.append(
                 f"{path}:{start}-{end}: left as written: formatting would move lines "
                 "outside the changed statements"
             )
             continue
+        if not block.parses_with(lines, first, last, replacement):  # never a broken file
+            notes.append(f"{path}:{start}-{end}: left as written: ruff's output does not parse")
+            continue
         text = output
         done.append((start, end))
-    if text != after:
-        try:
-            compile(text, path, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError) as exc:  # never hand back a broken file
-            return FormatReport(
-                after, clean, (), (f"{path}: formatted text does not parse: {exc}",)
-            )
     return FormatReport(text, clean=clean, ranges=tuple(reversed(done)), notes=tuple(notes))
 
 
@@ -412,30 +414,295 @@ def _innermost(body: list[ast.stmt], line: int) -> Range | None:
     return None
 
 
-def _zone(tree: ast.Module, lines: list[str], span: Range, floor: int, ceiling: int) -> Range:
-    """The lines that formatting ``span`` may change: the statements (or headers) its first and
-    last lines lie in, and the blank lines around them, within ``floor`` and ``ceiling``."""
-    first = _innermost(tree.body, span[0]) or (span[0], span[0])
-    last = _innermost(tree.body, span[1]) or (span[1], span[1])
-    lo, hi = min(first[0], span[0]), max(last[1], span[1])
-    while lo > floor and _is_blank(lines[lo - 2]):
-        lo -= 1
-    while hi < ceiling and _is_blank(lines[hi]):
-        hi += 1
-    return max(lo, floor), min(hi, ceiling)
+# comments, one-line strings, and (group 1) triple-quoted strings
+_STRINGS = re.compile(
+    r"#[^\r\n]*"
+    r"|(\"\"\"(?:[^\"\\]|\\[\s\S]|\"(?!\"\"))*\"\"\"|'''(?:[^'\\]|\\[\s\S]|'(?!''))*''')"
+    r"|\"(?:[^\"\\\r\n]|\\.)*\"|'(?:[^'\\\r\n]|\\.)*'"
+)
+_OPERATORS = "+-*/%&|^<>=@~"
+_DEFINITION = re.compile(r"(?:def|async|class)\b")
+_STRING_START = re.compile(r"[rRbBuUfFtT]{0,2}['\"]")
 
 
-def _within(before: str, after: str, zone: Range) -> bool:
-    """Whether every line that differs between the texts lies in ``zone`` (of ``before``)."""
-    if before == after:
+def _code_end(line: str) -> str:
+    """The last character of a line's code, a trailing comment left out (roughly: a `#` that
+    follows a quote may be in a string; then the line is taken whole)."""
+    body = line.rstrip()
+    hash_at = body.rfind("#")
+    if hash_at >= 0 and "'" not in body[:hash_at] and '"' not in body[:hash_at]:
+        body = body[:hash_at].rstrip()
+    return body[-1:]
+
+
+_CLAUSE = re.compile(r"(?:else|elif|except|finally)\b")
+
+
+def _indentation(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _opens_statement(line: str) -> bool:
+    """Whether ``line`` may begin a statement: not blank, a comment, a closing bracket or a
+    clause of the compound statement above (`else:`, `except ...:`)."""
+    body = line.lstrip(" \t")
+    return bool(body.strip()) and body[0] not in "#)]}" and not _CLAUSE.match(body)
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Complete statements, lines ``lo``..``hi`` of the text, parsed with ``indent`` removed
+    (line numbers in ``tree`` count from ``lo``)."""
+
+    lo: int
+    hi: int
+    indent: str
+    tree: ast.Module
+
+    def statement(self, line: int) -> Range:
+        found = _innermost(self.tree.body, line - self.lo + 1)
+        return (found[0] + self.lo - 1, found[1] + self.lo - 1) if found else (line, line)
+
+    def zone(self, lines: list[str], span: Range, floor: int, ceiling: int) -> Range:
+        """The lines that formatting ``span`` may change: the statements (or headers) its
+        first and last lines lie in, and the blank lines around them, within ``floor`` and
+        ``ceiling``."""
+        lo = min(self.statement(span[0])[0], span[0])
+        hi = max(self.statement(span[1])[1], span[1])
+        while lo > floor and _is_blank(lines[lo - 2]):
+            lo -= 1
+        while hi < ceiling and _is_blank(lines[hi]):
+            hi += 1
+        return max(lo, floor), min(hi, ceiling)
+
+    def parses_with(self, lines: list[str], first: int, last: int, replacement: str) -> bool:
+        """Whether the block still parses with lines ``first``..``last`` replaced."""
+        lo, hi = min(self.lo, first), max(self.hi, last)
+        text = "".join(lines[lo - 1 : first - 1]) + replacement + "".join(lines[last:hi])
+        return _parse_dedented(_lines(text), self.indent) is not None
+
+
+class _Layout:
+    """Where the statements of a text are. Only the block of statements around the lines
+    asked about is parsed (a method, not its 3,000-line class; the whole text when that
+    fails): `ast.parse` of a long file costs more than ruff formatting it."""
+
+    STARTS = 10
+    ENDS = 4
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._whole: _Block | None = None
+        self._whole_tried = False
+        self._in_strings: set[int] | None = None
+
+    @property
+    def in_strings(self) -> set[int]:
+        """Numbers of the lines that continue a triple-quoted string (found by a pattern, so
+        a rare miss only costs a parse of the whole text)."""
+        if self._in_strings is None:
+            text = "".join(self.lines)
+            starts = list(itertools.accumulate((len(x) for x in self.lines), initial=0))
+            found: set[int] = set()
+            for match in _STRINGS.finditer(text):
+                if match.group(1) is None:
+                    continue
+                first = bisect.bisect_right(starts, match.start())
+                last = bisect.bisect_right(starts, match.end() - 1)
+                found.update(range(first + 1, last + 1))
+            self._in_strings = found
+        return self._in_strings
+
+    def _opens(self, n: int) -> bool:
+        return _opens_statement(self.lines[n - 1]) and n not in self.in_strings
+
+    def statement(self, line: int) -> Range:
+        block = self.block((line, line))
+        return block.statement(line) if block is not None else (line, line)
+
+    def block(self, span: Range) -> _Block | None:
+        lines = self.lines
+        code = [
+            len(_indentation(x))
+            for x in lines[span[0] - 1 : span[1]]
+            if x.strip() and not x.lstrip(" \t").startswith("#")
+        ]
+        limit = min(code, default=None)
+        k = next((n for n in range(span[0], span[1] + 1) if self._opens(n)), span[0])
+        for _ in range(self.STARTS):
+            k = self._opening_above(k, limit)
+            if k is None:
+                break
+            indent = _indentation(lines[k - 1])
+            k = self._decorated_from(k, indent)
+            hi = max(span[1], k)
+            for _ in range(self.ENDS):  # a string's lines may look like statements: go on
+                hi = self._block_end(k, hi, indent)
+                tree = _parse_dedented(lines[k - 1 : hi], indent)
+                if tree is not None and self._bounded(k, hi):
+                    return _Block(k, hi, indent, tree)
+                if hi >= len(lines):
+                    break
+                hi += 1
+            if k == 1 or not indent:
+                break
+            k, limit = k - 1, len(indent) - 1  # inside brackets or a string: the block around
+        return self.whole()
+
+    def whole(self) -> _Block | None:
+        if not self._whole_tried:
+            self._whole_tried = True
+            tree = _parse_dedented(self.lines, "")
+            self._whole = _Block(1, len(self.lines), "", tree) if tree is not None else None
+        return self._whole
+
+    def _decorated_from(self, k: int, indent: str) -> int:
+        """The first line of the decorators above the `def` or `class` at line ``k``."""
+        while self.lines[k - 1][len(indent) :].startswith("@") or _DEFINITION.match(
+            self.lines[k - 1], len(indent)
+        ):
+            above = self._code_above(k)
+            if above is None:
+                break
+            line = self.lines[above - 1]
+            if line.startswith(indent + "@"):
+                k = above
+            elif line.startswith(indent) and line[len(indent) : len(indent) + 1] in ")]}":
+                opening = next(
+                    (
+                        n
+                        for n in range(above - 1, 0, -1)
+                        if self.lines[n - 1].startswith(indent + "@")
+                    ),
+                    None,
+                )  # the end of a decorator over several lines
+                if opening is None:
+                    break
+                k = opening
+            else:
+                break
+        return k
+
+    def _code_above(self, k: int) -> int | None:
+        return next((n for n in range(k - 1, 0, -1) if self._is_code(n)), None)
+
+    def _bounded(self, k: int, hi: int) -> bool:
+        """Whether lines ``k``..``hi`` are whole statements, not a part of one that parses
+        by itself (an argument `"name",` is a tuple): the code before does not leave a bracket
+        or an expression open, and the code after does not close or continue one."""
+        before = self._code_above(k)
+        if before is not None:
+            end = _code_end(self.lines[before - 1])
+            if end and (end in "([{,\\" or end in _OPERATORS):
+                return False
+            if end in "'\"" and _STRING_START.match(self.lines[k - 1].lstrip(" \t")):
+                return False  # strings one after another: most likely concatenated in brackets
+        after = next((n for n in range(hi + 1, len(self.lines) + 1) if self._is_code(n)), None)
+        if after is not None:
+            start = self.lines[after - 1].lstrip(" \t")[:1]
+            if start in ")]}." or (start in _OPERATORS and start != "@"):  # "@": a decorator
+                return False
         return True
-    old, new = _lines(before), _lines(after)
-    prefix = 0
-    limit = min(len(old), len(new))
-    while prefix < limit and old[prefix] == new[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
-        suffix += 1
-    first_changed, last_changed = prefix + 1, len(old) - suffix
-    return first_changed >= zone[0] and last_changed <= zone[1]
+
+    def _is_code(self, n: int) -> bool:
+        line = self.lines[n - 1].lstrip(" \t")
+        return bool(line.strip()) and not line.startswith("#") and n not in self.in_strings
+
+    def _opening_above(self, k: int, limit: int | None) -> int | None:
+        """The nearest line at or above ``k`` that may open a statement, indented at most
+        ``limit``."""
+        while k >= 1:
+            line = self.lines[k - 1]
+            if self._opens(k) and (limit is None or len(_indentation(line)) <= limit):
+                return k
+            k -= 1
+        return None
+
+    def _block_end(self, k: int, last: int, indent: str) -> int:
+        """The last line, from ``last`` on, of the statements that begin at ``k`` at
+        ``indent``: before the next line that opens a statement at that indentation (not the
+        decorated `def` of decorators), or any code less indented."""
+        lines = self.lines
+        cut = len(indent)
+        decorating = lines[k - 1][cut:].startswith("@") and not any(
+            _DEFINITION.match(lines[n - 1], cut) and lines[n - 1].startswith(indent)
+            for n in range(k, last + 1)
+        )
+        for n in range(last + 1, len(lines) + 1):
+            line = lines[n - 1]
+            if not line.strip() or line.lstrip(" \t").startswith("#") or n in self.in_strings:
+                continue
+            own = _indentation(line)
+            if len(own) < len(indent) or (own == indent and _opens_statement(line)):
+                if decorating and own == indent and line[cut:].startswith("@"):
+                    continue
+                if decorating and own == indent and _DEFINITION.match(line, cut):
+                    decorating = False
+                    continue
+                return n - 1
+        return len(lines)
+
+
+def _parse_dedented(lines: list[str], indent: str) -> ast.Module | None:
+    if indent:  # (a string's lines indented less lose what they have: it still parses)
+        cut = len(indent)
+        lines = [x[cut:] if x.startswith(indent) else x.lstrip(" \t") for x in lines]
+    try:
+        return ast.parse("".join(lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _changed_region(before: str, after: str) -> tuple[int, int, str]:
+    """The lines ``first``..``last`` of ``before`` (``last == first - 1``: nothing, text was
+    inserted before line ``first``) that ``after`` replaces, and what replaces them."""
+    p = _common_prefix(before, after)
+    if 0 < p < len(before) and before[p - 1] == "\r" and before[p] == "\n":
+        p -= 1  # not between the two characters of a CRLF
+    s = _common_prefix(before[p:][::-1], after[p:][::-1])
+    q = len(before) - s
+    start = max(before.rfind("\n", 0, p), before.rfind("\r", 0, p)) + 1
+    end = q if q == start or _line_start(before, q) else _next_line_start(before, q)
+    replacement = after[start : len(after) - (len(before) - end)]
+    last = _line_number(before, end) - 1
+    if end == len(before) and not before.endswith(("\n", "\r")):
+        last += 1  # the last line has no line break
+    return _line_number(before, start), last, replacement
+
+
+def _line_number(text: str, offset: int) -> int:
+    """The 1-based number of the line at ``offset`` (a line start)."""
+    return (
+        text.count("\n", 0, offset)
+        + text.count("\r", 0, offset)
+        - text.count("\r\n", 0, offset)
+        + 1
+    )
+
+
+def _line_start(text: str, offset: int) -> bool:
+    if offset == 0 or offset >= len(text):
+        return True
+    before = text[offset - 1]
+    return before == "\n" or (before == "\r" and text[offset] != "\n")
+
+
+def _next_line_start(text: str, offset: int) -> int:
+    match = re.compile(r"\r\n|\r|\n").search(text, offset)
+    return match.end() if match else len(text)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of the two strings."""
+    n = min(len(a), len(b))
+    step, k = 4096, 0
+    while k + step <= n and a[k : k + step] == b[k : k + step]:
+        k += step
+    lo, hi = k, min(k + step, n)
+    while lo < hi:  # a[:lo] == b[:lo]; find the largest such lo
+        mid = (lo + hi + 1) // 2
+        if a[k:mid] == b[k:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
