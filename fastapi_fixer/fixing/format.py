@@ -100,17 +100,25 @@ def format_report(path: str, before: str, after: str, style: ProjectStyle) -> Fo
     layout = _Layout(lines)
     if not clean:  # the statements (or compound statement headers) holding the long lines
         ranges = _merge([layout.statement(n) for n, _ in ranges])
-    text = after
     notes: list[str] = []
-    done: list[Range] = []
     floors = [1, *(end + 1 for _, end in ranges[:-1])]
     ceilings = [*(start - 1 for start, _ in ranges[1:]), len(lines)]
-    for (start, end), floor, ceiling in reversed(list(zip(ranges, floors, ceilings, strict=True))):
+    places: list[tuple[Range, _Block, Range]] = []  # range, its block, the lines it may change
+    for (start, end), floor, ceiling in zip(ranges, floors, ceilings, strict=True):
         block = layout.block((start, end))
         if block is None:
             notes.append(f"{path}:{start}-{end}: left as written: the fixed text does not parse")
-            continue
-        zone = block.zone(lines, (start, end), floor, ceiling)
+        else:
+            places.append(((start, end), block, block.zone(lines, (start, end), floor, ceiling)))
+    if clean and len(places) > 1 and not notes and _line_ending(lines) != "auto":
+        # one ruff call for all: the file was clean, so formatting it whole changes only the
+        # lines around the fixes; taken only if every change is where a range may change
+        whole = _format_whole(ruff, filename, options, lines, places)
+        if whole is not None:
+            return FormatReport(whole, clean=True, ranges=tuple(r for r, _, _ in places))
+    text = after
+    done: list[Range] = []
+    for (start, end), block, zone in reversed(places):
         ending = _line_ending(lines[start - 1 : end])
         command = [
             *options,
@@ -139,6 +147,36 @@ def format_report(path: str, before: str, after: str, style: ProjectStyle) -> Fo
         text = output
         done.append((start, end))
     return FormatReport(text, clean=clean, ranges=tuple(reversed(done)), notes=tuple(notes))
+
+
+def _format_whole(
+    ruff: str,
+    filename: str,
+    options: list[str],
+    lines: list[str],
+    places: list[tuple[Range, _Block, Range]],
+) -> str | None:
+    """The whole text formatted, if every line that changes lies in one range's zone and
+    its block still parses; else None."""
+    ending = _line_ending(lines)
+    command = [*options, "--config", f"format.line-ending = '{ending}'"]
+    text = "".join(lines)
+    output, _error = _run(ruff, [*command, "--stdin-filename", filename, "-"], text)
+    if output is None or output == text:
+        return output
+    new = _lines(output)
+    pairs: list[tuple[int, int]] = []
+    _match(lines, new, 0, len(lines), 0, len(new), pairs)
+    previous = (-1, -1)
+    for i, j in [*pairs, (len(lines), len(new))]:
+        if i > previous[0] + 1 or j > previous[1] + 1:
+            first, last = previous[0] + 2, i  # lines of the text replaced (none: inserted)
+            replacement = "".join(new[previous[1] + 1 : j])
+            owner = next((b for _, b, z in places if z[0] <= first and last <= z[1]), None)
+            if owner is None or not owner.parses_with(lines, first, last, replacement):
+                return None
+        previous = (i, j)
+    return output
 
 
 # --- ruff ------------------------------------------------------------------------------------
