@@ -306,3 +306,50 @@ def test_unchanged_text_runs_nothing(tmp_path):
     path = _project(tmp_path) / "app.py"
     report = format_report(str(path), CLEAN_BEFORE, CLEAN_BEFORE, style_for(str(path)))
     assert report.text == CLEAN_BEFORE and report.ranges == ()
+
+
+def test_a_long_header_is_wrapped_without_touching_its_messy_body(tmp_path):
+    path = _project(tmp_path) / "app.py"
+    before = "def handler(request):\n    x = {  'a':1 }\n    return x\n"
+    after = before.replace(
+        "(request)", "(request, " + "a_long_parameter_name: int = 1, " * 3 + "q=2)"
+    )
+    out = _tidy(path, before, after)
+    assert out.endswith("):\n    x = {  'a':1 }\n    return x\n")
+    assert max(_widths(out)) <= 88
+
+
+def test_mixed_line_endings_keep_each_lines_own(tmp_path):
+    path = _project(tmp_path) / "app.py"
+    before = "import os\n\n\ndef f(a):\r\n    return a\r\n"
+    after = before.replace("def f(a)", f"def f(a, {'b' * 90}: int = 1)")
+    out = _tidy(path, before, after)
+    assert out.startswith("import os\n\n\ndef f(\r\n")
+    assert out.count("\r\n") == out.count("\n") - 3
+
+
+def test_formatter_clean_answers_for_many_files_in_one_call(tmp_path):
+    root = _project(tmp_path, "[tool.ruff]\nline-length = 100\n")
+    (root / "pkg").mkdir()
+    files = {
+        "clean.py": "x = {'a': 1}\n",  # no formatter declared: the quotes are the file's
+        "pkg/long.py": f"value = call({'a' * 40}, {'b' * 40})\n",  # 95 wide: fits 100
+        "messy.py": "x = {  'a':1 }\n",
+        "broken.py": "x = (\n",
+    }
+    for name, text in files.items():
+        (root / name).write_text(text)
+    style = style_for(str(root / "clean.py"))
+    answer = fmt.formatter_clean([str(root / name) for name in files], style)
+    assert answer == {
+        str(root / "clean.py"): True,
+        str(root / "pkg" / "long.py"): True,
+        str(root / "messy.py"): False,
+        str(root / "broken.py"): False,
+    }
+    # the caller's answer is used as given: a file said to be unclean gets only its long lines
+    before = "def f():\n    return 1\n"
+    after = "def f(a = 1):\n    return 1\n"
+    path = root / "app.py"
+    assert tidy_format(str(path), before, after, style, clean=False) == after
+    assert tidy_format(str(path), before, after, style, clean=True) == after.replace(" = ", "=")

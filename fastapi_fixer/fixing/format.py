@@ -66,26 +66,33 @@ class FormatReport:
     notes: tuple[str, ...] = ()  # ranges left as the fixes wrote them, and why
 
 
-def tidy_format(path: str, before: str, after: str, style: ProjectStyle) -> str:
+def tidy_format(
+    path: str, before: str, after: str, style: ProjectStyle, *, clean: bool | None = None
+) -> str:
     """`after` with the statements the fixes created or changed laid out by the project's
-    formatter settings. Raises `FormatUnavailable` when ruff cannot run (keep `after`)."""
-    return format_report(path, before, after, style).text
+    formatter settings. Raises `FormatUnavailable` when ruff cannot run (keep `after`).
+    ``clean``: whether `before` is formatter-clean, when the caller knows (`formatter_clean`
+    answers for many files on disk in one ruff call); None: asked here."""
+    return format_report(path, before, after, style, clean=clean).text
 
 
-def format_report(path: str, before: str, after: str, style: ProjectStyle) -> FormatReport:
+def format_report(
+    path: str, before: str, after: str, style: ProjectStyle, *, clean: bool | None = None
+) -> FormatReport:
     """`tidy_format` with what it did: the ranges formatted and the notes of skipped ones."""
     changes, deletions = _diff(before, after)
     if not changes and not deletions:
-        return FormatReport(after, clean=True, ranges=())
+        return FormatReport(after, clean=bool(clean), ranges=())
     ruff = ruff_binary()
     filename = os.path.abspath(path)
     options = _options(style, style.quote_style)
-    clean = _is_clean(ruff, filename, before, options)
-    if clean is None:  # the project's configuration is not one this ruff reads
-        options = _options(style, style.quote_style, isolated=True)
+    if clean is None:
         clean = _is_clean(ruff, filename, before, options)
-        if clean is None:
-            raise FormatUnavailable(f"ruff format rejects {path} or its configuration")
+        if clean is None:  # the project's configuration is not one this ruff reads
+            options = _options(style, style.quote_style, isolated=True)
+            clean = _is_clean(ruff, filename, before, options)
+            if clean is None:
+                raise FormatUnavailable(f"ruff format rejects {path} or its configuration")
     lines = _lines(after)
     if clean:
         ranges = _merge([_widen_over_blank_lines(lines, r) for r in changes + deletions])
@@ -222,6 +229,42 @@ def _options(
             f"indent-width = {len(indent)}",
         ]
     return args
+
+
+def formatter_clean(paths: list[str], style: ProjectStyle) -> dict[str, bool]:
+    """For files on disk that share ``style``: whether each is clean under ruff format with
+    the project's settings, in one ruff call (`--check`). A file ruff cannot parse is not
+    clean. Raises `FormatUnavailable` when ruff cannot run."""
+    if not paths:
+        return {}
+    ruff = ruff_binary()
+    absolute = {os.path.abspath(p): p for p in paths}
+    command = [
+        ruff,
+        *_options(style, style.quote_style),
+        "--config",
+        "format.line-ending = 'auto'",
+        "--check",
+        "--output-format",
+        "concise",
+        *absolute,
+    ]
+    cwd = os.path.commonpath([os.path.dirname(p) for p in absolute])
+    try:
+        done = subprocess.run(
+            command, capture_output=True, timeout=RUFF_TIMEOUT * 4, check=False, cwd=cwd
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise FormatUnavailable(f"ruff could not run: {exc}") from exc
+    output = done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
+    if done.returncode not in (0, 1) and "invalid-syntax" not in output:
+        raise FormatUnavailable(f"ruff format --check failed: {output.strip()[-300:]}")
+    unclean: set[str] = set()
+    for line in output.splitlines():
+        match = re.match(r"(.+?):\d+:\d+: (?:unformatted|invalid-syntax)\b", line)
+        if match:
+            unclean.add(os.path.normpath(os.path.join(cwd, match.group(1))))
+    return {original: full not in unclean for full, original in absolute.items()}
 
 
 def _is_clean(ruff: str, filename: str, text: str, options: list[str]) -> bool | None:
