@@ -293,8 +293,8 @@ def _formatter_in_precommit(path: Path) -> str | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    if "id: ruff-format" in text:
+    if re.search(r"^\s*(?:-\s*)?id:\s*['\"]?ruff-format['\"]?\s*(?:#.*)?$", text, re.M):
         return "ruff"
-    if "id: black" in text:
-        return "black"
+    if re.search(r"^\s*(?:-\s*)?id:\s*['\"]?black(?:-jupyter)?['\"]?\s*(?:#.*)?$", text, re.M):
+        return "black"  # (not `blacken-docs`, which formats code in documentation)
     return None
