@@ -353,3 +353,53 @@ def test_formatter_clean_answers_for_many_files_in_one_call(tmp_path):
     path = root / "app.py"
     assert tidy_format(str(path), before, after, style, clean=False) == after
     assert tidy_format(str(path), before, after, style, clean=True) == after.replace(" = ", "=")
+
+
+TRICKY = '''\
+import click
+
+
+@click.option(
+    "--name",
+    default=None,
+)
+@click.command()
+def main(name):
+    message = (
+        "first part "
+        f"second {name}"
+    )
+    template = """
+def not_code():
+    return 1
+"""
+    if name:
+        print(message,
+              template)
+    else:
+        total = (1 +
+                 2)
+    return {
+        "a": [
+            1,
+            2,
+        ],
+    }
+
+
+class Thing:
+    @property
+    def value(self):  # a comment (with a bracket
+        return [x for x in range(3)]
+'''
+
+
+def test_the_statements_around_a_line_are_found_without_parsing_the_whole_file():
+    lines = fmt._lines(TRICKY)
+    tree = ast.parse(TRICKY)
+    layout = fmt._Layout(lines)
+    for number, line in enumerate(lines, 1):
+        if layout._is_code(number):
+            want = fmt._innermost(tree.body, number) or (number, number)
+            assert layout.statement(number) == want, (number, line)
+    assert not layout._whole_tried  # every block was found on its own

@@ -98,6 +98,8 @@ def format_report(
         return FormatReport(after, clean=clean, ranges=())
     ruff = ruff_binary()
     filename = os.path.abspath(path)
+    if not filename.endswith((".py", ".pyi")):  # ruff picks the language by the extension
+        filename += ".py"
     options = _options(style, style.quote_style)
     if clean is None:
         clean = _is_clean(ruff, filename, before, options)
