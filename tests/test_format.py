@@ -403,3 +403,34 @@ def test_the_statements_around_a_line_are_found_without_parsing_the_whole_file()
             want = fmt._innermost(tree.body, number) or (number, number)
             assert layout.statement(number) == want, (number, line)
     assert not layout._whole_tried  # every block was found on its own
+
+
+def test_two_edits_in_one_header_are_formatted_as_one_statement(tmp_path):
+    # FF303 on fief-server: two parameters of one signature rewritten, an untouched line
+    # between them; formatting either alone changes the other's lines
+    path = _project(tmp_path) / "app.py"
+    before = (
+        "async def get_list_context(\n"
+        "    columns: list[DatatableColumn] = Depends(get_columns),\n"
+        "    parameters: DatatableQueryParameters = Depends(\n"
+        '        DatatableQueryParametersGetter(["name", "granted_by_default"])\n'
+        "    ),\n"
+        "    paginated_roles: PaginatedObjects[Role] = Depends(get_paginated_roles),\n"
+        "):\n"
+        "    return paginated_roles\n"
+    )
+    after = (
+        "async def get_list_context(\n"
+        "    columns: Annotated[list[DatatableColumn], Depends(get_columns)],\n"
+        "    parameters: Annotated[DatatableQueryParameters, Depends(\n"
+        '        DatatableQueryParametersGetter(["name", "granted_by_default"])\n'
+        "    )],\n"
+        "    paginated_roles: Annotated[PaginatedObjects[Role], Depends(get_paginated_roles)],\n"
+        "):\n"
+        "    return paginated_roles\n"
+    )
+    report = format_report(str(path), before, after, style_for(str(path)))
+    assert report.notes == () and report.ranges == ((1, 7),)
+    out = _tidy(path, before, after)
+    assert _ruff_clean(path, out, "--isolated")
+    assert out.endswith("):\n    return paginated_roles\n") and max(_widths(out)) <= 88

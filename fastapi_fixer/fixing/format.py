@@ -122,6 +122,8 @@ def format_report(
     layout = _Layout(lines)
     if not clean:  # the statements (or compound statement headers) holding the long lines
         ranges = _merge([layout.statement(n) for n, _ in ranges])
+    else:  # whole statements: two edits in one statement (a header) are one range
+        ranges = _merge([layout.statements(r) for r in ranges])
     notes: list[str] = []
     floors = [1, *(end + 1 for _, end in ranges[:-1])]
     ceilings = [*(start - 1 for start, _ in ranges[1:]), len(lines)]
@@ -615,6 +617,14 @@ class _Layout:
     def statement(self, line: int) -> Range:
         block = self.block((line, line))
         return block.statement(line) if block is not None else (line, line)
+
+    def statements(self, span: Range) -> Range:
+        """``span`` widened to the whole statements (or headers) its first and last lines
+        lie in."""
+        block = self.block(span)
+        if block is None:
+            return span
+        return min(block.statement(span[0])[0], span[0]), max(block.statement(span[1])[1], span[1])
 
     def block(self, span: Range) -> _Block | None:
         lines = self.lines
