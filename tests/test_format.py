@@ -434,3 +434,15 @@ def test_two_edits_in_one_header_are_formatted_as_one_statement(tmp_path):
     out = _tidy(path, before, after)
     assert _ruff_clean(path, out, "--isolated")
     assert out.endswith("):\n    return paginated_roles\n") and max(_widths(out)) <= 88
+
+
+def test_a_long_stub_header_takes_its_ellipsis_body_along(tmp_path):
+    # ruff (2025 style) writes `...` after the colon of a header it formats; in a file that
+    # is not clean that is the one untouched line allowed to move
+    path = _project(tmp_path) / "app.py"
+    before = "class P(Protocol):\n    def __call__(self, a: int) -> None:\n        ...\n"
+    before += "\nx = {  'a':1 }\n"
+    after = before.replace("a: int", "a: int, " + "another_parameter: str, " * 3)
+    out = _tidy(path, before, after)
+    assert out.endswith("    ) -> None: ...\n\nx = {  'a':1 }\n")
+    assert max(_widths(out)) <= 88

@@ -567,6 +567,8 @@ class _Block:
         ``ceiling``."""
         lo = min(self.statement(span[0])[0], span[0])
         hi = max(self.statement(span[1])[1], span[1])
+        if hi < ceiling and lines[hi].strip() == "...":
+            hi += 1  # a body of `...` alone: ruff puts it after the header's colon
         while lo > floor and _is_blank(lines[lo - 2]):
             lo -= 1
         while hi < ceiling and _is_blank(lines[hi]):
