@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fastapi_fixer.fixing import format as fmt
+from fastapi_fixer.fixing import project_style
 from fastapi_fixer.fixing.format import FormatUnavailable, format_report, tidy_format
 from fastapi_fixer.fixing.project_style import style_for
 
@@ -446,3 +447,21 @@ def test_a_long_stub_header_takes_its_ellipsis_body_along(tmp_path):
     out = _tidy(path, before, after)
     assert out.endswith("    ) -> None: ...\n\nx = {  'a':1 }\n")
     assert max(_widths(out)) <= 88
+
+
+def test_the_formatter_is_read_from_pre_commit_at_the_repository_root(tmp_path):
+    root = _project(tmp_path, "[tool.ruff]\nline-length = 120\n")
+    (root / ".pre-commit-config.yaml").write_text(
+        "repos:\n  - repo: https://github.com/adamchainz/blacken-docs\n    hooks:\n"
+        "      - id: blacken-docs\n"
+    )
+    nested = root / "backend" / "app"
+    nested.mkdir(parents=True)
+    (root / "backend" / "pyproject.toml").write_text("[project]\nname = 'backend'\n")
+    style = style_for(str(nested / "main.py"))
+    # ruff's configuration is the nearest with a [tool.ruff] table, above a pyproject without
+    assert (style.line_length, style.ruff_config) == (120, str(root / "pyproject.toml"))
+    assert style.formatter is None  # blacken-docs is not black
+    (root / ".pre-commit-config.yaml").write_text("repos:\n  - hooks:\n      - id: ruff-format\n")
+    project_style._style_for_directory.cache_clear()
+    assert style_for(str(nested / "main.py")).formatter == "ruff"
