@@ -299,6 +299,10 @@ def test_without_ruff_the_fix_is_kept_and_the_reason_given(tmp_path, monkeypatch
         path = _project(tmp_path) / "app.py"
         with pytest.raises(FormatUnavailable, match="ruff is not installed"):
             tidy_format(str(path), CLEAN_BEFORE, CLEAN_AFTER, style_for(str(path)))
+        notes: list[str] = []
+        tidy = fmt.tidier(str(path), style_for(str(path)), notes)
+        assert tidy(CLEAN_BEFORE, CLEAN_AFTER) == CLEAN_AFTER  # the pipeline's hook keeps it
+        assert notes == [f"{path}: not formatted: ruff is not installed (pip install ruff)"]
     finally:
         fmt.ruff_binary.cache_clear()
 

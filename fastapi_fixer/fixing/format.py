@@ -37,7 +37,8 @@ written and noted: `format_report` returns the text with those notes, `tidy_form
 
 `formatter_clean(paths, style)` answers "clean?" for many files on disk in one ruff call; the
 caller may pass that answer as `clean=` (then `tidy_format` runs ruff once per file, or once
-per range).
+per range). `tidier(path, style, notes)` is the `tidy(before, after)` hook of
+`fixing.pipeline.fix_file`: it never raises and collects the notes.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ import shutil
 import subprocess
 import tokenize
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi_fixer.fixing.project_style import ProjectStyle
@@ -87,6 +89,27 @@ def tidy_format(
     ``clean``: whether `before` is formatter-clean, when the caller knows (`formatter_clean`
     answers for many files on disk in one ruff call); None: asked here."""
     return format_report(path, before, after, style, clean=clean).text
+
+
+def tidier(
+    path: str, style: ProjectStyle, notes: list[str] | None = None
+) -> Callable[[str, str], str]:
+    """`tidy(before, after)` for the fix pipeline's hook (`fixing.pipeline.fix_file`'s
+    `tidy`): `tidy_format` that keeps `after` when ruff cannot run; the reason, and each range
+    left as written, go to ``notes``."""
+
+    def tidy(before: str, after: str) -> str:
+        try:
+            report = format_report(path, before, after, style)
+        except FormatUnavailable as exc:
+            if notes is not None:
+                notes.append(f"{path}: not formatted: {exc.reason}")
+            return after
+        if notes is not None:
+            notes.extend(report.notes)
+        return report.text
+
+    return tidy
 
 
 def format_report(
