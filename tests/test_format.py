@@ -403,6 +403,7 @@ def test_the_statements_around_a_line_are_found_without_parsing_the_whole_file()
     lines = fmt._lines(TRICKY)
     tree = ast.parse(TRICKY)
     layout = fmt._Layout(lines)
+    layout.SMALL = 0  # block by block, as in a long file
     for number, line in enumerate(lines, 1):
         if layout._is_code(number):
             want = fmt._innermost(tree.body, number) or (number, number)

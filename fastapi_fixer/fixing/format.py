@@ -214,16 +214,19 @@ def _format_whole(
     new = _lines(output)
     pairs: list[tuple[int, int]] = []
     _match(lines, new, 0, len(lines), 0, len(new), pairs)
+    short = len(lines) <= _Layout.SMALL  # then the output is parsed once, whole
     previous = (-1, -1)
     for i, j in [*pairs, (len(lines), len(new))]:
         if i > previous[0] + 1 or j > previous[1] + 1:
             first, last = previous[0] + 2, i  # lines of the text replaced (none: inserted)
-            replacement = "".join(new[previous[1] + 1 : j])
             owner = next((b for _, b, z in places if z[0] <= first and last <= z[1]), None)
-            if owner is None or not owner.parses_with(lines, first, last, replacement):
+            if owner is None:
+                return None
+            replacement = "".join(new[previous[1] + 1 : j])
+            if not short and not owner.parses_with(lines, first, last, replacement):
                 return None
         previous = (i, j)
-    return output
+    return output if not short or _parse_dedented(new, "") is not None else None
 
 
 # --- ruff ------------------------------------------------------------------------------------
@@ -610,6 +613,7 @@ class _Layout:
     asked about is parsed (a method, not its 3,000-line class; the whole text when that
     fails): `ast.parse` of a long file costs more than ruff formatting it."""
 
+    SMALL = 400  # lines: a text this short is parsed whole, once
     STARTS = 10
     ENDS = 4
 
@@ -653,6 +657,8 @@ class _Layout:
 
     def block(self, span: Range) -> _Block | None:
         lines = self.lines
+        if len(lines) <= self.SMALL:  # one parse for every question
+            return self.whole()
         code = [
             len(_indentation(x))
             for x in lines[span[0] - 1 : span[1]]
