@@ -7,6 +7,7 @@ from __future__ import annotations
 import configparser
 import functools
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,11 @@ class ProjectStyle:
     magic_trailing_comma: bool = True
     imports: ImportStyle = field(default_factory=ImportStyle)
     sources: tuple[str, ...] = ()  # the configuration files read
+    # The file ruff itself would use for this project (`.ruff.toml`, `ruff.toml` or a
+    # `pyproject.toml` with `[tool.ruff]`), to hand to `ruff --config`; its `extend` chain is
+    # merged into the values above.
+    ruff_config: str | None = None
+    target_version: str | None = None  # "py310": ruff's or black's setting, or requires-python
 
 
 def style_for(path: str) -> ProjectStyle:
@@ -52,40 +58,97 @@ def style_for(path: str) -> ProjectStyle:
 
 @functools.lru_cache(maxsize=256)
 def _style_for_directory(directory: str) -> ProjectStyle:
+    """Walk up from ``directory`` (to the repository's root, the folder holding `.git`) the way
+    the tools do: ruff uses the nearest `.ruff.toml`, `ruff.toml` or `pyproject.toml` with a
+    `[tool.ruff]` table; black reads the nearest `pyproject.toml` only; isort the nearest of its
+    files; pre-commit's configuration sits at the repository's root."""
     ruff: dict[str, Any] | None = None
+    ruff_file: str | None = None
     black: dict[str, Any] | None = None
     isort: dict[str, Any] | None = None
-    root: str | None = None
+    nearest_pyproject: dict[str, Any] | None = None
+    pyproject_root: str | None = None
     sources: list[str] = []
     uses_formatter: str | None = None
     for folder in (Path(directory), *Path(directory).parents):
-        for name in ("ruff.toml", ".ruff.toml"):
-            if ruff is None and (folder / name).is_file():
-                ruff = _toml(folder / name)
-                sources.append(str(folder / name))
-                root = root or str(folder)
+        if ruff is None:
+            for name in (".ruff.toml", "ruff.toml"):
+                if (folder / name).is_file():
+                    ruff_file = str(folder / name)
+                    ruff = _ruff_table(folder / name, _toml(folder / name))
+                    sources.append(ruff_file)
+                    break
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            tool = _toml(pyproject).get("tool", {})
+            data = _toml(pyproject)
+            tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
             if ruff is None and isinstance(tool.get("ruff"), dict):
-                ruff = tool["ruff"]
-                sources.append(str(pyproject))
-                root = root or str(folder)
-            if black is None and isinstance(tool.get("black"), dict):
-                black = tool["black"]
-                sources.append(str(pyproject))
-                root = root or str(folder)
+                ruff_file = str(pyproject)
+                ruff = _ruff_table(pyproject, data)
+                sources.append(ruff_file)
+            if nearest_pyproject is None:  # black reads the nearest pyproject.toml only
+                nearest_pyproject, pyproject_root = data, str(folder)
+                if isinstance(tool.get("black"), dict):
+                    black = tool["black"]
+                    sources.append(str(pyproject))
             if isort is None and isinstance(tool.get("isort"), dict):
                 isort = tool["isort"]
-            root = root or str(folder)
         if isort is None:
             isort = _isort_ini(folder)
         precommit = folder / ".pre-commit-config.yaml"
         if uses_formatter is None and precommit.is_file():
             uses_formatter = _formatter_in_precommit(precommit)
-        if (folder / ".git").exists() or (root is not None and pyproject.is_file()):
+        if (folder / ".git").exists():
             break
-    return _assemble(root or directory, ruff, black, isort, uses_formatter, tuple(sources))
+    root = os.path.dirname(ruff_file) if ruff_file else pyproject_root or directory
+    return _assemble(
+        root,
+        ruff,
+        black,
+        isort,
+        uses_formatter,
+        tuple(dict.fromkeys(sources)),
+        ruff_file,
+        _requires_python(nearest_pyproject),
+    )
+
+
+def _ruff_table(path: Path, data: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """Ruff's settings in the file at ``path`` (its `[tool.ruff]` table for a pyproject.toml),
+    merged over those of the file it `extend`s, as ruff does (the extending file wins)."""
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+        data = tool.get("ruff", {}) if isinstance(tool.get("ruff"), dict) else {}
+    extend = data.get("extend")
+    if not isinstance(extend, str) or depth >= 8:
+        return data
+    base_path = Path(os.path.expanduser(extend))
+    if not base_path.is_absolute():
+        base_path = path.parent / base_path
+    if not base_path.is_file():
+        return data
+    base = _ruff_table(base_path, _toml(base_path), depth + 1)
+    return _merged(base, data)
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _requires_python(pyproject: dict[str, Any] | None) -> str | None:
+    """`py310` from `[project] requires-python = ">=3.10"` (its lowest version)."""
+    project = (pyproject or {}).get("project")
+    spec = project.get("requires-python") if isinstance(project, dict) else None
+    if not isinstance(spec, str):
+        return None
+    match = re.search(r"(?:>=|~=|==|>)\s*3\.(\d+)", spec)
+    return f"py3{match.group(1)}" if match else None
 
 
 def _assemble(
@@ -95,20 +158,26 @@ def _assemble(
     isort: dict[str, Any] | None,
     precommit_formatter: str | None,
     sources: tuple[str, ...],
+    ruff_file: str | None = None,
+    requires_python: str | None = None,
 ) -> ProjectStyle:
     ruff = ruff or {}
     ruff_format = ruff.get("format", {}) if isinstance(ruff.get("format"), dict) else {}
-    line_length = ruff.get("line-length") or (black or {}).get("line-length")
-    if not isinstance(line_length, int) and isort:
-        line_length = isort.get("line_length") or isort.get("line-length")
-    if not isinstance(line_length, int):
-        line_length = DEFAULT_LINE_LENGTH
     formatter = precommit_formatter
     if formatter is None and black is not None:
         formatter = "black"
     if formatter is None and "format" in ruff:
         formatter = "ruff"
-    if formatter == "black" and black is not None:
+    if formatter == "black":  # black lays the code out at its own length, 88 unless set
+        line_length = (black or {}).get("line-length", DEFAULT_LINE_LENGTH)
+    else:
+        line_length = ruff.get("line-length") or (black or {}).get("line-length")
+    if not isinstance(line_length, int) and isort:
+        line_length = _int(isort.get("line_length") or isort.get("line-length"))
+    if not isinstance(line_length, int):
+        line_length = DEFAULT_LINE_LENGTH
+    if formatter == "black":
+        black = black or {}
         quote = "preserve" if black.get("skip-string-normalization") else "double"
         magic = not black.get("skip-magic-trailing-comma", False)
     elif formatter is not None:
@@ -124,7 +193,32 @@ def _assemble(
         magic_trailing_comma=magic,
         imports=_import_style(ruff, isort),
         sources=sources,
+        ruff_config=ruff_file,
+        target_version=_target_version(ruff, black) or requires_python,
     )
+
+
+def _target_version(ruff: dict[str, Any], black: dict[str, Any] | None) -> str | None:
+    value = ruff.get("target-version")
+    if isinstance(value, str) and re.fullmatch(r"py3\d+", value):
+        return value
+    versions = (black or {}).get("target-version")
+    if isinstance(versions, str):
+        versions = [versions]
+    if isinstance(versions, list):
+        found = sorted(
+            (int(v[3:]), v) for v in versions if isinstance(v, str) and re.fullmatch(r"py3\d+", v)
+        )
+        if found:
+            return found[0][1]
+    return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _import_style(ruff: dict[str, Any], isort: dict[str, Any] | None) -> ImportStyle:
@@ -199,8 +293,8 @@ def _formatter_in_precommit(path: Path) -> str | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    if "id: ruff-format" in text:
+    if re.search(r"^\s*(?:-\s*)?id:\s*['\"]?ruff-format['\"]?\s*(?:#.*)?$", text, re.M):
         return "ruff"
-    if "id: black" in text:
-        return "black"
+    if re.search(r"^\s*(?:-\s*)?id:\s*['\"]?black(?:-jupyter)?['\"]?\s*(?:#.*)?$", text, re.M):
+        return "black"  # (not `blacken-docs`, which formats code in documentation)
     return None
