@@ -29,6 +29,7 @@ from fastapi_fixer.engine.cache import Cache, Checked
 from fastapi_fixer.engine.discovery import discover
 from fastapi_fixer.engine.source import SourceError, SourceFile, file_digest, read_source
 from fastapi_fixer.engine.workers import Job, Progress, WorkerPool, default_jobs
+from fastapi_fixer.fixing.format import tidier
 from fastapi_fixer.fixing.imports import first_party_in
 from fastapi_fixer.fixing.pipeline import FileFix, fix_file, split_lines
 from fastapi_fixer.fixing.project_style import style_for
@@ -656,24 +657,30 @@ class Engine:
             for path in wanted
             if not files[path].is_text and self.pool.knows(path)
         ]
-        outcomes = self.pool.fix(in_pool, self.index, self.settings)
+        outcomes = self.pool.fix(in_pool, self.index, self.settings, layout=False)
         for path in wanted:
             if path not in outcomes:
-                outcomes[path] = self._fix_file(files, path, wanted[path])
+                outcomes[path] = self._fix_file(files, path, wanted[path], layout=False)
         return outcomes
 
     def _fix_file(
-        self, files: dict[str, _File], path: str, edits: dict[str, list[Edit]]
+        self, files: dict[str, _File], path: str, edits: dict[str, list[Edit]], layout: bool = True
     ) -> FileFix:
         f = files[path]
         context = FixContext(path, f.facts.module if f.facts else "", self.index, self.settings)
-        return fix_one_file(f.text, edits, context, is_text=f.is_text)
+        return fix_one_file(f.text, edits, context, is_text=f.is_text, layout=layout)
 
 
 def fix_one_file(
-    text: str, edits: dict[str, list[Edit]], context: FixContext, is_text: bool = False
+    text: str,
+    edits: dict[str, list[Edit]],
+    context: FixContext,
+    is_text: bool = False,
+    layout: bool = True,
 ) -> FileFix:
-    """One pass of every rule's ``edits`` over one file (`fixing.pipeline.fix_file`)."""
+    """One pass of every rule's ``edits`` over one file (`fixing.pipeline.fix_file`); with
+    ``layout``, what the fixes changed is laid out at the project's line length and with its
+    formatter (`fixing.format`; previews skip it: a subprocess per file)."""
     from fastapi_fixer.registry import all_rules
 
     rules = all_rules()
@@ -694,12 +701,14 @@ def fix_one_file(
             invalid,
             python=False,
         )
+    style = style_for(context.path)
     return fix_file(
         text,
         edits,
         lambda code, module, old, found: rules[code]().fix(module, list(found), context).code,
-        style_for(context.path),
+        style,
         lambda before, after: compile_reason(before, after, context.path),
+        tidy=tidier(context.path, style) if layout else None,
         first_party=first_party_in(context.index, context.module),
     )
 

@@ -150,6 +150,7 @@ class ShardWorker:
         items: Sequence[tuple[str, dict[str, list[Edit]]]],
         index: ProjectIndex,
         settings: Settings,
+        layout: bool,
         progress: Progress,
     ) -> dict[str, FileFix]:
         """One fix pass per file (`engine.fix_one_file`) on this shard's current texts."""
@@ -160,7 +161,7 @@ class ShardWorker:
         for path, edits in items:
             job = self.jobs[path]
             context = FixContext(path, job.module, index, settings)
-            out[path] = fix_one_file(job.text, edits, context)
+            out[path] = fix_one_file(job.text, edits, context, layout=layout)
         progress(len(items))
         return out
 
@@ -296,12 +297,13 @@ class WorkerPool:
         items: Sequence[tuple[str, dict[str, list[Edit]]]],
         index: ProjectIndex,
         settings: Settings,
+        layout: bool = True,
     ) -> dict[str, FileFix]:
         """Fix passes of files the pool knows (Python files analysed in this run)."""
         if not self._parallel(len(items)):
-            return self.nearby.fix(items, index, settings, lambda count: None)
+            return self.nearby.fix(items, index, settings, layout, lambda count: None)
         return self._scatter(
-            "fix", items, lambda batch: (batch, index, settings), key=lambda i: i[0]
+            "fix", items, lambda batch: (batch, index, settings, layout), key=lambda i: i[0]
         )
 
     def knows(self, path: str) -> bool:
