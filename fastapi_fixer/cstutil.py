@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from fastapi_fixer.models import Span, start_only
@@ -66,18 +64,36 @@ def rewrite_at(module: cst.Module, targets: dict[tuple[str, Span], Replacer]) ->
 
 
 def add_imports(module: cst.Module, imports: Iterable[tuple[str, str | None]]) -> cst.Module:
-    """`(module, None)` adds `import module`; `(module, name)` adds `from module import name`."""
-    context = CodemodContext()
+    """`(module, None)` adds `import module`; `(module, name)` adds `from module import name`.
+    In the fix pass the request is recorded and applied with every other rule's imports."""
+    from fastapi_fixer.fixing import context
+    from fastapi_fixer.fixing import imports as importing
+
     present = _top_level_imports(module)
     wanted = [item for item in imports if item not in present]
-    if not wanted:  # LibCST's visitor costs a full pass; most fixes need nothing new
+    if not wanted:
         return module
-    for source, name in wanted:
-        if name is None:
-            AddImportsVisitor.add_needed_import(context, source)
-        else:
-            AddImportsVisitor.add_needed_import(context, source, name)
-    return AddImportsVisitor(context).transform_module(module)
+    requests = context.current_requests()
+    if requests is not None:
+        requests.adds.extend(wanted)
+        return module
+    return importing.add_imports(module, wanted, context.current_style())
+
+
+def remove_unused_imports(
+    module: cst.Module, candidates: Iterable[tuple[str, str | None, str | None]]
+) -> cst.Module:
+    """Remove each `(module, name, asname)` import when what it binds is no longer used. In the
+    fix pass the request is recorded and applied once every rule's edits are in."""
+    from fastapi_fixer.fixing import context
+    from fastapi_fixer.fixing import imports as importing
+
+    candidates = list(candidates)
+    requests = context.current_requests()
+    if requests is not None:
+        requests.removals.extend(candidates)
+        return module
+    return importing.remove_unused_imports(module, candidates)
 
 
 def _top_level_imports(module: cst.Module) -> set[tuple[str, str | None]]:
