@@ -171,16 +171,31 @@ def ruff_findings(root: Path, setup: RuffSetup) -> list[Finding]:
 
 
 def format_unclean(root: Path, setup: RuffSetup) -> set[str]:
-    """Files `ruff format --check` would change (or cannot format), relative to root."""
-    command = [setup.ruff, "format", *setup.settings_args, "--check", "--no-cache", "."]
+    """Files `ruff format --check` would change or cannot format, relative to root."""
+    command = [
+        setup.ruff,
+        "format",
+        *setup.settings_args,
+        "--check",
+        "--no-cache",
+        "--output-format",
+        "json",
+        ".",
+    ]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
     unclean = set()
-    for line in (done.stdout + "\n" + done.stderr).splitlines():
-        match = _WOULD_REFORMAT.match(line.strip()) or _FAILED_TO_PARSE.match(line.strip())
-        if match:
-            path = Path(match["path"])
-            unclean.add((path.relative_to(root) if path.is_absolute() else path).as_posix())
-    if done.returncode not in (0, 1) and not unclean:
+    try:
+        items = json.loads(done.stdout or "[]")
+    except json.JSONDecodeError:  # a ruff without `format --output-format`: its text lines
+        items = []
+        for line in (done.stdout + "\n" + done.stderr).splitlines():
+            match = _WOULD_REFORMAT.match(line.strip()) or _FAILED_TO_PARSE.match(line.strip())
+            if match:
+                items.append({"filename": match["path"]})
+    for item in items:  # "unformatted", or "invalid-syntax" (not clean either)
+        path = Path(item["filename"])
+        unclean.add((path.relative_to(root) if path.is_absolute() else path).as_posix())
+    if done.returncode not in (0, 1, 2) or (done.returncode and not unclean):
         raise RuntimeError(f"ruff format failed ({done.returncode}): {done.stderr[-2000:]}")
     return unclean
 
