@@ -466,8 +466,10 @@ def main() -> None:
     folders = folders or corpus()
     os.chdir(checkout)  # `-m fastapi_fixer` imports from the working folder first
     print(
-        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, rounds {args.rounds}"
-        f", checkout {checkout}"
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        + ("" if args.targets_only else f"rounds {args.rounds}, ")
+        + f"issue 14 rounds {args.target_rounds}, timeout {args.timeout:.0f} s, "
+        f"checkout {checkout}"
     )
     report = []
     for folder in folders:
