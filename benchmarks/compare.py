@@ -95,7 +95,7 @@ class Measure:
     wall: float
     cpu: float  # user + system seconds of the command and the processes it waited for
     peak_kb: int  # max RSS of the largest of them
-    exit_code: int | None  # None: killed at the timeout
+    exit_code: int | None  # None: killed at the timeout (then cpu is what it had used)
 
     @property
     def timed_out(self) -> bool:
@@ -378,7 +378,12 @@ def judge(name: str, measures: dict[str, Measure], timeout: float | None) -> lis
         if measure is None:
             return
         if measure.timed_out:
-            verdicts.append(Verdict(label, f"timeout (> {timeout:.0f} s)", False))
+            floor = (
+                f", >= {measure.cpu / check.cpu:.0f}x"
+                if check is not None and not check.timed_out and check.cpu > 0
+                else ""
+            )
+            verdicts.append(Verdict(label, f"timeout (> {timeout:.0f} s wall{floor})", False))
         elif check is None or check.timed_out or check.cpu <= 0:
             verdicts.append(Verdict(label, "check cold timed out", None))
         else:
@@ -412,8 +417,10 @@ def print_targets(name: str, measures: dict[str, Measure], verdicts: list[Verdic
         if measure is None:
             continue
         if measure.timed_out:
+            # the CPU its main process had used when killed (its workers' is lost): a floor
             print(
-                f"  {case:<30}{'timeout':>9}{'':>9}{'':>9}{'':>10}  killed at {measure.wall:.0f} s"
+                f"  {case:<30}{'timeout':>9}{'>=' + format(measure.cpu, '.0f'):>9}{'':>9}"
+                f"{'':>10}  killed at {measure.wall:.0f} s wall"
             )
             continue
         ratio = (
