@@ -25,6 +25,7 @@ something, a changed file that no longer parses, a crash or timeout), else 0.
 
     python scripts/fix_quality.py --codebases chainlit,gradio
     python scripts/fix_quality.py --checkout /work/main --modes safe --json > quality.json
+    python scripts/fix_quality.py --save run.json ...; python scripts/fix_quality.py --show run.json
 """
 
 from __future__ import annotations
@@ -482,7 +483,8 @@ def print_table(reports: list[CodebaseReport], checkout: Path, details: bool) ->
         print(
             f"{'TOTAL':<20}{mode:<6}{t['changed']:>8}{codes}{t['new']:>6}"
             f"{str(t['unclean']) + '/' + str(t['clean_before']):>10}"
-            f"{t['not_idempotent']:>9}{t['unparseable']:>7}"
+            f"{'yes' if not t['not_idempotent'] else 'NO (' + str(t['not_idempotent']) + ')':>9}"
+            f"{t['unparseable']:>7}"
         )
     print(
         "\ncolumns: files changed by the fix; NEW ruff findings per code (per file, count after "
@@ -525,6 +527,17 @@ def to_json(reports: list[CodebaseReport], checkout: Path) -> dict[str, Any]:
     }
 
 
+def from_json(saved: dict[str, Any]) -> list[CodebaseReport]:
+    reports = []
+    for item in saved["codebases"]:
+        modes = []
+        for mode in item["modes"]:
+            fields = {k: v for k, v in mode.items() if k not in ("new_total", "missed")}
+            modes.append(ModeReport(**fields))
+        reports.append(CodebaseReport(item["name"], item["files"], item["ruff_settings"], modes))
+    return reports
+
+
 def _git_head(checkout: Path) -> str:
     done = subprocess.run(
         ["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],
@@ -545,7 +558,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ruff", help="ruff binary (default: next to Python, else on PATH)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--brief", action="store_true", help="no per-finding details")
+    parser.add_argument("--save", type=Path, help="write the JSON here after each code base")
+    parser.add_argument("--show", type=Path, help="print the table of a saved JSON and exit")
     args = parser.parse_args(argv)
+    if args.show:
+        saved = json.loads(args.show.read_text(encoding="utf-8"))
+        reports = from_json(saved)
+        print_table(reports, Path(saved["checkout"]), details=not args.brief)
+        return 1 if any(r.missed for c in reports for r in c.modes) else 0
 
     checkout = args.checkout.resolve()
     if not (checkout / "fastapi_fixer").is_dir():
@@ -567,6 +587,8 @@ def main(argv: list[str] | None = None) -> int:
         reports.append(report)
         summary = ", ".join(f"{r.mode}: {'; '.join(r.missed) or 'ok'}" for r in report.modes)
         log(f"{name}: {summary} ({time.monotonic() - started:.0f} s)")
+        if args.save:  # after every code base, so a long run stopped early keeps what it has
+            args.save.write_text(json.dumps(to_json(reports, checkout), indent=2) + "\n")
     if args.json:
         print(json.dumps(to_json(reports, checkout), indent=2))
     else:
