@@ -149,6 +149,32 @@ def _retouched(
     return provenance.after(attributed)
 
 
+def _imports_retouched(
+    before: list[str], after: list[str], provenance: Provenance, runs: list[RuleRun]
+) -> Provenance:
+    """Provenance after the imports step: an import line is owed to the rules that asked for
+    what it names (so a finding's preview shows only its own rule's import), else to the rules
+    that wrote the lines it replaces, else to every rule that asked for imports."""
+    asked = frozenset(run.code for run in runs if run.requests)
+    attributed: list[tuple[Hunk, frozenset[str]]] = []
+    for hunk in hunks_between(before, after):
+        text = "".join(hunk.lines) + "".join(before[hunk.start : hunk.end])
+        owners = frozenset(run.code for run in runs if _names_any(run.requests, text))
+        attributed.append((hunk, owners or provenance.codes_in(hunk.start, hunk.end) or asked))
+    return provenance.after(attributed)
+
+
+def _names_any(requests: ImportRequests, text: str) -> bool:
+    wanted = [(module, name) for module, name in requests.adds]
+    wanted += [(module, name) for module, name, _ in requests.removals]
+    for module, name in wanted:
+        if module.lstrip(".") in text and (
+            name is None or re.search(rf"\b{re.escape(name)}\b", text) is not None
+        ):
+            return True
+    return False
+
+
 @dataclass
 class RuleRun:
     """What one rule's fixer did to the file, alone."""
@@ -314,11 +340,12 @@ def _compose(
             item for item in run.requests.removals if item not in requests.removals
         )
     if python and requests:
-        asked = frozenset(run.code for run in runs if run.requests)
         tidied = _apply_imports(new_text, requests, style, first_party)
         if new_text.endswith("\r") and not tidied.endswith(("\r", "\n")):
             tidied += "\r"  # LibCST drops the last newline of a file with "\r" endings
-        provenance = _retouched(split_lines(new_text), split_lines(tidied), provenance, asked)
+        provenance = _imports_retouched(
+            split_lines(new_text), split_lines(tidied), provenance, runs
+        )
         new_text = tidied
     if tidy is not None and new_text != text:
         laid_out = tidy(text, new_text)

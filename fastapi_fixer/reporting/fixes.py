@@ -67,12 +67,16 @@ class _Offsets:
 
 def text_edits(path: str, before: str, after: str) -> list[TextEdit]:
     """One minimal replacement per changed hunk of a line diff of ``before`` and ``after``."""
+    from fastapi_fixer.fixing.pipeline import hunks_between
+
     old, new = split_lines(before), split_lines(after)
     hunks: list[list[int]] = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
+    shift = 0
+    for hunk in hunks_between(old, new):  # the diff skips the common head and tail first
+        i1, i2 = hunk.start, hunk.end
+        j1 = i1 + shift
+        j2 = j1 + len(hunk.lines)
+        shift += len(hunk.lines) - (i2 - i1)
         if hunks and hunks[-1][1] == i1 and hunks[-1][3] == j1:
             hunks[-1][1], hunks[-1][3] = i2, j2
         else:
