@@ -143,7 +143,7 @@ class NoConstraintNamingConvention(Rule):
         import libcst as cst
         from libcst.metadata import PositionProvider
 
-        from fastapi_fixer.fixing.cstutil import add_imports, rewrite_at, start_only
+        from fastapi_fixer.fixing.cstutil import add_imports, is_docstring, rewrite_at, start_only
 
         def add_keyword(name: str, value: str):
             def replace(node: cst.CSTNode, _primary: bool) -> cst.CSTNode:
@@ -175,7 +175,7 @@ class NoConstraintNamingConvention(Rule):
                     )
                 body = list(node.body.body)
                 at = 0
-                if body and _is_docstring(body[0]):
+                if body and is_docstring(body[0]):
                     at = 1
                 elif len(body) == 1 and _is_pass(body[0]):
                     body = []
@@ -389,17 +389,6 @@ def _is_bare_declarative_base(ctx: FileContext, node: ast.ClassDef) -> bool:
         if any(isinstance(t, ast.Name) and t.id in ("metadata", "registry") for t in targets):
             return False
     return True
-
-
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    import libcst as cst
-
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 def _is_pass(statement: cst.CSTNode) -> bool:

@@ -705,7 +705,7 @@ def fix_one_file(
     return fix_file(
         text,
         edits,
-        lambda code, module, old, found: rules[code]().fix(module, list(found), context).code,
+        lambda code, module, old, found: rules[code]().fix(module, list(found), context),
         style,
         lambda before, after: compile_reason(before, after, context.path),
         tidy=tidier(context.path, style) if layout else None,

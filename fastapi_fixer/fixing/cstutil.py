@@ -167,6 +167,17 @@ def _dotted_name(node: cst.BaseExpression) -> str:
     return node.value if isinstance(node, cst.Name) else ""
 
 
+def is_docstring(statement: cst.CSTNode) -> bool:
+    """Whether the statement is a string on its own line (a module's, class's or function's
+    docstring when it comes first)."""
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
 def _is_primary_object(node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
     """Whether ``node`` is the object of an attribute, subscript or call: an `await` put there
     needs parentheses, or `await x.y` would await `x.y` instead."""

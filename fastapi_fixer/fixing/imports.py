@@ -24,6 +24,7 @@ from typing import Any
 
 import libcst as cst
 
+from fastapi_fixer.fixing.cstutil import is_docstring
 from fastapi_fixer.fixing.project_style import ImportStyle, ProjectStyle
 
 FUTURE, STDLIB, THIRD_PARTY, FIRST_PARTY, LOCAL = range(5)
@@ -204,15 +205,6 @@ def _is_import_line(statement: cst.CSTNode) -> bool:
         isinstance(statement, cst.SimpleStatementLine)
         and bool(statement.body)
         and all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
-    )
-
-
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
 
 
@@ -711,7 +703,7 @@ def _add_one(
 def _new_block(body: list[cst.CSTNode], new: cst.SimpleStatementLine) -> list[cst.CSTNode]:
     """The module's first import: after its docstring, one blank line around it (two before a
     def or class, as ruff's isort wants)."""
-    at = 1 if body and _is_docstring(body[0]) else 0
+    at = 1 if body and is_docstring(body[0]) else 0
     if at:
         new = new.with_changes(leading_lines=[_blank()])
     if at < len(body):

@@ -19,7 +19,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi_fixer.fixing.context import ImportRequests, fixing
 from fastapi_fixer.fixing.project_style import ProjectStyle
@@ -183,6 +183,7 @@ class RuleRun:
     hunks: list[Hunk] = field(default_factory=list)
     requests: ImportRequests = field(default_factory=ImportRequests)
     failure: str | None = None
+    module: Any = None  # the rule's output as a LibCST module, when it gave one
 
 
 @dataclass
@@ -196,7 +197,9 @@ class FileFix:
     failures: dict[str, str] = field(default_factory=dict)  # code -> why it was dropped
 
 
-RunRule = Callable[[str, "cst.Module | None", str, Sequence["Edit"]], str]
+# (code, module, text, edits) -> the rule's output: text, or a LibCST module (kept, so the
+# imports step need not parse it again when that rule is the only one applied)
+RunRule = Callable[[str, "cst.Module | None", str, Sequence["Edit"]], "str | cst.Module"]
 Validate = Callable[[str, str], "str | None"]  # (original, new) -> why new is wrong, or None
 
 
@@ -220,9 +223,9 @@ def fix_file(
 
         try:
             module = cst.parse_module(text)
-            code = module.code
-            if code != text and code + "\r" != text:  # (LibCST drops a last "\r") a form
-                # feed in an indentation, say: never rewrite what LibCST cannot write back
+            # a form feed in an indentation LibCST writes into every block: never rewrite a
+            # file it cannot write back (the check costs a code generation: only then)
+            if "\f" in text and module.code.rstrip("\r") != text.rstrip("\r"):
                 raise ValueError("LibCST cannot write this file back unchanged")
         except Exception as exc:  # a file LibCST cannot read: no rule can fix it
             reason = f"fix failed: {type(exc).__name__}: {exc}"
@@ -291,7 +294,11 @@ def _run(
     run = RuleRun(code)
     try:
         with fixing(style, run.requests, first_party):
-            output = run_rule(code, module, text, edits)
+            result = run_rule(code, module, text, edits)
+        if isinstance(result, str):
+            output = result
+        else:
+            run.module, output = result, result.code
     except Exception as exc:  # a fixer bug must not lose the user's file
         run.failure = f"fix failed: {type(exc).__name__}: {exc}"
         return run
@@ -340,7 +347,8 @@ def _compose(
             item for item in run.requests.removals if item not in requests.removals
         )
     if python and requests:
-        tidied = _apply_imports(new_text, requests, style, first_party)
+        alone = runs[0].module if len(runs) == 1 else None
+        tidied = _apply_imports(new_text, requests, style, first_party, alone)
         if new_text.endswith("\r") and not tidied.endswith(("\r", "\n")):
             tidied += "\r"  # LibCST drops the last newline of a file with "\r" endings
         provenance = _imports_retouched(
@@ -361,12 +369,14 @@ def _apply_imports(
     requests: ImportRequests,
     style: ProjectStyle | None,
     first_party: Callable[[str], bool] | None,
+    parsed: cst.Module | None = None,
 ) -> str:
+    """``text`` with the requested imports; ``parsed``: ``text`` already parsed."""
     import libcst as cst
 
     from fastapi_fixer.fixing import imports
 
-    module = cst.parse_module(text)
+    module = parsed if parsed is not None else cst.parse_module(text)
     if requests.adds:
         module = imports.add_imports(module, requests.adds, style, first_party)
     if requests.removals:

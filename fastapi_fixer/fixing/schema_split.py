@@ -604,6 +604,8 @@ def derived_class(original: cst.ClassDef, suffix: str, drop: tuple[str, ...]) ->
     validators/serializers that only concern them."""
     import libcst as cst
 
+    from fastapi_fixer.fixing.cstutil import is_docstring
+
     dropped = set(drop)
     body: list[cst.BaseStatement] = []
     assert isinstance(original.body, cst.IndentedBlock)
@@ -627,7 +629,7 @@ def derived_class(original: cst.ClassDef, suffix: str, drop: tuple[str, ...]) ->
             statement = statement.with_changes(leading_lines=blank)
         blank = []
         body.append(statement)
-    if not any(not _is_docstring(s) for s in body):
+    if not any(not is_docstring(s) for s in body):
         body.append(cst.SimpleStatementLine([cst.Pass()]))
     if body and body[0] is not original.body.body[0]:
         body[0] = body[0].with_changes(leading_lines=[])
@@ -635,17 +637,6 @@ def derived_class(original: cst.ClassDef, suffix: str, drop: tuple[str, ...]) ->
         name=cst.Name(f"{original.name.value}{suffix}"),
         body=original.body.with_changes(body=body, header=cst.TrailingWhitespace()),
         leading_lines=[cst.EmptyLine(), cst.EmptyLine()],
-    )
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    import libcst as cst
-
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
 
 
