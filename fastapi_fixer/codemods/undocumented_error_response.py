@@ -243,10 +243,25 @@ def _entry_code(code: int, description: str) -> str:
     return f'{code}: {{"description": {_quote(description or phrase(code))}}}'
 
 
+_PART = 56  # a long description is written as parts this long, so lines stay short
+
+
 def _quote(text: str) -> str:
+    """The description as a string literal; a long one as implicitly concatenated parts in
+    parentheses, split between words (the formatter puts them one per line)."""
     import json
 
-    return json.dumps(text, ensure_ascii=False)
+    quoted = json.dumps(text, ensure_ascii=False)
+    if len(quoted) <= _PART:
+        return quoted
+    parts: list[str] = []
+    for word in text.split(" "):
+        if parts and len(json.dumps(parts[-1] + " " + word, ensure_ascii=False)) <= _PART:
+            parts[-1] += " " + word
+        else:
+            parts.append(word)
+    parts = [part + " " for part in parts[:-1]] + parts[-1:]
+    return "(" + " ".join(json.dumps(part, ensure_ascii=False) for part in parts) + ")"
 
 
 def _dict_code(entries: list[tuple[int, str]]) -> str:
