@@ -782,29 +782,55 @@ def _fields(kind: type) -> tuple[str, ...]:
 
 def _names_read_cst(module: cst.Module, wanted: Collection[str]) -> set[str]:
     """`names_read` on the LibCST tree: one plain walk of its fields (no visitor, no code
-    generation), import statements left out."""
+    generation), import statements left out. Inside a function with a parameter of a wanted
+    name, that name is the parameter (a fix that turned a global into a parameter leaves the
+    global's import unused), so it is not counted there."""
     found: set[str] = set()
-    stack: list[Any] = [module]
+    stack: list[tuple[Any, frozenset[str]]] = [(module, frozenset())]
     while stack:
-        node = stack.pop()
+        node, hidden = stack.pop()
         kind = type(node)
         if kind is cst.Name:
-            found.add(node.value)
+            if node.value not in hidden:
+                found.add(node.value)
             continue
         if kind is cst.SimpleString:
             text = node.evaluated_value
             if isinstance(text, str) and len(text) < 500 and any(n in text for n in wanted):
                 with contextlib.suppress(SyntaxError, ValueError):
-                    found |= names_read(ast.parse(text.strip(), mode="eval"))
+                    found |= names_read(ast.parse(text.strip(), mode="eval")) - hidden
             continue
         if kind is cst.Import or kind is cst.ImportFrom:
             continue
+        if kind is cst.FunctionDef:
+            params = _parameters(node.params)
+            shadowed = frozenset(p.name.value for p in params if p.name.value in wanted)
+            if shadowed:
+                inner = hidden | shadowed
+                stack.extend((d, hidden) for d in node.decorators)
+                for param in params:  # annotations and defaults are read outside the body
+                    if param.annotation is not None:
+                        stack.append((param.annotation, hidden))
+                    if param.default is not None:
+                        stack.append((param.default, hidden))
+                if node.returns is not None:
+                    stack.append((node.returns, hidden))
+                stack.append((node.body, inner))
+                continue
         for name in _fields(kind):
             value = getattr(node, name)
             if isinstance(value, cst.CSTNode):
-                stack.append(value)
+                stack.append((value, hidden))
             elif isinstance(value, (list, tuple)):
-                stack.extend(value)
+                stack.extend((item, hidden) for item in value)
+    return found
+
+
+def _parameters(params: cst.Parameters) -> list[cst.Param]:
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for extra in (params.star_arg, params.star_kwarg):
+        if isinstance(extra, cst.Param):
+            found.append(extra)
     return found
 
 
