@@ -243,7 +243,7 @@ def _entry_code(code: int, description: str) -> str:
     return f'{code}: {{"description": {_quote(description or phrase(code))}}}'
 
 
-_PART = 56  # a long description is written as parts this long, so lines stay short
+_PART = 40  # a long description is written as parts this long, so nested lines stay short
 
 
 def _quote(text: str) -> str:
