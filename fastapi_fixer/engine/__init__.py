@@ -30,7 +30,7 @@ from fastapi_fixer.engine.discovery import discover
 from fastapi_fixer.engine.source import SourceError, SourceFile, file_digest, read_source
 from fastapi_fixer.engine.workers import Job, Progress, WorkerPool, default_jobs
 from fastapi_fixer.fixing.format import tidier
-from fastapi_fixer.fixing.imports import first_party_in
+from fastapi_fixer.fixing.imports import first_party_as_ruff
 from fastapi_fixer.fixing.pipeline import FileFix, fix_file, split_lines
 from fastapi_fixer.fixing.project_style import style_for
 from fastapi_fixer.models import (
@@ -709,7 +709,7 @@ def fix_one_file(
         style,
         lambda before, after: compile_reason(before, after, context.path),
         tidy=tidier(context.path, style) if layout else None,
-        first_party=first_party_in(context.index, context.module),
+        first_party=first_party_as_ruff(style.root, context.module),
     )
 
 

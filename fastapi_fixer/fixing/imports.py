@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import os
 import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -162,6 +163,29 @@ def first_party_in(index: Any, module: str) -> Callable[[str], bool]:
 
     def is_first_party(top: str) -> bool:
         return top == own or top in tops
+
+    return is_first_party
+
+
+def first_party_as_ruff(root: str, module: str) -> Callable[[str], bool]:
+    """First party as ruff decides it by default, so `ruff check --select I001` agrees with where
+    a new import goes: the file's own top-level package (ruff's `detect-same-package`), and a
+    top-level package or module found in ruff's default `src` folders, the project's root
+    (``root``, the folder of its configuration) and its `src/`."""
+    own = module.split(".")[0] if module else ""
+    folders = [root, os.path.join(root, "src")] if root else []
+    known: dict[str, bool] = {}
+
+    def is_first_party(top: str) -> bool:
+        if top == own:
+            return True
+        if top not in known:
+            known[top] = any(
+                os.path.isdir(os.path.join(folder, top))
+                or os.path.isfile(os.path.join(folder, top + ".py"))
+                for folder in folders
+            )
+        return known[top]
 
     return is_first_party
 
