@@ -32,7 +32,7 @@ from fastapi_fixer.engine.workers import Job, Progress, WorkerPool, default_jobs
 from fastapi_fixer.fixing.format import tidier
 from fastapi_fixer.fixing.imports import first_party_as_ruff
 from fastapi_fixer.fixing.pipeline import FileFix, fix_file, split_lines
-from fastapi_fixer.fixing.project_style import style_for
+from fastapi_fixer.fixing.project_style import ProjectStyle, style_for
 from fastapi_fixer.models import (
     Diagnostic,
     DroppedFix,
@@ -709,8 +709,22 @@ def fix_one_file(
         style,
         lambda before, after: compile_reason(before, after, context.path),
         tidy=tidier(context.path, style) if layout else None,
-        first_party=first_party_as_ruff(style.root, context.module),
+        first_party=first_party_as_ruff(_ruff_root(style, context), context.module),
     )
+
+
+def _ruff_root(style: ProjectStyle, context: FixContext) -> str:
+    """The folder ruff takes as the project's root for this file: its configuration's folder,
+    else the folder that holds the file's top-level package (where ruff would be run)."""
+    if style.sources:
+        return style.root
+    folder = os.path.dirname(os.path.abspath(context.path))
+    depth = context.module.count(".") if context.module else 0
+    if os.path.basename(context.path) == "__init__.py" and context.module:
+        depth += 1
+    for _ in range(depth):
+        folder = os.path.dirname(folder)
+    return folder
 
 
 def _chains_elsewhere(found: list[Diagnostic]) -> bool:
