@@ -85,16 +85,19 @@ def _server_kind(index: ProjectIndex, receiver: str) -> str | None:
         if binding is None or not binding.target.startswith(CONSTRUCTED):
             return None
         name = binding.target[len(CONSTRUCTED) :]
-    kind = index.resolve(name)
-    if kind in SOCKETIO_SERVERS:
-        return "socket.io"
-    if kind in MCP_TOOL_CLASSES:
-        return "mcp-tool"
-    if kind in MCP_LOWLEVEL:
-        return "mcp-lowlevel"
-    # `FastMCP(...)`, or a classmethod building one: `FastMCP.from_openapi(...)`
-    if kind in FASTMCP or kind.rpartition(".")[0] in FASTMCP:
-        return "fastmcp"
+    # the name as written first: `index.resolve` may match an external dotted name to a project
+    # module that ends the same way (`fastmcp.tools.base.Tool` to `...capabilities.tools.base`),
+    # and only when that module happens to be analysed
+    for kind in dict.fromkeys((name, index.resolve(name))):
+        if kind in SOCKETIO_SERVERS:
+            return "socket.io"
+        if kind in MCP_TOOL_CLASSES:
+            return "mcp-tool"
+        if kind in MCP_LOWLEVEL:
+            return "mcp-lowlevel"
+        # `FastMCP(...)`, or a classmethod building one: `FastMCP.from_openapi(...)`
+        if kind in FASTMCP or kind.rpartition(".")[0] in FASTMCP:
+            return "fastmcp"
     return None
 
 
