@@ -609,15 +609,8 @@ class Engine:
                 }
                 for path in sorted(todo)
             }
-            in_pool = [
-                (path, wanted[path])
-                for path in wanted
-                if not files[path].is_text and not files[path].source.new and self.pool.knows(path)
-            ]
-            outcomes.update(self.pool.fix(in_pool, self.index, self.settings))
+            outcomes.update(self._passes(files, wanted))
             for path in wanted:
-                if path not in dict(in_pool):
-                    outcomes[path] = self._fix_file(files, path, wanted[path])
                 for code in [*outcomes[path].deferred, *outcomes[path].failures]:
                     left_out.add((path, code))
             todo = set()
@@ -652,15 +645,22 @@ class Engine:
             path: {code: sorted(found, key=_edit_key) for code, found in codes.items()}
             for path, codes in sorted(edits.items())
         }
+        return self._passes(files, wanted, layout=False)
+
+    def _passes(
+        self, files: dict[str, _File], wanted: dict[str, dict[str, list[Edit]]], layout: bool = True
+    ) -> dict[str, FileFix]:
+        """One fix pass per file of ``wanted``: in the worker processes for the Python files
+        they hold, in this process for text files and files a fix creates."""
         in_pool = [
-            (path, wanted[path])
-            for path in wanted
-            if not files[path].is_text and self.pool.knows(path)
+            (path, edits)
+            for path, edits in wanted.items()
+            if not files[path].is_text and not files[path].source.new and self.pool.knows(path)
         ]
-        outcomes = self.pool.fix(in_pool, self.index, self.settings, layout=False)
-        for path in wanted:
+        outcomes = self.pool.fix(in_pool, self.index, self.settings, layout=layout)
+        for path, edits in wanted.items():
             if path not in outcomes:
-                outcomes[path] = self._fix_file(files, path, wanted[path], layout=False)
+                outcomes[path] = self._fix_file(files, path, edits, layout=layout)
         return outcomes
 
     def _fix_file(

@@ -3,7 +3,7 @@
 - `style`: the project's layout (`project_style.ProjectStyle`) for the file being fixed, so
   imports and wrapped lines follow the project.
 - `first_party`: whether a top-level package belongs to the project (isort's first-party
-  section for a new import; `fixing.imports.first_party_in(index, module)` builds it).
+  section for a new import; the engine passes `fixing.imports.first_party_as_ruff(root, module)`).
 - `requests`: when set, `cstutil.add_imports` and `cstutil.remove_unused_imports` only record
   what they were asked (the fix pass applies every rule's body edits to the file at once, then
   all the recorded imports in one tidy step); when unset they edit the module they are given.

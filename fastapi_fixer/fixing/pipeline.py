@@ -218,9 +218,11 @@ def fix_file(
     ``run_rule(code, module, text, edits)`` returns the rule's output for the file alone;
     ``validate(original, new)`` says why an output is not acceptable (it does not compile)."""
     module = None
-    if python and text:
+    if python:
         import libcst as cst
 
+        module = cst.Module(body=[])  # a file a fix creates
+    if python and text:
         try:
             module = cst.parse_module(text)
             # a form feed in an indentation LibCST writes into every block: never rewrite a
@@ -236,10 +238,6 @@ def fix_file(
                 [],
                 {code: reason for code in edits},
             )
-    elif python:
-        import libcst as cst
-
-        module = cst.Module(body=[])
     original = split_lines(text)
     runs = [
         _run(code, module, text, original, edits[code], run_rule, style, first_party)

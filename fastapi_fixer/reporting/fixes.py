@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi_fixer.engine import FixFailure, _edit_key, apply_rule_fix
+from fastapi_fixer.fixing.pipeline import hunks_between, split_lines
 from fastapi_fixer.models import Diagnostic, RunResult
 from fastapi_fixer.rule import FixContext
 
 if TYPE_CHECKING:
     from fastapi_fixer.analysis.index import ProjectIndex
     from fastapi_fixer.settings import Settings
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their endings, split where Python splits them (not on form feeds etc.)."""
-    return _LINE.findall(text)
 
 
 @dataclass(frozen=True)
@@ -67,8 +60,6 @@ class _Offsets:
 
 def text_edits(path: str, before: str, after: str) -> list[TextEdit]:
     """One minimal replacement per changed hunk of a line diff of ``before`` and ``after``."""
-    from fastapi_fixer.fixing.pipeline import hunks_between
-
     old, new = split_lines(before), split_lines(after)
     hunks: list[list[int]] = []
     shift = 0
@@ -274,8 +265,6 @@ def _cut(
     """Each finding's share of the change from ``before`` to ``after``: the hunks its rule
     wrote (``provenance``) that overlap its edits, else the ones no finding's edits overlap.
     A finding one of whose hunks other rules also wrote into is left out."""
-    from fastapi_fixer.fixing.pipeline import hunks_between
-
     old = split_lines(before)
     spans = {
         id(d): [e.span for e in d.fix.edits if e.path == path and e.span is not None]  # type: ignore[union-attr]
