@@ -489,8 +489,12 @@ def _statement_index(module: cst.Module, line: int) -> int:
     """The index of the module-level statement that holds ``line``."""
     from libcst.metadata import PositionProvider
 
+    from fastapi_fixer.fixing import statements
     from fastapi_fixer.fixing.cstutil import NodeNotFound, metadata
 
+    lines = statements.lines_of(module)
+    if lines is not None and 0 <= (index := lines.statement_at(line)) < len(module.body):
+        return index
     wrapper = metadata(module)
     positions = wrapper.resolve(PositionProvider)
     for index, statement in enumerate(wrapper.module.body):

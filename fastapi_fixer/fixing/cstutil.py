@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from fastapi_fixer.fixing import positions
 from fastapi_fixer.models import Span, start_only
 
 # (node, whether it is the object of an attribute, subscript or call) -> replacement
@@ -24,7 +25,7 @@ def metadata(module: cst.Module) -> MetadataWrapper:
     for known, wrapper in _WRAPPERS:
         if known is module:
             return wrapper
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    wrapper = positions.wrapper(module)
     _WRAPPERS.insert(0, (module, wrapper))
     del _WRAPPERS[4:]
     return wrapper
@@ -33,25 +34,37 @@ def metadata(module: cst.Module) -> MetadataWrapper:
 class _SpanRewriter(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, targets: dict[tuple[str, Span], Replacer]) -> None:
+    def __init__(self, targets: dict[tuple[str, Span], Replacer], offset: int = 0) -> None:
         super().__init__()
         self.targets = targets
+        self.offset = offset  # lines before the module visited (one statement of a file)
         self.starts = sorted({(span.line, span.col) for _, span in targets})
         self.parents: list[cst.CSTNode] = []
         self.found: set[tuple[str, Span]] = set()
 
-    def _holds_a_target(self, node: cst.CSTNode) -> bool:
+    def _span(self, node: cst.CSTNode) -> Span | None:
         position = self.get_metadata(PositionProvider, node, None)
         if position is None:
+            return None
+        return Span(
+            position.start.line + self.offset,
+            position.start.column,
+            position.end.line + self.offset,
+            position.end.column,
+        )
+
+    def _holds_a_target(self, node: cst.CSTNode) -> bool:
+        span = self._span(node)
+        if span is None:
             return True
-        start = (position.start.line, position.start.column)
-        end = (position.end.line, position.end.column)
+        start = (span.line, span.col)
+        end = (span.end_line, span.end_col)
         decorators = getattr(node, "decorators", ())
         if decorators:  # a def's or class's position starts after its decorators
-            first = self.get_metadata(PositionProvider, decorators[0], None)
+            first = self._span(decorators[0])
             if first is None:
                 return True
-            start = min(start, (first.start.line, first.start.column))
+            start = min(start, (first.line, first.col))
         at = bisect.bisect_left(self.starts, start)
         return at < len(self.starts) and self.starts[at] <= end
 
@@ -67,12 +80,9 @@ class _SpanRewriter(cst.CSTTransformer):
         else:
             return updated_node  # a node whose children were skipped holds no target
         updated = super().on_leave(original_node, updated_node)
-        position = self.get_metadata(PositionProvider, original_node, None)
-        if position is None or not isinstance(updated, cst.CSTNode):
+        span = self._span(original_node)
+        if span is None or not isinstance(updated, cst.CSTNode):
             return updated
-        span = Span(
-            position.start.line, position.start.column, position.end.line, position.end.column
-        )
         key = (type(original_node).__name__, span)
         replacer = self.targets.get(key)
         if replacer is None:
@@ -93,12 +103,39 @@ def rewrite_at(module: cst.Module, targets: dict[tuple[str, Span], Replacer]) ->
     """Replace the nodes of the given type found exactly at the given spans."""
     if not targets:
         return module
-    rewriter = _SpanRewriter(targets)
-    result = metadata(module).visit(rewriter)
-    missing = set(targets) - rewriter.found
+    result, found = visit_spans(module, targets)
+    missing = set(targets) - found
     if missing:
         raise NodeNotFound(f"no node at {sorted(missing)[0]}")
     return result
+
+
+def visit_spans(
+    module: cst.Module, targets: dict[tuple[str, Span], Replacer]
+) -> tuple[cst.Module, set[tuple[str, Span]]]:
+    """``module`` with the targets that were found replaced, and the keys found. In a module the
+    fix pass parsed, only the top-level statements that hold a target are visited
+    (`fixing.statements`), else the whole module."""
+    from fastapi_fixer.fixing import statements
+
+    lines = statements.lines_of(module)
+    if lines is not None:
+        found: set[tuple[str, Span]] = set()
+
+        def rewriter(offset: int) -> _SpanRewriter:
+            visitor = _SpanRewriter(targets, offset)
+            visitors.append(visitor)
+            return visitor
+
+        visitors: list[_SpanRewriter] = []
+        starts = [span.line for _, span in targets]
+        result = statements.visit_statements(module, lines, starts, rewriter)
+        if result is not None:
+            for visitor in visitors:
+                found |= visitor.found
+            return result, found
+    rewriter_all = _SpanRewriter(targets)
+    return metadata(module).visit(rewriter_all), rewriter_all.found
 
 
 def add_imports(module: cst.Module, imports: Iterable[tuple[str, str | None]]) -> cst.Module:

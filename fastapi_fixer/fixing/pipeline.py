@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fastapi_fixer.fixing import statements
 from fastapi_fixer.fixing.context import ImportRequests, fixing
 from fastapi_fixer.fixing.project_style import ProjectStyle
 
@@ -217,6 +218,8 @@ def fix_file(
 
     ``run_rule(code, module, text, edits)`` returns the rule's output for the file alone;
     ``validate(original, new)`` says why an output is not acceptable (it does not compile)."""
+    if not edits:  # nothing to apply (a multi-file fix left this file)
+        return FileFix(text, Provenance.original(len(split_lines(text))))
     module = None
     if python:
         import libcst as cst
@@ -225,6 +228,7 @@ def fix_file(
     if python and text:
         try:
             module = cst.parse_module(text)
+            statements.remember(module, text)
             # a form feed in an indentation LibCST writes into every block: never rewrite a
             # file it cannot write back (the check costs a code generation: only then)
             if "\f" in text and module.code.rstrip("\r") != text.rstrip("\r"):
@@ -293,16 +297,25 @@ def _run(
     try:
         with fixing(style, run.requests, first_party):
             result = run_rule(code, module, text, edits)
+        hunks = None
         if isinstance(result, str):
             output = result
         else:
-            run.module, output = result, result.code
+            run.module = result
+            lines = statements.lines_of(module) if module is not None else None
+            if lines is not None:
+                hunks = statements.changed_hunks(module, lines, result)  # type: ignore[arg-type]
+            if hunks is None:
+                output = result.code
     except Exception as exc:  # a fixer bug must not lose the user's file
         run.failure = f"fix failed: {type(exc).__name__}: {exc}"
         return run
-    if text.endswith("\r") and not output.endswith(("\r", "\n")):
-        output += "\r"  # LibCST drops the last newline of a file with old-Mac "\r" endings
-    run.hunks = hunks_between(original, split_lines(output))
+    if hunks is not None:
+        run.hunks = hunks
+    else:
+        if text.endswith("\r") and not output.endswith(("\r", "\n")):
+            output += "\r"  # LibCST drops the last newline of a file with old-Mac "\r" endings
+        run.hunks = hunks_between(original, split_lines(output))
     if not run.hunks and not run.requests:
         run.failure = "fix changed nothing"
     return run
@@ -374,12 +387,20 @@ def _apply_imports(
 
     from fastapi_fixer.fixing import imports
 
-    module = parsed if parsed is not None else cst.parse_module(text)
+    before = parsed if parsed is not None else cst.parse_module(text)
+    module = before
     if requests.adds:
         module = imports.add_imports(module, requests.adds, style, first_party)
     if requests.removals:
         module = imports.remove_unused_imports(module, requests.removals)
-    return module.code
+    lines = statements.StatementLines.of(before, text)
+    hunks = statements.changed_hunks(before, lines, module) if lines is not None else None
+    if hunks is None:
+        return module.code
+    spliced = split_lines(text)
+    for hunk in reversed(hunks):
+        spliced[hunk.start : hunk.end] = hunk.lines
+    return "".join(spliced)
 
 
 def _attempt(

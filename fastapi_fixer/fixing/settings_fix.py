@@ -281,7 +281,7 @@ def replace_expressions(
     that span (a literal may be a `SimpleString` or a `ConcatenatedString`, a list a `List` or a
     `Tuple`), keeping its parentheses."""
 
-    from fastapi_fixer.fixing.cstutil import NodeNotFound, _SpanRewriter
+    from fastapi_fixer.fixing.cstutil import NodeNotFound, visit_spans
 
     def replacer(new: cst.BaseExpression):
         def replace(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
@@ -292,10 +292,7 @@ def replace_expressions(
     targets = {(kind, span): replacer(new) for kinds, span, new in replacements for kind in kinds}
     if not targets:
         return module
-    rewriter = _SpanRewriter(targets)  # type: ignore[arg-type]
-    from fastapi_fixer.fixing.cstutil import metadata
-
-    result = metadata(module).visit(rewriter)
-    if {span for _, span, _ in replacements} - {span for _, span in rewriter.found}:
+    result, found = visit_spans(module, targets)  # type: ignore[arg-type]
+    if {span for _, span, _ in replacements} - {span for _, span in found}:
         raise NodeNotFound("an expression to replace moved")
     return result
