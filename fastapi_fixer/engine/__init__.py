@@ -29,7 +29,7 @@ from fastapi_fixer.engine.cache import Cache, Checked
 from fastapi_fixer.engine.discovery import discover
 from fastapi_fixer.engine.source import SourceError, SourceFile, file_digest, read_source
 from fastapi_fixer.engine.workers import Job, Progress, WorkerPool, default_jobs
-from fastapi_fixer.fixing.format import tidier
+from fastapi_fixer.fixing.format import FormatUnavailable, formatter_clean, tidier
 from fastapi_fixer.fixing.imports import first_party_as_ruff
 from fastapi_fixer.fixing.pipeline import FileFix, fix_file, split_lines
 from fastapi_fixer.fixing.project_style import ProjectStyle, style_for
@@ -652,8 +652,9 @@ class Engine:
     ) -> dict[str, FileFix]:
         """One fix pass per file of ``wanted``: in the worker processes for the Python files
         they hold, in this process for text files and files a fix creates."""
+        clean = self._formatter_clean(files, wanted) if layout else {}
         in_pool = [
-            (path, edits)
+            (path, edits, clean.get(path))
             for path, edits in wanted.items()
             if not files[path].is_text and not files[path].source.new and self.pool.knows(path)
         ]
@@ -662,6 +663,26 @@ class Engine:
             if path not in outcomes:
                 outcomes[path] = self._fix_file(files, path, edits, layout=layout)
         return outcomes
+
+    def _formatter_clean(
+        self, files: dict[str, _File], wanted: dict[str, dict[str, list[Edit]]]
+    ) -> dict[str, bool]:
+        """Whether each Python file still as it is on disk is formatter-clean: one ruff call
+        per project style instead of one per file in the tidy step (`fixing.format`)."""
+        by_style: dict[ProjectStyle, list[str]] = defaultdict(list)
+        for path in wanted:
+            f = files[path]
+            if not f.is_text and not f.source.new and f.digest == f.source.digest:
+                by_style[style_for(path)].append(path)
+        clean: dict[str, bool] = {}
+        for style, paths in by_style.items():
+            if len(paths) < 2:
+                continue  # the tidy step asks ruff about the file's text itself
+            try:
+                clean.update(formatter_clean(paths, style))
+            except FormatUnavailable:
+                continue  # each file is asked in the tidy step, with its fallbacks
+        return clean
 
     def _fix_file(
         self, files: dict[str, _File], path: str, edits: dict[str, list[Edit]], layout: bool = True
@@ -677,10 +698,12 @@ def fix_one_file(
     context: FixContext,
     is_text: bool = False,
     layout: bool = True,
+    clean: bool | None = None,
 ) -> FileFix:
     """One pass of every rule's ``edits`` over one file (`fixing.pipeline.fix_file`); with
     ``layout``, what the fixes changed is laid out at the project's line length and with its
-    formatter (`fixing.format`; previews skip it: a subprocess per file)."""
+    formatter (`fixing.format`; previews skip it: a subprocess per file). ``clean``: whether
+    ``text`` is formatter-clean, when the caller asked ruff for many files at once."""
     from fastapi_fixer.registry import all_rules
 
     rules = all_rules()
@@ -708,7 +731,7 @@ def fix_one_file(
         lambda code, module, old, found: rules[code]().fix(module, list(found), context),
         style,
         lambda before, after: compile_reason(before, after, context.path),
-        tidy=tidier(context.path, style) if layout else None,
+        tidy=tidier(context.path, style, clean=clean) if layout else None,
         first_party=first_party_as_ruff(_ruff_root(style, context), context.module),
     )
 

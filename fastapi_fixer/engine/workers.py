@@ -147,21 +147,22 @@ class ShardWorker:
 
     def fix(
         self,
-        items: Sequence[tuple[str, dict[str, list[Edit]]]],
+        items: Sequence[tuple[str, dict[str, list[Edit]], bool | None]],
         index: ProjectIndex,
         settings: Settings,
         layout: bool,
         progress: Progress,
     ) -> dict[str, FileFix]:
-        """One fix pass per file (`engine.fix_one_file`) on this shard's current texts."""
+        """One fix pass per file (`engine.fix_one_file`) on this shard's current texts; each
+        item says whether its file is formatter-clean, when that was asked for many at once."""
         from fastapi_fixer.engine import fix_one_file
         from fastapi_fixer.rule import FixContext
 
         out: dict[str, FileFix] = {}
-        for path, edits in items:
+        for path, edits, clean in items:
             job = self.jobs[path]
             context = FixContext(path, job.module, index, settings)
-            out[path] = fix_one_file(job.text, edits, context, layout=layout)
+            out[path] = fix_one_file(job.text, edits, context, layout=layout, clean=clean)
         progress(len(items))
         return out
 
@@ -294,7 +295,7 @@ class WorkerPool:
 
     def fix(
         self,
-        items: Sequence[tuple[str, dict[str, list[Edit]]]],
+        items: Sequence[tuple[str, dict[str, list[Edit]], bool | None]],
         index: ProjectIndex,
         settings: Settings,
         layout: bool = True,

@@ -92,15 +92,16 @@ def tidy_format(
 
 
 def tidier(
-    path: str, style: ProjectStyle, notes: list[str] | None = None
+    path: str, style: ProjectStyle, notes: list[str] | None = None, clean: bool | None = None
 ) -> Callable[[str, str], str]:
     """`tidy(before, after)` for the fix pipeline's hook (`fixing.pipeline.fix_file`'s
     `tidy`): `tidy_format` that keeps `after` when ruff cannot run; the reason, and each range
-    left as written, go to ``notes``."""
+    left as written, go to ``notes``. ``clean``: as `tidy_format`'s (the fix pass always
+    hands the tidy step the same `before`: the file's text when the pass began)."""
 
     def tidy(before: str, after: str) -> str:
         try:
-            report = format_report(path, before, after, style)
+            report = format_report(path, before, after, style, clean=clean)
         except FormatUnavailable as exc:
             if notes is not None:
                 notes.append(f"{path}: not formatted: {exc.reason}")
