@@ -772,6 +772,64 @@ def names_read(tree: ast.AST, wanted: Collection[str] = ()) -> set[str]:
     return found
 
 
+def names_read_shadowed(tree: ast.Module, wanted: Collection[str]) -> set[str]:
+    """`_names_read_cst`'s answer read from `ast` (several times cheaper than walking LibCST's
+    tree): the names the module reads outside its import statements, strings that are
+    expressions included; inside a function with a parameter of a ``wanted`` name, that name
+    is the parameter and is not counted there. Names a statement binds (`def`, `class`,
+    `except ... as`, `global`, lambda parameters) count as read, as LibCST's `Name` nodes do."""
+    found: set[str] = set()
+    stack: list[tuple[ast.AST, frozenset[str]]] = [(tree, frozenset())]
+    while stack:
+        node, hidden = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            if node.id not in hidden:  # type: ignore[attr-defined]
+                found.add(node.id)  # type: ignore[attr-defined]
+            continue
+        if kind is ast.Import or kind is ast.ImportFrom:
+            continue
+        if kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
+            if isinstance(value, str) and len(value) < 500 and any(n in value for n in wanted):
+                with contextlib.suppress(SyntaxError, ValueError):
+                    found |= names_read(ast.parse(value.strip(), mode="eval")) - hidden
+            continue
+        if (
+            kind is ast.FunctionDef
+            or kind is ast.AsyncFunctionDef
+            or kind is ast.ClassDef
+            or (kind is ast.ExceptHandler and node.name)
+        ):
+            found.add(node.name)  # type: ignore[attr-defined]
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            found.update(node.names)  # type: ignore[attr-defined]
+        elif kind is ast.Lambda:
+            found.update(a.arg for a in _arguments(node.args))  # type: ignore[attr-defined]
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            arguments = _arguments(node.args)  # type: ignore[attr-defined]
+            shadowed = frozenset(a.arg for a in arguments if a.arg in wanted)
+            if shadowed:
+                outside: list[ast.AST] = [*node.decorator_list]  # type: ignore[attr-defined]
+                outside += [a.annotation for a in arguments if a.annotation is not None]
+                outside += [d for d in node.args.defaults if d is not None]  # type: ignore[attr-defined]
+                outside += [d for d in node.args.kw_defaults if d is not None]  # type: ignore[attr-defined]
+                if node.returns is not None:  # type: ignore[attr-defined]
+                    outside.append(node.returns)  # type: ignore[attr-defined]
+                stack.extend((n, hidden) for n in outside)
+                inner = hidden | shadowed
+                stack.extend((statement, inner) for statement in node.body)  # type: ignore[attr-defined]
+                continue
+        stack.extend((child, hidden) for child in ast.iter_child_nodes(node))
+    return found
+
+
+def _arguments(args: ast.arguments) -> list[ast.arg]:
+    found = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    found += [extra for extra in (args.vararg, args.kwarg) if extra is not None]
+    return found
+
+
 _SKIPPED_FIELDS = frozenset(
     {
         "attr",  # `x.Depends` does not read `Depends`

@@ -15,6 +15,7 @@ hunk, which rule made it.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -391,9 +392,16 @@ def _apply_imports(
     module = before
     if requests.adds:
         module = imports.add_imports(module, requests.adds, style, first_party)
+    tree = _ast_of(text)
     if requests.removals:
-        module = imports.remove_unused_imports(module, requests.removals)
-    lines = statements.StatementLines.of(before, text)
+        used = None
+        if tree is not None:  # the names read, from `ast`: adding imports adds no reads
+            bound = {
+                asname or name or source.split(".")[0] for source, name, asname in requests.removals
+            }
+            used = imports.names_read_shadowed(tree, bound)
+        module = imports.remove_unused_imports(module, requests.removals, used)
+    lines = statements.StatementLines.of(before, text, tree)
     hunks = statements.changed_hunks(before, lines, module) if lines is not None else None
     if hunks is None:
         return module.code
@@ -401,6 +409,13 @@ def _apply_imports(
     for hunk in reversed(hunks):
         spliced[hunk.start : hunk.end] = hunk.lines
     return "".join(spliced)
+
+
+def _ast_of(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
 
 
 def _attempt(

@@ -42,15 +42,19 @@ class StatementLines:
         self._wrappers: dict[int, tuple[cst.Module, object]] = {}
 
     @classmethod
-    def of(cls, module: cst.Module, text: str) -> StatementLines | None:
-        """The map of ``module`` parsed from ``text``; None when `ast` cannot read the text or
-        its statements do not pair with LibCST's."""
+    def of(
+        cls, module: cst.Module, text: str, tree: ast.Module | None = None
+    ) -> StatementLines | None:
+        """The map of ``module`` parsed from ``text`` (``tree``: the text's `ast`, when the
+        caller has it); None when `ast` cannot read the text or its statements do not pair
+        with LibCST's."""
         if text.count("\r") != text.count("\r\n"):
             return None  # old-Mac line ends: LibCST's last line end is not the file's
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            return None
+        if tree is None:
+            try:
+                tree = ast.parse(text)
+            except (SyntaxError, ValueError):
+                return None
         groups: list[tuple[int, int]] = []  # (first token line, `def`/keyword line)
         previous_end = -1
         for statement in tree.body:
