@@ -119,8 +119,11 @@ def visit_spans(
     from fastapi_fixer.fixing import statements
 
     lines = statements.lines_of(module)
+    found: set[tuple[str, Span]] = set()
     if lines is not None:
-        found: set[tuple[str, Span]] = set()
+        module, targets, found = _replace_definitions(module, lines, targets)
+        if not targets:
+            return module, found
 
         def rewriter(offset: int) -> _SpanRewriter:
             visitor = _SpanRewriter(targets, offset)
@@ -135,7 +138,46 @@ def visit_spans(
                 found |= visitor.found
             return result, found
     rewriter_all = _SpanRewriter(targets)
-    return metadata(module).visit(rewriter_all), rewriter_all.found
+    return metadata(module).visit(rewriter_all), found | rewriter_all.found
+
+
+def _replace_definitions(
+    module: cst.Module, lines: object, targets: dict[tuple[str, Span], Replacer]
+) -> tuple[cst.Module, dict[tuple[str, Span], Replacer], set[tuple[str, Span]]]:
+    """Replace the `def` and `class` targets (matched on their start) that `statements.locate`
+    finds without positions, when no other target lies in the same top-level statement; the
+    targets left, and the keys replaced."""
+    from fastapi_fixer.fixing import statements
+
+    assert isinstance(lines, statements.StatementLines)
+    paths: dict[tuple[str, Span], list[int]] = {}
+    for key in targets:
+        kind, span = key
+        if span.end_line == -1:
+            path = statements.locate(module, lines, kind, span.line, span.col)
+            if path is not None:
+                paths[key] = path
+    if not paths:
+        return module, targets, set()
+    held: dict[int, list[tuple[str, Span]]] = {}
+    for key in targets:
+        held.setdefault(lines.statement_at(key[1].line), []).append(key)
+    found: set[tuple[str, Span]] = set()
+    for keys in held.values():
+        if not all(key in paths for key in keys):
+            continue  # a target positions must find: the whole statement goes that way
+        chosen = [paths[key] for key in keys]
+        if any(a != b and b[: len(a)] == a for a in chosen for b in chosen):
+            continue  # one target inside another: the visitor replaces inner ones first
+        for key in keys:
+            path = paths[key]
+            new = targets[key](statements.node_at(module, path), False)
+            if not isinstance(new, cst.BaseStatement):
+                continue
+            module = statements.replaced_at(module, path, new)
+            found.add(key)
+    left = {key: replacer for key, replacer in targets.items() if key not in found}
+    return module, left, found
 
 
 def add_imports(module: cst.Module, imports: Iterable[tuple[str, str | None]]) -> cst.Module:

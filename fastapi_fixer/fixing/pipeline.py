@@ -305,7 +305,7 @@ def _run(
             run.module = result
             lines = statements.lines_of(module) if module is not None else None
             if lines is not None:
-                hunks = statements.changed_hunks(module, lines, result)  # type: ignore[arg-type]
+                hunks = statements.changed_hunks(module, lines, result, original)  # type: ignore[arg-type]
             if hunks is None:
                 output = result.code
     except Exception as exc:  # a fixer bug must not lose the user's file
@@ -402,10 +402,10 @@ def _apply_imports(
             used = imports.names_read_shadowed(tree, bound)
         module = imports.remove_unused_imports(module, requests.removals, used)
     lines = statements.StatementLines.of(before, text, tree)
-    hunks = statements.changed_hunks(before, lines, module) if lines is not None else None
+    spliced = split_lines(text)
+    hunks = statements.changed_hunks(before, lines, module, spliced) if lines is not None else None
     if hunks is None:
         return module.code
-    spliced = split_lines(text)
     for hunk in reversed(hunks):
         spliced[hunk.start : hunk.end] = hunk.lines
     return "".join(spliced)

@@ -34,8 +34,16 @@ class StatementLines:
     """The first line (1-based) of each top-level statement of ``module``, leading comments and
     blank lines included, and of the ``ast`` token that starts it."""
 
-    def __init__(self, module: cst.Module, firsts: list[int], tokens: list[int], total: int):
+    def __init__(
+        self,
+        module: cst.Module,
+        firsts: list[int],
+        tokens: list[int],
+        total: int,
+        tree: ast.Module | None = None,
+    ):
         self.module = module
+        self.tree = tree  # the text's ast, whose statements pair with the module's
         self.firsts = firsts  # the statement's first line, its leading lines included
         self.tokens = tokens  # the line of its first token (its first decorator, or keyword)
         self.total = total  # lines in the text
@@ -76,7 +84,7 @@ class StatementLines:
         lines = text.count("\n")
         if text and not text.endswith(("\n", "\r")):
             lines += 1
-        return cls(module, firsts, [keyword for _, keyword in groups], lines)
+        return cls(module, firsts, [keyword for _, keyword in groups], lines, tree)
 
     def statement_at(self, line: int) -> int:
         """The index of the statement whose lines hold ``line`` (-1 before the first)."""
@@ -130,6 +138,91 @@ def lines_of(module: cst.Module) -> StatementLines | None:
     return None
 
 
+_DEFINITIONS = {"FunctionDef": (ast.FunctionDef, ast.AsyncFunctionDef), "ClassDef": (ast.ClassDef,)}
+
+
+def _paired(body: Sequence[ast.stmt], count: int) -> list[ast.stmt] | None:
+    """The first `ast` statement of each LibCST statement of a body of ``count`` (statements
+    joined by `;` are one LibCST line); None when they do not pair."""
+    firsts: list[ast.stmt] = []
+    previous_end = -1
+    for statement in body:
+        if statement.lineno != previous_end:
+            firsts.append(statement)
+        previous_end = statement.end_lineno or statement.lineno
+    return firsts if len(firsts) == count else None
+
+
+def locate(
+    module: cst.Module, lines: StatementLines, kind: str, line: int, column: int
+) -> list[int] | None:
+    """The path (statement indexes through the bodies of defs and classes) of the `def` or
+    `class` whose keyword `ast` puts at ``line``:``column``, found without positions; None
+    when it is not one LibCST and `ast` agree on along such a path (the caller then uses
+    positions)."""
+    import libcst as cst
+
+    wanted = _DEFINITIONS.get(kind)
+    if wanted is None or lines.tree is None:
+        return None
+    cst_body: Sequence[cst.CSTNode] = module.body
+    ast_body: Sequence[ast.stmt] = lines.tree.body
+    path: list[int] = []
+    while True:
+        paired = _paired(ast_body, len(cst_body))
+        if paired is None:
+            return None
+        index = -1
+        for i, statement in enumerate(paired):
+            decorators = getattr(statement, "decorator_list", ())
+            first = min([statement.lineno, *(d.lineno for d in decorators)])
+            if first > line:
+                break
+            index = i
+        if index < 0:
+            return None
+        path.append(index)
+        statement, node = paired[index], cst_body[index]
+        if statement.lineno == line and statement.col_offset == column:
+            return path if isinstance(statement, wanted) and type(node).__name__ == kind else None
+        if not isinstance(statement, (*_DEFINITIONS["FunctionDef"], ast.ClassDef)):
+            return None
+        body = getattr(node, "body", None)
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef)) or not isinstance(
+            body, cst.IndentedBlock
+        ):
+            return None
+        if (statement.end_lineno or statement.lineno) < line:
+            return None
+        cst_body, ast_body = body.body, statement.body
+
+
+def node_at(module: cst.Module, path: Sequence[int]) -> cst.CSTNode:
+    node: cst.CSTNode = module.body[path[0]]
+    for index in path[1:]:
+        node = node.body.body[index]  # type: ignore[attr-defined]
+    return node
+
+
+def replaced_at(module: cst.Module, path: Sequence[int], new: cst.CSTNode) -> cst.Module:
+    """``module`` with the statement at ``path`` (see `locate`) replaced by ``new``."""
+    if len(path) == 1:
+        body = list(module.body)
+        body[path[0]] = new  # type: ignore[assignment]
+        return module.with_changes(body=body)
+    parents = [module.body[path[0]]]
+    for index in path[1:-1]:
+        parents.append(parents[-1].body.body[index])  # type: ignore[attr-defined]
+    for parent, index in zip(reversed(parents), reversed(path[1:]), strict=True):
+        block = parent.body  # type: ignore[attr-defined]
+        children = list(block.body)
+        children[index] = new
+        new = parent.with_changes(body=block.with_changes(body=children))
+    body = list(module.body)
+    body[path[0]] = new  # type: ignore[assignment]
+    return module.with_changes(body=body)
+
+
 def visit_statements(
     module: cst.Module,
     lines: StatementLines,
@@ -157,12 +250,16 @@ def visit_statements(
 
 
 def changed_hunks(
-    before: cst.Module, lines: StatementLines, after: cst.Module
+    before: cst.Module,
+    lines: StatementLines,
+    after: cst.Module,
+    text_lines: Sequence[str] | None = None,
 ) -> list[Hunk] | None:
     """The line hunks that turn ``before`` (mapped by ``lines``) into ``after``, generating the
-    code of the changed statements only; None when only the whole module's code can tell (its
-    header, footer or settings changed, or the last statement of a file without a final line
-    end changed)."""
+    code of the changed statements only. ``text_lines``: the lines of the text ``before`` was
+    parsed from, which are the original statements' code (`tests/test_statements.py`). None
+    when only the whole module's code can tell: its header, footer or settings changed, or the
+    last statement of a file without a final line end changed."""
     from fastapi_fixer.fixing.pipeline import hunks_between, split_lines
 
     if (
@@ -196,9 +293,12 @@ def changed_hunks(
             return None  # the last statement's line end is the module's to give or not
         start = lines.firsts[i1] if i1 < len(old) else lines.end(len(old) - 1)
         stop = lines.end(i2 - 1) if i2 > i1 else start
-        was = [line for s in old[i1:i2] for line in split_lines(before.code_for_node(s))]
-        if len(was) != stop - start:
-            return None  # the map is not what the code says: let the whole module tell
+        if text_lines is not None:  # the statements' code is their lines of the text
+            was = list(text_lines[start - 1 : stop - 1])
+        else:
+            was = [line for s in old[i1:i2] for line in split_lines(before.code_for_node(s))]
+            if len(was) != stop - start:
+                return None  # the map is not what the code says: let the whole module tell
         now = [line for s in new[j1:j2] for line in split_lines(after.code_for_node(s))]
         hunks.extend(
             type(hunk)(hunk.start + start - 1, hunk.end + start - 1, hunk.lines)
