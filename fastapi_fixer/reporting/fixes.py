@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi_fixer.engine import FixFailure, _edit_key, apply_rule_fix
-from fastapi_fixer.fixing.pipeline import hunks_between, split_lines
+from fastapi_fixer.fixing.pipeline import Hunk, hunks_between, split_lines
 from fastapi_fixer.models import Diagnostic, RunResult
 from fastapi_fixer.rule import FixContext
 
@@ -60,25 +60,27 @@ class _Offsets:
 
 def text_edits(path: str, before: str, after: str) -> list[TextEdit]:
     """One minimal replacement per changed hunk of a line diff of ``before`` and ``after``."""
-    old, new = split_lines(before), split_lines(after)
-    hunks: list[list[int]] = []
-    shift = 0
-    for hunk in hunks_between(old, new):  # the diff skips the common head and tail first
-        i1, i2 = hunk.start, hunk.end
-        j1 = i1 + shift
-        j2 = j1 + len(hunk.lines)
-        shift += len(hunk.lines) - (i2 - i1)
-        if hunks and hunks[-1][1] == i1 and hunks[-1][3] == j1:
-            hunks[-1][1], hunks[-1][3] = i2, j2
+    old = split_lines(before)
+    return hunk_edits(path, before, old, hunks_between(old, split_lines(after)))
+
+
+def hunk_edits(path: str, before: str, old: list[str], line_hunks: list[Hunk]) -> list[TextEdit]:
+    """One minimal replacement per group of adjacent line hunks (non-overlapping, in order) of
+    ``before``, whose lines are ``old``."""
+    hunks: list[list[Any]] = []
+    for hunk in line_hunks:
+        if hunks and hunks[-1][1] == hunk.start:
+            hunks[-1][1] = hunk.end
+            hunks[-1][2] = hunks[-1][2] + list(hunk.lines)
         else:
-            hunks.append([i1, i2, j1, j2])
+            hunks.append([hunk.start, hunk.end, list(hunk.lines)])
     offsets = _Offsets(before)
     line_start = [0]
     for line in old:
         line_start.append(line_start[-1] + len(line))
     edits = []
-    for i1, i2, j1, j2 in hunks:
-        removed, added = "".join(old[i1:i2]), "".join(new[j1:j2])
+    for i1, i2, lines in hunks:
+        removed, added = "".join(old[i1:i2]), "".join(lines)
         prefix = 0
         limit = min(len(removed), len(added))
         while prefix < limit and removed[prefix] == added[prefix]:
@@ -204,6 +206,21 @@ class GroupedFixPreview(FixPreview):
     diagnostics: list[Diagnostic] = field(default_factory=list)
     passes: dict[str, Any] = field(default_factory=dict)  # path -> FileFix
     _views: dict[tuple[str, str | None], dict[int, str] | None] = field(default_factory=dict)
+    # (path, id(finding)) -> the hunks of its text: its edits need no diff of the whole file
+    _hunks: dict[tuple[str, int], list[Hunk]] = field(default_factory=dict)
+
+    def edits(self, diagnostic: Diagnostic) -> list[TextEdit] | None:
+        outcome = self.apply(diagnostic)
+        if isinstance(outcome, FixFailure):
+            return None
+        found: list[TextEdit] = []
+        for path, (before, after) in outcome.items():
+            hunks = self._hunks.get((path, id(diagnostic)))
+            if hunks is None:
+                found.extend(text_edits(path, before, after))
+            else:
+                found.extend(hunk_edits(path, before, split_lines(before), hunks))
+        return found
 
     def _apply(self, diagnostic: Diagnostic) -> dict[str, tuple[str, str]] | FixFailure:
         fix = diagnostic.fix
@@ -216,6 +233,8 @@ class GroupedFixPreview(FixPreview):
                 view = self._view(path, diagnostic.code)
                 after = None if view is None else view.get(id(diagnostic))
             if after is None:
+                for key in [k for k in self._hunks if k[1] == id(diagnostic)]:
+                    del self._hunks[key]  # applied alone below: its edits come from a diff
                 return super()._apply(diagnostic)
             if after != self.texts[path]:
                 changed[path] = (self.texts[path], after)
@@ -256,12 +275,15 @@ class GroupedFixPreview(FixPreview):
                 return None
         applied = set(outcome.applied)
         members = [d for d in members if d.code in applied]
-        return _cut(self.texts[path], outcome.text, outcome.provenance, members, path)
+        view, hunks = _cut(self.texts[path], outcome.text, outcome.provenance, members, path)
+        for key, found in hunks.items():
+            self._hunks.setdefault((path, key), found)
+        return view
 
 
 def _cut(
     before: str, after: str, provenance: Any, members: list[Diagnostic], path: str
-) -> dict[int, str]:
+) -> tuple[dict[int, str], dict[int, list[Hunk]]]:
     """Each finding's share of the change from ``before`` to ``after``: the hunks its rule
     wrote (``provenance``) that overlap its edits, else the ones no finding's edits overlap.
     A finding one of whose hunks other rules also wrote into is left out."""
@@ -290,6 +312,7 @@ def _cut(
             if codes - {d.code}:  # a hunk other rules wrote into too (a shared import line)
                 mixed.add(id(d))
     out = {}
+    kept: dict[int, list[Hunk]] = {}
     for key, numbers in owned.items():
         if key in mixed:
             continue  # its own rule's pass gives it a hunk of its own
@@ -298,4 +321,5 @@ def _cut(
             hunk = hunks[number]
             lines[hunk.start : hunk.end] = hunk.lines
         out[key] = "".join(lines)
-    return out
+        kept[key] = [hunks[number] for number in sorted(numbers)]
+    return out, kept
