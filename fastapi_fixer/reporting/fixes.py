@@ -208,6 +208,7 @@ class GroupedFixPreview(FixPreview):
     _views: dict[tuple[str, str | None], dict[int, str] | None] = field(default_factory=dict)
     # (path, id(finding)) -> the hunks of its text: its edits need no diff of the whole file
     _hunks: dict[tuple[str, int], list[Hunk]] = field(default_factory=dict)
+    _by_path: dict[str, list[Diagnostic]] = field(default_factory=dict)  # findings per file
 
     def edits(self, diagnostic: Diagnostic) -> list[TextEdit] | None:
         outcome = self.apply(diagnostic)
@@ -253,13 +254,11 @@ class GroupedFixPreview(FixPreview):
 
         if path not in self.texts:
             return {} if code is None else None
-        members = [
-            d
-            for d in self.diagnostics
-            if d.fix is not None
-            and (code is None or d.code == code)
-            and any(e.path == path for e in d.fix.edits)
-        ]
+        if not self._by_path:
+            for d in self.diagnostics:
+                for where in {e.path for e in d.fix.edits} if d.fix is not None else ():
+                    self._by_path.setdefault(where, []).append(d)
+        members = [d for d in self._by_path.get(path, ()) if code is None or d.code == code]
         if code is None:
             outcome = self.passes.get(path)
             if outcome is None:

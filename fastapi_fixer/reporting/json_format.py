@@ -15,6 +15,8 @@ from fastapi_fixer.reporting.ruledocs import rule_url
 
 
 def _noqa_rows(text: str) -> dict[int, int]:
+    if '"""' not in text and "'''" not in text and "\\\n" not in text and "\\\r" not in text:
+        return {}  # every line can take a comment: no multi-line string, no backslash ending
     try:
         return noqa_targets(list(tokenize.generate_tokens(io.StringIO(text).readline)))
     except (tokenize.TokenError, SyntaxError, IndentationError):
