@@ -245,7 +245,9 @@ class HttpExceptionInService(Rule):
         if app_text is None or _OWN_HANDLER.search(app_text):
             return "the project has its own `HTTPException` handler"
         name = exception_name(status)
-        found = self._exceptions_module(ctx, name)
+        if ctx.index.memo("FF501.app_factories", _app_factories):
+            return "an app is also built in a function (the served app cannot be told apart)"
+        found = self._exceptions_module(ctx, name, app_path, app_module)
         if isinstance(found, str):
             return found
         exc_path, exc_module = found
@@ -264,32 +266,27 @@ class HttpExceptionInService(Rule):
             tuple(edits),
         )
 
-    def _exceptions_module(self, ctx: FileContext, name: str) -> tuple[str, str] | str:
-        """The exceptions module to hold ``name``: an existing one next to the module or in a
-        parent package, else a new one next to the module."""
-        directory = os.path.dirname(ctx.path)
-        package = ctx.module if ctx.facts.is_package else ctx.module.rpartition(".")[0]
-        candidates = [(directory, package)]
-        current_dir, current_pkg = directory, package
-        while current_pkg and os.path.isfile(os.path.join(current_dir, "__init__.py")):
-            current_dir, current_pkg = os.path.dirname(current_dir), current_pkg.rpartition(".")[0]
-            if current_pkg and os.path.isfile(os.path.join(current_dir, "__init__.py")):
-                candidates.append((current_dir, current_pkg))
-        for folder, pkg in candidates:
-            path = os.path.join(folder, EXCEPTIONS_FILE)
-            if os.path.isfile(path):
-                module = f"{pkg}.exceptions" if pkg else "exceptions"
-                if module == ctx.module:
-                    return "the module is itself the exceptions module"
-                text = _read(path)
-                if text is None:
-                    return f"`{path}` cannot be read"
-                taken = _taken(text, name)
-                if taken:
-                    return f"`{name}` already means something else in `{module}`"
-                return path, module
-        module = f"{package}.exceptions" if package else "exceptions"
-        return os.path.join(directory, EXCEPTIONS_FILE), module
+    def _exceptions_module(
+        self, ctx: FileContext, name: str, app_path: str, app_module: str
+    ) -> tuple[str, str] | str:
+        """The one exceptions module of the project to hold ``name``, the same for every
+        finding and every round of fixes (one class per status, one handler): the app's top
+        package's `exceptions` module, or the only `exceptions` module below that package,
+        else a new `exceptions.py` in the app's top package (next to the app module when it
+        sits at the project's root)."""
+        found = ctx.index.memo("FF501.exceptions_module", _project_exceptions_module)
+        if found is None:
+            return "the app's package has several `exceptions` modules"
+        path, module = found
+        if module == ctx.module:
+            return "the module is itself the exceptions module"
+        if os.path.isfile(path):
+            text = _read(path)
+            if text is None:
+                return f"`{path}` cannot be read"
+            if _taken(text, name):
+                return f"`{name}` already means something else in `{module}`"
+        return path, module
 
     @staticmethod
     def _handler_edit(
@@ -437,6 +434,55 @@ _SERVICE_WORDS = re.compile(r"service|crud|repositor|domain|model|storage|db|dat
 _HTTP_PACKAGES = frozenset(
     {"api", "apis", "routers", "routes", "endpoints", "views", "rest", "http", "web"}
 )
+
+
+def _project_exceptions_module(index: ProjectIndex) -> tuple[str, str] | None:
+    """(path, module) of the exceptions module FF501's fixes share (see
+    `HttpExceptionInService._exceptions_module`); None when several could be meant."""
+    apps = app_modules(index)
+    if len(apps) != 1:
+        return None
+    app_path, app_module = apps[0]
+    facts = index.modules[app_module]
+    top = app_module.partition(".")[0] if "." in app_module or facts.is_package else ""
+    own = f"{top}.exceptions" if top else "exceptions"
+    existing = index.modules.get(own)
+    if existing is not None:
+        return existing.path, own
+    below = sorted(
+        (m.path, m.module)
+        for m in index.modules.values()
+        if m.module.rpartition(".")[2] == "exceptions"
+        and not m.is_package
+        and (m.module.startswith(f"{top}.") if top else "." not in m.module)
+        and not is_test_path(m.path)
+    )
+    if len(below) > 1:
+        return None
+    if below:
+        return below[0]
+    folder = os.path.dirname(app_path)
+    # from the app module's folder up to its top package's
+    for _ in range(app_module.count(".") - (0 if facts.is_package else 1)):
+        folder = os.path.dirname(folder)
+    return os.path.join(folder, EXCEPTIONS_FILE), own
+
+
+def _app_factories(index: ProjectIndex) -> bool:
+    """An app is built inside a function of the project (outside tests and examples): a
+    factory the server may run instead of the module-level app."""
+    from fastapi_fixer.analysis.paths import is_example_path
+
+    for module in index.modules.values():
+        routing = module.extra.get(ROUTING_KEY)
+        if (
+            isinstance(routing, ModuleRouting)
+            and not is_test_path(module.path)
+            and not is_example_path(module.path)
+            and any(d.kind == "app" and ":" in d.name for d in routing.routers.values())
+        ):
+            return True
+    return False
 
 
 def _package(facts: ModuleFacts) -> str:
