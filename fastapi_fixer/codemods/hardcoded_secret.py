@@ -92,6 +92,8 @@ from typing import TYPE_CHECKING
 
 from fastapi_fixer.fixing.settings_fix import (
     apply_settings_edits,
+    class_env_variable,
+    env_variable,
     find_settings,
     is_test_path,
     reference,
@@ -343,7 +345,13 @@ class HardcodedSecret(Rule):
                 ctx.segment(statement.annotation) if isinstance(statement, ast.AnnAssign) else None
             ) or kind
             edit = Edit(ctx.path, "drop-default", ctx.span(statement), (target.id, annotation))
-            return Fix(f"Drop the default of `{target.id}`", FixSafety.UNSAFE, (edit,))
+            env = class_env_variable(ctx.index, f"{ctx.module}.{owner.name}", target.id)
+            return Fix(
+                f"Drop the default of `{target.id}`; set the environment variable `{env}` "
+                "before starting the app",
+                FixSafety.UNSAFE,
+                (edit,),
+            )
         found = find_settings(ctx.index, ctx.path, ctx.module)
         if isinstance(found, str):
             return found
@@ -359,7 +367,13 @@ class HardcodedSecret(Rule):
         if field not in found.fields:
             edits.append(settings_edit(found, field, kind))
         where = "a new `config.py`" if found.create else f"`{found.class_name}`"
-        return Fix(f"Read `{field}` from the environment ({where})", FixSafety.UNSAFE, tuple(edits))
+        env = env_variable(ctx.index, found, field)
+        return Fix(
+            f"Read `{field}` from the environment ({where}); set the environment variable "
+            f"`{env}` before starting the app",
+            FixSafety.UNSAFE,
+            tuple(edits),
+        )
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst

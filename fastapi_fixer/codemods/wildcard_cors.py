@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING
 from fastapi_fixer.analysis.paths import is_example_path
 from fastapi_fixer.fixing.settings_fix import (
     apply_settings_edits,
+    env_variable,
     find_settings,
     is_test_path,
     reference,
@@ -206,8 +207,23 @@ class WildcardCors(Rule):
             Edit(ctx.path, "use-setting", ctx.span(origins), (f"{ref[0]}.{field}", ref[1] or ()))
         ]
         if field not in found.fields:
-            edits.append(settings_edit(found, field, "list[str]"))
-        return Fix(f"Read the allowed origins from `{field}`", FixSafety.UNSAFE, tuple(edits))
+            # the app keeps answering the origins it answers today until the operator sets
+            # the variable: the current literal is the field's default
+            try:
+                ast.literal_eval(origins.value)
+            except ValueError:
+                return "the allowed origins are not a literal"
+            default = ctx.segment(origins.value)
+            if default is None or "\n" in default:
+                return "the allowed origins are not a one-line literal"
+            edits.append(settings_edit(found, field, "list[str]", default))
+        env = env_variable(ctx.index, found, field)
+        return Fix(
+            f"Read the allowed origins from `{field}`; set the environment variable `{env}` "
+            """(a JSON list) to the origins the app serves""",
+            FixSafety.UNSAFE,
+            tuple(edits),
+        )
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst

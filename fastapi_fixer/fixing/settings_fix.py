@@ -164,6 +164,26 @@ def settings_edit(
     )
 
 
+def env_variable(index: ProjectIndex, target: SettingsTarget, field: str) -> str:
+    """The environment variable pydantic-settings reads ``field`` of the class from."""
+    if target.create:
+        return field.upper()
+    return class_env_variable(index, f"{target.module}.{target.class_name}", field)
+
+
+def class_env_variable(index: ProjectIndex, qualname: str, field: str) -> str:
+    """The environment variable of ``field`` of the settings class ``qualname``: its
+    `env_prefix` (when a literal) and the field's name, upper case unless the class is
+    `case_sensitive`."""
+    from fastapi_fixer.analysis.pydantic_index import config_of
+
+    config = config_of(index, qualname)
+    prefix = config.get("env_prefix", "")
+    prefix = prefix.strip("'\"") if prefix[:1] in "'\"" else ""
+    name = f"{prefix}{field}"
+    return name if config.get("case_sensitive") == "True" else name.upper()
+
+
 def reference(
     index: ProjectIndex, bindings: dict[str, Binding], module: str, target: SettingsTarget
 ) -> tuple[str, tuple[str, str] | None] | str:
