@@ -86,11 +86,55 @@ def find_settings(index: ProjectIndex, near: str, near_module: str) -> SettingsT
     """The settings class to add fields to, or why there is none to use or create."""
     found, without_instance = index.memo("settings_fix.settings_targets", _settings_targets)
     if found:
-        return min(found, key=lambda item: (item[0], item[1]))[2]
+        # only a class the fixed module can import as its project does: from its own top
+        # package, or one its package already imports from (not another tutorial's next to it)
+        usable = [item for item in found if _importable(index, item[2], near, near_module)]
+        if not usable:
+            return (
+                f"the settings class `{found[0][2].class_name}` is in `{found[0][2].module}`, "
+                "which this module's package does not import from"
+            )
+        return min(usable, key=lambda item: (item[0], item[1]))[2]
     if without_instance:
         return f"the settings class `{sorted(without_instance)[0]}` has no module-level instance"
     apps = app_modules(index)
     return _new_settings_target(index, near, near_module, apps)
+
+
+def _import_root(path: str, module: str) -> str:
+    """The folder that must be on `sys.path` for ``module`` (at ``path``) to import."""
+    folder = os.path.dirname(path)
+    depth = module.count(".") + (1 if os.path.basename(path) == "__init__.py" else 0)
+    for _ in range(depth):
+        folder = os.path.dirname(folder)
+    return os.path.normpath(folder)
+
+
+def _importable(index: ProjectIndex, target: SettingsTarget, near: str, near_module: str) -> bool:
+    """The settings module is imported the way the fixed module imports its own project: both
+    under one import root, and in the same top package, or in one the fixed module's top
+    package (or top-level module) already imports from."""
+    if _import_root(target.path, target.module) != _import_root(near, near_module):
+        return False
+    top, target_top = near_module.partition(".")[0], target.module.partition(".")[0]
+    return top == target_top or target_top in index.memo(
+        "settings_fix.top_imports", _top_imports
+    ).get(top, frozenset())
+
+
+def _top_imports(index: ProjectIndex) -> dict[str, frozenset[str]]:
+    """For each top package (or top-level module) of the project, the other top packages its
+    modules import from."""
+    tops = {name.partition(".")[0] for name in index.modules}
+    found: dict[str, set[str]] = {}
+    for module in index.modules.values():
+        top = module.module.partition(".")[0]
+        for binding in module.bindings.values():
+            if binding.kind == "import":
+                other = binding.target.partition(".")[0]
+                if other != top and other in tops:
+                    found.setdefault(top, set()).add(other)
+    return {top: frozenset(others) for top, others in found.items()}
 
 
 def _settings_targets(
