@@ -95,7 +95,7 @@ class NoHealthEndpoint(Rule):
         taken = set(ctx.scope.bindings)
         health = _free_name("health", taken)
         edits_args: tuple[object, ...] = (app_name, health, None, None, None, None)
-        database = self._database_dependency(ctx)
+        database = self._database_dependency(ctx, project, name)
         if database is not None:
             readiness = self._readiness(ctx, assignment, database, taken | {health})
             if readiness is not None:
@@ -114,9 +114,16 @@ class NoHealthEndpoint(Rule):
         )
 
     @staticmethod
-    def _database_dependency(ctx: FileContext) -> tuple[str, str] | None:
+    def _database_dependency(
+        ctx: FileContext, project: _Project, app: str
+    ) -> tuple[str, str] | None:
+        """The database dependency this app's routes use (directly or through other
+        dependencies), not another app's."""
+        used = _dependencies_of(ctx.index, project, app)
         found = sorted(
-            q for q in ctx.index.dependencies if _DB_DEPENDENCY.match(q.rpartition(".")[2])
+            q
+            for q in ctx.index.dependencies
+            if _DB_DEPENDENCY.match(q.rpartition(".")[2]) and q in used
         )
         for qualname in found:
             function = ctx.index.functions.get(qualname)
@@ -215,6 +222,32 @@ class NoHealthEndpoint(Rule):
 
             raise NodeNotFound("the app's assignment moved")
         return add_imports(wrapper.module.with_changes(body=body), imports)
+
+
+def _dependencies_of(index: ProjectIndex, project: _Project, app: str) -> set[str]:
+    """The dependencies named in the modules that declare the app's routes, and in the
+    modules of those dependencies, and so on."""
+    modules = set(project.route_modules.get(app, ()))
+    for router in project.routers_below(app, set()):
+        modules |= project.route_modules.get(router, set())
+    used: set[str] = set()
+    pending = sorted(modules)
+    while pending:
+        facts = index.modules.get(pending.pop())
+        if facts is None:
+            continue
+        for target in facts.depends_targets:
+            qualname = index.resolve(target)
+            if qualname in used:
+                continue
+            used.add(qualname)
+            owner = qualname.rpartition(".")[0]
+            while owner and owner not in index.modules:  # a method's class, a nested function
+                owner = owner.rpartition(".")[0]
+            if owner and owner not in modules:
+                modules.add(owner)
+                pending.append(owner)
+    return used
 
 
 def _project_has_health(index: ProjectIndex) -> bool:
