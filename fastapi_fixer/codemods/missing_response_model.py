@@ -89,7 +89,7 @@ class MissingResponseModel(Rule):
             shape = route_returns(ctx.index, node, resolver)
             if shape is None:
                 continue
-            yield self._report(ctx, node, qualname, decorators, shape)
+            yield self._report(ctx, node, qualname, decorators, shape, resolver)
 
     def _report(
         self,
@@ -98,6 +98,7 @@ class MissingResponseModel(Rule):
         qualname: str,
         decorators: list[tuple[ast.Call, RouteDecl]],
         shape: ModelShape,
+        resolver,
     ) -> Diagnostic:
         short = shape.render(shape.model.rpartition(".")[2])
         message = (
@@ -105,7 +106,7 @@ class MissingResponseModel(Rule):
             "OpenAPI document has no response schema (once declared, FastAPI validates the "
             "returned model again: double serialization)"
         )
-        fix, problem = self._fix(ctx, node, qualname, decorators, shape)
+        fix, problem = self._fix(ctx, node, qualname, decorators, shape, resolver)
         if problem:
             message += f"; {problem}"
         return self.diagnostic(ctx, decorators[0][0], message, fix)
@@ -117,6 +118,7 @@ class MissingResponseModel(Rule):
         qualname: str,
         decorators: list[tuple[ast.Call, RouteDecl]],
         shape: ModelShape,
+        resolver,
     ) -> tuple[Fix | None, str]:
         facts = ctx.index.functions.get(qualname)
         if facts is None or facts.is_nested or facts.is_method:
@@ -128,6 +130,19 @@ class MissingResponseModel(Rule):
             and defined.line > decorators[0][0].lineno
         ):
             return None, f"move `{defined.name}` above the route to declare it"
+        arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        if any(
+            resolver.qualify(part) == shape.model
+            for arg in arguments
+            if arg.annotation is not None
+            for part in ast.walk(arg.annotation)
+            if isinstance(part, (ast.Name, ast.Attribute))
+        ):
+            # the model is also the request body: FF203 splits it and the route then returns
+            # the response half, which is what the response model must name
+            return None, (
+                f"no fix while `{shape.model.rpartition('.')[2]}` is also the route's request body"
+            )
         visible = visible_name(ctx, shape.model)
         if visible is None:
             return None, f"no fix: `{shape.model}` cannot be imported under its own name here"
