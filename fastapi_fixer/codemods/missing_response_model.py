@@ -37,8 +37,9 @@ loses the subclass's extra fields. Note FastAPI's double serialization: the retu
 dumped and validated again against `response_model`; for hot routes that return large lists,
 consider returning plain dicts with `response_model_exclude_unset=True`.
 No fix (report only) for a route nested in a function or class, a model defined below the
-route in the same module (the decorator would run before the class exists), or a model the
-module cannot import under its own name.
+route in the same module (the decorator would run before the class exists), a model the
+module cannot import under its own name, or a model that is also the route's request body
+(FF203 splits it first; the response model is then the response half, named in a later round).
 
 ## Known problems
 Routes in test modules (`tests/`, `test_*.py`, `conftest.py`) are not reported.
