@@ -310,6 +310,9 @@ class HttpExceptionInService(Rule):
         )
         if app is None:
             return "no module builds the app"
+        text = _read(app_path)
+        if text is None or not _assigned_at_top(text, app[0]):
+            return f"`{app[0]}` is not built by a module-level `{app[0]} = FastAPI(...)`"
         return Edit(app_path, "handler", None, (app[0], name, exc_module, status, handler))
 
     # --- applying (LibCST) ----------------------------------------------------------------
@@ -516,6 +519,28 @@ def _catches(ctx: FileContext) -> bool:
     return False
 
 
+def _assigned_at_top(text: str, name: str) -> bool:
+    """A statement of the module's body binds ``name`` (`app = FastAPI()`, `app: FastAPI =
+    FastAPI()`): where `_add_handlers` puts the handlers."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return False
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in statement.targets
+        ):
+            return True
+        if (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and statement.target.id == name
+            and statement.value is not None
+        ):
+            return True
+    return False
+
+
 def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -632,13 +657,18 @@ def _add_handlers(module: cst.Module, edits: list[Edit]) -> cst.Module:
     position = None
     for at, statement in enumerate(module.body):
         if isinstance(statement, cst.SimpleStatementLine):
-            small = statement.body[0]
-            if (
-                isinstance(small, cst.Assign)
-                and len(small.targets) == 1
-                and isinstance(small.targets[0].target, cst.Name)
-                and small.targets[0].target.value == app_name
-            ):
+            targets = [
+                target
+                for small in statement.body
+                for target in (
+                    [t.target for t in small.targets]
+                    if isinstance(small, cst.Assign)
+                    else [small.target]
+                    if isinstance(small, cst.AnnAssign) and small.value is not None
+                    else []
+                )
+            ]
+            if any(isinstance(t, cst.Name) and t.value == app_name for t in targets):
                 position = at
                 break
     if position is None:
