@@ -151,7 +151,13 @@ class NoHealthEndpoint(Rule):
 
         dep_module, dep_name = database
         after = (assignment.end_lineno or assignment.lineno) + 1  # where the routes go
-        if dep_module == ctx.module:
+        binding = ctx.scope.bindings.get(dep_name)
+        imported = (
+            binding is not None
+            and binding.kind == "import"
+            and ctx.index.resolve(binding.target) == f"{dep_module}.{dep_name}"
+        )
+        if dep_module == ctx.module or imported:
             if not bound_before(ctx, dep_name, after):
                 return None  # defined below the app: not there yet when the route is defined
         elif dep_name in taken or ctx.index.ask(imports_module, dep_module, ctx.module):
@@ -175,7 +181,7 @@ class NoHealthEndpoint(Rule):
             imports.extend(known.imports)
         annotation = f"{annotated[0]}[{kind}, {depends[0]}({dep_name})]"
         readiness = _free_name("readiness", taken)
-        module = None if dep_module == ctx.module else dep_module
+        module = None if dep_module == ctx.module or imported else dep_module
         return readiness, module, dep_name, (annotation, tuple(sorted(set(imports))))
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
