@@ -180,6 +180,21 @@ def test_ff501_one_exceptions_module_and_one_handler_per_status(tmp_path: Path) 
     assert not _findings(root, "FF501")
 
 
+def test_ff501_advertised_fix_applies_to_an_annotated_app(tmp_path: Path) -> None:
+    """`app: FastAPI = FastAPI()`: the fix `check` advertises must apply (it failed with
+    "NodeNotFound: the app's assignment moved")."""
+    root = _copy("annotated_app", tmp_path)
+    with _app(root, "app.main") as client:
+        before = _answers(client, ["/items/1", "/items/2"])
+    assert before == [(200, {"id": 1}), (404, {"detail": "Item not found"})]
+    (finding,) = _findings(root, "FF501")
+    assert finding.fix is not None
+    result = _fix(root, "FF501")
+    assert result.applied == {"FF501": 1}
+    with _app(root, "app.main") as client:
+        assert _answers(client, ["/items/1", "/items/2"]) == before
+
+
 def test_ff501_no_handler_on_a_cli_helpers_app(tmp_path: Path) -> None:
     """The server runs `create_app()`; the module-level app belongs to a CLI helper."""
     root = _copy("served_by_factory", tmp_path)

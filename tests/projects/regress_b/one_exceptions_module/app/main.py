@@ -3,7 +3,7 @@ from fastapi import FastAPI
 from app.integrations.oauth import exchange_code
 from app.services.users import find_user
 
-app: FastAPI = FastAPI()
+app = FastAPI()
 
 
 @app.get("/health")
