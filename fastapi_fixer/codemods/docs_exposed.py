@@ -127,7 +127,9 @@ class DocsExposed(Rule):
 
     def _fix(self, ctx: FileContext, call: ast.Call, statement: ast.Assign | None) -> Fix | str:
         if statement is None:
-            return "the app is not built by a module-level assignment"
+            return "the app is not built by a module-level `app = FastAPI(...)`"
+        if statement.col_offset != 0:
+            return "the app's assignment shares its line with another statement"
         if FLAG in ctx.scope.bindings:
             return f"`{FLAG}` already means something here"
         found = find_settings(ctx.index, ctx.path, ctx.module)

@@ -100,16 +100,21 @@ class NoHealthEndpoint(Rule):
             readiness = self._readiness(ctx, assignment, database, taken | {health})
             if readiness is not None:
                 edits_args = (app_name, health, *readiness)
-        fix = Fix(
-            title=self.FIX_TITLE or "",
-            safety=FixSafety.UNSAFE,
-            edits=(Edit(ctx.path, "add-health", ctx.span(assignment), edits_args),),
-        )
+        fix = None
+        if (
+            assignment.col_offset == 0
+        ):  # not after another statement on its line (`x = 1; app = ...`)
+            fix = Fix(
+                title=self.FIX_TITLE or "",
+                safety=FixSafety.UNSAFE,
+                edits=(Edit(ctx.path, "add-health", ctx.span(assignment), edits_args),),
+            )
         yield self.diagnostic(
             ctx,
             assignment.value,
             f"No health-check route (`/health`) in app `{app_name}`; load balancers and "
-            "orchestrators need one",
+            "orchestrators need one"
+            + ("" if fix else " (not fixed: the app's assignment shares its line with another)"),
             fix,
         )
 

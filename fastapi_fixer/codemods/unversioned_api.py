@@ -289,6 +289,10 @@ class UnversionedApi(Rule):
         if any(i.has_star_kwargs or i.prefix == UNKNOWN for _, i in includes):
             message += f'; include its routers with `prefix="{VERSION_PREFIX}"`'
             return self.diagnostic(ctx, node, message)
+        if any(include.line not in _include_statements(path) for path, include in includes):
+            # the alias is a second statement after the include: the call must be one
+            message += f'; include its routers with `prefix="{VERSION_PREFIX}"`'
+            return self.diagnostic(ctx, node, message)
         hooked = ctx.index.memo("FF402.hooked", _hooked_receivers)
         if any(project.name(r) in hooked for r in project.routers_below(app.name, set())):
             # the old prefix is kept by including each router a second time, which would run
@@ -392,6 +396,24 @@ def _set_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
             ]
         )
     return append_keyword(call, keyword, value)
+
+
+def _include_statements(path: str) -> frozenset[int]:
+    """Lines where an `x.include_router(...)` call is a statement of its own (where the fix can
+    put the alias include after it)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(
+        node.value.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Attribute)
+        and node.value.func.attr == "include_router"
+    )
 
 
 def _hooked_receivers(index: ProjectIndex) -> frozenset[str]:
