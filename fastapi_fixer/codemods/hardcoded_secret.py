@@ -67,10 +67,16 @@ module that builds the app with a `Settings(BaseSettings)` class and `settings =
 the literal becomes `settings.<FIELD>`, so every use of the name, in this module or imported
 elsewhere, reads the setting. A settings field loses its literal default. The field takes the
 settings class's spelling (upper or lower case); pydantic-settings reads the environment
-variable of the same name, case-insensitively (after any `env_prefix`).
+variable of the same name, case-insensitively (after any `env_prefix`), and the fix's title
+names it (`set the environment variable SHOP_SECRET_KEY before starting the app`): the one
+configuration the app needs that it did not need before. An existing settings class is used
+only when the fixed module can import it as its project does: under the same import root, in
+its own top package or one its package already imports from (never a sibling tutorial's
+settings); a new `config.py` is created only when the project depends on `pydantic-settings`.
 
 Reported without a fix: secrets in other classes' bodies, literal defaults inside `Field(...)`,
-a settings class without a module-level instance, a name defined above the settings instance
+a settings class without a module-level instance or in a package the module does not import
+from, a name defined above the settings instance
 of its own module, and a settings module that imports the fixed one (the import would be
 circular).
 

@@ -67,17 +67,23 @@ async def not_found_error_handler(request: Request, exc: NotFoundError) -> JSONR
 Unsafe: code that catches `HTTPException` around the service no longer sees it. Clients see the
 same status, body (`{"detail": ...}`, the status phrase when no detail is given) and headers.
 The fix edits three files: one exception class per status (named after the status phrase:
-`NotFoundError`, `ConflictError`) in the service package's `exceptions.py` — an existing
-`exceptions.py` next to the module or in a parent package, else a new one next to the module —;
-the raise, which becomes `raise NotFoundError(detail, headers=...)` (the `HTTPException` import
-goes when nothing else uses it); and the module that builds the app, which gets an
-`@app.exception_handler` for the class right after `app = FastAPI(...)`.
+`NotFoundError`, `ConflictError`) in the project's one exceptions module, shared by every fix of
+every service (one class per status, one handler per class): the `exceptions` module of the
+app's top package (`app/exceptions.py` for `app/main.py`), or the only `exceptions` module below
+that package when there is one, else a new `exceptions.py` in the app's top package; the raise,
+which becomes `raise NotFoundError(detail, headers=...)` (the `HTTPException` import goes when
+nothing else uses it); and the module that builds the app, which gets an
+`@app.exception_handler` for the class right after `app = FastAPI(...)` (or
+`app: FastAPI = FastAPI(...)`).
 
 Reported without a fix: no module builds the app at module level, or several do (the app cannot
-be found unambiguously); the project has its own `HTTPException` handler (the new handler would
-bypass it); the module catches `HTTPException` itself; the status is not a literal or has no
-body (204, 304, 1xx); the call passes anything but the status, `detail` and `headers`; a name
-the fix needs is taken.
+be found unambiguously); an app is also built inside a function (a factory the server may run
+instead, while the module-level app belongs to a helper such as a CLI); the app is bound
+elsewhere than by a statement of its module's body (inside an `if` or `try`); the app's package
+has several `exceptions` modules; the project has its own `HTTPException` handler (the new
+handler would bypass it); the module catches `HTTPException` itself; the status is not a
+literal or has no body (204, 304, 1xx); the call passes anything but the status, `detail` and
+`headers`; a name the fix needs is taken.
 
 ## Known problems
 The HTTP layer is decided per module: a module mixing dependencies and service functions is not

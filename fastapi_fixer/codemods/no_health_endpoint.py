@@ -31,11 +31,14 @@ async def health() -> dict[str, str]:
 ## Fix safety
 Unsafe: it adds an endpoint. The fix adds `GET /health` right after the app is built (kept out of
 the OpenAPI document with `include_in_schema=False`), and `GET /health/ready`, which resolves
-the project's database dependency (`get_db`, `get_session`, ...) when there is one: its
-parameter is `Annotated[<T>, Depends(get_db)]`, `<T>` what the dependency gives (its return
-annotation, a generator's yielded type) or `object`. No readiness route when that dependency is
-defined below the app in the same module (the route could not name it yet), when its module
-imports the app's module (an import cycle), or when `Annotated`/`Depends` mean something else.
+the database dependency (`get_db`, `get_session`, ...) that this app's routes use, directly or
+through other dependencies (never another app's), when there is one: its parameter is
+`Annotated[<T>, Depends(get_db)]`, `<T>` what the dependency gives (its return annotation, a
+generator's yielded type) or `object`; a dependency the app's module already imports is reused.
+No readiness route when that dependency is defined below the app in the same module (the route
+could not name it yet), when its module imports the app's module (an import cycle), or when
+`Annotated`/`Depends` mean something else. No fix when the app's assignment shares its line with
+another statement.
 
 ## Known problems
 Paths are read from route decorators as written; a health route whose path comes from a router

@@ -56,8 +56,14 @@ new path and adds the same route decorator on the old path with `include_in_sche
 deprecated=True`, so existing clients keep working until they move. The new path lowercases
 and hyphenates each segment, drops a leading verb word (and a segment that is only a verb), and
 pluralises a singular collection before a parameter (`y` → `ies`, `s`/`x`/`ch`/`sh` → `es`,
-else `s`). No fix when the new path is already used by another route of the same method in the
-module, when dropping verbs leaves nothing, or when the path literal is not a plain string.
+else `s`). No fix when the new path overlaps another route of the same method in the module (or
+another fix's new path) in the order Starlette tries them: a route registered before it that
+would answer the new path (`/items/{item_id}` above a new `/items/recent`), or one registered
+after it whose requests the new path would answer (a new `/items/{item_id}` above
+`/items/recent`); nor when dropping verbs leaves nothing, or when the path literal is not a plain
+string. The alias is registered by the same function definition as the new path, so both sit
+where the old route sat in the routing order: before any catch-all route registered later
+(`/{full_path:path}` serving a front end), which keeps answering only what it answered.
 
 A decorator with `include_in_schema=False, deprecated=True` (an old path kept answering, as the
 fix leaves it) is not checked. A proxy route that forwards to the same path on another server

@@ -31,10 +31,16 @@ app.include_router(users.router, prefix="/api/v1/users")
 ```
 
 ## Fix safety
-Unsafe: every URL of the API changes. The fix adds `prefix="/api/v1"` to each
-`include_router(...)` call of the app (in any module), or puts `/api/v1` in front of its literal
-`prefix=`. No fix when routes are declared on the app itself (move them to a router first), or
-when an `include_router` call passes `**options` or a prefix that is not a literal.
+Unsafe: the OpenAPI document shows new URLs. The old ones keep answering: the fix adds
+`prefix="/api/v1"` to each `include_router(...)` call of the app (in any module), or puts
+`/api/v1` in front of its literal `prefix=`, and right after it includes the same router again
+with its old prefix and `include_in_schema=False, deprecated=True` — a hidden, deprecated alias
+at the same place in the routing order (before a catch-all router included later), so the
+project's own front end and clients keep working until they move. No fix when routes are
+declared on the app itself (move them to a router first), when an `include_router` call passes
+`**options` or a prefix that is not a literal, or is not a statement of its own (its value is
+used), or when a router below the app has startup or shutdown handlers
+(`@router.on_event(...)`: a second include would run them twice).
 
 ## Known problems
 Versioning by header or media type is not recognised. Routers included through loops or

@@ -35,11 +35,14 @@ app.add_middleware(
 
 ## Fix safety
 Unsafe: the allowed origins then come from the environment. The fix adds a `CORS_ORIGINS:
-list[str]` field without a default (set it as JSON: `CORS_ORIGINS='["https://app.example.com"]'`;
-the app refuses to start without it rather than silently rejecting every browser) to the
-project's `BaseSettings` class (the one with a module-level instance, in any module; an existing
-`CORS_ORIGINS` field is reused) or to a new `config.py` next to the module that builds the app,
-and passes `allow_origins=settings.CORS_ORIGINS`. Wildcard methods and headers are reported
+list[str]` field whose default is today's literal (`["*"]`), so the app starts and answers as
+before until the operator sets the variable the fix's title names, as JSON
+(`CORS_ORIGINS='["https://app.example.com"]'`, after the class's `env_prefix`), to the project's
+`BaseSettings` class (the one with a module-level instance that the module can import, in its
+own top package or one its package imports from; an existing `CORS_ORIGINS` field is reused) or
+to a new `config.py` next to the module that builds the app (only when the project depends on
+`pydantic-settings`), and passes `allow_origins=settings.CORS_ORIGINS`. No fix when the origins
+are not a one-line literal. Wildcard methods and headers are reported
 without a fix: the list the app needs is a human decision.
 
 Reported without a fix: a settings class without a module-level instance, a middleware set up

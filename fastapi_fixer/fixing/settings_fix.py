@@ -4,7 +4,9 @@
 
 - the project's existing `BaseSettings` subclass (found through the project index, in any module,
   `pydantic_index.is_settings`) that has a module-level instance (``settings = Settings()``,
-  from the ``module_instances`` collector); with several, the one in the shortest module name
+  from the ``module_instances`` collector) and that the fixed module can import as its project
+  does (same import root; its own top package, or one its top package already imports from:
+  never a sibling tutorial's); with several, the one in the shortest module name
   (``app.config`` before ``app.auth.config``), then by path;
 - else a new ``config.py`` (``settings.py`` when a ``config.py`` already exists) next to the
   module that builds the app (a module-level ``FastAPI()`` outside tests, when there is exactly
@@ -13,6 +15,8 @@
 - or a reason why neither works (a settings class without a module-level instance, both file
   names taken).
 
+``env_variable`` names the environment variable a field is read from (the class's
+`env_prefix`, upper case unless `case_sensitive`): fixes say which variables to set.
 ``settings_edit`` is the edit that adds a field (applied with ``apply_settings_edits`` by the
 rule's fixer, whatever rule it is); ``reference`` says how a module names the instance.
 """
