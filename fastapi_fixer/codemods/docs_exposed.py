@@ -136,7 +136,7 @@ class DocsExposed(Rule):
             return "the app's assignment shares its line with another statement"
         if FLAG in ctx.scope.bindings:
             return f"`{FLAG}` already means something here"
-        found = find_settings(ctx.index, ctx.path, ctx.module)
+        found = find_settings(ctx.index, ctx.path, ctx.module, ENVIRONMENT_FIELDS)
         if isinstance(found, str):
             return found
         if found.module == ctx.module and found.instance_line > statement.lineno:

@@ -197,7 +197,7 @@ class WildcardCors(Rule):
         return replace(diagnostic, severity=severity)
 
     def _fix(self, ctx: FileContext, call: ast.Call, origins: ast.keyword) -> Fix | str:
-        found = find_settings(ctx.index, ctx.path, ctx.module)
+        found = find_settings(ctx.index, ctx.path, ctx.module, (FIELD,))
         if isinstance(found, str):
             return found
         if found.module == ctx.module and found.instance_line > call.lineno:

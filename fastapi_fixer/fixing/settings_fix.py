@@ -86,8 +86,11 @@ def _app_modules(index: ProjectIndex) -> list[tuple[str, str]]:
     )
 
 
-def find_settings(index: ProjectIndex, near: str, near_module: str) -> SettingsTarget | str:
-    """The settings class to add fields to, or why there is none to use or create."""
+def find_settings(
+    index: ProjectIndex, near: str, near_module: str, wanted: tuple[str, ...] = ()
+) -> SettingsTarget | str:
+    """The settings class to add fields to, or why there is none to use or create: among
+    several, one that already has a field named like ``wanted`` (reused, not added twice)."""
     found, without_instance = index.memo("settings_fix.settings_targets", _settings_targets)
     if found:
         # only a class the fixed module can import as its project does: from its own top
@@ -98,7 +101,9 @@ def find_settings(index: ProjectIndex, near: str, near_module: str) -> SettingsT
                 f"the settings class `{found[0][2].class_name}` is in `{found[0][2].module}`, "
                 "which this module's package does not import from"
             )
-        return min(usable, key=lambda item: (item[0], item[1]))[2]
+        return min(
+            usable, key=lambda item: (wanted and not item[2].existing(*wanted), item[0], item[1])
+        )[2]
     if without_instance:
         return f"the settings class `{sorted(without_instance)[0]}` has no module-level instance"
     apps = app_modules(index)
