@@ -38,8 +38,10 @@ dumped and validated again against `response_model`; for hot routes that return 
 consider returning plain dicts with `response_model_exclude_unset=True`.
 No fix (report only) for a route nested in a function or class, a model defined below the
 route in the same module (the decorator would run before the class exists), a model the
-module cannot import under its own name, or a model that is also the route's request body
-(FF203 splits it first; the response model is then the response half, named in a later round).
+module cannot import under its own name, or a model that is also the route's request body and
+has fields FF203 drops from one half (`id`, timestamps, secrets) while the route returns
+something else than its body: FF203 splits it first, and the response model is then the
+response half, named in a later round.
 
 ## Known problems
 Routes in test modules (`tests/`, `test_*.py`, `conftest.py`) are not reported.
@@ -131,18 +133,12 @@ class MissingResponseModel(Rule):
             and defined.line > decorators[0][0].lineno
         ):
             return None, f"move `{defined.name}` above the route to declare it"
-        arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
-        if any(
-            resolver.qualify(part) == shape.model
-            for arg in arguments
-            if arg.annotation is not None
-            for part in ast.walk(arg.annotation)
-            if isinstance(part, (ast.Name, ast.Attribute))
-        ):
-            # the model is also the request body: FF203 splits it and the route then returns
-            # the response half, which is what the response model must name
+        if _split_first(ctx, node, resolver, shape.model):
+            # FF203 splits the model in the same round and the route then returns the response
+            # half, which is what the response model must name: wait for it
             return None, (
-                f"no fix while `{shape.model.rpartition('.')[2]}` is also the route's request body"
+                f"no fix while `{shape.model.rpartition('.')[2]}` is also the route's request "
+                "body (its response half, once split, is the response model)"
             )
         visible = visible_name(ctx, shape.model)
         if visible is None:
@@ -427,3 +423,31 @@ def append_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> c
         )
         new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
     return call.with_changes(args=[*args, new])
+
+
+def _split_first(ctx: FileContext, node: FunctionNode, resolver, model: str) -> bool:
+    """The returned model is also the route's request body, the route does not return the
+    body itself, and the model has fields FF203 drops from one half (server-generated or
+    secret): FF203's split changes what the route returns."""
+    from fastapi_fixer.analysis.pydantic_index import fields_of
+    from fastapi_fixer.fixing.schema_split import is_secret_name, server_fields
+
+    arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    bodies = {
+        arg.arg
+        for arg in arguments
+        if arg.annotation is not None
+        and any(
+            resolver.qualify(part) == model
+            for part in ast.walk(arg.annotation)
+            if isinstance(part, (ast.Name, ast.Attribute))
+        )
+    }
+    if not bodies:
+        return False
+    returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value]
+    if returns and all(isinstance(v, ast.Name) and v.id in bodies for v in returns):
+        return False  # an echo: FF203 leaves a route returning its body alone
+    fields = [f.name for f in fields_of(ctx.index, model)]
+    short = model.rpartition(".")[2]
+    return bool(server_fields(short, fields)) or any(is_secret_name(f, False) for f in fields)
