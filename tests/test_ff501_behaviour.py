@@ -62,7 +62,7 @@ def test_fix_keeps_status_body_and_headers(project: Path) -> None:
     assert not result.dropped and not result.errors
     assert result.applied.get("FF501") == 3
     written = write_fixes(result)
-    assert str(project / "app" / "services" / "exceptions.py") in written
+    assert str(project / "app" / "exceptions.py") in written
     assert "HTTPException" not in (project / "app" / "services" / "items.py").read_text()
 
     assert _responses(project) == before

@@ -19,15 +19,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+# fastapi.testclient needs httpx, and the service signs S3 URLs with boto3 (offline): both
+# are in the `test` extra, so a missing one fails the run instead of skipping the proof
+import boto3  # noqa: F401
+import httpx  # noqa: F401
 import pytest
 
+import fastapi_fixer
 from fastapi_fixer.engine import Engine, Mode
 from fastapi_fixer.models import FixSafety
 from fastapi_fixer.registry import all_rules
 from fastapi_fixer.settings import Settings
-
-pytest.importorskip("httpx")  # fastapi.testclient
-pytest.importorskip("boto3", reason="the service signs S3 URLs with boto3 (offline)")
 
 PROJECT = Path(__file__).resolve().parent / "projects" / "service"
 # the rules the project is built to trigger (RULES.md); checked for each one registered
@@ -59,16 +61,17 @@ def _copy(tmp_path: Path, name: str = "service") -> Path:
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "FASTAPI_FIX_CACHE_DIR": str(tmp_path / "fastapi-fix-cache"), **extra}
+    env = {**os.environ, "FASTAPI_FIX_CACHE_DIR": str(tmp_path / "fastapi-fix-cache")}
     env.pop("PYTHONPATH", None)
-    return env
+    return {**env, **extra}
 
 
 def _fastapi_fix(root: Path, tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fastapi_fixer.cli", *options, "."],
         cwd=root,
-        env=_env(tmp_path),
+        # the code under test, not whatever copy the interpreter has installed
+        env=_env(tmp_path, PYTHONPATH=str(Path(fastapi_fixer.__file__).resolve().parents[1])),
         capture_output=True,
         text=True,
         timeout=600,

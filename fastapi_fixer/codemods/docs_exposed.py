@@ -39,14 +39,18 @@ app = FastAPI(
 Unsafe: the docs disappear outside `local` and `staging`. The fix adds
 `SHOW_DOCS = settings.ENVIRONMENT in ("local", "staging")` above the app and gates the three
 URLs on it (a literal URL keeps its value, `None` stays `None`). The settings instance is the
-project's `BaseSettings` class with a module-level instance (in any module); its `ENVIRONMENT`
-field (or `environment`, `env`, `app_env`, `stage`) is reused, else `ENVIRONMENT: str =
-"production"` is added, so docs stay hidden until an environment says otherwise. Without a
-settings class the fix creates `config.py` next to the app's module, as the guide shows.
+project's `BaseSettings` class with a module-level instance that the app's module can import
+(in its own top package or one its package already imports from); its `ENVIRONMENT` field (or
+`environment`, `env`, `app_env`, `stage`) is reused, else `ENVIRONMENT: str = "production"` is
+added: the app starts without new configuration, and docs stay hidden until `ENVIRONMENT` (after
+the class's `env_prefix`) says `local` or `staging`. Without a settings class the fix creates
+`config.py` next to the app's module, as the guide shows, only when the project depends on
+`pydantic-settings`.
 
 Reported without a fix: an app not built by a module-level assignment (`app = FastAPI(...)`),
-built with `**kwargs`, a module that already binds `SHOW_DOCS`, a settings class without a
-module-level instance, or a settings module that imports the app's module.
+or by one sharing its line with another statement, built with `**kwargs`, a module that already
+binds `SHOW_DOCS`, a settings class without a module-level instance or in a package the app's
+module does not import from, or a settings module that imports the app's module.
 
 ## Known problems
 Apps in test modules are not checked. An API that is public on purpose but does not curate its
@@ -127,10 +131,12 @@ class DocsExposed(Rule):
 
     def _fix(self, ctx: FileContext, call: ast.Call, statement: ast.Assign | None) -> Fix | str:
         if statement is None:
-            return "the app is not built by a module-level assignment"
+            return "the app is not built by a module-level `app = FastAPI(...)`"
+        if statement.col_offset != 0:
+            return "the app's assignment shares its line with another statement"
         if FLAG in ctx.scope.bindings:
             return f"`{FLAG}` already means something here"
-        found = find_settings(ctx.index, ctx.path, ctx.module)
+        found = find_settings(ctx.index, ctx.path, ctx.module, ENVIRONMENT_FIELDS)
         if isinstance(found, str):
             return found
         if found.module == ctx.module and found.instance_line > statement.lineno:

@@ -67,10 +67,16 @@ module that builds the app with a `Settings(BaseSettings)` class and `settings =
 the literal becomes `settings.<FIELD>`, so every use of the name, in this module or imported
 elsewhere, reads the setting. A settings field loses its literal default. The field takes the
 settings class's spelling (upper or lower case); pydantic-settings reads the environment
-variable of the same name, case-insensitively (after any `env_prefix`).
+variable of the same name, case-insensitively (after any `env_prefix`), and the fix's title
+names it (`set the environment variable SHOP_SECRET_KEY before starting the app`): the one
+configuration the app needs that it did not need before. An existing settings class is used
+only when the fixed module can import it as its project does: under the same import root, in
+its own top package or one its package already imports from (never a sibling tutorial's
+settings); a new `config.py` is created only when the project depends on `pydantic-settings`.
 
 Reported without a fix: secrets in other classes' bodies, literal defaults inside `Field(...)`,
-a settings class without a module-level instance, a name defined above the settings instance
+a settings class without a module-level instance or in a package the module does not import
+from, a name defined above the settings instance
 of its own module, and a settings module that imports the fixed one (the import would be
 circular).
 
@@ -92,6 +98,8 @@ from typing import TYPE_CHECKING
 
 from fastapi_fixer.fixing.settings_fix import (
     apply_settings_edits,
+    class_env_variable,
+    env_variable,
     find_settings,
     is_test_path,
     reference,
@@ -343,7 +351,13 @@ class HardcodedSecret(Rule):
                 ctx.segment(statement.annotation) if isinstance(statement, ast.AnnAssign) else None
             ) or kind
             edit = Edit(ctx.path, "drop-default", ctx.span(statement), (target.id, annotation))
-            return Fix(f"Drop the default of `{target.id}`", FixSafety.UNSAFE, (edit,))
+            env = class_env_variable(ctx.index, f"{ctx.module}.{owner.name}", target.id)
+            return Fix(
+                f"Drop the default of `{target.id}`; set the environment variable `{env}` "
+                "before starting the app",
+                FixSafety.UNSAFE,
+                (edit,),
+            )
         found = find_settings(ctx.index, ctx.path, ctx.module)
         if isinstance(found, str):
             return found
@@ -359,7 +373,13 @@ class HardcodedSecret(Rule):
         if field not in found.fields:
             edits.append(settings_edit(found, field, kind))
         where = "a new `config.py`" if found.create else f"`{found.class_name}`"
-        return Fix(f"Read `{field}` from the environment ({where})", FixSafety.UNSAFE, tuple(edits))
+        env = env_variable(ctx.index, found, field)
+        return Fix(
+            f"Read `{field}` from the environment ({where}); set the environment variable "
+            f"`{env}` before starting the app",
+            FixSafety.UNSAFE,
+            tuple(edits),
+        )
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst

@@ -67,17 +67,23 @@ async def not_found_error_handler(request: Request, exc: NotFoundError) -> JSONR
 Unsafe: code that catches `HTTPException` around the service no longer sees it. Clients see the
 same status, body (`{"detail": ...}`, the status phrase when no detail is given) and headers.
 The fix edits three files: one exception class per status (named after the status phrase:
-`NotFoundError`, `ConflictError`) in the service package's `exceptions.py` — an existing
-`exceptions.py` next to the module or in a parent package, else a new one next to the module —;
-the raise, which becomes `raise NotFoundError(detail, headers=...)` (the `HTTPException` import
-goes when nothing else uses it); and the module that builds the app, which gets an
-`@app.exception_handler` for the class right after `app = FastAPI(...)`.
+`NotFoundError`, `ConflictError`) in the project's one exceptions module, shared by every fix of
+every service (one class per status, one handler per class): the `exceptions` module of the
+app's top package (`app/exceptions.py` for `app/main.py`), or the only `exceptions` module below
+that package when there is one, else a new `exceptions.py` in the app's top package; the raise,
+which becomes `raise NotFoundError(detail, headers=...)` (the `HTTPException` import goes when
+nothing else uses it); and the module that builds the app, which gets an
+`@app.exception_handler` for the class right after `app = FastAPI(...)` (or
+`app: FastAPI = FastAPI(...)`).
 
 Reported without a fix: no module builds the app at module level, or several do (the app cannot
-be found unambiguously); the project has its own `HTTPException` handler (the new handler would
-bypass it); the module catches `HTTPException` itself; the status is not a literal or has no
-body (204, 304, 1xx); the call passes anything but the status, `detail` and `headers`; a name
-the fix needs is taken.
+be found unambiguously); an app is also built inside a function (a factory the server may run
+instead, while the module-level app belongs to a helper such as a CLI); the app is bound
+elsewhere than by a statement of its module's body (inside an `if` or `try`); the app's package
+has several `exceptions` modules; the project has its own `HTTPException` handler (the new
+handler would bypass it); the module catches `HTTPException` itself; the status is not a
+literal or has no body (204, 304, 1xx); the call passes anything but the status, `detail` and
+`headers`; a name the fix needs is taken.
 
 ## Known problems
 The HTTP layer is decided per module: a module mixing dependencies and service functions is not
@@ -245,7 +251,9 @@ class HttpExceptionInService(Rule):
         if app_text is None or _OWN_HANDLER.search(app_text):
             return "the project has its own `HTTPException` handler"
         name = exception_name(status)
-        found = self._exceptions_module(ctx, name)
+        if ctx.index.memo("FF501.app_factories", _app_factories):
+            return "an app is also built in a function (the served app cannot be told apart)"
+        found = self._exceptions_module(ctx, name, app_path, app_module)
         if isinstance(found, str):
             return found
         exc_path, exc_module = found
@@ -264,32 +272,27 @@ class HttpExceptionInService(Rule):
             tuple(edits),
         )
 
-    def _exceptions_module(self, ctx: FileContext, name: str) -> tuple[str, str] | str:
-        """The exceptions module to hold ``name``: an existing one next to the module or in a
-        parent package, else a new one next to the module."""
-        directory = os.path.dirname(ctx.path)
-        package = ctx.module if ctx.facts.is_package else ctx.module.rpartition(".")[0]
-        candidates = [(directory, package)]
-        current_dir, current_pkg = directory, package
-        while current_pkg and os.path.isfile(os.path.join(current_dir, "__init__.py")):
-            current_dir, current_pkg = os.path.dirname(current_dir), current_pkg.rpartition(".")[0]
-            if current_pkg and os.path.isfile(os.path.join(current_dir, "__init__.py")):
-                candidates.append((current_dir, current_pkg))
-        for folder, pkg in candidates:
-            path = os.path.join(folder, EXCEPTIONS_FILE)
-            if os.path.isfile(path):
-                module = f"{pkg}.exceptions" if pkg else "exceptions"
-                if module == ctx.module:
-                    return "the module is itself the exceptions module"
-                text = _read(path)
-                if text is None:
-                    return f"`{path}` cannot be read"
-                taken = _taken(text, name)
-                if taken:
-                    return f"`{name}` already means something else in `{module}`"
-                return path, module
-        module = f"{package}.exceptions" if package else "exceptions"
-        return os.path.join(directory, EXCEPTIONS_FILE), module
+    def _exceptions_module(
+        self, ctx: FileContext, name: str, app_path: str, app_module: str
+    ) -> tuple[str, str] | str:
+        """The one exceptions module of the project to hold ``name``, the same for every
+        finding and every round of fixes (one class per status, one handler): the app's top
+        package's `exceptions` module, or the only `exceptions` module below that package,
+        else a new `exceptions.py` in the app's top package (next to the app module when it
+        sits at the project's root)."""
+        found = ctx.index.memo("FF501.exceptions_module", _project_exceptions_module)
+        if found is None:
+            return "the app's package has several `exceptions` modules"
+        path, module = found
+        if module == ctx.module:
+            return "the module is itself the exceptions module"
+        if os.path.isfile(path):
+            text = _read(path)
+            if text is None:
+                return f"`{path}` cannot be read"
+            if _taken(text, name):
+                return f"`{name}` already means something else in `{module}`"
+        return path, module
 
     @staticmethod
     def _handler_edit(
@@ -313,6 +316,9 @@ class HttpExceptionInService(Rule):
         )
         if app is None:
             return "no module builds the app"
+        text = _read(app_path)
+        if text is None or not _assigned_at_top(text, app[0]):
+            return f"`{app[0]}` is not built by a module-level `{app[0]} = FastAPI(...)`"
         return Edit(app_path, "handler", None, (app[0], name, exc_module, status, handler))
 
     # --- applying (LibCST) ----------------------------------------------------------------
@@ -439,6 +445,55 @@ _HTTP_PACKAGES = frozenset(
 )
 
 
+def _project_exceptions_module(index: ProjectIndex) -> tuple[str, str] | None:
+    """(path, module) of the exceptions module FF501's fixes share (see
+    `HttpExceptionInService._exceptions_module`); None when several could be meant."""
+    apps = app_modules(index)
+    if len(apps) != 1:
+        return None
+    app_path, app_module = apps[0]
+    facts = index.modules[app_module]
+    top = app_module.partition(".")[0] if "." in app_module or facts.is_package else ""
+    own = f"{top}.exceptions" if top else "exceptions"
+    existing = index.modules.get(own)
+    if existing is not None:
+        return existing.path, own
+    below = sorted(
+        (m.path, m.module)
+        for m in index.modules.values()
+        if m.module.rpartition(".")[2] == "exceptions"
+        and not m.is_package
+        and (m.module.startswith(f"{top}.") if top else "." not in m.module)
+        and not is_test_path(m.path)
+    )
+    if len(below) > 1:
+        return None
+    if below:
+        return below[0]
+    folder = os.path.dirname(app_path)
+    # from the app module's folder up to its top package's
+    for _ in range(app_module.count(".") - (0 if facts.is_package else 1)):
+        folder = os.path.dirname(folder)
+    return os.path.join(folder, EXCEPTIONS_FILE), own
+
+
+def _app_factories(index: ProjectIndex) -> bool:
+    """An app is built inside a function of the project (outside tests and examples): a
+    factory the server may run instead of the module-level app."""
+    from fastapi_fixer.analysis.paths import is_example_path
+
+    for module in index.modules.values():
+        routing = module.extra.get(ROUTING_KEY)
+        if (
+            isinstance(routing, ModuleRouting)
+            and not is_test_path(module.path)
+            and not is_example_path(module.path)
+            and any(d.kind == "app" and ":" in d.name for d in routing.routers.values())
+        ):
+            return True
+    return False
+
+
 def _package(facts: ModuleFacts) -> str:
     return facts.module if facts.is_package else facts.module.rpartition(".")[0]
 
@@ -467,6 +522,28 @@ def _catches(ctx: FileContext) -> bool:
             types = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
             if any(ctx.resolver.qualify(t) in HTTP_EXCEPTIONS for t in types):
                 return True
+    return False
+
+
+def _assigned_at_top(text: str, name: str) -> bool:
+    """A statement of the module's body binds ``name`` (`app = FastAPI()`, `app: FastAPI =
+    FastAPI()`): where `_add_handlers` puts the handlers."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return False
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in statement.targets
+        ):
+            return True
+        if (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and statement.target.id == name
+            and statement.value is not None
+        ):
+            return True
     return False
 
 
@@ -586,13 +663,18 @@ def _add_handlers(module: cst.Module, edits: list[Edit]) -> cst.Module:
     position = None
     for at, statement in enumerate(module.body):
         if isinstance(statement, cst.SimpleStatementLine):
-            small = statement.body[0]
-            if (
-                isinstance(small, cst.Assign)
-                and len(small.targets) == 1
-                and isinstance(small.targets[0].target, cst.Name)
-                and small.targets[0].target.value == app_name
-            ):
+            targets = [
+                target
+                for small in statement.body
+                for target in (
+                    [t.target for t in small.targets]
+                    if isinstance(small, cst.Assign)
+                    else [small.target]
+                    if isinstance(small, cst.AnnAssign) and small.value is not None
+                    else []
+                )
+            ]
+            if any(isinstance(t, cst.Name) and t.value == app_name for t in targets):
                 position = at
                 break
     if position is None:

@@ -37,8 +37,11 @@ loses the subclass's extra fields. Note FastAPI's double serialization: the retu
 dumped and validated again against `response_model`; for hot routes that return large lists,
 consider returning plain dicts with `response_model_exclude_unset=True`.
 No fix (report only) for a route nested in a function or class, a model defined below the
-route in the same module (the decorator would run before the class exists), or a model the
-module cannot import under its own name.
+route in the same module (the decorator would run before the class exists), a model the
+module cannot import under its own name, or a model that is also the route's request body and
+has fields FF203 drops from one half (`id`, timestamps, secrets) while the route returns
+something else than its body: FF203 splits it first, and the response model is then the
+response half, named in a later round.
 
 ## Known problems
 Routes in test modules (`tests/`, `test_*.py`, `conftest.py`) are not reported.
@@ -89,7 +92,7 @@ class MissingResponseModel(Rule):
             shape = route_returns(ctx.index, node, resolver)
             if shape is None:
                 continue
-            yield self._report(ctx, node, qualname, decorators, shape)
+            yield self._report(ctx, node, qualname, decorators, shape, resolver)
 
     def _report(
         self,
@@ -98,6 +101,7 @@ class MissingResponseModel(Rule):
         qualname: str,
         decorators: list[tuple[ast.Call, RouteDecl]],
         shape: ModelShape,
+        resolver,
     ) -> Diagnostic:
         short = shape.render(shape.model.rpartition(".")[2])
         message = (
@@ -105,7 +109,7 @@ class MissingResponseModel(Rule):
             "OpenAPI document has no response schema (once declared, FastAPI validates the "
             "returned model again: double serialization)"
         )
-        fix, problem = self._fix(ctx, node, qualname, decorators, shape)
+        fix, problem = self._fix(ctx, node, qualname, decorators, shape, resolver)
         if problem:
             message += f"; {problem}"
         return self.diagnostic(ctx, decorators[0][0], message, fix)
@@ -117,6 +121,7 @@ class MissingResponseModel(Rule):
         qualname: str,
         decorators: list[tuple[ast.Call, RouteDecl]],
         shape: ModelShape,
+        resolver,
     ) -> tuple[Fix | None, str]:
         facts = ctx.index.functions.get(qualname)
         if facts is None or facts.is_nested or facts.is_method:
@@ -128,6 +133,13 @@ class MissingResponseModel(Rule):
             and defined.line > decorators[0][0].lineno
         ):
             return None, f"move `{defined.name}` above the route to declare it"
+        if _split_first(ctx, node, resolver, shape.model):
+            # FF203 splits the model in the same round and the route then returns the response
+            # half, which is what the response model must name: wait for it
+            return None, (
+                f"no fix while `{shape.model.rpartition('.')[2]}` is also the route's request "
+                "body (its response half, once split, is the response model)"
+            )
         visible = visible_name(ctx, shape.model)
         if visible is None:
             return None, f"no fix: `{shape.model}` cannot be imported under its own name here"
@@ -411,3 +423,31 @@ def append_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> c
         )
         new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
     return call.with_changes(args=[*args, new])
+
+
+def _split_first(ctx: FileContext, node: FunctionNode, resolver, model: str) -> bool:
+    """The returned model is also the route's request body, the route does not return the
+    body itself, and the model has fields FF203 drops from one half (server-generated or
+    secret): FF203's split changes what the route returns."""
+    from fastapi_fixer.analysis.pydantic_index import fields_of
+    from fastapi_fixer.fixing.schema_split import is_secret_name, server_fields
+
+    arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    bodies = {
+        arg.arg
+        for arg in arguments
+        if arg.annotation is not None
+        and any(
+            resolver.qualify(part) == model
+            for part in ast.walk(arg.annotation)
+            if isinstance(part, (ast.Name, ast.Attribute))
+        )
+    }
+    if not bodies:
+        return False
+    returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value]
+    if returns and all(isinstance(v, ast.Name) and v.id in bodies for v in returns):
+        return False  # an echo: FF203 leaves a route returning its body alone
+    fields = [f.name for f in fields_of(ctx.index, model)]
+    short = model.rpartition(".")[2]
+    return bool(server_fields(short, fields)) or any(is_secret_name(f, False) for f in fields)

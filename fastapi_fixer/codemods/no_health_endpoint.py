@@ -31,11 +31,14 @@ async def health() -> dict[str, str]:
 ## Fix safety
 Unsafe: it adds an endpoint. The fix adds `GET /health` right after the app is built (kept out of
 the OpenAPI document with `include_in_schema=False`), and `GET /health/ready`, which resolves
-the project's database dependency (`get_db`, `get_session`, ...) when there is one: its
-parameter is `Annotated[<T>, Depends(get_db)]`, `<T>` what the dependency gives (its return
-annotation, a generator's yielded type) or `object`. No readiness route when that dependency is
-defined below the app in the same module (the route could not name it yet), when its module
-imports the app's module (an import cycle), or when `Annotated`/`Depends` mean something else.
+the database dependency (`get_db`, `get_session`, ...) that this app's routes use, directly or
+through other dependencies (never another app's), when there is one: its parameter is
+`Annotated[<T>, Depends(get_db)]`, `<T>` what the dependency gives (its return annotation, a
+generator's yielded type) or `object`; a dependency the app's module already imports is reused.
+No readiness route when that dependency is defined below the app in the same module (the route
+could not name it yet), when its module imports the app's module (an import cycle), or when
+`Annotated`/`Depends` mean something else. No fix when the app's assignment shares its line with
+another statement.
 
 ## Known problems
 Paths are read from route decorators as written; a health route whose path comes from a router
@@ -95,28 +98,40 @@ class NoHealthEndpoint(Rule):
         taken = set(ctx.scope.bindings)
         health = _free_name("health", taken)
         edits_args: tuple[object, ...] = (app_name, health, None, None, None, None)
-        database = self._database_dependency(ctx)
+        database = self._database_dependency(ctx, project, name)
         if database is not None:
             readiness = self._readiness(ctx, assignment, database, taken | {health})
             if readiness is not None:
                 edits_args = (app_name, health, *readiness)
-        fix = Fix(
-            title=self.FIX_TITLE or "",
-            safety=FixSafety.UNSAFE,
-            edits=(Edit(ctx.path, "add-health", ctx.span(assignment), edits_args),),
-        )
+        fix = None
+        if (
+            assignment.col_offset == 0
+        ):  # not after another statement on its line (`x = 1; app = ...`)
+            fix = Fix(
+                title=self.FIX_TITLE or "",
+                safety=FixSafety.UNSAFE,
+                edits=(Edit(ctx.path, "add-health", ctx.span(assignment), edits_args),),
+            )
         yield self.diagnostic(
             ctx,
             assignment.value,
             f"No health-check route (`/health`) in app `{app_name}`; load balancers and "
-            "orchestrators need one",
+            "orchestrators need one"
+            + ("" if fix else " (not fixed: the app's assignment shares its line with another)"),
             fix,
         )
 
     @staticmethod
-    def _database_dependency(ctx: FileContext) -> tuple[str, str] | None:
+    def _database_dependency(
+        ctx: FileContext, project: _Project, app: str
+    ) -> tuple[str, str] | None:
+        """The database dependency this app's routes use (directly or through other
+        dependencies), not another app's."""
+        used = _dependencies_of(ctx.index, project, app)
         found = sorted(
-            q for q in ctx.index.dependencies if _DB_DEPENDENCY.match(q.rpartition(".")[2])
+            q
+            for q in ctx.index.dependencies
+            if _DB_DEPENDENCY.match(q.rpartition(".")[2]) and q in used
         )
         for qualname in found:
             function = ctx.index.functions.get(qualname)
@@ -144,7 +159,13 @@ class NoHealthEndpoint(Rule):
 
         dep_module, dep_name = database
         after = (assignment.end_lineno or assignment.lineno) + 1  # where the routes go
-        if dep_module == ctx.module:
+        binding = ctx.scope.bindings.get(dep_name)
+        imported = (
+            binding is not None
+            and binding.kind == "import"
+            and ctx.index.resolve(binding.target) == f"{dep_module}.{dep_name}"
+        )
+        if dep_module == ctx.module or imported:
             if not bound_before(ctx, dep_name, after):
                 return None  # defined below the app: not there yet when the route is defined
         elif dep_name in taken or ctx.index.ask(imports_module, dep_module, ctx.module):
@@ -168,7 +189,7 @@ class NoHealthEndpoint(Rule):
             imports.extend(known.imports)
         annotation = f"{annotated[0]}[{kind}, {depends[0]}({dep_name})]"
         readiness = _free_name("readiness", taken)
-        module = None if dep_module == ctx.module else dep_module
+        module = None if dep_module == ctx.module or imported else dep_module
         return readiness, module, dep_name, (annotation, tuple(sorted(set(imports))))
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
@@ -215,6 +236,32 @@ class NoHealthEndpoint(Rule):
 
             raise NodeNotFound("the app's assignment moved")
         return add_imports(wrapper.module.with_changes(body=body), imports)
+
+
+def _dependencies_of(index: ProjectIndex, project: _Project, app: str) -> set[str]:
+    """The dependencies named in the modules that declare the app's routes, and in the
+    modules of those dependencies, and so on."""
+    modules = set(project.route_modules.get(app, ()))
+    for router in project.routers_below(app, set()):
+        modules |= project.route_modules.get(router, set())
+    used: set[str] = set()
+    pending = sorted(modules)
+    while pending:
+        facts = index.modules.get(pending.pop())
+        if facts is None:
+            continue
+        for target in facts.depends_targets:
+            qualname = index.resolve(target)
+            if qualname in used:
+                continue
+            used.add(qualname)
+            owner = qualname.rpartition(".")[0]
+            while owner and owner not in index.modules:  # a method's class, a nested function
+                owner = owner.rpartition(".")[0]
+            if owner and owner not in modules:
+                modules.add(owner)
+                pending.append(owner)
+    return used
 
 
 def _project_has_health(index: ProjectIndex) -> bool:

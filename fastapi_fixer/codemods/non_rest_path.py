@@ -56,8 +56,14 @@ new path and adds the same route decorator on the old path with `include_in_sche
 deprecated=True`, so existing clients keep working until they move. The new path lowercases
 and hyphenates each segment, drops a leading verb word (and a segment that is only a verb), and
 pluralises a singular collection before a parameter (`y` → `ies`, `s`/`x`/`ch`/`sh` → `es`,
-else `s`). No fix when the new path is already used by another route of the same method in the
-module, when dropping verbs leaves nothing, or when the path literal is not a plain string.
+else `s`). No fix when the new path overlaps another route of the same method in the module (or
+another fix's new path) in the order Starlette tries them: a route registered before it that
+would answer the new path (`/items/{item_id}` above a new `/items/recent`), or one registered
+after it whose requests the new path would answer (a new `/items/{item_id}` above
+`/items/recent`); nor when dropping verbs leaves nothing, or when the path literal is not a plain
+string. The alias is registered by the same function definition as the new path, so both sit
+where the old route sat in the routing order: before any catch-all route registered later
+(`/{full_path:path}` serving a front end), which keeps answering only what it answered.
 
 A decorator with `include_in_schema=False, deprecated=True` (an old path kept answering, as the
 fix leaves it) is not checked. A proxy route that forwards to the same path on another server
@@ -396,7 +402,14 @@ class NonRestPath(Rule):
                     and not _mirrors_upstream(node, route.path)
                 ):
                     routes.append((call, route, node))
-        taken = {(route.receiver, route.method, route.path) for _, route, _ in routes}
+        # every path a route of the module answers, hidden ones included: a new path must not
+        # catch another route's requests, nor be caught by one
+        served = [
+            (route.receiver, route.method, route.path, call.lineno)
+            for _, _, calls in decorated
+            for call, route in calls
+            if route.path is not None
+        ]
         scim = "scim" in ctx.text.lower()
         for call, route, function_node in routes:
             assert route.path is not None
@@ -409,8 +422,13 @@ class NonRestPath(Rule):
             fix = None
             if new == "" or (new.strip("/") == "" and route.path.strip("/") != ""):
                 message += "; name the resource and let the HTTP method say the action"
-            elif (route.receiver, route.method, new) in taken:
-                message += f"; `{new}` is taken by another `{route.method}` route"
+            elif any(
+                (receiver, method) == (route.receiver, route.method)
+                and path != route.path
+                and (catches(path, new) if line <= call.lineno else catches(new, path))
+                for receiver, method, path, line in served
+            ):
+                message += f"; `{new}` overlaps another `{route.method}` route of this module"
             elif literal is None or not _plain_literal(ctx, literal):
                 message += f"; use `{new}`"
             else:
@@ -423,6 +441,7 @@ class NonRestPath(Rule):
                     FixSafety.UNSAFE,
                     (edit,),
                 )
+                served.append((route.receiver, route.method, new, call.lineno))
             yield self.diagnostic(ctx, call, message, fix)
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
@@ -438,6 +457,26 @@ class NonRestPath(Rule):
             for span, changes in by_function.items()
         }
         return rewrite_at(module, targets)
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    """The requests a route path answers, as Starlette matches them."""
+    parts = re.split(r"(\{[^}]*\})", path)
+    regex = "".join(
+        (".*" if part.endswith(":path}") else "[^/]+") if part.startswith("{") else re.escape(part)
+        for part in parts
+    )
+    return re.compile(f"^{regex}$")
+
+
+def _path_sample(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "x", path)
+
+
+def catches(first: str, second: str) -> bool:
+    """Whether a route at `first`, registered before one at `second`, answers requests meant
+    for it."""
+    return bool(_path_pattern(first).match(_path_sample(second)))
 
 
 def _path_literal(call: ast.Call) -> ast.Constant | None:

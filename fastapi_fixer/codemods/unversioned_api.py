@@ -31,10 +31,16 @@ app.include_router(users.router, prefix="/api/v1/users")
 ```
 
 ## Fix safety
-Unsafe: every URL of the API changes. The fix adds `prefix="/api/v1"` to each
-`include_router(...)` call of the app (in any module), or puts `/api/v1` in front of its literal
-`prefix=`. No fix when routes are declared on the app itself (move them to a router first), or
-when an `include_router` call passes `**options` or a prefix that is not a literal.
+Unsafe: the OpenAPI document shows new URLs. The old ones keep answering: the fix adds
+`prefix="/api/v1"` to each `include_router(...)` call of the app (in any module), or puts
+`/api/v1` in front of its literal `prefix=`, and right after it includes the same router again
+with its old prefix and `include_in_schema=False, deprecated=True` — a hidden, deprecated alias
+at the same place in the routing order (before a catch-all router included later), so the
+project's own front end and clients keep working until they move. No fix when routes are
+declared on the app itself (move them to a router first), when an `include_router` call passes
+`**options` or a prefix that is not a literal, or is not a statement of its own (its value is
+used), or when a router below the app has startup or shutdown handlers
+(`@router.on_event(...)`: a second include would run them twice).
 
 ## Known problems
 Versioning by header or media type is not recognised. Routers included through loops or
@@ -170,6 +176,16 @@ class _Project:
             unknown = unknown or lost
         return paths, unknown
 
+    def routers_below(self, target: str, seen: set[str]) -> set[str]:
+        """The routers included, directly or not, in ``target``."""
+        found: set[str] = set()
+        for _, include in self.includes.get(target, []):
+            child = self.name(include.router)
+            if include.router != UNKNOWN and child not in seen:
+                seen.add(child)
+                found |= {child, *self.routers_below(child, seen)}
+        return found
+
     def survey(self, target: str, seen: set[str]) -> tuple[bool, int, bool]:
         """(versioned, how many API routes, unknown parts) of everything below ``target``."""
         if target in seen:
@@ -279,6 +295,16 @@ class UnversionedApi(Rule):
         if any(i.has_star_kwargs or i.prefix == UNKNOWN for _, i in includes):
             message += f'; include its routers with `prefix="{VERSION_PREFIX}"`'
             return self.diagnostic(ctx, node, message)
+        if any(include.line not in _include_statements(path) for path, include in includes):
+            # the alias is a second statement after the include: the call must be one
+            message += f'; include its routers with `prefix="{VERSION_PREFIX}"`'
+            return self.diagnostic(ctx, node, message)
+        hooked = ctx.index.memo("FF402.hooked", _hooked_receivers)
+        if any(project.name(r) in hooked for r in project.routers_below(app.name, set())):
+            # the old prefix is kept by including each router a second time, which would run
+            # its startup and shutdown handlers twice
+            message += f'; include its routers with `prefix="{VERSION_PREFIX}"`'
+            return self.diagnostic(ctx, node, message)
         edits = tuple(
             Edit(
                 path,
@@ -289,7 +315,8 @@ class UnversionedApi(Rule):
             for path, include in sorted(includes, key=lambda item: (item[0], item[1].line))
         )
         fix = Fix(
-            f'Add `prefix="{VERSION_PREFIX}"` to each `include_router` of `{short}`',
+            f'Add `prefix="{VERSION_PREFIX}"` to each `include_router` of `{short}` and keep '
+            "the old paths answering as hidden, deprecated aliases",
             FixSafety.UNSAFE,
             edits,
         )
@@ -299,41 +326,113 @@ class UnversionedApi(Rule):
         import libcst as cst
         from libcst.metadata import PositionProvider
 
-        from fastapi_fixer.codemods.missing_response_model import append_keyword
-        from fastapi_fixer.fixing.cstutil import NodeNotFound
+        from fastapi_fixer.fixing.cstutil import NodeNotFound, metadata
 
         wanted = {edit.span.line: edit.args for edit in edits if edit.span is not None}
         done: set[int] = set()
 
         class Prefixer(cst.CSTTransformer):
+            """Each wanted `include_router(...)` statement serves its routes under the versioned
+            prefix, and is followed by the same call with the old prefix, hidden and
+            deprecated: the old URLs keep answering, at the same place in the routing order."""
+
             METADATA_DEPENDENCIES = (PositionProvider,)
 
-            def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
-                func = original.func
-                if not (isinstance(func, cst.Attribute) and func.attr.value == "include_router"):
+            def leave_SimpleStatementLine(
+                self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+            ) -> cst.SimpleStatementLine:
+                body: list[cst.BaseSmallStatement] = []
+                for before, after in zip(original.body, updated.body, strict=True):
+                    body.append(after)
+                    if not (
+                        isinstance(before, cst.Expr)
+                        and isinstance(after, cst.Expr)
+                        and isinstance(before.value, cst.Call)
+                        and isinstance(after.value, cst.Call)
+                    ):
+                        continue
+                    func = before.value.func
+                    if not (
+                        isinstance(func, cst.Attribute) and func.attr.value == "include_router"
+                    ):
+                        continue
+                    line = self.get_metadata(PositionProvider, before.value).start.line
+                    if line not in wanted or line in done:
+                        continue
+                    done.add(line)
+                    prefix = wanted[line][0]
+                    body[-1] = after.with_changes(
+                        value=_set_keyword(after.value, "prefix", cst.SimpleString(f'"{prefix}"'))
+                    )
+                    alias = after.value
+                    for keyword, value in (("include_in_schema", "False"), ("deprecated", "True")):
+                        alias = _set_keyword(alias, keyword, cst.Name(value))
+                    body.append(
+                        after.with_changes(value=alias, semicolon=cst.MaybeSentinel.DEFAULT)
+                    )
+                if len(body) == len(updated.body):
                     return updated
-                line = self.get_metadata(PositionProvider, original).start.line
-                if line not in wanted or line in done:
-                    return updated
-                done.add(line)
-                prefix, replace = wanted[line]
-                value = cst.SimpleString(f'"{prefix}"')
-                if not replace:
-                    return append_keyword(updated, "prefix", value)
-                args = [
-                    a.with_changes(value=value)
-                    if a.keyword is not None and a.keyword.value == "prefix"
-                    else a
-                    for a in updated.args
-                ]
-                return updated.with_changes(args=args)
-
-        from fastapi_fixer.fixing.cstutil import metadata
+                if len(updated.body) == 1:
+                    # one statement per line: the alias goes on a line of its own
+                    return cst.FlattenSentinel(  # type: ignore[return-value]
+                        [
+                            updated.with_changes(body=[body[0]]),
+                            updated.with_changes(body=[body[1]], leading_lines=[]),
+                        ]
+                    )
+                return updated.with_changes(body=body)
 
         result = metadata(module).visit(Prefixer())
         if done != set(wanted):
-            raise NodeNotFound("an include_router call was not found")
+            raise NodeNotFound("an include_router statement was not found")
         return result
+
+
+def _set_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
+    """The call with `keyword=value`: replaced when present, else appended."""
+    from fastapi_fixer.codemods.missing_response_model import append_keyword
+
+    if any(a.keyword is not None and a.keyword.value == keyword for a in call.args):
+        return call.with_changes(
+            args=[
+                a.with_changes(value=value)
+                if a.keyword is not None and a.keyword.value == keyword
+                else a
+                for a in call.args
+            ]
+        )
+    return append_keyword(call, keyword, value)
+
+
+def _include_statements(path: str) -> frozenset[int]:
+    """Lines where an `x.include_router(...)` call is a statement of its own (where the fix can
+    put the alias include after it)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(
+        node.value.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Attribute)
+        and node.value.func.attr == "include_router"
+    )
+
+
+def _hooked_receivers(index: ProjectIndex) -> frozenset[str]:
+    """The routers with startup or shutdown handlers (`@router.on_event(...)`)."""
+    from fastapi_fixer.analysis.collectors.on_event_handlers import KEY as EVENTS
+    from fastapi_fixer.analysis.collectors.on_event_handlers import EventFacts
+
+    found: set[str] = set()
+    for module in index.modules.values():
+        events = module.extra.get(EVENTS)
+        if isinstance(events, EventFacts):
+            found.update(index.resolve(r.receiver) for r in events.registrations if r.receiver)
+    return frozenset(found)
 
 
 def _versioned_prefix(prefix: str | None) -> str:

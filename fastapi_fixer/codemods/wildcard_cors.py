@@ -35,11 +35,14 @@ app.add_middleware(
 
 ## Fix safety
 Unsafe: the allowed origins then come from the environment. The fix adds a `CORS_ORIGINS:
-list[str]` field without a default (set it as JSON: `CORS_ORIGINS='["https://app.example.com"]'`;
-the app refuses to start without it rather than silently rejecting every browser) to the
-project's `BaseSettings` class (the one with a module-level instance, in any module; an existing
-`CORS_ORIGINS` field is reused) or to a new `config.py` next to the module that builds the app,
-and passes `allow_origins=settings.CORS_ORIGINS`. Wildcard methods and headers are reported
+list[str]` field whose default is today's literal (`["*"]`), so the app starts and answers as
+before until the operator sets the variable the fix's title names, as JSON
+(`CORS_ORIGINS='["https://app.example.com"]'`, after the class's `env_prefix`), to the project's
+`BaseSettings` class (the one with a module-level instance that the module can import, in its
+own top package or one its package imports from; an existing `CORS_ORIGINS` field is reused) or
+to a new `config.py` next to the module that builds the app (only when the project depends on
+`pydantic-settings`), and passes `allow_origins=settings.CORS_ORIGINS`. No fix when the origins
+are not a one-line literal. Wildcard methods and headers are reported
 without a fix: the list the app needs is a human decision.
 
 Reported without a fix: a settings class without a module-level instance, a middleware set up
@@ -63,6 +66,7 @@ from typing import TYPE_CHECKING
 from fastapi_fixer.analysis.paths import is_example_path
 from fastapi_fixer.fixing.settings_fix import (
     apply_settings_edits,
+    env_variable,
     find_settings,
     is_test_path,
     reference,
@@ -193,7 +197,7 @@ class WildcardCors(Rule):
         return replace(diagnostic, severity=severity)
 
     def _fix(self, ctx: FileContext, call: ast.Call, origins: ast.keyword) -> Fix | str:
-        found = find_settings(ctx.index, ctx.path, ctx.module)
+        found = find_settings(ctx.index, ctx.path, ctx.module, (FIELD,))
         if isinstance(found, str):
             return found
         if found.module == ctx.module and found.instance_line > call.lineno:
@@ -206,8 +210,23 @@ class WildcardCors(Rule):
             Edit(ctx.path, "use-setting", ctx.span(origins), (f"{ref[0]}.{field}", ref[1] or ()))
         ]
         if field not in found.fields:
-            edits.append(settings_edit(found, field, "list[str]"))
-        return Fix(f"Read the allowed origins from `{field}`", FixSafety.UNSAFE, tuple(edits))
+            # the app keeps answering the origins it answers today until the operator sets
+            # the variable: the current literal is the field's default
+            try:
+                ast.literal_eval(origins.value)
+            except ValueError:
+                return "the allowed origins are not a literal"
+            default = ctx.segment(origins.value)
+            if default is None or "\n" in default:
+                return "the allowed origins are not a one-line literal"
+            edits.append(settings_edit(found, field, "list[str]", default))
+        env = env_variable(ctx.index, found, field)
+        return Fix(
+            f"Read the allowed origins from `{field}`; set the environment variable `{env}` "
+            """(a JSON list) to the origins the app serves""",
+            FixSafety.UNSAFE,
+            tuple(edits),
+        )
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         import libcst as cst

@@ -4,7 +4,9 @@
 
 - the project's existing `BaseSettings` subclass (found through the project index, in any module,
   `pydantic_index.is_settings`) that has a module-level instance (``settings = Settings()``,
-  from the ``module_instances`` collector); with several, the one in the shortest module name
+  from the ``module_instances`` collector) and that the fixed module can import as its project
+  does (same import root; its own top package, or one its top package already imports from:
+  never a sibling tutorial's); with several, the one in the shortest module name
   (``app.config`` before ``app.auth.config``), then by path;
 - else a new ``config.py`` (``settings.py`` when a ``config.py`` already exists) next to the
   module that builds the app (a module-level ``FastAPI()`` outside tests, when there is exactly
@@ -13,6 +15,8 @@
 - or a reason why neither works (a settings class without a module-level instance, both file
   names taken).
 
+``env_variable`` names the environment variable a field is read from (the class's
+`env_prefix`, upper case unless `case_sensitive`): fixes say which variables to set.
 ``settings_edit`` is the edit that adds a field (applied with ``apply_settings_edits`` by the
 rule's fixer, whatever rule it is); ``reference`` says how a module names the instance.
 """
@@ -82,15 +86,64 @@ def _app_modules(index: ProjectIndex) -> list[tuple[str, str]]:
     )
 
 
-def find_settings(index: ProjectIndex, near: str, near_module: str) -> SettingsTarget | str:
-    """The settings class to add fields to, or why there is none to use or create."""
+def find_settings(
+    index: ProjectIndex, near: str, near_module: str, wanted: tuple[str, ...] = ()
+) -> SettingsTarget | str:
+    """The settings class to add fields to, or why there is none to use or create: among
+    several, one that already has a field named like ``wanted`` (reused, not added twice)."""
     found, without_instance = index.memo("settings_fix.settings_targets", _settings_targets)
     if found:
-        return min(found, key=lambda item: (item[0], item[1]))[2]
+        # only a class the fixed module can import as its project does: from its own top
+        # package, or one its package already imports from (not another tutorial's next to it)
+        usable = [item for item in found if _importable(index, item[2], near, near_module)]
+        if not usable:
+            return (
+                f"the settings class `{found[0][2].class_name}` is in `{found[0][2].module}`, "
+                "which this module's package does not import from"
+            )
+        return min(
+            usable, key=lambda item: (wanted and not item[2].existing(*wanted), item[0], item[1])
+        )[2]
     if without_instance:
         return f"the settings class `{sorted(without_instance)[0]}` has no module-level instance"
     apps = app_modules(index)
     return _new_settings_target(index, near, near_module, apps)
+
+
+def _import_root(path: str, module: str) -> str:
+    """The folder that must be on `sys.path` for ``module`` (at ``path``) to import."""
+    folder = os.path.dirname(path)
+    depth = module.count(".") + (1 if os.path.basename(path) == "__init__.py" else 0)
+    for _ in range(depth):
+        folder = os.path.dirname(folder)
+    return os.path.normpath(folder)
+
+
+def _importable(index: ProjectIndex, target: SettingsTarget, near: str, near_module: str) -> bool:
+    """The settings module is imported the way the fixed module imports its own project: both
+    under one import root, and in the same top package, or in one the fixed module's top
+    package (or top-level module) already imports from."""
+    if _import_root(target.path, target.module) != _import_root(near, near_module):
+        return False
+    top, target_top = near_module.partition(".")[0], target.module.partition(".")[0]
+    return top == target_top or target_top in index.memo(
+        "settings_fix.top_imports", _top_imports
+    ).get(top, frozenset())
+
+
+def _top_imports(index: ProjectIndex) -> dict[str, frozenset[str]]:
+    """For each top package (or top-level module) of the project, the other top packages its
+    modules import from."""
+    tops = {name.partition(".")[0] for name in index.modules}
+    found: dict[str, set[str]] = {}
+    for module in index.modules.values():
+        top = module.module.partition(".")[0]
+        for binding in module.bindings.values():
+            if binding.kind == "import":
+                other = binding.target.partition(".")[0]
+                if other != top and other in tops:
+                    found.setdefault(top, set()).add(other)
+    return {top: frozenset(others) for top, others in found.items()}
 
 
 def _settings_targets(
@@ -162,6 +215,26 @@ def settings_edit(
         None,
         (target.class_name, target.instance, field, annotation, default or "", target.create),
     )
+
+
+def env_variable(index: ProjectIndex, target: SettingsTarget, field: str) -> str:
+    """The environment variable pydantic-settings reads ``field`` of the class from."""
+    if target.create:
+        return field.upper()
+    return class_env_variable(index, f"{target.module}.{target.class_name}", field)
+
+
+def class_env_variable(index: ProjectIndex, qualname: str, field: str) -> str:
+    """The environment variable of ``field`` of the settings class ``qualname``: its
+    `env_prefix` (when a literal) and the field's name, upper case unless the class is
+    `case_sensitive`."""
+    from fastapi_fixer.analysis.pydantic_index import config_of
+
+    config = config_of(index, qualname)
+    prefix = config.get("env_prefix", "")
+    prefix = prefix.strip("'\"") if prefix[:1] in "'\"" else ""
+    name = f"{prefix}{field}"
+    return name if config.get("case_sensitive") == "True" else name.upper()
 
 
 def reference(

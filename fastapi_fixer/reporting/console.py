@@ -123,9 +123,23 @@ def _per_code(counts: dict[str, int]) -> str:
     return ", ".join(f"{code}: {count}" for code, count in sorted(counts.items()))
 
 
+def fixed_codes(result: RunResult, path: str) -> str:
+    """What fixed ``path``: the rules with the findings they fixed in it, then the rules whose
+    fixes of findings elsewhere wrote to it (a module a fix created, an app that gets a
+    handler), named without a count."""
+    counts = result.applied_by_file.get(path, {})
+    provenance = result.provenance.get(path)
+    written: frozenset[str] = frozenset()
+    if provenance is not None:
+        written = provenance.codes_in(0, len(provenance.lines))
+    pieces = [f"{code}: {count}" for code, count in sorted(counts.items())]
+    pieces += sorted(written - set(counts))
+    return ", ".join(pieces)
+
+
 def print_fix_summary(result: RunResult, written: list[str], unsafe_fixes: bool) -> None:
     for path in written:
-        click.echo(f"Fixed {path} ({_per_code(result.applied_by_file.get(path, {}))})")
+        click.echo(f"Fixed {path} ({fixed_codes(result, path)})")
     for diagnostic in result.diagnostics:
         click.echo(concise_line(diagnostic, unsafe_fixes))
     total = sum(result.applied.values())

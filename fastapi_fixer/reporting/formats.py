@@ -121,11 +121,10 @@ def report_fix(
     to stdout in the chosen format."""
     import click
 
+    from fastapi_fixer.reporting.console import fixed_codes
+
     for path in written:
-        codes = ", ".join(
-            f"{code}: {count}" for code, count in sorted(result.applied_by_file[path].items())
-        )
-        click.echo(f"Fixed {path} ({codes})", err=True)
+        click.echo(f"Fixed {path} ({fixed_codes(result, path)})", err=True)
     if show_statistics:
         click.echo(render_statistics(output_format, engine.settings.unsafe_fixes, result), nl=False)
     elif output_format == "concise":

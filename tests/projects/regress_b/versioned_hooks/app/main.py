@@ -1,0 +1,6 @@
+from fastapi import FastAPI
+
+from app import items
+
+app = FastAPI()
+app.include_router(items.router)

@@ -1,0 +1,15 @@
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/items")
+def list_items() -> list[dict]:
+    """Every item."""
+    return [{"id": 1}]
+
+
+@router.get("/items/{item_id}")
+def read_item(item_id: int) -> dict:
+    """One item."""
+    return {"id": item_id}
