@@ -256,7 +256,9 @@ def fix_command(
     if interactive:
         from fastapi_fixer.interactive import review
 
-        engine, result = _run(settings, paths, False, jobs, no_cache, want_engine=True)
+        engine, result = _run(
+            settings, paths, False, jobs, no_cache, want_engine=True, previews=True
+        )
         sys.exit(review(engine, result, color=_color()))
     previews = output_format in PREVIEW_FORMATS
     engine, result = _run(

@@ -1,9 +1,10 @@
 """`fastapi-fix --interactive`: review each pending fix, apply only the accepted ones.
 
 For every finding with a fix this run may apply (safe ones; unsafe ones with `--unsafe-fixes`)
-it shows the finding, the rule's one-line why and the fix as a diff, and asks: `y` accept,
-`n` skip, `a` accept this one and every later fix of the same rule, `q` stop asking (the fixes
-accepted so far, and those of rules accepted with `a`, are still applied). Findings that share
+it shows the finding, the rule's one-line why and the fix as a diff (cut from one fix pass per
+file with every finding's fix, made in the worker processes, as JSON's previews are), and asks:
+`y` accept, `n` skip, `a` accept this one and every later fix of the same rule, `q` stop asking
+(the fixes accepted so far, and those of rules accepted with `a`, are still applied). Findings that share
 one fix are reviewed once. Accepted fixes are then applied file by file with their
 rules' LibCST fixers (`engine.apply_rule_fix`), one rule at a time; the edits of a later rule
 are moved past the lines an earlier one changed, and a fix whose lines an earlier accepted fix
@@ -23,6 +24,7 @@ import click
 from fastapi_fixer.engine import FixFailure, _edit_key, apply_rule_fix
 from fastapi_fixer.models import Diagnostic, Edit, RunResult, Span
 from fastapi_fixer.reporting.fixes import FixPreview, current_texts, split_lines
+from fastapi_fixer.reporting.formats import preview_for
 from fastapi_fixer.rule import FixContext
 
 if TYPE_CHECKING:
@@ -195,7 +197,7 @@ def review(engine: Engine, result: RunResult, color: bool) -> int:
 
     unsafe = engine.settings.unsafe_fixes
     originals = current_texts(result)
-    preview = FixPreview(engine.index, engine.settings, originals)
+    preview = preview_for(engine, result)  # cut from one fix pass per file
     # findings that share one fix (a function made plain `def`) are reviewed once
     pending: list[Diagnostic] = []
     seen: set[object] = set()
