@@ -4,8 +4,8 @@ For every finding with a fix this run may apply (safe ones; unsafe ones with `--
 it shows the finding, the rule's one-line why and the fix as a diff (cut from one fix pass per
 file with every finding's fix, made in the worker processes, as JSON's previews are), and asks:
 `y` accept, `n` skip, `a` accept this one and every later fix of the same rule, `q` stop asking
-(the fixes accepted so far, and those of rules accepted with `a`, are still applied). Findings that share
-one fix are reviewed once. Accepted fixes are then applied file by file with their
+(the fixes accepted so far, and those of rules accepted with `a`, are still applied). Findings
+that share one fix are reviewed once. Accepted fixes are then applied file by file with their
 rules' LibCST fixers (`engine.apply_rule_fix`), one rule at a time; the edits of a later rule
 are moved past the lines an earlier one changed, and a fix whose lines an earlier accepted fix
 rewrote, or whose output does not compile, is left out and reported. Files are written

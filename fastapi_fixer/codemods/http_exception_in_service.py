@@ -67,10 +67,12 @@ async def not_found_error_handler(request: Request, exc: NotFoundError) -> JSONR
 Unsafe: code that catches `HTTPException` around the service no longer sees it. Clients see the
 same status, body (`{"detail": ...}`, the status phrase when no detail is given) and headers.
 The fix edits three files: one exception class per status (named after the status phrase:
-`NotFoundError`, `ConflictError`) in the project's one exceptions module, shared by every fix of
-every service (one class per status, one handler per class): the `exceptions` module of the
-app's top package (`app/exceptions.py` for `app/main.py`), or the only `exceptions` module below
-that package when there is one, else a new `exceptions.py` in the app's top package; the raise,
+`NotFoundError`, `ConflictError`, annotated so that the oldest Python the project declares
+evaluates them: `Optional[...]` before 3.10, `Dict` before 3.9) in the project's one exceptions
+module, shared by every fix of every service (one class per status, one handler per class):
+the `exceptions` module of the app's top package (`app/exceptions.py` for `app/main.py`), or
+the only `exceptions` module below that package when there is one, else a new `exceptions.py`
+in the app's top package; the raise,
 which becomes `raise NotFoundError(detail, headers=...)` (the `HTTPException` import goes when
 nothing else uses it); and the module that builds the app, which gets an
 `@app.exception_handler` for the class right after `app = FastAPI(...)` (or
@@ -330,7 +332,10 @@ class HttpExceptionInService(Rule):
         if raises:
             module = _rewrite_raises(module, raises)
         if classes:
-            module = _add_classes(module, classes)
+            from fastapi_fixer.fixing.dependency_types import declared_python_minimum
+
+            minimum = ctx.index.memo("types.python_minimum", declared_python_minimum)
+            module = _add_classes(module, classes, minimum)
         if handlers:
             module = _add_handlers(module, handlers)
         return module
@@ -622,35 +627,49 @@ def _rewrite_raises(module: cst.Module, edits: list[Edit]) -> cst.Module:
 _CLASS = '''class {name}(Exception):
     """{phrase}: mapped to an HTTP response by the app's exception handler."""
 
-    def __init__(self, detail: Any = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, detail: Any = None, headers: {headers} = None) -> None:
         super().__init__(detail)
         self.detail = "{phrase}" if detail is None else detail
         self.headers = headers
 '''
 
 
-def _add_classes(module: cst.Module, edits: list[Edit]) -> cst.Module:
+def _add_classes(
+    module: cst.Module, edits: list[Edit], minimum: tuple[int, ...] | None
+) -> cst.Module:
+    """The exception classes, with annotations the project's oldest Python evaluates: `X | None`
+    in a `def` fails before 3.10 and `dict[...]` before 3.9 (``minimum``: the declared lowest
+    version; unknown is taken as 3.9)."""
     import libcst as cst
 
     from fastapi_fixer.fixing.cstutil import add_imports
 
+    typing_names = ["Any"]
+    headers = "dict[str, str] | None"
+    if minimum is None or minimum < (3, 10):
+        headers, typing_names = "Optional[dict[str, str]]", ["Any", "Optional"]
+        if minimum is not None and minimum < (3, 9):
+            headers, typing_names = "Optional[Dict[str, str]]", ["Any", "Dict", "Optional"]
     present = {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
     codes = [
-        _CLASS.format(name=name, phrase=phrase)
+        _CLASS.format(name=name, phrase=phrase, headers=headers)
         for name, phrase in sorted({(str(e.args[0]), str(e.args[1])) for e in edits})
         if name not in present
     ]
     if not codes:
         return module
     if not module.body:
-        return cst.parse_module("from typing import Any\n\n\n" + "\n\n".join(codes))
+        header = f"from typing import {', '.join(typing_names)}\n\n\n"
+        return cst.parse_module(header + "\n\n".join(codes))
     new = [
         cst.parse_statement(code, config=module.config_for_parsing).with_changes(
             leading_lines=[cst.EmptyLine(), cst.EmptyLine()]
         )
         for code in codes
     ]
-    return add_imports(module.with_changes(body=[*module.body, *new]), [("typing", "Any")])
+    return add_imports(
+        module.with_changes(body=[*module.body, *new]), [("typing", n) for n in typing_names]
+    )
 
 
 def _add_handlers(module: cst.Module, edits: list[Edit]) -> cst.Module:
