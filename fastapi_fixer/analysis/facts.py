@@ -416,6 +416,8 @@ class CallSite:
     # a lazy directory listing (`d.iterdir()`) consumed here: the `list(...)`-like call that
     # consumes it, or the listing call itself when a `for` or a comprehension iterates it
     consumer: ast.Call | None = None
+    # a function handed to an awaited call (`BodyFacts.passed`): that call
+    handed_to: ast.Call | None = None
 
 
 # lazy directory listings: the directory is read while their iterator is consumed
@@ -557,7 +559,7 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
             visit(current.func, False, wrapped, in_gen, with_item, stream)
             for child in [*current.args, *(k.value for k in current.keywords)]:
                 if awaited and not (wrapped or is_wrapper) and type(child) in _CALLABLE_REFS:
-                    passed.append(_passed_site(child, resolver, in_gen, with_item, stream))
+                    passed.append(_passed_site(child, current, resolver, in_gen, with_item, stream))
                 visit(child, False, wrapped or is_wrapper, in_gen, with_item, streams)
             return
         for child in children(current):
@@ -573,12 +575,18 @@ _CALLABLE_REFS = (ast.Name, ast.Attribute)
 
 
 def _passed_site(
-    reference: ast.expr, resolver: Resolver, in_gen: bool, with_item: bool, stream: bool
+    reference: ast.expr,
+    awaited: ast.Call,
+    resolver: Resolver,
+    in_gen: bool,
+    with_item: bool,
+    stream: bool,
 ) -> CallSite:
-    """A function handed to an awaited call, as a call of it (at the reference)."""
+    """A function handed to the awaited call ``awaited``, as a call of it (at the reference)."""
     call = ast.Call(func=reference, args=[], keywords=[])
     ast.copy_location(call, reference)
-    return CallSite(call, resolver.call_target(call), False, False, in_gen, with_item, stream)
+    target = resolver.call_target(call)
+    return CallSite(call, target, False, False, in_gen, with_item, stream, handed_to=awaited)
 
 
 def _consumed_through_names(
@@ -1016,9 +1024,11 @@ def call_facts(
     node: FunctionNode, body: BodyFacts, resolver: Resolver, scope: Scope, decorators: list[str]
 ) -> tuple[CallFact, ...]:
     found = []
+    targets: dict[int, str] = {}  # call node -> its target, for the functions handed to it
     for site, target in site_targets(node, body, resolver, scope, decorators):
         if target is None:
             continue
+        targets[id(site.node)] = target
         if site.awaited:
             how = "await"
         elif site.in_threadpool:
@@ -1031,8 +1041,10 @@ def call_facts(
     if body.passed:  # after the calls: a path through calls is preferred
         handed = BodyFacts(body.passed, body.has_await, body.has_yield)
         for site, target in site_targets(node, handed, resolver, scope, decorators):
-            if target is not None:
-                found.append(CallFact(target, "passed", site.node.lineno, site.node.col_offset))
+            via = targets.get(id(site.handed_to))
+            if target is not None and via is not None:
+                line, col = site.node.lineno, site.node.col_offset
+                found.append(CallFact(target, "passed", line, col, via))
     return tuple(found)
 
 
@@ -1074,7 +1086,8 @@ class CallFact:
     threadpool wrapper), "stream" (inside the arguments of a StreamingResponse or
     EventSourceResponse, whose body Starlette iterates on the event loop), "passed" (a function
     handed to an awaited call, not called here: `await adapter.process_activity(req, bot.on_turn)`;
-    the loop runs it when it is an `async def`). ``target`` is what
+    ``via`` is that call's target; the loop runs it when it is an `async def` and the call is a
+    library's, see `eventloop.reach_table`). ``target`` is what
     `CallSite.target` says, else a looser guess the index checks against the project's classes:
     `pkg.mod.Class.method` for `self.method()`, `obj.method()` on an instance of a project class
     (built in the function, or a parameter annotated with the class), `pkg.mod.Class.attr.method`
@@ -1085,6 +1098,7 @@ class CallFact:
     how: str
     line: int
     col: int  # where the call starts (`ast`'s col_offset)
+    via: str = ""  # "passed": the target of the awaited call the function is handed to
 
 
 @dataclass
