@@ -885,13 +885,30 @@ def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[a
     return []
 
 
+_BLOCKS = (ast.If, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.Try)
+
+
+def _if_statements(body: list[ast.stmt]) -> Iterator[ast.If]:
+    """The `if` statements of a body and of the blocks in it (statements only, no expressions
+    and no nested scopes: cheaper than a walk of every node)."""
+    pending = list(body)
+    while pending:
+        statement = pending.pop()
+        if not isinstance(statement, _BLOCKS) and type(statement).__name__ != "TryStar":
+            continue
+        if isinstance(statement, ast.If):
+            yield statement
+        for part in ("body", "orelse", "finalbody"):
+            pending.extend(getattr(statement, part, ()))
+        for handler in getattr(statement, "handlers", ()):
+            pending.extend(handler.body)
+
+
 def _attribute_init_calls(node: FunctionNode, selves: frozenset[str]) -> set[int]:
     """The calls in `if self.x is None:` / `if not self.x:` blocks (of the method's own
     statements) whose body stores `self.x`: a value the object computes once and keeps."""
     found: set[int] = set()
-    for child in own_nodes(node.body):
-        if not isinstance(child, ast.If):
-            continue
+    for child in _if_statements(node.body):
         test = child.test
         subject = (
             test.operand
