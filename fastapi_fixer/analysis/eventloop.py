@@ -6,9 +6,10 @@ socket.io events of a `socketio.AsyncServer` wrapped in `socketio.ASGIApp`, MCP 
 resources and prompts of a `FastMCP` server when the project serves one over HTTP
 (`mcp.http_app()`), of a low-level MCP `Server` handed to a `StreamableHTTPSessionManager`.
 From there the loop runs every project `async def` function they call (awaited, or handed to
-`asyncio.gather`/`create_task`, iterated with `async for`), at any depth and across modules,
-and the async generators a route or dependency (even a plain `def` one) passes to a
-`StreamingResponse` or `EventSourceResponse`. Calls inside threadpool wrappers
+`asyncio.gather`/`create_task`, iterated with `async for`, or handed to an awaited call of a
+library, which runs them: `await adapter.process_activity(req, bot.on_turn)`), at any depth
+and across modules, and the async generators a route or dependency (even a plain `def` one)
+passes to a `StreamingResponse` or `EventSourceResponse`. Calls inside threadpool wrappers
 (`run_in_threadpool`, `asyncio.to_thread`, `run_in_executor`, ...) are not followed. Methods are
 followed through the project's classes (`index.implementations`).
 
@@ -173,8 +174,15 @@ def reach_table(index: ProjectIndex) -> Reach:
         while queue:
             caller = queue.popleft()
             for number, site in enumerate(dict.__getitem__(functions, caller).sites):
-                if site.how != "thread":
-                    reach(table[caller][0], caller, number, site.target)
+                if site.how == "thread":
+                    continue
+                # an `async def` handed to an awaited library call (`await
+                # adapter.process_activity(req, bot.on_turn)`): the library runs it, on the
+                # loop. One handed to a project function runs only if that function calls
+                # its parameter, which is not followed
+                if site.how == "passed" and index.implementations(site.via):
+                    continue
+                reach(table[caller][0], caller, number, site.target)
 
     # plain `def` routes and dependencies: only what they stream runs on the loop, reached
     # after everything the `async def` entry points reach (their paths are the shorter ones)

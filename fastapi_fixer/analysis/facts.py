@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from fastapi_fixer.analysis.astwalk import SCOPE_TYPES, OwnNodes, children, own_nodes
@@ -416,6 +416,8 @@ class CallSite:
     # a lazy directory listing (`d.iterdir()`) consumed here: the `list(...)`-like call that
     # consumes it, or the listing call itself when a `for` or a comprehension iterates it
     consumer: ast.Call | None = None
+    # a function handed to an awaited call (`BodyFacts.passed`): that call
+    handed_to: ast.Call | None = None
 
 
 # lazy directory listings: the directory is read while their iterator is consumed
@@ -451,6 +453,8 @@ def plain_target(target: str) -> str:
 def _is_lazy_listing(call: ast.Call, target: str | None) -> bool:
     if target in LAZY_LISTING_CALLS:
         return True
+    if target == "glob.glob":  # the module's function reads the directory when called
+        return False
     return isinstance(call.func, ast.Attribute) and call.func.attr in LAZY_LISTING_METHODS
 
 
@@ -466,11 +470,16 @@ class BodyFacts:
     calls: list[CallSite]
     has_await: bool  # await, async for, async with or an async comprehension of its own
     has_yield: bool
+    # functions handed to an awaited call, as calls of them (`await run(handler)`, `await
+    # adapter.process_activity(req, bot.on_turn)`): the awaited callee (a library's, often) is
+    # given them to call; an `async def` one then runs on the loop while the caller waits
+    passed: list[CallSite] = field(default_factory=list)
 
 
 def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
     """Calls made by the function itself (not by functions or lambdas nested in it)."""
     calls: list[CallSite] = []
+    passed: list[CallSite] = []
     has_await = False
     has_yield = False
     # expressions iterated to the end here -> the call consuming them (the node itself for
@@ -549,6 +558,8 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
             )
             visit(current.func, False, wrapped, in_gen, with_item, stream)
             for child in [*current.args, *(k.value for k in current.keywords)]:
+                if awaited and not (wrapped or is_wrapper) and type(child) in _CALLABLE_REFS:
+                    passed.append(_passed_site(child, current, resolver, in_gen, with_item, stream))
                 visit(child, False, wrapped or is_wrapper, in_gen, with_item, streams)
             return
         for child in children(current):
@@ -557,7 +568,25 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
     for statement in node.body:
         visit(statement, False, False, False, False)
     _consumed_through_names(node, calls, iterated)
-    return BodyFacts(calls, has_await, has_yield)
+    return BodyFacts(calls, has_await, has_yield, passed)
+
+
+_CALLABLE_REFS = (ast.Name, ast.Attribute)
+
+
+def _passed_site(
+    reference: ast.expr,
+    awaited: ast.Call,
+    resolver: Resolver,
+    in_gen: bool,
+    with_item: bool,
+    stream: bool,
+) -> CallSite:
+    """A function handed to the awaited call ``awaited``, as a call of it (at the reference)."""
+    call = ast.Call(func=reference, args=[], keywords=[])
+    ast.copy_location(call, reference)
+    target = resolver.call_target(call)
+    return CallSite(call, target, False, False, in_gen, with_item, stream, handed_to=awaited)
 
 
 def _consumed_through_names(
@@ -757,7 +786,7 @@ def site_targets(
     local: dict[str, str] | None = None
     narrowed: dict[int, dict[str, str]] | None = None
     found: list[tuple[CallSite, str | None]] = []
-    once = _lazy_init_calls(node, resolver.scope.bindings)
+    once = _lazy_init_calls(node, resolver.scope.bindings, selves)
     for site in body.calls:
         if once and id(site.node) in once:
             found.append((site, None))  # runs once, to fill a module-level cache
@@ -856,6 +885,58 @@ def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[a
     return []
 
 
+_BLOCKS = (ast.If, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.Try)
+
+
+def _if_statements(body: list[ast.stmt]) -> Iterator[ast.If]:
+    """The `if` statements of a body and of the blocks in it (statements only, no expressions
+    and no nested scopes: cheaper than a walk of every node)."""
+    pending = list(body)
+    while pending:
+        statement = pending.pop()
+        if not isinstance(statement, _BLOCKS) and type(statement).__name__ != "TryStar":
+            continue
+        if isinstance(statement, ast.If):
+            yield statement
+        for part in ("body", "orelse", "finalbody"):
+            pending.extend(getattr(statement, part, ()))
+        for handler in getattr(statement, "handlers", ()):
+            pending.extend(handler.body)
+
+
+def _attribute_init_calls(node: FunctionNode, selves: frozenset[str]) -> set[int]:
+    """The calls in `if self.x is None:` / `if not self.x:` blocks (of the method's own
+    statements) whose body stores `self.x`: a value the object computes once and keeps."""
+    found: set[int] = set()
+    for child in _if_statements(node.body):
+        test = child.test
+        subject = (
+            test.operand
+            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+            else _compared_with_none(test, ast.Is)
+        )
+        if not (
+            isinstance(subject, ast.Attribute)
+            and isinstance(subject.value, ast.Name)
+            and subject.value.id in selves
+        ):
+            continue
+        stored = any(
+            isinstance(target, ast.Attribute)
+            and target.attr == subject.attr
+            and isinstance(target.value, ast.Name)
+            and target.value.id == subject.value.id
+            for statement in child.body
+            for assign in ast.walk(statement)
+            if isinstance(assign, (ast.Assign, ast.AnnAssign))
+            for target in (assign.targets if isinstance(assign, ast.Assign) else [assign.target])
+        )
+        if stored:
+            for statement in child.body:
+                found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
+    return found
+
+
 def _compared_with_none(test: ast.expr, op: type[ast.cmpop]) -> ast.expr | None:
     """``x`` of `x is None` (``op`` `ast.Is`) or `x is not None` (`ast.IsNot`), else None."""
     if (
@@ -904,15 +985,21 @@ def _target_names_and_bases(target: ast.expr) -> Iterator[str]:
             yield from _target_names_and_bases(element)
 
 
-def _lazy_init_calls(node: FunctionNode, local: dict[str, Binding]) -> set[int]:
+def _lazy_init_calls(
+    node: FunctionNode, local: dict[str, Binding], selves: Iterable[str] = ()
+) -> set[int]:
     """The calls in `if CACHE is None:` / `if not CACHE:` blocks where ``CACHE`` is declared
     `global` in the function, or after an `if CACHE: return` guard on a module-level
     ``CACHE``: a one-time initialisation, not work done per request. Also the calls in
     `if key != SEEN:` blocks that store into the global ``SEEN``: a cache refreshed only when a
-    cheap key (a file's `stat()`, a version) changes."""
+    cheap key (a file's `stat()`, a version) changes. And in a method, the calls in
+    `if self._key is None:` / `if not self._key:` blocks that store `self._key`: the object
+    fills it once (`selves`: the names of the method's `self`)."""
     found: set[int] = set()
     for statement in _after_memo_guard(node.body, local):
         found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
+    if selves:
+        found.update(_attribute_init_calls(node, frozenset(selves)))
     names = {
         name
         for statement in node.body[:8]
@@ -954,9 +1041,11 @@ def call_facts(
     node: FunctionNode, body: BodyFacts, resolver: Resolver, scope: Scope, decorators: list[str]
 ) -> tuple[CallFact, ...]:
     found = []
+    targets: dict[int, str] = {}  # call node -> its target, for the functions handed to it
     for site, target in site_targets(node, body, resolver, scope, decorators):
         if target is None:
             continue
+        targets[id(site.node)] = target
         if site.awaited:
             how = "await"
         elif site.in_threadpool:
@@ -966,6 +1055,13 @@ def call_facts(
         else:
             how = "call"
         found.append(CallFact(target, how, site.node.lineno, site.node.col_offset))
+    if body.passed:  # after the calls: a path through calls is preferred
+        handed = BodyFacts(body.passed, body.has_await, body.has_yield)
+        for site, target in site_targets(node, handed, resolver, scope, decorators):
+            via = targets.get(id(site.handed_to))
+            if target is not None and via is not None:
+                line, col = site.node.lineno, site.node.col_offset
+                found.append(CallFact(target, "passed", line, col, via))
     return tuple(found)
 
 
@@ -1005,7 +1101,10 @@ class CallFact:
 
     ``how``: "call" (runs here, now), "await" (awaited), "thread" (inside the arguments of a
     threadpool wrapper), "stream" (inside the arguments of a StreamingResponse or
-    EventSourceResponse, whose body Starlette iterates on the event loop). ``target`` is what
+    EventSourceResponse, whose body Starlette iterates on the event loop), "passed" (a function
+    handed to an awaited call, not called here: `await adapter.process_activity(req, bot.on_turn)`;
+    ``via`` is that call's target; the loop runs it when it is an `async def` and the call is a
+    library's, see `eventloop.reach_table`). ``target`` is what
     `CallSite.target` says, else a looser guess the index checks against the project's classes:
     `pkg.mod.Class.method` for `self.method()`, `obj.method()` on an instance of a project class
     (built in the function, or a parameter annotated with the class), `pkg.mod.Class.attr.method`
@@ -1016,6 +1115,7 @@ class CallFact:
     how: str
     line: int
     col: int  # where the call starts (`ast`'s col_offset)
+    via: str = ""  # "passed": the target of the awaited call the function is handed to
 
 
 @dataclass
@@ -1035,7 +1135,9 @@ class FunctionFacts:
     # decorated with `abc.abstractmethod`
     is_stub: bool = False
     is_generator: bool = False  # has a `yield` of its own
-    returns: str = ""  # the class its return annotation names (as the module sees it), if any
+    # the class its return annotation names (as the module sees it), if any; unannotated, the
+    # classes every `return` builds, joined with `|` (`_returned_classes`)
+    returns: str = ""
 
 
 @dataclass
@@ -1257,6 +1359,7 @@ class _ModuleAnalyzer:
             is_generator=body.has_yield,
             returns=_annotated_class(node.returns, resolver)
             or (node.returns is None and _returned_dict_value(node, inner_resolver, self.own))
+            or (node.returns is None and _returned_classes(node, inner_resolver, self.own))
             or "",
         )
         returned = _returned_functions(node, inner, qualname, self.own)
@@ -1421,6 +1524,28 @@ def _returned_dict_value(
             return ""
         found = name
     return f"{found}[]" if found else ""
+
+
+def _returned_classes(
+    node: FunctionNode, resolver: Resolver, own: Callable[[list[ast.stmt]], list[ast.AST]]
+) -> str:
+    """`pkg.A|pkg.B` when every `return` of an unannotated function builds an object of a
+    class (`return AzureDeployer(endpoint)`; `return None` aside): a factory choosing one by
+    its arguments. The index types what it returns by each of them."""
+    found: list[str] = []
+    for child in own(node.body):
+        if not isinstance(child, ast.Return):
+            continue
+        value = child.value
+        if value is None or (isinstance(value, ast.Constant) and value.value is None):
+            continue
+        if not isinstance(value, ast.Call):
+            return ""
+        callee = resolver.qualify(value.func)
+        if not _looks_like_class(callee):
+            return ""
+        found.append(callee)  # type: ignore[arg-type]
+    return "|".join(dict.fromkeys(found))
 
 
 def _returned_functions(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi_fixer.analysis.blocking import ANNOTATED_TYPES, CHAINS, BlockingCatalog
+from fastapi_fixer.analysis.collectors.classes import UNION
 from fastapi_fixer.analysis.facts import (
     APP_CONSTRUCTORS,
     CONSTRUCTED,
@@ -478,10 +479,10 @@ class ProjectIndex:
         elif owner and "." in owner and self.catalog.category_of_method(owner, method) == category:
             return (resolved,)
         # methods of project classes and of the objects the project holds
-        for name in self._dispatch(resolved):
+        for kind, name in self._dispatch_on(resolved):
             found = self.functions.get(name)
             if found is not None:
-                chain = self._function_chain(name, found, category)
+                chain = self._function_chain(self._seen_from(name, kind), found, category)
                 if chain is not None:
                     return chain
             else:
@@ -498,14 +499,39 @@ class ProjectIndex:
     def _function_chain(
         self, name: str, function: FunctionFacts, category: str
     ) -> tuple[str, ...] | None:
+        """``name``'s chain: a project function, or `Sub.method` for a method ``function``
+        that `Sub` inherits (`_seen_from`), whose `self.x()` calls are `Sub`'s."""
         if function.is_async or _CACHED.intersection(function.other_decorators):
             return None  # a memoised function blocks once, not on every request
         for site in function.sites:
             if site.how != "call":
                 continue
-            chain = self.blocking_chain(site.target, category)
+            chain = self.blocking_chain(_as_seen(site.target, function.qualname, name), category)
             if chain is not None:
                 return (name, *chain)
+        return None
+
+    def _seen_from(self, name: str, kind: str | None) -> str:
+        """`Sub.method` when the project method ``name`` runs on a ``kind`` object that
+        inherits it from a base (`BaseDeployer.deploy` on an `AzureDeployer`): there its
+        `self._upload()` is `AzureDeployer._upload`, which may override the base's. Else
+        ``name``."""
+        owner, _, method = name.rpartition(".")
+        if kind is None or kind == owner or self._class_info(kind) is None:
+            return name
+        if self._class_info(owner) is None or owner not in self._mro(kind):
+            return name  # not inherited: a subclass's implementation of an abstract method
+        return f"{kind}.{method}"
+
+    def _inherited(self, name: str) -> FunctionFacts | None:
+        """The facts of the method `Sub.method` names when `Sub` inherits it (`_seen_from`)."""
+        kind, _, method = name.rpartition(".")
+        if self._class_info(kind) is None:
+            return None
+        for cls in self._mro(kind)[1:]:
+            found = self.functions.get(f"{cls}.{method}")
+            if found is not None:
+                return found
         return None
 
     @_query
@@ -517,13 +543,14 @@ class ProjectIndex:
             return ()
         hops = []
         for index, name in enumerate(chain[:-1]):
-            function = self.functions.get(name)
+            function = self.functions.get(name) or self._inherited(name)
             if function is None:
                 break
             rest = chain[index + 1 :]
             for site in function.sites:
-                if site.how == "call" and self.blocking_chain(site.target, category) == rest:
-                    hops.append(Hop(rest[0], self.path_of(name), site.line, site.col))
+                target = _as_seen(site.target, function.qualname, name)
+                if site.how == "call" and self.blocking_chain(target, category) == rest:
+                    hops.append(Hop(rest[0], self.path_of(function.qualname), site.line, site.col))
                     break
             else:
                 break
@@ -578,17 +605,22 @@ class ProjectIndex:
 
     def _dispatch(self, resolved: str) -> tuple[str, ...]:
         """Project methods (or `<library type>.<method>` names) a call of ``resolved`` runs."""
+        return tuple(dict.fromkeys(name for _, name in self._dispatch_on(resolved)))
+
+    def _dispatch_on(self, resolved: str) -> tuple[tuple[str | None, str], ...]:
+        """`_dispatch`'s names, each with the project class of the object it runs on (None
+        for a library type's method)."""
         if self._class_info(resolved) is not None:  # a constructor
-            return self._methods(resolved, "__init__")
+            return tuple((resolved, name) for name in self._methods(resolved, "__init__"))
         owner, _, method = resolved.rpartition(".")
         if not owner:
             return ()
-        found: list[str] = []
+        found: list[tuple[str | None, str]] = []
         for kind in self._types_of(owner):
             if self._class_info(kind) is not None:
-                found.extend(self._methods(kind, method))
+                found.extend((kind, name) for name in self._methods(kind, method))
             else:
-                found.append(f"{kind}.{method}")
+                found.append((None, f"{kind}.{method}"))
         return tuple(dict.fromkeys(found))
 
     def _types_of(self, owner: str) -> tuple[str, ...]:
@@ -618,17 +650,12 @@ class ProjectIndex:
                 values = self._types_of(base + "[]")  # `SESSIONS.get(key)`: a value of it
                 if values:
                     return values
-            made = self._made_by(callee)
-            return (made,) if made is not None else ()
+            return self._made_by_types(callee)
         if "()." in owner:  # `get_config_path().parent`: attributes of a result
             head, _, rest = owner.rpartition("().")
             kinds: tuple[str, ...] = self._types_of(head + "()")
             for attribute_name in rest.split("."):
-                kinds = tuple(
-                    kind
-                    for base in kinds
-                    if (kind := self._attribute_type(base, attribute_name)) is not None
-                )
+                kinds = self._attributes_types(kinds, attribute_name)
             return kinds
         resolved = self.resolve(owner)
         if self._class_info(resolved) is not None:
@@ -638,46 +665,53 @@ class ProjectIndex:
             return ()
         head, *rest = attribute.split(".")
         start = f"{module_name}.{head}"
-        kind: str | None = None
+        kinds = ()
         if self._class_info(start) is not None:
-            kind, rest = start, rest  # `Class.attribute...`: rest names attributes
-            if not rest:
-                return (kind,)
-            kind, rest = self._attribute_type(kind, rest[0]), rest[1:]
+            kinds = (start,)  # `Class.attribute...`: rest names attributes
         else:
             binding = self.modules[module_name].bindings.get(head)
             if binding is not None and binding.kind == "instance":
-                kind = binding.target
+                kinds = (binding.target,)
             else:
                 classes = self.modules[module_name].extra.get("classes")
                 callee = classes.made_by.get(head) if classes is not None else None
-                kind = self._made_by(callee) if callee is not None else None
+                kinds = self._made_by_types(callee) if callee is not None else ()
         for attribute_name in rest:
-            if kind is None:
-                break
-            kind = self._attribute_type(kind, attribute_name)
-        return (kind,) if kind is not None else ()
+            kinds = self._attributes_types(kinds, attribute_name)
+        return kinds
 
     def _made_by(self, callee: str) -> str | None:
-        """The class of what calling ``callee`` returns: the class itself, or the class a
-        project function's return annotation names."""
+        """The class of what calling ``callee`` returns, when it is one (`_made_by_types`)."""
+        kinds = self._made_by_types(callee)
+        return kinds[0] if len(kinds) == 1 else None
+
+    def _made_by_types(self, callee: str) -> tuple[str, ...]:
+        """The classes of what calling ``callee`` returns: the class itself, the class a
+        project function's return annotation names, or each class an unannotated factory
+        builds (`return AzureDeployer(...)` in one branch, `return GCPDeployer()` in another)."""
         resolved = self.resolve(callee)
         if self._class_info(resolved) is not None:
-            return resolved
+            return (resolved,)
         function = self.functions.get(resolved)
         if function is None:  # a method of an object whose class is known: `app.get_blocks`
             methods = [name for name in self._dispatch(resolved) if name in self.functions]
             if len(methods) == 1:
                 resolved, function = methods[0], self.functions[methods[0]]
         if function is None or not function.returns:
-            return None
+            return ()
         if function.returns.endswith("[]"):  # `return SESSIONS.get(key)`: a value of that dict
             values = self._types_of(function.returns)
-            return values[0] if len(values) == 1 else None
-        returned = self.resolve(function.returns)  # qualified as its module sees it
-        if self._class_info(returned) is not None:
-            return returned
-        return ANNOTATED_TYPES.get(returned)  # a library type: `-> Path`
+            return values if len(values) == 1 else ()
+        found: list[str] = []
+        for name in function.returns.split(UNION):
+            returned = self.resolve(name)  # qualified as its module sees it
+            if self._class_info(returned) is not None:
+                found.append(returned)
+            elif returned in ANNOTATED_TYPES:  # a library type: `-> Path`
+                found.append(ANNOTATED_TYPES[returned])
+            else:
+                return ()  # a class the index does not know: what runs is not known
+        return tuple(dict.fromkeys(found))
 
     def _returned_by(self, kind: str, method: str) -> str | None:
         """The class of what ``kind``'s ``method`` returns: a library chain (`Path.parent`), or
@@ -687,19 +721,32 @@ class ProjectIndex:
         methods = self._methods(kind, method)
         return self._made_by(methods[0]) if len(methods) == 1 else None
 
-    def _attribute_type(self, kind: str, attribute: str) -> str | None:
+    def _attributes_types(self, kinds: tuple[str, ...], attribute: str) -> tuple[str, ...]:
+        """The classes ``attribute`` of an object of one of ``kinds`` may be."""
+        found: list[str] = []
+        for kind in kinds:
+            found.extend(self._attribute_types(kind, attribute))
+        return tuple(dict.fromkeys(found))
+
+    def _attribute_types(self, kind: str, attribute: str) -> tuple[str, ...]:
+        """The classes ``attribute`` of a ``kind`` object may be: one, or each class of an
+        attribute annotated with a union (`session: Union[HTTPSession, WebsocketSession]`)."""
         if self._class_info(kind) is None:
-            return CHAINS.get((kind, attribute))
+            found = CHAINS.get((kind, attribute))
+            return (found,) if found is not None else ()
         for cls in self._mro(kind):
             info = self._class_info(cls)
             if info is not None and attribute in info.attributes:
                 found = info.attributes[attribute]
                 if found.startswith("="):  # `self.store = storage`: what that object is
                     kinds = self._types_of(found[1:])
-                    return kinds[0] if len(kinds) == 1 else None
-                resolved = self.resolve(found)
-                return resolved if self._class_info(resolved) is not None else found
-        return None
+                    return kinds if len(kinds) == 1 else ()
+                names = []
+                for name in found.split(UNION):
+                    resolved = self.resolve(name)
+                    names.append(resolved if self._class_info(resolved) is not None else name)
+                return tuple(names)
+        return ()
 
     def _mro(self, cls: str) -> list[str]:
         order: list[str] = []
@@ -751,6 +798,17 @@ class ProjectIndex:
                 for base in info.bases:
                     table.setdefault(self.resolve(base), set()).add(name)
         return {base: tuple(sorted(subs)) for base, subs in table.items()}
+
+
+def _as_seen(target: str, defined: str, seen: str) -> str:
+    """A call target of the method ``defined`` as it runs as ``seen`` (`Sub.method`, see
+    `ProjectIndex._seen_from`): `Base.x` (a `self.x()` call) is `Sub.x`."""
+    if defined == seen:
+        return target
+    base = defined.rpartition(".")[0] + "."
+    if not target.startswith(base):
+        return target
+    return seen.rpartition(".")[0] + "." + target[len(base) :]
 
 
 def _stable(value: object) -> object:

@@ -9,7 +9,9 @@ qualified as the module sees them (resolve them with ``index.resolve``).
 An attribute's type is known from a class-level annotation (``storage: Storage``) or
 assignment (``storage = S3Storage()``), or from ``self.name = Class(...)``,
 ``self.name: Class = ...`` or ``self.name = param`` (``param: Class``) in a method; a known
-library object (``self.s3 = boto3.client("s3")``) gets its catalogue type.
+library object (``self.s3 = boto3.client("s3")``) gets its catalogue type. An annotation naming
+several classes (``session: Union[HTTPSession, WebsocketSession]``, ``A | B | None``) gives
+them all, joined with ``|`` (`UNION`): a method called on the attribute may run any of theirs.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from fastapi_fixer.analysis.facts import (
 )
 
 KEY = "classes"
+UNION = "|"  # between the classes of an attribute annotated with several
+_UNIONS = frozenset({"typing.Union", "typing_extensions.Union"})
 
 
 @dataclass
@@ -47,7 +51,8 @@ class ClassFacts:
         found: set[str] = set()
         for info in self.classes.values():
             found.update(info.bases)
-            found.update(kind.lstrip("=") for kind in info.attributes.values())
+            for kind in info.attributes.values():
+                found.update(kind.lstrip("=").split(UNION))
         for types in self.dicts.values():
             found.update(types)
         found.update(self.instances)
@@ -80,6 +85,37 @@ _MAPPINGS = frozenset(
 )
 
 
+def _annotated_classes(annotation: ast.expr | None, resolver: Resolver) -> str | None:
+    """The class an annotation names, or the classes of a union of several joined with
+    `UNION` (`Union[A, B]`, `A | B | None`, `Optional[Union[A, B]]`)."""
+    members: list[ast.expr] = []
+    pending = [annotation] if annotation is not None else []
+    while pending and len(members) < 8:
+        current = pending.pop(0)
+        if isinstance(current, ast.Constant) and isinstance(current.value, str):
+            try:  # a quoted annotation: `"A | B"`
+                current = ast.parse(current.value.strip(), mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.BitOr):
+            pending[:0] = [current.left, current.right]
+        elif isinstance(current, ast.Subscript) and resolver.qualify(current.value) in _UNIONS:
+            inner = current.slice
+            pending[:0] = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+        elif isinstance(current, ast.Subscript) and resolver.qualify(current.value) in (
+            "typing.Optional",
+            "typing_extensions.Optional",
+        ):
+            pending.insert(0, current.slice)
+        elif not (isinstance(current, ast.Constant) and current.value is None):
+            members.append(current)
+    if len(members) < 2:
+        return _annotated_class(annotation, resolver)
+    # the members that are classes (`str` in `Path | str` has no method a call would run)
+    kinds = [kind for member in members if (kind := _annotated_class(member, resolver))]
+    return UNION.join(dict.fromkeys(kinds)) or None
+
+
 def _mapped_class(annotation: ast.expr, resolver: Resolver) -> str | None:
     """The project class of a mapping's values: `dict[str, Session]` -> `Session`."""
     if not isinstance(annotation, ast.Subscript) or resolver.qualify(annotation.value) not in (
@@ -104,7 +140,7 @@ def _class_info(node: ast.ClassDef, resolver: Resolver, own: OwnNodes) -> ClassI
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             kind = resolver.instance_type(statement.value) if statement.value else None
             kind = kind or resolver.annotation_type(statement.annotation)
-            kind = kind or _annotated_class(statement.annotation, resolver)
+            kind = kind or _annotated_classes(statement.annotation, resolver)
             if kind is not None:
                 attributes[statement.target.id] = kind
         elif (
@@ -127,7 +163,7 @@ def _class_info(node: ast.ClassDef, resolver: Resolver, own: OwnNodes) -> ClassI
             for arg in [*positional[1:], *method.args.kwonlyargs]
             if (
                 kind := resolver.annotation_type(arg.annotation)
-                or _annotated_class(arg.annotation, resolver)
+                or _annotated_classes(arg.annotation, resolver)
             )
             is not None
         }
@@ -152,7 +188,7 @@ def _class_info(node: ast.ClassDef, resolver: Resolver, own: OwnNodes) -> ClassI
                     if other is not None and not other.startswith("builtins."):
                         kind = f"={other}"
             if kind is None and annotation is not None:
-                kind = resolver.annotation_type(annotation) or _annotated_class(
+                kind = resolver.annotation_type(annotation) or _annotated_classes(
                     annotation, resolver
                 )
             if kind is not None:
