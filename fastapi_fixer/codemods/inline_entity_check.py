@@ -56,24 +56,25 @@ async def delete_post(post: Annotated[Any, Depends(valid_post_id)]):
 ## Fix safety
 Unsafe: the lookup and its 404 now run as a dependency, before the route body (any work the body did
 before the fetch now happens only for an existing entity, and a 404 from a missing entity wins over
-errors the body would have raised first). The entity parameter is added after every other parameter
-(keyword-only, after a new `*`, when one before it has a default): FastAPI solves the decorator's
-and the routers' `dependencies=[...]` first and then the parameters in order, so the route's
-authentication still runs before the lookup, and an unauthenticated request for a missing id still
-gets the 401, not a 404 that tells which ids exist. The fix adds `valid_<entity>_id` (entity from
-the path parameter, `post_id` → `post`) above the first such route, taking the path parameter (with
-the first route's annotation and default) and any other route parameter the fetch uses (a `db:
-Session = Depends(get_db)` is copied: the cached session is shared). In each route the two
-statements go, the entity becomes a parameter `Annotated[<Type>, Depends(...)]`, and the path
-parameter goes when nothing else uses it, as does a dependency parameter only the fetch used (`db:
-Session = Depends(get_db)`, `Annotated[..., Depends(...)]` or an alias of one): the new dependency
-asks for it, and FastAPI solves it once per request. `<Type>` is what the fetch gives once the check
-ruled out `None`: the model of `session.get(Model, id)`, or the return annotation of the project
-function it calls (`-> Post | None` gives `Post`, imported when the module does not have it and the
-import is safe); the new dependency is annotated `-> <Type>` too. When it is unknown the parameter
-is `Annotated[Any, ...]` and the dependency has no return annotation. No fix when the name
-`valid_<entity>_id` is taken, `Annotated`, `Depends` or `Any` mean something else in the module, or
-a route already has a parameter named like the entity.
+errors the body would have raised first, and over the 422 of the route's own invalid query or body
+parameters, which FastAPI validates after solving the dependencies). The entity parameter is added
+after every other parameter (keyword-only, after a new `*`, when one before it has a default):
+FastAPI solves the decorator's and the routers' `dependencies=[...]` first and then the parameters
+in order, so the route's authentication still runs before the lookup, and an unauthenticated request
+for a missing id still gets the 401, not a 404 that tells which ids exist. The fix adds
+`valid_<entity>_id` (entity from the path parameter, `post_id` → `post`) above the first such route,
+taking the path parameter (with the first route's annotation and default) and any other route
+parameter the fetch uses (a `db: Session = Depends(get_db)` is copied: the cached session is
+shared). In each route the two statements go, the entity becomes a parameter `Annotated[<Type>,
+Depends(...)]`, and the path parameter goes when nothing else uses it, as does a dependency
+parameter only the fetch used (`db: Session = Depends(get_db)`, `Annotated[..., Depends(...)]` or an
+alias of one): the new dependency asks for it, and FastAPI solves it once per request. `<Type>` is
+what the fetch gives once the check ruled out `None`: the model of `session.get(Model, id)`, or the
+return annotation of the project function it calls (`-> Post | None` gives `Post`, imported when the
+module does not have it and the import is safe); the new dependency is annotated `-> <Type>` too.
+When it is unknown the parameter is `Annotated[Any, ...]` and the dependency has no return
+annotation. No fix when the name `valid_<entity>_id` is taken, `Annotated`, `Depends` or `Any` mean
+something else in the module, or a route already has a parameter named like the entity.
 
 ## Known problems
 Only two adjacent top-level statements are recognised (not `if (post := ...) is None`, nor
