@@ -188,7 +188,8 @@ def _annotated_alias(
 
 def _plain_default(node: ast.expr, ellipsis_names: set[str]) -> bool:
     """A default that cannot be `...` at run time: a literal, a reference to a value (not a
-    module-level name bound to `...`), or arithmetic and f-strings of those."""
+    module-level name bound to `...`), arithmetic and f-strings of those, or a bool (`not x`,
+    a comparison)."""
     if isinstance(node, ast.Constant):
         return node.value is not Ellipsis
     if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.JoinedStr)):
@@ -197,8 +198,12 @@ def _plain_default(node: ast.expr, ellipsis_names: set[str]) -> bool:
         return node.id != "Ellipsis" and node.id not in ellipsis_names
     if isinstance(node, ast.Attribute):
         return True
+    if isinstance(node, ast.Compare) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+    ):
+        return True  # a bool, whatever it compares
     if isinstance(node, ast.UnaryOp):
-        return not isinstance(node.op, ast.Not) and _plain_default(node.operand, ellipsis_names)
+        return _plain_default(node.operand, ellipsis_names)
     if isinstance(node, ast.BinOp):
         return _plain_default(node.left, ellipsis_names) and _plain_default(
             node.right, ellipsis_names
