@@ -63,18 +63,18 @@ required markers), the fix is unsafe: a direct call that left that argument out 
 Parameters that keep a default stay safe: a direct call gets the real default instead of a
 marker object.
 
-Reported without a fix: a marker with `*args`/`**kwargs` or several positional arguments, a
-string annotation, an annotation that already is `Annotated`, an annotation that is an
-`Annotated` alias (a project's `Pet = Annotated[Cat | Dog, Discriminator("kind")]`, pydantic's
-`PositiveInt`, a `conint(...)` call: FastAPI ignores the alias's metadata while the marker is the
-default, and reads it once the marker joins it, so validation, error bodies and the OpenAPI
-document would change), a default that is computed and may be `...` at run time
-(`Form(default=... if required else None)`, a name bound to `...`: `...` means required only
-inside the marker, and as a parameter default FastAPI fails every request without the value; a
-literal, a name, an attribute or arithmetic of those is moved), `Depends()` without an argument or
-an annotation, a function nested in another one in a module with
-`from __future__ import annotations` (the moved marker would be evaluated in the module's
-namespace), and a module where `Annotated` or `Any` means something else.
+Reported without a fix: a marker with `*args`/`**kwargs` or several positional arguments, a string
+annotation, an annotation that already is `Annotated`, an annotation that is an `Annotated` alias (a
+project's `Pet = Annotated[Cat | Dog, Discriminator("kind")]`, pydantic's `PositiveInt`, a
+`conint(...)` call: FastAPI ignores the alias's metadata while the marker is the default, and reads
+it once the marker joins it, so validation, error bodies and the OpenAPI document would change), a
+default that is computed and may be `...` at run time (`Form(default=... if required else None)`, a
+name bound to `...`: `...` means required only inside the marker, and as a parameter default FastAPI
+fails every request without the value; a literal, a name, an attribute, arithmetic of those or a
+bool such as `not FLAG` is moved), `Depends()` without an argument or an annotation, a function
+nested in another one in a module with `from __future__ import annotations` (the moved marker would
+be evaluated in the module's namespace), and a module where `Annotated` or `Any` means something
+else.
 
 ## Known problems
 Not reported in test modules (a test app exercises whichever form it tests) nor in a project that
