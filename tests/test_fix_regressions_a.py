@@ -176,6 +176,7 @@ def test_fixed_routes_scan_off_the_event_loop(tmp_path: Path) -> None:
 _FIXTURES = ROOT / "tests" / "fixtures"
 SELECT_PROJECTS = [
     PROJECTS / "select_consistency",
+    PROJECTS / "select_nested",
     *(PROJECTS / c.name for c in CASES),
     _FIXTURES / "FF203" / "project",
     _FIXTURES / "FF302" / "typed_service",
