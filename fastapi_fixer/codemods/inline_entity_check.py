@@ -74,7 +74,10 @@ return annotation of the project function it calls (`-> Post | None` gives `Post
 module does not have it and the import is safe); the new dependency is annotated `-> <Type>` too.
 When it is unknown the parameter is `Annotated[Any, ...]` and the dependency has no return
 annotation. No fix when the name `valid_<entity>_id` is taken, `Annotated`, `Depends` or `Any` mean
-something else in the module, or a route already has a parameter named like the entity.
+something else in the module, or a route already has a parameter named like the entity. A route that
+checks something before the fetch (a `raise` or `assert` above it: a permission check in the body)
+is reported without a fix, since the lookup's 404 would then come before that check's error; the
+other routes of the group still get the dependency.
 
 ## Known problems
 Only two adjacent top-level statements are recognised (not `if (post := ...) is None`, nor
@@ -155,6 +158,16 @@ def _is_missing_test(test: ast.expr, name: str) -> bool:
         and isinstance(test.comparators[0], ast.Constant)
         and test.comparators[0].value is None
     )
+
+
+def _guard_before(check: _Check) -> int:
+    """The line of a `raise` or `assert` in the statements before the fetch (an authorization
+    check, a validation), or 0."""
+    for statement in check.node.body[: check.position]:
+        for child in ast.walk(statement):
+            if isinstance(child, (ast.Raise, ast.Assert)):
+                return child.lineno
+    return 0
 
 
 def _names(node: ast.AST) -> set[str]:
@@ -254,7 +267,11 @@ class InlineEntityCheck(Rule):
         for checks in groups.values():
             if len(checks) < 2:
                 continue
-            fix, problem = self._fix(ctx, checks)
+            # a route that checks something before the fetch keeps its check inline: the
+            # lookup's 404 would come first (the others still share the new dependency)
+            guards = {id(check): _guard_before(check) for check in checks}
+            fixable = [check for check in checks if not guards[id(check)]]
+            fix, problem = self._fix(ctx, fixable) if fixable else (None, "")
             for check in checks:
                 others = len(checks) - 1
                 statement = check.node.body[check.position]
@@ -263,6 +280,15 @@ class InlineEntityCheck(Rule):
                     f"and raises 404 inline, like {others} other route{'s' if others > 1 else ''}"
                     f"; validate it once in a dependency"
                 )
+                guard = guards[id(check)]
+                if guard:
+                    message += (
+                        f" (no fix: the route checks something before the fetch, line {guard}: "
+                        "the lookup's 404 would come first and tell who fails that check which "
+                        "ids exist)"
+                    )
+                    yield self.diagnostic(ctx, statement, message)
+                    continue
                 if problem:
                     message += f" (no fix: {problem})"
                 yield self.diagnostic(ctx, statement, message, fix)

@@ -40,3 +40,23 @@ def delete_post(post_id: int):
     if post is None:
         raise HTTPException(status_code=404, detail="Post not found")
     return {"deleted": post["id"]}
+
+
+@app.get("/drafts/{post_id}")
+def read_draft(post_id: int, user: str = Depends(get_user)):
+    if user != "editor":
+        raise HTTPException(status_code=403, detail="Editors only")
+    post = find_post(post_id)
+    if post is None:
+        raise HTTPException(status_code=404, detail="Post not found")
+    return post
+
+
+@app.delete("/drafts/{post_id}")
+def delete_draft(post_id: int, user: str = Depends(get_user)):
+    if user != "editor":
+        raise HTTPException(status_code=403, detail="Editors only")
+    post = find_post(post_id)
+    if post is None:
+        raise HTTPException(status_code=404, detail="Post not found")
+    return {"deleted": post["id"]}
