@@ -69,3 +69,53 @@ def depends_on(index: ProjectIndex, distribution: str, module: str) -> bool:
     name = r"[-_.]".join(re.escape(part) for part in re.split(r"[-_.]", distribution))
     pattern = re.compile(rf"(?<![\w.-]){name}(?![\w-])", re.IGNORECASE)
     return any(pattern.search(text) for text in declaration_texts(index))
+
+
+# `pydantic<2`, `pydantic==1.10.13`, `pydantic = "^1.10"` (Poetry), `pydantic = {version = ...}`
+_SPECS = r"((?:(?:[<>=!~]=?=?|\^)\s*[\w.*]+\s*,?\s*)+)"
+
+
+def _requirement(name: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"(?<![\w.-]){name}(?:\[[^\]]*\])?(?![\w.-])[\"']?\s*"
+        rf"(?:=\s*[\"']|=\s*\{{[^}}]*?version\s*=\s*[\"'])?\s*\(?\s*{_SPECS}",
+        re.IGNORECASE,
+    )
+
+
+_PYDANTIC = _requirement("pydantic")
+_FASTAPI = _requirement("fastapi")
+_SPEC = re.compile(r"(===|==|~=|<=|>=|!=|<|>|\^)\s*(\d+(?:\.\d+)*)")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = tuple(int(part) for part in text.split(".") if part.isdigit())
+    return (*parts, 0, 0, 0)[:3]
+
+
+def declared_pydantic_major(index: ProjectIndex) -> int | None:
+    """The Pydantic major version the project's declarations pin it to: 1 for `pydantic<2`,
+    `==1.*`, `~=1.10`, `^1.10`, or a FastAPI older than 0.100 (`fastapi<0.100`,
+    `fastapi==0.99.1`: those require Pydantic v1); 2 for a lower bound of 2 or more
+    (`pydantic>=2.4`); None when nothing says (the code then tells, see FF202)."""
+    found: set[int] = set()
+    for text in declaration_texts(index):
+        for match in _PYDANTIC.finditer(text):
+            for operator, version in _SPEC.findall(match.group(1)):
+                number = _version(version)
+                if operator == "<" and number <= (2, 0, 0):
+                    found.add(1)
+                elif operator in ("<=", "==", "===", "~=", "^"):
+                    found.add(1 if number[0] < 2 else 2)
+                elif operator in (">=", ">") and number[0] >= 2:
+                    found.add(2)
+        for match in _FASTAPI.finditer(text):
+            for operator, version in _SPEC.findall(match.group(1)):
+                number = _version(version)
+                if (operator == "<" and number <= (0, 100, 0)) or (
+                    operator in ("<=", "==", "===", "~=", "^") and number < (0, 100, 0)
+                ):
+                    found.add(1)
+    if 1 in found:
+        return 1
+    return 2 if 2 in found else None

@@ -441,9 +441,16 @@ class ProjectIndex:
     @_query
     def is_referenced(self, function: str) -> bool:
         """True when code anywhere uses the function other than as a decorator target or a
-        ``Depends``/``Security`` dependency: it might call or await it directly."""
+        ``Depends``/``Security`` dependency: it might call or await it directly. A file the
+        prefilter did not analyse counts when it holds the function's name as a word (so the
+        answer may depend on the rules selected), except for a function nested in another."""
         if function in self.references:
             return True
+        facts = self.functions.get(function)
+        if facts is not None and facts.is_nested:
+            # only its own module can name a function nested in another one (a factory's
+            # route): a file the prefilter skipped cannot, whatever words it holds
+            return False
         return function.rpartition(".")[2] in self.unloaded_names
 
     # --- what blocks ---------------------------------------------------------------------

@@ -48,8 +48,14 @@ dependency has no `await`, `async for` or `async with` left, no other decorator,
 the project calls, awaits or passes it around directly, `async def` becomes `def`; otherwise
 each blocking call `f(a, k=v)` becomes `await run_in_threadpool(f, a, k=v)`. In an async helper
 the call itself is wrapped: the helper stays `async def`, since others await it. Responses,
-status codes, headers and the OpenAPI document stay the same. Calls in generator expressions,
-blocking `with` statements and calls passing `func=` are reported without a fix.
+status codes, headers and the OpenAPI document stay the same. A lazy directory listing
+(`d.glob(p)`, `d.iterdir()`, `os.scandir(d)`) reads the directory where it is consumed, so the
+consumer is wrapped instead (`list(d.glob(p))` becomes `await run_in_threadpool(list,
+d.glob(p))`); a listing consumed by a `for` loop or a comprehension has no call to move and is
+reported without a fix (unless the function can become a plain `def`). Calls in generator
+expressions, blocking `with` statements and calls passing `func=` are reported without a fix.
+What changes at run time: the work runs in a worker thread of AnyIO's limiter (40 by default),
+so a call that held the event loop now waits for a free thread when all are busy.
 
 ## Known problems
 Objects are followed only when their type is visible: constructed in the same function or

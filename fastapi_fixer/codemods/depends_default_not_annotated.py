@@ -63,11 +63,18 @@ required markers), the fix is unsafe: a direct call that left that argument out 
 Parameters that keep a default stay safe: a direct call gets the real default instead of a
 marker object.
 
-Reported without a fix: a marker with `*args`/`**kwargs` or several positional arguments, a
-string annotation, an annotation that already is `Annotated`, `Depends()` without an argument or
-an annotation, a function nested in another one in a module with
-`from __future__ import annotations` (the moved marker would be evaluated in the module's
-namespace), and a module where `Annotated` or `Any` means something else.
+Reported without a fix: a marker with `*args`/`**kwargs` or several positional arguments, a string
+annotation, an annotation that already is `Annotated`, an annotation that is an `Annotated` alias (a
+project's `Pet = Annotated[Cat | Dog, Discriminator("kind")]`, pydantic's `PositiveInt`, a
+`conint(...)` call: FastAPI ignores the alias's metadata while the marker is the default, and reads
+it once the marker joins it, so validation, error bodies and the OpenAPI document would change), a
+default that is computed and may be `...` at run time (`Form(default=... if required else None)`, a
+name bound to `...`: `...` means required only inside the marker, and as a parameter default FastAPI
+fails every request without the value; a literal, a name, an attribute, arithmetic of those or a
+bool such as `not FLAG` is moved), `Depends()` without an argument or an annotation, a function
+nested in another one in a module with `from __future__ import annotations` (the moved marker would
+be evaluated in the module's namespace), and a module where `Annotated` or `Any` means something
+else.
 
 ## Known problems
 Not reported in test modules (a test app exercises whichever form it tests) nor in a project that
@@ -139,7 +146,88 @@ def _is_ellipsis(node: ast.expr) -> bool:
     )
 
 
-def _plan(candidate: Candidate, resolver: Resolver) -> None:
+# pydantic's types that are `Annotated` aliases (`PositiveInt = Annotated[int, Gt(0)]`)
+_PYDANTIC_ALIASES = frozenset(
+    {
+        "Base64Bytes", "Base64Str", "Base64UrlBytes", "Base64UrlStr", "DirectoryPath",
+        "FilePath", "FiniteFloat", "NegativeFloat", "NegativeInt", "NewPath", "NonNegativeFloat",
+        "NonNegativeInt", "NonPositiveFloat", "NonPositiveInt", "OnErrorOmit", "PositiveFloat",
+        "PositiveInt", "SocketPath", "StrictBool", "StrictBytes", "StrictFloat", "StrictInt",
+        "StrictStr", "UUID1", "UUID3", "UUID4", "UUID5", "UUID6", "UUID7", "UUID8",
+    }
+)  # fmt: skip
+
+
+def _annotated_alias(
+    annotation: ast.expr | None, resolver: Resolver, ctx: FileContext
+) -> str | None:
+    """The annotation's text when it is (or may be) an `Annotated` alias: a project name
+    assigned `Annotated[...]` at module level (`Pet = Annotated[Cat | Dog, Discriminator(...)]`,
+    also subscripted), one of pydantic's (`PositiveInt`), or a call (`conint(gt=0)`)."""
+    from fastapi_fixer.analysis.collectors.routing import module_routing
+
+    node = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    if isinstance(node, ast.Call):
+        return ctx.segment(node) or "the annotation"
+    if not isinstance(node, (ast.Name, ast.Attribute)):
+        return None
+    qualified = resolver.qualify(node)
+    if qualified is None and isinstance(node, ast.Name) and node.id in ctx.scope.bindings:
+        qualified = f"{ctx.module}.{node.id}"  # a module-level alias is an "other" binding
+    if qualified is None:
+        return None
+    package, _, name = qualified.rpartition(".")
+    if package.split(".")[0] == "pydantic" and name in _PYDANTIC_ALIASES:
+        return ctx.segment(node) or "the annotation"
+    resolved = ctx.index.resolve(qualified)
+    routing = module_routing(ctx.index, resolved)
+    if routing is not None and resolved in getattr(routing, "annotated_aliases", ()):
+        return ctx.segment(node) or "the annotation"
+    return None
+
+
+def _plain_default(node: ast.expr, ellipsis_names: set[str]) -> bool:
+    """A default that cannot be `...` at run time: a literal, a reference to a value (not a
+    module-level name bound to `...`), arithmetic and f-strings of those, or a bool (`not x`,
+    a comparison)."""
+    if isinstance(node, ast.Constant):
+        return node.value is not Ellipsis
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.JoinedStr)):
+        return True  # a container or a string, whatever it holds
+    if isinstance(node, ast.Name):
+        return node.id != "Ellipsis" and node.id not in ellipsis_names
+    if isinstance(node, ast.Attribute):
+        return True
+    if isinstance(node, ast.Compare) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+    ):
+        return True  # a bool, whatever it compares
+    if isinstance(node, ast.UnaryOp):
+        return _plain_default(node.operand, ellipsis_names)
+    if isinstance(node, ast.BinOp):
+        return _plain_default(node.left, ellipsis_names) and _plain_default(
+            node.right, ellipsis_names
+        )
+    return False
+
+
+def _ellipsis_names(tree: ast.Module) -> set[str]:
+    """Module-level names bound to `...` (`REQUIRED = ...`)."""
+    found = set()
+    for node in tree.body:
+        if (
+            isinstance(node, (ast.Assign, ast.AnnAssign))
+            and node.value is not None
+            and _is_ellipsis(node.value)
+        ):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found.update(t.id for t in targets if isinstance(t, ast.Name))
+    return found
+
+
+def _plan(
+    candidate: Candidate, resolver: Resolver, ctx: FileContext, ellipsis_names: set[str]
+) -> None:
     """Decide how one parameter's marker moves (``mode``), or why it cannot (``reason``)."""
     call, annotation = candidate.call, candidate.arg.annotation
     if any(isinstance(a, ast.Starred) for a in call.args) or any(
@@ -152,6 +240,14 @@ def _plan(candidate: Candidate, resolver: Resolver) -> None:
         return
     if isinstance(annotation, ast.Subscript) and resolver.qualify(annotation.value) in _ANNOTATED:
         candidate.reason = "the annotation already is `Annotated`"
+        return
+    alias = _annotated_alias(annotation, resolver, ctx)
+    if alias is not None:
+        candidate.reason = (
+            f"`{alias}` is an `Annotated` alias: the marker would join its metadata, which "
+            "FastAPI ignores while the marker is the default (its constraints or discriminator "
+            "would start to apply, changing validation and the OpenAPI document)"
+        )
         return
     candidate.needs_any = annotation is None
     if candidate.marker in _DEPENDENCY_MARKERS:
@@ -168,6 +264,16 @@ def _plan(candidate: Candidate, resolver: Resolver) -> None:
     for keyword in call.keywords:
         if keyword.arg == "default":
             default = keyword.value
+    if (
+        default is not None
+        and not _is_ellipsis(default)
+        and not _plain_default(default, ellipsis_names)
+    ):
+        candidate.reason = (
+            f"the default `{ctx.segment(default)}` is computed and may be `...`, which FastAPI "
+            "reads as required only inside the marker (as a parameter default it fails requests)"
+        )
+        return
     candidate.mode = REQUIRED if default is None or _is_ellipsis(default) else DEFAULT
 
 
@@ -251,13 +357,14 @@ class DependsDefaultNotAnnotated(Rule):
         if _variant_of_twin(ctx):
             return
         future = _future_annotations(ctx.tree)
+        ellipsis_names = _ellipsis_names(ctx.tree)
         for node, qualname, resolver in ctx.functions():
             outer = Resolver(resolver.scope.parent or resolver.scope, ctx.module)
             candidates = list(self._candidates(node, outer))
             if not candidates:
                 continue
             for candidate in candidates:
-                _plan(candidate, outer)
+                _plan(candidate, outer, ctx, ellipsis_names)
             fix = self._function_fix(ctx, node, qualname, outer, candidates, future)
             for candidate in candidates:
                 message = (

@@ -54,21 +54,30 @@ async def delete_post(post: Annotated[Any, Depends(valid_post_id)]):
 ```
 
 ## Fix safety
-Unsafe: the check now runs before the route body, and before the route's other dependencies that
-come later in the signature. The fix adds `valid_<entity>_id` (entity from the path parameter,
-`post_id` → `post`) above the first such route, taking the path parameter (with the first
-route's annotation and default) and any other route parameter the fetch uses (a `db: Session =
-Depends(get_db)` is copied: the cached session is shared). In each route the two statements go,
-the entity becomes a parameter `Annotated[<Type>, Depends(...)]`, and the path parameter goes
-when nothing else uses it, as does a dependency parameter only the fetch used (`db: Session =
-Depends(get_db)`, `Annotated[..., Depends(...)]` or an alias of one): the new dependency asks
-for it, and FastAPI solves it once per request. `<Type>` is what the fetch gives once the check
-ruled out `None`: the model of `session.get(Model, id)`, or the return annotation of the project
-function it calls (`-> Post | None` gives `Post`, imported when the module does not have it and
-the import is safe); the new dependency is annotated `-> <Type>` too. When it is unknown the
-parameter is `Annotated[Any, ...]` and the dependency has no return annotation. No fix when the
-name `valid_<entity>_id` is taken, `Annotated`, `Depends` or `Any` mean something else in the
-module, or a route already has a parameter named like the entity.
+Unsafe: the lookup and its 404 now run as a dependency, before the route body (any work the body did
+before the fetch now happens only for an existing entity, and a 404 from a missing entity wins over
+errors the body would have raised first, and over the 422 of the route's own invalid query or body
+parameters, which FastAPI validates after solving the dependencies). The entity parameter is added
+after every other parameter (keyword-only, after a new `*`, when one before it has a default):
+FastAPI solves the decorator's and the routers' `dependencies=[...]` first and then the parameters
+in order, so the route's authentication still runs before the lookup, and an unauthenticated request
+for a missing id still gets the 401, not a 404 that tells which ids exist. The fix adds
+`valid_<entity>_id` (entity from the path parameter, `post_id` → `post`) above the first such route,
+taking the path parameter (with the first route's annotation and default) and any other route
+parameter the fetch uses (a `db: Session = Depends(get_db)` is copied: the cached session is
+shared). In each route the two statements go, the entity becomes a parameter `Annotated[<Type>,
+Depends(...)]`, and the path parameter goes when nothing else uses it, as does a dependency
+parameter only the fetch used (`db: Session = Depends(get_db)`, `Annotated[..., Depends(...)]` or an
+alias of one): the new dependency asks for it, and FastAPI solves it once per request. `<Type>` is
+what the fetch gives once the check ruled out `None`: the model of `session.get(Model, id)`, or the
+return annotation of the project function it calls (`-> Post | None` gives `Post`, imported when the
+module does not have it and the import is safe); the new dependency is annotated `-> <Type>` too.
+When it is unknown the parameter is `Annotated[Any, ...]` and the dependency has no return
+annotation. No fix when the name `valid_<entity>_id` is taken, `Annotated`, `Depends` or `Any` mean
+something else in the module, or a route already has a parameter named like the entity. A route that
+checks something before the fetch (a `raise` or `assert` above it: a permission check in the body)
+is reported without a fix, since the lookup's 404 would then come before that check's error; the
+other routes of the group still get the dependency.
 
 ## Known problems
 Only two adjacent top-level statements are recognised (not `if (post := ...) is None`, nor
@@ -149,6 +158,16 @@ def _is_missing_test(test: ast.expr, name: str) -> bool:
         and isinstance(test.comparators[0], ast.Constant)
         and test.comparators[0].value is None
     )
+
+
+def _guard_before(check: _Check) -> int:
+    """The line of a `raise` or `assert` in the statements before the fetch (an authorization
+    check, a validation), or 0."""
+    for statement in check.node.body[: check.position]:
+        for child in ast.walk(statement):
+            if isinstance(child, (ast.Raise, ast.Assert)):
+                return child.lineno
+    return 0
 
 
 def _names(node: ast.AST) -> set[str]:
@@ -248,7 +267,11 @@ class InlineEntityCheck(Rule):
         for checks in groups.values():
             if len(checks) < 2:
                 continue
-            fix, problem = self._fix(ctx, checks)
+            # a route that checks something before the fetch keeps its check inline: the
+            # lookup's 404 would come first (the others still share the new dependency)
+            guards = {id(check): _guard_before(check) for check in checks}
+            fixable = [check for check in checks if not guards[id(check)]]
+            fix, problem = self._fix(ctx, fixable) if fixable else (None, "")
             for check in checks:
                 others = len(checks) - 1
                 statement = check.node.body[check.position]
@@ -257,6 +280,15 @@ class InlineEntityCheck(Rule):
                     f"and raises 404 inline, like {others} other route{'s' if others > 1 else ''}"
                     f"; validate it once in a dependency"
                 )
+                guard = guards[id(check)]
+                if guard:
+                    message += (
+                        f" (no fix: the route checks something before the fetch, line {guard}: "
+                        "the lookup's 404 would come first and tell who fails that check which "
+                        "ids exist)"
+                    )
+                    yield self.diagnostic(ctx, statement, message)
+                    continue
                 if problem:
                     message += f" (no fix: {problem})"
                 yield self.diagnostic(ctx, statement, message, fix)
@@ -399,7 +431,7 @@ class InlineEntityCheck(Rule):
 
         from fastapi_fixer.fixing.cstutil import (
             add_imports,
-            insert_parameter,
+            append_parameter,
             rewrite_at,
             start_only,
         )
@@ -421,7 +453,7 @@ class InlineEntityCheck(Rule):
                     str(entity),
                     str(annotation),
                     tuple(str(d) for d in drop),  # type: ignore[union-attr]
-                    insert_parameter,  # type: ignore[arg-type]
+                    append_parameter,  # type: ignore[arg-type]
                 )
         # where each dependency goes, found before the routes change (their lines shift)
         at = sorted(

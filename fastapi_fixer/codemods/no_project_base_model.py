@@ -32,24 +32,29 @@ class UserCreate(AppBaseModel): ...
 ```
 
 ## Fix safety
-Unsafe: the models gain `populate_by_name` and `from_attributes`, so they accept input they
-rejected before. The fix defines `AppBaseModel` in "the schemas package": the module that holds
-most of the direct subclasses (ties: the first by module name) — fastapi-fix does not create
-files, so it goes there rather than into a new `base.py` — right above that module's first
-model, and re-parents every direct subclass of the project defined at a module's top level on it,
-importing `AppBaseModel` from that module where needed and dropping `BaseModel` imports that are
-no longer used. A project on Pydantic v1 (`class Config` keys such as `orm_mode`, `validator`
-imports and no v2 API) gets `class Config: allow_population_by_field_name = True;
-orm_mode = True` instead. Models of a module that the schemas module itself imports (directly
-or through other project modules) are left on `BaseModel`: importing `AppBaseModel` there
-would make a circular import. No fix when `AppBaseModel` is already defined, or `BaseModel`
-means something else in the schemas module.
+Unsafe: the models gain `populate_by_name` and `from_attributes`, so they accept input they rejected
+before (a field with an alias also under its own name; any object with the right attributes where a
+dict was required); responses and the OpenAPI document do not change. The fix defines `AppBaseModel`
+in "the schemas package": the module that holds most of the direct subclasses (ties: the first by
+module name) — fastapi-fix does not create files, so it goes there rather than into a new `base.py`
+— right above that module's first model, and re-parents every direct subclass of the project defined
+at a module's top level on it, importing `AppBaseModel` from that module where needed and dropping
+`BaseModel` imports that are no longer used. A project on Pydantic v1 gets `class Config:
+allow_population_by_field_name = True; orm_mode = True` instead (on v1, `model_config = ...` would
+be a field, sent in every response): one whose declared dependencies pin it there (`pydantic<2`,
+`pydantic==1.10.*`, Poetry's `^1.10`, or `fastapi<0.100`, which requires v1; pyproject.toml,
+setup.cfg, setup.py or requirements files), or, when they say nothing, whose code uses v1's API
+(`class Config` keys such as `orm_mode`, `validator` imports) and none of v2's. Models of a module
+that the schemas module itself imports (directly or through other project modules) are left on
+`BaseModel`: importing `AppBaseModel` there would make a circular import. No fix when `AppBaseModel`
+is already defined, or `BaseModel` means something else in the schemas module.
 
 ## Known problems
 Only classes at module level and nested in classes are seen, and a base that lives outside the
 analysed files (a library's `CamelModel`) is not a direct `BaseModel` subclass, so its
 subclasses do not count. Subclasses of a base in files the analysis did not load may be missed
-when deciding whether a project base exists.
+when deciding whether a project base exists. The cache does not notice an edit of the declared
+dependencies alone: after changing the declared Pydantic version, run once with `--no-cache`.
 """
 
 from __future__ import annotations
@@ -142,6 +147,13 @@ def project_base(index: ProjectIndex) -> str | None:
 
 
 def uses_pydantic_v1(index: ProjectIndex) -> bool:
+    """The project runs on Pydantic v1: its declared dependencies pin it there (`pydantic<2`,
+    `fastapi<0.100`), else its code uses v1's API and none of v2's."""
+    from fastapi_fixer.analysis.declared import declared_pydantic_major
+
+    declared = index.memo("declared.pydantic_major", declared_pydantic_major)
+    if declared is not None:
+        return declared == 1
     imported = {
         binding.target
         for module in index.modules.values()

@@ -48,15 +48,17 @@ def read_user(user_id: int): ...
 ```
 
 ## Fix safety
-Unsafe: the response loses fields clients may read. The fix derives `<Name>Response` right after
-the model (same bases, config and validators; validators of the dropped fields only are left out)
-and makes it the response model of every route that exposes a secret: `response_model=` and
-return annotations are rewritten, and a route that only returns `Model(...)` gets
-`response_model=<Name>Response` (the constructor stays; FastAPI filters the output). The class is
-the very one FF203 derives when the model is also a request body, so the two rules never create
-two different `<Name>Response` classes; when both apply, FF203's split runs first (lower code)
-and FF204 then has nothing left to fix. The original class is kept. No fix is offered when
-`<Name>Response` already exists or means something else where it is needed, or when a secret
+Unsafe: the responses of the reported routes no longer contain the secret fields (clients that read
+them break), and their OpenAPI response schema becomes `<Name>Response`; requests, status codes and
+the other routes are unchanged, and the routes that hand the credential out (see above) keep it. The
+fix derives `<Name>Response` right after the model (same bases, config and validators; validators of
+the dropped fields only are left out) and makes it the response model of every route that exposes a
+secret: `response_model=` and return annotations are rewritten, and a route that only returns
+`Model(...)` gets `response_model=<Name>Response` (the constructor stays; FastAPI filters the
+output). The class is the very one FF203 derives when the model is also a request body, so the two
+rules never create two different `<Name>Response` classes; when both apply, FF203's split runs first
+(lower code) and FF204 then has nothing left to fix. The original class is kept. No fix is offered
+when `<Name>Response` already exists or means something else where it is needed, or when a secret
 field is inherited from a base class.
 
 ## Known problems

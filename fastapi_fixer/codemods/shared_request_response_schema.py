@@ -46,12 +46,17 @@ right after the original class, copied from it with the same bases, config and v
 (validators of dropped fields only are left out). Every route in every module then takes the Create
 model as its body and declares the Response model as its response (`response_model=`, return
 annotation, returned constructors), importing the new names where needed. The original class is
-kept: services, tests or other projects may still use it. Requests no longer accept the dropped
-fields and responses no longer contain the secrets, so clients may see a different API.
-No fix is offered when `<Name>Create`/`<Name>Response` already exist or mean something else
-where they are needed, when a route reads a dropped field of its body (`user.id`) or returns its
-body as the response, when a dropped field is inherited from a base class, or when the model
-forbids extra fields and a route builds the response with its constructor.
+kept: services, tests or other projects may still use it. What changes for clients: requests no
+longer require the dropped fields and ignore them when sent (reject them when the model forbids
+extra fields), responses no longer contain the secret fields, and the OpenAPI document has the two
+new schemas in place of the shared one. No fix is offered when `<Name>Create`/`<Name>Response`
+already exist or mean something else where they are needed, when a route reads a dropped field of
+its body (`user.id`) or returns its body as the response, when a dropped field is inherited from a
+base class, when the model forbids extra fields and a route builds the response with its
+constructor, or when code of the project tests objects against the model (`isinstance(x, User)`,
+`issubclass`, `case User()`, `type(x) is User`): the split models are siblings of it, not subclasses
+(a subclass cannot drop fields), so such a test would turn false for the request bodies and
+constructed responses.
 
 ## Known problems
 Only module-level classes and module-level route functions are looked at; names in string
@@ -90,6 +95,21 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 if TYPE_CHECKING:
     import libcst as cst
 
+    from fastapi_fixer.analysis.index import ProjectIndex
+
+
+def class_checks(index: ProjectIndex) -> dict[str, str]:
+    """Every class the project's code tests objects or types against (`isinstance(x, User)`,
+    `issubclass`, `case User()`, `type(x) is User`), resolved: class -> the first module that
+    does."""
+    found: dict[str, str] = {}
+    for module in sorted(index.modules.values(), key=lambda m: m.module):
+        usage = module.extra.get(KEY)
+        if isinstance(usage, SchemaUsage):
+            for name in getattr(usage, "class_checks", ()):
+                found.setdefault(index.resolve(name), module.module)
+    return found
+
 
 class SharedRequestResponseSchema(Rule):
     CODE = "FF203"
@@ -118,15 +138,21 @@ class SharedRequestResponseSchema(Rule):
                 f"and a response (`{uses.response[0].route.name}`)"
             )
             try:
-                fix = self._fix(schemas, model, uses)
+                checks = ctx.index.memo("FF203.class_checks", class_checks)
+                fix = self._fix(schemas, model, uses, checks.get(qualname))
             except Conflict as conflict:
                 fix = None
                 message += f"; no fix: {conflict}"
             yield self.diagnostic(ctx, node, message, fix)
 
     @staticmethod
-    def _fix(schemas: ProjectSchemas, model: Model, uses: Usages) -> Fix:
+    def _fix(schemas: ProjectSchemas, model: Model, uses: Usages, checked: str | None) -> Fix:
         name = model.cls.name
+        if checked is not None:
+            raise Conflict(
+                f"module `{checked}` tests objects against `{name}` (isinstance, issubclass, a "
+                "class pattern or type()): the split models are not subclasses of it"
+            )
         edits = EditSet(schemas, model)
         create = edits.new_name_free(CREATE)
         response = edits.new_name_free(RESPONSE)

@@ -31,8 +31,9 @@ async def read_item(item_id: int):
 ```
 
 ## Fix safety
-Unsafe: the OpenAPI document changes. The fix adds `responses={N: {"description": ...}}`, or
-adds the entries to an existing `responses=` dict literal. The description is the exception's
+Unsafe: the OpenAPI document changes (the operation lists the new status codes with their
+descriptions); the responses themselves do not. The fix adds `responses={N: {"description": ...}}`,
+or adds the entries to an existing `responses=` dict literal. The description is the exception's
 literal `detail=` when there is exactly one for that status, else the HTTP reason phrase
 (`http.HTTPStatus(N).phrase`). No fix when the decorator passes `**options`.
 

@@ -25,14 +25,14 @@ async def read_item(item_id: str):
 ```
 
 ## Fix safety
-Unsafe: the route now receives the value, and its signature changes. The parameter is typed
-`str`, whatever its name: that is what Starlette matched, so no request that matched before is
-rejected (an `int` for names ending in `_id` would be a guess, and a wrong guess answers `422`).
-A path converter decides instead: `{n:int}` → `int`, `{x:float}` → `float`, `{u:uuid}` →
-`uuid.UUID`. It is added before the first parameter with a default (keyword-only after `*`).
-No fix when the function's body already uses the name (a global or closure it would shadow),
-when the function is also called directly, or when it has a positional-only parameter with a
-default.
+Unsafe: the route now receives the value (its signature changes), and the OpenAPI operation gains
+the path parameter with its type. The parameter is typed `str`, whatever its name: that is what
+Starlette matched, so no request that matched before is rejected (an `int` for names ending in `_id`
+would be a guess, and a wrong guess answers `422`). A path converter decides instead: `{n:int}` →
+`int`, `{x:float}` → `float`, `{u:uuid}` → `uuid.UUID`. It is added before the first parameter with
+a default (keyword-only after `*`). No fix when the function's body already uses the name (a global
+or closure it would shadow), when the function is also called directly, or when it has a
+positional-only parameter with a default.
 
 ## Known problems
 A dependency that is a class, a library function or anything not analysed hides the route

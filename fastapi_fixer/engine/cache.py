@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 CACHE_DIR_NAME = ".fastapi-fix-cache"
 # 5: findings carry their call chain; 6: consumed listings, typed receivers; 7: loop handlers
 # (socket.io, MCP), stored callables
-_FORMAT = 8  # 8: the modules moved into analysis/, fixing/, engine/
+_FORMAT = 9  # 8: the modules moved into analysis/, fixing/, engine/; 9: Annotated aliases
 _BUCKETS = 16
 
 

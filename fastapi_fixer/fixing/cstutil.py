@@ -412,6 +412,26 @@ def insert_parameter(params: cst.Parameters, param: cst.Param) -> cst.Parameters
     return _rebuild_params(params, items)
 
 
+def append_parameter(params: cst.Parameters, param: cst.Param) -> cst.Parameters:
+    """Add a parameter without a default after every existing one (before `**kwargs` only):
+    keyword-only (after a new bare `*` when needed) when a positional parameter has a default.
+    FastAPI solves a route's parameters in this order, so a new dependency added last runs
+    after the ones already there (authentication first)."""
+    items = _flatten_params(params)
+    at = next((i for i, (s, _) in enumerate(items) if s == "kwargs"), len(items))
+    if any(section == "star" for section, _ in items):
+        _insert_item(items, at, ("kwonly", param))
+    elif any(
+        s in ("posonly", "params") and getattr(node, "default", None) is not None
+        for s, node in items
+    ):
+        _insert_item(items, at, ("star", cst.ParamStar()))
+        _insert_item(items, at + 1, ("kwonly", param))
+    else:
+        _insert_item(items, at, ("params", param))
+    return _rebuild_params(params, items)
+
+
 def make_keyword_only_from(params: cst.Parameters, name: str) -> cst.Parameters:
     """Insert a bare `*` before the positional parameter ``name`` (which must not be
     positional-only, in a function without `*args`); an existing bare `*` goes away."""

@@ -309,6 +309,12 @@ def report(
         message += f"; {with_item_hint}"
     if finding.chain[-1].endswith(ITERATED):
         message += "; the directory listing is iterated on the event loop"
+        if fix is None and finding.site.consumer is finding.site.node:
+            # a `for` loop or a comprehension consumes it: wrapping the call would move nothing
+            message += (
+                " (no fix: the listing is lazy, so wrapping the call would not move the reads "
+                "off the loop)"
+            )
     elif finding.chain[-1].endswith(WITH_EXIT):
         message += "; leaving the `with` removes the directory tree on the event loop"
     if hint:

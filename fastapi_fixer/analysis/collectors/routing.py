@@ -110,6 +110,8 @@ class ModuleRouting:
     mounts: list[MountCall] = field(default_factory=list)
     # module-level `Name = Annotated[T, Depends(f)]`: qualified alias -> its Depends targets
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # every module-level `Name = Annotated[...]` (and `type Name = Annotated[...]`), qualified
+    annotated_aliases: frozenset[str] = frozenset()
     demands: tuple[str, ...] = ()
 
 
@@ -286,7 +288,11 @@ def router_decl(index: ProjectIndex, receiver: str) -> RouterDecl | None:
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # the nodes `_Collector.walk` looks at: a cheap test first, as most nodes are something else
-_WALKED = frozenset({*_FUNCTIONS, ast.ClassDef, ast.Assign, ast.AnnAssign, ast.Call})
+_TYPE_ALIAS = getattr(ast, "TypeAlias", None)  # `type X = ...` (Python 3.12)
+_WALKED = frozenset(
+    {*_FUNCTIONS, ast.ClassDef, ast.Assign, ast.AnnAssign, ast.Call}
+    | ({_TYPE_ALIAS} if _TYPE_ALIAS is not None else set())
+)
 
 
 class _Collector:
@@ -296,6 +302,7 @@ class _Collector:
         self.own = own
         self.found = ModuleRouting()
         self.demands: set[str] = set()
+        self.annotated_aliases: set[str] = set()
         # functions defined inside functions, by name (last one wins: good enough for Depends)
         self.local_defs: dict[str, str] = {}
 
@@ -350,9 +357,19 @@ class _Collector:
                 targets = child.targets if isinstance(child, ast.Assign) else [child.target]
                 depends = depends_targets_in(child.value, self.resolver)
                 for target in targets:
+                    if isinstance(target, ast.Name):
+                        self.annotated_aliases.add(f"{prefix}.{target.id}")
                     if isinstance(target, ast.Name) and depends:
                         self.found.aliases[f"{prefix}.{target.id}"] = tuple(depends)
                         self.demands.update(d for d in depends if d != UNKNOWN)
+            elif (
+                local is None
+                and _TYPE_ALIAS is not None
+                and isinstance(child, _TYPE_ALIAS)
+                and isinstance(child.value, ast.Subscript)  # type: ignore[attr-defined]
+                and self.resolver.qualify(child.value.value) in _ANNOTATED  # type: ignore[attr-defined]
+            ):
+                self.annotated_aliases.add(f"{prefix}.{child.name.id}")  # type: ignore[attr-defined]
             elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
                 if child.func.attr == "include_router":
                     self.include(child, names)
@@ -537,4 +554,5 @@ def collect(
     collector.walk(tree.body, facts.module, None)
     found = collector.found
     found.demands = tuple(sorted(collector.demands))
+    found.annotated_aliases = frozenset(collector.annotated_aliases)
     return found

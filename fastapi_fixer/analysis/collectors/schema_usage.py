@@ -79,6 +79,9 @@ class SchemaUsage:
     # names whose modules must be analysed too (the engine's demand-driven analysis): the
     # classes' bases and the models routes use, wherever they live
     demands: tuple[str, ...] = ()
+    # classes whose identity the module's code tests: `isinstance(x, C)`, `issubclass(t, C)`,
+    # `case C(...)`, `type(x) is C` (qualified as this module sees them)
+    class_checks: tuple[str, ...] = ()
 
 
 def byte_span(node: ast.AST) -> Span:
@@ -308,4 +311,48 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNo
         refs = [*route.response, *route.constructors]
         refs.extend(ref for param in route.body for ref in param.refs)
         demands.update(ref.qualname for ref in refs)
-    return SchemaUsage(classes, routes, tuple(sorted(demands)))
+    checks = _class_checks(tree, resolver, own)
+    return SchemaUsage(classes, routes, tuple(sorted(demands)), tuple(sorted(checks)))
+
+
+_CHECKS = frozenset({"isinstance", "issubclass"})
+
+
+def _class_checks(tree: ast.Module, resolver: Resolver, own: OwnNodes) -> set[str]:
+    """The classes the module's code tests an object or a type against."""
+    found: set[str] = set()
+
+    def add(node: ast.expr) -> None:
+        for item in node.elts if isinstance(node, ast.Tuple) else [node]:
+            if isinstance(item, (ast.Name, ast.Attribute)):
+                qualified = resolver.qualify(item)
+                if qualified is not None and not qualified.startswith("builtins."):
+                    found.add(qualified)
+
+    pending: list[list[ast.stmt]] = [tree.body]
+    while pending:
+        for node in own(pending.pop()):
+            kind = type(node)
+            if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                pending.append(node.body)  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                args = node.args  # type: ignore[attr-defined]
+                if isinstance(func, ast.Name) and func.id in _CHECKS and len(args) == 2:
+                    add(args[1])
+            elif kind is ast.MatchClass:
+                add(node.cls)  # type: ignore[attr-defined]
+            elif kind is ast.Compare and any(
+                isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq))
+                for op in node.ops  # type: ignore[attr-defined]
+            ):
+                sides = [node.left, *node.comparators]  # type: ignore[attr-defined]
+                if any(
+                    isinstance(side, ast.Call)
+                    and isinstance(side.func, ast.Name)
+                    and side.func.id == "type"
+                    for side in sides
+                ):
+                    for side in sides:
+                        add(side)
+    return found
