@@ -199,24 +199,7 @@ def _offered(root: Path, select: str) -> dict[tuple[str, str, int, int], tuple]:
     }
 
 
-@pytest.mark.parametrize(
-    "project",
-    [
-        pytest.param(
-            p,
-            id=p.name,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the engine's prefilter analyses only the files the selected rules want: "
-                "a function named like a word of a file FF303 alone does not want looks called "
-                "directly (index.is_referenced's unloaded names), so FF303's fix turns unsafe",
-            )
-            if p.name == "select_consistency"
-            else (),
-        )
-        for p in SELECT_PROJECTS
-    ],
-)
+@pytest.mark.parametrize("project", SELECT_PROJECTS, ids=lambda p: p.name)
 def test_a_finding_gets_the_same_fix_whatever_the_selection(project: Path, tmp_path: Path) -> None:
     root = tmp_path / project.name  # out of `tests/`, where every file is a test module
     shutil.copytree(project, root, ignore=shutil.ignore_patterns("__pycache__"))

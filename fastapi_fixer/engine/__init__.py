@@ -385,14 +385,19 @@ class Engine:
 
     def _to_analyse(self, files: dict[str, _File]) -> list[str]:
         """The prefilter: only files a rule wants, or that can hold FastAPI objects and
-        dependencies, are parsed at first; others only when their facts are needed."""
+        dependencies, are parsed at first; others only when their facts are needed. Every
+        rule's wants count, not only the selected rules': what the index knows (which names a
+        project reads, say) must not depend on `--select`, or a finding's fix would."""
+        from fastapi_fixer.registry import all_rules
+
+        every = list(all_rules().values())
         return [
             path
             for path, f in files.items()
             if not f.is_text
             and (
                 any(trigger in f.text for trigger in ANALYSE_TRIGGERS)
-                or any(rule.wants(f.text) for rule in self.rules)
+                or any(rule.wants(f.text) for rule in every)
             )
         ]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import hashlib
 import os
@@ -58,6 +59,18 @@ class Entry:
     diagnostics: list[Diagnostic] | None = None
 
 
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of this package's own source: facts and findings stored by other code (a new
+    release, or a change of a checkout with the same version number) are never read."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for source in sorted(root.rglob("*.py")):
+        digest.update(str(source.relative_to(root)).encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @dataclass
 class Cache:
     # a folder of `_BUCKETS` pickles, files spread over them by path: a run that changed a few
@@ -76,7 +89,9 @@ class Cache:
     @classmethod
     def open(cls, directory: Path, settings: Settings) -> Cache:
         key = hashlib.sha256(
-            repr((_FORMAT, __version__, sys.version_info[:2], settings.cache_key())).encode()
+            repr(
+                (_FORMAT, __version__, code_digest(), sys.version_info[:2], settings.cache_key())
+            ).encode()
         ).hexdigest()[:16]
         path = directory / key
         entries: dict[str, Entry] = {}

@@ -52,7 +52,16 @@ _RACY_NS = 2_000_000_000  # a file modified this close to the run may change wit
 
 
 def _key(settings: Settings, paths: tuple[str, ...]) -> str:
-    material = (_FORMAT, __version__, sys.version_info[:2], settings.cache_key(), os.getcwd())
+    from fastapi_fixer.engine.cache import code_digest
+
+    material = (
+        _FORMAT,
+        __version__,
+        code_digest(),
+        sys.version_info[:2],
+        settings.cache_key(),
+        os.getcwd(),
+    )
     return hashlib.sha256(repr((*material, paths)).encode()).hexdigest()[:20]
 
 
