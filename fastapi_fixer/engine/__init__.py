@@ -63,6 +63,9 @@ class Mode:
     fix: bool = False  # compute fixes (in memory); writing is the caller's choice
     previews: bool = False  # one fix pass per file for the findings left (JSON, full)
     jobs: int = 0  # 0: all cores
+    # (code, path): that rule's fixes are not applied in that file (`--verify` dropped them;
+    # a fix spanning files is left out whole when one of its files is blocked)
+    blocked: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -526,7 +529,7 @@ class Engine:
     def _fix_until_stable(
         self, files: dict[str, _File], diagnostics: list[Diagnostic], result: RunResult
     ) -> list[Diagnostic]:
-        blocked: set[tuple[str, str]] = set()  # (code, path) whose fixer failed
+        blocked = set(self.mode.blocked)  # (code, path) whose fixer failed, or was dropped
         for _ in range(MAX_FIX_ROUNDS):
             pending = [
                 d
