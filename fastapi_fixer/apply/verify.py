@@ -243,11 +243,12 @@ class Verification:
         if self.apps_ok or self.apps_failed_before:
             docs = len(self.apps_with_docs)
             scope = "the safe fixes" if self.unsafe else "the fixes"
-            text = (
-                f"1 app's OpenAPI document unchanged by {scope}"
-                if docs == 1
-                else f"{docs} apps' OpenAPI documents unchanged by {scope}"
-            )
+            if docs == 1:
+                text = f"1 app's OpenAPI document unchanged by {scope}"
+            elif docs:
+                text = f"{docs} apps' OpenAPI documents unchanged by {scope}"
+            else:
+                text = "no app with an OpenAPI document loaded before the fixes"
             if self.changed_by_unsafe:
                 changed = ", ".join(
                     f"{spec} ({place})" for spec, place in sorted(self.changed_by_unsafe.items())
