@@ -70,6 +70,7 @@ COPY_SKIPPED = frozenset(
     }
 )
 
+_LOST = "the probe"  # an item that crashed or hung the probe: not loaded again
 Blocked = frozenset[tuple[str, str]]
 # (settings, blocked) -> the fix run's result: the engine with Mode(fix=True, blocked=...)
 RunFixes = Callable[["Settings", Blocked], "RunResult"]
@@ -232,7 +233,7 @@ class Verification:
             first, error = next(iter(sorted(self.modules_failed_before.items())))
             text += (
                 f" ({failed} did not import before and {'was' if failed == 1 else 'were'} not "
-                f"checked, e.g. {first}: {error})"
+                f"checked, e.g. {first}: {_short(error)})"
             )
         if self.modules_outside:
             text += (
@@ -256,7 +257,10 @@ class Verification:
                 text += f"; changed by unsafe fixes, as they may: {changed}"
             if self.apps_failed_before:
                 first, error = next(iter(sorted(self.apps_failed_before.items())))
-                text += f" ({len(self.apps_failed_before)} not loadable before: {first}: {error})"
+                text += (
+                    f" ({len(self.apps_failed_before)} not loadable before: {first}: "
+                    f"{_short(error)})"
+                )
             items.append(f"OpenAPI: {text}")
         else:
             items.append("OpenAPI: no FastAPI app known to compare")
@@ -308,6 +312,10 @@ class Verification:
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _plural(count: int, word: str) -> str:
@@ -421,6 +429,9 @@ class Workspace:
 def _probe_environment(python: str, sys_path: list[str]) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # set and dict orders of strings must not change between runs: FastAPI names an operation
+    # of a route with several methods after the first method of a set (`operationId`)
+    env["PYTHONHASHSEED"] = "0"
     env.pop("PYTHONSTARTUP", None)
     bin_dir = os.path.dirname(python)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
@@ -505,7 +516,7 @@ def run_probe(
             break
         if current is None:  # died before its first item: nothing can be probed
             raise VerifyError(f"the probe could not run with {python}: {reason or 'no output'}")
-        results[current] = Outcome(False, f"the probe {reason} while loading it")
+        results[current] = Outcome(False, f"{_LOST} {reason} while loading it")
         items = items[items.index(current) + 1 :]
         if launches > MAX_RELAUNCHES:
             for item in items:
@@ -665,6 +676,8 @@ class Verifier:
         self, texts: dict[str, str], openapi: bool, tests: bool
     ) -> tuple[Evaluation, list[Failure]]:
         data = self._bytes(texts)
+        if not data:  # the untouched project: what was seen before
+            return self.before, []
         key = hashlib.sha256(
             repr((sorted(data.items()), openapi, tests)).encode("utf-8", "surrogatepass")
         ).hexdigest()
@@ -679,9 +692,9 @@ class Verifier:
         target = self.target
         if first:
             modules, apps = sorted(target.modules), list(target.apps)
-        else:  # only what loaded before is compared
-            modules = [m for m, o in self.before.modules.items() if o.ok and not o.outside]
-            apps = [a for a, o in self.before.apps.items() if o.ok]
+        else:  # the same imports in the same order, less what crashed or hung the probe
+            modules = [m for m, o in self.before.modules.items() if not o.error.startswith(_LOST)]
+            apps = [a for a, o in self.before.apps.items() if not o.error.startswith(_LOST)]
         with self.workspace.clone(data) as folder:
             sys_path = target.sys_path(folder)
             found_modules, found_apps, version = run_probe(
@@ -719,7 +732,7 @@ class Verifier:
                 self.before.apps[failure.subject] = Outcome(False, "not steady")
                 _remove(report.apps_ok, failure.subject)
                 _remove(report.apps_with_docs, failure.subject)
-            report.unsteady.append(f"{failure.subject} ({failure.detail})")
+            report.unsteady.append(f"{failure.subject} ({_short(failure.detail, 100)})")
         if unsteady:
             self._cache.clear()
         return bool(unsteady)
