@@ -660,6 +660,7 @@ def test_verify_drops_a_breaking_fix_before_committing_and_the_pull_request_says
     assert "- OpenAPI: 2 apps' OpenAPI documents unchanged by the fixes" in section, section
     assert f"- tests: `{tests}` passed before and passed after (" in section
     assert "Fixes dropped because they broke something (not in this branch):" in section
+    assert "differ from the verified state" not in section  # the branch is what was verified
     assert (
         f"- Dropped FF303 fixes in api/items.py: tests `{tests}` passed before and fail after"
         in (section)

@@ -173,6 +173,20 @@ def test_probe_survives_modules_that_exit_kill_or_hang_the_interpreter(tmp_path:
         "hangs": "import time\ntime.sleep(60)\n",
         "last": "from first import VALUE\n",
         "broken": "import first\nraise RuntimeError('no\\nluck')\n",
+        # the probe's own folder holds git.py and pr.py: they must not shadow anything
+        "shadow": textwrap.dedent(
+            """\
+            import git  # GitPython, as installed
+
+            assert "fastapi_fixer" not in git.__file__, git.__file__
+            try:
+                import pr
+            except ModuleNotFoundError:
+                pass
+            else:
+                raise AssertionError(pr.__file__)
+            """
+        ),
     }
     for name, text in modules.items():
         (tmp_path / f"{name}.py").write_text(text)
@@ -187,6 +201,7 @@ def test_probe_survives_modules_that_exit_kill_or_hang_the_interpreter(tmp_path:
     assert found["hangs"].error == "the probe timed out after 5s while loading it"
     assert found["broken"].error == "RuntimeError: no luck"
     assert found["broken"].frames == ("broken.py",)
+    assert found["shadow"].ok, found["shadow"]
 
 
 def test_probe_dumps_openapi_documents(tmp_path: Path) -> None:

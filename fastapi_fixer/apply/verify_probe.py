@@ -94,6 +94,9 @@ def main(request_path: str, output_path: str) -> int:
     with open(request_path, encoding="utf-8") as handle:
         request = json.load(handle)
     root = os.path.realpath(request["root"])
+    # run as a script, its folder (fastapi_fixer/apply: git.py, pr.py...) came first on sys.path
+    here = os.path.dirname(os.path.realpath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != here]
     for folder in reversed(request["sys_path"]):
         sys.path.insert(0, folder)
     os.chdir(root)
