@@ -190,7 +190,7 @@ class DroppedRule:
         more = len(self.failures) - 3
         if more > 0:
             reasons += f"; and {more} more"
-        return f"Dropped {self.code} fixes in {', '.join(self.paths)}: {reasons}"
+        return f"Dropped {self.code} fixes in {_listed(self.paths, 'file')}: {reasons}"
 
 
 @dataclass
@@ -251,8 +251,9 @@ class Verification:
             else:
                 text = "no app with an OpenAPI document loaded before the fixes"
             if self.changed_by_unsafe:
-                changed = ", ".join(
-                    f"{spec} ({place})" for spec, place in sorted(self.changed_by_unsafe.items())
+                changed = _listed(
+                    [f"{spec} ({place})" for spec, place in sorted(self.changed_by_unsafe.items())],
+                    "app",
                 )
                 text += f"; changed by unsafe fixes, as they may: {changed}"
             if self.apps_failed_before:
@@ -312,6 +313,13 @@ class Verification:
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _listed(items: list[str], noun: str, shown: int = 5) -> str:
+    more = len(items) - shown
+    if more <= 0:
+        return ", ".join(items)
+    return ", ".join(items[:shown]) + f" and {more} more {noun}{'' if more == 1 else 's'}"
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -767,7 +775,8 @@ class Verifier:
             report.dropped.append(
                 DroppedRule(culprit, sorted(self.workspace.relative(p) for p in paths), why)
             )
-            self.echo(f"verify: dropping {culprit} fixes in {', '.join(report.dropped[-1].paths)}")
+            where = _listed(report.dropped[-1].paths, "file")
+            self.echo(f"verify: dropping {culprit} fixes in {where}")
             result = self.run(settings, frozenset(blocked))
         report.gave_up = f"more than {MAX_CULPRITS} rules broke the project"
         raise _GiveUp
