@@ -282,6 +282,7 @@ def _verified(
         return found
 
     if not result.changed_paths:
+        click.echo("Nothing to verify: no fix to apply.", err=True)
         return engine, result, None
     try:
         verifier = Verifier(
