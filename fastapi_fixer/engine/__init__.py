@@ -573,7 +573,11 @@ class Engine:
             self.pool.add([files[path].job(path) for path in python])
             self._analyse(files, python, result)
             diagnostics = self._check(files, result)
-        leftover = [d for d in diagnostics if self.allowed(d.fix)]
+        leftover = [
+            d
+            for d in diagnostics
+            if self.allowed(d.fix) and not any((d.code, p) in blocked for p in d.fix.paths)  # type: ignore[union-attr]
+        ]
         for diagnostic in leftover:
             result.dropped.append(
                 DroppedFix(diagnostic.path, diagnostic.code, "fixes did not converge")
