@@ -192,6 +192,120 @@ def _color() -> bool:
     return sys.stdout.isatty()
 
 
+def _verify_options(function):
+    """--verify and what it loads and runs (apply/verify.py)."""
+    options = [
+        click.option(
+            "--verify/--no-verify",
+            default=None,
+            help="Before writing, prove the fixes on a copy of the project with your Python: "
+            "touched modules still import, safe fixes leave each app's OpenAPI document as it "
+            "was, the tests (--verify-tests) still pass; a rule's fixes that break one are "
+            "dropped in the files involved.",
+        ),
+        click.option(
+            "--python",
+            "verify_python",
+            metavar="PATH",
+            help="The interpreter --verify uses (default: $VIRTUAL_ENV's, else fastapi-fix's).",
+        ),
+        click.option(
+            "--app",
+            "verify_apps",
+            metavar="MODULE:ATTR",
+            multiple=True,
+            help="An app whose OpenAPI document --verify compares, as uvicorn takes it "
+            "(repeatable; default: every FastAPI app the analysis finds).",
+        ),
+        click.option(
+            "--verify-tests",
+            metavar="COMMAND",
+            help='A command that runs the project\'s tests ("pytest -q"), before and after the '
+            "fixes, in the copy (implies --verify).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _verify_settings(
+    settings: Settings,
+    verify: bool | None,
+    python: str | None,
+    apps: tuple[str, ...],
+    tests: str | None,
+) -> tuple[Settings, Any]:
+    """The settings with the --verify options, and the VerifyOptions (None: no --verify).
+    --python, --app or --verify-tests ask for verification; the configuration's `verify-apps`
+    and `verify-tests` only say what it does."""
+    from fastapi_fixer.apply.verify import VerifyOptions
+
+    for spec in apps:
+        module, _, attribute = spec.partition(":")
+        if not module or not attribute:
+            raise click.UsageError(f"--app {spec}: expected MODULE:ATTR (main:app)")
+    asked = bool(python or apps or tests)
+    settings = settings.with_overrides(
+        verify=verify if verify is not None else (True if asked else None),
+        verify_apps=apps or None,
+        verify_tests=tests,
+    )
+    if not settings.verify:
+        return settings, None
+    options = VerifyOptions(python=python, apps=settings.verify_apps, tests=settings.verify_tests)
+    return settings, options
+
+
+def _verified(
+    settings: Settings,
+    paths: tuple[str, ...],
+    jobs: int,
+    previews: bool,
+    engine: Any,
+    result: RunResult,
+    options: Any,
+) -> tuple[Any, RunResult | None, Any]:
+    """The fix run proven by apply/verify.py: the engine and result to report and write (None:
+    write nothing), and the verification."""
+    from fastapi_fixer.apply.verify import Verifier, VerifyError, project_root
+    from fastapi_fixer.engine import Engine, Mode
+    from fastapi_fixer.engine.cache import Cache
+
+    engines = {id(result): engine}
+
+    def run(wanted: Settings, blocked: frozenset[tuple[str, str]]) -> RunResult:
+        mode = Mode(fix=True, jobs=jobs, previews=previews, blocked=blocked)
+        again = Engine(wanted, mode, Cache.disabled())
+        found = again.run(paths or (".",))
+        engines[id(found)] = again
+        return found
+
+    if not result.changed_paths:
+        click.echo("Nothing to verify: no fix to apply.", err=True)
+        return engine, result, None
+    try:
+        verifier = Verifier(
+            options,
+            run,
+            settings,
+            project_root(paths or (".",)),
+            echo=lambda line: click.echo(line, err=True),
+        )
+        final, verification = verifier.verify(result, engine.index)
+    except VerifyError as exc:
+        click.echo(f"error: --verify: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    return engines.get(id(final), engine), final, verification
+
+
+def _print_verification(verification: Any, err: bool) -> None:
+    if verification is None:
+        return
+    for line in verification.lines():
+        click.echo(line, err=err)
+
+
 @click.group(cls=_DefaultToFix, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fastapi-fix")
 def main() -> None:
@@ -213,6 +327,7 @@ def main() -> None:
     is_flag=True,
     help="Review each pending fix (its diff and why) and apply only the accepted ones.",
 )
+@_verify_options
 @git_mode_options
 def fix_command(
     paths: tuple[str, ...],
@@ -229,6 +344,10 @@ def fix_command(
     output_format: str = "concise",
     show_statistics: bool = False,
     interactive: bool = False,
+    verify: bool | None = None,
+    verify_python: str | None = None,
+    verify_apps: tuple[str, ...] = (),
+    verify_tests: str | None = None,
     **git_mode: Any,
 ) -> None:
     """Apply fixes in place (safe ones unless --unsafe-fixes)."""
@@ -236,6 +355,9 @@ def fix_command(
     from fastapi_fixer.reporting import console
 
     settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe_fixes)
+    settings, verify_options = _verify_settings(
+        settings, verify, verify_python, verify_apps, verify_tests
+    )
     git_options = options_from_cli(git_mode)
     if git_options is not None:  # git mode: fixes go to a new branch (apply/branch.py)
         if dry_run or plain_diff:
@@ -251,8 +373,11 @@ def fix_command(
                 paths,
                 git_options,
                 jobs,
+                verify_options,
             )
         )
+    if interactive and verify_options is not None:
+        raise click.UsageError("--interactive cannot be combined with --verify")
     if interactive:
         from fastapi_fixer.interactive import review
 
@@ -264,9 +389,20 @@ def fix_command(
     engine, result = _run(
         settings, paths, True, jobs, no_cache, want_engine=True, previews=previews
     )
+    verification = None
+    if verify_options is not None:
+        engine, kept, verification = _verified(
+            settings, paths, jobs, previews, engine, result, verify_options
+        )
+        if kept is None:  # the fixes could not be proven: nothing is written
+            _print_verification(verification, err=True)
+            console.print_errors(result)
+            sys.exit(EXIT_ERROR)
+        result = kept
     if dry_run or plain_diff:
         console.print_diffs(result, color=dry_run and not plain_diff and _color())
         console.print_dry_run_summary(result, settings.unsafe_fixes)
+        _print_verification(verification, err=False)
         console.print_errors(result)
         if result.errors or result.dropped:
             sys.exit(EXIT_ERROR)
@@ -278,6 +414,7 @@ def fix_command(
         report_fix(output_format, show_statistics, engine, result, written)
     else:
         console.print_fix_summary(result, written, settings.unsafe_fixes)
+    _print_verification(verification, err=output_format != "concise" or show_statistics)
     console.print_errors(result)
     if result.errors or result.dropped:
         sys.exit(EXIT_ERROR)

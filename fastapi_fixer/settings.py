@@ -29,6 +29,10 @@ class Settings:
     extra_cpu_bound_calls: tuple[str, ...] = ()
     resource_factories: tuple[str, ...] = ()
     response_model_style: str = "response_model"
+    # `--verify` (apply/verify.py): what it loads and runs; none of it changes findings or fixes
+    verify: bool = field(default=False, compare=False)
+    verify_apps: tuple[str, ...] = field(default=(), compare=False)
+    verify_tests: str | None = field(default=None, compare=False)
     config_path: str | None = field(default=None, compare=False)
 
     def with_overrides(self, **overrides: Any) -> Settings:
@@ -48,8 +52,10 @@ _LIST_KEYS = {
     "extra-sync-sdks",
     "extra-cpu-bound-calls",
     "resource-factories",
+    "verify-apps",
 }
-_BOOL_KEYS = {"unsafe-fixes"}
+_BOOL_KEYS = {"unsafe-fixes", "verify"}
+_STRING_KEYS = {"verify-tests"}
 _CHOICE_KEYS = {"response-model-style": ("response_model", "annotation")}
 
 
@@ -94,6 +100,10 @@ def _settings_from_table(table: dict[str, Any], path: Path) -> Settings:
         elif key in _BOOL_KEYS:
             if not isinstance(value, bool):
                 raise ConfigError(f"{path}: `{key}` must be true or false")
+            values[attr] = value
+        elif key in _STRING_KEYS:
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{path}: `{key}` must be a non-empty string")
             values[attr] = value
         elif key in _CHOICE_KEYS:
             if value not in _CHOICE_KEYS[key]:

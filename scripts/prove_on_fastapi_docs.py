@@ -12,12 +12,18 @@ FastAPI's source distribution carries `docs_src/` (hundreds of small real apps) 
 5. runs the same tests again, and exits 1 when a test that passed before fails now, printing
    the newly failing tests and the diff of the `docs_src` files they use.
 
+With `--verify`, step 4 runs `fastapi-fix --verify --python <the test virtualenv's python>`:
+the fixes are proven before being written (every touched tutorial module still imports, safe
+fixes leave every tutorial app's OpenAPI document as it was), and what `--verify` says (and
+any fix it dropped) is printed; the tests must still pass after.
+
 Exit codes: 0 proven, 1 a fix broke a test (or fastapi-fix crashed), 3 the sdist could not be
 downloaded (no network to PyPI), 4 the test environment could not be set up.
 
     python scripts/prove_on_fastapi_docs.py                 # everything (a few minutes)
     python scripts/prove_on_fastapi_docs.py --subset 12     # the fixed CI subset
     python scripts/prove_on_fastapi_docs.py --pattern body  # test modules whose path has "body"
+    python scripts/prove_on_fastapi_docs.py --subset 12 --verify  # fixes proven by --verify too
 """
 
 from __future__ import annotations
@@ -416,7 +422,8 @@ def _prove_in(args: argparse.Namespace, pristine: Path, root: Path, python: Path
         return EXIT_NO_ENV
 
     started = time.monotonic()
-    fixed = fastapi_fix("fix", "docs_src", "--select", select, cwd=root)
+    verify = ("--verify", "--python", str(python)) if args.verify else ()
+    fixed = fastapi_fix("fix", "docs_src", "--select", select, *verify, cwd=root)
     fix_seconds = time.monotonic() - started
     summary = [line for line in fixed.stdout.splitlines() if "applied" in line]
     errors = [line for line in fixed.stderr.splitlines() if line.startswith("error:")]
@@ -438,6 +445,9 @@ def _prove_in(args: argparse.Namespace, pristine: Path, root: Path, python: Path
     if summary:
         log(f"fix summary: {summary[-1]}")
     log(f"files changed by the fix: {len(changed)}")
+    if args.verify:
+        for line in verify_report(fixed.stdout):
+            log(line)
     for line in errors:
         log(f"  {line}")
     log(
@@ -479,6 +489,15 @@ def _prove_in(args: argparse.Namespace, pristine: Path, root: Path, python: Path
     log(f"newly failing tests: {len(broken)}")
     _report(broken, after, root, pristine, changed, fixed_by)
     return EXIT_BROKEN
+
+
+def verify_report(output: str) -> list[str]:
+    """What `fastapi-fix --verify` said: its summary and the fixes it dropped."""
+    lines = output.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Verified with ")), None)
+    if start is None:
+        return ["--verify: no verification report (nothing to fix?)"]
+    return [line for line in lines[start:] if line.startswith(("Verified", "  ", "Dropped"))]
 
 
 def is_deprecation_only(message: str) -> bool:
@@ -536,6 +555,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also count tests that only miss a DeprecationWarning a fix made go away",
     )
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per pytest run")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="fix with `fastapi-fix --verify` (imports and OpenAPI documents proven first)",
+    )
     return prove(parser.parse_args(argv))
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
+import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -622,6 +624,47 @@ def test_unsafe_fixes_are_called_out_in_the_pull_request(
         mine = [d for d in unsafe if d.code == code]
         message = project.git("log", "-1", "--format=%B", sha)
         assert ("Unsafe fixes, review carefully:" in message) == bool(mine)
+
+
+def test_verify_drops_a_breaking_fix_before_committing_and_the_pull_request_says_so(
+    project: Project, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+):
+    """`--verify-tests`: the fixes are proven in a copy of the worktree before anything is
+    committed; FF303's fix of api/items.py breaks the project's own test (see
+    tests/projects/verify_drop/README.md), so it is in no commit, and the body says so."""
+    pytest.importorskip("httpx")
+    drop = Path(__file__).resolve().parent / "projects" / "verify_drop"
+    for part in ("api", "tests", "pyproject.toml"):
+        source = drop / part
+        if source.is_dir():
+            shutil.copytree(source, project.root / part)
+        else:
+            shutil.copy(source, project.root / part)
+    project.git("add", ".")
+    project.git("commit", "-q", "-m", "API")
+    items = (project.root / "api" / "items.py").read_text()
+    tests = f"{sys.executable} -m pytest -q -p no:cacheprovider -p no:randomly tests"
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    result = run(
+        "--branch", BRANCH, "--pr", "--github-api", github.url, "--no-cache",
+        "--python", sys.executable, "--verify-tests", tests, ".",
+    )  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    assert "Dropped FF303 fixes in api/items.py: tests" in result.output
+    assert project.git("show", f"{BRANCH}:api/items.py") + "\n" == items
+    assert "await asyncio.sleep(0.01)" in project.git("show", f"{BRANCH}:api/reports.py")
+    body = json.loads(github.requests[0]["body"])["body"]
+    section = body.split("## Verified", 1)[1].split("## Unsafe fixes")[0]
+    assert f"with `{sys.executable}` (Python {sys.version.split()[0]})" in section
+    assert "- imports: " in section and "import before and after the fixes" in section
+    assert "- OpenAPI: 2 apps' OpenAPI documents unchanged by the fixes" in section, section
+    assert f"- tests: `{tests}` passed before and passed after (" in section
+    assert "Fixes dropped because they broke something (not in this branch):" in section
+    assert "differ from the verified state" not in section  # the branch is what was verified
+    assert (
+        f"- Dropped FF303 fixes in api/items.py: tests `{tests}` passed before and fail after"
+        in (section)
+    )
 
 
 def test_pull_request_with_a_bad_token_fails_and_keeps_the_branch(

@@ -145,16 +145,18 @@ def run_git_mode(
     paths: tuple[str, ...],
     options: GitModeOptions,
     jobs: int = 0,
+    verify: Any = None,
 ) -> int:
     """Run git mode; prints what it did and returns the exit code. ``settings_for(paths)``
     builds the settings for the worktree's copy of the paths (so the committed configuration
-    applies)."""
+    applies). ``verify`` (`VerifyOptions`): prove the fixes first (apply/verify.py) and commit
+    only the ones kept."""
     from git.exc import GitError
 
     from fastapi_fixer.apply.git import GitModeError, scrub
 
     try:
-        return _GitMode(settings_for, paths or (".",), options, jobs).run()
+        return _GitMode(settings_for, paths or (".",), options, jobs, verify).run()
     except GitModeError as exc:
         click.echo(f"error: {scrub(str(exc))}", err=True)
     except GitError as exc:  # anything GitPython raises that run_git did not turn into a reason
@@ -176,11 +178,14 @@ class _GitMode:
         paths: tuple[str, ...],
         options: GitModeOptions,
         jobs: int,
+        verify: Any = None,
     ) -> None:
         self.settings_for = settings_for
         self.paths = paths
         self.options = options
         self.jobs = jobs
+        self.verify = verify
+        self.blocked: frozenset[tuple[str, str]] = frozenset()
         self.exit_code = EXIT_CLEAN
 
     # --- checks: nothing is created before they all pass -------------------------------------
@@ -260,9 +265,17 @@ class _GitMode:
                     unsafe_enabled=settings.unsafe_fixes,
                 )
                 problems: dict[str, None] = {}
+                verified = None
+                if self.verify is not None:
+                    verified = self._verify(root, engine_paths, settings, summary)
+                    if verified is None:
+                        self.exit_code = EXIT_ERROR
+                        return None
                 final = self._fix_rule_by_rule(
                     worktree, root, engine_paths, settings, summary, problems
                 )
+                if verified is not None:
+                    self._compare_tip(verified, summary)
                 self._record_problems(final, root, problems)
                 summary.left = self._left(final, root, settings)
                 summary.problems = list(problems)
@@ -281,10 +294,63 @@ class _GitMode:
             )
         return summary
 
-    def _engine(self, settings: Settings, fix: bool):
+    def _engine(self, settings: Settings, fix: bool, blocked: frozenset = frozenset()):
         from fastapi_fixer.engine import Engine, Mode
 
-        return Engine(settings, Mode(fix=fix, jobs=self.jobs))
+        return Engine(settings, Mode(fix=fix, jobs=self.jobs, blocked=blocked or self.blocked))
+
+    # --- --verify: before anything is committed ------------------------------------------------
+
+    def _verify(
+        self, root: str, engine_paths: tuple[str, ...], settings: Settings, summary: Summary
+    ) -> RunResult | None:
+        """Every fix at once, proven in a copy of the worktree (apply/verify.py); the fixes it
+        drops are left out of every commit (`self.blocked`). Returns the verified result, or
+        None when nothing could be proven (printed; no branch)."""
+        from fastapi_fixer.apply.git import GitModeError
+        from fastapi_fixer.apply.verify import Verifier, VerifyError
+
+        engine = self._engine(settings, fix=True)
+        result = engine.run(engine_paths)
+        if not result.changed_paths:
+            return result
+
+        def run(wanted: Settings, blocked: frozenset[tuple[str, str]]) -> RunResult:
+            return self._engine(wanted, fix=True, blocked=blocked).run(engine_paths)
+
+        try:
+            verifier = Verifier(
+                self.verify, run, settings, root, echo=lambda line: click.echo(line, err=True)
+            )
+            kept, verification = verifier.verify(result, engine.index)
+        except VerifyError as exc:
+            raise GitModeError(f"--verify: {exc}") from None
+        for line in verification.lines():
+            click.echo(line)
+        if kept is None:
+            click.echo("error: --verify: the fixes were not proven; no branch created", err=True)
+            return None
+        summary.verification = verification.markdown()
+        self.blocked = frozenset(verifier.blocked)
+        return kept
+
+    def _compare_tip(self, verified: RunResult, summary: Summary) -> None:
+        """Whether the branch's files are the ones verified (the commits apply the same rules
+        one at a time, which may lay out a file differently)."""
+        differing = []
+        for path, text in verified.fixed.items():
+            try:
+                with open(path, encoding=verified.sources[path].encoding, newline="") as handle:
+                    on_branch = handle.read()
+            except (OSError, UnicodeError, KeyError):
+                on_branch = None
+            if on_branch != text:
+                differing.append(path)
+        if differing and summary.verification is not None:
+            summary.verification.append(
+                f"- Note: {len(differing)} file(s) on this branch differ from the verified "
+                "state (the rules are committed one at a time)."
+            )
 
     def _engine_paths(
         self, checkout: Checkout, root: str, base: Base

@@ -115,6 +115,8 @@ class Summary:
     left: list[Finding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # files or fixes that failed: one line each
     unsafe_enabled: bool = False
+    # `--verify`: what was proven before committing (markdown lines; apply/verify.py)
+    verification: list[str] | None = None
 
     @property
     def fixes(self) -> int:
@@ -159,6 +161,8 @@ def pr_body(summary: Summary) -> str:
             f"| {len(commit.files)} | {commit.sha[:12]} |"
         )
     out += ["", "`fastapi-fix rule CODE` prints a rule's documentation.", ""]
+    if summary.verification is not None:
+        out += ["## Verified", "", *summary.verification, ""]
     out += ["## Unsafe fixes: review carefully", ""]
     unsafe = summary.unsafe
     if unsafe:

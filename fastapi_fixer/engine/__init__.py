@@ -63,6 +63,9 @@ class Mode:
     fix: bool = False  # compute fixes (in memory); writing is the caller's choice
     previews: bool = False  # one fix pass per file for the findings left (JSON, full)
     jobs: int = 0  # 0: all cores
+    # (code, path): that rule's fixes are not applied in that file (`--verify` dropped them;
+    # a fix spanning files is left out whole when one of its files is blocked)
+    blocked: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -531,7 +534,7 @@ class Engine:
     def _fix_until_stable(
         self, files: dict[str, _File], diagnostics: list[Diagnostic], result: RunResult
     ) -> list[Diagnostic]:
-        blocked: set[tuple[str, str]] = set()  # (code, path) whose fixer failed
+        blocked = set(self.mode.blocked)  # (code, path) whose fixer failed, or was dropped
         for _ in range(MAX_FIX_ROUNDS):
             pending = [
                 d
@@ -575,7 +578,11 @@ class Engine:
             self.pool.add([files[path].job(path) for path in python])
             self._analyse(files, python, result)
             diagnostics = self._check(files, result)
-        leftover = [d for d in diagnostics if self.allowed(d.fix)]
+        leftover = [
+            d
+            for d in diagnostics
+            if self.allowed(d.fix) and not any((d.code, p) in blocked for p in d.fix.paths)  # type: ignore[union-attr]
+        ]
         for diagnostic in leftover:
             result.dropped.append(
                 DroppedFix(diagnostic.path, diagnostic.code, "fixes did not converge")
