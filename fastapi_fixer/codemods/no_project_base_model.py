@@ -47,7 +47,9 @@ setup.cfg, setup.py or requirements files), or, when they say nothing, whose cod
 (`class Config` keys such as `orm_mode`, `validator` imports) and none of v2's. Models of a module
 that the schemas module itself imports (directly or through other project modules) are left on
 `BaseModel`: importing `AppBaseModel` there would make a circular import. No fix when `AppBaseModel`
-is already defined, or `BaseModel` means something else in the schemas module.
+is already defined, `BaseModel` means something else in the schemas module, or that module builds
+an app, a router or routes while other modules have models to re-parent (they would import it for
+their base, registering its routes and needing what they need).
 
 ## Known problems
 Only classes at module level and nested in classes are seen, and a base that lives outside the
@@ -74,6 +76,7 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 if TYPE_CHECKING:
     import libcst as cst
 
+    from fastapi_fixer.analysis.facts import ModuleFacts
     from fastapi_fixer.analysis.index import ProjectIndex
 
 BASE_MODEL = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
@@ -245,6 +248,10 @@ class NoProjectBaseModel(Rule):
         if binding is not None and binding.target not in BASE_MODEL:
             return None, "`BaseModel` means something else in this module"
         cycle = imported_by(index, home)
+        # a module that builds an app, a router or routes is not one other modules should
+        # import for a base class: importing it registers its routes and needs what they need
+        # (python-multipart for a form), and ties independent apps together (fastapi's docs)
+        serving = _builds_routes(index, index.modules[home])
         form = "v1" if uses_pydantic_v1(index) else "v2"
         by_module: dict[str, list[Direct]] = {}
         for item in direct:
@@ -256,6 +263,11 @@ class NoProjectBaseModel(Rule):
         mine = by_module.get(home, [])
         if not mine:
             return None, "no model of this module can be re-parented"
+        if serving and any(item.module != home for item in direct):
+            return None, (
+                "this module builds routes: other modules' models would import it for their "
+                "base, registering its routes and needing what they need"
+            )
         first = min(mine, key=lambda item: item.facts.line)
         edits = [Edit(ctx.path, "define", None, (first.facts.name, form))]
         for module, items in sorted(by_module.items()):
@@ -316,6 +328,13 @@ class NoProjectBaseModel(Rule):
         if define is None:
             module = remove_unused_imports(module, [("pydantic", "BaseModel", None)])
         return module
+
+
+def _builds_routes(index: ProjectIndex, facts: ModuleFacts) -> bool:
+    """The module builds an app or a router, or defines a route."""
+    if any(binding.kind == "app" for binding in facts.bindings.values()):
+        return True
+    return any(f.routes and index.is_route(q) for q, f in facts.functions.items())
 
 
 def _is_base_model(expression: cst.BaseExpression) -> bool:
