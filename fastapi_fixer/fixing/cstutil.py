@@ -425,8 +425,10 @@ def append_parameter(params: cst.Parameters, param: cst.Param) -> cst.Parameters
         s in ("posonly", "params") and getattr(node, "default", None) is not None
         for s, node in items
     ):
+        # the parameter first: as the new last one it takes over the line break before `)`,
+        # which a bare `*` cannot hold; then the `*` before it
+        _insert_item(items, at, ("kwonly", param))
         _insert_item(items, at, ("star", cst.ParamStar()))
-        _insert_item(items, at + 1, ("kwonly", param))
     else:
         _insert_item(items, at, ("params", param))
     return _rebuild_params(params, items)
