@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi_fixer.analysis.index import ProjectIndex
+from fastapi_fixer.engine.discovery import SKIPPED_DIRS
 from fastapi_fixer.engine.source import SourceError, encode_source
 
 if TYPE_CHECKING:
@@ -48,27 +49,10 @@ MAX_RELAUNCHES = 5  # probe processes after one that crashed or hung on an item
 MAX_CULPRITS = 6  # rules dropped in one phase before giving up
 MAX_NARROWING = 8  # probe runs spent narrowing one culprit down to its files
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
-# not copied into the scratch copy: version control, environments, caches, front-end packages
-COPY_SKIPPED = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".venv",
-        "venv",
-        "__pycache__",
-        "__pypackages__",
-        "node_modules",
-        "site-packages",
-        ".tox",
-        ".nox",
-        ".eggs",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".fastapi-fix-cache",
-    }
-)
+# not copied into the scratch copy: what discovery skips (version control, environments, caches,
+# front-end packages), except what the app may need to start: a `.env` file, an `env` package,
+# `build`/`dist` folders it may serve
+COPY_SKIPPED = SKIPPED_DIRS - {".env", "env", "build", "dist"}
 
 _LOST = "the probe"  # an item that crashed or hung the probe: not loaded again
 Blocked = frozenset[tuple[str, str]]
