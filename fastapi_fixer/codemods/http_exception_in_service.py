@@ -615,23 +615,44 @@ def _rewrite_raises(module: cst.Module, edits: list[Edit]) -> cst.Module:
     targets = {("Call", e.span): replacer(str(e.args[0])) for e in edits}
     module = rewrite_at(module, targets)  # type: ignore[arg-type]
     module = add_imports(module, sorted({(str(e.args[1]), str(e.args[0])) for e in edits}))
+    # `status` too: `status_code=status.HTTP_404_NOT_FOUND` was often its only use
     return remove_unused_imports(
         module,
         [
-            (source, "HTTPException", None)
-            for source in ("fastapi", "fastapi.exceptions", "starlette.exceptions")
+            *(
+                (source, "HTTPException", None)
+                for source in ("fastapi", "fastapi.exceptions", "starlette.exceptions")
+            ),
+            ("fastapi", "status", None),
+            ("starlette", "status", None),
         ],
     )
 
 
 _CLASS = '''class {name}(Exception):
-    """{phrase}: mapped to an HTTP response by the app's exception handler."""
+    """{doc}"""
 
     def __init__(self, detail: Any = None, headers: {headers} = None) -> None:
         super().__init__(detail)
         self.detail = "{phrase}" if detail is None else detail
         self.headers = headers
 '''
+
+
+def _class_doc(phrase: str) -> str:
+    """The class's one-line docstring, the longest that fits the project's line length (a
+    formatter does not wrap a docstring)."""
+    from fastapi_fixer.fixing import context
+
+    style = context.current_style()
+    limit = style.line_length if style is not None else 88
+    for doc in (
+        f"{phrase}: mapped to an HTTP response by the app's exception handler.",
+        f"{phrase}: answered by the app's exception handler.",
+    ):
+        if len(f'    """{doc}"""') <= limit:
+            return doc
+    return f"{phrase}."
 
 
 def _add_classes(
@@ -652,7 +673,7 @@ def _add_classes(
             headers, typing_names = "Optional[Dict[str, str]]", ["Any", "Dict", "Optional"]
     present = {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
     codes = [
-        _CLASS.format(name=name, phrase=phrase, headers=headers)
+        _CLASS.format(name=name, phrase=phrase, doc=_class_doc(phrase), headers=headers)
         for name, phrase in sorted({(str(e.args[0]), str(e.args[1])) for e in edits})
         if name not in present
     ]
