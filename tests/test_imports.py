@@ -375,3 +375,24 @@ def test_first_party_in_a_project_index() -> None:
     ]
     after = added("import os\n\nimport fastapi\n", [("app.db", "get_db")], None, is_first_party)
     assert after == "import os\n\nimport fastapi\n\nfrom app.db import get_db\n"
+
+
+@pytest.mark.parametrize(
+    ("code", "read"),
+    [
+        ("d = {'status': 1}\nx = d.get('status')\n", False),  # a key, not code
+        ("def f(x: 'status.Code') -> None: ...\n", True),  # a forward reference
+        ("def f() -> 'list[status]': ...\n", True),
+        ("y: 'status' = 1\n", True),
+        ("__all__ = ['status']\n", True),
+        ("from typing import cast\nz = cast('status', 1)\n", True),
+        ("def f(status):\n    return status\n", False),  # the parameter, not the import
+        ("def f(status):\n    return 1\nstatus.x\n", True),
+    ],
+)
+def test_names_read_from_strings_only_where_they_are_code(code: str, read: bool) -> None:
+    import ast
+
+    from fastapi_fixer.fixing.imports import names_read_shadowed
+
+    assert ("status" in names_read_shadowed(ast.parse(code), {"status"})) is read

@@ -777,7 +777,12 @@ def names_read_shadowed(tree: ast.Module, wanted: Collection[str]) -> set[str]:
     tree): the names the module reads outside its import statements, strings that are
     expressions included; inside a function with a parameter of a ``wanted`` name, that name
     is the parameter and is not counted there. Names a statement binds (`def`, `class`,
-    `except ... as`, `global`, lambda parameters) count as read, as LibCST's `Name` nodes do."""
+    `except ... as`, `global`, lambda parameters) count as read, as LibCST's `Name` nodes do.
+
+    A string reads names only where Python or a library evaluates it as code: in an annotation
+    (a forward reference), in `__all__`, or as an argument of `cast`, `TypeVar`, `ForwardRef`
+    and `NewType`; a dict key `'status'` does not read `status`."""
+    code_strings = _code_strings(tree)
     found: set[str] = set()
     stack: list[tuple[ast.AST, frozenset[str]]] = [(tree, frozenset())]
     while stack:
@@ -791,7 +796,12 @@ def names_read_shadowed(tree: ast.Module, wanted: Collection[str]) -> set[str]:
             continue
         if kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
-            if isinstance(value, str) and len(value) < 500 and any(n in value for n in wanted):
+            if (
+                id(node) in code_strings
+                and isinstance(value, str)
+                and len(value) < 500
+                and any(n in value for n in wanted)
+            ):
                 with contextlib.suppress(SyntaxError, ValueError):
                     found |= names_read(ast.parse(value.strip(), mode="eval")) - hidden
             continue
@@ -822,6 +832,38 @@ def names_read_shadowed(tree: ast.Module, wanted: Collection[str]) -> set[str]:
                 continue
         stack.extend((child, hidden) for child in ast.iter_child_nodes(node))
     return found
+
+
+_EVALUATING_CALLS = frozenset({"cast", "TypeVar", "ForwardRef", "NewType"})
+
+
+def _code_strings(tree: ast.Module) -> set[int]:
+    """The ids of the string constants that are evaluated as code: everything inside an
+    annotation, the entries of `__all__`, the arguments of `cast`/`TypeVar`/`ForwardRef`/
+    `NewType`."""
+    roots: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            roots += [a.annotation for a in _arguments(node.args) if a.annotation is not None]
+            if node.returns is not None:
+                roots.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            roots.append(node.annotation)
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                roots.append(node.value)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _EVALUATING_CALLS:
+                roots += [*node.args, *(k.value for k in node.keywords)]
+    return {
+        id(inner)
+        for root in roots
+        for inner in ast.walk(root)
+        if isinstance(inner, ast.Constant) and isinstance(inner.value, str)
+    }
 
 
 def _arguments(args: ast.arguments) -> list[ast.arg]:
