@@ -8,6 +8,7 @@ or a file that could not be processed.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,19 @@ class _DefaultToFix(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         first = args[0] if args else None
         if first not in ("--help", "-h", "--version") and first not in self.commands:
+            if (
+                first is not None
+                and not first.startswith("-")
+                and first.replace("-", "").isalpha()
+                and not os.path.lexists(first)
+            ):
+                # `fastapi-fix chek app` must not fix `app`: a first word shaped like a command
+                # that is no path is a mistyped command (a missing `app/x.py` is a path error)
+                import difflib
+
+                close = difflib.get_close_matches(first, list(self.commands), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise click.UsageError(f"no such command or path '{first}'{hint}", ctx)
             args = ["fix", *args]
         return super().parse_args(ctx, args)
 
@@ -354,6 +368,23 @@ def fix_command(
     from fastapi_fixer.apply.writer import write_fixes
     from fastapi_fixer.reporting import console
 
+    if show_statistics and not (dry_run or plain_diff or interactive):
+        # statistics are a report: `fastapi-fix --statistics` writes nothing, as `check`
+        click.get_current_context().invoke(
+            check_command,
+            paths=paths,
+            select=select,
+            ignore=ignore,
+            extend_select=extend_select,
+            exclude=exclude,
+            config=config,
+            unsafe_fixes=unsafe_fixes,
+            jobs=jobs,
+            no_cache=no_cache,
+            output_format=output_format,
+            show_statistics=True,
+        )
+        return
     settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe_fixes)
     settings, verify_options = _verify_settings(
         settings, verify, verify_python, verify_apps, verify_tests

@@ -185,3 +185,35 @@ def test_missing_path_is_reported(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "no such file or directory" in result.output
+
+
+def test_a_mistyped_command_is_an_error_and_writes_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["chek", "app.py"])
+    assert result.exit_code == 2
+    assert "no such command or path 'chek'; did you mean 'check'?" in result.output
+    assert (project / "app.py").read_text() == ROUTE
+
+
+def test_statistics_are_a_report_and_write_nothing(project: Path) -> None:
+    result = invoke("--statistics", str(project))
+    assert result.exit_code == 1
+    assert "FF101" in result.output and "blocking-call-in-async" in result.output
+    assert (project / "app.py").read_text() == ROUTE
+
+
+def test_exclude_patterns_are_relative_to_the_configuration(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "migrations").mkdir()
+    (project / "migrations" / "m1.py").write_text(ROUTE)
+    (project / "pyproject.toml").write_text(CONFIG + 'exclude = ["migrations/*"]\n')
+    monkeypatch.chdir(project)
+    result = invoke(".")  # the default path, where files are `./migrations/m1.py`
+    assert (project / "migrations" / "m1.py").read_text() == ROUTE
+    assert (project / "app.py").read_text() != ROUTE  # the rest is still fixed
+    monkeypatch.chdir(project.parent)
+    result = invoke("check", str(project))  # from elsewhere: relative to the configuration
+    assert "m1.py" not in result.output

@@ -320,7 +320,9 @@ class Engine:
         result = RunResult()
         text_rules = [rule for rule in self.rules if rule.FILE_NAMES]
         file_names = sorted({name for rule in text_rules for name in rule.FILE_NAMES})
-        discovered = discover(paths, self.settings.exclude, file_names)
+        config = self.settings.config_path
+        base = os.path.dirname(os.path.abspath(config)) if config else None
+        discovered = discover(paths, self.settings.exclude, file_names, base)
         result.errors.extend(discovered.errors)
         self.file_names = tuple(file_names)
         # what a stored verdict of this run is keyed on (runcache.py); None: do not store one

@@ -53,12 +53,23 @@ def _is_virtualenv(directory: str) -> bool:
     return os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
 
 
-def _excluded(path: str, patterns: Iterable[str]) -> bool:
+def _excluded(path: str, patterns: Iterable[str], base: str | None = None) -> bool:
+    """Whether a pattern matches the path (normalised: `./migrations/m1.py` is
+    `migrations/m1.py`), the path relative to ``base`` (the configuration file's folder, which
+    patterns are relative to, as ruff's are), or one of its parts (a folder's name)."""
     if not patterns:
         return False
-    parts = Path(path).parts
+    normal = os.path.normpath(path)
+    candidates = [normal]
+    if base is not None:
+        relative = os.path.relpath(os.path.abspath(path), base)
+        if not relative.startswith(".."):
+            candidates.append(relative)
+    parts = Path(normal).parts
     for pattern in patterns:
-        if fnmatch.fnmatch(path, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
+        if any(fnmatch.fnmatch(c, pattern) for c in candidates) or any(
+            fnmatch.fnmatch(p, pattern) for p in parts
+        ):
             return True
     return False
 
@@ -101,11 +112,15 @@ def _ignored(path: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]]
 
 
 def discover(
-    paths: Iterable[str], exclude: Iterable[str] = (), file_names: Iterable[str] = ()
+    paths: Iterable[str],
+    exclude: Iterable[str] = (),
+    file_names: Iterable[str] = (),
+    base: str | None = None,
 ) -> Discovered:
     """Files given explicitly are always taken; directories are walked honouring .gitignore.
 
-    ``file_names``: globs of non-Python file names to take too (text rules' `FILE_NAMES`)."""
+    ``file_names``: globs of non-Python file names to take too (text rules' `FILE_NAMES`);
+    ``base``: the folder ``exclude`` patterns are relative to (the configuration's)."""
     exclude = tuple(exclude)
     file_names = tuple(file_names)
     found = Discovered()
@@ -135,14 +150,19 @@ def discover(
             norm = os.path.normpath(raw)
             take(norm, os.path.dirname(norm) or ".")
             continue
-        for path in _walk(raw, exclude, found.errors, file_names):
+        for path in _walk(raw, exclude, found.errors, file_names, base):
             take(path, raw)
     return found
 
 
 def _walk(
-    root: str, exclude: tuple[str, ...], errors: list[FileError], file_names: tuple[str, ...] = ()
+    root: str,
+    exclude: tuple[str, ...],
+    errors: list[FileError],
+    file_names: tuple[str, ...] = (),
+    base: str | None = None,
 ) -> Iterator[str]:
+    base = os.path.abspath(base) if base is not None else None
     root = os.path.normpath(root)
     inherited = _gitignores_above(root)
 
@@ -162,7 +182,7 @@ def _walk(
             full = os.path.join(directory, name)
             if name in SKIPPED_DIRS or name.endswith(".egg-info") or _is_virtualenv(full):
                 continue
-            if _ignored(full, True, specs) or _excluded(full, exclude):
+            if _ignored(full, True, specs) or _excluded(full, exclude, base):
                 continue
             kept.append(name)
         dirnames[:] = kept
@@ -172,7 +192,7 @@ def _walk(
             ):
                 continue
             full = os.path.join(directory, name)
-            if _excluded(full, exclude):
+            if _excluded(full, exclude, base):
                 continue
             # an env file listed in .gitignore after it was committed is still tracked: FF606
             # asks git, so ignoring it here would hide exactly the leak it looks for
