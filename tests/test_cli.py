@@ -217,3 +217,22 @@ def test_exclude_patterns_are_relative_to_the_configuration(
     monkeypatch.chdir(project.parent)
     result = invoke("check", str(project))  # from elsewhere: relative to the configuration
     assert "m1.py" not in result.output
+
+
+def test_paths_print_as_ruff_prints_them_and_the_diff_applies_with_git(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    monkeypatch.chdir(project)
+    result = invoke("check", ".")
+    assert "app.py:10:5: FF101" in result.output
+    assert "./app.py" not in result.output
+    diff = invoke("--diff", ".").output
+    assert diff.startswith("--- a/app.py\n+++ b/app.py\n")
+    subprocess.run(["git", "init", "-q", "."], check=True)
+    patch = diff.split("Would fix")[0]  # the summary line, when the runner mixes it in
+    applied = subprocess.run(
+        ["git", "apply", "--check", "-"], input=patch, text=True, capture_output=True
+    )
+    assert applied.returncode == 0, applied.stderr

@@ -64,7 +64,7 @@ def test_fixes_that_break_nothing_are_verified_and_written(copy_of) -> None:
     assert report[2] == "  OpenAPI: 1 app's OpenAPI document unchanged by the fixes"
     assert report[3].startswith(f"  tests: `{TESTS}` passed before and passed after (3 passed")
     assert not any(line.startswith("Dropped") for line in result.output.splitlines())
-    assert "Fixed ./shop/main.py (FF101: 1, FF303: 1)" in result.output
+    assert "Fixed shop/main.py (FF101: 1, FF303: 1)" in result.output
     fixed = (root / "shop" / "main.py").read_text()
     assert fixed != main_before and "await asyncio.sleep(0.01)" in fixed
     assert "Annotated[dict, Depends(pagination)]" in fixed
@@ -87,7 +87,7 @@ def test_a_fix_that_breaks_the_projects_test_is_dropped_and_the_rest_kept(copy_o
     assert "1 failed, 2 passed" in dropped[0]
     assert (root / "api" / "items.py").read_text() == items_before  # not written
     assert "await asyncio.sleep(0.01)" in (root / "api" / "reports.py").read_text()  # kept
-    assert "Fixed ./api/reports.py (FF101: 1)" in result.output
+    assert "Fixed api/reports.py (FF101: 1)" in result.output
     assert "1 fix applied (FF101: 1)" in result.output
     assert own_tests_pass(root)
 

@@ -151,7 +151,9 @@ def discover(
             take(norm, os.path.dirname(norm) or ".")
             continue
         for path in _walk(raw, exclude, found.errors, file_names, base):
-            take(path, raw)
+            # printed as ruff prints it: `app/db.py`, not `./app/db.py` (and `--diff` headers
+            # `a/app/db.py`, which `git apply` takes)
+            take(path[2:] if path.startswith("./") else path, raw)
     return found
 
 
