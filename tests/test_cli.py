@@ -236,3 +236,10 @@ def test_paths_print_as_ruff_prints_them_and_the_diff_applies_with_git(
         ["git", "apply", "--check", "-"], input=patch, text=True, capture_output=True
     )
     assert applied.returncode == 0, applied.stderr
+
+
+def test_a_missing_path_is_not_reported_as_all_checks_passed(project: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(project / "nowhere.py")])
+    assert result.exit_code == 2
+    assert "no such file or directory" in result.output
+    assert "All checks passed" not in result.output

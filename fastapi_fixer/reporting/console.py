@@ -115,8 +115,10 @@ def print_check(result: RunResult, unsafe_fixes: bool) -> None:
         click.echo(f"Found {_plural(count, 'error')}.")
         for line in fixability_summary(result.diagnostics, unsafe_fixes):
             click.echo(line)
-    else:
+    elif not result.errors:  # nothing reassuring when a path or file failed
         click.echo(f"All checks passed! ({_plural(result.files_seen, 'file')} checked)")
+    else:
+        click.echo(f"No findings in the {_plural(result.files_seen, 'file')} checked.")
 
 
 def _per_code(counts: dict[str, int]) -> str:

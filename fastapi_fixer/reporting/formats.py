@@ -80,6 +80,8 @@ def _summary(unsafe_fixes: bool, result: RunResult) -> list[str]:
     from fastapi_fixer.reporting.console import fixability_summary
 
     count = len(result.diagnostics)
+    if not count and result.errors:  # nothing reassuring when a path or file failed
+        return [f"No findings in the {_plural(result.files_seen, 'file')} checked."]
     if not count:
         return [f"All checks passed! ({_plural(result.files_seen, 'file')} checked)"]
     return [
