@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from fastapi_fixer.fixing import positions
+from fastapi_fixer.fixing import positions, statements
 from fastapi_fixer.models import Span, start_only
 
 # (node, whether it is the object of an attribute, subscript or call) -> replacement
@@ -116,8 +116,6 @@ def visit_spans(
     """``module`` with the targets that were found replaced, and the keys found. In a module the
     fix pass parsed, only the top-level statements that hold a target are visited
     (`fixing.statements`), else the whole module."""
-    from fastapi_fixer.fixing import statements
-
     lines = statements.lines_of(module)
     found: set[tuple[str, Span]] = set()
     if lines is not None:
@@ -142,14 +140,13 @@ def visit_spans(
 
 
 def _replace_definitions(
-    module: cst.Module, lines: object, targets: dict[tuple[str, Span], Replacer]
+    module: cst.Module,
+    lines: statements.StatementLines,
+    targets: dict[tuple[str, Span], Replacer],
 ) -> tuple[cst.Module, dict[tuple[str, Span], Replacer], set[tuple[str, Span]]]:
     """Replace the `def` and `class` targets (matched on their start) that `statements.locate`
     finds without positions, when no other target lies in the same top-level statement; the
     targets left, and the keys replaced."""
-    from fastapi_fixer.fixing import statements
-
-    assert isinstance(lines, statements.StatementLines)
     paths: dict[tuple[str, Span], list[int]] = {}
     for key in targets:
         kind, span = key

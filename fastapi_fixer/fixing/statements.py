@@ -63,28 +63,19 @@ class StatementLines:
                 tree = ast.parse(text)
             except (SyntaxError, ValueError):
                 return None
-        groups: list[tuple[int, int]] = []  # (first token line, `def`/keyword line)
-        previous_end = -1
-        for statement in tree.body:
-            decorators = getattr(statement, "decorator_list", ())
-            first = min([statement.lineno, *(d.lineno for d in decorators)])
-            if first == previous_end:  # `a = 1; b = 2`: one LibCST line of statements
-                previous_end = statement.end_lineno or statement.lineno
-                continue
-            groups.append((first, statement.lineno))
-            previous_end = statement.end_lineno or statement.lineno
-        if len(groups) != len(module.body):
+        paired = _paired(tree.body, len(module.body))
+        if paired is None:
             return None
         firsts = [
-            first - len(getattr(node, "leading_lines", ()))
-            for (first, _), node in zip(groups, module.body, strict=True)
+            _first_line(statement) - len(getattr(node, "leading_lines", ()))
+            for statement, node in zip(paired, module.body, strict=True)
         ]
         if any(b <= a for a, b in itertools.pairwise(firsts)):
             return None
         lines = text.count("\n")
         if text and not text.endswith(("\n", "\r")):
             lines += 1
-        return cls(module, firsts, [keyword for _, keyword in groups], lines, tree)
+        return cls(module, firsts, [statement.lineno for statement in paired], lines, tree)
 
     def statement_at(self, line: int) -> int:
         """The index of the statement whose lines hold ``line`` (-1 before the first)."""
@@ -141,6 +132,12 @@ def lines_of(module: cst.Module) -> StatementLines | None:
 _DEFINITIONS = {"FunctionDef": (ast.FunctionDef, ast.AsyncFunctionDef), "ClassDef": (ast.ClassDef,)}
 
 
+def _first_line(statement: ast.stmt) -> int:
+    """The line of a statement's first token: its first decorator's, or its own."""
+    decorators = getattr(statement, "decorator_list", ())
+    return min([statement.lineno, *(d.lineno for d in decorators)])
+
+
 def _paired(body: Sequence[ast.stmt], count: int) -> list[ast.stmt] | None:
     """The first `ast` statement of each LibCST statement of a body of ``count`` (statements
     joined by `;` are one LibCST line); None when they do not pair."""
@@ -174,9 +171,7 @@ def locate(
             return None
         index = -1
         for i, statement in enumerate(paired):
-            decorators = getattr(statement, "decorator_list", ())
-            first = min([statement.lineno, *(d.lineno for d in decorators)])
-            if first > line:
+            if _first_line(statement) > line:
                 break
             index = i
         if index < 0:
