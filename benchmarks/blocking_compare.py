@@ -21,7 +21,9 @@ base's root, line of the blocking API call), with the API's name for display.
   sink; an indirect one says ``(helper → ... → api)`` in its message, and the sink is the
   first call in the last helper's body whose callee ends with the API's last name
   (fastapi-fix follows a helper's calls in source order and stops at the first blocking one),
-  found by parsing that helper's module.
+  found by parsing that helper's module. The other blocking calls behind the same call (JSON's
+  ``more_sinks``; a message's "; N more such calls behind it: `api` (path:row), ...", which
+  names the first three) are sinks of that finding too.
 - blockpath (`check --json`): the last witness frame is the sink; ``callee`` is the API.
 - hydroid (`--format json`): the last chain hop's location is the sink (the finding's own
   location when the chain is empty); ``sink.qualname`` is the API.
@@ -361,6 +363,27 @@ def parse_concise(text: str) -> list[dict]:
     return items
 
 
+_MORE_SINKS = re.compile(r"; \d+ more such calls? behind it: (?P<list>.*?)(?: and \d+ more)?$")
+_MORE_SINK = re.compile(r"`(?P<api>[^`]+)` \((?P<path>[^():]+):(?P<row>\d+)\)")
+
+
+def more_sinks(item: dict, tool: str, codebase: str) -> list[Finding]:
+    """The other blocking calls behind a finding's call (its chain follows the first one): JSON's
+    ``more_sinks`` hops, or the ones its message names (concise output names the first three)."""
+    hops = item.get("more_sinks")
+    if hops is None:
+        match = _MORE_SINKS.search(item.get("message", ""))
+        hops = [
+            {"name": found["api"], "path": found["path"], "row": int(found["row"])}
+            for found in _MORE_SINK.finditer(match["list"] if match else "")
+        ]
+    return [
+        Finding(tool, codebase, clean_path(hop["path"]), hop["row"], name, "", (name,))
+        for hop in hops
+        for name in (hop["name"],)
+    ]
+
+
 def normalise_fastapi_fix(
     items: list[dict], codebase: str, tree: SourceTree | None
 ) -> list[Finding]:
@@ -373,6 +396,7 @@ def normalise_fastapi_fix(
         path = clean_path(item["path"])
         line = item["location"]["row"]
         name, chain = parse_ff_message(item.get("message", ""))
+        findings += more_sinks(item, tool, codebase)
         hops = item.get("chain") or []
         if hops:
             last = hops[-1]

@@ -91,6 +91,9 @@ class Diagnostic:
     span: Span
     fix: Fix | None = None
     chain: tuple[Hop, ...] = ()  # how the finding is reached; empty for most rules
+    # the other blocking calls the same call runs (its chain follows the first one): each the
+    # call of the blocking API, where it is made (FF101-FF103)
+    more_sinks: tuple[Hop, ...] = ()
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

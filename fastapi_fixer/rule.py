@@ -244,6 +244,7 @@ class Rule:
         message: str,
         fix: Fix | None = None,
         chain: tuple[Hop, ...] = (),
+        more_sinks: tuple[Hop, ...] = (),
     ) -> Diagnostic:
         return Diagnostic(
             code=self.CODE,
@@ -254,6 +255,7 @@ class Rule:
             span=ctx.span(node),
             fix=fix,
             chain=chain,
+            more_sinks=more_sinks,
         )
 
     def text_diagnostic(

@@ -118,6 +118,35 @@ def test_fastapi_fix_sink_from_chain_key() -> None:
     assert finding.entry == "app.routes.r"
 
 
+def test_fastapi_fix_more_sinks_from_json_and_from_the_message() -> None:
+    """The other blocking calls behind a finding's call are sinks of that finding too."""
+    base = {"code": "FF101", "path": "app/routes.py", "location": {"row": 10, "column": 5}}
+    hop = {"name": "time.sleep", "path": "app/helpers.py", "row": 9, "column": 5}
+    message = (
+        "Blocking call `app.helpers.load` in async route `r` (app.helpers.load → builtins.open); "
+        "4 more such calls behind it: `time.sleep` (app/helpers.py:9), `requests.get` "
+        "(app/net.py:3), `shutil.rmtree` (app/helpers.py:12) and 1 more"
+    )
+    chain = [
+        {"name": "app.routes.r", "path": "app/routes.py", "row": 8, "column": 0},
+        {"name": "builtins.open", "path": "app/helpers.py", "row": 4, "column": 9},
+    ]
+    from_json = bc.normalise_fastapi_fix(
+        [{**base, "message": message, "chain": chain, "more_sinks": [hop]}], "cb", None
+    )
+    assert [(f.path, f.line, f.api) for f in from_json] == [
+        ("app/helpers.py", 9, "time.sleep"),
+        ("app/helpers.py", 4, "builtins.open"),
+    ]
+    from_text = bc.normalise_fastapi_fix([{**base, "message": message, "chain": chain}], "cb", None)
+    assert [(f.path, f.line, f.api) for f in from_text] == [
+        ("app/helpers.py", 9, "time.sleep"),
+        ("app/net.py", 3, "requests.get"),
+        ("app/helpers.py", 12, "shutil.rmtree"),
+        ("app/helpers.py", 4, "builtins.open"),
+    ]
+
+
 def test_fastapi_fix_sink_from_message_finds_the_helpers_first_call(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("")

@@ -399,3 +399,32 @@ def test_interactive_review_shows_the_chain(project: Path) -> None:
         expected = len(finding.chain) > 2
         assert ("Call chain:\n" + "\n".join(trace) + "\n" in shown) is expected, shown
         assert shown.count("Call chain:") == (1 if expected else 0)
+
+
+def test_other_blocking_calls_behind_the_call_in_every_format(project: Path) -> None:
+    """The chain follows the first blocking call behind `log_event`; the later ones are listed
+    (message, JSON `more_sinks`, SARIF related locations, full's second trace), cold and
+    cached alike."""
+    audit = project / "app" / "services" / "audit.py"
+    audit.write_text(AUDIT + "\n\ndef flush() -> None:\n    time.sleep(1)\n")
+    text = audit.read_text().replace("write_line(name)\n", "write_line(name)\n    flush()\n", 1)
+    audit.write_text("import time\n" + text)
+    (cold,) = json.loads(run("app", "--output-format", "json"))
+    assert cold["chain"][-1]["name"] == "subprocess.run"
+    assert cold["more_sinks"] == [
+        {"name": "time.sleep", "path": "app/services/audit.py", "row": 15, "column": 5}
+    ]
+    assert cold["message"].endswith(
+        "; 1 more such call behind it: `time.sleep` (app/services/audit.py:15)"
+    )
+    (cached,) = json.loads(run("app", "--output-format", "json"))
+    assert cached == cold
+    log = json.loads(run("app", "--output-format", "sarif"))
+    _validate(log)
+    (result,) = log["runs"][0]["results"]
+    (related,) = result["relatedLocations"]
+    assert related["message"]["text"] == "also blocks: time.sleep"
+    assert related["physicalLocation"]["region"] == {"startLine": 15, "startColumn": 5}
+    out = run("app", "--output-format", "full")
+    assert "  = note: other blocking calls behind the same call:\n" in out
+    assert "    app/services/audit.py:15:5  time.sleep\n" in out

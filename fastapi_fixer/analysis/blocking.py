@@ -77,6 +77,9 @@ DEFAULT_CALLS: dict[str, tuple[str, ...]] = {
         # leaving `with tempfile.TemporaryDirectory() as d:` removes the whole tree (facts.py
         # marks the call "[with]" when it is the context expression); creating it is FF106's
         "tempfile.TemporaryDirectory[with]",
+        # leaving `with ThreadPoolExecutor() as pool:` waits for every task it was given
+        "concurrent.futures.ThreadPoolExecutor[with]",
+        "concurrent.futures.ProcessPoolExecutor[with]",
     ),
     SYNC_SDK: (
         # stripe's resource classes: `stripe.Customer.create(...)`, `stripe.checkout.Session.list()`
@@ -384,9 +387,17 @@ INSTANCE_METHODS: dict[str, tuple[str, ...]] = {
     "pwdlib.PasswordHash": ("hash", "verify", "verify_and_update"),
     "cryptography.kdf": ("derive", "verify"),
 }
-# factories whose object's `__exit__` blocks (and whose `__enter__` returns something else: the
-# directory's name)
-EXIT_BLOCKS = frozenset({"tempfile.TemporaryDirectory"})
+# factories whose object's `__exit__` blocks: the directory tree is removed, the executor waits
+# for its tasks
+EXIT_BLOCKS = frozenset(
+    {
+        "tempfile.TemporaryDirectory",
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.ProcessPoolExecutor",
+    }
+)
+# ... and whose `__enter__` returns something else than the object: the directory's name
+ENTERS_AS_OTHER = frozenset({"tempfile.TemporaryDirectory"})
 # (type, attribute or method) -> the type of the result, to follow chains such as
 # `Path(__file__).parent / "data"` or `db.query(User).filter(...).first()`
 CHAINS: dict[tuple[str, str], str] = {

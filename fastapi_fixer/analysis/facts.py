@@ -16,6 +16,7 @@ from fastapi_fixer.analysis.astwalk import SCOPE_TYPES, OwnNodes, children, own_
 from fastapi_fixer.analysis.blocking import (
     ANNOTATED_TYPES,
     CHAINS,
+    ENTERS_AS_OTHER,
     EXIT_BLOCKS,
     FACTORIES,
     THREADPOOL_WRAPPERS,
@@ -337,7 +338,7 @@ def collect_bindings(
             for item in node.items:
                 if item.optional_vars is not None:
                     kind = resolver.instance_type(item.context_expr)
-                    if isinstance(node, ast.AsyncWith) or kind in EXIT_BLOCKS:
+                    if isinstance(node, ast.AsyncWith) or kind in ENTERS_AS_OTHER:
                         kind = None  # `as d`: the directory's name
                     for name in _target_names(item.optional_vars):
                         scope.bind(name, Binding("instance", kind) if kind else Binding("other"))

@@ -11,7 +11,7 @@ import functools
 import hashlib
 import importlib
 import re
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from fastapi_fixer.models import Hop
 _MAX_HOPS = 8
 _DICT_READS = frozenset({"get", "pop", "setdefault"})  # methods giving one value of a dict
 _CACHED = frozenset({"functools.lru_cache", "functools.cache"})
+MAX_SINKS = 30  # blocking calls listed behind one call (`blocking_sinks`)
 _UNANSWERED = object()
 T = TypeVar("T")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -161,6 +162,7 @@ class ProjectIndex:
     unloaded_names: set[str] = field(init=False)
     _by_suffix: dict[str, str | None] = field(default_factory=dict)
     _chains: dict[tuple[str, str], tuple[str, ...] | None] = field(default_factory=dict)
+    _sinks: dict[tuple[str, str], tuple[Hop, ...]] = field(default_factory=dict)
     digest: str = ""
     # the index never changes once built: answers are memoised (rules ask the same questions
     # for every file)
@@ -192,7 +194,10 @@ class ProjectIndex:
         for text in unloaded_texts:
             set.update(index.unloaded_names, _WORD.findall(text))
         for module in facts:
-            index.modules[module.module] = module
+            known = index.modules.get(module.module)
+            if known is None or known.path.endswith(".pyi"):
+                # a module with both `x.py` and a stub `x.pyi`: the `.py` is the code that runs
+                index.modules[module.module] = module
         for name in dict.keys(index.modules):
             parts = name.split(".")
             for start in range(1, len(parts) - 1):
@@ -562,6 +567,57 @@ class ProjectIndex:
             else:
                 break
         return tuple(hops)
+
+    @_query
+    def blocking_sinks(self, target: str, category: str) -> tuple[Hop, ...]:
+        """Every call of an API of ``category`` that calling ``target`` may run, each placed
+        where it is made (``blocking_chain`` follows only the first one, in source order):
+        through every plain `def` project function on the way and every implementation a call
+        may dispatch to. At most ``MAX_SINKS``, in the order they are met."""
+        return self._sinks_of(target, category)
+
+    def _sinks_of(self, target: str, category: str) -> tuple[Hop, ...]:
+        key = (target, category)
+        if key in self._sinks:
+            return self._sinks[key]
+        self._sinks[key] = ()  # cycle guard
+        found: dict[tuple[str, int, int], Hop] = {}
+        resolved = self.resolve(target)
+        function = self.functions.get(resolved)
+        if function is not None and not (function.is_stub and function.is_method):
+            runs = [(resolved, function)]
+        else:
+            runs = [
+                (self._seen_from(name, kind), self.functions[name])
+                for kind, name in self._dispatch_on(resolved)
+                if name in self.functions
+            ]
+            runs += [(name, self.functions[name]) for name in self._stored(resolved)]
+        for name, facts in runs:
+            for hop in self._function_sinks(name, facts, category):
+                found.setdefault((hop.path, hop.row, hop.column), hop)
+        result = tuple(found.values())[:MAX_SINKS]
+        self._sinks[key] = result
+        return result
+
+    def _function_sinks(self, name: str, function: FunctionFacts, category: str) -> Iterator[Hop]:
+        if function.is_async or _CACHED.intersection(function.other_decorators):
+            return
+        opened = False
+        for site in function.sites:
+            if site.how != "call":
+                continue
+            target = _as_seen(site.target, function.qualname, name)
+            chain = self.blocking_chain(target, category)
+            if chain is None:
+                continue
+            if len(chain) == 1:  # the API itself, called here
+                if opened and chain[0].startswith("io."):
+                    continue  # a read or write of the file this function opened: the same I/O
+                opened = opened or chain[0].endswith((".open", ".fdopen"))
+                yield Hop(chain[0], self.path_of(function.qualname), site.line, site.col)
+            else:
+                yield from self._sinks_of(target, category)
 
     @_query
     def is_generator(self, target: str) -> bool:

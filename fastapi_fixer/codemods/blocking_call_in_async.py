@@ -1,24 +1,24 @@
 """## What it does
 Finds calls that block the event loop — `time.sleep`, `requests`, sync `httpx`, `urllib`,
 `subprocess`, `os.system`, `open()` and `Path.read_*`/`write_*`, directory listings
-(`os.listdir`, `glob.glob`, `Path.iterdir`/`glob` iterated), `tempfile` files, leaving a
-`with tempfile.TemporaryDirectory()` block or its `.cleanup()` (the tree is removed),
-`shutil` copies and archives, `zipfile`/`tarfile` extraction, `UploadFile.file` reads and writes,
-`sqlite3`, `psycopg2`, sync SQLAlchemy `Session` methods, `smtplib`, `socket` — wherever they
-run on the event loop: in an `async def` route or dependency, in the async helpers those await
-at any depth and across modules (`route → await svc.create() → run_hook → subprocess.run`),
-gather or iterate with `async for`, and in async generators a route streams with
-`StreamingResponse`/`EventSourceResponse`. Async handlers of servers the app's process serves
-on the same loop are entry points too: socket.io events (`@sio.on("message")`, `@sio.event`,
+(`os.listdir`, `glob.glob`, `Path.iterdir`/`glob` iterated), `tempfile` files, leaving a `with
+tempfile.TemporaryDirectory()` block or its `.cleanup()` (the tree is removed), leaving a `with
+ThreadPoolExecutor()` block (it waits for its tasks), `shutil` copies and archives,
+`zipfile`/`tarfile` extraction, `UploadFile.file` reads and writes, `sqlite3`, `psycopg2`, sync
+SQLAlchemy `Session` methods, `smtplib`, `socket` — wherever they run on the event loop: in an
+`async def` route or dependency, in the async helpers those await at any depth and across
+modules (`route → await svc.create() → run_hook → subprocess.run`), gather or iterate with
+`async for`, and in async generators a route streams with
+`StreamingResponse`/`EventSourceResponse`. Async handlers of servers the app's process serves on
+the same loop are entry points too: socket.io events (`@sio.on("message")`, `@sio.event`,
 `sio.on("x", handler)`) of a `socketio.AsyncServer` wrapped in `socketio.ASGIApp`, and MCP
-tools, resources and prompts (`@mcp.tool`, `Tool.from_function(f)`, `@server.call_tool()`)
-when the project serves an MCP server over HTTP (`mcp.http_app()`, `streamable_http_app()`,
+tools, resources and prompts (`@mcp.tool`, `Tool.from_function(f)`, `@server.call_tool()`) when
+the project serves an MCP server over HTTP (`mcp.http_app()`, `streamable_http_app()`,
 `sse_app()`, a `StreamableHTTPSessionManager`). Calls are followed through project functions,
 methods of project classes and functions stored in attributes (`hooks.on_message = handler`),
-and into the `async def` functions handed to an awaited library call, which runs them
-(`await adapter.process_activity(req, bot.on_turn)`).
-Each call is reported once, where it is made, with the path from one entry point (the
-shortest) that reaches it.
+and into the `async def` functions handed to an awaited library call, which runs them (`await
+adapter.process_activity(req, bot.on_turn)`). Each call is reported once, where it is made, with
+the path from one entry point (the shortest) that reaches it.
 
 ## Why is this bad?
 FastAPI runs `async def` routes on the event loop itself. One blocking call there freezes the
@@ -58,35 +58,36 @@ What changes at run time: the work runs in a worker thread of AnyIO's limiter (4
 so a call that held the event loop now waits for a free thread when all are busy.
 
 ## Known problems
-Objects are followed only when their type is visible: constructed in the same function or
-module (`s = requests.Session()`, `storage = S3Storage()`), a parameter annotated with the type
-(`db: Session`, `svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`)
-or annotated with a class or a union of classes (`session: Union[HTTPSession, WsSession]`: a
-method called on it may be either's), a value of a module-level dict
-(`BACKENDS = {"s3": S3Storage()}`, or annotated `SESSIONS: dict[str, Session] = {}`, read with
-`[key]`, `.get`, `.pop`, `.setdefault`, or returned by an unannotated getter), the result of a
-function or method whose return annotation names the class, awaited or not
-(`storage = make_storage()`, `-> Storage`; `path = await get_config_path()`, `-> Path`;
-`app.get_blocks().process_api()`; `encoder = self.detach()`) or, unannotated, whose every
-`return` builds an object of a class (`DeployerFactory.create_deployer(p)`: each of them), or run
-in a thread (`p = await asyncio.to_thread(make_provider)`),
-a module-level `Path` imported from another module, a quoted annotation (`app: "App"`), or a
-name narrowed by `if isinstance(block, StreamingOutput):` for the calls in that block. A call of
-an abstract method (a stub, or `@abstractmethod`; `store.put()` with `store: Storage`) is
-followed into each subclass that implements it, also in modules nothing else leads to; the
-message names the implementations that block, the chain goes through the first. A method a
-class inherits runs with `self` as that class (`BaseDeployer.deploy` on an `AzureDeployer` calls
-`AzureDeployer._upload_static_files`); otherwise a concrete method is not followed into
-subclasses' overrides, nor `super().method()`. Properties are not followed. An `async def`
-handed to an awaited library call (`await adapter.process_activity(req, bot.on_turn)`) runs on
-the loop and is followed; one handed to a project function (`await start_task(work=job)`) or to
-a call not awaited (`events.register(handler)`), and a plain `def` handed over (a library may
-run it in a thread), are not. Each call is reported once, with the chain to the first blocking
-call behind it in source order: other blocking calls behind the same call (a later call of the
-helper, another implementation of an abstract method) are not listed, though wrapping the call
-moves them off the loop too. A socket.io server not wrapped in `socketio.ASGIApp` or an MCP
-server run on its own (`mcp.run()`) is not followed; a plain `def` socket.io or MCP handler
-(the server calls it on the loop too) is not reported.
+Objects are followed only when their type is visible: constructed in the same function or module
+(`s = requests.Session()`, `storage = S3Storage()`), a parameter annotated with the type (`db:
+Session`, `svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`) or
+annotated with a class or a union of classes (`session: Union[HTTPSession, WsSession]`: a method
+called on it may be either's), a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`,
+or annotated `SESSIONS: dict[str, Session] = {}`, read with `[key]`, `.get`, `.pop`,
+`.setdefault`, or returned by an unannotated getter), the result of a function or method whose
+return annotation names the class, awaited or not (`storage = make_storage()`, `-> Storage`;
+`path = await get_config_path()`, `-> Path`; `app.get_blocks().process_api()`; `encoder =
+self.detach()`) or, unannotated, whose every `return` builds an object of a class
+(`DeployerFactory.create_deployer(p)`: each of them), or run in a thread (`p = await
+asyncio.to_thread(make_provider)`), a module-level `Path` imported from another module, a quoted
+annotation (`app: "App"`), or a name narrowed by `if isinstance(block, StreamingOutput):` for
+the calls in that block. A call of an abstract method (a stub, or `@abstractmethod`;
+`store.put()` with `store: Storage`) is followed into each subclass that implements it, also in
+modules nothing else leads to; the message names the implementations that block, the chain goes
+through the first. A method a class inherits runs with `self` as that class
+(`BaseDeployer.deploy` on an `AzureDeployer` calls `AzureDeployer._upload_static_files`);
+otherwise a concrete method is not followed into subclasses' overrides, nor `super().method()`.
+Properties are not followed. An `async def` handed to an awaited library call (`await
+adapter.process_activity(req, bot.on_turn)`) runs on the loop and is followed; one handed to a
+project function (`await start_task(work=job)`) or to a call not awaited
+(`events.register(handler)`), and a plain `def` handed over (a library may run it in a thread),
+are not. Each call is reported once, with the chain to the first blocking call behind it in
+source order; the other blocking calls behind the same call (a later call of the helper, another
+implementation of an abstract method) are listed after it — the first three in the message, all
+of them in JSON (`more_sinks`), SARIF (related locations) and `full` output — and wrapping the
+call moves them off the loop too. A socket.io server not wrapped in `socketio.ASGIApp` or an MCP
+server run on its own (`mcp.run()`) is not followed; a plain `def` socket.io or MCP handler (the
+server calls it on the loop too) is not reported.
 Work that runs once rather than per request is not reported: a module-level cache filled under
 `if CACHE is None:` (with `global CACHE`) or after `if CACHE: return`, a cache filled after
 `if key in cache: return ...` (a module-level cache, or one a call gave), a value a method

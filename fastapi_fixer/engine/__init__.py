@@ -765,7 +765,7 @@ def _ruff_root(style: ProjectStyle, context: FixContext) -> str:
 
 
 def _chains_elsewhere(found: list[Diagnostic]) -> bool:
-    return any(hop.path != d.path for d in found for hop in d.chain)
+    return any(hop.path != d.path for d in found for hop in (*d.chain, *d.more_sinks))
 
 
 def _other_files(

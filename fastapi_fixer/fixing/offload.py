@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from fastapi_fixer.rule import FileContext, Rule
 
 RUN_IN_THREADPOOL = ("fastapi.concurrency", "run_in_threadpool")
+MORE_SHOWN = 3  # other blocking calls behind a call named in its message (all are in JSON)
 _THREADPOOL_NAMES = {
     "fastapi.concurrency.run_in_threadpool",
     "starlette.concurrency.run_in_threadpool",
@@ -227,6 +228,27 @@ def finding_hops(
     return (*function.path, here, *later)
 
 
+def more_sinks(ctx: FileContext, finding: Finding, category: str, sink: Hop) -> tuple[Hop, ...]:
+    """The blocking calls behind the finding's call other than the one its chain ends in."""
+    if len(finding.chain) < 2:
+        return ()  # the call is the blocking API itself
+    return tuple(
+        replace(hop, name=plain_target(hop.name))
+        for hop in ctx.index.blocking_sinks(finding.target, category)
+        if (hop.path, hop.row, hop.column) != (sink.path, sink.row, sink.column)
+    )
+
+
+def more_sinks_note(more: tuple[Hop, ...]) -> str:
+    """The other blocking calls behind the call, for the message: the first few by place."""
+    if not more:
+        return ""
+    shown = ", ".join(f"`{hop.name}` ({hop.path}:{hop.row})" for hop in more[:MORE_SHOWN])
+    rest = f" and {len(more) - MORE_SHOWN} more" if len(more) > MORE_SHOWN else ""
+    calls = "call" if len(more) == 1 else "calls"
+    return f"; {len(more)} more such {calls} behind it: {shown}{rest}"
+
+
 def implementations_note(ctx: FileContext, finding: Finding, category: str) -> str:
     """Which implementations block, when the call may run one of several (a method of a base
     class, objects chosen by configuration)."""
@@ -316,11 +338,16 @@ def report(
                 "off the loop)"
             )
     elif finding.chain[-1].endswith(WITH_EXIT):
-        message += "; leaving the `with` removes the directory tree on the event loop"
+        if finding.chain[-1].startswith("tempfile."):
+            message += "; leaving the `with` removes the directory tree on the event loop"
+        else:
+            message += "; leaving the `with` waits for the executor's tasks on the event loop"
     if hint:
         message += f"; {hint}"
     chain = finding_hops(ctx, function, finding, category)
-    return rule.diagnostic(ctx, finding.site.node, message, fix, chain=chain)
+    more = more_sinks(ctx, finding, category, chain[-1])
+    message += more_sinks_note(more)
+    return rule.diagnostic(ctx, finding.site.node, message, fix, chain=chain, more_sinks=more)
 
 
 def report_wrappable(

@@ -65,6 +65,9 @@ def render(
         if shows_chain(diagnostic):
             block.append("  = note: call chain from the async entry point:\n")
             block.extend(line + "\n" for line in chain_trace(diagnostic.chain))
+        if diagnostic.more_sinks:
+            block.append("  = note: other blocking calls behind the same call:\n")
+            block.extend(line + "\n" for line in chain_trace(diagnostic.more_sinks))
         fix = diagnostic.fix
         if fix is not None and fix.safety is not FixSafety.NONE:
             block.append(f"  = help: {fix.title}\n")

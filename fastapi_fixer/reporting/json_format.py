@@ -58,6 +58,7 @@ def as_json(
                 "url": rule_url(diagnostic.code),
                 "fix": fix,
                 "chain": [hop_json(hop) for hop in diagnostic.chain],
+                "more_sinks": [hop_json(hop) for hop in diagnostic.more_sinks],
             }
         )
     return items

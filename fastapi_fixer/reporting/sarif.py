@@ -2,7 +2,8 @@
 
 A finding with a call chain (FF101-FF103) gets a code flow: one thread flow whose locations are
 the hops, from the async entry point to the blocking call, each with its name as the message
-(code scanning shows it as the finding's "paths")."""
+(code scanning shows it as the finding's "paths"). The other blocking calls the same call runs
+are its related locations."""
 
 from __future__ import annotations
 
@@ -116,6 +117,18 @@ def as_sarif(
         }
         if diagnostic.chain:
             result["codeFlows"] = [_code_flow(diagnostic.chain, base)]
+        if diagnostic.more_sinks:
+            result["relatedLocations"] = [
+                {
+                    "id": number,
+                    "physicalLocation": {
+                        "artifactLocation": _artifact_location(hop.path, base),
+                        "region": {"startLine": hop.row, "startColumn": hop.column + 1},
+                    },
+                    "message": {"text": f"also blocks: {hop.name}"},
+                }
+                for number, hop in enumerate(diagnostic.more_sinks, start=1)
+            ]
         if diagnostic.code in index:
             result["ruleIndex"] = index[diagnostic.code]
         if diagnostic.fix is not None:
