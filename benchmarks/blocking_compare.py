@@ -211,9 +211,16 @@ def is_metadata_api(api: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
+# creating one is a metadata call (FF106's); FF101 reports one only where leaving its `with`
+# block removes the whole tree, a blocking call (its JSON name has no `[with]` mark)
+WITH_EXIT_APIS = frozenset({"tempfile.TemporaryDirectory"})
+
+
 def sink_kind(entry: Entry, patterns: Sequence[str]) -> str:
     """METADATA when the sink's API (the judged line's, else the first finder's) is in FF106's
-    catalogue, else BLOCKING."""
+    catalogue, else BLOCKING; a `TemporaryDirectory` FF101-FF103 report is BLOCKING."""
+    if entry.api in WITH_EXIT_APIS and FF_BLOCKING in entry.found:
+        return BLOCKING
     return METADATA if is_metadata_api(entry.api, patterns) else BLOCKING
 
 

@@ -305,6 +305,16 @@ def test_fastapi_fix_ff106_is_its_own_column() -> None:
     assert bc.columns(["blockpath"]) == ["blockpath"]
 
 
+def test_a_temporary_directory_ff101_reports_is_a_blocking_call_sink() -> None:
+    """Creating one is FF106's metadata call; FF101 reports only the exit of its `with`."""
+    patterns = ("tempfile.TemporaryDirectory", "os.path.exists")
+    finding = bc.Finding(bc.FF_BLOCKING, "cb", "a.py", 3, "tempfile.TemporaryDirectory")
+    reported = bc.Entry("cb", "a.py", 3, "tempfile.TemporaryDirectory", {bc.FF_BLOCKING: [finding]})
+    created = bc.Entry("cb", "a.py", 3, "tempfile.TemporaryDirectory", {"hydroid": [finding]})
+    assert bc.sink_kind(reported, patterns) == bc.BLOCKING
+    assert bc.sink_kind(created, patterns) == bc.METADATA
+
+
 def test_metadata_apis_come_from_the_checkouts_catalogue(tmp_path: Path) -> None:
     (tmp_path / "fastapi_fixer").mkdir()
     (tmp_path / "fastapi_fixer" / "blocking.py").write_text(

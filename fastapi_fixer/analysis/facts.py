@@ -986,6 +986,46 @@ def _target_names_and_bases(target: ast.expr) -> Iterator[str]:
             yield from _target_names_and_bases(element)
 
 
+def _cache_miss_calls(node: FunctionNode, local: dict[str, Binding]) -> set[int]:
+    """The calls in `if cached is None or cached[0] != sig:` blocks after `cached =
+    CACHE.get(key)`, when the block stores into ``CACHE`` and ``CACHE`` outlives the call (a
+    module-level dict, or one a call gave): work done on a cache miss, not per request."""
+    got: dict[str, str] = {}  # local name -> the cache its value was read from
+    for statement in node.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Call)
+            and isinstance(statement.value.func, ast.Attribute)
+            and statement.value.func.attr == "get"
+            and isinstance(statement.value.func.value, ast.Name)
+        ):
+            cache = statement.value.func.value.id
+            binding = local.get(cache)
+            if binding is None or binding.target.startswith(CONSTRUCTED):
+                got[statement.targets[0].id] = cache
+    found: set[int] = set()
+    if not got:
+        return found
+    for child in _if_statements(node.body):
+        test = child.test
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+            test = test.values[0]
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            subject: ast.expr | None = test.operand
+        else:
+            subject = _compared_with_none(test, ast.Is)
+        if (
+            isinstance(subject, ast.Name)
+            and subject.id in got
+            and _fills(child.body, got[subject.id])
+        ):
+            for statement in child.body:
+                found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
+    return found
+
+
 def _lazy_init_calls(
     node: FunctionNode, local: dict[str, Binding], selves: Iterable[str] = ()
 ) -> set[int]:
@@ -999,6 +1039,7 @@ def _lazy_init_calls(
     found: set[int] = set()
     for statement in _after_memo_guard(node.body, local):
         found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
+    found.update(_cache_miss_calls(node, local))
     if selves:
         found.update(_attribute_init_calls(node, frozenset(selves)))
     names = {
