@@ -202,8 +202,29 @@ def _output_options(function):
     )(function)
 
 
-def _color() -> bool:
+def _color(choice: str = "auto") -> bool:
+    """Whether output for people is coloured, as ruff decides: `--color always|never` first,
+    then a non-empty NO_COLOR (no colour) before a non-empty FORCE_COLOR (colour), then
+    whether stdout is a terminal."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return sys.stdout.isatty()
+
+
+def _color_option(function):
+    return click.option(
+        "--color",
+        "color_choice",
+        type=click.Choice(("auto", "always", "never")),
+        default="auto",
+        show_default=True,
+        help="Colour the output for people (auto: on a terminal; NO_COLOR and FORCE_COLOR "
+        "are honoured).",
+    )(function)
 
 
 def _verify_options(function):
@@ -343,6 +364,7 @@ def main() -> None:
 )
 @_verify_options
 @git_mode_options
+@_color_option
 def fix_command(
     paths: tuple[str, ...],
     select: str | None,
@@ -362,6 +384,7 @@ def fix_command(
     verify_python: str | None = None,
     verify_apps: tuple[str, ...] = (),
     verify_tests: str | None = None,
+    color_choice: str = "auto",
     **git_mode: Any,
 ) -> None:
     """Apply fixes in place (safe ones unless --unsafe-fixes)."""
@@ -383,6 +406,7 @@ def fix_command(
             no_cache=no_cache,
             output_format=output_format,
             show_statistics=True,
+            color_choice=color_choice,
         )
         return
     settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe_fixes)
@@ -415,7 +439,7 @@ def fix_command(
         engine, result = _run(
             settings, paths, False, jobs, no_cache, want_engine=True, previews=True
         )
-        sys.exit(review(engine, result, color=_color()))
+        sys.exit(review(engine, result, color=_color(color_choice)))
     previews = output_format in PREVIEW_FORMATS
     engine, result = _run(
         settings, paths, True, jobs, no_cache, want_engine=True, previews=previews
@@ -431,7 +455,7 @@ def fix_command(
             sys.exit(EXIT_ERROR)
         result = kept
     if dry_run or plain_diff:
-        console.print_diffs(result, color=dry_run and not plain_diff and _color())
+        console.print_diffs(result, color=dry_run and not plain_diff and _color(color_choice))
         console.print_dry_run_summary(result, settings.unsafe_fixes)
         _print_verification(verification, err=False)
         console.print_errors(result)
@@ -442,9 +466,9 @@ def fix_command(
     if output_format != "concise" or show_statistics:
         from fastapi_fixer.reporting.formats import report_fix
 
-        report_fix(output_format, show_statistics, engine, result, written)
+        report_fix(output_format, show_statistics, engine, result, written, _color(color_choice))
     else:
-        console.print_fix_summary(result, written, settings.unsafe_fixes)
+        console.print_fix_summary(result, written, settings.unsafe_fixes, _color(color_choice))
     _print_verification(verification, err=output_format != "concise" or show_statistics)
     console.print_errors(result)
     if result.errors or result.dropped:
@@ -460,6 +484,7 @@ def fix_command(
     is_flag=True,
     help="Write a `# noqa: CODE` comment on every line with a finding (merged with any there).",
 )
+@_color_option
 def check_command(
     paths: tuple[str, ...],
     select: str | None,
@@ -473,6 +498,7 @@ def check_command(
     output_format: str = "concise",
     show_statistics: bool = False,
     add_noqa: bool = False,
+    color_choice: str = "auto",
 ) -> None:
     """Report findings without changing any file."""
     from fastapi_fixer.reporting import console
@@ -494,9 +520,16 @@ def check_command(
     if output_format != "concise" or show_statistics:
         from fastapi_fixer.reporting.formats import report_check
 
-        report_check(output_format, show_statistics, engine, result, settings.unsafe_fixes)
+        report_check(
+            output_format,
+            show_statistics,
+            engine,
+            result,
+            settings.unsafe_fixes,
+            _color(color_choice),
+        )
     else:
-        console.print_check(result, settings.unsafe_fixes)
+        console.print_check(result, settings.unsafe_fixes, _color(color_choice))
     console.print_errors(result)
     if result.errors:
         sys.exit(EXIT_ERROR)

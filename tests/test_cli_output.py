@@ -51,6 +51,76 @@ def invoke(*args: str, **kwargs: object) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False, **kwargs)
 
 
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text(DEPENDENCIES)
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return tmp_path
+
+
+# --- colours -------------------------------------------------------------------------------------
+
+# ruff 0.17's `check --color always --output-format concise`: path bold, colons cyan, code bold
+# red, the fix marker's symbol cyan
+RUFF_STYLED = (
+    "\x1b[1mapp/main.py\x1b[0m\x1b[36m:\x1b[0m8\x1b[36m:\x1b[0m1\x1b[36m:\x1b[0m "
+    "\x1b[1m\x1b[31mFF104\x1b[0m [\x1b[36m*\x1b[0m] Plain `def` dependency `get_limit`"
+)
+PLAIN = "app/main.py:8:1: FF104 [*] Plain `def` dependency `get_limit`"
+
+
+def test_color_always_styles_concise_lines_as_ruff(project: Path) -> None:
+    out = invoke("check", "--no-cache", "--color", "always").output
+    assert RUFF_STYLED in out
+    assert "\x1b[36m-\x1b[0m] 1 hidden fix can be enabled" in out  # the summary's marker
+
+
+def test_color_auto_is_plain_off_a_terminal(project: Path) -> None:
+    out = invoke("check", "--no-cache").output
+    assert PLAIN in out and "\x1b[" not in out
+    assert "\x1b[" not in invoke("check", "--no-cache", "--color", "never").output
+
+
+def test_force_color_and_no_color(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert RUFF_STYLED in invoke("check", "--no-cache").output
+    assert "\x1b[" not in invoke("check", "--no-cache", "--color", "never").output
+    monkeypatch.setenv("NO_COLOR", "1")  # NO_COLOR wins over FORCE_COLOR, as in ruff
+    assert "\x1b[" not in invoke("check", "--no-cache").output
+    assert RUFF_STYLED in invoke("check", "--no-cache", "--color", "always").output
+
+
+def test_all_checks_passed_is_bold_green(project: Path) -> None:
+    (project / "app" / "main.py").write_text("VALUE = 1\n")
+    out = invoke("check", "--no-cache", "--color", "always").output
+    assert "\x1b[1;32mAll checks passed!\x1b[0m" in out
+
+
+def test_full_output_colours_its_frame(project: Path) -> None:
+    out = invoke("check", "--no-cache", "--output-format", "full", "--color", "always").output
+    assert RUFF_STYLED in out
+    assert "\x1b[1m\x1b[94m|\x1b[0m" in out  # the gutter
+    assert "\x1b[1m\x1b[91m^^^" in out  # the carets
+    plain = invoke("check", "--no-cache", "--output-format", "full").output
+    assert "\x1b[" not in plain
+
+
+# --- severity ------------------------------------------------------------------------------------
+
+
+def test_full_output_shows_each_findings_severity(project: Path) -> None:
+    out = invoke("check", "--no-cache", "--output-format", "full").output
+    blocks = out.split("\n\n")
+    ff104 = next(block for block in blocks if PLAIN in block)
+    assert "  = severity: warning (sync-dependency-without-io)\n" in ff104 + "\n"
+    ff904 = next(block for block in blocks if " FF904 " in block)
+    assert "  = severity: " in ff904
+
+
 # --- git mode ------------------------------------------------------------------------------------
 
 

@@ -42,20 +42,43 @@ def unified_diff(path: str, before: str, after: str, provenance: Any = None) -> 
     return "".join(out)
 
 
-def fixable_marker(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
+# ANSI styles as ruff 0.17 writes them (`ruff check --color always`): a path bold, the
+# separators and fix markers cyan, a code bold red, "All checks passed!" bold green
+BOLD, CYAN, CODE, GOOD = "1", "36", "1m\x1b[31", "1;32"
+
+
+def paint(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{style}m{text}\x1b[0m" if color and text else text
+
+
+def marker(text: str, color: bool) -> str:
+    """A fix marker, `[*] ` or `[-] `, with its symbol cyan."""
+    if not color or not text:
+        return text
+    return f"[{paint(text[1], CYAN, True)}]{text[3:]}"
+
+
+def fixable_marker(diagnostic: Diagnostic, unsafe_fixes: bool, color: bool = False) -> str:
     fix = diagnostic.fix
     if fix is None or fix.safety is FixSafety.NONE:
         return ""
     if fix.safety is FixSafety.SAFE or unsafe_fixes:
-        return "[*] "
-    return "[-] "
+        return marker("[*] ", color)
+    return marker("[-] ", color)
 
 
-def concise_line(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
+def location(path: str, line: int, column: int, color: bool = False) -> str:
+    """``path:line:column`` (1-based column), the path bold and the colons cyan."""
+    colon = paint(":", CYAN, color)
+    return f"{paint(path, BOLD, color)}{colon}{line}{colon}{column}{colon}"
+
+
+def concise_line(diagnostic: Diagnostic, unsafe_fixes: bool, color: bool = False) -> str:
     span = diagnostic.span
     return (
-        f"{diagnostic.path}:{span.line}:{span.col + 1}: {diagnostic.code} "
-        f"{fixable_marker(diagnostic, unsafe_fixes)}{diagnostic.message}"
+        f"{location(diagnostic.path, span.line, span.col + 1, color)} "
+        f"{paint(diagnostic.code, CODE, color)} "
+        f"{fixable_marker(diagnostic, unsafe_fixes, color)}{diagnostic.message}"
     )
 
 
@@ -92,31 +115,41 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'es' if word.endswith(('x', 's')) else 's'}"
 
 
-def fixability_summary(diagnostics: list[Diagnostic], unsafe_fixes: bool) -> list[str]:
+def fixability_summary(
+    diagnostics: list[Diagnostic], unsafe_fixes: bool, color: bool = False
+) -> list[str]:
     safe = sum(1 for d in diagnostics if d.fix and d.fix.safety is FixSafety.SAFE)
     unsafe = sum(1 for d in diagnostics if d.fix and d.fix.safety is FixSafety.UNSAFE)
     lines = []
     applicable = safe + (unsafe if unsafe_fixes else 0)
     if applicable:
         flag = " --unsafe-fixes" if unsafe_fixes and unsafe else ""
-        lines.append(f"[*] {applicable} fixable with `fastapi-fix{flag}`.")
+        lines.append(f"{marker('[*] ', color)}{applicable} fixable with `fastapi-fix{flag}`.")
     if unsafe and not unsafe_fixes:
         lines.append(
-            f"[-] {_plural(unsafe, 'hidden fix')} can be enabled with the `--unsafe-fixes` option."
+            f"{marker('[-] ', color)}{_plural(unsafe, 'hidden fix')} can be enabled with the "
+            "`--unsafe-fixes` option."
         )
     return lines
 
 
-def print_check(result: RunResult, unsafe_fixes: bool) -> None:
+def passed_line(files: int, color: bool = False) -> str:
+    return f"{paint('All checks passed!', GOOD, color)} ({_plural(files, 'file')} checked)"
+
+
+def print_check(result: RunResult, unsafe_fixes: bool, color: bool = False) -> None:
+    """Findings one per line and a summary; with ``color``, styled as ruff styles them (click
+    keeps the codes only when told to: ``color=`` of `click.echo`)."""
     if result.diagnostics:  # one write: thousands of echo calls cost more than the check
-        click.echo("\n".join(concise_line(d, unsafe_fixes) for d in result.diagnostics))
+        lines = (concise_line(d, unsafe_fixes, color) for d in result.diagnostics)
+        click.echo("\n".join(lines), color=color)
     count = len(result.diagnostics)
     if count:
         click.echo(f"Found {_plural(count, 'error')}.")
-        for line in fixability_summary(result.diagnostics, unsafe_fixes):
-            click.echo(line)
+        for line in fixability_summary(result.diagnostics, unsafe_fixes, color):
+            click.echo(line, color=color)
     elif not result.errors:  # nothing reassuring when a path or file failed
-        click.echo(f"All checks passed! ({_plural(result.files_seen, 'file')} checked)")
+        click.echo(passed_line(result.files_seen, color), color=color)
     else:
         click.echo(f"No findings in the {_plural(result.files_seen, 'file')} checked.")
 
@@ -139,11 +172,13 @@ def fixed_codes(result: RunResult, path: str) -> str:
     return ", ".join(pieces)
 
 
-def print_fix_summary(result: RunResult, written: list[str], unsafe_fixes: bool) -> None:
+def print_fix_summary(
+    result: RunResult, written: list[str], unsafe_fixes: bool, color: bool = False
+) -> None:
     for path in written:
-        click.echo(f"Fixed {path} ({fixed_codes(result, path)})")
+        click.echo(f"Fixed {paint(path, BOLD, color)} ({fixed_codes(result, path)})", color=color)
     for diagnostic in result.diagnostics:
-        click.echo(concise_line(diagnostic, unsafe_fixes))
+        click.echo(concise_line(diagnostic, unsafe_fixes, color), color=color)
     total = sum(result.applied.values())
     left = len(result.diagnostics)
     pieces = [
@@ -152,9 +187,9 @@ def print_fix_summary(result: RunResult, written: list[str], unsafe_fixes: bool)
         f"{_plural(left, 'finding')} left without a fix",
     ]
     click.echo("; ".join(pieces) + ".")
-    for line in fixability_summary(result.diagnostics, unsafe_fixes):
-        if line.startswith("[-]"):
-            click.echo(line)
+    for line in fixability_summary(result.diagnostics, unsafe_fixes, color):
+        if line.startswith(marker("[-] ", color)):
+            click.echo(line, color=color)
 
 
 def print_diffs(result: RunResult, color: bool) -> None:
