@@ -121,6 +121,44 @@ def test_full_output_shows_each_findings_severity(project: Path) -> None:
     assert "  = severity: " in ff904
 
 
+# --- the progress bar ----------------------------------------------------------------------------
+
+
+def _many_files(root: Path, count: int) -> None:
+    for number in range(count):
+        (root / "app" / f"module_{number}.py").write_text(f"VALUE_{number} = {number}\n")
+
+
+def test_progress_counts_each_file_once_per_named_phase(project: Path) -> None:
+    from fastapi_fixer.engine import Engine, Mode
+    from fastapi_fixer.reporting.progress import ProgressBar
+    from fastapi_fixer.settings import Settings
+
+    _many_files(project, 9)  # 10 Python files, one of them with findings
+    with ProgressBar(enabled=True, delay=3600) as bar:  # counted, never drawn
+        Engine(Settings(select=("FF1",)), Mode(jobs=1)).run(["app"], progress=bar)
+    phases = {name: (done, total) for name, done, total in bar.phases}
+    assert phases["analysing"] == (10, 10), bar.phases
+    assert phases["checking"][0] == phases["checking"][1] >= 1, bar.phases
+    assert "fixing" not in phases
+
+
+def test_progress_names_the_fix_phase(project: Path) -> None:
+    from fastapi_fixer.engine import Engine, Mode
+    from fastapi_fixer.reporting.progress import ProgressBar
+    from fastapi_fixer.settings import Settings
+
+    _many_files(project, 4)
+    with ProgressBar(enabled=True, delay=3600) as bar:
+        Engine(Settings(select=("FF1",)), Mode(fix=True, jobs=1)).run(["app"], progress=bar)
+    names = [name for name, _, _ in bar.phases]
+    assert names[:2] == ["analysing", "checking"], bar.phases
+    assert "fixing" in names, bar.phases
+    fixing = next(phase for phase in bar.phases if phase[0] == "fixing")
+    assert fixing[1:] == [1, 1]  # the one file with fixes
+    assert all(done <= total for _, done, total in bar.phases), bar.phases
+
+
 # --- git mode ------------------------------------------------------------------------------------
 
 
