@@ -215,6 +215,14 @@ def _color(choice: str = "auto") -> bool:
     return sys.stdout.isatty()
 
 
+def _show_fixes_option(function):
+    return click.option(
+        "--show-fixes",
+        is_flag=True,
+        help="After fixing, list the findings fixed in each file, by rule (as ruff).",
+    )(function)
+
+
 def _color_option(function):
     return click.option(
         "--color",
@@ -365,6 +373,7 @@ def main() -> None:
 @_verify_options
 @git_mode_options
 @_color_option
+@_show_fixes_option
 def fix_command(
     paths: tuple[str, ...],
     select: str | None,
@@ -385,6 +394,7 @@ def fix_command(
     verify_apps: tuple[str, ...] = (),
     verify_tests: str | None = None,
     color_choice: str = "auto",
+    show_fixes: bool = False,
     **git_mode: Any,
 ) -> None:
     """Apply fixes in place (safe ones unless --unsafe-fixes)."""
@@ -456,7 +466,7 @@ def fix_command(
         result = kept
     if dry_run or plain_diff:
         console.print_diffs(result, color=dry_run and not plain_diff and _color(color_choice))
-        console.print_dry_run_summary(result, settings.unsafe_fixes)
+        console.print_dry_run_summary(result, settings.unsafe_fixes, show_fixes)
         _print_verification(verification, err=False)
         console.print_errors(result)
         if result.errors or result.dropped:
@@ -466,9 +476,18 @@ def fix_command(
     if output_format != "concise" or show_statistics:
         from fastapi_fixer.reporting.formats import report_fix
 
-        report_fix(output_format, show_statistics, engine, result, written, _color(color_choice))
+        report_fix(
+            output_format,
+            show_statistics,
+            engine,
+            result,
+            written,
+            _color(color_choice),
+            show_fixes,
+        )
     else:
-        console.print_fix_summary(result, written, settings.unsafe_fixes, _color(color_choice))
+        color = _color(color_choice)
+        console.print_fix_summary(result, written, settings.unsafe_fixes, color, show_fixes)
     _print_verification(verification, err=output_format != "concise" or show_statistics)
     console.print_errors(result)
     if result.errors or result.dropped:
@@ -485,6 +504,7 @@ def fix_command(
     help="Write a `# noqa: CODE` comment on every line with a finding (merged with any there).",
 )
 @_color_option
+@_show_fixes_option
 def check_command(
     paths: tuple[str, ...],
     select: str | None,
@@ -499,8 +519,10 @@ def check_command(
     show_statistics: bool = False,
     add_noqa: bool = False,
     color_choice: str = "auto",
+    show_fixes: bool = False,
 ) -> None:
     """Report findings without changing any file."""
+    del show_fixes  # as in `ruff check --show-fixes` without `--fix`: nothing was fixed to list
     from fastapi_fixer.reporting import console
 
     settings = _settings(
@@ -537,39 +559,68 @@ def check_command(
 
 
 @main.command("rule")
-@click.argument("code")
+@click.argument("code", required=False)
+@click.option("--all", "every", is_flag=True, help="Every rule's documentation.")
 @click.option(
     "--output-format",
     type=click.Choice(("text", "json")),
     default="text",
     show_default=True,
-    help="Rendered documentation, or JSON (code, name, severity, fix safety, docs).",
+    help="Rendered documentation, or JSON (code, name, severity, fix safety, docs; with "
+    "--all, a list).",
 )
-def rule_command(code: str, output_format: str = "text") -> None:
-    """Print a rule's documentation."""
+def rule_command(code: str | None, every: bool = False, output_format: str = "text") -> None:
+    """Print a rule's documentation (every rule's with --all)."""
     from fastapi_fixer.registry import all_rules
     from fastapi_fixer.reporting import console
 
-    rule = all_rules().get(code.strip().upper())
-    if rule is None:
-        raise click.UsageError(f"unknown rule code: {code}")
+    if every == (code is not None):
+        raise click.UsageError("give a rule code, or --all (not both)")
+    if every:
+        rules = list(all_rules().values())
+    else:
+        assert code is not None
+        found = all_rules().get(code.strip().upper())
+        if found is None:
+            raise click.UsageError(f"unknown rule code: {code}")
+        rules = [found]
     if output_format == "json":
         import json
 
         from fastapi_fixer.reporting.ruledocs import as_json
 
-        click.echo(json.dumps(as_json(rule), indent=2, ensure_ascii=False))
+        documents = [as_json(rule) for rule in rules]
+        shown = documents if every else documents[0]
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
-    console.print_rule_docs(rule, color=_color())
+    for number, rule in enumerate(rules):
+        if number:
+            click.echo()
+        console.print_rule_docs(rule, color=_color())
 
 
 @main.command("rules")
-def rules_command() -> None:
+@click.option(
+    "--output-format",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="A table, or a JSON list (code, name, severity, fix safety, summary, url).",
+)
+def rules_command(output_format: str = "text") -> None:
     """List every rule: code, name, severity and fix safety."""
     from fastapi_fixer.registry import all_rules
     from fastapi_fixer.reporting import console
 
-    console.print_rules_table(list(all_rules().values()), color=_color())
+    rules = list(all_rules().values())
+    if output_format == "json":
+        import json
+
+        from fastapi_fixer.reporting.ruledocs import as_summary_json
+
+        click.echo(json.dumps([as_summary_json(rule) for rule in rules], indent=2))
+        return
+    console.print_rules_table(rules, color=_color())
 
 
 if __name__ == "__main__":  # pragma: no cover

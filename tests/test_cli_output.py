@@ -109,6 +109,69 @@ def test_full_output_colours_its_frame(project: Path) -> None:
     assert "\x1b[" not in plain
 
 
+# --- --show-fixes, rule --all, rules --output-format json ---------------------------------------
+
+
+def test_show_fixes_lists_the_fixes_by_file_and_rule(project: Path) -> None:
+    result = invoke("--no-cache", "--show-fixes", "app")
+    out = result.output
+    assert "\nFixed 5 errors:\n- app/main.py:\n" in out, out
+    times = "\N{MULTIPLICATION SIGN}"
+    assert f"    3 {times} FF101 (blocking-call-in-async)\n" in out
+    assert f"    2 {times} FF104 (sync-dependency-without-io)\n\n" in out
+    # a run without it keeps today's lines only
+    (project / "app" / "main.py").write_text(DEPENDENCIES)
+    assert "Fixed 5 errors:" not in invoke("--no-cache", "app").output
+
+
+def test_show_fixes_with_dry_run_says_would_fix(project: Path) -> None:
+    result = invoke("--no-cache", "--show-fixes", "--dry-run", "app")
+    assert "\nWould fix 5 errors:\n- app/main.py:\n" in result.stderr
+    assert (project / "app" / "main.py").read_text() == DEPENDENCIES
+
+
+def test_check_accepts_show_fixes_and_fixes_nothing(project: Path) -> None:
+    result = invoke("check", "--no-cache", "--show-fixes", "app")
+    assert result.exit_code == 1
+    assert PLAIN in result.output and "Fixed" not in result.output
+    assert (project / "app" / "main.py").read_text() == DEPENDENCIES
+
+
+def test_rules_as_json() -> None:
+    import json
+
+    from fastapi_fixer.registry import all_rules
+
+    listed = json.loads(invoke("rules", "--output-format", "json").output)
+    assert [item["code"] for item in listed] == list(all_rules())
+    ff101 = next(item for item in listed if item["code"] == "FF101")
+    assert ff101["name"] == "blocking-call-in-async"
+    assert ff101["severity"] == "error" and ff101["fix_safety"] == "safe"
+    assert ff101["summary"].startswith("Finds calls that block the event loop")
+
+
+def test_rule_all_prints_every_rules_docs() -> None:
+    import json
+
+    from fastapi_fixer.registry import all_rules
+
+    text = invoke("rule", "--all").output
+    for rule in all_rules().values():
+        assert f"# {rule.NAME} ({rule.CODE})\n" in text
+    documents = json.loads(invoke("rule", "--all", "--output-format", "json").output)
+    assert [document["code"] for document in documents] == list(all_rules())
+    ff104 = next(document for document in documents if document["code"] == "FF104")
+    # ruff's keys, with ruff's meanings
+    assert ff104["linter"] == "fastapi-fix"
+    assert ff104["message_formats"] == [all_rules()["FF104"].MESSAGE]
+    assert ff104["fix"] == "Fix is sometimes available."
+    assert ff104["explanation"].startswith("## What it does")
+    assert ff104["preview"] is False
+    assert invoke("rule", "FF104", "--output-format", "json").output.strip().startswith("{")
+    assert CliRunner().invoke(main, ["rule"]).exit_code == 2
+    assert CliRunner().invoke(main, ["rule", "FF104", "--all"]).exit_code == 2
+
+
 # --- severity ------------------------------------------------------------------------------------
 
 

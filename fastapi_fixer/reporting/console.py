@@ -45,6 +45,7 @@ def unified_diff(path: str, before: str, after: str, provenance: Any = None) -> 
 # ANSI styles as ruff 0.17 writes them (`ruff check --color always`): a path bold, the
 # separators and fix markers cyan, a code bold red, "All checks passed!" bold green
 BOLD, CYAN, CODE, GOOD = "1", "36", "1m\x1b[31", "1;32"
+TIMES = "\N{MULTIPLICATION SIGN}"  # ruff's `2 x F401` in --show-fixes, with the sign
 
 
 def paint(text: str, style: str, color: bool) -> str:
@@ -172,13 +173,43 @@ def fixed_codes(result: RunResult, path: str) -> str:
     return ", ".join(pieces)
 
 
+def fix_enumeration(result: RunResult, color: bool = False, would: bool = False) -> list[str]:
+    """`--show-fixes`, as ruff prints it: the findings fixed in each file, by rule (most first),
+    after a blank line; nothing when nothing was fixed."""
+    from fastapi_fixer.registry import all_rules
+
+    total = sum(result.applied.values())
+    if not total:
+        return []
+    rules = all_rules()
+    head = f"{'Would fix' if would else 'Fixed'} {_plural(total, 'error')}:"
+    lines = ["", paint(head, GOOD, color)]
+    for path in sorted(result.applied_by_file):
+        counts = result.applied_by_file[path]
+        if not any(counts.values()):
+            continue
+        dash, colon = paint("-", CYAN, color), paint(":", CYAN, color)
+        lines.append(f"{dash} {paint(path, BOLD, color)}{colon}")
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            name = rules[code].NAME if code in rules else ""
+            lines.append(f"    {count} {TIMES} {paint(code, '1;31', color)} ({name})")
+    return [*lines, ""]
+
+
 def print_fix_summary(
-    result: RunResult, written: list[str], unsafe_fixes: bool, color: bool = False
+    result: RunResult,
+    written: list[str],
+    unsafe_fixes: bool,
+    color: bool = False,
+    show_fixes: bool = False,
 ) -> None:
     for path in written:
         click.echo(f"Fixed {paint(path, BOLD, color)} ({fixed_codes(result, path)})", color=color)
     for diagnostic in result.diagnostics:
         click.echo(concise_line(diagnostic, unsafe_fixes, color), color=color)
+    if show_fixes:
+        for line in fix_enumeration(result, color):
+            click.echo(line, color=color)
     total = sum(result.applied.values())
     left = len(result.diagnostics)
     pieces = [
@@ -213,7 +244,10 @@ def print_diffs(result: RunResult, color: bool) -> None:
         render(unified_diff(path, before, after, result.provenance.get(path)))
 
 
-def print_dry_run_summary(result: RunResult, unsafe_fixes: bool) -> None:
+def print_dry_run_summary(result: RunResult, unsafe_fixes: bool, show_fixes: bool = False) -> None:
+    if show_fixes:
+        for line in fix_enumeration(result, would=True):
+            click.echo(line, err=True)
     total = sum(result.applied.values())
     changed = len(result.changed_paths)
     click.echo(

@@ -123,15 +123,19 @@ def report_fix(
     result: RunResult,
     written: list[str],
     color: bool = False,
+    show_fixes: bool = False,
 ) -> None:
     """`fastapi-fix` in any format but plain concise: what was fixed goes to stderr, what is left
     to stdout in the chosen format."""
     import click
 
-    from fastapi_fixer.reporting.console import fixed_codes
+    from fastapi_fixer.reporting.console import fix_enumeration, fixed_codes
 
     for path in written:
         click.echo(f"Fixed {path} ({fixed_codes(result, path)})", err=True)
+    if show_fixes:  # stdout holds the findings left, in the chosen format
+        for line in fix_enumeration(result):
+            click.echo(line, err=True)
     if show_statistics:
         click.echo(render_statistics(output_format, engine.settings.unsafe_fixes, result), nl=False)
     elif output_format == "concise":
