@@ -368,7 +368,8 @@ def main() -> None:
     "--interactive",
     "-i",
     is_flag=True,
-    help="Review each pending fix (its diff and why) and apply only the accepted ones.",
+    help="Review each pending fix (its diff and why) on the terminal and apply only the "
+    "accepted ones: one key per answer, ? for help.",
 )
 @_verify_options
 @git_mode_options
@@ -444,7 +445,12 @@ def fix_command(
     if interactive and verify_options is not None:
         raise click.UsageError("--interactive cannot be combined with --verify")
     if interactive:
-        from fastapi_fixer.interactive import review
+        from fastapi_fixer.interactive import NoTerminal, ensure_terminal, review
+
+        try:
+            ensure_terminal()
+        except NoTerminal as exc:
+            raise click.UsageError(str(exc)) from None
 
         engine, result = _run(
             settings, paths, False, jobs, no_cache, want_engine=True, previews=True

@@ -222,6 +222,104 @@ def test_progress_names_the_fix_phase(project: Path) -> None:
     assert all(done <= total for _, done, total in bar.phases), bar.phases
 
 
+# --- --interactive -------------------------------------------------------------------------------
+
+SLEEPS = textwrap.dedent(
+    """\
+    import time
+
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+
+    @app.get("/one")
+    async def one():
+        await other()
+        time.sleep(1)
+        return 1
+
+
+    @app.get("/two")
+    async def two():
+        await other()
+        time.sleep(2)
+        return 2
+
+
+    async def other():
+        return None
+    """
+)
+SCRIPTED = {"FASTAPI_FIX_INTERACTIVE_STDIN": "1"}
+
+
+@pytest.fixture
+def two_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text(SLEEPS)
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-fix]\nselect = ["FF1"]\n')
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def review(keys: str, env: dict[str, str] | None = None) -> Result:
+    runner = CliRunner(env=SCRIPTED if env is None else env)
+    return runner.invoke(main, ["--no-cache", "--interactive", "a.py", "b.py"], input=keys)
+
+
+def sleeps_fixed(root: Path, name: str) -> int:
+    return (root / name).read_text().count("await asyncio.sleep(")
+
+
+def test_interactive_without_a_terminal_is_a_clear_error(two_files: Path) -> None:
+    result = review("yyyy", env={})
+    assert result.exit_code == 2
+    assert "--interactive asks on a terminal, and stdin is not one" in result.output
+    assert sleeps_fixed(two_files, "a.py") == sleeps_fixed(two_files, "b.py") == 0
+
+
+def test_interactive_answers_are_single_keys(two_files: Path) -> None:
+    result = review("ynny")  # no Enter between them
+    assert result.output.count("Apply this fix [y,n,a,f,d,q,?]? ") == 4, result.output
+    assert (sleeps_fixed(two_files, "a.py"), sleeps_fixed(two_files, "b.py")) == (1, 1)
+    assert "2 fixes applied in 2 files; 2 findings left." in result.output
+
+
+def test_interactive_all_remaining_in_this_file(two_files: Path) -> None:
+    result = review("fn")  # a.py: this one and the rest; b.py's first: no; then end of input
+    assert result.output.count("Apply this fix [") == 3, result.output
+    assert "Accepted a.py:" in result.output
+    assert (sleeps_fixed(two_files, "a.py"), sleeps_fixed(two_files, "b.py")) == (2, 0)
+
+
+def test_interactive_skip_the_rest_of_this_file(two_files: Path) -> None:
+    result = review("dy")  # a.py: none of them; b.py's first: yes; then end of input
+    assert result.output.count("Apply this fix [") == 3, result.output
+    assert "Skipped a.py:" in result.output
+    assert (sleeps_fixed(two_files, "a.py"), sleeps_fixed(two_files, "b.py")) == (0, 1)
+
+
+def test_interactive_question_mark_prints_help_and_asks_again(two_files: Path) -> None:
+    result = review("?q")
+    assert "f - apply this fix and every later fix in this file" in result.output
+    assert "a - apply this fix and every later fix of the same rule (FF101)" in result.output
+    assert result.output.count("Apply this fix [") == 2
+    assert sleeps_fixed(two_files, "a.py") == 0
+
+
+def test_interactive_header_repeated_under_a_long_diff(two_files: Path) -> None:
+    header = "[1/4] a.py:11:5: FF101 [*] Blocking call `time.sleep`"
+    tall = review("q", env={**SCRIPTED, "LINES": "100"}).output
+    assert tall.count(header) == 1, tall
+    (two_files / "a.py").write_text(SLEEPS)
+    short = review("q", env={**SCRIPTED, "LINES": "6"}).output
+    assert short.count(header) == 2, short
+    question = short.index("Apply this fix [")
+    assert short.rindex(header) > short.index("+    await asyncio.sleep(1)")
+    assert short.rindex(header) < question
+
+
 # --- git mode ------------------------------------------------------------------------------------
 
 
