@@ -78,12 +78,11 @@ class Outcome:
 
 def _render_diff(text: str, color: bool) -> None:
     if color:
-        from rich.console import Console
         from rich.syntax import Syntax
 
-        Console(highlight=False).print(
-            Syntax(text, "diff", theme="ansi_dark", background_color="default")
-        )
+        from fastapi_fixer.reporting.console import styled_console
+
+        styled_console().print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
     else:
         click.echo(text, nl=False)
 

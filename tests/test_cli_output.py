@@ -172,6 +172,21 @@ def test_rule_all_prints_every_rules_docs() -> None:
     assert CliRunner().invoke(main, ["rule", "FF104", "--all"]).exit_code == 2
 
 
+def test_color_always_reaches_the_diffs_through_a_pipe(project: Path) -> None:
+    out = invoke("--no-cache", "--dry-run", "--color", "always", "app").output
+    assert "\x1b[" in out and "asyncio.sleep(1)" in out
+    assert (project / "app" / "main.py").read_text() == DEPENDENCIES
+    assert "\x1b[" not in invoke("--no-cache", "--dry-run", "app").output
+
+
+def test_force_color_styles_rule_docs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\x1b[" in invoke("rule", "FF101").output
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in invoke("rule", "FF101").output
+
+
 # --- severity ------------------------------------------------------------------------------------
 
 

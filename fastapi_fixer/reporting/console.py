@@ -68,6 +68,14 @@ def fixable_marker(diagnostic: Diagnostic, unsafe_fixes: bool, color: bool = Fal
     return marker("[-] ", color)
 
 
+def styled_console() -> Any:
+    """A rich console for output the caller decided to colour (`--color always` through a
+    pipe, FORCE_COLOR): rich must not decide again from the stream or NO_COLOR."""
+    from rich.console import Console
+
+    return Console(highlight=False, force_terminal=True, no_color=False)
+
+
 def location(path: str, line: int, column: int, color: bool = False) -> str:
     """``path:line:column`` (1-based column), the path bold and the colons cyan."""
     colon = paint(":", CYAN, color)
@@ -226,10 +234,9 @@ def print_fix_summary(
 def print_diffs(result: RunResult, color: bool) -> None:
     render: Callable[[str], None]
     if color:
-        from rich.console import Console
         from rich.syntax import Syntax
 
-        console = Console(highlight=False)
+        console = styled_console()
 
         def render(text: str) -> None:
             console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
@@ -267,23 +274,21 @@ def print_rule_docs(rule: type[Rule], color: bool) -> None:
     )
     text = header + rule.docs() + "\n"
     if color:
-        from rich.console import Console
         from rich.markdown import Markdown
 
-        Console().print(Markdown(text))
+        styled_console().print(Markdown(text))
     else:
         click.echo(text, nl=False)
 
 
 def print_rules_table(rules: list[type[Rule]], color: bool) -> None:
     if color:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table("code", "name", "severity", "fix")
         for rule in rules:
             table.add_row(rule.CODE, rule.NAME, rule.SEVERITY.value, rule.FIX_SAFETY.value)
-        Console().print(table)
+        styled_console().print(table)
         return
     for rule in rules:
         click.echo(f"{rule.CODE}\t{rule.NAME}\t{rule.SEVERITY.value}\t{rule.FIX_SAFETY.value}")
