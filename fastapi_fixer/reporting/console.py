@@ -42,14 +42,23 @@ def unified_diff(path: str, before: str, after: str, provenance: Any = None) -> 
     return "".join(out)
 
 
-# ANSI styles as ruff 0.17 writes them (`ruff check --color always`): a path bold, the
-# separators and fix markers cyan, a code bold red, "All checks passed!" bold green
-BOLD, CYAN, CODE, GOOD = "1", "36", "1m\x1b[31", "1;32"
+# ANSI styles as ruff 0.17 writes them (`ruff check --color always`), each a tuple of SGR
+# parameters written as one escape sequence each: a path bold, the separators and fix markers
+# cyan, a code bold red, "All checks passed!" and "Fixed N errors:" bold green ("1;32", one
+# sequence, as ruff writes those), a code in --show-fixes "1;31"
+Style = tuple[str, ...]
+BOLD: Style = ("1",)
+CYAN: Style = ("36",)
+CODE: Style = ("1", "31")
+GOOD: Style = ("1;32",)
+FIXED_CODE: Style = ("1;31",)
 TIMES = "\N{MULTIPLICATION SIGN}"  # ruff's `2 x F401` in --show-fixes, with the sign
 
 
-def paint(text: str, style: str, color: bool) -> str:
-    return f"\x1b[{style}m{text}\x1b[0m" if color and text else text
+def paint(text: str, style: Style, color: bool) -> str:
+    if not color or not text:
+        return text
+    return "".join(f"\x1b[{code}m" for code in style) + f"{text}\x1b[0m"
 
 
 def marker(text: str, color: bool) -> str:
@@ -200,7 +209,7 @@ def fix_enumeration(result: RunResult, color: bool = False, would: bool = False)
         lines.append(f"{dash} {paint(path, BOLD, color)}{colon}")
         for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             name = rules[code].NAME if code in rules else ""
-            lines.append(f"    {count} {TIMES} {paint(code, '1;31', color)} ({name})")
+            lines.append(f"    {count} {TIMES} {paint(code, FIXED_CODE, color)} ({name})")
     return [*lines, ""]
 
 

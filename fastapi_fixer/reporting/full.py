@@ -5,15 +5,29 @@ async entry point to the blocking call) and its fix as a diff."""
 from __future__ import annotations
 
 from fastapi_fixer.models import Diagnostic, FixSafety, Severity
-from fastapi_fixer.reporting.console import chain_trace, concise_line, paint, shows_chain
+from fastapi_fixer.reporting.console import (
+    Style,
+    chain_trace,
+    concise_line,
+    paint,
+    shows_chain,
+)
 from fastapi_fixer.reporting.fixes import FixPreview, split_lines
 
 CONTEXT_LINES = 2
 MAX_SPAN_LINES = 8
 # ruff's styles in `full` output: the gutter bold bright blue, carets bold bright red, `help`
 # bold bright cyan, removed lines red and added lines green
-GUTTER, CARETS, HELP, REMOVED, ADDED = "1m\x1b[94", "1m\x1b[91", "1m\x1b[96", "31", "32"
-SEVERITY_STYLE = {Severity.ERROR: CARETS, Severity.WARNING: "1m\x1b[93", Severity.INFO: HELP}
+GUTTER: Style = ("1", "94")
+CARETS: Style = ("1", "91")
+HELP: Style = ("1", "96")
+REMOVED: Style = ("31",)
+ADDED: Style = ("32",)
+SEVERITY_STYLE: dict[Severity, Style] = {
+    Severity.ERROR: CARETS,
+    Severity.WARNING: ("1", "93"),
+    Severity.INFO: HELP,
+}
 
 
 def code_frame(text: str, diagnostic: Diagnostic, color: bool = False) -> str:
