@@ -202,8 +202,37 @@ def _output_options(function):
     )(function)
 
 
-def _color() -> bool:
+def _color(choice: str = "auto") -> bool:
+    """Whether output for people is coloured, as ruff decides: `--color always|never` first,
+    then a non-empty NO_COLOR (no colour) before a non-empty FORCE_COLOR (colour), then
+    whether stdout is a terminal."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return sys.stdout.isatty()
+
+
+def _show_fixes_option(function):
+    return click.option(
+        "--show-fixes",
+        is_flag=True,
+        help="After fixing, list the findings fixed in each file, by rule (as ruff).",
+    )(function)
+
+
+def _color_option(function):
+    return click.option(
+        "--color",
+        "color_choice",
+        type=click.Choice(("auto", "always", "never")),
+        default="auto",
+        show_default=True,
+        help="Colour the output for people (auto: on a terminal; NO_COLOR and FORCE_COLOR "
+        "are honoured).",
+    )(function)
 
 
 def _verify_options(function):
@@ -339,10 +368,13 @@ def main() -> None:
     "--interactive",
     "-i",
     is_flag=True,
-    help="Review each pending fix (its diff and why) and apply only the accepted ones.",
+    help="Review each pending fix (its diff and why) on the terminal and apply only the "
+    "accepted ones: one key per answer, ? for help.",
 )
 @_verify_options
 @git_mode_options
+@_color_option
+@_show_fixes_option
 def fix_command(
     paths: tuple[str, ...],
     select: str | None,
@@ -362,6 +394,8 @@ def fix_command(
     verify_python: str | None = None,
     verify_apps: tuple[str, ...] = (),
     verify_tests: str | None = None,
+    color_choice: str = "auto",
+    show_fixes: bool = False,
     **git_mode: Any,
 ) -> None:
     """Apply fixes in place (safe ones unless --unsafe-fixes)."""
@@ -383,6 +417,7 @@ def fix_command(
             no_cache=no_cache,
             output_format=output_format,
             show_statistics=True,
+            color_choice=color_choice,
         )
         return
     settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe_fixes)
@@ -410,12 +445,17 @@ def fix_command(
     if interactive and verify_options is not None:
         raise click.UsageError("--interactive cannot be combined with --verify")
     if interactive:
-        from fastapi_fixer.interactive import review
+        from fastapi_fixer.interactive import NoTerminal, ensure_terminal, review
+
+        try:
+            ensure_terminal()
+        except NoTerminal as exc:
+            raise click.UsageError(str(exc)) from None
 
         engine, result = _run(
             settings, paths, False, jobs, no_cache, want_engine=True, previews=True
         )
-        sys.exit(review(engine, result, color=_color()))
+        sys.exit(review(engine, result, color=_color(color_choice)))
     previews = output_format in PREVIEW_FORMATS
     engine, result = _run(
         settings, paths, True, jobs, no_cache, want_engine=True, previews=previews
@@ -431,8 +471,8 @@ def fix_command(
             sys.exit(EXIT_ERROR)
         result = kept
     if dry_run or plain_diff:
-        console.print_diffs(result, color=dry_run and not plain_diff and _color())
-        console.print_dry_run_summary(result, settings.unsafe_fixes)
+        console.print_diffs(result, color=dry_run and not plain_diff and _color(color_choice))
+        console.print_dry_run_summary(result, settings.unsafe_fixes, show_fixes)
         _print_verification(verification, err=False)
         console.print_errors(result)
         if result.errors or result.dropped:
@@ -442,9 +482,18 @@ def fix_command(
     if output_format != "concise" or show_statistics:
         from fastapi_fixer.reporting.formats import report_fix
 
-        report_fix(output_format, show_statistics, engine, result, written)
+        report_fix(
+            output_format,
+            show_statistics,
+            engine,
+            result,
+            written,
+            _color(color_choice),
+            show_fixes,
+        )
     else:
-        console.print_fix_summary(result, written, settings.unsafe_fixes)
+        color = _color(color_choice)
+        console.print_fix_summary(result, written, settings.unsafe_fixes, color, show_fixes)
     _print_verification(verification, err=output_format != "concise" or show_statistics)
     console.print_errors(result)
     if result.errors or result.dropped:
@@ -460,6 +509,8 @@ def fix_command(
     is_flag=True,
     help="Write a `# noqa: CODE` comment on every line with a finding (merged with any there).",
 )
+@_color_option
+@_show_fixes_option
 def check_command(
     paths: tuple[str, ...],
     select: str | None,
@@ -473,8 +524,11 @@ def check_command(
     output_format: str = "concise",
     show_statistics: bool = False,
     add_noqa: bool = False,
+    color_choice: str = "auto",
+    show_fixes: bool = False,
 ) -> None:
     """Report findings without changing any file."""
+    del show_fixes  # as in `ruff check --show-fixes` without `--fix`: nothing was fixed to list
     from fastapi_fixer.reporting import console
 
     settings = _settings(
@@ -494,9 +548,16 @@ def check_command(
     if output_format != "concise" or show_statistics:
         from fastapi_fixer.reporting.formats import report_check
 
-        report_check(output_format, show_statistics, engine, result, settings.unsafe_fixes)
+        report_check(
+            output_format,
+            show_statistics,
+            engine,
+            result,
+            settings.unsafe_fixes,
+            _color(color_choice),
+        )
     else:
-        console.print_check(result, settings.unsafe_fixes)
+        console.print_check(result, settings.unsafe_fixes, _color(color_choice))
     console.print_errors(result)
     if result.errors:
         sys.exit(EXIT_ERROR)
@@ -504,39 +565,68 @@ def check_command(
 
 
 @main.command("rule")
-@click.argument("code")
+@click.argument("code", required=False)
+@click.option("--all", "every", is_flag=True, help="Every rule's documentation.")
 @click.option(
     "--output-format",
     type=click.Choice(("text", "json")),
     default="text",
     show_default=True,
-    help="Rendered documentation, or JSON (code, name, severity, fix safety, docs).",
+    help="Rendered documentation, or JSON (code, name, severity, fix safety, docs; with "
+    "--all, a list).",
 )
-def rule_command(code: str, output_format: str = "text") -> None:
-    """Print a rule's documentation."""
+def rule_command(code: str | None, every: bool = False, output_format: str = "text") -> None:
+    """Print a rule's documentation (every rule's with --all)."""
     from fastapi_fixer.registry import all_rules
     from fastapi_fixer.reporting import console
 
-    rule = all_rules().get(code.strip().upper())
-    if rule is None:
-        raise click.UsageError(f"unknown rule code: {code}")
+    if every == (code is not None):
+        raise click.UsageError("give a rule code, or --all (not both)")
+    if every:
+        rules = list(all_rules().values())
+    else:
+        assert code is not None
+        found = all_rules().get(code.strip().upper())
+        if found is None:
+            raise click.UsageError(f"unknown rule code: {code}")
+        rules = [found]
     if output_format == "json":
         import json
 
         from fastapi_fixer.reporting.ruledocs import as_json
 
-        click.echo(json.dumps(as_json(rule), indent=2, ensure_ascii=False))
+        documents = [as_json(rule) for rule in rules]
+        shown = documents if every else documents[0]
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
-    console.print_rule_docs(rule, color=_color())
+    for number, rule in enumerate(rules):
+        if number:
+            click.echo()
+        console.print_rule_docs(rule, color=_color())
 
 
 @main.command("rules")
-def rules_command() -> None:
+@click.option(
+    "--output-format",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="A table, or a JSON list (code, name, severity, fix safety, summary, url).",
+)
+def rules_command(output_format: str = "text") -> None:
     """List every rule: code, name, severity and fix safety."""
     from fastapi_fixer.registry import all_rules
     from fastapi_fixer.reporting import console
 
-    console.print_rules_table(list(all_rules().values()), color=_color())
+    rules = list(all_rules().values())
+    if output_format == "json":
+        import json
+
+        from fastapi_fixer.reporting.ruledocs import as_summary_json
+
+        click.echo(json.dumps([as_summary_json(rule) for rule in rules], indent=2))
+        return
+    console.print_rules_table(rules, color=_color())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,10 +2,15 @@
 
 For every finding with a fix this run may apply (safe ones; unsafe ones with `--unsafe-fixes`)
 it shows the finding, the rule's one-line why and the fix as a diff (cut from one fix pass per
-file with every finding's fix, made in the worker processes, as JSON's previews are), and asks:
-`y` accept, `n` skip, `a` accept this one and every later fix of the same rule, `q` stop asking
-(the fixes accepted so far, and those of rules accepted with `a`, are still applied). Findings
-that share one fix are reviewed once. Accepted fixes are then applied file by file with their
+file with every finding's fix, made in the worker processes, as JSON's previews are), and asks
+for one key (no Enter): `y` accept, `n` skip, `a` accept this one and every later fix of the
+same rule, `f` accept this one and every later fix in the same file, `d` skip this one and every
+later fix in the same file, `q` stop asking (the fixes accepted so far, and those accepted with
+`a` or `f`, are still applied), `?` help. Ctrl-C aborts and writes nothing. When the diff is
+taller than the terminal, the finding's header is printed again under it, next to the question.
+Findings that share one fix are reviewed once. The answers come from the terminal: with stdin
+not a terminal, `--interactive` is an error (FASTAPI_FIX_INTERACTIVE_STDIN=1 reads the keys
+from stdin anyway, for scripts and tests). Accepted fixes are then applied file by file with their
 rules' LibCST fixers (`engine.apply_rule_fix`), one rule at a time; the edits of a later rule
 are moved past the lines an earlier one changed, and a fix whose lines an earlier accepted fix
 rewrote, or whose output does not compile, is left out and reported. Files are written
@@ -15,6 +20,9 @@ atomically by `apply/writer.py`.
 from __future__ import annotations
 
 import difflib
+import os
+import shutil
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -31,8 +39,34 @@ if TYPE_CHECKING:
     from fastapi_fixer.engine import Engine
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-CHOICES = ("y", "n", "a", "q")
+CHOICES = ("y", "n", "a", "f", "d", "q")
 MAX_ATTEMPTS = 10
+STDIN_VARIABLE = "FASTAPI_FIX_INTERACTIVE_STDIN"
+HELP = """\
+y - apply this fix
+n - skip this fix
+a - apply this fix and every later fix of the same rule ({code})
+f - apply this fix and every later fix in this file
+d - skip this fix and every later fix in this file
+q - stop asking; the fixes accepted so far are applied
+? - print this help
+(Ctrl-C aborts: nothing is written.)"""
+
+
+class NoTerminal(Exception):
+    """`--interactive` needs a terminal to ask on."""
+
+
+def ensure_terminal() -> None:
+    """Raise NoTerminal when the answers cannot come from a terminal (and no script is asked
+    to give them)."""
+    if os.environ.get(STDIN_VARIABLE):
+        return
+    if not sys.stdin.isatty():
+        raise NoTerminal(
+            "--interactive asks on a terminal, and stdin is not one; "
+            "`--diff` shows every pending fix, `--select CODE` chooses the rules to fix"
+        )
 
 
 @dataclass
@@ -44,26 +78,37 @@ class Outcome:
 
 def _render_diff(text: str, color: bool) -> None:
     if color:
-        from rich.console import Console
         from rich.syntax import Syntax
 
-        Console(highlight=False).print(
-            Syntax(text, "diff", theme="ansi_dark", background_color="default")
-        )
+        from fastapi_fixer.reporting.console import styled_console
+
+        styled_console().print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
     else:
         click.echo(text, nl=False)
 
 
 def _ask(diagnostic: Diagnostic) -> str:
-    try:
-        return click.prompt(
-            f"Apply this fix? [y]es, [n]o, [a]ll {diagnostic.code} fixes, [q]uit",
-            type=click.Choice(CHOICES, case_sensitive=False),
-            show_choices=False,
-        ).lower()
-    except click.Abort:  # end of input
-        click.echo()
-        return "q"
+    """One key; ``?`` prints the help and asks again, any other key says what is valid."""
+    question = f"Apply this fix [{','.join(CHOICES)},?]? "
+    click.echo(question, nl=False)
+    while True:
+        try:
+            key = click.getchar()
+        except EOFError:  # Ctrl-D
+            key = ""
+        if key in ("\r", "\n", " "):  # a line's end from a script, or a stray Enter
+            continue
+        click.echo(key)
+        if not key:  # end of input
+            return "q"
+        key = key.lower()
+        if key in CHOICES:
+            return key
+        if key == "?":
+            click.echo(HELP.format(code=diagnostic.code))
+        else:
+            click.echo(f"Error: '{key}' is not one of {', '.join(CHOICES)}; ? for help")
+        click.echo(question, nl=False)
 
 
 def choose(
@@ -75,20 +120,30 @@ def choose(
     from fastapi_fixer.reporting.ruledocs import why
 
     accepted: list[Diagnostic] = []
-    accept_all: set[str] = set()
+    accept_all: set[str] = set()  # rules answered `a`
+    accept_files: set[str] = set()  # files answered `f`
+    skip_files: set[str] = set()  # files answered `d`
+
+    def line(diagnostic: Diagnostic) -> str:
+        return concise_line(diagnostic, unsafe_fixes, color)
+
     for number, diagnostic in enumerate(pending, 1):
         diff = preview.diff(diagnostic)
         if not diff:
             outcome = preview.apply(diagnostic)
             reason = outcome.reason if isinstance(outcome, FixFailure) else "it changes nothing"
-            click.echo(f"Skipped {concise_line(diagnostic, unsafe_fixes)}: {reason}")
+            click.echo(f"Skipped {line(diagnostic)}: {reason}", color=color)
             continue
-        if diagnostic.code in accept_all:
+        if diagnostic.path in skip_files and diagnostic.code not in accept_all:
+            click.echo(f"Skipped {line(diagnostic)}", color=color)
+            continue
+        if diagnostic.code in accept_all or diagnostic.path in accept_files:
             accepted.append(diagnostic)
-            click.echo(f"Accepted {concise_line(diagnostic, unsafe_fixes)}")
+            click.echo(f"Accepted {line(diagnostic)}", color=color)
             continue
         rule = all_rules()[diagnostic.code]
-        click.echo(f"\n[{number}/{len(pending)}] {concise_line(diagnostic, unsafe_fixes)}")
+        header = f"[{number}/{len(pending)}] {line(diagnostic)}"
+        click.echo(f"\n{header}", color=color)
         if shows_chain(diagnostic):
             click.echo("Call chain:")
             click.echo("\n".join(chain_trace(diagnostic.chain, "  ")))
@@ -98,18 +153,25 @@ def choose(
         assert diagnostic.fix is not None
         click.echo(f"Fix ({diagnostic.fix.safety.value}): {diagnostic.fix.title}")
         _render_diff(diff, color)
+        if diff.count("\n") + 4 > shutil.get_terminal_size().lines:
+            # the header scrolled away: say again what the question is about
+            click.echo(header, color=color)
         answer = _ask(diagnostic)
         if answer == "q":
-            # "all of this rule" still holds for the fixes not shown yet
+            # "all of this rule" and "all in this file" still hold for the fixes not shown yet
             accepted.extend(
                 later
                 for later in pending[number:]
-                if later.code in accept_all and preview.diff(later)
+                if (later.code in accept_all or later.path in accept_files) and preview.diff(later)
             )
             break
         if answer == "a":
             accept_all.add(diagnostic.code)
-        if answer in ("y", "a"):
+        elif answer == "f":
+            accept_files.add(diagnostic.path)
+        elif answer == "d":
+            skip_files.add(diagnostic.path)
+        if answer in ("y", "a", "f"):
             accepted.append(diagnostic)
     return accepted
 

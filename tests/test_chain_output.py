@@ -178,8 +178,9 @@ def test_full_prints_an_aligned_trace_under_the_frame() -> None:
     lines = chained.splitlines()
     assert lines[0] == f"app/routes.py:10:5: FF101 [*] {MESSAGE}"
     note = lines.index("  = note: call chain from the async entry point:")
-    # after the code frame (which ends with its gutter), before the help line
-    assert lines[note - 1].strip() == "|"
+    # after the code frame (which ends with its gutter) and the severity, before the help line
+    assert lines[note - 1] == "  = severity: error (blocking-call-in-async)"
+    assert lines[note - 2].strip() == "|"
     assert lines[note + 1 : note + 5] == [
         "    app/routes.py:9:1          app.routes.create_order",
         "    app/routes.py:10:5         app.services.audit.log_event",

@@ -210,8 +210,9 @@ def test_one_commit_per_rule_holding_exactly_that_rules_fixes(
         changed = project.git("diff-tree", "--no-commit-id", "--name-only", "-r", sha).split()
         assert len(changed) == int(match["files"])
         body = project.git("log", "-1", "--format=%b", sha)
-        listed = [line[2:].split(" (")[0] for line in body.splitlines() if line.startswith("- ")]
-        assert sorted(listed)[: len(changed)] == sorted(changed)
+        files = body.split("Files:\n", 1)[1].split("\n\n", 1)[0]
+        listed = [line[2:].split(" (")[0] for line in files.splitlines()]
+        assert sorted(listed) == sorted(changed)
         assert f"{sha[:7]} {subject}" in result.output
         # the commit is exactly this rule's fixes applied to its parent
         copy = tmp_path / f"check-{code}"
@@ -862,7 +863,7 @@ def test_pr_body_calls_out_unsafe_fixes_and_findings_left():
     commit = RuleCommit(
         code="FF999",
         name="made-up-rule",
-        fix_title="Do the thing",
+        titles=[("app/a.py", "Do the thing"), ("app/b.py", "Do the thing")],
         fixes=2,
         files=[("app/a.py", 1), ("app/b.py", 1)],
         unsafe=[AppliedFix("app/b.py", 7, "FF999", "Thing `x` is wrong", "Rename `x`")],
@@ -890,3 +891,4 @@ def test_pr_body_calls_out_unsafe_fixes_and_findings_left():
     message = commit.message()
     assert message.splitlines()[0] == commit.subject
     assert "- app/a.py (1 fix)" in message and "Unsafe fixes, review carefully:" in message
+    assert message.splitlines()[2] == "Do the thing."

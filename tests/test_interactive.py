@@ -50,7 +50,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def review(answers: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["--interactive", "app.py"], input=answers)
+    """The answers are keys (a line's end between them is ignored), read from stdin as
+    FASTAPI_FIX_INTERACTIVE_STDIN asks: CliRunner's stdin is no terminal."""
+    result = CliRunner(env={"FASTAPI_FIX_INTERACTIVE_STDIN": "1"}).invoke(
+        main, ["--interactive", "app.py"], input=answers
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
 
@@ -61,7 +65,7 @@ def text(project: Path) -> str:
 
 def test_shows_diff_and_why_and_applies_only_accepted(project: Path) -> None:
     code, out = review("y\nn\ny\n")
-    assert out.count("Apply this fix?") == 3
+    assert out.count("Apply this fix [") == 3
     assert "[1/3] app.py:12:5: FF101 [*] Blocking call `time.sleep` in async route `one`" in out
     assert "Why: FastAPI runs `async def` routes on the event loop itself." in out
     assert "-    time.sleep(1)\n" in out and "+    await asyncio.sleep(1)\n" in out
@@ -84,7 +88,7 @@ def test_skip_everything_writes_nothing(project: Path) -> None:
 
 def test_accept_all_of_a_rule(project: Path) -> None:
     code, out = review("a\n")
-    assert out.count("Apply this fix?") == 1
+    assert out.count("Apply this fix [") == 1
     assert out.count("Accepted app.py:") == 2
     fixed = text(project)
     assert "await asyncio.sleep(1)" in fixed
@@ -95,7 +99,7 @@ def test_accept_all_of_a_rule(project: Path) -> None:
 
 def test_quit_keeps_what_was_accepted(project: Path) -> None:
     code, out = review("y\nq\n")
-    assert out.count("Apply this fix?") == 2
+    assert out.count("Apply this fix [") == 2
     fixed = text(project)
     assert "await asyncio.sleep(1)" in fixed
     assert "time.sleep(2)" in fixed
@@ -110,8 +114,8 @@ def test_end_of_input_is_quit(project: Path) -> None:
 
 
 def test_invalid_answer_is_asked_again(project: Path) -> None:
-    _, out = review("maybe\ny\nn\nn\n")
-    assert "Error: 'maybe' is not one of" in out
+    _, out = review("x\ny\nn\nn\n")
+    assert "Error: 'x' is not one of" in out
     assert "await asyncio.sleep(1)" in text(project)
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from fastapi_fixer.apply.git import Base, Checkout, RemoteInfo
     from fastapi_fixer.apply.pr import GitHubTarget, Summary
-    from fastapi_fixer.models import RunResult
+    from fastapi_fixer.models import Diagnostic, RunResult
     from fastapi_fixer.settings import Settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -398,7 +398,8 @@ class _GitMode:
                 return state
             done.update(pending)
             for code in pending:
-                self._commit_rule(worktree, root, engine_paths, settings, code, summary, problems)
+                found = [d for d in state.diagnostics if d.code == code and engine.allowed(d.fix)]
+                self._commit_rule(worktree, root, engine_paths, settings, found, summary, problems)
         return self._engine(settings, fix=False).run(engine_paths)
 
     def _commit_rule(
@@ -407,16 +408,19 @@ class _GitMode:
         root: str,
         engine_paths: tuple[str, ...],
         settings: Settings,
-        code: str,
+        found: list[Diagnostic],
         summary: Summary,
         problems: dict[str, None],
     ) -> None:
+        """Commit the fixes of the rule of ``found`` (its findings with an applicable fix, as
+        the last check saw them: their fix titles say what the commit does)."""
         from fastapi_fixer.apply.git import commit_files
         from fastapi_fixer.apply.pr import AppliedFix, RuleCommit
         from fastapi_fixer.apply.writer import write_fixes
         from fastapi_fixer.models import FixSafety
         from fastapi_fixer.registry import all_rules
 
+        code = found[0].code
         rule = all_rules()[code]
         only = settings.with_overrides(select=(code,), extend_select=())
         unsafe: list[AppliedFix] = []
@@ -433,10 +437,19 @@ class _GitMode:
         if not written:
             return
         dropped = {_rel(d.path, root) for d in result.dropped if d.code == code}
+        # by file, without lines: the findings' lines are as the pass's first check saw them,
+        # before the commits of earlier rules moved them
+        titles = list(
+            dict.fromkeys(
+                (_rel(d.path, root), d.fix.title)
+                for d in found
+                if d.fix is not None and not any(_rel(p, root) in dropped for p in d.fix.paths)
+            )
+        )
         commit = RuleCommit(
             code=code,
             name=rule.NAME,
-            fix_title=rule.FIX_TITLE,
+            titles=titles,
             fixes=result.applied.get(code, 0),
             files=[
                 (_rel(p, root), result.applied_by_file.get(p, {}).get(code, 0))
@@ -459,6 +472,7 @@ class _GitMode:
     def _left(self, result: RunResult, root: str, settings: Settings):
         from fastapi_fixer.apply.pr import Finding
         from fastapi_fixer.models import FixSafety
+        from fastapi_fixer.reporting.console import fixable_marker
 
         left = []
         for d in result.diagnostics:
@@ -467,8 +481,11 @@ class _GitMode:
                 hint = "an unsafe fix is available with --unsafe-fixes"
             elif d.fix is not None and d.fix.safety is not FixSafety.NONE:
                 hint = "its fix did not apply"
+            marker = fixable_marker(d, settings.unsafe_fixes)
             left.append(
-                Finding(_rel(d.path, root), d.span.line, d.span.col, d.code, d.message, hint)
+                Finding(
+                    _rel(d.path, root), d.span.line, d.span.col, d.code, d.message, hint, marker
+                )
             )
         return left
 
@@ -481,9 +498,19 @@ class _GitMode:
 
     @staticmethod
     def _print_left(summary: Summary) -> None:
+        # as `check` prints them: the `[-]` marker says an unsafe fix is there
+        hidden = 0
         for finding in summary.left:
-            hint = f" ({finding.hint})" if finding.hint else ""
-            click.echo(f"{finding.location()}: {finding.code} {finding.message}{hint}")
+            hint = f" ({finding.hint})" if finding.hint and finding.marker != "[-] " else ""
+            hidden += finding.marker == "[-] "
+            click.echo(
+                f"{finding.location()}: {finding.code} {finding.marker}{finding.message}{hint}"
+            )
+        if hidden:
+            fixes = "fix" if hidden == 1 else "fixes"
+            click.echo(
+                f"[-] {hidden} hidden {fixes} can be enabled with the `--unsafe-fixes` option."
+            )
         for problem in summary.problems:
             click.echo(f"error: {problem}", err=True)
 

@@ -58,6 +58,7 @@ class Finding:
     code: str
     message: str
     hint: str = ""
+    marker: str = ""  # `check`'s fix marker: "[*] ", "[-] " or ""
 
     def location(self) -> str:
         return f"{self.path}:{self.line}:{self.col + 1}"
@@ -69,11 +70,13 @@ class RuleCommit:
 
     code: str
     name: str
-    fix_title: str | None
     fixes: int
     files: list[tuple[str, int]]  # (path, fixes counted there); cross-file edits count 0
     unsafe: list[AppliedFix] = field(default_factory=list)
     sha: str = ""
+    # what the fixes did, as (path, title) of the findings fixed: the titles are the findings'
+    # own (`Make `get_db` an `async def``), not the rule's template
+    titles: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def subject(self) -> str:
@@ -86,10 +89,22 @@ class RuleCommit:
     def docs_url(self) -> str:
         return RULE_DOCS_URL.format(code=self.code)
 
+    def _what(self) -> list[str]:
+        """One sentence when every fix did the same thing, else one line per fix."""
+        distinct = list(dict.fromkeys(title for _, title in self.titles))
+        if not distinct:
+            return []
+        if len(distinct) == 1:
+            return [f"{distinct[0].rstrip('.')}.", ""]
+        lines = ["Fixes:"]
+        lines += [f"- {path}: {title}" for path, title in self.titles[:MAX_LISTED]]
+        if len(self.titles) > MAX_LISTED:
+            lines.append(f"- … and {len(self.titles) - MAX_LISTED} more")
+        return [*lines, ""]
+
     def message(self) -> str:
         lines = [self.subject, ""]
-        if self.fix_title:
-            lines += [f"{self.fix_title}.", ""]
+        lines += self._what()
         lines.append("Files:")
         for path, count in self.files:
             lines.append(f"- {path}" + (f" ({_plural(count, 'fix', 'fixes')})" if count else ""))

@@ -155,7 +155,7 @@ class UndocumentedErrorResponse(Rule):
     NAME = "undocumented-error-response"
     SEVERITY = Severity.INFO
     MESSAGE = "Route `{function}` raises `HTTPException({status})` but `responses=` omits it"
-    FIX_TITLE = "Add `responses={{{status}: ...}}`"
+    FIX_TITLE = "Add `responses={{status}: ...}`"
     FIX_SAFETY = FixSafety.UNSAFE
     TRIGGERS = ROUTE_TRIGGERS
 

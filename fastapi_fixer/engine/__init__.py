@@ -312,6 +312,7 @@ class Engine:
         self.jobs = mode.jobs or default_jobs()
         self.cache = cache or Cache.disabled()
         self.progress: Progress = lambda count: None
+        self.bar: ProgressBar | None = None
         self._bases_by_digest: dict[str, frozenset[str]] = {}
 
     # --- stages ----------------------------------------------------------------------------
@@ -351,10 +352,11 @@ class Engine:
         self.read_digests = digests
         self.text_files = tuple(path for path, f in files.items() if f.is_text)
         result.sources = {path: f.source for path, f in files.items()}
-        if progress is not None:
-            progress.start_total(len(files))
-            self.progress = progress.advance
         jobs = [f.job(path) for path, f in files.items() if not f.is_text]
+        if progress is not None:
+            self.bar = progress
+            self.progress = progress.advance
+        self._phase("analysing", len(jobs))
         with WorkerPool(jobs, self.jobs, self.progress) as pool:
             self.pool = pool
             self._analyse(files, self._to_analyse(files), result)
@@ -369,17 +371,19 @@ class Engine:
         result.errors.sort(key=lambda e: e.path)
         return result
 
+    def _phase(self, name: str, total: int) -> None:
+        """The progress bar's phase (reporting/progress.py): each of its files counted once."""
+        if self.bar is not None:
+            self.bar.phase(name, total)
+
     def _check_syntax_of_the_rest(self, files: dict[str, _File], result: RunResult) -> None:
         """Files the prefilter left alone must still get their one-line error when they do not
         parse (cheaply: `compile`, and the cache remembers the ones that do)."""
-        rest = [
-            path
-            for path, f in files.items()
-            if f.facts is None
-            and not f.failed
-            and not f.is_text
-            and not self.cache.compiles(path, f.digest)
+        spared = [
+            path for path, f in files.items() if f.facts is None and not f.failed and not f.is_text
         ]
+        rest = [path for path in spared if not self.cache.compiles(path, files[path].digest)]
+        self.progress(len(spared) - len(rest))
         failures = self.pool.syntax(rest) if rest else {}
         for path in rest:
             if path in failures:
@@ -480,9 +484,14 @@ class Engine:
     def _check(self, files: dict[str, _File], result: RunResult) -> list[Diagnostic]:
         diagnostics: list[Diagnostic] = []
         todo: list[tuple[str, ModuleFacts]] = []
-        for path, f in files.items():
-            if f.facts is None or not any(rule.wants(f.text) for rule in self.rules):
-                continue
+        wanted = [
+            (path, f)
+            for path, f in files.items()
+            if f.facts is not None and any(rule.wants(f.text) for rule in self.rules)
+        ]
+        texts = [path for path, f in files.items() if f.is_text]
+        self._phase("checking", len(wanted) + len(texts))
+        for path, f in wanted:
             cached = self.cache.diagnostics(path, f.digest)
             if cached is not None and self._still_holds(cached[1], files, cached[0]):
                 diagnostics.extend(cached[0])
@@ -504,7 +513,6 @@ class Engine:
                 others = _other_files(path, found, files)
                 checked = Checked(self.index.digest, reads, fingerprint, others)
                 self.cache.store_diagnostics(path, files[path].digest, checked, found)
-        texts = [path for path, f in files.items() if f.is_text]
         _count(result, "checked", len(texts))
         self.progress(len(texts))
         for path in texts:  # few and cheap; never cached (FF606 depends on git's state)
@@ -547,6 +555,7 @@ class Engine:
             ]
             if not pending:
                 return diagnostics
+            self._phase("fixing", len({p for d in pending for p in d.fix.paths}))  # type: ignore[union-attr]
             outcomes, fixed_count, failures = self._apply_round(files, pending)
             _count(result, "fix_rounds", 1)
             _count(result, "fix_passes", len(outcomes))
@@ -577,6 +586,7 @@ class Engine:
             if not rewritten:
                 continue  # only failures this round: the rest is pending again
             python = sorted(path for path in rewritten if not files[path].is_text)
+            self._phase("analysing", len(python))
             self.pool.add([files[path].job(path) for path in python])
             self._analyse(files, python, result)
             diagnostics = self._check(files, result)
@@ -659,6 +669,7 @@ class Engine:
             path: {code: sorted(found, key=_edit_key) for code, found in codes.items()}
             for path, codes in sorted(edits.items())
         }
+        self._phase("previewing", len(wanted))
         return self._passes(files, wanted, layout=False)
 
     def _passes(
@@ -676,6 +687,7 @@ class Engine:
         for path, edits in wanted.items():
             if path not in outcomes:
                 outcomes[path] = self._fix_file(files, path, edits, layout=layout)
+                self.progress(1)
         return outcomes
 
     def _formatter_clean(

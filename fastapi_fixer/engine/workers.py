@@ -163,7 +163,7 @@ class ShardWorker:
             job = self.jobs[path]
             context = FixContext(path, job.module, index, settings)
             out[path] = fix_one_file(job.text, edits, context, layout=layout, clean=clean)
-        progress(len(items))
+            progress(1)  # a pass takes long enough to be counted one by one
         return out
 
 
@@ -302,7 +302,7 @@ class WorkerPool:
     ) -> dict[str, FileFix]:
         """Fix passes of files the pool knows (Python files analysed in this run)."""
         if not self._parallel(len(items)):
-            return self.nearby.fix(items, index, settings, layout, lambda count: None)
+            return self.nearby.fix(items, index, settings, layout, self.progress)
         return self._scatter(
             "fix", items, lambda batch: (batch, index, settings, layout), key=lambda i: i[0]
         )

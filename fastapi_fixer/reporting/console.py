@@ -42,20 +42,61 @@ def unified_diff(path: str, before: str, after: str, provenance: Any = None) -> 
     return "".join(out)
 
 
-def fixable_marker(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
+# ANSI styles as ruff 0.17 writes them (`ruff check --color always`), each a tuple of SGR
+# parameters written as one escape sequence each: a path bold, the separators and fix markers
+# cyan, a code bold red, "All checks passed!" and "Fixed N errors:" bold green ("1;32", one
+# sequence, as ruff writes those), a code in --show-fixes "1;31"
+Style = tuple[str, ...]
+BOLD: Style = ("1",)
+CYAN: Style = ("36",)
+CODE: Style = ("1", "31")
+GOOD: Style = ("1;32",)
+FIXED_CODE: Style = ("1;31",)
+TIMES = "\N{MULTIPLICATION SIGN}"  # ruff's `2 x F401` in --show-fixes, with the sign
+
+
+def paint(text: str, style: Style, color: bool) -> str:
+    if not color or not text:
+        return text
+    return "".join(f"\x1b[{code}m" for code in style) + f"{text}\x1b[0m"
+
+
+def marker(text: str, color: bool) -> str:
+    """A fix marker, `[*] ` or `[-] `, with its symbol cyan."""
+    if not color or not text:
+        return text
+    return f"[{paint(text[1], CYAN, True)}]{text[3:]}"
+
+
+def fixable_marker(diagnostic: Diagnostic, unsafe_fixes: bool, color: bool = False) -> str:
     fix = diagnostic.fix
     if fix is None or fix.safety is FixSafety.NONE:
         return ""
     if fix.safety is FixSafety.SAFE or unsafe_fixes:
-        return "[*] "
-    return "[-] "
+        return marker("[*] ", color)
+    return marker("[-] ", color)
 
 
-def concise_line(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
+def styled_console() -> Any:
+    """A rich console for output the caller decided to colour (`--color always` through a
+    pipe, FORCE_COLOR): rich must not decide again from the stream or NO_COLOR."""
+    from rich.console import Console
+
+    return Console(highlight=False, force_terminal=True, no_color=False)
+
+
+def location(path: str, line: int, column: int, color: bool = False) -> str:
+    """``path:line:column`` (1-based column), the path bold and the colons cyan."""
+    colon = paint(":", CYAN, color)
+    return f"{paint(path, BOLD, color)}{colon}{line}{colon}{column}{colon}"
+
+
+def concise_line(diagnostic: Diagnostic, unsafe_fixes: bool, color: bool = False) -> str:
     span = diagnostic.span
     return (
-        f"{diagnostic.path}:{span.line}:{span.col + 1}: {diagnostic.code} "
-        f"{fixable_marker(diagnostic, unsafe_fixes)}{diagnostic.message}"
+        f"{location(diagnostic.path, span.line, span.col + 1, color)} "
+        f"{paint(diagnostic.code, CODE, color)} "
+        f"{fixable_marker(diagnostic, unsafe_fixes, color)}{diagnostic.message}"
     )
 
 
@@ -92,31 +133,41 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'es' if word.endswith(('x', 's')) else 's'}"
 
 
-def fixability_summary(diagnostics: list[Diagnostic], unsafe_fixes: bool) -> list[str]:
+def fixability_summary(
+    diagnostics: list[Diagnostic], unsafe_fixes: bool, color: bool = False
+) -> list[str]:
     safe = sum(1 for d in diagnostics if d.fix and d.fix.safety is FixSafety.SAFE)
     unsafe = sum(1 for d in diagnostics if d.fix and d.fix.safety is FixSafety.UNSAFE)
     lines = []
     applicable = safe + (unsafe if unsafe_fixes else 0)
     if applicable:
         flag = " --unsafe-fixes" if unsafe_fixes and unsafe else ""
-        lines.append(f"[*] {applicable} fixable with `fastapi-fix{flag}`.")
+        lines.append(f"{marker('[*] ', color)}{applicable} fixable with `fastapi-fix{flag}`.")
     if unsafe and not unsafe_fixes:
         lines.append(
-            f"[-] {_plural(unsafe, 'hidden fix')} can be enabled with the `--unsafe-fixes` option."
+            f"{marker('[-] ', color)}{_plural(unsafe, 'hidden fix')} can be enabled with the "
+            "`--unsafe-fixes` option."
         )
     return lines
 
 
-def print_check(result: RunResult, unsafe_fixes: bool) -> None:
+def passed_line(files: int, color: bool = False) -> str:
+    return f"{paint('All checks passed!', GOOD, color)} ({_plural(files, 'file')} checked)"
+
+
+def print_check(result: RunResult, unsafe_fixes: bool, color: bool = False) -> None:
+    """Findings one per line and a summary; with ``color``, styled as ruff styles them (click
+    keeps the codes only when told to: ``color=`` of `click.echo`)."""
     if result.diagnostics:  # one write: thousands of echo calls cost more than the check
-        click.echo("\n".join(concise_line(d, unsafe_fixes) for d in result.diagnostics))
+        lines = (concise_line(d, unsafe_fixes, color) for d in result.diagnostics)
+        click.echo("\n".join(lines), color=color)
     count = len(result.diagnostics)
     if count:
         click.echo(f"Found {_plural(count, 'error')}.")
-        for line in fixability_summary(result.diagnostics, unsafe_fixes):
-            click.echo(line)
+        for line in fixability_summary(result.diagnostics, unsafe_fixes, color):
+            click.echo(line, color=color)
     elif not result.errors:  # nothing reassuring when a path or file failed
-        click.echo(f"All checks passed! ({_plural(result.files_seen, 'file')} checked)")
+        click.echo(passed_line(result.files_seen, color), color=color)
     else:
         click.echo(f"No findings in the {_plural(result.files_seen, 'file')} checked.")
 
@@ -139,11 +190,43 @@ def fixed_codes(result: RunResult, path: str) -> str:
     return ", ".join(pieces)
 
 
-def print_fix_summary(result: RunResult, written: list[str], unsafe_fixes: bool) -> None:
+def fix_enumeration(result: RunResult, color: bool = False, would: bool = False) -> list[str]:
+    """`--show-fixes`, as ruff prints it: the findings fixed in each file, by rule (most first),
+    after a blank line; nothing when nothing was fixed."""
+    from fastapi_fixer.registry import all_rules
+
+    total = sum(result.applied.values())
+    if not total:
+        return []
+    rules = all_rules()
+    head = f"{'Would fix' if would else 'Fixed'} {_plural(total, 'error')}:"
+    lines = ["", paint(head, GOOD, color)]
+    for path in sorted(result.applied_by_file):
+        counts = result.applied_by_file[path]
+        if not any(counts.values()):
+            continue
+        dash, colon = paint("-", CYAN, color), paint(":", CYAN, color)
+        lines.append(f"{dash} {paint(path, BOLD, color)}{colon}")
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            name = rules[code].NAME if code in rules else ""
+            lines.append(f"    {count} {TIMES} {paint(code, FIXED_CODE, color)} ({name})")
+    return [*lines, ""]
+
+
+def print_fix_summary(
+    result: RunResult,
+    written: list[str],
+    unsafe_fixes: bool,
+    color: bool = False,
+    show_fixes: bool = False,
+) -> None:
     for path in written:
-        click.echo(f"Fixed {path} ({fixed_codes(result, path)})")
+        click.echo(f"Fixed {paint(path, BOLD, color)} ({fixed_codes(result, path)})", color=color)
     for diagnostic in result.diagnostics:
-        click.echo(concise_line(diagnostic, unsafe_fixes))
+        click.echo(concise_line(diagnostic, unsafe_fixes, color), color=color)
+    if show_fixes:
+        for line in fix_enumeration(result, color):
+            click.echo(line, color=color)
     total = sum(result.applied.values())
     left = len(result.diagnostics)
     pieces = [
@@ -152,18 +235,17 @@ def print_fix_summary(result: RunResult, written: list[str], unsafe_fixes: bool)
         f"{_plural(left, 'finding')} left without a fix",
     ]
     click.echo("; ".join(pieces) + ".")
-    for line in fixability_summary(result.diagnostics, unsafe_fixes):
-        if line.startswith("[-]"):
-            click.echo(line)
+    for line in fixability_summary(result.diagnostics, unsafe_fixes, color):
+        if line.startswith(marker("[-] ", color)):
+            click.echo(line, color=color)
 
 
 def print_diffs(result: RunResult, color: bool) -> None:
     render: Callable[[str], None]
     if color:
-        from rich.console import Console
         from rich.syntax import Syntax
 
-        console = Console(highlight=False)
+        console = styled_console()
 
         def render(text: str) -> None:
             console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
@@ -178,7 +260,10 @@ def print_diffs(result: RunResult, color: bool) -> None:
         render(unified_diff(path, before, after, result.provenance.get(path)))
 
 
-def print_dry_run_summary(result: RunResult, unsafe_fixes: bool) -> None:
+def print_dry_run_summary(result: RunResult, unsafe_fixes: bool, show_fixes: bool = False) -> None:
+    if show_fixes:
+        for line in fix_enumeration(result, would=True):
+            click.echo(line, err=True)
     total = sum(result.applied.values())
     changed = len(result.changed_paths)
     click.echo(
@@ -198,23 +283,21 @@ def print_rule_docs(rule: type[Rule], color: bool) -> None:
     )
     text = header + rule.docs() + "\n"
     if color:
-        from rich.console import Console
         from rich.markdown import Markdown
 
-        Console().print(Markdown(text))
+        styled_console().print(Markdown(text))
     else:
         click.echo(text, nl=False)
 
 
 def print_rules_table(rules: list[type[Rule]], color: bool) -> None:
     if color:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table("code", "name", "severity", "fix")
         for rule in rules:
             table.add_row(rule.CODE, rule.NAME, rule.SEVERITY.value, rule.FIX_SAFETY.value)
-        Console().print(table)
+        styled_console().print(table)
         return
     for rule in rules:
         click.echo(f"{rule.CODE}\t{rule.NAME}\t{rule.SEVERITY.value}\t{rule.FIX_SAFETY.value}")

@@ -27,14 +27,15 @@ def preview_for(engine: Engine, result: RunResult) -> FixPreview:
     )
 
 
-def render(output_format: str, engine: Engine, result: RunResult) -> str:
-    """The findings of ``result`` in ``output_format`` (every format but concise)."""
+def render(output_format: str, engine: Engine, result: RunResult, color: bool = False) -> str:
+    """The findings of ``result`` in ``output_format`` (every format but concise); ``color``
+    styles the one for people (full)."""
     diagnostics = result.diagnostics
     if output_format == "full":
         from fastapi_fixer.reporting import full
 
         preview = preview_for(engine, result)
-        return full.render(diagnostics, preview.texts, preview, engine.settings.unsafe_fixes)
+        return full.render(diagnostics, preview.texts, preview, engine.settings.unsafe_fixes, color)
     if output_format == "json":
         from fastapi_fixer.reporting import json_format
 
@@ -76,17 +77,17 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'es' if word.endswith(('x', 's')) else 's'}"
 
 
-def _summary(unsafe_fixes: bool, result: RunResult) -> list[str]:
-    from fastapi_fixer.reporting.console import fixability_summary
+def _summary(unsafe_fixes: bool, result: RunResult, color: bool = False) -> list[str]:
+    from fastapi_fixer.reporting.console import fixability_summary, passed_line
 
     count = len(result.diagnostics)
     if not count and result.errors:  # nothing reassuring when a path or file failed
         return [f"No findings in the {_plural(result.files_seen, 'file')} checked."]
     if not count:
-        return [f"All checks passed! ({_plural(result.files_seen, 'file')} checked)"]
+        return [passed_line(result.files_seen, color)]
     return [
         f"Found {_plural(count, 'error')}.",
-        *fixability_summary(result.diagnostics, unsafe_fixes),
+        *fixability_summary(result.diagnostics, unsafe_fixes, color),
     ]
 
 
@@ -96,6 +97,7 @@ def report_check(
     engine: Engine | None,
     result: RunResult,
     unsafe_fixes: bool,
+    color: bool = False,
 ) -> None:
     """`fastapi-fix check` in any format but plain concise. ``engine`` is None when the result
     is a stored verdict (runcache.py): only formats that need no project index come that way."""
@@ -107,9 +109,11 @@ def report_check(
     if engine is None:
         click.echo(render_plain(output_format, result), nl=False)
         return
-    click.echo(render(output_format, engine, result), nl=False)
     if output_format == "full":
-        click.echo("\n".join(_summary(unsafe_fixes, result)))
+        click.echo(render(output_format, engine, result, color), nl=False, color=color)
+        click.echo("\n".join(_summary(unsafe_fixes, result, color)), color=color)
+        return
+    click.echo(render(output_format, engine, result), nl=False)
 
 
 def report_fix(
@@ -118,24 +122,29 @@ def report_fix(
     engine: Engine,
     result: RunResult,
     written: list[str],
+    color: bool = False,
+    show_fixes: bool = False,
 ) -> None:
     """`fastapi-fix` in any format but plain concise: what was fixed goes to stderr, what is left
     to stdout in the chosen format."""
     import click
 
-    from fastapi_fixer.reporting.console import fixed_codes
+    from fastapi_fixer.reporting.console import fix_enumeration, fixed_codes
 
     for path in written:
         click.echo(f"Fixed {path} ({fixed_codes(result, path)})", err=True)
+    if show_fixes:  # stdout holds the findings left, in the chosen format
+        for line in fix_enumeration(result):
+            click.echo(line, err=True)
     if show_statistics:
         click.echo(render_statistics(output_format, engine.settings.unsafe_fixes, result), nl=False)
     elif output_format == "concise":
         from fastapi_fixer.reporting.console import concise_line
 
         for diagnostic in result.diagnostics:
-            click.echo(concise_line(diagnostic, engine.settings.unsafe_fixes))
+            click.echo(concise_line(diagnostic, engine.settings.unsafe_fixes, color), color=color)
     else:
-        click.echo(render(output_format, engine, result), nl=False)
+        click.echo(render(output_format, engine, result, color), nl=False, color=color)
     if output_format in ("concise", "full"):
         total = sum(result.applied.values())
         click.echo(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from fastapi_fixer.models import FixSafety
 from fastapi_fixer.rule import Rule
 
 SECTIONS = (
@@ -59,18 +60,49 @@ def why(rule: type[Rule]) -> str:
     return first_sentence(sections(rule).get("Why is this bad?", ""))
 
 
-def as_json(rule: type[Rule]) -> dict[str, Any]:
-    """`fastapi-fix rule CODE --output-format json`."""
+LINTER = "fastapi-fix"
+
+
+def fix_availability(rule: type[Rule]) -> str:
+    """ruff's `fix` sentence: a rule with a fix offers it where it can be proven (a finding may
+    have none), so "sometimes"; never "always"."""
+    if rule.FIX_SAFETY is FixSafety.NONE:
+        return "Fix is not available."
+    return "Fix is sometimes available."
+
+
+def as_summary_json(rule: type[Rule]) -> dict[str, Any]:
+    """One rule in `fastapi-fix rules --output-format json`."""
     return {
         "code": rule.CODE,
         "name": rule.NAME,
+        "linter": LINTER,
         "severity": rule.SEVERITY.value,
         "fix_safety": rule.FIX_SAFETY.value,
-        "fix_title": rule.FIX_TITLE,
         "default_enabled": rule.DEFAULT_ENABLED,
-        "message": rule.MESSAGE,
         "summary": summary(rule),
         "url": rule_url(rule.CODE),
+    }
+
+
+def as_json(rule: type[Rule]) -> dict[str, Any]:
+    """`fastapi-fix rule CODE --output-format json`: ruff's keys (`name`, `code`, `linter`,
+    `summary`, `message_formats`, `fix`, `explanation`, `preview`) and this tool's own."""
+    return {
+        "code": rule.CODE,
+        "name": rule.NAME,
+        "linter": LINTER,
+        "severity": rule.SEVERITY.value,
+        "fix_safety": rule.FIX_SAFETY.value,
+        "fix": fix_availability(rule),
+        "fix_title": rule.FIX_TITLE,
+        "default_enabled": rule.DEFAULT_ENABLED,
+        "preview": False,
+        "message": rule.MESSAGE,
+        "message_formats": [rule.MESSAGE],
+        "summary": summary(rule),
+        "url": rule_url(rule.CODE),
+        "explanation": rule.docs() + "\n",
         "docs": rule.docs(),
         "sections": sections(rule),
     }
