@@ -403,6 +403,8 @@ def _run_options(function):
         context = click.get_current_context()
         if _POLICY in context.meta:  # a command invoking another (check --fix): same flags
             return function(**kwargs)
+        if kwargs.get("paths") == ("-",) and values["stdin_filename"] is None:
+            values["stdin_filename"], kwargs["paths"] = "-", ()  # ruff's `-`: stdin
         if values["exit_zero"] and values["exit_non_zero_on_fix"]:
             raise click.UsageError("--exit-zero cannot be used with --exit-non-zero-on-fix")
         policy = _Policy(**values, stdout=sys.stdout)

@@ -267,6 +267,16 @@ def test_fix_and_diff_from_stdin(project: Path) -> None:
     assert left.exit_code == 1 and left.stdout == ROUTE and "FF405" in left.stderr
 
 
+def test_a_dash_reads_stdin(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    result = run("check", "-", input=ROUTE)
+    assert result.exit_code == 1
+    assert result.output.startswith("-:10:5: FF101")
+    fixed = run("fix", "-", input=ROUTE)
+    assert "await asyncio.sleep(1)" in fixed.stdout
+    assert (project / "app.py").read_text() == ROUTE
+
+
 def test_stdin_filename_with_paths_warns_and_reads_stdin(project: Path) -> None:
     result = run("check", "--stdin-filename", "x.py", str(project / "app.py"), input=CLEAN)
     assert result.exit_code == 0
@@ -323,3 +333,32 @@ def test_a_crash_in_a_real_run_is_one_line(project: Path) -> None:
         assert len(done.stderr.strip().splitlines()) == 1
     else:
         assert done.returncode == 1
+
+
+def test_a_crash_in_a_worker_process_is_one_line_and_verbose_shows_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ast
+
+    from fastapi_fixer.engine.workers import PARALLEL_THRESHOLD
+
+    for number in range(PARALLEL_THRESHOLD + 2):  # enough files for worker processes
+        (tmp_path / f"app{number}.py").write_text(ROUTE)
+    parse = ast.parse
+
+    def broken(source: str, filename: str = "<unknown>", *args: object, **kwargs: object):
+        if filename.endswith(".py") and os.getpid() != parent:  # in a worker only
+            raise RuntimeError("parser exploded in a worker")
+        return parse(source, filename, *args, **kwargs)
+
+    parent = os.getpid()
+    monkeypatch.setattr(ast, "parse", broken)
+    args = ["check", "--no-cache", "-j", "2", str(tmp_path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "RuntimeError: parser exploded in a worker" in lines[0], lines
+    verbose = CliRunner().invoke(main, [*args, "--verbose"])
+    assert verbose.exit_code == 2
+    assert "In the worker process:" in verbose.stderr
+    assert 'raise RuntimeError("parser exploded in a worker")' in verbose.stderr
