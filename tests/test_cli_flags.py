@@ -362,3 +362,22 @@ def test_a_crash_in_a_worker_process_is_one_line_and_verbose_shows_where(
     assert verbose.exit_code == 2
     assert "In the worker process:" in verbose.stderr
     assert 'raise RuntimeError("parser exploded in a worker")' in verbose.stderr
+
+
+def test_pre_commit_hooks_honour_excludes(project: Path) -> None:
+    """pre-commit names the staged files, excluded ones too: the hooks pass --force-exclude,
+    as ruff's do."""
+    import shlex
+
+    yaml = pytest.importorskip("yaml")
+    (project / "pyproject.toml").write_text(CONFIG + 'exclude = ["generated/*"]\n')
+    (project / "generated").mkdir()
+    (project / "generated" / "api.py").write_text(ROUTE)
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert len(hooks) == 2
+    for hook in hooks:
+        program, *args = shlex.split(hook["entry"])
+        assert program == "fastapi-fix"
+        result = run(*args, str(project / "generated" / "api.py"))
+        assert result.exit_code == 0, (hook["id"], result.output)
+        assert (project / "generated" / "api.py").read_text() == ROUTE
