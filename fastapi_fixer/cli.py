@@ -136,7 +136,9 @@ def _common(function):
         click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: all)."),
         click.option(
             "--no-cache",
+            "-n",
             is_flag=True,
+            envvar="FASTAPI_FIX_NO_CACHE",
             help="Neither read nor write the cache (.fastapi-fix-cache, safe to delete).",
         ),
     ]

@@ -197,6 +197,16 @@ def test_cache_dir_option_and_environment(project: Path, tmp_path_factory) -> No
     assert sorted(env_dir.rglob("*")) == before
 
 
+def test_no_cache_short_flag_and_environment(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory
+) -> None:
+    chosen = tmp_path_factory.mktemp("never")
+    assert run("check", "-n", "--cache-dir", str(chosen / "c"), str(project)).exit_code == 1
+    monkeypatch.setenv("FASTAPI_FIX_NO_CACHE", "1")
+    assert run("check", "--cache-dir", str(chosen / "d"), str(project)).exit_code == 1
+    assert not (chosen / "c").exists() and not (chosen / "d").exists()
+
+
 # --- stdin, for editors ---------------------------------------------------------------------
 
 
