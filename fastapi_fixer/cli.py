@@ -413,7 +413,11 @@ def _run_options(function):
         policy.quiet = policy.quiet or policy.silent
         context.meta[_POLICY] = policy
         with contextlib.ExitStack() as stack:
-            if output_file:
+            if policy.silent:
+                devnull = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
+                stack.enter_context(contextlib.redirect_stdout(devnull))
+                stack.enter_context(contextlib.redirect_stderr(devnull))
+            if output_file:  # asked for by name: written even when --silent
                 try:
                     handle = stack.enter_context(open(output_file, "w", encoding="utf-8"))
                 except OSError as exc:
@@ -421,10 +425,6 @@ def _run_options(function):
                         f"{output_file}: {exc.strerror or exc}", param_hint="--output-file"
                     ) from exc
                 stack.enter_context(contextlib.redirect_stdout(handle))
-            if policy.silent:
-                devnull = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
-                stack.enter_context(contextlib.redirect_stdout(devnull))
-                stack.enter_context(contextlib.redirect_stderr(devnull))
             return function(**kwargs)
 
     for option in reversed(options):

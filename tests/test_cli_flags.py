@@ -169,6 +169,9 @@ def test_output_file_takes_the_report(project: Path) -> None:
         assert f"{project}/app.py:10:5: FF101" in written and "Found 1 error." in written
     as_json = run("check", "-o", str(report), "--output-format", "json", str(project))
     assert as_json.output == "" and '"code": "FF101"' in report.read_text()
+    report.unlink()
+    silent = run("check", "--silent", "-o", str(report), str(project))
+    assert silent.output == "" and "FF101" in report.read_text()
     nowhere = CliRunner().invoke(main, ["check", "-o", str(project / "no" / "r.txt"), "."])
     assert nowhere.exit_code == 2
     assert "r.txt" in nowhere.output
