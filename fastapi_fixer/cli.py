@@ -419,7 +419,10 @@ def _run_options(function):
                 stack.enter_context(contextlib.redirect_stderr(devnull))
             if output_file:  # asked for by name: written even when --silent
                 try:
-                    handle = stack.enter_context(open(output_file, "w", encoding="utf-8"))
+                    # a file name that is not UTF-8 is written back as its bytes
+                    handle = stack.enter_context(
+                        open(output_file, "w", encoding="utf-8", errors="surrogateescape")
+                    )
                 except OSError as exc:
                     raise click.BadParameter(
                         f"{output_file}: {exc.strerror or exc}", param_hint="--output-file"

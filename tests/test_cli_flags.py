@@ -327,25 +327,50 @@ def test_an_internal_error_exits_2_with_one_line(
     assert "internal error" in verbose.stderr
 
 
-def test_a_crash_in_a_real_run_is_one_line(project: Path) -> None:
-    """A file name that is not UTF-8 (here: one that once crashed the project index). Whatever
-    the run makes of it, it prints no traceback, and exits 2 only with the one-line message."""
+def _non_utf8_name(project: Path) -> None:
     if sys.platform != "linux":
         pytest.skip("file names are bytes on Linux only")
     os.rename(project / "app.py", os.path.join(os.fsencode(project), b"app\xff.py"))
+
+
+def test_a_crash_in_a_real_run_is_one_line(project: Path) -> None:
+    """A file name that is not UTF-8 (it crashed the project index; some output formats may
+    still choke on it). Whatever the run makes of it, it prints no traceback, and exits 2 only
+    with the one-line message."""
+    _non_utf8_name(project)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "fastapi_fixer", "check", "--no-cache", "."],
-        cwd=project,
-        env=env,
-        capture_output=True,
-    )
-    assert b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
-    if done.returncode == 2:
-        assert b"internal error" in done.stderr
-        assert len(done.stderr.strip().splitlines()) == 1
-    else:
-        assert done.returncode == 1
+    for output_format in ("concise", "sarif", "gitlab"):
+        done = subprocess.run(
+            [sys.executable, "-m", "fastapi_fixer", "check", "--no-cache", "--output-format",
+             output_format, "."],
+            cwd=project,
+            env=env,
+            capture_output=True,
+        )  # fmt: skip
+        assert b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
+        if done.returncode == 2:
+            assert b"internal error" in done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1
+        else:
+            assert done.returncode == 1
+
+
+def test_a_file_name_that_is_not_utf8_is_checked_and_fixed(project: Path) -> None:
+    _non_utf8_name(project)
+    name = os.path.join(os.fsencode(project), b"app\xff.py")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def fastapi_fix(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "fastapi_fixer", *args]
+        return subprocess.run(command, cwd=project, env=env, capture_output=True)
+
+    checked = fastapi_fix("check", "--no-cache", "-o", "report.txt", ".")
+    assert checked.returncode == 1, checked.stderr
+    assert b"app\xff.py:10:5: FF101" in (project / "report.txt").read_bytes()
+    fixed = fastapi_fix("--no-cache", ".")
+    assert fixed.returncode == 0, fixed.stderr
+    with open(name, "rb") as handle:
+        assert b"await asyncio.sleep(1)" in handle.read()
 
 
 def test_a_crash_in_a_worker_process_is_one_line_and_verbose_shows_where(
