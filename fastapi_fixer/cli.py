@@ -1,16 +1,21 @@
 """The command line: options become Settings; a reporter and an applier are chosen. Nothing else.
 
 `fastapi-fix [PATHS]` applies fixes; `fastapi-fix check [PATHS]` reports; `fastapi-fix rule CODE`
-and `fastapi-fix rules` document. Exit codes: 0 clean, 1 findings or pending fixes, 2 usage error
-or a file that could not be processed.
+and `fastapi-fix rules` document. Exit codes: 0 clean, 1 findings (at or above --fail-on) or
+pending fixes, 2 usage error, a file that could not be processed, or an internal error (one line;
+the traceback with --verbose). ruff's run flags (--exit-zero, -q, -o, --stdin-filename, ...)
+become a `_Policy`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gc
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +29,8 @@ if TYPE_CHECKING:
     from fastapi_fixer.models import RunResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+ISSUES_URL = "https://github.com/fastapi-fix/fastapi-fix/issues"
+_VERBOSE = "fastapi_fix.verbose"  # --verbose, kept in the root context's meta
 
 PREVIEW_FORMATS = ("json", "full")  # formats that show each finding's fix
 
@@ -50,19 +57,71 @@ class _DefaultToFix(click.Group):
             args = ["fix", *args]
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """An unexpected exception is an internal error: one line and exit 2 (1 means
+        findings), the traceback with --verbose."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, EOFError):
+            raise
+        except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_FINDINGS)
+        except Exception as exc:
+            _report_crash(exc, verbose=bool(ctx.meta.get(_VERBOSE)))
+            sys.exit(EXIT_ERROR)
 
-def _codes(value: str | None) -> tuple[str, ...] | None:
-    if value is None:
+
+def _report_crash(exc: Exception, verbose: bool) -> None:
+    from fastapi_fixer.engine.workers import WorkerError
+
+    summary = exc.summary if isinstance(exc, WorkerError) else f"{type(exc).__name__}: {exc}"
+    lines = summary.strip().splitlines() or [type(exc).__name__]
+    first = lines[0] + (" ..." if len(lines) > 1 else "")
+    if verbose:
+        import traceback
+
+        click.echo("".join(traceback.format_exception(exc)), err=True, nl=False)
+        if isinstance(exc, WorkerError):
+            click.echo(f"In the worker process:\n{exc.traceback}", err=True, nl=False)
+    hint = "" if verbose else "; --verbose shows the traceback"
+    click.echo(
+        f"error: internal error in fastapi-fix {__version__}: {first} (a bug: please report it "
+        f"at {ISSUES_URL} with the command{hint})",
+        err=True,
+    )
+
+
+def _codes(values: str | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The codes of a selection option; given several times, they add up (as ruff's)."""
+    if not values:
         return None
-    return tuple(code.strip().upper() for code in value.split(",") if code.strip())
+    if isinstance(values, str):
+        values = (values,)
+    return tuple(
+        code.strip().upper() for value in values for code in value.split(",") if code.strip()
+    )
 
 
 def _common(function):
     options = [
         click.argument("paths", nargs=-1, type=click.Path()),
-        click.option("--select", help="Comma-separated rule codes or prefixes to enable (FF1)."),
-        click.option("--ignore", help="Comma-separated rule codes or prefixes to disable."),
-        click.option("--extend-select", help="Codes to enable on top of the selection."),
+        click.option(
+            "--select",
+            multiple=True,
+            help="Comma-separated rule codes or prefixes to enable (FF1; repeatable, adds up).",
+        ),
+        click.option(
+            "--ignore",
+            multiple=True,
+            help="Comma-separated rule codes or prefixes to disable (repeatable, adds up).",
+        ),
+        click.option(
+            "--extend-select",
+            multiple=True,
+            help="Codes to enable on top of the selection (repeatable).",
+        ),
         click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable)."),
         click.option(
             "--config",
@@ -77,7 +136,9 @@ def _common(function):
         click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: all)."),
         click.option(
             "--no-cache",
+            "-n",
             is_flag=True,
+            envvar="FASTAPI_FIX_NO_CACHE",
             help="Neither read nor write the cache (.fastapi-fix-cache, safe to delete).",
         ),
     ]
@@ -89,9 +150,9 @@ def _common(function):
 def _settings(
     paths: tuple[str, ...],
     config: Path | None,
-    select: str | None,
-    ignore: str | None,
-    extend_select: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
     exclude: tuple[str, ...],
     unsafe_fixes: bool | None,
     validate: bool = True,
@@ -133,14 +194,20 @@ def _run(
     previews: bool = False,
 ):
     from fastapi_fixer.engine import Engine, Mode
-    from fastapi_fixer.engine.cache import Cache, default_cache_dir
+    from fastapi_fixer.engine.cache import Cache
     from fastapi_fixer.reporting.progress import ProgressBar
 
     _validate_selectors(settings)
-    cache = Cache.disabled() if no_cache else Cache.open(default_cache_dir(settings), settings)
-    with ProgressBar() as progress:
-        engine = Engine(settings, Mode(fix=fix, jobs=jobs, previews=previews), cache)
-        result = engine.run(paths or (".",), progress=progress)
+    policy = _policy()
+    cache = Cache.disabled() if no_cache else Cache.open(_cache_dir(settings), settings)
+    stdin = _stdin_source(policy, paths)
+    mode = Mode(fix=fix, jobs=jobs, previews=previews, force_exclude=policy.force_exclude)
+    with ProgressBar(enabled=False if policy.quiet else None) as progress:
+        engine = Engine(settings, mode, cache)
+        if stdin is not None:
+            result = engine.run((stdin.path,), progress=progress, stdin=stdin)
+        else:
+            result = engine.run(paths or (".",), progress=progress)
         return (engine, result) if want_engine else result
 
 
@@ -154,12 +221,12 @@ def _check(
 ) -> tuple[Any, RunResult]:
     """A check's engine and result; with ``verdict``, the stored result of the last check when
     no file changed since (runcache.py), and then no engine (None)."""
-    if no_cache or not verdict:
+    policy = _policy()
+    if no_cache or not verdict or policy.stdin_filename is not None or policy.force_exclude:
         return _run(settings, paths, False, jobs, no_cache, want_engine=True, previews=previews)
     from fastapi_fixer.engine import runcache
-    from fastapi_fixer.engine.cache import default_cache_dir
 
-    directory = default_cache_dir(settings)
+    directory = _cache_dir(settings)
     asked = paths or (".",)
     stored = runcache.lookup(directory, settings, asked)
     if stored is not None:
@@ -233,6 +300,250 @@ def _color_option(function):
         help="Colour the output for people (auto: on a terminal; NO_COLOR and FORCE_COLOR "
         "are honoured).",
     )(function)
+
+
+_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+_POLICY = "fastapi_fix.policy"  # where a command's _Policy is kept (click's ctx.meta)
+
+
+@dataclass
+class _Policy:
+    """ruff's run flags: what a run prints, where, and its exit code; where its cache is; and
+    whether it reads standard input."""
+
+    exit_zero: bool = False
+    exit_non_zero_on_fix: bool = False
+    fail_on: str = "info"
+    quiet: bool = False
+    silent: bool = False
+    cache_dir: str | None = None
+    stdin_filename: str | None = None
+    force_exclude: bool = False
+    stdout: Any = None  # the real stdout (-o and --silent take sys.stdout over)
+    stdin_source: Any = None  # the SourceFile read from stdin (--stdin-filename)
+
+    def fails(self, result: RunResult) -> bool:
+        """Whether the findings left make the run exit 1: one at or above --fail-on."""
+        if self.exit_zero:
+            return False
+        least = _SEVERITY_RANK[self.fail_on]
+        return any(_SEVERITY_RANK.get(d.severity.value, 2) >= least for d in result.diagnostics)
+
+    def exit_code(self, result: RunResult, fixed: bool = False) -> int:
+        """The exit code: 2 when a file could not be processed or a fix was dropped; 1 for a
+        finding at or above --fail-on (none with --exit-zero), or with --exit-non-zero-on-fix
+        when ``fixed``; else 0."""
+        if result.errors or result.dropped:
+            return EXIT_ERROR
+        if fixed and self.exit_non_zero_on_fix:
+            return EXIT_FINDINGS
+        return EXIT_FINDINGS if self.fails(result) else EXIT_CLEAN
+
+
+def _policy() -> _Policy:
+    context = click.get_current_context(silent=True)
+    found = context.meta.get(_POLICY) if context is not None else None
+    return found if found is not None else _Policy()
+
+
+def _verbose_callback(context: click.Context, param: click.Parameter, value: bool) -> bool:
+    # kept where the top level reads it when a run crashes (_DefaultToFix.invoke)
+    if value:
+        context.find_root().meta[_VERBOSE] = True
+    return value
+
+
+def _run_options(function):
+    """Exit codes, quiet and silent runs, the report file, the cache folder and stdin, as ruff
+    spells them; they become the command's _Policy, not parameters of its function."""
+    options = [
+        click.option(
+            "--exit-zero",
+            "-e",
+            is_flag=True,
+            help="Exit 0 even when there are findings (2 still means a file failed).",
+        ),
+        click.option(
+            "--exit-non-zero-on-fix",
+            is_flag=True,
+            help="Exit 1 when a fix was applied, even if no finding is left.",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(tuple(_SEVERITY_RANK)),
+            default="info",
+            show_default=True,
+            help="The least severity of a finding that makes the run exit 1.",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="Print the findings and nothing else."),
+        click.option(
+            "--silent",
+            "-s",
+            is_flag=True,
+            help="Print nothing; only the exit code tells (1 findings, 2 errors).",
+        ),
+        click.option(
+            "--output-file",
+            "-o",
+            type=click.Path(dir_okay=False, writable=True),
+            envvar="FASTAPI_FIX_OUTPUT_FILE",
+            help="Write the report to this file instead of stdout.",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False),
+            envvar="FASTAPI_FIX_CACHE_DIR",
+            help="The cache folder (default: .fastapi-fix-cache next to the configuration).",
+        ),
+        click.option(
+            "--stdin-filename",
+            metavar="PATH",
+            help="Read the source from stdin and report it as PATH (its configuration and "
+            "excludes apply); `fix` writes the fixed source to stdout, and nothing to disk.",
+        ),
+        click.option(
+            "--force-exclude/--no-force-exclude",
+            default=False,
+            help="Apply `exclude` to paths named on the command line and --stdin-filename too.",
+        ),
+        click.option(
+            "--verbose",
+            "-v",
+            is_flag=True,
+            is_eager=True,
+            expose_value=False,
+            callback=_verbose_callback,
+            help="Show the traceback of an internal error.",
+        ),
+    ]
+
+    @functools.wraps(function)
+    def wrapper(**kwargs: Any) -> Any:
+        names = (
+            "exit_zero",
+            "exit_non_zero_on_fix",
+            "fail_on",
+            "quiet",
+            "silent",
+            "cache_dir",
+            "stdin_filename",
+            "force_exclude",
+        )
+        values = {name: kwargs.pop(name) for name in names}
+        output_file = kwargs.pop("output_file")
+        context = click.get_current_context()
+        if _POLICY in context.meta:  # a command invoking another (check --fix): same flags
+            return function(**kwargs)
+        if kwargs.get("paths") == ("-",) and values["stdin_filename"] is None:
+            values["stdin_filename"], kwargs["paths"] = "-", ()  # ruff's `-`: stdin
+        if values["exit_zero"] and values["exit_non_zero_on_fix"]:
+            raise click.UsageError("--exit-zero cannot be used with --exit-non-zero-on-fix")
+        policy = _Policy(**values, stdout=sys.stdout)
+        policy.quiet = policy.quiet or policy.silent
+        context.meta[_POLICY] = policy
+        with contextlib.ExitStack() as stack:
+            if policy.silent:
+                devnull = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
+                stack.enter_context(contextlib.redirect_stdout(devnull))
+                stack.enter_context(contextlib.redirect_stderr(devnull))
+            if output_file:  # asked for by name: written even when --silent
+                try:
+                    # a file name that is not UTF-8 is written back as its bytes
+                    handle = stack.enter_context(
+                        open(output_file, "w", encoding="utf-8", errors="surrogateescape")
+                    )
+                except OSError as exc:
+                    raise click.BadParameter(
+                        f"{output_file}: {exc.strerror or exc}", param_hint="--output-file"
+                    ) from exc
+                stack.enter_context(contextlib.redirect_stdout(handle))
+            return function(**kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def _cache_dir(settings: Settings) -> Path:
+    from fastapi_fixer.engine.cache import default_cache_dir
+
+    chosen = _policy().cache_dir
+    return Path(chosen) if chosen else default_cache_dir(settings)
+
+
+def _stdin_source(policy: _Policy, paths: tuple[str, ...]) -> Any:
+    """The text on stdin as the file --stdin-filename names (None without the option)."""
+    if policy.stdin_filename is None:
+        return None
+    from fastapi_fixer.engine.source import SourceError, decode_source
+
+    for path in paths:
+        click.echo(f"warning: ignoring {path} in favour of standard input", err=True)
+    if policy.stdin_source is not None:  # read once (a --verify run asks again)
+        return policy.stdin_source
+    name = os.path.normpath(policy.stdin_filename)
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+    try:
+        policy.stdin_source = decode_source(name, data)
+    except SourceError as exc:
+        click.echo(f"error: {name}: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    return policy.stdin_source
+
+
+def _emit_stdin_fix(result: RunResult, policy: _Policy) -> list[str]:
+    """`fix --stdin-filename`: the fixed source (the source as read when nothing is fixed) to
+    the real stdout, nothing to disk; the path as if written when it changed."""
+    from fastapi_fixer.engine.source import SourceError, encode_source
+    from fastapi_fixer.models import FileError
+
+    stdin = policy.stdin_source
+    others = [path for path in result.changed_paths if path != stdin.path]
+    text = result.fixed.get(stdin.path, stdin.text)
+    if others:  # a fix that creates or edits another module cannot be applied from stdin
+        result.errors.append(
+            FileError(
+                stdin.path,
+                f"its fixes also write {', '.join(others)}: not applied from stdin",
+            )
+        )
+        result.applied.clear()
+        result.applied_by_file.clear()
+        text = stdin.text
+    try:
+        data = encode_source(stdin, text)
+    except SourceError as exc:
+        result.errors.append(FileError(stdin.path, str(exc)))
+        data, text = encode_source(stdin, stdin.text), stdin.text
+    out = policy.stdout
+    out.flush()
+    if hasattr(out, "buffer"):
+        out.buffer.write(data)
+        out.buffer.flush()
+    else:
+        out.write(text)
+        out.flush()
+    return [stdin.path] if text != stdin.text else []
+
+
+def _print_findings(
+    output_format: str, show_statistics: bool, engine: Any, result: RunResult, unsafe: bool
+) -> None:
+    """--quiet: the findings (or their statistics) in the chosen format, and nothing else."""
+    from fastapi_fixer.reporting import formats
+    from fastapi_fixer.reporting.console import concise_line
+
+    if show_statistics:
+        text = formats.render_statistics(output_format, unsafe, result)
+    elif output_format == "concise":
+        text = "".join(concise_line(d, unsafe) + "\n" for d in result.diagnostics)
+    elif engine is None:
+        text = formats.render_plain(output_format, result)
+    else:
+        text = formats.render(output_format, engine, result)
+    if text:
+        click.echo(text, nl=False)
 
 
 def _verify_options(function):
@@ -318,7 +629,13 @@ def _verified(
     engines = {id(result): engine}
 
     def run(wanted: Settings, blocked: frozenset[tuple[str, str]]) -> RunResult:
-        mode = Mode(fix=True, jobs=jobs, previews=previews, blocked=blocked)
+        mode = Mode(
+            fix=True,
+            jobs=jobs,
+            previews=previews,
+            blocked=blocked,
+            force_exclude=_policy().force_exclude,
+        )
         again = Engine(wanted, mode, Cache.disabled())
         found = again.run(paths or (".",))
         engines[id(found)] = again
@@ -375,11 +692,12 @@ def main() -> None:
 @git_mode_options
 @_color_option
 @_show_fixes_option
+@_run_options
 def fix_command(
     paths: tuple[str, ...],
-    select: str | None,
-    ignore: str | None,
-    extend_select: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
     exclude: tuple[str, ...],
     config: Path | None,
     unsafe_fixes: bool | None,
@@ -402,6 +720,11 @@ def fix_command(
     from fastapi_fixer.apply.writer import write_fixes
     from fastapi_fixer.reporting import console
 
+    policy = _policy()
+    if policy.stdin_filename is not None and (
+        interactive or verify or verify_python or verify_apps or verify_tests
+    ):
+        raise click.UsageError("--stdin-filename cannot be combined with --interactive or --verify")
     if show_statistics and not (dry_run or plain_diff or interactive):
         # statistics are a report: `fastapi-fix --statistics` writes nothing, as `check`
         click.get_current_context().invoke(
@@ -420,12 +743,15 @@ def fix_command(
             color_choice=color_choice,
         )
         return
-    settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe_fixes)
+    config_from = (policy.stdin_filename,) if policy.stdin_filename is not None else paths
+    settings = _settings(config_from, config, select, ignore, extend_select, exclude, unsafe_fixes)
     settings, verify_options = _verify_settings(
         settings, verify, verify_python, verify_apps, verify_tests
     )
     git_options = options_from_cli(git_mode)
     if git_options is not None:  # git mode: fixes go to a new branch (apply/branch.py)
+        if policy.stdin_filename is not None:
+            raise click.UsageError("--branch cannot be combined with --stdin-filename")
         if dry_run or plain_diff:
             raise click.UsageError("--branch cannot be combined with --dry-run or --diff")
         from fastapi_fixer.apply.branch import run_git_mode
@@ -472,33 +798,34 @@ def fix_command(
         result = kept
     if dry_run or plain_diff:
         console.print_diffs(result, color=dry_run and not plain_diff and _color(color_choice))
-        console.print_dry_run_summary(result, settings.unsafe_fixes, show_fixes)
-        _print_verification(verification, err=False)
+        if not policy.quiet:
+            console.print_dry_run_summary(result, settings.unsafe_fixes, show_fixes)
+            _print_verification(verification, err=False)
         console.print_errors(result)
         if result.errors or result.dropped:
             sys.exit(EXIT_ERROR)
-        sys.exit(EXIT_FINDINGS if result.changed_paths else EXIT_CLEAN)
-    written = write_fixes(result)
-    if output_format != "concise" or show_statistics:
-        from fastapi_fixer.reporting.formats import report_fix
-
-        report_fix(
-            output_format,
-            show_statistics,
-            engine,
-            result,
-            written,
-            _color(color_choice),
-            show_fixes,
-        )
+        # as ruff's --diff: 1 when there is a fix to apply (findings left do not count)
+        sys.exit(EXIT_FINDINGS if result.changed_paths and not policy.exit_zero else EXIT_CLEAN)
+    if policy.stdin_source is not None:
+        written = _emit_stdin_fix(result, policy)
     else:
-        color = _color(color_choice)
-        console.print_fix_summary(result, written, settings.unsafe_fixes, color, show_fixes)
-    _print_verification(verification, err=output_format != "concise" or show_statistics)
-    console.print_errors(result)
-    if result.errors or result.dropped:
-        sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.diagnostics else EXIT_CLEAN)
+        written = write_fixes(result)
+    color = _color(color_choice)
+    with contextlib.ExitStack() as stack:
+        if policy.stdin_source is not None and sys.stdout is policy.stdout:
+            stack.enter_context(contextlib.redirect_stdout(sys.stderr))  # stdout has the source
+        if policy.quiet:
+            _print_findings(output_format, show_statistics, engine, result, settings.unsafe_fixes)
+        elif output_format != "concise" or show_statistics:
+            from fastapi_fixer.reporting.formats import report_fix
+
+            report_fix(output_format, show_statistics, engine, result, written, color, show_fixes)
+        else:
+            console.print_fix_summary(result, written, settings.unsafe_fixes, color, show_fixes)
+        if not policy.quiet:
+            _print_verification(verification, err=output_format != "concise" or show_statistics)
+        console.print_errors(result)
+    sys.exit(policy.exit_code(result, fixed=bool(written)))
 
 
 @main.command("check")
@@ -511,11 +838,16 @@ def fix_command(
 )
 @_color_option
 @_show_fixes_option
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the fixes: `fastapi-fix fix`.")
+@click.option(
+    "--diff", "plain_diff", is_flag=True, help="Show the fixes as a diff: `fastapi-fix --diff`."
+)
+@_run_options
 def check_command(
     paths: tuple[str, ...],
-    select: str | None,
-    ignore: str | None,
-    extend_select: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
     exclude: tuple[str, ...],
     config: Path | None,
     unsafe_fixes: bool | None,
@@ -526,13 +858,46 @@ def check_command(
     add_noqa: bool = False,
     color_choice: str = "auto",
     show_fixes: bool = False,
+    apply_fixes: bool = False,
+    plain_diff: bool = False,
 ) -> None:
-    """Report findings without changing any file."""
-    del show_fixes  # as in `ruff check --show-fixes` without `--fix`: nothing was fixed to list
+    """Report findings without changing any file (with --fix or --diff: as `fix`)."""
     from fastapi_fixer.reporting import console
 
+    if apply_fixes or plain_diff:  # ruff's `check --fix` and `check --diff`
+        if add_noqa:
+            raise click.UsageError("--add-noqa cannot be combined with --fix or --diff")
+        click.get_current_context().invoke(
+            fix_command,
+            paths=paths,
+            select=select,
+            ignore=ignore,
+            extend_select=extend_select,
+            exclude=exclude,
+            config=config,
+            unsafe_fixes=unsafe_fixes,
+            jobs=jobs,
+            no_cache=no_cache,
+            plain_diff=plain_diff,
+            output_format=output_format,
+            show_statistics=show_statistics,
+            color_choice=color_choice,
+            show_fixes=show_fixes,
+        )
+        return
+    # `--show-fixes` without `--fix` lists nothing, as in ruff: nothing was fixed
+    policy = _policy()
+    if add_noqa and policy.stdin_filename is not None:
+        raise click.UsageError("--add-noqa cannot be combined with --stdin-filename")
     settings = _settings(
-        paths, config, select, ignore, extend_select, exclude, unsafe_fixes, validate=False
+        (policy.stdin_filename,) if policy.stdin_filename is not None else paths,
+        config,
+        select,
+        ignore,
+        extend_select,
+        exclude,
+        unsafe_fixes,
+        validate=False,
     )
     # a stored verdict serves the formats that need no project index to render
     verdict = not add_noqa and output_format in ("concise", "github", "gitlab")
@@ -545,7 +910,9 @@ def check_command(
         click.echo(f"Added {added} noqa directive{'' if added == 1 else 's'}.")
         console.print_errors(result)
         sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
-    if output_format != "concise" or show_statistics:
+    if policy.quiet:
+        _print_findings(output_format, show_statistics, engine, result, settings.unsafe_fixes)
+    elif output_format != "concise" or show_statistics:
         from fastapi_fixer.reporting.formats import report_check
 
         report_check(
@@ -559,9 +926,7 @@ def check_command(
     else:
         console.print_check(result, settings.unsafe_fixes, _color(color_choice))
     console.print_errors(result)
-    if result.errors:
-        sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.diagnostics else EXIT_CLEAN)
+    sys.exit(policy.exit_code(result))
 
 
 @main.command("rule")

@@ -963,7 +963,7 @@ def project_digest(modules: Iterable[ModuleFacts], unloaded_names: set[str]) -> 
     left out."""
     digest = hashlib.sha256()
     for module in sorted(modules, key=lambda m: m.module):
-        digest.update(module.module.encode())
+        digest.update(module.module.encode("utf-8", "surrogatepass"))
         digest.update((module.semantic_digest or semantic_digest(module)).encode())
     digest.update(repr(sorted(unloaded_names)).encode())
     return digest.hexdigest()

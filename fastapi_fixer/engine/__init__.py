@@ -26,7 +26,7 @@ from fastapi_fixer.analysis.blocking import BlockingCatalog
 from fastapi_fixer.analysis.facts import Analysis, ModuleFacts, module_name_for
 from fastapi_fixer.analysis.index import ProjectIndex
 from fastapi_fixer.engine.cache import Cache, Checked
-from fastapi_fixer.engine.discovery import discover
+from fastapi_fixer.engine.discovery import Discovered, discover, is_excluded
 from fastapi_fixer.engine.source import SourceError, SourceFile, file_digest, read_source
 from fastapi_fixer.engine.workers import Job, Progress, WorkerPool, default_jobs
 from fastapi_fixer.fixing.format import FormatUnavailable, formatter_clean, tidier
@@ -66,6 +66,8 @@ class Mode:
     # (code, path): that rule's fixes are not applied in that file (`--verify` dropped them;
     # a fix spanning files is left out whole when one of its files is blocked)
     blocked: frozenset[tuple[str, str]] = frozenset()
+    # `--force-exclude`: `exclude` patterns apply to paths named on the command line too
+    force_exclude: bool = False
 
 
 @dataclass
@@ -317,21 +319,39 @@ class Engine:
 
     # --- stages ----------------------------------------------------------------------------
 
-    def run(self, paths: Iterable[str], progress: ProgressBar | None = None) -> RunResult:
+    def run(
+        self,
+        paths: Iterable[str],
+        progress: ProgressBar | None = None,
+        stdin: SourceFile | None = None,
+    ) -> RunResult:
+        """``stdin``: check that text as the one file of the run, under its path (an editor's
+        buffer, `--stdin-filename`); ``paths`` are not read then."""
         result = RunResult()
         text_rules = [rule for rule in self.rules if rule.FILE_NAMES]
         file_names = sorted({name for rule in text_rules for name in rule.FILE_NAMES})
         config = self.settings.config_path
         base = os.path.dirname(os.path.abspath(config)) if config else None
-        discovered = discover(paths, self.settings.exclude, file_names, base)
+        if stdin is not None:
+            discovered = Discovered()
+            excluded = self.mode.force_exclude and is_excluded(
+                stdin.path, self.settings.exclude, base
+            )
+            if not excluded:
+                discovered.files.append(stdin.path)
+                discovered.roots[stdin.path] = os.path.dirname(stdin.path) or "."
+        else:
+            discovered = discover(
+                paths, self.settings.exclude, file_names, base, self.mode.force_exclude
+            )
         result.errors.extend(discovered.errors)
         self.file_names = tuple(file_names)
         # what a stored verdict of this run is keyed on (runcache.py); None: do not store one
-        digests: dict[str, str] | None = {} if not discovered.errors else None
+        digests: dict[str, str] | None = {} if not discovered.errors and not stdin else None
         files: dict[str, _File] = {}
         for path in discovered.files:
             try:
-                source = read_source(path)
+                source = stdin if stdin is not None else read_source(path)
             except SourceError as exc:
                 result.errors.append(FileError(path, str(exc)))
                 digest = file_digest(path)

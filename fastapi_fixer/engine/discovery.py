@@ -74,6 +74,12 @@ def _excluded(path: str, patterns: Iterable[str], base: str | None = None) -> bo
     return False
 
 
+def is_excluded(path: str, patterns: Iterable[str], base: str | None = None) -> bool:
+    """Whether an ``exclude`` pattern matches ``path`` (a path named on the command line, or
+    `--stdin-filename`'s)."""
+    return _excluded(os.path.normpath(path), tuple(patterns), base)
+
+
 def _load_gitignore(directory: str) -> pathspec.PathSpec | None:
     path = os.path.join(directory, ".gitignore")
     try:
@@ -116,8 +122,11 @@ def discover(
     exclude: Iterable[str] = (),
     file_names: Iterable[str] = (),
     base: str | None = None,
+    force_exclude: bool = False,
 ) -> Discovered:
-    """Files given explicitly are always taken; directories are walked honouring .gitignore.
+    """Files given explicitly are always taken (unless ``force_exclude``, as ruff's
+    `--force-exclude`: then ``exclude`` applies to them too); directories are walked honouring
+    .gitignore.
 
     ``file_names``: globs of non-Python file names to take too (text rules' `FILE_NAMES`);
     ``base``: the folder ``exclude`` patterns are relative to (the configuration's)."""
@@ -148,7 +157,10 @@ def discover(
             continue
         if not os.path.isdir(raw):
             norm = os.path.normpath(raw)
-            take(norm, os.path.dirname(norm) or ".")
+            if not (force_exclude and _excluded(norm, exclude, base)):
+                take(norm, os.path.dirname(norm) or ".")
+            continue
+        if force_exclude and _excluded(os.path.normpath(raw), exclude, base):
             continue
         for path in _walk(raw, exclude, found.errors, file_names, base):
             # printed as ruff prints it: `app/db.py`, not `./app/db.py` (and `--diff` headers

@@ -198,7 +198,19 @@ def _serve(connection: Connection, worker: ShardWorker) -> None:
                 raise ValueError(kind)
             connection.send(("done", result))
         except BaseException as exc:  # report, never hang the parent
-            connection.send(("error", f"{type(exc).__name__}: {exc}"))
+            import traceback
+
+            connection.send(("error", (f"{type(exc).__name__}: {exc}", traceback.format_exc())))
+
+
+class WorkerError(RuntimeError):
+    """An exception in a worker process: its ``summary`` (`Type: message`) and the
+    ``traceback`` there (the CLI shows it with `--verbose`)."""
+
+    def __init__(self, summary: str, traceback: str) -> None:
+        super().__init__(f"worker failed: {summary}")
+        self.summary = summary
+        self.traceback = traceback
 
 
 def _balanced(jobs: Sequence[Job], count: int) -> list[list[Job]]:
@@ -348,7 +360,8 @@ class WorkerPool:
             return _PENDING
         if kind == "done":
             return payload
-        raise RuntimeError(f"worker failed: {payload}")
+        summary, remote = payload
+        raise WorkerError(summary, remote)
 
     def close(self) -> None:
         for connection in self.connections:
