@@ -65,6 +65,16 @@ def _common(function):
         click.option("--extend-select", help="Codes to enable on top of the selection."),
         click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable)."),
         click.option(
+            "--extend-exclude",
+            multiple=True,
+            help="Like --exclude: globs added to the configuration's (repeatable).",
+        ),
+        click.option(
+            "--force-exclude/--no-force-exclude",
+            default=None,
+            help="Apply the excludes to paths named on the command line too (pre-commit).",
+        ),
+        click.option(
             "--config",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
             help="A pyproject.toml or fastapi-fix.toml to read instead of the nearest one.",
@@ -95,6 +105,8 @@ def _settings(
     exclude: tuple[str, ...],
     unsafe_fixes: bool | None,
     validate: bool = True,
+    extend_exclude: tuple[str, ...] = (),
+    force_exclude: bool | None = None,
 ) -> Settings:
     """``validate``: reject unknown rule selectors now (which imports every rule); a `check`
     leaves it to `_run`, since a stored verdict proves its selectors were valid."""
@@ -107,20 +119,19 @@ def _settings(
         ignore=_codes(ignore),
         extend_select=_codes(extend_select),
         unsafe_fixes=unsafe_fixes,
+        force_exclude=force_exclude,
     )
-    if exclude:
-        settings = settings.with_overrides(exclude=(*settings.exclude, *exclude))
+    if exclude or extend_exclude:  # both add to the configuration's (writes no excluded file)
+        settings = settings.with_overrides(exclude=(*settings.exclude, *exclude, *extend_exclude))
     if validate:
         _validate_selectors(settings)
     return settings
 
 
 def _validate_selectors(settings: Settings) -> None:
-    from fastapi_fixer.registry import unknown_selectors
-
-    unknown = unknown_selectors([*settings.select, *settings.ignore, *settings.extend_select])
-    if unknown:
-        raise click.UsageError(f"unknown rule selector: {', '.join(unknown)}")
+    problem = settings.unknown_selector()  # names the configuration's key, or the flag
+    if problem is not None:
+        raise click.UsageError(problem)
 
 
 def _run(
@@ -362,6 +373,8 @@ def fix_command(
     verify_python: str | None = None,
     verify_apps: tuple[str, ...] = (),
     verify_tests: str | None = None,
+    extend_exclude: tuple[str, ...] = (),
+    force_exclude: bool | None = None,
     **git_mode: Any,
 ) -> None:
     """Apply fixes in place (safe ones unless --unsafe-fixes)."""
@@ -377,6 +390,8 @@ def fix_command(
             ignore=ignore,
             extend_select=extend_select,
             exclude=exclude,
+            extend_exclude=extend_exclude,
+            force_exclude=force_exclude,
             config=config,
             unsafe_fixes=unsafe_fixes,
             jobs=jobs,
@@ -385,7 +400,10 @@ def fix_command(
             show_statistics=True,
         )
         return
-    settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe_fixes)
+    selection = {"extend_exclude": extend_exclude, "force_exclude": force_exclude}
+    settings = _settings(
+        paths, config, select, ignore, extend_select, exclude, unsafe_fixes, **selection
+    )
     settings, verify_options = _verify_settings(
         settings, verify, verify_python, verify_apps, verify_tests
     )
@@ -399,7 +417,14 @@ def fix_command(
         sys.exit(
             run_git_mode(
                 lambda copies: _settings(
-                    copies, config_file, select, ignore, extend_select, exclude, unsafe_fixes
+                    copies,
+                    config_file,
+                    select,
+                    ignore,
+                    extend_select,
+                    exclude,
+                    unsafe_fixes,
+                    **selection,
                 ),
                 paths,
                 git_options,
@@ -473,12 +498,23 @@ def check_command(
     output_format: str = "concise",
     show_statistics: bool = False,
     add_noqa: bool = False,
+    extend_exclude: tuple[str, ...] = (),
+    force_exclude: bool | None = None,
 ) -> None:
     """Report findings without changing any file."""
     from fastapi_fixer.reporting import console
 
     settings = _settings(
-        paths, config, select, ignore, extend_select, exclude, unsafe_fixes, validate=False
+        paths,
+        config,
+        select,
+        ignore,
+        extend_select,
+        exclude,
+        unsafe_fixes,
+        validate=False,
+        extend_exclude=extend_exclude,
+        force_exclude=force_exclude,
     )
     # a stored verdict serves the formats that need no project index to render
     verdict = not add_noqa and output_format in ("concise", "github", "gitlab")

@@ -26,7 +26,7 @@ from fastapi_fixer.analysis.blocking import BlockingCatalog
 from fastapi_fixer.analysis.facts import Analysis, ModuleFacts, module_name_for
 from fastapi_fixer.analysis.index import ProjectIndex
 from fastapi_fixer.engine.cache import Cache, Checked
-from fastapi_fixer.engine.discovery import discover
+from fastapi_fixer.engine.discovery import PerFileIgnores, discover
 from fastapi_fixer.engine.source import SourceError, SourceFile, file_digest, read_source
 from fastapi_fixer.engine.workers import Job, Progress, WorkerPool, default_jobs
 from fastapi_fixer.fixing.format import FormatUnavailable, formatter_clean, tidier
@@ -311,6 +311,7 @@ class Engine:
         )
         self.jobs = mode.jobs or default_jobs()
         self.cache = cache or Cache.disabled()
+        self.per_file_ignores = PerFileIgnores(settings.per_file_ignores, settings.base)
         self.progress: Progress = lambda count: None
         self._bases_by_digest: dict[str, frozenset[str]] = {}
 
@@ -320,9 +321,13 @@ class Engine:
         result = RunResult()
         text_rules = [rule for rule in self.rules if rule.FILE_NAMES]
         file_names = sorted({name for rule in text_rules for name in rule.FILE_NAMES})
-        config = self.settings.config_path
-        base = os.path.dirname(os.path.abspath(config)) if config else None
-        discovered = discover(paths, self.settings.exclude, file_names, base)
+        discovered = discover(
+            paths,
+            self.settings.exclude,
+            file_names,
+            self.settings.base,
+            self.settings.force_exclude,
+        )
         result.errors.extend(discovered.errors)
         self.file_names = tuple(file_names)
         # what a stored verdict of this run is keyed on (runcache.py); None: do not store one
@@ -513,6 +518,10 @@ class Engine:
                 result.errors.append(FileError(path, found))
             else:
                 diagnostics.extend(found)
+        if self.per_file_ignores:  # after the cache: what it stores does not depend on them
+            diagnostics = [
+                d for d in diagnostics if not self.per_file_ignores.ignores(d.path, d.code)
+            ]
         return diagnostics
 
     def _still_holds(
