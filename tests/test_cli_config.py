@@ -311,3 +311,29 @@ def test_a_symlink_loop_as_the_first_path_is_a_one_line_error(
         assert "Traceback" not in result.output
         assert "loop" in result.output
     assert (project / "app.py").read_text() == ROUTE  # `fix loop` touched nothing else
+
+
+# --- 5. the documented configuration -----------------------------------------------------------
+
+
+def test_the_readme_configuration_is_valid_and_documents_every_key(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi_fixer import settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Configuration", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    keys = {
+        *settings._LIST_KEYS,
+        *settings._BOOL_KEYS,
+        *settings._STRING_KEYS,
+        *settings._CHOICE_KEYS,
+        *settings._PER_FILE_KEYS,
+    }
+    undocumented = {key for key in keys if key not in section}
+    assert not undocumented
+    (project / "pyproject.toml").write_text(example)
+    monkeypatch.chdir(project)
+    result = invoke("check", "--no-cache", ".")
+    assert result.exit_code in (0, 1), result.output  # not a configuration error
