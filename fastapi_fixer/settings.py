@@ -42,6 +42,9 @@ class Settings:
     verify_apps: tuple[str, ...] = field(default=(), compare=False)
     verify_tests: str | None = field(default=None, compare=False)
     config_path: str | None = field(default=None, compare=False)
+    # the folder path globs (exclude, per-file-ignores) are relative to, as in ruff: a found
+    # configuration's own; None: the current one (no configuration, or one given by --config)
+    base: str | None = field(default=None, compare=False)
     # (key, selectors) as the configuration gives them, to name the key of an unknown one
     config_selectors: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), compare=False)
 
@@ -54,14 +57,6 @@ class Settings:
         if self.per_file_ignores or self.exclude:  # their globs are relative to this folder
             key.append(("base", self.base))
         return repr(key)
-
-    @property
-    def base(self) -> str | None:
-        """The folder path patterns (exclude, per-file-ignores) are relative to: the
-        configuration file's, as in ruff (None: the current folder)."""
-        if self.config_path is None:
-            return None
-        return os.path.dirname(os.path.abspath(self.config_path))
 
     def unknown_selector(self) -> str | None:
         """The error for the first unknown rule selector, naming where it is written: the
@@ -151,7 +146,10 @@ def load_settings(config: Path | None, start: Path) -> Settings:
     table = _tool_table(data, path)
     if table is None:  # a fastapi-fix.toml holds the options at its top level
         table = data if path.name != "pyproject.toml" else {}
-    return _settings_from_table(table, path)
+    found = _settings_from_table(table, path)
+    if config is None:
+        return replace(found, base=os.path.dirname(os.path.abspath(path)))
+    return found
 
 
 def _settings_from_table(table: dict[str, Any], path: Path) -> Settings:

@@ -245,6 +245,20 @@ def test_per_file_ignores_hide_findings_in_matching_files(
     assert invoke("check", ".").exit_code == 0
 
 
+def test_with_config_globs_are_relative_to_the_current_folder(
+    layered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ruff: a file given with --config is not where the project is; its relative globs read
+    from the current folder (so `--config ci/fastapi-fix.toml` works from the project's root)."""
+    (layered / "ci").mkdir()
+    (layered / "ci" / "fastapi-fix.toml").write_text(
+        'select = ["FF1"]\nexclude = ["legacy/*"]\n'
+        '[per-file-ignores]\n"tests/*" = ["FF1"]\n"migrations/*" = ["FF1"]\n'
+    )
+    monkeypatch.chdir(layered)
+    assert _reported(invoke("check", "--config", "ci/fastapi-fix.toml")) == {"app.py"}
+
+
 def test_a_negated_per_file_ignore_applies_to_the_files_that_do_not_match(
     layered: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
