@@ -310,6 +310,25 @@ def test_per_file_ignores_are_part_of_the_cache_key(
     assert _reported(invoke("check")) == every
 
 
+def test_cached_findings_are_not_reused_under_another_path_spelling(
+    layered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache is keyed by absolute path, but a finding carries the path as the run that
+    stored it spelled it: reused from another folder, `app.py` would be reported for
+    `../app.py`, per-file-ignores would match the wrong file, and its fix would be dropped."""
+    (layered / "pyproject.toml").write_text(
+        CONFIG + '[tool.fastapi-fix.per-file-ignores]\n"tests/*" = ["FF1"]\n'
+    )
+    monkeypatch.chdir(layered)
+    assert _reported(invoke("check")) == {"app.py", "legacy/old.py", "migrations/m1.py"}
+    monkeypatch.chdir(layered / "tests")
+    result = invoke("check", "..")
+    assert _reported(result) == {"../app.py", "../legacy/old.py", "../migrations/m1.py"}
+    result = invoke("fix", "..")
+    assert (layered / "app.py").read_text() != ROUTE, result.output
+    assert (layered / "tests" / "test_app.py").read_text() == ROUTE  # ignored: not fixed
+
+
 # --- 3. a symlink loop -------------------------------------------------------------------------
 
 
@@ -351,3 +370,21 @@ def test_the_readme_configuration_is_valid_and_documents_every_key(
     monkeypatch.chdir(project)
     result = invoke("check", "--no-cache", ".")
     assert result.exit_code in (0, 1), result.output  # not a configuration error
+
+
+def test_a_hidden_files_exclude_does_not_swallow_the_current_or_parent_folder(
+    layered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`.*` names hidden files and folders; `.` (the default path) and `../project` are
+    neither, even with --force-exclude (ruff matches a folder by its name)."""
+    (layered / ".scratch").mkdir()
+    (layered / ".scratch" / "x.py").write_text(ROUTE)
+    (layered / "pyproject.toml").write_text(CONFIG + 'exclude = [".*", "legacy", "tests"]\n')
+    monkeypatch.chdir(layered)
+    expected = {"app.py", "migrations/m1.py"}
+    assert _reported(invoke("check", "--force-exclude")) == expected
+    assert _reported(invoke("check", "--force-exclude", ".")) == expected
+    (layered / "elsewhere").mkdir()
+    monkeypatch.chdir(layered / "elsewhere")
+    found = _reported(invoke("check", "--force-exclude", ".."))
+    assert found == {f"../{name}" for name in expected}

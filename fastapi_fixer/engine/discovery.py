@@ -109,17 +109,18 @@ def _excluded(path: str, patterns: Iterable[str], base: str | None = None) -> bo
     `migrations/m1.py`), the path relative to ``base`` (the configuration file's folder, which
     patterns are relative to, as ruff's are; default: the current folder), or the name of the
     file or of a folder it is in below ``base`` (`migrations` excludes `app/migrations/x.py`,
-    but `build` does not exclude a project that happens to live in `/home/me/build/`)."""
+    but `build` does not exclude a project that happens to live in `/home/me/build/`). `.` and
+    `../x` are matched by their folder's name, never as text (`.*`, hidden files, would)."""
     if not patterns:
         return False
     normal = os.path.normpath(path)
-    candidates = [normal]
+    candidates = [] if normal == os.curdir or normal.startswith(os.pardir) else [normal]
     relative = _relative_to(path, base if base is not None else os.getcwd())
-    if relative is not None:
+    if relative is not None and relative != os.curdir:
         candidates.append(relative)
         names: tuple[str, ...] = Path(relative).parts
     else:
-        names = (os.path.basename(normal),)
+        names = (os.path.basename(os.path.abspath(path)),)
     return any(
         glob_match(pattern, candidate)
         for pattern in patterns
