@@ -68,19 +68,15 @@ class Settings:
         for key, selectors in self.config_selectors:
             unknown = unknown_selectors(selectors)
             if unknown:
-                return f"{self.config_path}: unknown rule selector: {_listed(unknown)} in `{key}`"
+                return f"{self.config_path}: unknown rule selector: {', '.join(unknown)} in `{key}`"
         for key in ("select", "ignore", "extend-select"):
             selectors = getattr(self, key.replace("-", "_"))
             if selectors == from_config.get(key, _DEFAULTS.get(key)):
                 continue  # the configuration's (checked above) or the default
             unknown = unknown_selectors(selectors)
             if unknown:
-                return f"unknown rule selector: {_listed(unknown)} in `--{key}`"
+                return f"unknown rule selector: {', '.join(unknown)} in `--{key}`"
         return None
-
-
-def _listed(selectors: list[str]) -> str:
-    return ", ".join(selectors)
 
 
 _DEFAULTS = {"select": Settings.select, "ignore": Settings.ignore, "extend-select": ()}
