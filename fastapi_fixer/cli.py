@@ -18,7 +18,7 @@ import click
 
 from fastapi_fixer import __version__
 from fastapi_fixer.apply.branch import git_mode_options, options_from_cli
-from fastapi_fixer.settings import ConfigError, Settings, load_settings
+from fastapi_fixer.settings import ConfigError, SelectorError, Settings, load_settings
 
 if TYPE_CHECKING:
     from fastapi_fixer.models import RunResult
@@ -49,6 +49,13 @@ class _DefaultToFix(click.Group):
                 raise click.UsageError(f"no such command or path '{first}'{hint}", ctx)
             args = ["fix", *args]
         return super().parse_args(ctx, args)
+
+
+class _ConfigurationError(click.ClickException):
+    """A configuration that cannot be used: `Error: FILE: ...` on one line, exit 2 (no usage
+    text: the command line is not what is wrong)."""
+
+    exit_code = EXIT_ERROR
 
 
 def _codes(value: str | None) -> tuple[str, ...] | None:
@@ -113,7 +120,7 @@ def _settings(
     try:
         settings = load_settings(config, Path(paths[0]) if paths else Path.cwd())
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise _ConfigurationError(str(exc)) from exc
     settings = settings.with_overrides(
         select=_codes(select),
         ignore=_codes(ignore),
@@ -129,9 +136,12 @@ def _settings(
 
 
 def _validate_selectors(settings: Settings) -> None:
-    problem = settings.unknown_selector()  # names the configuration's key, or the flag
-    if problem is not None:
-        raise click.UsageError(problem)
+    try:
+        settings.check_selectors()  # names the configuration's file and key, or the flag
+    except ConfigError as exc:
+        raise _ConfigurationError(str(exc)) from exc
+    except SelectorError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def _run(

@@ -19,7 +19,11 @@ else:  # pragma: no cover
 
 
 class ConfigError(Exception):
-    """A configuration problem the user must fix; reported as a usage error."""
+    """A configuration problem the user must fix: one line naming the file and the key."""
+
+
+class SelectorError(ValueError):
+    """An unknown rule selector given on the command line: a usage error naming the flag."""
 
 
 @dataclass(frozen=True)
@@ -58,25 +62,26 @@ class Settings:
             key.append(("base", self.base))
         return repr(key)
 
-    def unknown_selector(self) -> str | None:
-        """The error for the first unknown rule selector, naming where it is written: the
-        configuration file and key, or the command-line flag (None: all are known). Imports
-        every rule."""
+    def check_selectors(self) -> None:
+        """Raise for the first unknown rule selector, naming where it is written: a
+        ConfigError names the configuration file and key, a SelectorError the command-line
+        flag. Imports every rule."""
         from fastapi_fixer.registry import unknown_selectors
 
         from_config = dict(self.config_selectors)
         for key, selectors in self.config_selectors:
             unknown = unknown_selectors(selectors)
             if unknown:
-                return f"{self.config_path}: unknown rule selector: {', '.join(unknown)} in `{key}`"
+                raise ConfigError(
+                    f"{self.config_path}: unknown rule selector: {', '.join(unknown)} in `{key}`"
+                )
         for key in ("select", "ignore", "extend-select"):
             selectors = getattr(self, key.replace("-", "_"))
             if selectors == from_config.get(key, _DEFAULTS.get(key)):
                 continue  # the configuration's (checked above) or the default
             unknown = unknown_selectors(selectors)
             if unknown:
-                return f"unknown rule selector: {', '.join(unknown)} in `--{key}`"
-        return None
+                raise SelectorError(f"unknown rule selector: {', '.join(unknown)} in `--{key}`")
 
 
 _DEFAULTS = {"select": Settings.select, "ignore": Settings.ignore, "extend-select": ()}

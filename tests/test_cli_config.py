@@ -37,12 +37,15 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def _one_line_error(result: Result, *needles: str) -> str:
-    """The error line (click prints `Error: ...`); asserts it names every needle."""
+def _one_line_error(result: Result, *needles: str, usage: bool = False) -> str:
+    """The error line, naming every needle; a configuration problem prints that line alone
+    (`Error: FILE: ...`), a command-line one (``usage``) after click's usage lines."""
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if "rror" in line]
     assert len(lines) == 1, result.output
+    if not usage:
+        assert result.output.strip() == lines[0], result.output
     for needle in needles:
         assert needle in lines[0], result.output
     return lines[0]
@@ -141,9 +144,9 @@ def test_an_unknown_rule_code_in_the_configuration_names_the_file_and_key(
 
 def test_an_unknown_rule_code_on_the_command_line_names_the_flag(project: Path) -> None:
     result = invoke("check", "--extend-select", "FF9999", str(project))
-    _one_line_error(result, "FF9999", "--extend-select")
+    _one_line_error(result, "FF9999", "--extend-select", usage=True)
     result = invoke("fix", "--ignore", "NOPE", str(project))
-    _one_line_error(result, "NOPE", "--ignore")
+    _one_line_error(result, "NOPE", "--ignore", usage=True)
     assert (project / "app.py").read_text() == ROUTE
 
 
