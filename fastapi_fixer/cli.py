@@ -23,7 +23,7 @@ import click
 
 from fastapi_fixer import __version__
 from fastapi_fixer.apply.branch import git_mode_options, options_from_cli
-from fastapi_fixer.settings import ConfigError, Settings, load_settings
+from fastapi_fixer.settings import ConfigError, SelectorError, Settings, load_settings
 
 if TYPE_CHECKING:
     from fastapi_fixer.models import RunResult
@@ -71,6 +71,13 @@ class _DefaultToFix(click.Group):
         except Exception as exc:
             _report_crash(exc, verbose=bool(ctx.meta.get(_VERBOSE)))
             sys.exit(EXIT_ERROR)
+
+
+class _ConfigurationError(click.ClickException):
+    """A configuration that cannot be used: `Error: FILE: ...` on one line, exit 2 (no usage
+    text: the command line is not what is wrong)."""
+
+    exit_code = EXIT_ERROR
 
 
 def _report_crash(exc: Exception, verbose: bool) -> None:
@@ -124,6 +131,16 @@ def _common(function):
         ),
         click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable)."),
         click.option(
+            "--extend-exclude",
+            multiple=True,
+            help="Like --exclude: globs added to the configuration's (repeatable).",
+        ),
+        click.option(
+            "--force-exclude/--no-force-exclude",
+            default=None,
+            help="Apply the excludes to paths named on the command line too (pre-commit).",
+        ),
+        click.option(
             "--config",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
             help="A pyproject.toml or fastapi-fix.toml to read instead of the nearest one.",
@@ -156,32 +173,36 @@ def _settings(
     exclude: tuple[str, ...],
     unsafe_fixes: bool | None,
     validate: bool = True,
+    extend_exclude: tuple[str, ...] = (),
+    force_exclude: bool | None = None,
 ) -> Settings:
     """``validate``: reject unknown rule selectors now (which imports every rule); a `check`
     leaves it to `_run`, since a stored verdict proves its selectors were valid."""
     try:
         settings = load_settings(config, Path(paths[0]) if paths else Path.cwd())
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise _ConfigurationError(str(exc)) from exc
     settings = settings.with_overrides(
         select=_codes(select),
         ignore=_codes(ignore),
         extend_select=_codes(extend_select),
         unsafe_fixes=unsafe_fixes,
+        force_exclude=force_exclude,
     )
-    if exclude:
-        settings = settings.with_overrides(exclude=(*settings.exclude, *exclude))
+    if exclude or extend_exclude:  # both add to the configuration's (writes no excluded file)
+        settings = settings.with_overrides(exclude=(*settings.exclude, *exclude, *extend_exclude))
     if validate:
         _validate_selectors(settings)
     return settings
 
 
 def _validate_selectors(settings: Settings) -> None:
-    from fastapi_fixer.registry import unknown_selectors
-
-    unknown = unknown_selectors([*settings.select, *settings.ignore, *settings.extend_select])
-    if unknown:
-        raise click.UsageError(f"unknown rule selector: {', '.join(unknown)}")
+    try:
+        settings.check_selectors()  # names the configuration's file and key, or the flag
+    except ConfigError as exc:
+        raise _ConfigurationError(str(exc)) from exc
+    except SelectorError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def _run(
@@ -201,7 +222,7 @@ def _run(
     policy = _policy()
     cache = Cache.disabled() if no_cache else Cache.open(_cache_dir(settings), settings)
     stdin = _stdin_source(policy, paths)
-    mode = Mode(fix=fix, jobs=jobs, previews=previews, force_exclude=policy.force_exclude)
+    mode = Mode(fix=fix, jobs=jobs, previews=previews)
     with ProgressBar(enabled=False if policy.quiet else None) as progress:
         engine = Engine(settings, mode, cache)
         if stdin is not None:
@@ -222,7 +243,7 @@ def _check(
     """A check's engine and result; with ``verdict``, the stored result of the last check when
     no file changed since (runcache.py), and then no engine (None)."""
     policy = _policy()
-    if no_cache or not verdict or policy.stdin_filename is not None or policy.force_exclude:
+    if no_cache or not verdict or policy.stdin_filename is not None:
         return _run(settings, paths, False, jobs, no_cache, want_engine=True, previews=previews)
     from fastapi_fixer.engine import runcache
 
@@ -318,7 +339,6 @@ class _Policy:
     silent: bool = False
     cache_dir: str | None = None
     stdin_filename: str | None = None
-    force_exclude: bool = False
     stdout: Any = None  # the real stdout (-o and --silent take sys.stdout over)
     stdin_source: Any = None  # the SourceFile read from stdin (--stdin-filename)
 
@@ -402,11 +422,6 @@ def _run_options(function):
             "excludes apply); `fix` writes the fixed source to stdout, and nothing to disk.",
         ),
         click.option(
-            "--force-exclude/--no-force-exclude",
-            default=False,
-            help="Apply `exclude` to paths named on the command line and --stdin-filename too.",
-        ),
-        click.option(
             "--verbose",
             "-v",
             is_flag=True,
@@ -427,7 +442,6 @@ def _run_options(function):
             "silent",
             "cache_dir",
             "stdin_filename",
-            "force_exclude",
         )
         values = {name: kwargs.pop(name) for name in names}
         output_file = kwargs.pop("output_file")
@@ -634,7 +648,6 @@ def _verified(
             jobs=jobs,
             previews=previews,
             blocked=blocked,
-            force_exclude=_policy().force_exclude,
         )
         again = Engine(wanted, mode, Cache.disabled())
         found = again.run(paths or (".",))
@@ -714,6 +727,8 @@ def fix_command(
     verify_tests: str | None = None,
     color_choice: str = "auto",
     show_fixes: bool = False,
+    extend_exclude: tuple[str, ...] = (),
+    force_exclude: bool | None = None,
     **git_mode: Any,
 ) -> None:
     """Apply fixes in place (safe ones unless --unsafe-fixes)."""
@@ -734,6 +749,8 @@ def fix_command(
             ignore=ignore,
             extend_select=extend_select,
             exclude=exclude,
+            extend_exclude=extend_exclude,
+            force_exclude=force_exclude,
             config=config,
             unsafe_fixes=unsafe_fixes,
             jobs=jobs,
@@ -744,7 +761,10 @@ def fix_command(
         )
         return
     config_from = (policy.stdin_filename,) if policy.stdin_filename is not None else paths
-    settings = _settings(config_from, config, select, ignore, extend_select, exclude, unsafe_fixes)
+    selection = {"extend_exclude": extend_exclude, "force_exclude": force_exclude}
+    settings = _settings(
+        config_from, config, select, ignore, extend_select, exclude, unsafe_fixes, **selection
+    )
     settings, verify_options = _verify_settings(
         settings, verify, verify_python, verify_apps, verify_tests
     )
@@ -760,7 +780,14 @@ def fix_command(
         sys.exit(
             run_git_mode(
                 lambda copies: _settings(
-                    copies, config_file, select, ignore, extend_select, exclude, unsafe_fixes
+                    copies,
+                    config_file,
+                    select,
+                    ignore,
+                    extend_select,
+                    exclude,
+                    unsafe_fixes,
+                    **selection,
                 ),
                 paths,
                 git_options,
@@ -860,6 +887,8 @@ def check_command(
     show_fixes: bool = False,
     apply_fixes: bool = False,
     plain_diff: bool = False,
+    extend_exclude: tuple[str, ...] = (),
+    force_exclude: bool | None = None,
 ) -> None:
     """Report findings without changing any file (with --fix or --diff: as `fix`)."""
     from fastapi_fixer.reporting import console
@@ -874,6 +903,8 @@ def check_command(
             ignore=ignore,
             extend_select=extend_select,
             exclude=exclude,
+            extend_exclude=extend_exclude,
+            force_exclude=force_exclude,
             config=config,
             unsafe_fixes=unsafe_fixes,
             jobs=jobs,
@@ -898,6 +929,8 @@ def check_command(
         exclude,
         unsafe_fixes,
         validate=False,
+        extend_exclude=extend_exclude,
+        force_exclude=force_exclude,
     )
     # a stored verdict serves the formats that need no project index to render
     verdict = not add_noqa and output_format in ("concise", "github", "gitlab")

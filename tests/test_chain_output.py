@@ -249,10 +249,11 @@ def test_chain_survives_pickling() -> None:
     assert again.chain == HOPS
 
 
-def test_findings_cache_keeps_the_chain(tmp_path: Path) -> None:
+def test_findings_cache_keeps_the_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the findings' path, `app/routes.py`, is the file's spelling
     settings = Settings(select=("FF101",))
     cache = Cache.open(tmp_path / "cache", settings)
-    path = str(tmp_path / "app" / "routes.py")
+    path = "app/routes.py"
     cache.store_compiles(path, "digest", "app.routes")
     checked = Checked("project", (), "fingerprint", ())
     cache.store_diagnostics(path, "digest", checked, [_with_chain(), _plain()])

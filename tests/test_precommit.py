@@ -107,6 +107,7 @@ def test_hooks_file_declares_both_hooks() -> None:
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types_or"] == ["python", "pyi"]
+        assert "--force-exclude" in hook["entry"].split()  # pre-commit names excluded files too
     assert hooks["fastapi-fix"]["entry"].startswith("fastapi-fix fix")
     assert hooks["fastapi-fix-check"]["entry"].startswith("fastapi-fix check")
 
@@ -130,3 +131,23 @@ def test_fix_hook_fixes_then_passes(hook_repo: Path, pre_commit_home: Path, proj
     again = try_repo(hook_repo, pre_commit_home, project, "fastapi-fix")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Passed" in again.stdout
+
+
+def test_hooks_honour_the_configured_excludes(
+    hook_repo: Path, pre_commit_home: Path, project: Path
+) -> None:
+    """pre-commit names each staged file; without --force-exclude an excluded one is checked,
+    and fixed, all the same."""
+    (project / "migrations").mkdir()
+    (project / "migrations" / "m1.py").write_text(ROUTE)
+    (project / "pyproject.toml").write_text(
+        '[tool.fastapi-fix]\nselect = ["FF1"]\nexclude = ["migrations"]\n'
+    )
+    _git(project, "add", "-A")
+    result = try_repo(hook_repo, pre_commit_home, project, "fastapi-fix")
+    output = result.stdout + result.stderr
+    assert "await asyncio.sleep(1)" in (project / "app.py").read_text(), output
+    assert (project / "migrations" / "m1.py").read_text() == ROUTE, output
+    _git(project, "add", "-A")
+    again = try_repo(hook_repo, pre_commit_home, project, "fastapi-fix-check")
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -26,7 +26,7 @@ from fastapi_fixer.analysis.blocking import BlockingCatalog
 from fastapi_fixer.analysis.facts import Analysis, ModuleFacts, module_name_for
 from fastapi_fixer.analysis.index import ProjectIndex
 from fastapi_fixer.engine.cache import Cache, Checked
-from fastapi_fixer.engine.discovery import Discovered, discover, is_excluded
+from fastapi_fixer.engine.discovery import Discovered, PerFileIgnores, discover, is_excluded
 from fastapi_fixer.engine.source import SourceError, SourceFile, file_digest, read_source
 from fastapi_fixer.engine.workers import Job, Progress, WorkerPool, default_jobs
 from fastapi_fixer.fixing.format import FormatUnavailable, formatter_clean, tidier
@@ -66,8 +66,6 @@ class Mode:
     # (code, path): that rule's fixes are not applied in that file (`--verify` dropped them;
     # a fix spanning files is left out whole when one of its files is blocked)
     blocked: frozenset[tuple[str, str]] = frozenset()
-    # `--force-exclude`: `exclude` patterns apply to paths named on the command line too
-    force_exclude: bool = False
 
 
 @dataclass
@@ -313,6 +311,7 @@ class Engine:
         )
         self.jobs = mode.jobs or default_jobs()
         self.cache = cache or Cache.disabled()
+        self.per_file_ignores = PerFileIgnores(settings.per_file_ignores, settings.base)
         self.progress: Progress = lambda count: None
         self.bar: ProgressBar | None = None
         self._bases_by_digest: dict[str, frozenset[str]] = {}
@@ -330,11 +329,10 @@ class Engine:
         result = RunResult()
         text_rules = [rule for rule in self.rules if rule.FILE_NAMES]
         file_names = sorted({name for rule in text_rules for name in rule.FILE_NAMES})
-        config = self.settings.config_path
-        base = os.path.dirname(os.path.abspath(config)) if config else None
+        base = self.settings.base
         if stdin is not None:
             discovered = Discovered()
-            excluded = self.mode.force_exclude and is_excluded(
+            excluded = self.settings.force_exclude and is_excluded(
                 stdin.path, self.settings.exclude, base
             )
             if not excluded:
@@ -342,7 +340,7 @@ class Engine:
                 discovered.roots[stdin.path] = os.path.dirname(stdin.path) or "."
         else:
             discovered = discover(
-                paths, self.settings.exclude, file_names, base, self.mode.force_exclude
+                paths, self.settings.exclude, file_names, base, self.settings.force_exclude
             )
         result.errors.extend(discovered.errors)
         self.file_names = tuple(file_names)
@@ -541,6 +539,10 @@ class Engine:
                 result.errors.append(FileError(path, found))
             else:
                 diagnostics.extend(found)
+        if self.per_file_ignores:  # after the cache: what it stores does not depend on them
+            diagnostics = [
+                d for d in diagnostics if not self.per_file_ignores.ignores(d.path, d.code)
+            ]
         return diagnostics
 
     def _still_holds(

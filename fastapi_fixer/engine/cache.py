@@ -115,6 +115,8 @@ class Cache:
         entry = self.entries.get(os.path.abspath(path))
         if entry is None or entry.digest != digest or entry.module != module:
             return None
+        if entry.facts is not None and entry.facts.path != path:
+            return None  # stored by a run that spelled the path otherwise (another folder)
         return entry.facts
 
     def store_facts(self, path: str, digest: str, module: str, facts: ModuleFacts) -> None:
@@ -147,6 +149,11 @@ class Cache:
         if entry is None or entry.digest != digest or entry.checked is None:
             return None
         if entry.diagnostics is None:
+            return None
+        # findings carry the path as the run that stored them spelled it (`app.py`, where this
+        # run, from another folder, has `../app.py`): reused, they would print, match
+        # per-file-ignores and be fixed under the wrong path
+        if any(d.path != path for d in entry.diagnostics):
             return None
         return entry.diagnostics, entry.checked
 

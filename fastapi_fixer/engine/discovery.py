@@ -4,7 +4,9 @@ rules read), minus ignored and excluded ones."""
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,25 +55,120 @@ def _is_virtualenv(directory: str) -> bool:
     return os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
 
 
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob as ruff reads one (globset's defaults): `*` and `?` cross folders, `**/` is any
+    number of folders, none included (`**/migrations/*` matches `migrations/m1.py`), `[...]` a
+    class (`[!...]` negated); an unclosed `[` is itself."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif char == "*":
+            out.append(".*")
+            while i < len(pattern) and pattern[i] == "*":
+                i += 1
+        elif char == "?":
+            out.append(".")
+            i += 1
+        elif char == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            negated = body.startswith("!")
+            body = re.escape(body[1:] if negated else body).replace("\\-", "-")
+            out.append(f"[{'^' if negated else ''}{body}]")
+            i = end + 1
+        else:
+            out.append(re.escape(char))
+            i += 1
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return glob_regex(pattern)
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    return _compiled(pattern.replace(os.sep, "/")).match(path.replace(os.sep, "/")) is not None
+
+
+def _relative_to(path: str, base: str) -> str | None:
+    """``path`` relative to the folder ``base``, when it is inside it."""
+    try:
+        relative = os.path.relpath(os.path.abspath(path), base)
+    except ValueError:  # another drive
+        return None
+    return None if relative == ".." or relative.startswith(".." + os.sep) else relative
+
+
 def _excluded(path: str, patterns: Iterable[str], base: str | None = None) -> bool:
     """Whether a pattern matches the path (normalised: `./migrations/m1.py` is
     `migrations/m1.py`), the path relative to ``base`` (the configuration file's folder, which
-    patterns are relative to, as ruff's are), or one of its parts (a folder's name)."""
+    patterns are relative to, as ruff's are; default: the current folder), or the name of the
+    file or of a folder it is in below ``base`` (`migrations` excludes `app/migrations/x.py`,
+    but `build` does not exclude a project that happens to live in `/home/me/build/`). `.` and
+    `../x` are matched by their folder's name, never as text (`.*`, hidden files, would)."""
     if not patterns:
         return False
     normal = os.path.normpath(path)
-    candidates = [normal]
-    if base is not None:
-        relative = os.path.relpath(os.path.abspath(path), base)
-        if not relative.startswith(".."):
-            candidates.append(relative)
-    parts = Path(normal).parts
-    for pattern in patterns:
-        if any(fnmatch.fnmatch(c, pattern) for c in candidates) or any(
-            fnmatch.fnmatch(p, pattern) for p in parts
-        ):
-            return True
-    return False
+    candidates = [] if normal == os.curdir or normal.startswith(os.pardir) else [normal]
+    relative = _relative_to(path, base if base is not None else os.getcwd())
+    if relative is not None and relative != os.curdir:
+        candidates.append(relative)
+        names: tuple[str, ...] = Path(relative).parts
+    else:
+        names = (os.path.basename(os.path.abspath(path)),)
+    return any(
+        glob_match(pattern, candidate)
+        for pattern in patterns
+        for candidate in (*candidates, *names)
+    )
+
+
+class PerFileIgnores:
+    """`per-file-ignores` as ruff reads it: a glob is relative to ``base`` (the configuration's
+    folder; default: the current one) or, matched against the file's name alone, matches in
+    any folder (`"__init__.py"`); `"!glob"` applies to the files it does not match. Codes are
+    prefixes (`FF1` ignores FF101)."""
+
+    def __init__(
+        self, entries: Iterable[tuple[str, tuple[str, ...]]], base: str | None = None
+    ) -> None:
+        root = os.path.abspath(base if base is not None else os.getcwd())
+        self.entries = [
+            (
+                glob.startswith("!"),
+                os.path.normpath(os.path.join(root, glob.removeprefix("!"))),
+                glob.removeprefix("!"),
+                tuple("" if code == "ALL" else code for code in codes),
+            )
+            for glob, codes in entries
+        ]
+        self._by_path: dict[str, tuple[str, ...]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def codes(self, path: str) -> tuple[str, ...]:
+        """The code prefixes ignored in ``path``."""
+        found = self._by_path.get(path)
+        if found is None:
+            absolute = os.path.abspath(path)
+            name = os.path.basename(path)
+            found = tuple(
+                code
+                for negated, absolute_glob, glob, codes in self.entries
+                if (glob_match(absolute_glob, absolute) or glob_match(glob, name)) != negated
+                for code in codes
+            )
+            self._by_path[path] = found
+        return found
+
+    def ignores(self, path: str, code: str) -> bool:
+        return any(code.startswith(prefix) for prefix in self.codes(path))
 
 
 def is_excluded(path: str, patterns: Iterable[str], base: str | None = None) -> bool:
@@ -124,13 +221,14 @@ def discover(
     base: str | None = None,
     force_exclude: bool = False,
 ) -> Discovered:
-    """Files given explicitly are always taken (unless ``force_exclude``, as ruff's
-    `--force-exclude`: then ``exclude`` applies to them too); directories are walked honouring
-    .gitignore.
+    """Files given explicitly are taken, and directories are walked honouring .gitignore and
+    ``exclude``; with ``force_exclude``, paths given explicitly are excluded too when a pattern
+    matches them (ruff's `--force-exclude`: pre-commit passes every staged file by name).
 
     ``file_names``: globs of non-Python file names to take too (text rules' `FILE_NAMES`);
     ``base``: the folder ``exclude`` patterns are relative to (the configuration's)."""
     exclude = tuple(exclude)
+    base = os.path.abspath(base if base is not None else os.getcwd())
     file_names = tuple(file_names)
     found = Discovered()
     seen: set[str] = set()  # real paths: a file reached twice (through a symlink) is taken once
@@ -155,12 +253,11 @@ def discover(
         if not os.path.lexists(raw):
             found.errors.append(FileError(raw, "no such file or directory"))
             continue
+        if force_exclude and _excluded(raw, exclude, base):
+            continue
         if not os.path.isdir(raw):
             norm = os.path.normpath(raw)
-            if not (force_exclude and _excluded(norm, exclude, base)):
-                take(norm, os.path.dirname(norm) or ".")
-            continue
-        if force_exclude and _excluded(os.path.normpath(raw), exclude, base):
+            take(norm, os.path.dirname(norm) or ".")
             continue
         for path in _walk(raw, exclude, found.errors, file_names, base):
             # printed as ruff prints it: `app/db.py`, not `./app/db.py` (and `--diff` headers
@@ -176,7 +273,7 @@ def _walk(
     file_names: tuple[str, ...] = (),
     base: str | None = None,
 ) -> Iterator[str]:
-    base = os.path.abspath(base) if base is not None else None
+    base = os.path.abspath(base if base is not None else os.getcwd())
     root = os.path.normpath(root)
     inherited = _gitignores_above(root)
 

@@ -87,9 +87,9 @@ def lookup(directory: Path, settings: Settings, paths: tuple[str, ...]) -> RunRe
 
 
 def _still_true(verdict: Verdict, settings: Settings, paths: tuple[str, ...]) -> RunResult | None:
-    config = settings.config_path
-    base = os.path.dirname(os.path.abspath(config)) if config else None
-    found = discover(paths, settings.exclude, verdict.file_names, base)
+    found = discover(
+        paths, settings.exclude, verdict.file_names, settings.base, settings.force_exclude
+    )
     if found.errors or len(found.files) != len(verdict.digests):
         return None
     for path in found.files:
