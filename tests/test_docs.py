@@ -100,3 +100,37 @@ def test_script_adds_markers_when_missing(tmp_path: Path) -> None:
     readme = (tmp_path / "README.md").read_text()
     assert readme.startswith("# x\n\n## Rules\n\n<!-- rules-table:start -->\n")
     assert script.stale(tmp_path) == []
+
+
+def _table_rows(text: str, heading: str) -> list[list[str]]:
+    """The body rows of the first table under ``heading``, as lists of cells."""
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+def _flags(cell: str) -> set[str]:
+    """The flags a cell names in backticks (`-o/--output-file`, `--force-exclude` / ...)."""
+    import re
+
+    return set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", " ".join(re.findall(r"`([^`]*)`", cell))))
+
+
+def test_cli_comparison_with_ruff_names_every_option_and_only_real_ones() -> None:
+    import click
+
+    text = (ROOT / "docs" / "cli-vs-ruff.md").read_text(encoding="utf-8")
+    named: set[str] = set()
+    for row in _table_rows(text, "## `ruff check` flags"):
+        named |= _flags(row[1])
+    for row in _table_rows(text, "## fastapi-fix only"):
+        named |= _flags(row[0])
+    options: set[str] = set()
+    for name in ("fix", "check"):
+        command = main.commands[name]
+        for param in command.params:
+            if isinstance(param, click.Option):
+                options |= {*param.opts, *param.secondary_opts}
+    options -= {"-h", "--help"}
+    assert named - options == set(), "flags in docs/cli-vs-ruff.md that do not exist"
+    assert options - named == set(), "options missing from docs/cli-vs-ruff.md"
