@@ -140,6 +140,8 @@ class RunResult:
     previews: dict[str, Any] = field(default_factory=dict)
     errors: list[FileError] = field(default_factory=list)
     dropped: list[DroppedFix] = field(default_factory=list)
+    # the files of each applied fix that spans files: written together or not at all
+    linked: list[frozenset[str]] = field(default_factory=list)
     # how much work was done: files parsed, checked, and served from the cache
     stats: dict[str, int] = field(default_factory=dict)
 

@@ -243,3 +243,28 @@ def test_a_missing_path_is_not_reported_as_all_checks_passed(project: Path) -> N
     assert result.exit_code == 2
     assert "no such file or directory" in result.output
     assert "All checks passed" not in result.output
+
+
+def test_a_fix_spanning_files_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    """FF706 moves `events.py`'s handlers into `main.py`'s lifespan: one fix, two files. When
+    `events.py` cannot be written, `main.py` is left as it was too (and both say why)."""
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "FF706" / "project", root)
+    (root / "pyproject.toml").write_text('[tool.fastapi-fix]\nselect = ["FF706"]\n')
+    main_py, events = root / "app" / "main.py", root / "app" / "events.py"
+    before = {path: path.read_text() for path in (main_py, events)}
+    events.chmod(0o444)
+    try:
+        result = CliRunner().invoke(main, ["fix", str(root)], catch_exceptions=False)
+    finally:
+        events.chmod(0o644)
+    assert result.exit_code == 2, result.output
+    assert {path: path.read_text() for path in before} == before
+    assert f"{events}: file is read-only; not written" in result.output
+    assert f"{main_py}: not written: a fix spans it and {events}" in result.output
+    # the same run with a writable events.py writes both
+    again = CliRunner().invoke(main, ["fix", str(root)], catch_exceptions=False)
+    assert again.exit_code in (0, 1), again.output
+    assert main_py.read_text() != before[main_py] and events.read_text() != before[events]

@@ -601,6 +601,10 @@ class Engine:
                 files[path].replace_text(outcome.text)
                 result.fixed[path] = outcome.text
                 result.sources.setdefault(path, files[path].source)  # a file a fix created
+            for diagnostic in pending:  # a fix spanning files, applied: written together
+                paths = diagnostic.fix.paths  # type: ignore[union-attr]
+                if len(paths) > 1 and (diagnostic.path, diagnostic.code) in fixed_count:
+                    result.linked.append(frozenset(paths))
             for (path, code), count in fixed_count.items():
                 result.applied[code] = result.applied.get(code, 0) + count
                 per_file = result.applied_by_file.setdefault(path, {})

@@ -10,11 +10,20 @@ import os
 import stat
 import tempfile
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 class SourceError(Exception):
     """A file that cannot be read or written; the message is the one-line reason."""
+
+
+class WriteError(SourceError):
+    """One file of a group written together (`write_together`) could not be written: the
+    message is the reason, ``path`` the file."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -91,9 +100,48 @@ def encode_source(source: SourceFile, text: str) -> bytes:
 
 def write_source(source: SourceFile, text: str) -> None:
     """Atomically replace the file, keeping its mode; refuse if it changed since it was read."""
+    write_together([(source, text)])
+
+
+@dataclass
+class _Staged:
+    """A write made ready: for an existing file, its new bytes in a temporary file next to it
+    (``temp``) and the bytes it replaces; for a new file, the bytes to create it with."""
+
+    path: str  # the file itself (a symlink's target)
+    data: bytes
+    named: str = ""  # the path as the run names it
+    temp: str | None = None
+    original: bytes | None = None  # None: a file a fix creates
+
+
+def write_together(files: list[tuple[SourceFile, str]]) -> None:
+    """Write every file or none (a fix that spans files is written whole or not at all): each
+    is checked and staged first (refused when read-only, changed on disk since it was read, not
+    encodable, or for a new file, when something appeared at its path); then new files are
+    created and the others replaced, each atomically. If one of those steps fails, the files
+    already written are put back as they were. Raises `WriteError` for the file that failed."""
+    staged: list[_Staged] = []
+    try:
+        for source, text in files:
+            try:
+                staged.append(replace(_stage(source, text), named=source.path))
+            except SourceError as exc:
+                raise WriteError(source.path, str(exc)) from exc
+        _commit(staged)
+    finally:
+        for item in staged:
+            if item.temp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(item.temp)
+
+
+def _stage(source: SourceFile, text: str) -> _Staged:
+    data = encode_source(source, text)
     if source.new:
-        _create_source(source, text)
-        return
+        if os.path.lexists(source.path):
+            raise SourceError("file appeared on disk since the run started; not overwritten")
+        return _Staged(source.path, data)
     real = os.path.realpath(source.path)
     try:
         info = os.stat(real)
@@ -101,7 +149,6 @@ def write_source(source: SourceFile, text: str) -> None:
         raise SourceError(f"cannot write: {exc.strerror or exc}") from exc
     if not info.st_mode & stat.S_IWUSR:
         raise SourceError("file is read-only; not written")
-    data = encode_source(source, text)
     try:
         with open(real, "rb") as handle:
             current = handle.read()
@@ -109,31 +156,66 @@ def write_source(source: SourceFile, text: str) -> None:
         raise SourceError(f"cannot re-read before writing: {exc.strerror or exc}") from exc
     if digest_bytes(current) != source.digest:
         raise SourceError("file changed on disk since it was read; not overwritten")
-    directory = os.path.dirname(real) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".fastapi-fix-", suffix=".tmp", dir=directory)
+    try:
+        temp = _temporary(real, data, stat.S_IMODE(info.st_mode))
+    except OSError as exc:
+        raise SourceError(f"cannot write: {exc.strerror or exc}") from exc
+    return _Staged(real, data, temp=temp, original=current)
+
+
+def _temporary(path: str, data: bytes, mode: int) -> str:
+    """``data`` in a new temporary file in ``path``'s folder, with ``mode``, synced."""
+    fd, temp = tempfile.mkstemp(
+        prefix=".fastapi-fix-", suffix=".tmp", dir=os.path.dirname(path) or "."
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, stat.S_IMODE(info.st_mode))
-        os.replace(tmp, real)
-    except OSError as exc:
+        os.chmod(temp, mode)
+    except OSError:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise SourceError(f"cannot write: {exc.strerror or exc}") from exc
+            os.unlink(temp)
+        raise
+    return temp
 
 
-def _create_source(source: SourceFile, text: str) -> None:
+def _commit(staged: list[_Staged]) -> None:
+    done: list[_Staged] = []
+    for item in sorted(staged, key=lambda item: item.original is not None):  # new files first
+        try:
+            if item.original is None:
+                _create(item.path, item.data)
+            else:
+                assert item.temp is not None
+                os.replace(item.temp, item.path)
+                item.temp = None
+        except (OSError, SourceError) as exc:
+            _undo(done)
+            reason = str(exc) if isinstance(exc, SourceError) else f"cannot write: {exc.strerror}"
+            raise WriteError(item.named or item.path, reason) from exc
+        done.append(item)
+
+
+def _create(path: str, data: bytes) -> None:
     """Create a file a fix added; refuse if something appeared at its path meanwhile."""
-    data = encode_source(source, text)
     try:
-        fd = os.open(
-            source.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644
-        )
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
     except FileExistsError as exc:
         raise SourceError("file appeared on disk since the run started; not overwritten") from exc
     except OSError as exc:
         raise SourceError(f"cannot create: {exc.strerror or exc}") from exc
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+
+
+def _undo(done: list[_Staged]) -> None:
+    """Put back the files of a group written before one of them failed (best effort)."""
+    for item in reversed(done):
+        with contextlib.suppress(OSError):
+            if item.original is None:
+                os.unlink(item.path)
+            else:
+                mode = stat.S_IMODE(os.stat(item.path).st_mode)
+                os.replace(_temporary(item.path, item.original, mode), item.path)
