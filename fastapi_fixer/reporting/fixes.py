@@ -64,9 +64,33 @@ def text_edits(path: str, before: str, after: str) -> list[TextEdit]:
     return hunk_edits(path, before, old, hunks_between(old, split_lines(after)))
 
 
-def hunk_edits(path: str, before: str, old: list[str], line_hunks: list[Hunk]) -> list[TextEdit]:
+@dataclass(frozen=True)
+class _Layout:
+    """A text's lines, where each starts (``line_start``, one entry more than lines) and its
+    offset-to-position map: computed once per file, not once per finding."""
+
+    lines: list[str]
+    offsets: _Offsets
+    line_start: list[int]
+
+    @classmethod
+    def of(cls, text: str, lines: list[str] | None = None) -> _Layout:
+        lines = split_lines(text) if lines is None else lines
+        line_start = [0]
+        for line in lines:
+            line_start.append(line_start[-1] + len(line))
+        return cls(lines, _Offsets(text), line_start)
+
+
+def hunk_edits(
+    path: str,
+    before: str,
+    old: list[str],
+    line_hunks: list[Hunk],
+    layout: _Layout | None = None,
+) -> list[TextEdit]:
     """One minimal replacement per group of adjacent line hunks (non-overlapping, in order) of
-    ``before``, whose lines are ``old``."""
+    ``before``, whose lines are ``old`` (``layout``: ``before``'s, when the caller has it)."""
     hunks: list[list[Any]] = []
     for hunk in line_hunks:
         if hunks and hunks[-1][1] == hunk.start:
@@ -74,10 +98,9 @@ def hunk_edits(path: str, before: str, old: list[str], line_hunks: list[Hunk]) -
             hunks[-1][2] = hunks[-1][2] + list(hunk.lines)
         else:
             hunks.append([hunk.start, hunk.end, list(hunk.lines)])
-    offsets = _Offsets(before)
-    line_start = [0]
-    for line in old:
-        line_start.append(line_start[-1] + len(line))
+    if layout is None:
+        layout = _Layout.of(before, old)
+    offsets, line_start = layout.offsets, layout.line_start
     edits = []
     for i1, i2, lines in hunks:
         removed, added = "".join(old[i1:i2]), "".join(lines)
@@ -209,6 +232,7 @@ class GroupedFixPreview(FixPreview):
     # (path, id(finding)) -> the hunks of its text: its edits need no diff of the whole file
     _hunks: dict[tuple[str, int], list[Hunk]] = field(default_factory=dict)
     _by_path: dict[str, list[Diagnostic]] = field(default_factory=dict)  # findings per file
+    _layouts: dict[str, tuple[str, _Layout]] = field(default_factory=dict)  # per file's text
 
     def edits(self, diagnostic: Diagnostic) -> list[TextEdit] | None:
         outcome = self.apply(diagnostic)
@@ -219,8 +243,11 @@ class GroupedFixPreview(FixPreview):
             hunks = self._hunks.get((path, id(diagnostic)))
             if hunks is None:
                 found.extend(text_edits(path, before, after))
-            else:
-                found.extend(hunk_edits(path, before, split_lines(before), hunks))
+                continue
+            layout = self._layouts.get(path)
+            if layout is None or layout[0] is not before:
+                layout = self._layouts[path] = (before, _Layout.of(before))
+            found.extend(hunk_edits(path, before, layout[1].lines, hunks, layout[1]))
         return found
 
     def _apply(self, diagnostic: Diagnostic) -> dict[str, tuple[str, str]] | FixFailure:
