@@ -105,6 +105,8 @@ class Scope:
     bindings: dict[str, Binding] = field(default_factory=dict)
     # module scope: its functions annotated `-> FastAPI`/`-> APIRouter` (qualified -> kind)
     app_factories: dict[str, str] = field(default_factory=dict)
+    # a function's scope: the function (closures nested in it type its names, `_outer_types`)
+    node: FunctionNode | None = field(default=None, compare=False, repr=False)
 
     def root(self) -> Scope:
         scope = self
@@ -387,6 +389,8 @@ def function_scope(
     own: Callable[[list[ast.stmt]], list[ast.AST]] = own_nodes,
 ) -> Scope:
     scope = Scope(qualprefix=qualprefix, parent=parent)
+    if not isinstance(node, ast.Lambda):
+        scope.node = node
     resolver = Resolver(scope, module)
     args = node.args
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
@@ -869,6 +873,8 @@ def site_targets(
         if target is None and isinstance(site.node.func, ast.Attribute):
             if local is None:
                 local = _local_types(node, resolver, resolver.within(scope), owner_class, selves)
+                if scope.node is not None:  # a closure: the enclosing functions' names too
+                    local = {**_outer_types(scope, resolver), **local}
                 narrowed = _narrowed_calls(node, resolver)
             names = narrowed.get(id(site.node)) if narrowed else None
             owner = _loose_owner(
@@ -883,6 +889,33 @@ def site_targets(
                 if site.consumer is not None:
                     target = iterated_target(target)
         found.append((site, target))
+    return found
+
+
+def _outer_types(scope: Scope, resolver: Resolver) -> dict[str, str]:
+    """The names a closure defined in ``scope`` (a function's) uses from the functions
+    enclosing it, whose class is known there (`_local_types`; `self` of an enclosing method):
+    `provider` in an `async def stream()` nested in the route that bound it. Names the
+    closure binds itself, or a function between, are not."""
+    found: dict[str, str] = {}
+    shadowed = set(resolver.scope.bindings)
+    current: Scope | None = scope
+    while current is not None and current.node is not None and current.parent is not None:
+        enclosing, parent = current.node, current.parent
+        owner_class = parent.qualprefix if parent.is_class else None
+        selves: set[str] = set()
+        positional = [*enclosing.args.posonlyargs, *enclosing.args.args]
+        if owner_class and positional and not enclosing.decorator_list:
+            selves.add(positional[0].arg)
+        inner = resolver.within(current)
+        types = _local_types(enclosing, inner, resolver.within(parent), owner_class, selves)
+        for name in selves:
+            types.setdefault(name, owner_class)  # type: ignore[arg-type]
+        for name, kind in types.items():
+            if name not in shadowed:
+                found.setdefault(name, kind)
+        shadowed.update(current.bindings)
+        current = parent
     return found
 
 
