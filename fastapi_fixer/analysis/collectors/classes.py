@@ -234,6 +234,15 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNo
             callee = resolver.qualify(statement.value.func)
             if callee is not None and not callee.startswith("builtins."):
                 found.made_by[statement.targets[0].id] = callee
+        elif (
+            isinstance(statement, ast.AnnAssign)
+            and statement.value is not None
+            and isinstance(statement.target, ast.Name)
+        ):
+            # `context: ChainlitContext = LazyProxy(...)`: the annotation says what it is
+            declared = _annotated_class(statement.annotation, resolver)
+            if declared is not None:
+                found.made_by[statement.target.id] = declared
     found.instances = tuple(
         sorted(
             {
