@@ -43,6 +43,11 @@ LOCAL_BUILT = "<local:"
 # `super().method()` in a method of `pkg.C`: the call target `super:pkg.C.method`, the first
 # class after `C` in its MRO that defines `method` (`ProjectIndex.resolve`)
 SUPER = "super:"
+# a class attribute's type `pkg.Element[list]`: a sequence of `Element` objects
+# (`elements: List[Element]`); an owner `pkg.Message.elements[*]`: one item of that attribute
+# (`for element in self.elements`), see `ProjectIndex._types_of`
+LIST_OF = "[list]"
+ITEM_OF = "[*]"
 
 Scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -713,11 +718,31 @@ def _local_types(
         if kind is not None:
             found[arg.arg] = kind
     seen: set[str] = set()
+    looped: dict[str, str] = {}  # names bound by loops over a sequence: the item they are
     for statement in own_nodes(node.body):
         if isinstance(statement, ast.NamedExpr):  # `if session := Session.get(sid):`
             targets: list[ast.expr] = [statement.target]
         elif isinstance(statement, ast.Assign):
             targets = statement.targets
+        elif isinstance(statement, (ast.For, ast.comprehension)) and not (
+            isinstance(statement, ast.comprehension) and statement.is_async
+        ):
+            # `for element in self.elements`: an item of a sequence attribute
+            item = None
+            if isinstance(statement.target, ast.Name):
+                owner = _loose_owner(statement.iter, resolver, owner_class, selves, found)
+                if owner is not None and "." in owner and not owner.endswith(")"):
+                    item = f"{owner}{ITEM_OF}"
+            for name in _target_names(statement.target):
+                if name in seen:  # bound again: kept when it is an item of the same again
+                    if item is None or looped.get(name) != item:
+                        found.pop(name, None)
+                        looped.pop(name, None)
+                    continue
+                seen.add(name)
+                if item is not None:
+                    found[name] = looped[name] = item
+            continue
         else:
             continue
         for target in targets:

@@ -20,6 +20,8 @@ from fastapi_fixer.analysis.collectors.classes import UNION
 from fastapi_fixer.analysis.facts import (
     APP_CONSTRUCTORS,
     CONSTRUCTED,
+    ITEM_OF,
+    LIST_OF,
     LOCAL_APP,
     LOCAL_BUILT,
     LOCAL_ROUTER,
@@ -731,6 +733,12 @@ class ProjectIndex:
     def _types_of(self, owner: str) -> tuple[str, ...]:
         """The classes (project or library) the object ``owner`` names may be: a class itself,
         a module-level instance, an attribute of a class, the values of a module-level dict."""
+        if owner.endswith(ITEM_OF):  # `for element in self.elements`: one of its items
+            found: list[str] = []
+            for kind in self._types_of(owner[: -len(ITEM_OF)]):
+                if kind.endswith(LIST_OF):  # `elements: List[ElementBased]`
+                    found.extend(self._types_of(kind[: -len(LIST_OF)]))
+            return tuple(dict.fromkeys(found))
         item = _ITEM.search(owner)
         if item is not None:  # `provider, config = make()`: an element of what it returns
             kinds = self._item_types(owner[: item.start() - 2], int(item.group(1)))
