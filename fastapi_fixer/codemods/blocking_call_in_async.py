@@ -62,7 +62,13 @@ Objects are followed only when their type is visible: constructed in the same fu
 (`s = requests.Session()`, `storage = S3Storage()`), a parameter annotated with the type (`db:
 Session`, `svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`) or
 annotated with a class or a union of classes (`session: Union[HTTPSession, WsSession]`: a method
-called on it may be either's), a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`,
+called on it may be either's), an item of an attribute holding a sequence of a class (`for
+element in self.elements`, `[e.send() for e in self.elements]` with `elements:
+Optional[List[ElementBased]]`, a `TypeVar` standing for its `bound`), a module-level object
+annotated with a class (`context: ChainlitContext = LazyProxy(...)`), a name unpacked from a
+call whose return annotation is a fixed-length tuple (`provider, config = make(name)` with `->
+tuple[BaseProvider, Config]`), a name a closure uses from the function enclosing it (`provider`
+in an `async def stream()` nested in the route), a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`,
 or annotated `SESSIONS: dict[str, Session] = {}`, read with `[key]`, `.get`, `.pop`,
 `.setdefault`, or returned by an unannotated getter), the result of a function or method whose
 return annotation names the class, awaited or not (`storage = make_storage()`, `-> Storage`;
@@ -76,8 +82,14 @@ the calls in that block. A call of an abstract method (a stub, or `@abstractmeth
 modules nothing else leads to; the message names the implementations that block, the chain goes
 through the first. A method a class inherits runs with `self` as that class
 (`BaseDeployer.deploy` on an `AzureDeployer` calls `AzureDeployer._upload_static_files`);
-otherwise a concrete method is not followed into subclasses' overrides, nor `super().method()`.
-Properties are not followed. An `async def` handed to an awaited library call (`await
+otherwise a concrete method is not followed into subclasses' overrides. `super().method()` is
+followed into the base's method, but there `self` is the base (the subclass's overrides of what
+it calls are not followed), and inside an inherited `async def` method `self` is the class that
+defines it. Reading `self.name` in a plain `def` method runs the getter when `name` is a
+property (the subclass's, on a subclass; not a `functools.cached_property`, which runs once);
+a property read elsewhere (in an `async def`, on another object) is not followed. A function
+handed to a project function (`await maybe_traced(handler, config)(payload)`,
+`self._trace("chat", self._chat, payload)`) is not followed. An `async def` handed to an awaited library call (`await
 adapter.process_activity(req, bot.on_turn)`) runs on the loop and is followed; one handed to a
 project function (`await start_task(work=job)`) or to a call not awaited
 (`events.register(handler)`), and a plain `def` handed over (a library may run it in a thread),
