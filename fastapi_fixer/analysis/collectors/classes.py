@@ -53,8 +53,8 @@ class ClassFacts:
         found: set[str] = set()
         for info in self.classes.values():
             found.update(info.bases)
-            for kind in info.attributes.values():
-                found.update(kind.lstrip("=").split(UNION))
+            for kind in info.attributes.values():  # `pkg.Element[list]`: `pkg.Element`
+                found.update(k.removesuffix(LIST_OF) for k in kind.lstrip("=").split(UNION))
         for types in self.dicts.values():
             found.update(types)
         found.update(self.instances)
