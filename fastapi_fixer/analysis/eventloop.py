@@ -174,7 +174,7 @@ def reach_table(index: ProjectIndex) -> Reach:
         while queue:
             caller = queue.popleft()
             for number, site in enumerate(dict.__getitem__(functions, caller).sites):
-                if site.how == "thread":
+                if site.how == "thread" or site.how == "read":
                     continue
                 # an `async def` handed to an awaited library call (`await
                 # adapter.process_activity(req, bot.on_turn)`): the library runs it, on the

@@ -40,6 +40,14 @@ LOCAL_ROUTER = "<local-router>"
 CONSTRUCTED = "call:"
 # the receiver of a route on an object built by a project class, bound in a function
 LOCAL_BUILT = "<local:"
+# `super().method()` in a method of `pkg.C`: the call target `super:pkg.C.method`, the first
+# class after `C` in its MRO that defines `method` (`ProjectIndex.resolve`)
+SUPER = "super:"
+# a class attribute's type `pkg.Element[list]`: a sequence of `Element` objects
+# (`elements: List[Element]`); an owner `pkg.Message.elements[*]`: one item of that attribute
+# (`for element in self.elements`), see `ProjectIndex._types_of`
+LIST_OF = "[list]"
+ITEM_OF = "[*]"
 
 Scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -102,6 +110,8 @@ class Scope:
     bindings: dict[str, Binding] = field(default_factory=dict)
     # module scope: its functions annotated `-> FastAPI`/`-> APIRouter` (qualified -> kind)
     app_factories: dict[str, str] = field(default_factory=dict)
+    # a function's scope: the function (closures nested in it type its names, `_outer_types`)
+    node: FunctionNode | None = field(default=None, compare=False, repr=False)
 
     def root(self) -> Scope:
         scope = self
@@ -384,6 +394,8 @@ def function_scope(
     own: Callable[[list[ast.stmt]], list[ast.AST]] = own_nodes,
 ) -> Scope:
     scope = Scope(qualprefix=qualprefix, parent=parent)
+    if not isinstance(node, ast.Lambda):
+        scope.node = node
     resolver = Resolver(scope, module)
     args = node.args
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
@@ -667,6 +679,28 @@ def _annotated_class(annotation: ast.expr | None, resolver: Resolver) -> str | N
     return qualified if _looks_like_class(qualified) else None
 
 
+_TUPLES = frozenset({"builtins.tuple", "typing.Tuple", "typing_extensions.Tuple"})
+
+
+def _annotated_items(annotation: ast.expr | None, resolver: Resolver) -> tuple[str, ...]:
+    """The class each element of a fixed-length tuple annotation names (`tuple[Provider,
+    Config]`, `Tuple[...]`, quoted), "" for an element that names none; () for any other
+    annotation, or when no element names a class."""
+    if annotation is None:
+        return ()
+    annotation = _unquoted(annotation)
+    if not isinstance(annotation, ast.Subscript) or resolver.qualify(annotation.value) not in (
+        _TUPLES
+    ):
+        return ()
+    inner = annotation.slice
+    elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+    if any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in elements):
+        return ()  # `tuple[Item, ...]`: any length
+    found = tuple(_annotated_class(element, resolver) or "" for element in elements)
+    return found if any(found) else ()
+
+
 def _local_types(
     node: FunctionNode,
     resolver: Resolver,
@@ -684,11 +718,31 @@ def _local_types(
         if kind is not None:
             found[arg.arg] = kind
     seen: set[str] = set()
+    looped: dict[str, str] = {}  # names bound by loops over a sequence: the item they are
     for statement in own_nodes(node.body):
         if isinstance(statement, ast.NamedExpr):  # `if session := Session.get(sid):`
             targets: list[ast.expr] = [statement.target]
         elif isinstance(statement, ast.Assign):
             targets = statement.targets
+        elif isinstance(statement, (ast.For, ast.comprehension)) and not (
+            isinstance(statement, ast.comprehension) and statement.is_async
+        ):
+            # `for element in self.elements`: an item of a sequence attribute
+            item = None
+            if isinstance(statement.target, ast.Name):
+                owner = _loose_owner(statement.iter, resolver, owner_class, selves, found)
+                if owner is not None and "." in owner and not owner.endswith(")"):
+                    item = f"{owner}{ITEM_OF}"
+            for name in _target_names(statement.target):
+                if name in seen:  # bound again: kept when it is an item of the same again
+                    if item is None or looped.get(name) != item:
+                        found.pop(name, None)
+                        looped.pop(name, None)
+                    continue
+                seen.add(name)
+                if item is not None:
+                    found[name] = looped[name] = item
+            continue
         else:
             continue
         for target in targets:
@@ -700,6 +754,17 @@ def _local_types(
                 value = statement.value
                 if isinstance(value, ast.Await):  # `path = await get_config_path(...)`
                     value = value.value
+                if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, ast.Call):
+                    # `provider, config = make(...)` with `-> tuple[Provider, Config]`
+                    result = _call_result(value, resolver, owner_class, selves, found)
+                    position = next(
+                        i for i, e in enumerate(target.elts) if name in _target_names(e)
+                    )
+                    element = target.elts[position]
+                    starred = any(isinstance(e, ast.Starred) for e in target.elts)
+                    if result is not None and isinstance(element, ast.Name) and not starred:
+                        found[name] = f"{result}[{position}]"
+                    continue
                 if isinstance(target, ast.Name) and isinstance(value, ast.Call):
                     callee = resolver.qualify(value.func)
                     if callee in THREADPOOL_WRAPPERS and value.args:
@@ -717,6 +782,26 @@ def _local_types(
                         if owner is not None:
                             found[name] = owner
     return found
+
+
+def _call_result(
+    value: ast.Call, resolver: Resolver, owner_class: str | None, selves: set[str], local: dict
+) -> str | None:
+    """What a call returns, as an owner the index types (`pkg.make()`, `pkg.C.method()`): a
+    project function or method, not a class (its object is no tuple) nor a builtin."""
+    callee = resolver.qualify(value.func)
+    if callee in THREADPOOL_WRAPPERS and value.args:  # `await asyncio.to_thread(make)`
+        callee = resolver.qualify(value.args[0])
+        if callee is None:
+            return None
+    if callee is not None:
+        if _looks_like_class(callee) or callee.startswith("builtins."):
+            return None
+        return f"{callee}()"
+    if isinstance(value.func, ast.Attribute):
+        found = _loose_owner(value, resolver, owner_class, selves, local)
+        return found if found is not None and found.endswith("()") else None
+    return None
 
 
 def _module_name_of(name: str, resolver: Resolver) -> str | None:
@@ -756,6 +841,8 @@ def _loose_owner(
         return f"{name}[]" if name and not name.startswith("builtins.") else None
     if isinstance(node, ast.Call):
         callee = resolver.qualify(node.func)
+        if callee == "builtins.super":  # `super().method()`, `super(C, self).method()`
+            return _super_owner(node, resolver, owner_class, selves)
         if callee in _PATHS and pseudo_file(node):
             return None
         if _looks_like_class(callee):
@@ -772,6 +859,21 @@ def _loose_owner(
         left = _loose_owner(node.left, resolver, owner_class, selves, local)
         return f"{left}.__truediv__" if left is not None else None
     return None
+
+
+def _super_owner(
+    node: ast.Call, resolver: Resolver, owner_class: str | None, selves: set[str]
+) -> str | None:
+    """`super:pkg.C` for `super()` (or `super(C, self)`) in a method of ``owner_class``."""
+    if owner_class is None or not selves or node.keywords:
+        return None
+    if node.args:
+        if len(node.args) != 2 or resolver.qualify(node.args[0]) != owner_class:
+            return None
+        second = node.args[1]
+        if not (isinstance(second, ast.Name) and second.id in selves):
+            return None
+    return f"{SUPER}{owner_class}"
 
 
 def site_targets(
@@ -796,6 +898,8 @@ def site_targets(
         if target is None and isinstance(site.node.func, ast.Attribute):
             if local is None:
                 local = _local_types(node, resolver, resolver.within(scope), owner_class, selves)
+                if scope.node is not None:  # a closure: the enclosing functions' names too
+                    local = {**_outer_types(scope, resolver), **local}
                 narrowed = _narrowed_calls(node, resolver)
             names = narrowed.get(id(site.node)) if narrowed else None
             owner = _loose_owner(
@@ -810,6 +914,33 @@ def site_targets(
                 if site.consumer is not None:
                     target = iterated_target(target)
         found.append((site, target))
+    return found
+
+
+def _outer_types(scope: Scope, resolver: Resolver) -> dict[str, str]:
+    """The names a closure defined in ``scope`` (a function's) uses from the functions
+    enclosing it, whose class is known there (`_local_types`; `self` of an enclosing method):
+    `provider` in an `async def stream()` nested in the route that bound it. Names the
+    closure binds itself, or a function between, are not."""
+    found: dict[str, str] = {}
+    shadowed = set(resolver.scope.bindings)
+    current: Scope | None = scope
+    while current is not None and current.node is not None and current.parent is not None:
+        enclosing, parent = current.node, current.parent
+        owner_class = parent.qualprefix if parent.is_class else None
+        selves: set[str] = set()
+        positional = [*enclosing.args.posonlyargs, *enclosing.args.args]
+        if owner_class and positional and not enclosing.decorator_list:
+            selves.add(positional[0].arg)
+        inner = resolver.within(current)
+        types = _local_types(enclosing, inner, resolver.within(parent), owner_class, selves)
+        for name in selves:
+            types.setdefault(name, owner_class)  # type: ignore[arg-type]
+        for name, kind in types.items():
+            if name not in shadowed:
+                found.setdefault(name, kind)
+        shadowed.update(current.bindings)
+        current = parent
     return found
 
 
@@ -1079,8 +1210,64 @@ def _lazy_init_calls(
     return found
 
 
+_NOT_SELF = frozenset({"builtins.staticmethod", "builtins.classmethod"})
+
+
+def _property_reads(
+    node: FunctionNode,
+    scope: Scope,
+    decorators: list[str],
+    own: Callable[[list[ast.stmt]], list[ast.AST]],
+) -> list[CallFact]:
+    """`self.headers` read in a plain `def` method of `pkg.C` (not called, not assigned):
+    `CallFact("pkg.C.headers", "read", ...)`, once per attribute. When the attribute is a
+    property, reading it runs its getter (`ProjectIndex` follows it only then)."""
+    positional = [*node.args.posonlyargs, *node.args.args]
+    if not scope.is_class or not positional or not _NOT_SELF.isdisjoint(decorators):
+        return []
+    me = positional[0].arg
+    called = set()
+    found: dict[str, CallFact] = {}
+    for child in own(node.body):
+        kind = type(child)
+        if kind is ast.Call:
+            called.add(id(child.func))  # type: ignore[attr-defined]
+        elif (
+            kind is ast.Attribute
+            and type(child.ctx) is ast.Load  # type: ignore[attr-defined]
+            and type(child.value) is ast.Name  # type: ignore[attr-defined]
+            and child.value.id == me  # type: ignore[attr-defined]
+            and id(child) not in called
+            and child.attr not in found  # type: ignore[attr-defined]
+        ):
+            target = f"{scope.qualprefix}.{child.attr}"  # type: ignore[attr-defined]
+            found[child.attr] = CallFact(target, "read", child.lineno, child.col_offset)  # type: ignore[attr-defined]
+    return list(found.values())
+
+
+def _merged(calls: list[CallFact], reads: list[CallFact]) -> list[CallFact]:
+    """``reads`` put among ``calls`` (kept in their order) before the first call after them."""
+    merged: list[CallFact] = []
+    pending = iter(reads)
+    read = next(pending, None)
+    for call in calls:
+        while read is not None and (read.line, read.col) < (call.line, call.col):
+            merged.append(read)
+            read = next(pending, None)
+        merged.append(call)
+    while read is not None:
+        merged.append(read)
+        read = next(pending, None)
+    return merged
+
+
 def call_facts(
-    node: FunctionNode, body: BodyFacts, resolver: Resolver, scope: Scope, decorators: list[str]
+    node: FunctionNode,
+    body: BodyFacts,
+    resolver: Resolver,
+    scope: Scope,
+    decorators: list[str],
+    own: Callable[[list[ast.stmt]], list[ast.AST]] = own_nodes,
 ) -> tuple[CallFact, ...]:
     found = []
     targets: dict[int, str] = {}  # call node -> its target, for the functions handed to it
@@ -1097,6 +1284,10 @@ def call_facts(
         else:
             how = "call"
         found.append(CallFact(target, how, site.node.lineno, site.node.col_offset))
+    if isinstance(node, ast.FunctionDef):  # a blocking getter blocks the plain `def` reading it
+        reads = _property_reads(node, scope, decorators, own)
+        if reads:
+            found = _merged(found, reads)
     if body.passed:  # after the calls: a path through calls is preferred
         handed = BodyFacts(body.passed, body.has_await, body.has_yield)
         for site, target in site_targets(node, handed, resolver, scope, decorators):
@@ -1180,6 +1371,8 @@ class FunctionFacts:
     # the class its return annotation names (as the module sees it), if any; unannotated, the
     # classes every `return` builds, joined with `|` (`_returned_classes`)
     returns: str = ""
+    # `-> tuple[A, B]`: the class each element names ("" for none), as the module sees them
+    returns_items: tuple[str, ...] = ()
 
 
 @dataclass
@@ -1395,7 +1588,7 @@ class _ModuleAnalyzer:
             ),
             routes=tuple(routes),
             other_decorators=tuple(others),
-            sites=call_facts(node, body, inner_resolver, scope, others),
+            sites=call_facts(node, body, inner_resolver, scope, others, self.own),
             col=node.col_offset,
             is_stub=_is_stub(node) or ABSTRACT_METHOD in others,
             is_generator=body.has_yield,
@@ -1403,6 +1596,7 @@ class _ModuleAnalyzer:
             or (node.returns is None and _returned_dict_value(node, inner_resolver, self.own))
             or (node.returns is None and _returned_classes(node, inner_resolver, self.own))
             or "",
+            returns_items=_annotated_items(node.returns, resolver),
         )
         returned = _returned_functions(node, inner, qualname, self.own)
         if returned:

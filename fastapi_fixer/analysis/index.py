@@ -20,9 +20,12 @@ from fastapi_fixer.analysis.collectors.classes import UNION
 from fastapi_fixer.analysis.facts import (
     APP_CONSTRUCTORS,
     CONSTRUCTED,
+    ITEM_OF,
+    LIST_OF,
     LOCAL_APP,
     LOCAL_BUILT,
     LOCAL_ROUTER,
+    SUPER,
     FunctionFacts,
     ModuleFacts,
     RouteDecl,
@@ -32,10 +35,13 @@ from fastapi_fixer.models import Hop
 _MAX_HOPS = 8
 _DICT_READS = frozenset({"get", "pop", "setdefault"})  # methods giving one value of a dict
 _CACHED = frozenset({"functools.lru_cache", "functools.cache"})
+_PROPERTY = "builtins.property"
+_RUNS = frozenset({"call", "read"})  # sites that run what they name (a read: a property's)
 MAX_SINKS = 30  # blocking calls listed behind one call (`blocking_sinks`)
 _UNANSWERED = object()
 T = TypeVar("T")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ITEM = re.compile(r"(?<=\(\))\[(\d+)\]")  # `make()[0]`: an element of a returned tuple
 # fields that say where something is, not what it is: a change there alone (a line added above)
 # does not change what other files' findings depend on
 _POSITION_FIELDS = frozenset(
@@ -340,6 +346,8 @@ class ProjectIndex:
         return {name: frozenset(found) for name, found in table.items()}
 
     def _resolve(self, qualname: str) -> str:
+        if qualname.startswith(SUPER):  # `super().method()`: the method a base defines
+            return self._super_method(qualname[len(SUPER) :]) or qualname
         for _ in range(_MAX_HOPS):
             if qualname in self.functions:
                 return qualname
@@ -354,6 +362,16 @@ class ProjectIndex:
                 return canonical
             qualname = f"{binding.target}.{rest}" if rest else binding.target
         return qualname
+
+    def _super_method(self, name: str) -> str | None:
+        """`pkg.Base.method` for `pkg.C.method` called as `super().method()` in `C`: the first
+        project class after `C` in its MRO that defines it; None when none does (a library's)."""
+        cls, _, method = name.rpartition(".")
+        for base in self._mro(self.resolve(cls))[1:]:
+            found = f"{base}.{method}"
+            if dict.__contains__(self.functions, found):
+                return found
+        return None
 
     def _split(self, qualname: str) -> tuple[str | None, str]:
         parts = qualname.split(".")
@@ -516,12 +534,36 @@ class ProjectIndex:
         if function.is_async or _CACHED.intersection(function.other_decorators):
             return None  # a memoised function blocks once, not on every request
         for site in function.sites:
-            if site.how != "call":
+            target = _as_seen(site.target, function.qualname, name)
+            if site.how != "call" and (site.how != "read" or not self._is_getter(target)):
                 continue
-            chain = self.blocking_chain(_as_seen(site.target, function.qualname, name), category)
+            chain = self.blocking_chain(target, category)
             if chain is not None:
                 return (name, *chain)
         return None
+
+    def _is_getter(self, target: str) -> bool:
+        """Whether reading the attribute ``target`` (`pkg.C.headers`, a `read` site) runs a
+        project property's getter: `C`'s, a base's, or (abstract in `C`) its subclasses'.
+        A `functools.cached_property` runs once per object: not counted."""
+        owner, _, attribute = target.rpartition(".")
+        if attribute not in self.memo("index.property_names", ProjectIndex._property_names):
+            return False
+        kind = self.resolve(owner)
+        if self._class_info(kind) is None:
+            return False
+        methods = self._methods(kind, attribute)
+        return bool(methods) and all(
+            _PROPERTY in self.functions[name].other_decorators for name in methods
+        )
+
+    def _property_names(self) -> frozenset[str]:
+        return frozenset(
+            function.name
+            for module in dict.values(self.modules)
+            for function in module.functions.values()
+            if _PROPERTY in function.other_decorators
+        )
 
     def _seen_from(self, name: str, kind: str | None) -> str:
         """`Sub.method` when the project method ``name`` runs on a ``kind`` object that
@@ -561,7 +603,9 @@ class ProjectIndex:
             rest = chain[index + 1 :]
             for site in function.sites:
                 target = _as_seen(site.target, function.qualname, name)
-                if site.how == "call" and self.blocking_chain(target, category) == rest:
+                if site.how == "read" and not self._is_getter(target):
+                    continue
+                if site.how in _RUNS and self.blocking_chain(target, category) == rest:
                     hops.append(Hop(rest[0], self.path_of(function.qualname), site.line, site.col))
                     break
             else:
@@ -605,9 +649,9 @@ class ProjectIndex:
             return
         opened = False
         for site in function.sites:
-            if site.how != "call":
-                continue
             target = _as_seen(site.target, function.qualname, name)
+            if site.how != "call" and (site.how != "read" or not self._is_getter(target)):
+                continue
             chain = self.blocking_chain(target, category)
             if chain is None:
                 continue
@@ -689,6 +733,18 @@ class ProjectIndex:
     def _types_of(self, owner: str) -> tuple[str, ...]:
         """The classes (project or library) the object ``owner`` names may be: a class itself,
         a module-level instance, an attribute of a class, the values of a module-level dict."""
+        if owner.endswith(ITEM_OF):  # `for element in self.elements`: one of its items
+            found: list[str] = []
+            for kind in self._types_of(owner[: -len(ITEM_OF)]):
+                if kind.endswith(LIST_OF):  # `elements: List[ElementBased]`
+                    found.extend(self._types_of(kind[: -len(LIST_OF)]))
+            return tuple(dict.fromkeys(found))
+        item = _ITEM.search(owner)
+        if item is not None:  # `provider, config = make()`: an element of what it returns
+            kinds = self._item_types(owner[: item.start() - 2], int(item.group(1)))
+            for attribute_name in filter(None, owner[item.end() :].split(".")):
+                kinds = self._attributes_types(kinds, attribute_name)
+            return kinds
         if owner.endswith("[]"):
             name = self.resolve(owner[:-2])
             module_name, attribute = self._split(name)
@@ -774,6 +830,30 @@ class ProjectIndex:
                 found.append(ANNOTATED_TYPES[returned])
             else:
                 return ()  # a class the index does not know: what runs is not known
+        return tuple(dict.fromkeys(found))
+
+    def _item_types(self, callee: str, position: int) -> tuple[str, ...]:
+        """The class of element ``position`` of what calling ``callee`` returns, when its
+        return annotation is a fixed-length tuple (`-> tuple[BaseProvider, Config]`)."""
+        resolved = self.resolve(callee)
+        function = self.functions.get(resolved)
+        if function is None:  # a method of an object whose class is known
+            methods = [name for name in self._dispatch(resolved) if name in self.functions]
+            if len(methods) != 1:
+                return ()
+            resolved, function = methods[0], self.functions[methods[0]]
+        items = function.returns_items
+        if position >= len(items) or not items[position]:
+            return ()
+        found = []
+        for name in items[position].split(UNION):
+            returned = self.resolve(name)
+            if self._class_info(returned) is not None:
+                found.append(returned)
+            elif returned in ANNOTATED_TYPES:
+                found.append(ANNOTATED_TYPES[returned])
+            else:
+                return ()
         return tuple(dict.fromkeys(found))
 
     def _returned_by(self, kind: str, method: str) -> str | None:

@@ -58,36 +58,46 @@ What changes at run time: the work runs in a worker thread of AnyIO's limiter (4
 so a call that held the event loop now waits for a free thread when all are busy.
 
 ## Known problems
-Objects are followed only when their type is visible: constructed in the same function or module
-(`s = requests.Session()`, `storage = S3Storage()`), a parameter annotated with the type (`db:
-Session`, `svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`) or
-annotated with a class or a union of classes (`session: Union[HTTPSession, WsSession]`: a method
-called on it may be either's), a value of a module-level dict (`BACKENDS = {"s3": S3Storage()}`,
-or annotated `SESSIONS: dict[str, Session] = {}`, read with `[key]`, `.get`, `.pop`,
-`.setdefault`, or returned by an unannotated getter), the result of a function or method whose
-return annotation names the class, awaited or not (`storage = make_storage()`, `-> Storage`;
-`path = await get_config_path()`, `-> Path`; `app.get_blocks().process_api()`; `encoder =
-self.detach()`) or, unannotated, whose every `return` builds an object of a class
-(`DeployerFactory.create_deployer(p)`: each of them), or run in a thread (`p = await
-asyncio.to_thread(make_provider)`), a module-level `Path` imported from another module, a quoted
-annotation (`app: "App"`), or a name narrowed by `if isinstance(block, StreamingOutput):` for
-the calls in that block. A call of an abstract method (a stub, or `@abstractmethod`;
+Objects are followed only when their type is visible: constructed in the same function or module (`s
+= requests.Session()`, `storage = S3Storage()`), a parameter annotated with the type (`db: Session`,
+`svc: UserService`), an attribute set in a method (`self.s3 = boto3.client(...)`) or annotated with
+a class or a union of classes (`session: Union[HTTPSession, WsSession]`: a method called on it may
+be either's), an item of an attribute holding a sequence of a class (`for element in self.elements`,
+`[e.send() for e in self.elements]` with `elements: Optional[List[ElementBased]]`, a `TypeVar`
+standing for its `bound`), a module-level object annotated with a class (`context: ChainlitContext =
+LazyProxy(...)`), a name unpacked from a call whose return annotation is a fixed-length tuple
+(`provider, config = make(name)` with `-> tuple[BaseProvider, Config]`), a name a closure uses from
+the function enclosing it (`provider` in an `async def stream()` nested in the route), a value of a
+module-level dict (`BACKENDS = {"s3": S3Storage()}`, or annotated `SESSIONS: dict[str, Session] =
+{}`, read with `[key]`, `.get`, `.pop`, `.setdefault`, or returned by an unannotated getter), the
+result of a function or method whose return annotation names the class, awaited or not (`storage =
+make_storage()`, `-> Storage`; `path = await get_config_path()`, `-> Path`;
+`app.get_blocks().process_api()`; `encoder = self.detach()`) or, unannotated, whose every `return`
+builds an object of a class (`DeployerFactory.create_deployer(p)`: each of them), or run in a thread
+(`p = await asyncio.to_thread(make_provider)`), a module-level `Path` imported from another module,
+a quoted annotation (`app: "App"`), or a name narrowed by `if isinstance(block, StreamingOutput):`
+for the calls in that block. A call of an abstract method (a stub, or `@abstractmethod`;
 `store.put()` with `store: Storage`) is followed into each subclass that implements it, also in
 modules nothing else leads to; the message names the implementations that block, the chain goes
-through the first. A method a class inherits runs with `self` as that class
-(`BaseDeployer.deploy` on an `AzureDeployer` calls `AzureDeployer._upload_static_files`);
-otherwise a concrete method is not followed into subclasses' overrides, nor `super().method()`.
-Properties are not followed. An `async def` handed to an awaited library call (`await
-adapter.process_activity(req, bot.on_turn)`) runs on the loop and is followed; one handed to a
-project function (`await start_task(work=job)`) or to a call not awaited
-(`events.register(handler)`), and a plain `def` handed over (a library may run it in a thread),
-are not. Each call is reported once, with the chain to the first blocking call behind it in
-source order; the other blocking calls behind the same call (a later call of the helper, another
-implementation of an abstract method) are listed after it — the first three in the message, all
-of them in JSON (`more_sinks`), SARIF (related locations) and `full` output — and wrapping the
-call moves them off the loop too. A socket.io server not wrapped in `socketio.ASGIApp` or an MCP
-server run on its own (`mcp.run()`) is not followed; a plain `def` socket.io or MCP handler (the
-server calls it on the loop too) is not reported.
+through the first. A method a class inherits runs with `self` as that class (`BaseDeployer.deploy`
+on an `AzureDeployer` calls `AzureDeployer._upload_static_files`); otherwise a concrete method is
+not followed into subclasses' overrides. `super().method()` is followed into the base's method, but
+there `self` is the base (the subclass's overrides of what it calls are not followed), and inside an
+inherited `async def` method `self` is the class that defines it. Reading `self.name` in a plain
+`def` method runs the getter when `name` is a property (the subclass's, on a subclass; not a
+`functools.cached_property`, which runs once); a property read elsewhere (in an `async def`, on
+another object) is not followed. A function handed to a project function (`await
+maybe_traced(handler, config)(payload)`, `self._trace("chat", self._chat, payload)`) is not
+followed. An `async def` handed to an awaited library call (`await adapter.process_activity(req,
+bot.on_turn)`) runs on the loop and is followed; one handed to a project function (`await
+start_task(work=job)`) or to a call not awaited (`events.register(handler)`), and a plain `def`
+handed over (a library may run it in a thread), are not. Each call is reported once, with the chain
+to the first blocking call behind it in source order; the other blocking calls behind the same call
+(a later call of the helper, another implementation of an abstract method) are listed after it — the
+first three in the message, all of them in JSON (`more_sinks`), SARIF (related locations) and `full`
+output — and wrapping the call moves them off the loop too. A socket.io server not wrapped in
+`socketio.ASGIApp` or an MCP server run on its own (`mcp.run()`) is not followed; a plain `def`
+socket.io or MCP handler (the server calls it on the loop too) is not reported.
 Work that runs once rather than per request is not reported: a module-level cache filled under
 `if CACHE is None:` (with `global CACHE`) or after `if CACHE: return`, a cache filled after
 `if key in cache: return ...` (a module-level cache, or one a call gave), a value a method

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis.blocking import BlockingCatalog
-from fastapi_fixer.analysis.facts import Analysis, ModuleFacts, module_name_for
+from fastapi_fixer.analysis.facts import SUPER, Analysis, ModuleFacts, module_name_for
 from fastapi_fixer.analysis.index import ProjectIndex
 from fastapi_fixer.engine.cache import Cache, Checked
 from fastapi_fixer.engine.discovery import Discovered, PerFileIgnores, discover, is_excluded
@@ -474,6 +474,11 @@ class Engine:
             for function in facts.functions.values():
                 targets.update(function.calls)
                 targets.update(site.target for site in function.sites)  # awaited helpers too
+                for site in function.sites:  # `super().method()`: the bases' modules
+                    if site.target.startswith(SUPER):
+                        cls, _, method = site.target[len(SUPER) :].rpartition(".")
+                        bases = facts.class_bases.get(cls, ())
+                        targets.update(f"{base}.{method}" for base in bases)
             # a collector's result may name more targets whose facts its rule needs
             for extra in facts.extra.values():
                 targets.update(getattr(extra, "demands", ()))

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 
 from fastapi_fixer.analysis.astwalk import OwnNodes
 from fastapi_fixer.analysis.facts import (
+    LIST_OF,
     ModuleFacts,
     Resolver,
     _annotated_class,
     _looks_like_class,
+    _module_name_of,
 )
 
 KEY = "classes"
@@ -51,8 +53,8 @@ class ClassFacts:
         found: set[str] = set()
         for info in self.classes.values():
             found.update(info.bases)
-            for kind in info.attributes.values():
-                found.update(kind.lstrip("=").split(UNION))
+            for kind in info.attributes.values():  # `pkg.Element[list]`: `pkg.Element`
+                found.update(k.removesuffix(LIST_OF) for k in kind.lstrip("=").split(UNION))
         for types in self.dicts.values():
             found.update(types)
         found.update(self.instances)
@@ -87,7 +89,11 @@ _MAPPINGS = frozenset(
 
 def _annotated_classes(annotation: ast.expr | None, resolver: Resolver) -> str | None:
     """The class an annotation names, or the classes of a union of several joined with
-    `UNION` (`Union[A, B]`, `A | B | None`, `Optional[Union[A, B]]`)."""
+    `UNION` (`Union[A, B]`, `A | B | None`, `Optional[Union[A, B]]`); a list of a class
+    (`Optional[List[Element]]`) is `pkg.Element[list]` (`facts.LIST_OF`)."""
+    listed = _listed_class(annotation, resolver)
+    if listed is not None:
+        return listed
     members: list[ast.expr] = []
     pending = [annotation] if annotation is not None else []
     while pending and len(members) < 8:
@@ -114,6 +120,51 @@ def _annotated_classes(annotation: ast.expr | None, resolver: Resolver) -> str |
     # the members that are classes (`str` in `Path | str` has no method a call would run)
     kinds = [kind for member in members if (kind := _annotated_class(member, resolver))]
     return UNION.join(dict.fromkeys(kinds)) or None
+
+
+_LISTS = frozenset(
+    {"builtins.list", "typing.List", "typing.Sequence", "collections.abc.Sequence"}
+    | {"typing.Iterable", "collections.abc.Iterable", "builtins.tuple", "typing.Tuple"}
+)
+
+
+_TYPEVARS = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
+
+
+def _listed_class(annotation: ast.expr | None, resolver: Resolver) -> str | None:
+    """`pkg.Element[list]` for `List[Element]`, `Optional[list[Element]]`, `tuple[Element,
+    ...]`: a sequence whose items are of a class."""
+    if annotation is None:
+        return None
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value.strip(), mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        sides = [annotation.left, annotation.right]
+        rest = [
+            side for side in sides if not (isinstance(side, ast.Constant) and side.value is None)
+        ]
+        return _listed_class(rest[0], resolver) if len(rest) == 1 else None
+    if not isinstance(annotation, ast.Subscript):
+        return None
+    outer = resolver.qualify(annotation.value)
+    if outer in ("typing.Optional", "typing_extensions.Optional"):
+        return _listed_class(annotation.slice, resolver)
+    if outer not in _LISTS:
+        return None
+    inner = annotation.slice
+    if isinstance(inner, ast.Tuple):  # `tuple[Element, ...]` only
+        if len(inner.elts) != 2 or not (
+            isinstance(inner.elts[1], ast.Constant) and inner.elts[1].value is Ellipsis
+        ):
+            return None
+        inner = inner.elts[0]
+    kind = _annotated_class(inner, resolver)
+    if kind is None and isinstance(inner, ast.Name):  # `List[T]`, a module-level TypeVar
+        kind = _module_name_of(inner.id, resolver)
+    return f"{kind}{LIST_OF}" if kind is not None else None
 
 
 def _mapped_class(annotation: ast.expr, resolver: Resolver) -> str | None:
@@ -181,6 +232,18 @@ def _class_info(node: ast.ClassDef, resolver: Resolver, own: OwnNodes) -> ClassI
             ):
                 continue
             kind = _value_type(value, resolver)
+            if isinstance(value, (ast.IfExp, ast.BoolOp)):
+                # `self.items = items if items is not None else []`, `items or []`: the
+                # parameter's type (the other side is an empty default)
+                names = [
+                    part.id
+                    for part in (
+                        [value.body, value.orelse] if isinstance(value, ast.IfExp) else value.values
+                    )
+                    if isinstance(part, ast.Name) and part.id in params
+                ]
+                if len(names) == 1:
+                    value = ast.Name(id=names[0], ctx=ast.Load())
             if kind is None and isinstance(value, ast.Name):
                 kind = params.get(value.id)
                 if kind is None and value.id not in params:
@@ -232,8 +295,20 @@ def collect(tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNo
             and isinstance(statement.value, ast.Call)
         ):
             callee = resolver.qualify(statement.value.func)
+            if callee in _TYPEVARS:  # `T = TypeVar("T", bound=Element)`: an object of T is one
+                bound = next((k.value for k in statement.value.keywords if k.arg == "bound"), None)
+                callee = _annotated_class(bound, resolver) if bound is not None else None
             if callee is not None and not callee.startswith("builtins."):
                 found.made_by[statement.targets[0].id] = callee
+        elif (
+            isinstance(statement, ast.AnnAssign)
+            and statement.value is not None
+            and isinstance(statement.target, ast.Name)
+        ):
+            # `context: ChainlitContext = LazyProxy(...)`: the annotation says what it is
+            declared = _annotated_class(statement.annotation, resolver)
+            if declared is not None:
+                found.made_by[statement.target.id] = declared
     found.instances = tuple(
         sorted(
             {
