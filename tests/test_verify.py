@@ -173,6 +173,8 @@ def test_probe_survives_modules_that_exit_kill_or_hang_the_interpreter(tmp_path:
         "hangs": "import time\ntime.sleep(60)\n",
         "last": "from first import VALUE\n",
         "broken": "import first\nraise RuntimeError('no\\nluck')\n",
+        # a settings module that parses the command line at import, as `python -c` gives it
+        "parses_argv": "import argparse\nargparse.ArgumentParser().parse_args()\n",
         # the probe's own folder holds git.py and pr.py: they must not shadow anything
         "shadow": textwrap.dedent(
             """\
@@ -202,6 +204,7 @@ def test_probe_survives_modules_that_exit_kill_or_hang_the_interpreter(tmp_path:
     assert found["broken"].error == "RuntimeError: no luck"
     assert found["broken"].frames == ("broken.py",)
     assert found["shadow"].ok, found["shadow"]
+    assert found["parses_argv"].ok, found["parses_argv"]
 
 
 def test_probe_dumps_openapi_documents(tmp_path: Path) -> None:
