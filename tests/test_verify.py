@@ -132,6 +132,21 @@ def test_a_module_that_did_not_import_before_is_one_line_and_the_rest_is_checked
     assert "await asyncio.sleep(0.01)" in (root / "legacy.py").read_text()
 
 
+def test_a_package_in_a_namespace_folder_is_imported_by_its_full_name(copy_of) -> None:
+    """`webapp/utils/` has no `__init__.py`: on `sys.path` its `calendar.py` would shadow the
+    standard library's, and nothing would import (open-webui's `open_webui/utils/`)."""
+    root = copy_of("verify_namespace")
+    result = fix("--verify", ".")
+    assert result.exit_code == 1, result.output
+    report = verification(result.output)
+    assert report[1] == "  imports: 2 modules import before and after the fixes", report
+    assert report[2] == "  OpenAPI: 1 app's OpenAPI document unchanged by the fixes", report
+    assert (
+        "await asyncio.sleep(0.01)"
+        in (root / "webapp" / "utils" / "access" / "__init__.py").read_text()
+    )
+
+
 def test_unsafe_fixes_may_change_the_openapi_document(copy_of) -> None:
     root = copy_of("verify_ok")
     result = fix("--unsafe-fixes", "--verify", "--app", "shop.main:app", ".")
