@@ -112,3 +112,52 @@ def test_openapi_and_responses_unchanged(tmp_path: Path) -> None:
     assert openapi_after == openapi_before
     assert answers_after == answers_before
     assert [status for status, _ in answers_after] == [200, 200, 422, 422, 422, 200, 200]
+
+
+TYPE_CHECKING_APP = """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import Depends, FastAPI, Query
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+app = FastAPI()
+
+
+def get_rate() -> Decimal:
+    return 2
+
+
+@app.get("/price")
+def price(rate: Decimal = Depends(get_rate), q: int = Query(1)):
+    return {"price": rate * q}
+"""
+
+
+def test_a_type_imported_for_type_checkers_only_keeps_its_marker(tmp_path: Path) -> None:
+    """With postponed annotations, `Annotated[Decimal, Depends(get_rate)]` would be evaluated
+    when FastAPI reads the route; `Decimal` is not bound then, so the marker would be lost,
+    `rate` would become a body field and `openapi()` would raise (langflow's auth dependencies).
+    The parameter is reported without a fix; the other one is fixed."""
+    before = tmp_path / "before" / "ff303_tc_app.py"
+    after = tmp_path / "after" / "ff303_tc_app.py"
+    for path in (before, after):
+        path.parent.mkdir()
+        path.write_text(TYPE_CHECKING_APP, encoding="utf-8")
+    fixed = run(after.parent, ["FF303"], fix=True)
+    assert not fixed.dropped and not fixed.errors
+    write_fixed(fixed)
+    text = after.read_text(encoding="utf-8")
+    assert "rate: Decimal = Depends(get_rate)" in text, text
+    assert "q: Annotated[int, Query()] = 1" in text, text
+
+    results = []
+    for path, name in ((before, "ff303_tc_before"), (after, "ff303_tc_after")):
+        module = _load(path, name)
+        response = TestClient(module.app).get("/price?q=3")
+        results.append((module.app.openapi(), response.status_code, response.json()))
+    assert results[1] == results[0]
+    assert results[0][1:] == (200, {"price": 6})
