@@ -134,14 +134,28 @@ def get_rate() -> Decimal:
 @app.get("/price")
 def price(rate: Decimal = Depends(get_rate), q: int = Query(1)):
     return {"price": rate * q}
+
+
+def get_unit() -> Unit:
+    return Unit()
+
+
+@app.get("/unit")
+def unit(unit: Unit = Depends(get_unit)):
+    return {"unit": unit.name}
+
+
+class Unit:
+    name = "EUR"
 """
 
 
 def test_a_type_imported_for_type_checkers_only_keeps_its_marker(tmp_path: Path) -> None:
     """With postponed annotations, `Annotated[Decimal, Depends(get_rate)]` would be evaluated
-    when FastAPI reads the route; `Decimal` is not bound then, so the marker would be lost,
-    `rate` would become a body field and `openapi()` would raise (langflow's auth dependencies).
-    The parameter is reported without a fix; the other one is fixed."""
+    when FastAPI reads the route; `Decimal` (imported for type checkers only) and `Unit`
+    (defined below) are not bound then, so the marker would be lost, the parameter would become
+    a body field and `openapi()` would raise (langflow's auth dependencies). Those parameters
+    are reported without a fix; the other one is fixed."""
     before = tmp_path / "before" / "ff303_tc_app.py"
     after = tmp_path / "after" / "ff303_tc_app.py"
     for path in (before, after):
@@ -152,12 +166,16 @@ def test_a_type_imported_for_type_checkers_only_keeps_its_marker(tmp_path: Path)
     write_fixed(fixed)
     text = after.read_text(encoding="utf-8")
     assert "rate: Decimal = Depends(get_rate)" in text, text
+    assert "unit: Unit = Depends(get_unit)" in text, text
     assert "q: Annotated[int, Query()] = 1" in text, text
 
     results = []
     for path, name in ((before, "ff303_tc_before"), (after, "ff303_tc_after")):
         module = _load(path, name)
-        response = TestClient(module.app).get("/price?q=3")
-        results.append((module.app.openapi(), response.status_code, response.json()))
+        client = TestClient(module.app)
+        answers = [
+            (r.status_code, r.json()) for r in (client.get("/price?q=3"), client.get("/unit"))
+        ]
+        results.append((module.app.openapi(), answers))
     assert results[1] == results[0]
-    assert results[0][1:] == (200, {"price": 6})
+    assert results[0][1] == [(200, {"price": 6}), (200, {"unit": "EUR"})]
