@@ -51,14 +51,17 @@ module-level `NAMING_CONVENTION` dict), passes it as `naming_convention=`, wraps
 `MetaData(...)` for `declarative_base(metadata=...)` and `metadata = ...` in a `DeclarativeBase`
 subclass, and imports `MetaData` when needed. When `MetaData` or `NAMING_CONVENTION` already
 name something else in the module, the finding has no fix. Nor when the project declares a
-CHECK constraint without a name (`CheckConstraint(expr)` in a model's `__table_args__` or a
-column, `Boolean(create_constraint=True)`): the guide's `ck` template uses
+CHECK constraint without a name, at module or class level outside migration scripts
+(`CheckConstraint(expr)` in a model's `__table_args__` or a column,
+`Boolean(create_constraint=True)`): the guide's `ck` template uses
 `%(constraint_name)s`, and SQLAlchemy then refuses to declare that table
 ("Naming convention including %(constraint_name)s token requires that constraint is explicitly
 named"), so the models' module would no longer import; name those constraints first.
 
 ## Known problems
-`registry()`, `@as_declarative` and SQLModel's shared `SQLModel.metadata` are not checked. A
+`registry()`, `@as_declarative` and SQLModel's shared `SQLModel.metadata` are not checked. An
+unnamed CHECK constraint anywhere in the project takes the fix away from every metadata of the
+project, also one whose tables it does not belong to. A
 convention that is incomplete (no `ck` template, say) is accepted. A convention set from
 another module (`models.Base.metadata.naming_convention = ...` in `db.py`) is not seen.
 """
