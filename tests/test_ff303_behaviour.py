@@ -112,3 +112,70 @@ def test_openapi_and_responses_unchanged(tmp_path: Path) -> None:
     assert openapi_after == openapi_before
     assert answers_after == answers_before
     assert [status for status, _ in answers_after] == [200, 200, 422, 422, 422, 200, 200]
+
+
+TYPE_CHECKING_APP = """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import Depends, FastAPI, Query
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+app = FastAPI()
+
+
+def get_rate() -> Decimal:
+    return 2
+
+
+@app.get("/price")
+def price(rate: Decimal = Depends(get_rate), q: int = Query(1)):
+    return {"price": rate * q}
+
+
+def get_unit() -> Unit:
+    return Unit()
+
+
+@app.get("/unit")
+def unit(unit: Unit = Depends(get_unit)):
+    return {"unit": unit.name}
+
+
+class Unit:
+    name = "EUR"
+"""
+
+
+def test_a_type_imported_for_type_checkers_only_keeps_its_marker(tmp_path: Path) -> None:
+    """With postponed annotations, `Annotated[Decimal, Depends(get_rate)]` would be evaluated
+    when FastAPI reads the route; `Decimal` (imported for type checkers only) and `Unit`
+    (defined below) are not bound then, so the marker would be lost, the parameter would become
+    a body field and `openapi()` would raise (langflow's auth dependencies). Those parameters
+    are reported without a fix; the other one is fixed."""
+    before = tmp_path / "before" / "ff303_tc_app.py"
+    after = tmp_path / "after" / "ff303_tc_app.py"
+    for path in (before, after):
+        path.parent.mkdir()
+        path.write_text(TYPE_CHECKING_APP, encoding="utf-8")
+    fixed = run(after.parent, ["FF303"], fix=True)
+    assert not fixed.dropped and not fixed.errors
+    write_fixed(fixed)
+    text = after.read_text(encoding="utf-8")
+    assert "rate: Decimal = Depends(get_rate)" in text, text
+    assert "unit: Unit = Depends(get_unit)" in text, text
+    assert "q: Annotated[int, Query()] = 1" in text, text
+
+    results = []
+    for path, name in ((before, "ff303_tc_before"), (after, "ff303_tc_after")):
+        module = _load(path, name)
+        client = TestClient(module.app)
+        answers = [
+            (r.status_code, r.json()) for r in (client.get("/price?q=3"), client.get("/unit"))
+        ]
+        results.append((module.app.openapi(), answers))
+    assert results[1] == results[0]
+    assert results[0][1] == [(200, {"price": 6}), (200, {"unit": "EUR"})]

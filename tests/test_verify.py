@@ -132,6 +132,21 @@ def test_a_module_that_did_not_import_before_is_one_line_and_the_rest_is_checked
     assert "await asyncio.sleep(0.01)" in (root / "legacy.py").read_text()
 
 
+def test_a_package_in_a_namespace_folder_is_imported_by_its_full_name(copy_of) -> None:
+    """`webapp/utils/` has no `__init__.py`: on `sys.path` its `calendar.py` would shadow the
+    standard library's, and nothing would import (open-webui's `open_webui/utils/`)."""
+    root = copy_of("verify_namespace")
+    result = fix("--verify", ".")
+    assert result.exit_code == 1, result.output
+    report = verification(result.output)
+    assert report[1] == "  imports: 2 modules import before and after the fixes", report
+    assert report[2] == "  OpenAPI: 1 app's OpenAPI document unchanged by the fixes", report
+    assert (
+        "await asyncio.sleep(0.01)"
+        in (root / "webapp" / "utils" / "access" / "__init__.py").read_text()
+    )
+
+
 def test_unsafe_fixes_may_change_the_openapi_document(copy_of) -> None:
     root = copy_of("verify_ok")
     result = fix("--unsafe-fixes", "--verify", "--app", "shop.main:app", ".")
@@ -173,6 +188,8 @@ def test_probe_survives_modules_that_exit_kill_or_hang_the_interpreter(tmp_path:
         "hangs": "import time\ntime.sleep(60)\n",
         "last": "from first import VALUE\n",
         "broken": "import first\nraise RuntimeError('no\\nluck')\n",
+        # a settings module that parses the command line at import, as `python -c` gives it
+        "parses_argv": "import argparse\nargparse.ArgumentParser().parse_args()\n",
         # the probe's own folder holds git.py and pr.py: they must not shadow anything
         "shadow": textwrap.dedent(
             """\
@@ -202,6 +219,7 @@ def test_probe_survives_modules_that_exit_kill_or_hang_the_interpreter(tmp_path:
     assert found["broken"].error == "RuntimeError: no luck"
     assert found["broken"].frames == ("broken.py",)
     assert found["shadow"].ok, found["shadow"]
+    assert found["parses_argv"].ok, found["parses_argv"]
 
 
 def test_probe_dumps_openapi_documents(tmp_path: Path) -> None:

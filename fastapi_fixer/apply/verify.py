@@ -573,13 +573,35 @@ class Target:
         return [os.path.normpath(os.path.join(folder, r)) for r in roots]
 
 
-def _import_root(path: str, module: str, is_package: bool, root: str) -> str | None:
+def _import_root(path: str, module: str, is_package: bool, root: str) -> tuple[str, str] | None:
+    """The module's name and the folder (relative to ``root``) it is imported from.
+
+    A package in a folder without `__init__.py` inside a regular package
+    (`open_webui/utils/access_control/`, `utils` a namespace portion of `open_webui`) is named
+    `access_control` by the analysis; its folder is no import root: on `sys.path` it would
+    shadow the standard library for every module the probe imports (`open_webui/utils/
+    calendar.py` broke `email.utils`, so nothing imported). It is imported by its full name from
+    the root of the regular package above it, as the project's code imports it."""
     folder = os.path.dirname(os.path.realpath(os.path.abspath(path)))
     levels = module.count(".") + (1 if is_package else 0)
     for _ in range(levels):
         folder = os.path.dirname(folder)
     relative = os.path.relpath(folder, root)
-    return None if relative.startswith("..") else relative
+    if relative.startswith(".."):
+        return None
+    parts = [] if relative == "." else relative.split(os.sep)
+    # the outermost regular package among the folders above the module's own folder
+    top = next(
+        (
+            i
+            for i in range(len(parts))
+            if os.path.isfile(os.path.join(root, *parts[: i + 1], "__init__.py"))
+        ),
+        None,
+    )
+    if top is not None and all(part.isidentifier() for part in parts[top:]):
+        return ".".join([*parts[top:], module]), os.path.join(*parts[:top]) if top else "."
+    return module, relative
 
 
 def targets(index: ProjectIndex, result: RunResult, root: str, apps: tuple[str, ...]) -> Target:
@@ -615,15 +637,21 @@ def targets(index: ProjectIndex, result: RunResult, root: str, apps: tuple[str, 
         specs = tuple(sorted(found))
     wanted.update(spec.partition(":")[0] for spec in specs)
     modules: dict[str, str] = {}
+    renamed: dict[str, str] = {}
     by_module = {facts.module: facts for facts in dict.values(index.modules)}
     for name in sorted(wanted):
         facts = by_module.get(name)
         if facts is None:
             modules[name] = "."  # an --app module the index does not know: from the root
             continue
-        where = _import_root(facts.path, facts.module, facts.is_package, root)
-        if where is not None:
-            modules[name] = where
+        named = _import_root(facts.path, facts.module, facts.is_package, root)
+        if named is not None:
+            renamed[name], modules[named[0]] = named
+    if not apps:
+        specs = tuple(
+            f"{renamed.get(module, module)}:{attribute}"
+            for module, _, attribute in (spec.partition(":") for spec in specs)
+        )
     return Target(modules, specs)
 
 

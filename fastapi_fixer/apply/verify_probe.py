@@ -99,6 +99,10 @@ def main(request_path: str, output_path: str) -> int:
     sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != here]
     for folder in reversed(request["sys_path"]):
         sys.path.insert(0, folder)
+    # the project's code sees the command line of `python -c "import app"`, not the probe's two
+    # file arguments: a module that parses `sys.argv` at import (argparse in a settings module)
+    # would reject them and exit
+    sys.argv[:] = ["-c"]
     os.chdir(root)
     with open(output_path, "a", encoding="utf-8") as out:
 

@@ -73,8 +73,13 @@ name bound to `...`: `...` means required only inside the marker, and as a param
 fails every request without the value; a literal, a name, an attribute, arithmetic of those or a
 bool such as `not FLAG` is moved), `Depends()` without an argument or an annotation, a function
 nested in another one in a module with `from __future__ import annotations` (the moved marker would
-be evaluated in the module's namespace), and a module where `Annotated` or `Any` means something
-else.
+be evaluated in the module's namespace), an annotation that names something the module imports
+only under `if TYPE_CHECKING:` or defines below the function, in a module with
+`from __future__ import annotations` (FastAPI evaluates the whole
+`Annotated[User, Depends(get_user)]` when it reads the route; it fails on `User`, the parameter
+keeps an unevaluated annotation and loses its marker: a dependency becomes a required body field
+and `openapi()` raises, while `user: User = Depends(get_user)` works), and a module where
+`Annotated` or `Any` means something else.
 
 ## Known problems
 Not reported in test modules (a test app exercises whichever form it tests) nor in a project that
@@ -102,8 +107,10 @@ from fastapi_fixer.analysis.facts import FunctionNode, Resolver
 from fastapi_fixer.codemods.global_resource_in_route import name_or_import
 from fastapi_fixer.fixing.dependency_types import (
     annotated_name,
+    bound_before,
     dependency_target,
     dependency_type,
+    guarded_names,
 )
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
@@ -226,9 +233,15 @@ def _ellipsis_names(tree: ast.Module) -> set[str]:
 
 
 def _plan(
-    candidate: Candidate, resolver: Resolver, ctx: FileContext, ellipsis_names: set[str]
+    candidate: Candidate,
+    resolver: Resolver,
+    ctx: FileContext,
+    ellipsis_names: set[str],
+    postponed: tuple[frozenset[str], int] | None,
 ) -> None:
-    """Decide how one parameter's marker moves (``mode``), or why it cannot (``reason``)."""
+    """Decide how one parameter's marker moves (``mode``), or why it cannot (``reason``).
+    ``postponed``, in a module with `from __future__ import annotations`: the names it imports
+    only under `if TYPE_CHECKING:`, and the first line of the function's definition."""
     call, annotation = candidate.call, candidate.arg.annotation
     if any(isinstance(a, ast.Starred) for a in call.args) or any(
         k.arg is None for k in call.keywords
@@ -237,6 +250,13 @@ def _plan(
         return
     if isinstance(annotation, ast.Constant):
         candidate.reason = "the annotation is a string"
+        return
+    missing = _unavailable(annotation, ctx, postponed) if postponed and annotation else None
+    if missing:
+        candidate.reason = (
+            f"{missing}: with `from __future__ import annotations`, FastAPI could not "
+            "evaluate `Annotated[...]` when it reads the function and would lose the marker in it"
+        )
         return
     if isinstance(annotation, ast.Subscript) and resolver.qualify(annotation.value) in _ANNOTATED:
         candidate.reason = "the annotation already is `Annotated`"
@@ -275,6 +295,23 @@ def _plan(
         )
         return
     candidate.mode = REQUIRED if default is None or _is_ellipsis(default) else DEFAULT
+
+
+def _unavailable(
+    annotation: ast.expr, ctx: FileContext, postponed: tuple[frozenset[str], int]
+) -> str | None:
+    """Why a name of the annotation is not bound when FastAPI evaluates the postponed
+    annotation (the route's decorator runs just after the `def`): imported only under
+    `if TYPE_CHECKING:`, or first bound by the module below the function."""
+    guarded, line = postponed
+    names = sorted({n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)})
+    for name in names:
+        if name in guarded:
+            return f"`{name}` is imported only under `if TYPE_CHECKING:`"
+    for name in names:
+        if name in ctx.scope.bindings and not bound_before(ctx, name, line):
+            return f"`{name}` is defined below the function"
+    return None
 
 
 def _first_line(node: FunctionNode) -> int:
@@ -358,13 +395,15 @@ class DependsDefaultNotAnnotated(Rule):
             return
         future = _future_annotations(ctx.tree)
         ellipsis_names = _ellipsis_names(ctx.tree)
+        guarded = frozenset(guarded_names(ctx)) if future else frozenset()
         for node, qualname, resolver in ctx.functions():
             outer = Resolver(resolver.scope.parent or resolver.scope, ctx.module)
             candidates = list(self._candidates(node, outer))
             if not candidates:
                 continue
             for candidate in candidates:
-                _plan(candidate, outer, ctx, ellipsis_names)
+                postponed = (guarded, _first_line(node)) if future else None
+                _plan(candidate, outer, ctx, ellipsis_names, postponed)
             fix = self._function_fix(ctx, node, qualname, outer, candidates, future)
             for candidate in candidates:
                 message = (

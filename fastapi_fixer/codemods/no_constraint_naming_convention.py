@@ -50,10 +50,18 @@ guide's `NAMING_CONVENTION` dict above the first statement that needs it (or reu
 module-level `NAMING_CONVENTION` dict), passes it as `naming_convention=`, wraps it in
 `MetaData(...)` for `declarative_base(metadata=...)` and `metadata = ...` in a `DeclarativeBase`
 subclass, and imports `MetaData` when needed. When `MetaData` or `NAMING_CONVENTION` already
-name something else in the module, the finding has no fix.
+name something else in the module, the finding has no fix. Nor when the project declares a
+CHECK constraint without a name, at module or class level outside migration scripts
+(`CheckConstraint(expr)` in a model's `__table_args__` or a column,
+`Boolean(create_constraint=True)`): the guide's `ck` template uses
+`%(constraint_name)s`, and SQLAlchemy then refuses to declare that table
+("Naming convention including %(constraint_name)s token requires that constraint is explicitly
+named"), so the models' module would no longer import; name those constraints first.
 
 ## Known problems
-`registry()`, `@as_declarative` and SQLModel's shared `SQLModel.metadata` are not checked. A
+`registry()`, `@as_declarative` and SQLModel's shared `SQLModel.metadata` are not checked. An
+unnamed CHECK constraint anywhere in the project takes the fix away from every metadata of the
+project, also one whose tables it does not belong to. A
 convention that is incomplete (no `ck` template, say) is accepted. A convention set from
 another module (`models.Base.metadata.naming_convention = ...` in `db.py`) is not seen.
 """
@@ -64,6 +72,7 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis.collectors.check_constraints import KEY as UNNAMED_CHECKS
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
@@ -111,6 +120,7 @@ class NoConstraintNamingConvention(Rule):
         if any(name.startswith("alembic") for name in _imported(ctx)):
             return  # a migration script: its MetaData() is for reflection
         plan = _FixPlan.of(ctx)
+        fixable = not unnamed_checks(ctx.index)
         configured = _configured_later(ctx.tree)
         for statement in ctx.tree.body:
             for node in _outside_functions(statement):
@@ -136,7 +146,7 @@ class NoConstraintNamingConvention(Rule):
                     node,
                     f"{what}: constraints get backend-chosen names that Alembic cannot manage; "
                     f"pass `naming_convention=` (the guide's `{CONVENTION}`)",
-                    plan.fix(ctx, kind, node, statement),
+                    plan.fix(ctx, kind, node, statement) if fixable else None,
                 )
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
@@ -353,6 +363,24 @@ def _baseline_snapshots(index: ProjectIndex) -> frozenset[str]:
         if created and any(_upgrades(index, call) for call in function.calls):
             found.update(created)
     return frozenset(found)
+
+
+def unnamed_checks(index: ProjectIndex) -> tuple[tuple[str, int], ...]:
+    """The project's CHECK constraints declared without a name (module, line), outside Alembic
+    migration scripts: with the guide's `ck` template, SQLAlchemy refuses to declare them."""
+    return index.memo("FF701.unnamed_checks", _unnamed_checks)
+
+
+def _unnamed_checks(index: ProjectIndex) -> tuple[tuple[str, int], ...]:
+    found: list[tuple[str, int]] = []
+    for facts in dict.values(index.modules):
+        checks = facts.extra.get(UNNAMED_CHECKS)
+        if not checks or any(
+            b.kind == "import" and b.target.startswith("alembic") for b in facts.bindings.values()
+        ):
+            continue
+        found.extend((facts.module, check.line) for check in checks)  # type: ignore[attr-defined]
+    return tuple(sorted(found))
 
 
 def _upgrades(index: ProjectIndex, call: str) -> bool:

@@ -1,0 +1,1 @@
+raise ImportError("webapp/utils/calendar.py, not the standard library's calendar")
