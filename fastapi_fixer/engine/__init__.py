@@ -553,7 +553,7 @@ class Engine:
         codes = [rule.CODE for rule in self.rules]
         _count(result, "checked", len(todo))
         # what a check read is recorded for a cache that outlives this round of checks
-        record = self.cache.path is not None or self.mode.fix
+        record = self.cache.path is not None or self.cache.lasting or self.mode.fix
         outcomes = self.pool.check(todo, self.index, self.settings, codes, record)
         for path, outcome in outcomes.items():
             if isinstance(outcome, str):

@@ -89,7 +89,8 @@ class Project:
         cache = Cache.disabled()
         with in_folder(folder), contextlib.suppress(Exception):
             cache = Cache.open(default_cache_dir(settings), settings)
-            cache.path = None  # kept in memory: the server writes no file
+        cache.path = None  # kept in memory: the server writes no file
+        cache.lasting = True
         return cls(folder, settings, cache)
 
     def absolute(self, path: str) -> str:
