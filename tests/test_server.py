@@ -153,8 +153,13 @@ def run(folder: Path, body: Callable[[Session], object]) -> None:
                 )
             )
             await body(Session(client, folder))  # type: ignore[misc]
-            await client.shutdown_session()
         finally:
+            # a failed assertion must not leave the server running (stop waits for its exit)
+            try:
+                await asyncio.wait_for(client.shutdown_session(), 20)
+            except Exception:
+                if client._server is not None and client._server.returncode is None:
+                    client._server.kill()
             await client.stop()
 
     asyncio.run(main())
@@ -271,6 +276,39 @@ def test_diagnostics_code_actions_and_cross_module_updates(tmp_path: Path) -> No
     run(folder, body)
 
 
+def test_unsafe_fixes_only_when_the_configuration_enables_them(tmp_path: Path) -> None:
+    for enabled in (False, True):
+        config = PYPROJECT.replace('["FF1"]', '["FF1", "FF904"]')
+        if enabled:
+            config += "unsafe-fixes = true\n"
+        folder = make_project(tmp_path / f"demo-{enabled}", config)
+
+        async def body(session: Session, enabled: bool = enabled) -> None:
+            main = session.open("app/main.py")
+            found = await session.diagnostics(main, lambda found: len(found) == 2)
+            (health,) = [d for d in found if d.code == "FF904"]
+            actions = await session.client.text_document_code_action_async(
+                types.CodeActionParams(
+                    text_document=types.TextDocumentIdentifier(uri=main),
+                    range=health.range,
+                    context=types.CodeActionContext(diagnostics=[health]),
+                )
+            )
+            titles = [a.title for a in actions or [] if isinstance(a, types.CodeAction)]
+            unsafe = [t for t in titles if t.startswith("FF904") and "noqa" not in t]
+            assert len(unsafe) == enabled
+            assert all(title.endswith("(unsafe fix)") for title in unsafe)
+            (fix_all,) = [
+                a
+                for a in actions or []
+                if isinstance(a, types.CodeAction) and a.kind == "source.fixAll.fastapi-fix"
+            ]
+            assert fix_all.edit is not None
+            assert "/health" not in apply(fix_all.edit, {main: MAIN})[main]  # safe ones only
+
+        run(folder, body)
+
+
 def test_invalid_configuration_shows_an_error_and_the_server_lives_on(tmp_path: Path) -> None:
     folder = make_project(
         tmp_path / "demo", PYPROJECT.replace('select = ["FF1"]', 'select = "FF1"')
@@ -323,6 +361,35 @@ def test_excluded_and_per_file_ignored_files_have_no_findings(tmp_path: Path) ->
         assert await session.diagnostics(old) == []
 
     run(folder, body)
+
+
+def test_editor_configurations_start_the_server() -> None:
+    """docs/editors.md: the JSON and TOML blocks parse and start `fastapi-fix server`; the Lua
+    one names the same command (no editor on the test machine to run them)."""
+    import json
+    import re
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    text = (ROOT / "docs" / "editors.md").read_text()
+    blocks = dict.fromkeys(("json", "toml", "lua"), "")
+    for language, body in re.findall(r"```(\w+)\n(.*?)```", text, re.DOTALL):
+        blocks[language] += body
+    vscode = json.loads(blocks["json"])
+    assert [vscode["glspc.server.command"], *vscode["glspc.server.commandArguments"]] == [
+        "fastapi-fix",
+        "server",
+    ]
+    assert "source.fixAll.fastapi-fix" in vscode["[python]"]["editor.codeActionsOnSave"]
+    helix = tomllib.loads(blocks["toml"])
+    server = helix["language-server"]["fastapi-fix"]
+    assert [server["command"], *server["args"]] == ["fastapi-fix", "server"]
+    assert "fastapi-fix" in helix["language"][0]["language-servers"]
+    assert "cmd = { 'fastapi-fix', 'server' }" in blocks["lua"]
+    assert "(docs/editors.md)" in (ROOT / "README.md").read_text()
 
 
 def test_server_command_is_listed() -> None:
