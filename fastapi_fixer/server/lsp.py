@@ -23,7 +23,7 @@ from pygls.workspace import PositionCodec
 
 from fastapi_fixer import __version__
 from fastapi_fixer.models import Diagnostic, FixSafety, Hop, Severity, Span
-from fastapi_fixer.server.project import ConfigError, Project, Projects
+from fastapi_fixer.server.project import ConfigError, Project, Projects, QuickFix
 
 SOURCE = "fastapi-fix"
 FIX_ALL_KIND = "source.fixAll.fastapi-fix"
@@ -45,6 +45,10 @@ class FastAPIFixServer(LanguageServer):
         # uri -> (project, findings published for it)
         self.published: dict[str, tuple[Project | None, list[Diagnostic]]] = {}
         self.last_texts: dict[str, str] = {}
+        # what code actions computed since the last run (editors ask at every cursor move):
+        # (uri, finding) -> its quick fix, uri -> the fixed texts of "fix all"
+        self.quick_fixes: dict[tuple[str, int], QuickFix | None] = {}
+        self.fixed_files: dict[str, dict[str, str]] = {}
 
     # --- documents and runs ------------------------------------------------------------
 
@@ -75,6 +79,8 @@ class FastAPIFixServer(LanguageServer):
     def refresh(self) -> None:
         """Check the projects of the open files and publish what changed."""
         self.pending = None
+        self.quick_fixes.clear()
+        self.fixed_files.clear()
         documents = self.python_documents()
         by_project: dict[int, tuple[Project, list[str]]] = {}
         folders = self.workspace_folders()
@@ -295,7 +301,10 @@ def code_action(
     }
     if wants_quick:
         for _, d in ls.findings_at(uri, params.range):
-            fix = project.quick_fix(d)
+            key = (uri, id(d))  # the findings live until the next run, which clears this
+            if key not in ls.quick_fixes:
+                ls.quick_fixes[key] = project.quick_fix(d)
+            fix = ls.quick_fixes[key]
             if fix is not None:
                 unsafe = fix.safety is FixSafety.UNSAFE
                 actions.append(
@@ -325,7 +334,9 @@ def code_action(
     if wants_all and any(d.fix is not None and d.fix.safety is FixSafety.SAFE for d in found):
         path = to_fs_path(uri)
         overlays = {to_fs_path(u): text for u, text in ls.python_documents().items()}
-        texts = project.fix_all(path, overlays)
+        if uri not in ls.fixed_files:
+            ls.fixed_files[uri] = project.fix_all(path, overlays)
+        texts = ls.fixed_files[uri]
         if texts:
             actions.append(
                 types.CodeAction(

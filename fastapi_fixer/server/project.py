@@ -179,6 +179,9 @@ class Projects:
         key = (folder, settings.cache_key(), settings.config_path)
         project = self.by_key.get(key)
         if project is None:
+            # a changed configuration replaces the folder's project (and its memory)
+            for stale in [k for k in self.by_key if k[0] == folder]:
+                del self.by_key[stale]
             project = self.by_key[key] = Project.open(folder, settings)
         return project
 
