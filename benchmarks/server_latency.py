@@ -49,7 +49,7 @@ class Client:
         self.versions: dict[str, int | None] = {}
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def on_publish(params: types.PublishDiagnosticsParams) -> None:
+        def on_publish(_client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
             self.versions[params.uri] = params.version
             self.published.setdefault(params.uri, asyncio.Event()).set()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -140,7 +141,13 @@ def run(folder: Path, body: Callable[[Session], object]) -> None:
     async def main() -> None:
         client = pytest_lsp.client.make_test_lsp_client()
         await client.start_io(
-            sys.executable, "-m", "fastapi_fixer", "server", env=env(), cwd=str(folder)
+            sys.executable,
+            "-m",
+            "fastapi_fixer",
+            "server",
+            env=env(),
+            cwd=str(folder),
+            start_new_session=True,  # its worker processes can be killed with it
         )
         try:
             await client.initialize_session(
@@ -159,7 +166,7 @@ def run(folder: Path, body: Callable[[Session], object]) -> None:
                 await asyncio.wait_for(client.shutdown_session(), 20)
             except Exception:
                 if client._server is not None and client._server.returncode is None:
-                    client._server.kill()
+                    os.killpg(client._server.pid, signal.SIGKILL)
             await client.stop()
 
     asyncio.run(main())
@@ -307,6 +314,23 @@ def test_unsafe_fixes_only_when_the_configuration_enables_them(tmp_path: Path) -
             assert "/health" not in apply(fix_all.edit, {main: MAIN})[main]  # safe ones only
 
         run(folder, body)
+
+
+def test_a_project_big_enough_for_worker_processes(tmp_path: Path) -> None:
+    """The engine forks worker processes for 64 files or more: they must not hang on the
+    server's stdin (multiprocessing closes `sys.stdin` in a new process)."""
+    folder = make_project(tmp_path / "demo")
+    for number in range(80):
+        (folder / "app" / f"routes_{number}.py").write_text(
+            MAIN.replace("/items", f"/items{number}").replace("/other", f"/other{number}")
+        )
+
+    async def body(session: Session) -> None:
+        main = session.open("app/main.py")
+        found = await session.diagnostics(main, lambda found: bool(found))
+        assert [d.code for d in found] == ["FF101"]
+
+    run(folder, body)
 
 
 def test_invalid_configuration_shows_an_error_and_the_server_lives_on(tmp_path: Path) -> None:

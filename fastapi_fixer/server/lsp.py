@@ -374,9 +374,19 @@ def hover(ls: FastAPIFixServer, params: types.HoverParams) -> types.Hover | None
 
 
 def serve() -> None:
-    """Serve over stdin and stdout until the client exits."""
+    """Serve over stdin and stdout until the client exits.
+
+    The protocol's streams are taken, and `sys.stdin`/`sys.stdout` replaced: a worker process the
+    engine forks closes `sys.stdin` when it starts (multiprocessing does), which would wait
+    forever for the lock the server's reader thread holds on the real one; and a stray `print`
+    must not corrupt the protocol."""
+    import sys
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+    sys.stdout = sys.stderr
     with contextlib.suppress(KeyboardInterrupt):
-        server.start_io()
+        server.start_io(stdin, stdout)
 
 
 if os.environ.get("FASTAPI_FIX_SERVER_LOG"):  # pragma: no cover - debugging aid
