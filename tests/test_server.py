@@ -334,9 +334,8 @@ def test_a_project_big_enough_for_worker_processes(tmp_path: Path) -> None:
 
 
 def test_invalid_configuration_shows_an_error_and_the_server_lives_on(tmp_path: Path) -> None:
-    folder = make_project(
-        tmp_path / "demo", PYPROJECT.replace('select = ["FF1"]', 'select = "FF1"')
-    )
+    invalid = PYPROJECT.replace('select = ["FF1"]', 'select = "FF1"')
+    folder = make_project(tmp_path / "demo", invalid)
 
     async def body(session: Session) -> None:
         main = session.open("app/main.py")
@@ -350,6 +349,11 @@ def test_invalid_configuration_shows_an_error_and_the_server_lives_on(tmp_path: 
         session.change(main, MAIN)
         found = await session.diagnostics(main, lambda found: bool(found))
         assert [d.code for d in found] == ["FF101"]
+        # broken again: said again (once per time it breaks, not at every keystroke)
+        (session.folder / "pyproject.toml").write_text(invalid)
+        session.change(main, MAIN + "\n")
+        await session.until("window/showMessage", lambda: len(session.client.messages) == 2)
+        assert session.client.messages[1].message == message.message
 
     run(folder, body)
 

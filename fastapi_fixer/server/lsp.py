@@ -41,7 +41,8 @@ class FastAPIFixServer(LanguageServer):
         super().__init__("fastapi-fix", __version__)
         self.projects = Projects()
         self.pending: asyncio.TimerHandle | None = None
-        self.shown_errors: set[str] = set()
+        self.shown_errors: set[str] = set()  # shown, and still true at the last run
+        self.errors_now: set[str] = set()  # met during this run
         # uri -> (project, findings published for it)
         self.published: dict[str, tuple[Project | None, list[Diagnostic]]] = {}
         self.last_texts: dict[str, str] = {}
@@ -106,11 +107,15 @@ class FastAPIFixServer(LanguageServer):
         for uri in list(self.published):
             if uri not in documents:
                 del self.published[uri]
+        # an error that is gone is shown again if it comes back
+        self.shown_errors &= self.errors_now
+        self.errors_now = set()
 
     def config_error(self, message: str) -> None:
         self.error_once(f"fastapi-fix: invalid configuration: {message}")
 
     def error_once(self, message: str) -> None:
+        self.errors_now.add(message)
         if message in self.shown_errors:
             return
         self.shown_errors.add(message)
