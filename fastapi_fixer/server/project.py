@@ -159,7 +159,11 @@ class Project:
         """`fastapi-fix fix` of the safe fixes of the findings in ``path`` (every file is still
         checked; a fix may write another file too): absolute path -> fixed text, changed only."""
         settings = dataclasses.replace(self.settings, unsafe_fixes=False)
-        cache = self.cache if settings == self.settings else Cache.disabled()
+        cache = Cache.disabled()
+        if settings == self.settings:
+            # the project's entries, in a dict of its own: the fixed texts' entries the fix
+            # loop stores must not replace the entries of the texts the editor has
+            cache.entries = dict(self.cache.entries)
         with in_folder(self.folder):
             mode = Mode(fix=True, fix_only=frozenset({os.path.abspath(path)}))
             result = Engine(settings, mode, cache).run(["."], overlays=overlays)
