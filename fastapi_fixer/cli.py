@@ -1027,5 +1027,13 @@ def rules_command(output_format: str = "text") -> None:
     console.print_rules_table(rules, color=_color())
 
 
+@main.command("server")
+def server_command() -> None:
+    """Run the language server over stdin and stdout (editors start it: docs/editors.md)."""
+    from fastapi_fixer.server import serve
+
+    serve()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

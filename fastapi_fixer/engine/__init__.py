@@ -18,7 +18,7 @@ import re
 import tokenize
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,13 @@ from fastapi_fixer.analysis.facts import SUPER, Analysis, ModuleFacts, module_na
 from fastapi_fixer.analysis.index import ProjectIndex
 from fastapi_fixer.engine.cache import Cache, Checked
 from fastapi_fixer.engine.discovery import Discovered, PerFileIgnores, discover, is_excluded
-from fastapi_fixer.engine.source import SourceError, SourceFile, file_digest, read_source
+from fastapi_fixer.engine.source import (
+    SourceError,
+    SourceFile,
+    file_digest,
+    read_source,
+    text_source,
+)
 from fastapi_fixer.engine.workers import Job, Progress, WorkerPool, default_jobs
 from fastapi_fixer.fixing.format import FormatUnavailable, formatter_clean, tidier
 from fastapi_fixer.fixing.imports import first_party_as_ruff
@@ -66,6 +72,10 @@ class Mode:
     # (code, path): that rule's fixes are not applied in that file (`--verify` dropped them;
     # a fix spanning files is left out whole when one of its files is blocked)
     blocked: frozenset[tuple[str, str]] = frozenset()
+    # absolute paths: only the findings in these files are fixed (every file is still checked,
+    # and a fix may still write into another file); None: every file's (an editor's "fix all
+    # in this file")
+    fix_only: frozenset[str] | None = None
 
 
 @dataclass
@@ -315,6 +325,7 @@ class Engine:
         self.progress: Progress = lambda count: None
         self.bar: ProgressBar | None = None
         self._bases_by_digest: dict[str, frozenset[str]] = {}
+        self.overlaid: frozenset[str] = frozenset()  # absolute paths of the overlays of a run
 
     # --- stages ----------------------------------------------------------------------------
 
@@ -323,10 +334,19 @@ class Engine:
         paths: Iterable[str],
         progress: ProgressBar | None = None,
         stdin: SourceFile | None = None,
+        overlays: Mapping[str, str] | None = None,
     ) -> RunResult:
         """``stdin``: check that text as the one file of the run, under its path (an editor's
-        buffer, `--stdin-filename`); ``paths`` are not read then."""
+        buffer, `--stdin-filename`); ``paths`` are not read then.
+
+        ``overlays``: path -> text to take instead of the file's content on disk, for the
+        discovered files it names (matched by absolute path; the unsaved buffers of an editor,
+        `fastapi-fix server`); the rest of the project is read from disk. An overlay is never
+        stored in a cache on disk (an in-memory one keeps it), and a run with overlays stores
+        no verdict (runcache.py)."""
         result = RunResult()
+        overlaid = {os.path.abspath(path): text for path, text in (overlays or {}).items()}
+        self.overlaid = frozenset(overlaid)
         text_rules = [rule for rule in self.rules if rule.FILE_NAMES]
         file_names = sorted({name for rule in text_rules for name in rule.FILE_NAMES})
         base = self.settings.base
@@ -345,11 +365,18 @@ class Engine:
         result.errors.extend(discovered.errors)
         self.file_names = tuple(file_names)
         # what a stored verdict of this run is keyed on (runcache.py); None: do not store one
-        digests: dict[str, str] | None = {} if not discovered.errors and not stdin else None
+        digests: dict[str, str] | None = (
+            {} if not discovered.errors and not stdin and not overlaid else None
+        )
         files: dict[str, _File] = {}
         for path in discovered.files:
             try:
-                source = stdin if stdin is not None else read_source(path)
+                if stdin is not None:
+                    source = stdin
+                elif overlaid and os.path.abspath(path) in overlaid:
+                    source = text_source(path, overlaid[os.path.abspath(path)])
+                else:
+                    source = read_source(path)
             except SourceError as exc:
                 result.errors.append(FileError(path, str(exc)))
                 digest = file_digest(path)
@@ -394,6 +421,11 @@ class Engine:
         if self.bar is not None:
             self.bar.phase(name, total)
 
+    def _stores(self, path: str) -> bool:
+        """Whether what is learnt of ``path`` goes into the cache: not an overlay's, when the
+        cache is on disk (an editor's unsaved text must not replace the file's entry there)."""
+        return self.cache.path is None or os.path.abspath(path) not in self.overlaid
+
     def _check_syntax_of_the_rest(self, files: dict[str, _File], result: RunResult) -> None:
         """Files the prefilter left alone must still get their one-line error when they do not
         parse (cheaply: `compile`, and the cache remembers the ones that do)."""
@@ -407,7 +439,7 @@ class Engine:
             if path in failures:
                 result.errors.append(FileError(path, failures[path]))
                 files[path].failed = True
-            else:
+            elif self._stores(path):
                 self.cache.store_compiles(path, files[path].digest, files[path].module)
 
     def _to_analyse(self, files: dict[str, _File]) -> list[str]:
@@ -451,7 +483,8 @@ class Engine:
                     f.failed = True
                 else:
                     f.facts = outcome
-                    self.cache.store_facts(path, f.digest, f.module, outcome)
+                    if self._stores(path):
+                        self.cache.store_facts(path, f.digest, f.module, outcome)
             pending = self._demanded(files)
         loaded = [f.facts for f in files.values() if f.facts is not None]
         unloaded = [
@@ -525,7 +558,7 @@ class Engine:
         codes = [rule.CODE for rule in self.rules]
         _count(result, "checked", len(todo))
         # what a check read is recorded for a cache that outlives this round of checks
-        record = self.cache.path is not None or self.mode.fix
+        record = self.cache.path is not None or self.cache.lasting or self.mode.fix
         outcomes = self.pool.check(todo, self.index, self.settings, codes, record)
         for path, outcome in outcomes.items():
             if isinstance(outcome, str):
@@ -535,7 +568,8 @@ class Engine:
                 diagnostics.extend(found)
                 others = _other_files(path, found, files)
                 checked = Checked(self.index.digest, reads, fingerprint, others)
-                self.cache.store_diagnostics(path, files[path].digest, checked, found)
+                if self._stores(path):
+                    self.cache.store_diagnostics(path, files[path].digest, checked, found)
         _count(result, "checked", len(texts))
         self.progress(len(texts))
         for path in texts:  # few and cheap; never cached (FF606 depends on git's state)
@@ -568,6 +602,10 @@ class Engine:
     def allowed(self, fix: Fix | None) -> bool:
         return fix_allowed(fix, self.settings.unsafe_fixes)
 
+    def _fixes_in(self, path: str) -> bool:
+        """Whether the findings of ``path`` are fixed in this run (`Mode.fix_only`)."""
+        return self.mode.fix_only is None or os.path.abspath(path) in self.mode.fix_only
+
     def _fix_until_stable(
         self, files: dict[str, _File], diagnostics: list[Diagnostic], result: RunResult
     ) -> list[Diagnostic]:
@@ -578,6 +616,7 @@ class Engine:
                 for d in diagnostics
                 if self.allowed(d.fix)
                 and d.path in files
+                and self._fixes_in(d.path)
                 and not any((d.code, p) in blocked for p in d.fix.paths)  # type: ignore[union-attr]
             ]
             if not pending:
@@ -624,7 +663,9 @@ class Engine:
         leftover = [
             d
             for d in diagnostics
-            if self.allowed(d.fix) and not any((d.code, p) in blocked for p in d.fix.paths)  # type: ignore[union-attr]
+            if self.allowed(d.fix)
+            and self._fixes_in(d.path)
+            and not any((d.code, p) in blocked for p in d.fix.paths)  # type: ignore[union-attr]
         ]
         for diagnostic in leftover:
             result.dropped.append(

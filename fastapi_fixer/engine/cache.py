@@ -80,6 +80,9 @@ class Cache:
     path: Path | None
     entries: dict[str, Entry] = field(default_factory=dict)
     dirty: set[int] = field(default_factory=set)  # buckets to write
+    # kept in memory across runs (`fastapi-fix server`): checks record what they read, as for a
+    # cache on disk, so a later run reuses the findings an edit cannot change
+    lasting: bool = False
     # one object per distinct read, so the pickle holds each once (files share most reads)
     _interned: dict[Read, Read] | None = None
 

@@ -55,6 +55,12 @@ def decode_source(path: str, data: bytes) -> SourceFile:
     return SourceFile(path=path, text=text, encoding=encoding, digest=digest_bytes(data))
 
 
+def text_source(path: str, text: str) -> SourceFile:
+    """A file's text given in memory (an editor's unsaved buffer): UTF-8, hashed as its UTF-8
+    bytes, so a buffer equal to a UTF-8 file on disk has the file's digest."""
+    return SourceFile(path, text, "utf-8", digest_bytes(text.encode("utf-8", "surrogatepass")))
+
+
 def read_source(path: str) -> SourceFile:
     """The file's text; a FIFO, device or directory is refused without blocking on it."""
     return decode_source(path, read_bytes(path))

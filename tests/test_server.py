@@ -1,0 +1,432 @@
+"""`fastapi-fix server`: a real LSP client (pytest-lsp's, on pygls) drives the real server process
+over stdio on a small project in tmp_path."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pygls")
+pytest_lsp = pytest.importorskip("pytest_lsp")
+
+from lsprotocol import types  # noqa: E402
+from pygls.uris import from_fs_path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLISH = types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
+TIMEOUT = 60.0  # seconds a notification may take on a loaded machine (not a timing assertion)
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0.1.0"
+dependencies = ["fastapi"]
+
+[tool.fastapi-fix]
+select = ["FF1"]
+"""
+HELPERS = """\
+import time
+
+
+def slow():
+    time.sleep(1)
+
+
+def fine():
+    return 1
+"""
+MAIN = """\
+from fastapi import FastAPI
+
+from app.helpers import fine, slow
+
+app = FastAPI()
+
+
+@app.get("/items")
+async def items():
+    slow()
+    return {"ok": True}
+
+
+@app.get("/other")
+async def other():
+    fine()
+    return {"ok": True}
+"""
+
+
+def make_project(folder: Path, pyproject: str = PYPROJECT) -> Path:
+    (folder / "app").mkdir(parents=True)
+    (folder / "pyproject.toml").write_text(pyproject)
+    (folder / "app" / "__init__.py").write_text("")
+    (folder / "app" / "helpers.py").write_text(HELPERS)
+    (folder / "app" / "main.py").write_text(MAIN)
+    return folder
+
+
+def env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+
+
+class Session:
+    def __init__(self, client, folder: Path) -> None:
+        self.client = client
+        self.folder = folder
+        self.versions: dict[str, int] = {}
+
+    def uri(self, relative: str) -> str:
+        return from_fs_path(str(self.folder / relative))
+
+    def open(self, relative: str, text: str | None = None) -> str:
+        uri = self.uri(relative)
+        if text is None:
+            text = (self.folder / relative).read_text()
+        self.versions[uri] = 1
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=text
+                )
+            )
+        )
+        return uri
+
+    def change(self, uri: str, text: str) -> None:
+        self.versions[uri] += 1
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+
+    async def until(self, method: str, ready: Callable[[], bool]) -> None:
+        """Wait for notifications of ``method`` until ``ready()`` holds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TIMEOUT
+        while not ready():
+            await asyncio.wait_for(
+                self.client.wait_for_notification(method), deadline - loop.time()
+            )
+
+    async def diagnostics(
+        self, uri: str, ready: Callable[[list[types.Diagnostic]], bool] = lambda found: True
+    ) -> list[types.Diagnostic]:
+        await self.until(
+            PUBLISH, lambda: uri in self.client.diagnostics and ready(self.diagnostics_of(uri))
+        )
+        return self.diagnostics_of(uri)
+
+    def diagnostics_of(self, uri: str) -> list[types.Diagnostic]:
+        return list(self.client.diagnostics.get(uri, []))
+
+
+def run(folder: Path, body: Callable[[Session], object]) -> None:
+    async def main() -> None:
+        client = pytest_lsp.client.make_test_lsp_client()
+        await client.start_io(
+            sys.executable,
+            "-m",
+            "fastapi_fixer",
+            "server",
+            env=env(),
+            cwd=str(folder),
+            start_new_session=True,  # its worker processes can be killed with it
+        )
+        try:
+            await client.initialize_session(
+                types.InitializeParams(
+                    capabilities=types.ClientCapabilities(),
+                    root_uri=from_fs_path(str(folder)),
+                    workspace_folders=[
+                        types.WorkspaceFolder(uri=from_fs_path(str(folder)), name="demo")
+                    ],
+                )
+            )
+            await body(Session(client, folder))  # type: ignore[misc]
+        finally:
+            # a failed assertion must not leave the server running (stop waits for its exit)
+            try:
+                await asyncio.wait_for(client.shutdown_session(), 20)
+            except Exception:
+                if client._server is not None and client._server.returncode is None:
+                    os.killpg(client._server.pid, signal.SIGKILL)
+            await client.stop()
+
+    asyncio.run(main())
+
+
+def offset(text: str, position: types.Position) -> int:
+    lines = text.splitlines(keepends=True)
+    return sum(len(line) for line in lines[: position.line]) + position.character
+
+
+def apply(edit: types.WorkspaceEdit, texts: dict[str, str]) -> dict[str, str]:
+    """What an editor does with the workspace edit (ASCII texts: UTF-16 units are chars)."""
+    out = dict(texts)
+    for change in edit.document_changes or []:
+        assert isinstance(change, types.TextDocumentEdit)
+        uri = change.text_document.uri
+        text = out[uri]
+        for text_edit in sorted(
+            change.edits, key=lambda e: offset(text, e.range.start), reverse=True
+        ):
+            start, end = offset(text, text_edit.range.start), offset(text, text_edit.range.end)
+            text = text[:start] + text_edit.new_text + text[end:]
+        out[uri] = text
+    return out
+
+
+def fixed_by_cli(folder: Path, tmp_path: Path, relative: str) -> str:
+    copy = tmp_path / "cli-copy"
+    shutil.copytree(folder, copy)
+    subprocess.run(
+        [sys.executable, "-m", "fastapi_fixer", "fix", "--no-cache", "."],
+        cwd=copy,
+        env=env(),
+        capture_output=True,
+        check=False,
+    )
+    return (copy / relative).read_text()
+
+
+def test_diagnostics_code_actions_and_cross_module_updates(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "demo")
+    expected_fix = fixed_by_cli(folder, tmp_path, "app/main.py")
+    assert expected_fix != MAIN
+
+    async def body(session: Session) -> None:
+        main = session.open("app/main.py")
+        helpers = session.open("app/helpers.py")
+        found = await session.diagnostics(main, lambda found: bool(found))
+        assert [(d.code, d.range.start.line, d.range.start.character) for d in found] == [
+            ("FF101", 9, 4)
+        ]
+        d = found[0]
+        assert d.source == "fastapi-fix"
+        assert d.severity == types.DiagnosticSeverity.Error
+        assert d.code_description is not None
+        assert d.code_description.href.endswith("/docs/rules/FF101.md")
+        # the chain: the async route, the call of the helper, the blocking call in helpers.py
+        hops = [
+            (r.location.uri, r.location.range.start.line, r.location.range.start.character)
+            for r in d.related_information or []
+        ]
+        assert hops == [(main, 8, 0), (main, 9, 4), (helpers, 4, 4)]
+        assert "time.sleep" in (d.related_information or [])[-1].message
+
+        # hover on the finding: the rule's documentation
+        hover = await session.client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=main),
+                position=types.Position(line=9, character=5),
+            )
+        )
+        assert hover is not None
+        assert isinstance(hover.contents, types.MarkupContent)
+        assert "## What it does" in hover.contents.value
+        assert "FF101" in hover.contents.value
+
+        # code actions: the quick fix writes what `fastapi-fix fix` writes
+        actions = await session.client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=main),
+                range=d.range,
+                context=types.CodeActionContext(diagnostics=[d]),
+            )
+        )
+        assert actions is not None
+        by_kind: dict[str, list[types.CodeAction]] = {}
+        for action in actions:
+            assert isinstance(action, types.CodeAction)
+            by_kind.setdefault(str(action.kind), []).append(action)
+        quick = [a for a in by_kind["quickfix"] if "noqa" not in a.title]
+        assert len(quick) == 1 and quick[0].edit is not None
+        assert apply(quick[0].edit, {main: MAIN})[main] == expected_fix
+        noqa = [a for a in by_kind["quickfix"] if "noqa" in a.title]
+        assert len(noqa) == 1 and noqa[0].edit is not None
+        assert "    slow()  # noqa: FF101\n" in apply(noqa[0].edit, {main: MAIN})[main]
+        (fix_all,) = by_kind["source.fixAll.fastapi-fix"]
+        assert fix_all.edit is not None
+        assert apply(fix_all.edit, {main: MAIN})[main] == expected_fix
+        # nothing was written by the server
+        assert (session.folder / "app" / "main.py").read_text() == MAIN
+
+        # an unsaved edit of the helper: `fine` now blocks, and the route calling it in the
+        # other open file gets its finding
+        session.change(helpers, HELPERS.replace("    return 1", "    time.sleep(2)\n    return 1"))
+        found = await session.diagnostics(main, lambda found: len(found) == 2)
+        assert [(d.code, d.range.start.line) for d in found] == [("FF101", 9), ("FF101", 15)]
+        assert (session.folder / "app" / "helpers.py").read_text() == HELPERS
+
+        # an unsaved edit of the route file itself is what is checked
+        session.change(main, MAIN.replace("    slow()\n", ""))
+        found = await session.diagnostics(main, lambda found: len(found) == 1)
+        assert [(d.code, d.range.start.line) for d in found] == [("FF101", 14)]
+
+    run(folder, body)
+
+
+def test_unsafe_fixes_only_when_the_configuration_enables_them(tmp_path: Path) -> None:
+    for enabled in (False, True):
+        config = PYPROJECT.replace('["FF1"]', '["FF1", "FF904"]')
+        if enabled:
+            config += "unsafe-fixes = true\n"
+        folder = make_project(tmp_path / f"demo-{enabled}", config)
+
+        async def body(session: Session, enabled: bool = enabled) -> None:
+            main = session.open("app/main.py")
+            found = await session.diagnostics(main, lambda found: len(found) == 2)
+            (health,) = [d for d in found if d.code == "FF904"]
+            actions = await session.client.text_document_code_action_async(
+                types.CodeActionParams(
+                    text_document=types.TextDocumentIdentifier(uri=main),
+                    range=health.range,
+                    context=types.CodeActionContext(diagnostics=[health]),
+                )
+            )
+            titles = [a.title for a in actions or [] if isinstance(a, types.CodeAction)]
+            unsafe = [t for t in titles if t.startswith("FF904") and "noqa" not in t]
+            assert len(unsafe) == enabled
+            assert all(title.endswith("(unsafe fix)") for title in unsafe)
+            (fix_all,) = [
+                a
+                for a in actions or []
+                if isinstance(a, types.CodeAction) and a.kind == "source.fixAll.fastapi-fix"
+            ]
+            assert fix_all.edit is not None
+            assert "/health" not in apply(fix_all.edit, {main: MAIN})[main]  # safe ones only
+
+        run(folder, body)
+
+
+def test_a_project_big_enough_for_worker_processes(tmp_path: Path) -> None:
+    """The engine forks worker processes for 64 files or more: they must not hang on the
+    server's stdin (multiprocessing closes `sys.stdin` in a new process)."""
+    folder = make_project(tmp_path / "demo")
+    for number in range(80):
+        (folder / "app" / f"routes_{number}.py").write_text(
+            MAIN.replace("/items", f"/items{number}").replace("/other", f"/other{number}")
+        )
+
+    async def body(session: Session) -> None:
+        main = session.open("app/main.py")
+        found = await session.diagnostics(main, lambda found: bool(found))
+        assert [d.code for d in found] == ["FF101"]
+
+    run(folder, body)
+
+
+def test_invalid_configuration_shows_an_error_and_the_server_lives_on(tmp_path: Path) -> None:
+    invalid = PYPROJECT.replace('select = ["FF1"]', 'select = "FF1"')
+    folder = make_project(tmp_path / "demo", invalid)
+
+    async def body(session: Session) -> None:
+        main = session.open("app/main.py")
+        await session.until("window/showMessage", lambda: bool(session.client.messages))
+        (message,) = session.client.messages
+        assert message.type == types.MessageType.Error
+        assert "pyproject.toml" in message.message and "`select`" in message.message
+        assert await session.diagnostics(main) == []
+        # fixed on disk: the next change reads the configuration again
+        (session.folder / "pyproject.toml").write_text(PYPROJECT)
+        session.change(main, MAIN)
+        found = await session.diagnostics(main, lambda found: bool(found))
+        assert [d.code for d in found] == ["FF101"]
+        # broken again: said again (once per time it breaks, not at every keystroke)
+        (session.folder / "pyproject.toml").write_text(invalid)
+        session.change(main, MAIN + "\n")
+        await session.until("window/showMessage", lambda: len(session.client.messages) == 2)
+        assert session.client.messages[1].message == message.message
+
+    run(folder, body)
+
+
+def test_syntax_error_gives_no_findings_and_no_crash(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "demo")
+    broken = MAIN.replace("async def items():", "async def items(:")
+
+    async def body(session: Session) -> None:
+        main = session.open("app/main.py", broken)
+        assert await session.diagnostics(main) == []
+        # still serving: the file repaired in the buffer gets its findings
+        session.change(main, MAIN)
+        found = await session.diagnostics(main, lambda found: bool(found))
+        assert [d.code for d in found] == ["FF101"]
+
+    run(folder, body)
+
+
+def test_excluded_and_per_file_ignored_files_have_no_findings(tmp_path: Path) -> None:
+    config = PYPROJECT + 'per-file-ignores = { "app/main.py" = ["FF101"] }\n'
+    folder = make_project(tmp_path / "demo", config)
+    (folder / "legacy").mkdir()
+    (folder / "legacy" / "old.py").write_text(MAIN.replace("app.helpers", "helpers"))
+    (folder / "legacy" / "helpers.py").write_text(HELPERS)
+    with (folder / "pyproject.toml").open("a") as handle:
+        handle.write('exclude = ["legacy"]\n')
+
+    async def body(session: Session) -> None:
+        main = session.open("app/main.py")
+        old = session.open("legacy/old.py")
+        assert await session.diagnostics(main) == []
+        assert await session.diagnostics(old) == []
+
+    run(folder, body)
+
+
+def test_editor_configurations_start_the_server() -> None:
+    """docs/editors.md: the JSON and TOML blocks parse and start `fastapi-fix server`; the Lua
+    one names the same command (no editor on the test machine to run them)."""
+    import json
+    import re
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    text = (ROOT / "docs" / "editors.md").read_text()
+    blocks = dict.fromkeys(("json", "toml", "lua"), "")
+    for language, body in re.findall(r"```(\w+)\n(.*?)```", text, re.DOTALL):
+        blocks[language] += body
+    vscode = json.loads(blocks["json"])
+    assert [vscode["glspc.server.command"], *vscode["glspc.server.commandArguments"]] == [
+        "fastapi-fix",
+        "server",
+    ]
+    assert "source.fixAll.fastapi-fix" in vscode["[python]"]["editor.codeActionsOnSave"]
+    helix = tomllib.loads(blocks["toml"])
+    server = helix["language-server"]["fastapi-fix"]
+    assert [server["command"], *server["args"]] == ["fastapi-fix", "server"]
+    assert "fastapi-fix" in helix["language"][0]["language-servers"]
+    assert "cmd = { 'fastapi-fix', 'server' }" in blocks["lua"]
+    assert "(docs/editors.md)" in (ROOT / "README.md").read_text()
+
+
+def test_server_command_is_listed() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "fastapi_fixer", "--help"],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "server" in textwrap.dedent(out)
