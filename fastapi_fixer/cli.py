@@ -164,6 +164,29 @@ def _common(function):
     return function
 
 
+# the options `fix` and `check` share, handed on when one runs as the other (`fix
+# --statistics` is a check, `check --fix` a fix)
+_SHARED = (
+    "paths",
+    "select",
+    "ignore",
+    "extend_select",
+    "exclude",
+    "extend_exclude",
+    "force_exclude",
+    "config",
+    "unsafe_fixes",
+    "jobs",
+    "no_cache",
+    "output_format",
+    "color_choice",
+)
+
+
+def _shared_options(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: values[name] for name in _SHARED}
+
+
 def _settings(
     paths: tuple[str, ...],
     config: Path | None,
@@ -742,23 +765,8 @@ def fix_command(
         raise click.UsageError("--stdin-filename cannot be combined with --interactive or --verify")
     if show_statistics and not (dry_run or plain_diff or interactive):
         # statistics are a report: `fastapi-fix --statistics` writes nothing, as `check`
-        click.get_current_context().invoke(
-            check_command,
-            paths=paths,
-            select=select,
-            ignore=ignore,
-            extend_select=extend_select,
-            exclude=exclude,
-            extend_exclude=extend_exclude,
-            force_exclude=force_exclude,
-            config=config,
-            unsafe_fixes=unsafe_fixes,
-            jobs=jobs,
-            no_cache=no_cache,
-            output_format=output_format,
-            show_statistics=True,
-            color_choice=color_choice,
-        )
+        shared = _shared_options(locals())
+        click.get_current_context().invoke(check_command, **shared, show_statistics=True)
         return
     config_from = (policy.stdin_filename,) if policy.stdin_filename is not None else paths
     selection = {"extend_exclude": extend_exclude, "force_exclude": force_exclude}
@@ -896,23 +904,12 @@ def check_command(
     if apply_fixes or plain_diff:  # ruff's `check --fix` and `check --diff`
         if add_noqa:
             raise click.UsageError("--add-noqa cannot be combined with --fix or --diff")
+        shared = _shared_options(locals())
         click.get_current_context().invoke(
             fix_command,
-            paths=paths,
-            select=select,
-            ignore=ignore,
-            extend_select=extend_select,
-            exclude=exclude,
-            extend_exclude=extend_exclude,
-            force_exclude=force_exclude,
-            config=config,
-            unsafe_fixes=unsafe_fixes,
-            jobs=jobs,
-            no_cache=no_cache,
+            **shared,
             plain_diff=plain_diff,
-            output_format=output_format,
             show_statistics=show_statistics,
-            color_choice=color_choice,
             show_fixes=show_fixes,
         )
         return

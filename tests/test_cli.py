@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -10,33 +9,12 @@ from click.testing import CliRunner
 
 from fastapi_fixer import __version__
 from fastapi_fixer.cli import main
-
-ROUTE = textwrap.dedent(
-    """\
-    import time
-
-    from fastapi import FastAPI
-
-    app = FastAPI()
-
-
-    @app.get("/")
-    async def index():
-        time.sleep(1)
-        return {"ok": True}
-    """
-)
-CLEAN = "import os\n\nprint(os.sep)\n"
-# the project's own configuration: these tests are about the command line, seen through FF1
-CONFIG = '[tool.fastapi-fix]\nselect = ["FF1"]\n'
+from tests.cli_project import CLEAN, CONFIG, ROUTE, make_project
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "app.py").write_text(ROUTE)
-    (tmp_path / "clean.py").write_text(CLEAN)
-    (tmp_path / "pyproject.toml").write_text(CONFIG)
-    return tmp_path
+    return make_project(tmp_path)
 
 
 def invoke(*args: str) -> object:

@@ -6,30 +6,13 @@ findings (and their fixes) in matching files."""
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from fastapi_fixer.cli import main
-
-ROUTE = textwrap.dedent(
-    """\
-    import time
-
-    from fastapi import FastAPI
-
-    app = FastAPI()
-
-
-    @app.get("/")
-    async def index():
-        time.sleep(1)
-        return {"ok": True}
-    """
-)
-CONFIG = '[tool.fastapi-fix]\nselect = ["FF1"]\n'
+from tests.cli_project import CONFIG, ROUTE
 
 
 def invoke(*args: str) -> Result:

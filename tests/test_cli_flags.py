@@ -6,43 +6,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from fastapi_fixer.cli import main
+from tests.cli_project import CLEAN, CONFIG, ROUTE, make_project
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ROUTE = textwrap.dedent(
-    """\
-    import time
-
-    from fastapi import FastAPI
-
-    app = FastAPI()
-
-
-    @app.get("/")
-    async def index():
-        time.sleep(1)
-        return {"ok": True}
-    """
-)
-CLEAN = "import os\n\nprint(os.sep)\n"
-CONFIG = '[tool.fastapi-fix]\nselect = ["FF1"]\n'
 # FF000 (unused noqa) is a warning, FF101 an error
 UNUSED_NOQA = "import os  # noqa: FF101\n\nprint(os.sep)\n"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "app.py").write_text(ROUTE)
-    (tmp_path / "clean.py").write_text(CLEAN)
-    (tmp_path / "pyproject.toml").write_text(CONFIG)
-    return tmp_path
+    return make_project(tmp_path)
 
 
 def run(*args: str, input: str | None = None):

@@ -4,7 +4,6 @@ commit messages and leftover findings."""
 
 from __future__ import annotations
 
-import subprocess
 import textwrap
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fastapi_fixer.cli import main
+from tests.gitrepo import commit_with_remote, git
 
 DEPENDENCIES = textwrap.dedent(
     """\
@@ -338,12 +338,6 @@ def test_interactive_header_repeated_under_a_long_diff(two_files: Path) -> None:
 # --- git mode ------------------------------------------------------------------------------------
 
 
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"git {' '.join(args)} failed: {done.stderr}"
-    return done.stdout.strip()
-
-
 @pytest.fixture
 def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A committed project with a bare remote; no global git configuration."""
@@ -355,16 +349,7 @@ def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "app").mkdir(parents=True)
     (root / "app" / "main.py").write_text(DEPENDENCIES)
     (root / "pyproject.toml").write_text(CONFIG)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test Person")
-    git(root, "config", "user.email", "test@example.com")
-    git(root, "config", "commit.gpgsign", "false")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "Initial commit")
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(root, "remote", "add", "origin", str(remote))
-    git(root, "push", "-q", "origin", "main")
+    commit_with_remote(root, tmp_path / "remote.git")
     monkeypatch.chdir(root)
     return root
 

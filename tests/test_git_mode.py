@@ -28,6 +28,7 @@ from fastapi_fixer.engine import Engine, Mode
 from fastapi_fixer.models import FixSafety
 from fastapi_fixer.registry import all_rules
 from fastapi_fixer.settings import Settings
+from tests.gitrepo import commit_with_remote, git
 
 BRANCH = "fastapi-fix/blocking"
 TOKEN = "ghp_TESTTOKEN0123456789abcdefSECRET"
@@ -78,13 +79,6 @@ async def wait():
     time.sleep(2)
     return {}
 """
-
-
-def git(cwd: Path, *args: str, check: bool = True) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    if check and done.returncode:
-        raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
-    return done.stdout.strip()
 
 
 @pytest.fixture(autouse=True)
@@ -138,16 +132,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     (root / "app" / "worker.py").write_text(WORKER_PY)
     (root / "README.md").write_text("# shop\n")
     (root / ".gitignore").write_text("*.log\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test Person")
-    git(root, "config", "user.email", "test@example.com")
-    git(root, "config", "commit.gpgsign", "false")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "Initial commit")
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(root, "remote", "add", "origin", str(remote))
-    git(root, "push", "-q", "origin", "main")
+    remote = commit_with_remote(root, tmp_path / "remote.git")
     # an untracked and an ignored file: allowed, and must survive untouched
     (root / "notes.txt").write_text("mine\n")
     (root / "debug.log").write_text("ignored\n")
