@@ -87,21 +87,15 @@ def as_summary_json(rule: type[Rule]) -> dict[str, Any]:
 
 def as_json(rule: type[Rule]) -> dict[str, Any]:
     """`fastapi-fix rule CODE --output-format json`: ruff's keys (`name`, `code`, `linter`,
-    `summary`, `message_formats`, `fix`, `explanation`, `preview`) and this tool's own."""
+    `summary`, `message_formats`, `fix`, `explanation`, `preview`) and this tool's own (the
+    summary's, and the docs)."""
     return {
-        "code": rule.CODE,
-        "name": rule.NAME,
-        "linter": LINTER,
-        "severity": rule.SEVERITY.value,
-        "fix_safety": rule.FIX_SAFETY.value,
+        **as_summary_json(rule),
         "fix": fix_availability(rule),
         "fix_title": rule.FIX_TITLE,
-        "default_enabled": rule.DEFAULT_ENABLED,
         "preview": False,
         "message": rule.MESSAGE,
         "message_formats": [rule.MESSAGE],
-        "summary": summary(rule),
-        "url": rule_url(rule.CODE),
         "explanation": rule.docs() + "\n",
         "docs": rule.docs(),
         "sections": sections(rule),
