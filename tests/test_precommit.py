@@ -12,10 +12,11 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.cli_project import ROUTE
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_FILES = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "LICENSE")
@@ -24,22 +25,6 @@ pre_commit = pytest.importorskip(
     "pre_commit", reason="pre-commit is not installed: pip install '.[test]'"
 )
 yaml = pytest.importorskip("yaml", reason="PyYAML (a pre-commit dependency) is not installed")
-
-ROUTE = textwrap.dedent(
-    """\
-    import time
-
-    from fastapi import FastAPI
-
-    app = FastAPI()
-
-
-    @app.get("/")
-    async def index():
-        time.sleep(1)
-        return {"ok": True}
-    """
-)
 
 
 def _git(cwd: Path, *args: str) -> None:

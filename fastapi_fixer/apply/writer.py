@@ -3,7 +3,7 @@ so are the files a fix spanning several files ties to it (written whole or not a
 
 from __future__ import annotations
 
-from fastapi_fixer.engine.source import SourceError, WriteError, write_together
+from fastapi_fixer.engine.source import WriteError, write_together
 from fastapi_fixer.models import FileError, RunResult
 
 
@@ -18,8 +18,8 @@ def write_fixes(result: RunResult) -> list[str]:
     for group in _groups(result.changed_paths, result.linked):
         try:
             write_together([(result.sources[path], result.fixed[path]) for path in group])
-        except SourceError as exc:
-            failed = exc.path if isinstance(exc, WriteError) else group[0]
+        except WriteError as exc:
+            failed = exc.path
             for path in group:
                 reason = (
                     str(exc)

@@ -10,7 +10,7 @@ import os
 import stat
 import tempfile
 import tokenize
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 class SourceError(Exception):
@@ -114,9 +114,9 @@ class _Staged:
     """A write made ready: for an existing file, its new bytes in a temporary file next to it
     (``temp``) and the bytes it replaces; for a new file, the bytes to create it with."""
 
+    named: str  # the path as the run names it
     path: str  # the file itself (a symlink's target)
     data: bytes
-    named: str = ""  # the path as the run names it
     temp: str | None = None
     original: bytes | None = None  # None: a file a fix creates
 
@@ -131,7 +131,7 @@ def write_together(files: list[tuple[SourceFile, str]]) -> None:
     try:
         for source, text in files:
             try:
-                staged.append(replace(_stage(source, text), named=source.path))
+                staged.append(_stage(source, text))
             except SourceError as exc:
                 raise WriteError(source.path, str(exc)) from exc
         _commit(staged)
@@ -147,7 +147,7 @@ def _stage(source: SourceFile, text: str) -> _Staged:
     if source.new:
         if os.path.lexists(source.path):
             raise SourceError("file appeared on disk since the run started; not overwritten")
-        return _Staged(source.path, data)
+        return _Staged(source.path, source.path, data)
     real = os.path.realpath(source.path)
     try:
         info = os.stat(real)
@@ -166,7 +166,7 @@ def _stage(source: SourceFile, text: str) -> _Staged:
         temp = _temporary(real, data, stat.S_IMODE(info.st_mode))
     except OSError as exc:
         raise SourceError(f"cannot write: {exc.strerror or exc}") from exc
-    return _Staged(real, data, temp=temp, original=current)
+    return _Staged(source.path, real, data, temp, current)
 
 
 def _temporary(path: str, data: bytes, mode: int) -> str:
@@ -200,7 +200,7 @@ def _commit(staged: list[_Staged]) -> None:
         except (OSError, SourceError) as exc:
             _undo(done)
             reason = str(exc) if isinstance(exc, SourceError) else f"cannot write: {exc.strerror}"
-            raise WriteError(item.named or item.path, reason) from exc
+            raise WriteError(item.named, reason) from exc
         done.append(item)
 
 
