@@ -23,6 +23,9 @@ PACKAGES = (
     "langflow-base==1.13.0",  # SQLModel, Alembic, auth, streaming
     "arize-phoenix==20.26.1",  # SQLAlchemy, Alembic, GraphQL beside REST routes
     "fastapi-amis-admin==0.7.3",  # SQLAlchemy admin site
+    # judged after the rules were tuned, as code the rules had never seen
+    "argilla-server==2.8.0",  # SQLAlchemy, Alembic, auth, search back ends
+    "dstack==0.22.5",  # SQLAlchemy, Alembic, settings, auth, an RPC-style API
 )
 
 
