@@ -154,7 +154,7 @@ def fields_of(index: ProjectIndex, qualname: str) -> list[FieldFacts]:
         facts = classes(index).get(name)
         if facts is not None:
             for field in facts.fields:
-                if not field.is_class_var:
+                if field.is_field:
                     merged.pop(field.name, None)
                     merged[field.name] = field
     return list(merged.values())

@@ -136,7 +136,7 @@ class MonolithicSettings(Rule):
             if _domain_scoped(facts.name, dict(facts.config)):
                 continue
             nested = _nested_model_fields(ctx, node)
-            names = [f.name for f in facts.fields if not f.is_class_var]
+            names = [f.name for f in facts.fields if f.is_field]
             names = [n for n in names if n != "model_config" and n not in nested]
             groups = prefix_groups(names)
             if len(names) < MAX_FIELDS and len(groups) < MAX_PREFIXES:

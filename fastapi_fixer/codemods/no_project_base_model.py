@@ -143,7 +143,7 @@ def project_base(index: ProjectIndex) -> str | None:
         )
         if path and is_test_path(path):
             continue
-        own_fields = [f for f in facts.fields if not f.is_class_var and f.name != "model_config"]
+        own_fields = [f for f in facts.fields if f.is_field and f.name != "model_config"]
         if facts.config or not own_fields:
             return name
     return None

@@ -175,7 +175,7 @@ def _settings_targets(
         if instance is None:
             without_instance.append(qualname)
             continue
-        fields = tuple(f.name for f in fields_of(index, qualname) if not f.is_class_var)
+        fields = tuple(f.name for f in fields_of(index, qualname) if f.is_field)
         target = SettingsTarget(
             module.path, module_name, facts.name, instance[0], fields, False, instance[1]
         )

@@ -138,6 +138,7 @@ def _collect_classes(
             if isinstance(statement, ast.AnnAssign)
             and isinstance(statement.target, ast.Name)
             and statement.target.id != "model_config"
+            and not statement.target.id.startswith("_")  # a private attribute, not a field
             and not _is_class_var(statement.annotation, resolver)
         )
         found[qualname] = ClassDetail(qualname, node.name, node.lineno, fields, _has_examples(node))

@@ -15,7 +15,7 @@ cross-module question (its base may live in another module), so every class is r
   that is not a (dotted) name.
 - ``fields``: ``FieldFacts(name, annotation, has_default, line)`` for each ``name: T`` or
   ``name: T = v`` of the class body, in order; ``annotation`` is the source text (``ast.unparse``),
-  ``ClassVar[...]`` included as written (filter with ``is_class_var``).
+  ``ClassVar[...]`` and ``_private`` names included as written (filter with ``is_field``).
 - ``config``: ``model_config = ConfigDict(k=v)`` / ``model_config = {"k": v}``, the v1
   ``class Config: k = v`` and class keywords (``class M(BaseModel, extra="forbid")``), as
   ``(key, value source)`` pairs in order.
@@ -42,6 +42,12 @@ class FieldFacts:
     @property
     def is_class_var(self) -> bool:
         return self.annotation.split("[", 1)[0].rsplit(".", 1)[-1] == "ClassVar"
+
+    @property
+    def is_field(self) -> bool:
+        """A field of the model: not a `ClassVar`, nor a name with a leading underscore (a
+        private attribute for Pydantic, never a field, `__dunder__` ones included)."""
+        return not self.is_class_var and not self.name.startswith("_")
 
 
 @dataclass(frozen=True)
