@@ -6,8 +6,10 @@ an app or a router, has a function used as a dependency (`Depends(f)`/`Security(
 the project, and the function a factory returns in `Depends(require_role("admin"))`: a
 dependency's job is to turn a request into values or an HTTP error), or imports what only the
 HTTP layer needs: `Request`,
-`WebSocket`, `Response` or a response class, `Depends`/`Security`, `fastapi.security`,
-Starlette's routing, middleware or ASGI types. Raises inside a function that takes the
+`WebSocket`, `Response` or a response class, `Depends`/`Security`, a request parameter marker
+(`Query`, `Path`, `Body`, `Header`, `Cookie`, `Form`, `File`, `fastapi.params`: the module
+declares what a request carries), `fastapi.security`, Starlette's routing, middleware or ASGI
+types. Raises inside a function that takes the
 `Request`/`WebSocket` (middleware, handlers) or inside a callable class (`__call__`: a
 class-based dependency) count as HTTP layer too. Re-raising (`raise`, `raise exc`) and
 importing `HTTPException` are not reported.
@@ -143,8 +145,17 @@ HTTP_LAYER_IMPORTS = HTTP_OBJECTS | {
     "fastapi.FastAPI",
     "starlette.requests",
     "starlette.responses",
+    # request parameter markers: a function declaring one is a route or a dependency
+    "fastapi.Query",
+    "fastapi.Path",
+    "fastapi.Body",
+    "fastapi.Header",
+    "fastapi.Cookie",
+    "fastapi.Form",
+    "fastapi.File",
 }
 HTTP_PREFIXES = (
+    "fastapi.params.",
     "fastapi.responses.",
     "fastapi.security.",
     "fastapi.routing.",
