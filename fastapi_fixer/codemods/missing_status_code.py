@@ -58,7 +58,9 @@ Routes in test modules (`tests/`, `test_*.py`, `conftest.py`) are not reported.
 Not reported: routes that take a `Response` parameter (they may set the code themselves),
 `POST` routes that take an `OAuth2PasswordRequestForm` (a login) or return a parameter as it
 came in (an echo),
-routes that return `Response` objects, `POST` routes that return dicts without a declared
+routes that return `Response` objects (also of a project subclass of a response class, such as
+`class CustomJSONResponse(Response)`: the object's status is what the client gets, whatever
+the decorator says), `POST` routes that return dicts without a declared
 model, lists, or `None`, `POST` paths ending in a parameter (`/items/{id}`), `DELETE` routes
 that return a value, and `api_route` unless `methods=` lists exactly one of `POST`/`DELETE`.
 Actions and creations are recognised by words in the function name and the path's last
@@ -95,6 +97,8 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 STATUS_MODULES = frozenset({"fastapi.status", "starlette.status"})
 RESPONSE_TYPES = frozenset(
@@ -190,10 +194,12 @@ class MissingStatusCode(Rule):
             return False  # a bulk operation: no one created resource to answer with
         if not (_says_create(node.name, path) or _inserts(node, path)):
             return False
+        if _returns_response(ctx.index, node, resolver):
+            return False  # the response object sets the status, not the decorator
         returned = route_returns(ctx.index, node, resolver)
         if returned is None:
             returned = _declared_model(ctx, node, resolver, call)
-            if returned is None or not _returns_values(node) or _returns_response(node, resolver):
+            if returned is None or not _returns_values(node):
                 return False
         return not returned.many and not _reports_outcome(ctx, returned.model)
 
@@ -396,10 +402,30 @@ def _returns_values(node: FunctionNode) -> bool:
     )
 
 
-def _returns_response(node: FunctionNode, resolver: Resolver) -> bool:
+def _returns_response(index: ProjectIndex, node: FunctionNode, resolver: Resolver) -> bool:
+    """A `return` builds a response object: its status code is the one the route answers with,
+    whatever the decorator says."""
     for child in _own_statements(node.body):
         if isinstance(child, ast.Return) and isinstance(child.value, ast.Call):
-            callee = resolver.qualify(child.value.func) or ""
-            if callee.startswith(("fastapi.", "starlette.")) and callee.endswith("Response"):
+            callee = resolver.qualify(child.value.func)
+            if callee and index.ask(is_response_class, callee):
                 return True
+    return False
+
+
+def is_response_class(index: ProjectIndex, name: str) -> bool:
+    """``name`` is a FastAPI/Starlette response class, or a project class deriving from one
+    (`class CustomJSONResponse(Response)`), through any number of project classes."""
+    seen: set[str] = set()
+    pending = [name]
+    while pending and len(seen) < 16:
+        current = index.resolve(pending.pop())
+        if current.startswith(("fastapi.", "starlette.")) and current.endswith("Response"):
+            return True
+        if current in seen:
+            continue
+        seen.add(current)
+        module_name = index.find_module(current.rpartition(".")[0])
+        if module_name is not None:
+            pending.extend(index.modules[module_name].class_bases.get(current, ()))
     return False
