@@ -11,8 +11,10 @@ branch (`if settings.debug:`) or under `if __name__ == "__main__":`, nor an app 
 for plain Starlette routes only (`app.add_route("/metrics", ...)`: its OpenAPI document is empty).
 An app that curates its documentation for readers (`description=`, `contact=`, `openapi_tags=`,
 `swagger_ui_parameters=`, ...) with the Swagger UI left on is documented on purpose and not
-reported; with `docs_url` gated or `None`, its still-public `/openapi.json` is. Documentation
-and example folders (`docs_src/`, `docs/`, `examples/`) are skipped.
+reported; with `docs_url` gated or `None`, its still-public `/openapi.json` is. A module that
+sends visitors to the docs (`RedirectResponse("/api/docs")`, `RedirectResponse(f"{base}docs")`:
+a path ending in `/docs` or `/redoc`) publishes them on purpose, and its apps are not reported.
+Documentation and example folders (`docs_src/`, `docs/`, `examples/`) are skipped.
 
 ## Why is this bad?
 The interactive docs list every route, parameter and schema of the API: a map for anyone probing
@@ -102,6 +104,8 @@ class DocsExposed(Rule):
             for statement in ctx.tree.body
             if isinstance(statement, ast.Assign)
         }
+        if _redirects_to_docs(ctx):
+            return  # the docs are a page the project sends its visitors to
         for node in _served_apps(ctx.tree):
             if not self._is_app(ctx, node):
                 continue
@@ -203,6 +207,34 @@ CURATED_DOCS = frozenset(
     {"description", "contact", "license_info", "terms_of_service", "openapi_tags"}
     | {"swagger_ui_parameters", "swagger_ui_init_oauth", "servers"}
 )
+
+
+REDIRECTS = frozenset(
+    {"fastapi.responses.RedirectResponse", "starlette.responses.RedirectResponse"}
+)
+
+
+def _redirects_to_docs(ctx: FileContext) -> bool:
+    """The module answers a request with a redirect to a Swagger UI or ReDoc page."""
+    if "RedirectResponse" not in ctx.text:
+        return False
+    for node in ast.walk(ctx.tree):
+        if not isinstance(node, ast.Call) or ctx.resolver.qualify(node.func) not in REDIRECTS:
+            continue
+        url = (
+            node.args[0]
+            if node.args
+            else next((k.value for k in node.keywords if k.arg == "url"), None)
+        )
+        if isinstance(url, ast.JoinedStr):  # f"{settings.base_url}api/v1/docs": its tail
+            url = url.values[-1] if url.values else None
+        if (
+            isinstance(url, ast.Constant)
+            and isinstance(url.value, str)
+            and url.value.rstrip("/").rsplit("/", 1)[-1] in ("docs", "redoc")
+        ):
+            return True
+    return False
 
 
 def _documented_on_purpose(keywords: dict) -> bool:
