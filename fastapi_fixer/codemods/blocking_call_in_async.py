@@ -54,6 +54,11 @@ consumer is wrapped instead (`list(d.glob(p))` becomes `await run_in_threadpool(
 d.glob(p))`); a listing consumed by a `for` loop or a comprehension has no call to move and is
 reported without a fix (unless the function can become a plain `def`). Calls in generator
 expressions, blocking `with` statements and calls passing `func=` are reported without a fix.
+So is a call between the check of a shared container (an attribute of `self`, a module-level
+object) and its write with no `await` in between (`conn = self.conns.get(k)`, `if conn is None:
+conn = Conn(k); self.conns[k] = conn`; `if k not in CACHE: CACHE[k] = load(k)`): the event loop
+runs that check-then-write as one step, and an `await` (or a worker thread) would let another
+request run between the two (both miss, both build, one object leaks).
 What changes at run time: the work runs in a worker thread of AnyIO's limiter (40 by default),
 so a call that held the event loop now waits for a free thread when all are busy.
 
@@ -125,6 +130,7 @@ from fastapi_fixer.fixing.offload import (
     AsyncFunction,
     apply_offload_edits,
     find_offload_candidates,
+    opens_race,
     report,
     wrap_fix,
 )
@@ -192,6 +198,8 @@ class BlockingCallInAsync(Rule):
             return False
         if any(route.method == "websocket" for route in facts.routes):
             return False
+        if any(opens_race(function.node, f.site.node) for f in function.findings):
+            return False  # in the threadpool, another request could run between check and write
         return not ctx.index.is_referenced(function.qualname)
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:

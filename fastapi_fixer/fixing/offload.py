@@ -301,13 +301,73 @@ def wrap_fix(ctx: FileContext, function: AsyncFunction, site: CallSite) -> Fix |
             site.consumer, None, False, False, site.in_generator, site.in_with_item, False
         )
     threadpool = threadpool_name(ctx, function)
-    if threadpool is None or not can_wrap(site):
+    if threadpool is None or not can_wrap(site) or opens_race(function.node, site.node):
         return None
     return Fix(
         title="Wrap in `await run_in_threadpool(...)`",
         safety=FixSafety.SAFE,
         edits=(wrap_edit(ctx, site, *threadpool),),
     )
+
+
+_WRITES = frozenset({"setdefault", "update", "add", "append", "__setitem__"})
+
+
+def opens_race(function: FunctionNode, call: ast.AST) -> str | None:
+    """The shared container (`self.connections`, a module-level `CACHE`) that ``function``
+    reads before ``call`` and writes after it with no `await` in between, so no other request
+    can run between the check and the write: `if key not in CACHE: CACHE[key] = load(key)`,
+    `conn = self.conns.get(k); if conn is None: conn = Conn(); self.conns[k] = conn`. An
+    `await` at the call would let another request in between (both miss, both build, one
+    object leaks), so the call is not wrapped. Its source text, or None."""
+    local = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+    local.update(
+        n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    )
+
+    def shared(node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name) and node.id not in local:
+            return node.id  # a module-level or enclosing object
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("self", "cls")
+        ):
+            return f"{node.value.id}.{node.attr}"
+        return None
+
+    line = getattr(call, "lineno", 0)
+    end = getattr(call, "end_lineno", line)
+    reads: dict[str, int] = {}  # container -> line of its last read before the call
+    writes: dict[str, int] = {}  # container -> line of its first write at or after the call
+    awaits: list[int] = []
+    for node in ast.walk(function):
+        at = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Await) and node is not call:
+            awaits.append(at)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name = shared(node.func.value)
+            if name is None:
+                continue
+            if node.func.attr in ("get", "__contains__", "__getitem__") and at < line:
+                reads[name] = max(reads.get(name, 0), at)
+            elif node.func.attr in _WRITES and at >= line:
+                writes[name] = min(writes.get(name, at), at)
+        elif isinstance(node, ast.Compare) and at < line:
+            for op, right in zip(node.ops, node.comparators, strict=True):
+                name = shared(right) if isinstance(op, (ast.In, ast.NotIn)) else None
+                if name is not None:
+                    reads[name] = max(reads.get(name, 0), at)
+        elif isinstance(node, ast.Subscript) and (name := shared(node.value)) is not None:
+            if isinstance(node.ctx, ast.Load) and at < line:
+                reads[name] = max(reads.get(name, 0), at)
+            elif isinstance(node.ctx, ast.Store) and at >= line:
+                writes[name] = min(writes.get(name, at), at)
+    for name, written in sorted(writes.items()):
+        read = reads.get(name)
+        if read is not None and not any(read <= at <= max(written, end) for at in awaits):
+            return name
+    return None
 
 
 def report(
@@ -344,6 +404,11 @@ def report(
             message += "; leaving the `with` waits for the executor's tasks on the event loop"
     if hint:
         message += f"; {hint}"
+    if fix is None and (race := opens_race(function.node, finding.site.node)) is not None:
+        message += (
+            f" (not fixed: moving it off the loop would let another request run between the "
+            f"check of `{race}` and its write)"
+        )
     chain = finding_hops(ctx, function, finding, category)
     more = more_sinks(ctx, finding, category, chain[-1])
     message += more_sinks_note(more)
