@@ -58,7 +58,9 @@ So is a call between the check of a shared container (an attribute of `self`, a 
 object) and its write with no `await` in between (`conn = self.conns.get(k)`, `if conn is None:
 conn = Conn(k); self.conns[k] = conn`; `if k not in CACHE: CACHE[k] = load(k)`): the event loop
 runs that check-then-write as one step, and an `await` (or a worker thread) would let another
-request run between the two (both miss, both build, one object leaks).
+request run between the two (both miss, both build, one object leaks). For the same reason a
+route or dependency with such a check-then-write anywhere stays `async def`: its calls are
+wrapped instead.
 What changes at run time: the work runs in a worker thread of AnyIO's limiter (40 by default),
 so a call that held the event loop now waits for a free thread when all are busy.
 
@@ -121,6 +123,7 @@ the list with
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -198,7 +201,8 @@ class BlockingCallInAsync(Rule):
             return False
         if any(route.method == "websocket" for route in facts.routes):
             return False
-        if any(opens_race(function.node, f.site.node) for f in function.findings):
+        writes = (n for n in ast.walk(function.node) if isinstance(n, (ast.Assign, ast.AugAssign)))
+        if any(opens_race(function.node, write) for write in writes):
             return False  # in the threadpool, another request could run between check and write
         return not ctx.index.is_referenced(function.qualname)
 
