@@ -26,6 +26,8 @@ PACKAGES = (
     # judged after the rules were tuned, as code the rules had never seen
     "argilla-server==2.8.0",  # SQLAlchemy, Alembic, auth, search back ends
     "dstack==0.22.5",  # SQLAlchemy, Alembic, settings, auth, an RPC-style API
+    "lnbits==1.6.2",  # wallet server: SQL, auth, settings, extensions, server-sent events
+    "apache-airflow-core==3.3.2",  # the FastAPI API server of Airflow 3: SQLAlchemy, auth
 )
 
 
