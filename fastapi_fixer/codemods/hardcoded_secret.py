@@ -22,7 +22,12 @@ Not secrets, and not reported:
 - identifiers that are one value of an enumeration, by a word of the name (`AUTH_METHOD_API_KEY
   = "api_key"`, `RESOURCE_TYPE_GATEWAY_SECRET = "gateway_secret"`, `REASON_MISSING_SECRET`,
   also `method`, `type`, `kind`, `scope`, `event`, `action`, `grant`, `usage`...), or whose words
-  are all words of the name (`AUDIT_ACTOR_API_KEY = "api_key"`);
+  are all words of the name (`AUDIT_ACTOR_API_KEY = "api_key"`); labels of such a value, made
+  of the name's words (`RESOURCE_MY_PASSWORD = "My Password"`, `RESOURCE_PASSWORD =
+  "Passwords"`);
+- names of where a secret goes, by a word before the last (`COOKIE_NAME_JWT_TOKEN = "_token"`,
+  `HEADER_NAME_API_KEY = "X-Key"`: `name`, `cookie`, `header`, `param`, `field`), given a short
+  identifier;
 - names of values the code recognises rather than uses: a known-bad credential kept to refuse
   it (`_LEGACY_DEFAULT_ADMIN_PASSWORD`, a default of an earlier release; `WEAK_`, `BANNED_`,
   `COMPROMISED_`, `LEAKED_`...). `OLD_SECRET_KEY` alone (a key kept for rotation) is reported;
@@ -166,6 +171,12 @@ PLACEHOLDER_WORDS = frozenset(
         *("sk-no-key-required", "no-key", "nokey"),
     }
 )
+# a word before the last one that makes the constant the name of where a secret goes
+# (`COOKIE_NAME_JWT_TOKEN`, `HEADER_NAME_API_KEY`), given a value that is a short identifier
+_NAMING_WORDS = frozenset({"name", "names", "cookie", "header", "headers", "param", "field"})
+_NAME_VALUE = re.compile(r"^[A-Za-z_][\w.-]{0,39}$")
+# a human-readable label: words of letters separated by single spaces (`"My Password"`)
+_LABEL = re.compile(r"^[A-Za-z]+( [A-Za-z]+)*$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:[_.:][a-z0-9]+)+$")
 # a value that stands for a secret rather than being one: `<token>`, `${API_KEY}`, `{{ key }}`,
 # `%(password)s`, a mask (`***`, `xxxx`, `...`)
@@ -227,6 +238,12 @@ def is_secret_value(name: str, value: str, context: tuple[str, ...] = ()) -> boo
         value_words = re.split(r"[_.:]", stripped)
         if CATEGORY_WORDS.intersection(words) or set(value_words) <= set(words):
             return False  # an enumeration's value, or a key's name spelled as a value
+    if _NAMING_WORDS.intersection(words[:-1]) and _NAME_VALUE.match(stripped):
+        return False  # `COOKIE_NAME_JWT_TOKEN = "_token"`: the name of a cookie, not its value
+    if CATEGORY_WORDS.intersection(words) and _LABEL.match(stripped):
+        label = {w.lower().removesuffix("s") for w in stripped.split()}
+        if label <= {w.removesuffix("s") for w in words}:
+            return False  # `RESOURCE_MY_PASSWORD = "My Password"`: a label of a resource type
     if stripped.lower() in {w for c in context for w in words_of(c)}:
         return False
     if stripped.startswith(("/", "./", "../", "~/")) or _URL.match(stripped):
