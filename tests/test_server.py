@@ -430,3 +430,179 @@ def test_server_command_is_listed() -> None:
         check=True,
     ).stdout
     assert "server" in textwrap.dedent(out)
+
+
+# --- the project kept in memory (`engine/session.py`) equals a fresh `check` -----------------
+
+ROUTES = """\
+from fastapi import Depends, FastAPI, HTTPException
+
+from app.helpers import fine, slow
+from app.models import Item
+from app.services import load_item
+
+app = FastAPI()
+
+
+def get_db():
+    return {"items": []}
+
+
+@app.get("/items")
+async def items():
+    slow()
+    return {"ok": True}
+
+
+@app.get("/other")
+async def other():
+    fine()
+    return {"ok": True}
+
+
+@app.post("/items")
+async def create(item: Item, db=Depends(get_db)):
+    if not item.name:
+        raise HTTPException(status_code=400, detail="no name")
+    return load_item(item.name)
+"""
+MODELS = """\
+from pydantic import BaseModel
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+    password: str = "hunter2"
+"""
+SERVICES = """\
+import requests
+from fastapi import HTTPException
+
+
+def load_item(name):
+    if name == "x":
+        raise HTTPException(status_code=404, detail="missing")
+    return requests.get(f"http://example.com/{name}").json()
+"""
+CLIENT_TEST = """\
+from fastapi.testclient import TestClient
+
+from app.main import app
+
+
+def test_items():
+    client = TestClient(app)
+    assert client.get("/items").status_code == 200
+"""
+EXTRA = """\
+import subprocess
+
+run_tool = subprocess.call  # no `def`: analysed only when a call leads here
+"""
+
+
+def make_rich_project(folder: Path) -> Path:
+    """Several rules' patterns over several modules (every rule selected)."""
+    make_project(folder, PYPROJECT.replace('select = ["FF1"]\n', ""))
+    files = {
+        "app/main.py": ROUTES,
+        "app/models.py": MODELS,
+        "app/services.py": SERVICES,
+        "app/extra.py": EXTRA,
+        "tests/test_main.py": CLIENT_TEST,
+    }
+    for relative, text in files.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text)
+    return folder
+
+
+def fresh_check(folder: Path, copy: Path, texts: dict[str, str]) -> tuple[list, list]:
+    """`check .` of a copy of the project with ``texts`` (relative path -> text) written."""
+    from fastapi_fixer.engine import Engine, Mode
+    from fastapi_fixer.server.project import in_folder, settings_for
+
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(folder, copy)
+    for relative, text in texts.items():
+        (copy / relative).parent.mkdir(parents=True, exist_ok=True)
+        (copy / relative).write_text(text)
+    settings = settings_for(str(copy / "app" / "main.py"))
+    with in_folder(str(copy)):
+        result = Engine(settings, Mode(jobs=1)).run(["."])
+    return result.diagnostics, [(e.path, e.reason) for e in result.errors]
+
+
+def test_the_project_in_memory_gives_what_a_fresh_check_gives(tmp_path: Path) -> None:
+    """After each edit (in a function body, lines moved; a helper that now blocks; a new
+    function; a call into a module analysed only because of it; a syntax error; a buffer never
+    saved; a file deleted and one created on disk), the session's findings of every file equal
+    a fresh `check` of the same texts, and it recomputed only what the edit can change."""
+    from fastapi_fixer.server.project import Project, in_folder, settings_for
+
+    folder = make_rich_project(tmp_path / "demo")
+    main, helpers = str(folder / "app" / "main.py"), str(folder / "app" / "helpers.py")
+    models, new_file = str(folder / "app" / "models.py"), str(folder / "app" / "new_routes.py")
+    project = Project.open(str(folder), settings_for(main))
+    disk = {"app/main.py": ROUTES, "app/helpers.py": HELPERS}
+
+    def relative(path: str) -> str:
+        return os.path.relpath(path, folder)
+
+    steps: list[tuple[str, dict[str, str], dict[str, str | None]]] = [
+        ("open", {main: ROUTES}, {}),
+        ("lines moved in a helper", {helpers: "# moved\n# down\n" + HELPERS}, {}),
+        ("a helper now blocks", {helpers: HELPERS.replace("return 1", "time.sleep(2)")}, {}),
+        ("a new function", {helpers: HELPERS + "\n\ndef more():\n    return 2\n"}, {}),
+        (
+            "a call into a module nothing called",
+            {
+                main: ROUTES.replace("    fine()\n", "    fine()\n    run_tool(['x'])\n").replace(
+                    "from app.models", "from app.extra import run_tool\nfrom app.models"
+                )
+            },
+            {},
+        ),
+        ("a syntax error", {main: ROUTES.replace("async def items():", "async def items(:")}, {}),
+        ("lines moved in a model", {main: ROUTES, models: "\n\n" + MODELS}, {}),
+        ("a buffer never saved", {main: ROUTES, new_file: ROUTES.replace("/items", "/new")}, {}),
+        ("a file deleted on disk", {main: ROUTES}, {"app/helpers.py": None}),
+        ("a file created on disk", {main: ROUTES}, {"app/helpers.py": HELPERS.replace("1)", "3)")}),
+    ]
+    kinds = []
+    counts: dict[str, int] = {}
+    for number, (label, overlays, on_disk) in enumerate(steps):
+        changed_on_disk = []
+        for name, text in on_disk.items():
+            path = folder / name
+            if text is None:
+                path.unlink()
+                disk.pop(name, None)
+            else:
+                path.write_text(text)
+                disk[name] = text
+            changed_on_disk.append(str(path))
+        project.disk_changed(changed_on_disk)
+        published = project.check(overlays, list(overlays))
+        with in_folder(str(folder)):
+            mine = project.session.all_findings()
+            errors = [(e.path, e.reason) for e in project.session.errors()]
+        kinds.append((label, dict(project.session.stats)))
+        counts[label] = sum(d.code == "FF101" and d.path == "app/main.py" for d in mine)
+        texts = {**{relative(path): text for path, text in overlays.items()}}
+        expected, expected_errors = fresh_check(folder, tmp_path / f"copy{number}", texts)
+        assert mine == expected, label
+        assert errors == expected_errors, label
+        for path, found in published.items():
+            assert found == [d for d in expected if d.path == relative(path)], label
+    # the edits changed findings in another file than the edited one
+    assert counts["a helper now blocks"] == counts["open"] + 1
+    assert counts["a file deleted on disk"] < counts["a buffer never saved"]
+    stats = dict(kinds)
+    # a body edit: the index kept, the edited file checked again (and the routes whose chain
+    # goes through it, asked for by all_findings)
+    assert "index" not in stats["lines moved in a helper"]
+    assert stats["a new function"].get("index") == 1  # built again, same files analysed
+    assert stats["a call into a module nothing called"].get("index") == 2  # analysed again

@@ -23,11 +23,14 @@ from pygls.workspace import PositionCodec
 
 from fastapi_fixer import __version__
 from fastapi_fixer.models import Diagnostic, FixSafety, Hop, Severity, Span
-from fastapi_fixer.server.project import ConfigError, Project, Projects, QuickFix
+from fastapi_fixer.server.project import ConfigError, Project, Projects, QuickFix, _inside
 
 SOURCE = "fastapi-fix"
 FIX_ALL_KIND = "source.fixAll.fastapi-fix"
 DEBOUNCE = 0.02  # seconds: notifications within this time cause one run
+UNTITLED = "untitled.py"  # the name a buffer with no file is checked under
+# what a run reads from disk besides the open buffers (`workspace/didChangeWatchedFiles`)
+WATCHED = ("**/*.py", "**/*.pyi", "**/.gitignore", "**/alembic.ini", "**/.env", "**/.env.*")
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
     Severity.WARNING: types.DiagnosticSeverity.Warning,
@@ -66,6 +69,14 @@ class FastAPIFixServer(LanguageServer):
             if uri.startswith("file:") and uri.endswith((".py", ".pyi"))
         }
 
+    def untitled_documents(self) -> dict[str, str]:
+        """uri -> text of the open Python buffers that have no file (`untitled:Untitled-1`)."""
+        return {
+            uri: doc.source
+            for uri, doc in self.workspace.text_documents.items()
+            if not uri.startswith("file:") and doc.language_id == "python"
+        }
+
     def schedule(self) -> None:
         if self.pending is not None:
             self.pending.cancel()
@@ -97,19 +108,80 @@ class FastAPIFixServer(LanguageServer):
         overlays = {to_fs_path(uri): text for uri, text in documents.items()}
         for project, uris in by_project.values():
             try:
-                project.check(overlays)
+                project.check(overlays, [to_fs_path(uri) for uri in uris])
             except Exception as exc:  # never lose the server to one bad run
                 log.exception("check failed")
                 self.error_once(f"fastapi-fix: check failed: {type(exc).__name__}: {exc}")
                 continue
             for uri in uris:
                 self.publish(uri, project, project.findings.get(to_fs_path(uri), []))
+        for uri, text in self.untitled_documents().items():
+            documents[uri] = text
+            self.check_untitled(uri, text, folders)
         for uri in list(self.published):
             if uri not in documents:
                 del self.published[uri]
         # an error that is gone is shown again if it comes back
         self.shown_errors &= self.errors_now
         self.errors_now = set()
+
+    def check_untitled(self, uri: str, text: str, folders: list[str]) -> None:
+        """A buffer with no file is checked alone, from its text, with the configuration of
+        the first workspace folder (as `fastapi-fix check --stdin-filename untitled.py -`
+        there); its findings have no quick fix (there is no file to fix in the project)."""
+        folder = folders[0] if folders else os.getcwd()
+        try:
+            project = self.projects.for_file(os.path.join(folder, UNTITLED), folders)
+        except ConfigError as exc:
+            self.config_error(str(exc))
+            self.publish(uri, None, [])
+            return
+        try:
+            found = project.check_alone(text)
+        except Exception as exc:  # never lose the server to one bad run
+            log.exception("check failed")
+            self.error_once(f"fastapi-fix: check failed: {type(exc).__name__}: {exc}")
+            return
+        self.publish(uri, None, found)
+
+    def watch_files(self) -> None:
+        """Ask the client to report files created, changed or deleted on disk (`git checkout`),
+        when it can register the watcher dynamically."""
+        capabilities = self.client_capabilities.workspace
+        watched = capabilities.did_change_watched_files if capabilities else None
+        if watched is None or not watched.dynamic_registration:
+            return
+        self.client_register_capability(
+            types.RegistrationParams(
+                registrations=[
+                    types.Registration(
+                        id="fastapi-fix-watched-files",
+                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                            watchers=[
+                                types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED
+                            ]
+                        ),
+                    )
+                ]
+            )
+        )
+
+    def files_changed(self, changes: Iterable[types.FileEvent]) -> None:
+        """Files changed on disk outside the editor: each project that holds them reads them
+        again (a `.gitignore` makes it find its files again); a configuration file is read at
+        the next run, which replaces the project when its settings changed."""
+        paths = [os.path.abspath(to_fs_path(change.uri) or "") for change in changes]
+        for project in list(self.projects.by_key.values()):
+            inside = [p for p in paths if _inside(p, project.folder)]
+            if inside:
+                rediscover = any(os.path.basename(p) == ".gitignore" for p in inside)
+                try:
+                    project.disk_changed(inside, rediscover)
+                except Exception as exc:  # never lose the server to one bad run
+                    log.exception("update failed")
+                    self.error_once(f"fastapi-fix: update failed: {type(exc).__name__}: {exc}")
+        self.schedule()
 
     def config_error(self, message: str) -> None:
         self.error_once(f"fastapi-fix: invalid configuration: {message}")
@@ -256,6 +328,18 @@ def _overlaps(a: types.Range, b: types.Range) -> bool:
 
 
 server = FastAPIFixServer()
+
+
+@server.feature(types.INITIALIZED)
+def initialized(ls: FastAPIFixServer, params: types.InitializedParams) -> None:
+    ls.watch_files()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(
+    ls: FastAPIFixServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    ls.files_changed(params.changes)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

@@ -1,0 +1,478 @@
+"""A project kept in memory between runs, for `fastapi-fix server`: its files (texts, hashes,
+facts), its project index with the answers the rules asked it (`memo`, `ask`, chains), and each
+file's findings with what their check read (the in-memory `Cache`).
+
+`Session.start` is one `Engine` run of the folder (`check .`). `Session.update` takes the texts
+that changed (an editor's buffer, a file changed on disk, created or deleted) and recomputes
+only what they can change:
+
+- the changed files' facts (parsed again, or found in the cache by content);
+- when their cross-module facts are the same (`ModuleFacts.semantic_digest`: an edit inside a
+  function body, positions aside) and the set of analysed files cannot change, the index is
+  kept: the changed modules' facts are put in place of the old ones, and the answers it stored
+  that hold positions (a rule's `memo` table with line numbers, the blocking sinks' hops) are
+  dropped; every other answer stays, since the facts it was computed from say the same;
+- else the analysed files are found again (the prefilter and the modules calls lead into, from
+  the facts in memory) and the index is built again.
+
+Findings are computed when asked for (`Session.findings`, for the files an editor has open): a
+file's stored findings are reused when the cache contract says they still hold (the files they
+point into are unchanged, and what their check read of the index gets the same answers,
+`Engine._still_holds`), else the file is checked again. So an edit that changes a cross-module
+fact re-checks the open files whose recorded reads see it; the other files are validated the
+same way when they are asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+import types
+from collections.abc import Iterable, Mapping
+
+from fastapi_fixer.analysis.facts import ModuleFacts, module_name_for
+from fastapi_fixer.analysis.index import _POSITION_FIELDS, ProjectIndex
+from fastapi_fixer.engine import (
+    Engine,
+    Mode,
+    _abstract_class_names,
+    _File,
+    _module_to_load,
+    _other_files,
+    check_text_file,
+    demand_targets,
+)
+from fastapi_fixer.engine.cache import Cache, Checked
+from fastapi_fixer.engine.discovery import (
+    PYTHON_SUFFIXES,
+    SKIPPED_DIRS,
+    _excluded,
+    _gitignores_above,
+    _ignored,
+    _is_virtualenv,
+    _load_gitignore,
+    discover,
+)
+from fastapi_fixer.engine.source import SourceError, SourceFile, read_source, text_source
+from fastapi_fixer.engine.workers import WorkerPool
+from fastapi_fixer.models import Diagnostic, FileError, RunResult
+from fastapi_fixer.settings import Settings
+
+# fields that place something in a file (besides `_POSITION_FIELDS`): a `Hop`'s
+_PLACE_FIELDS = (_POSITION_FIELDS - {"path", "semantic_digest"}) | {"row", "column"}
+_ATOMS = (str, bytes, int, float, bool, type(None), type, enum.Enum)
+_CODE = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+
+
+class Session(Engine):
+    """One folder's project in memory (runs happen with that folder as the current one, on
+    `.`, as `fastapi-fix check .` there). Paths are the engine's (`app/main.py`); the methods
+    that take paths from outside take absolute ones."""
+
+    def __init__(self, settings: Settings, cache: Cache) -> None:
+        super().__init__(settings, Mode(jobs=0), cache)
+        self.files: dict[str, _File] = {}
+        self.by_abs: dict[str, str] = {}  # absolute path -> the engine's path
+        self.general_errors: list[FileError] = []  # discovery's
+        self.file_errors: dict[str, str] = {}  # path -> why it cannot be read or parsed
+        self.check_errors: dict[str, str] = {}  # path -> why its check failed
+        self.text_found: dict[str, list[Diagnostic]] = {}  # non-Python files' findings
+        self.stats: dict[str, int] = {}  # what the last update did (for tests and benchmarks)
+        self._prefiltered: dict[str, bool] = {}  # content hash -> whether the prefilter takes it
+        self._placed: dict[int, tuple[object, bool]] = {}  # id -> (value, holds positions)
+        self._targets: dict[int, tuple[ModuleFacts, frozenset[str]]] = {}  # id -> targets
+
+    # --- the first run ---------------------------------------------------------------------
+
+    def _check(self, files: dict[str, _File], result: RunResult) -> list[Diagnostic]:
+        self.files = files  # the run's files, kept
+        return super()._check(files, result)
+
+    def start(self, overlays: Mapping[str, str]) -> RunResult:
+        """The first run: `check .` with ``overlays`` (absolute path -> text) for the files on
+        disk, then the overlays of files not on disk yet."""
+        result = self.run(["."], overlays=overlays)
+        self.by_abs = {os.path.abspath(path): path for path in self.files}
+        self.general_errors = [e for e in result.errors if e.path not in self.files]
+        self.file_errors = {e.path: e.reason for e in result.errors if e.path in self.files}
+        self.text_found = {path: [] for path in self.text_files}
+        for d in result.diagnostics:
+            if d.path in self.text_found:
+                self.text_found[d.path].append(d)
+        # from now on, one file at a time in this process (no worker processes: an edit
+        # touches a few files), with the trees of the files it parsed
+        jobs = [f.job(path) for path, f in self.files.items() if not f.is_text]
+        self.pool = WorkerPool(jobs, 1, self.progress)
+        new = {path: text for path, text in overlays.items() if path not in self.by_abs}
+        if new:
+            self.update(new)
+        return result
+
+    # --- edits -----------------------------------------------------------------------------
+
+    def update(self, changes: Mapping[str, str | None]) -> set[str]:
+        """``changes``: absolute path -> its text now (an editor's buffer), or None: as it is
+        on disk (read again; a file that is gone is removed, a new one added when `check .`
+        would find it). Returns the engine's paths of the files whose text changed."""
+        self.stats = {}
+        changed: list[str] = []
+        structural = False
+        old: dict[str, _File] = {}
+        for absolute, text in changes.items():
+            absolute = os.path.abspath(absolute)
+            path = self.by_abs.get(absolute)
+            name = path if path is not None else self._relative(absolute)
+            if name is None:
+                continue
+            try:
+                if text is not None:
+                    source: SourceFile | None = text_source(name, text)
+                elif os.path.isfile(absolute):
+                    source = read_source(name)
+                else:
+                    source = None
+            except SourceError as exc:
+                if path is not None:
+                    self.file_errors[path] = str(exc)
+                source = None
+            if source is None:
+                if path is not None and text is None and not os.path.lexists(absolute):
+                    self._remove(path)
+                    structural = True
+                continue
+            if path is None:
+                if not self._admits(name):
+                    continue
+                self._add(name, source)
+                changed.append(name)
+                structural = True
+                continue
+            f = self.files[path]
+            if source.digest == f.digest and source.text == f.text:
+                continue
+            old[path] = f
+            new = _File(source, f.root, source.text, f.module, f.is_package, is_text=f.is_text)
+            self.files[path] = new
+            self.file_errors.pop(path, None)
+            self.check_errors.pop(path, None)
+            if not new.is_text:
+                self.pool.add([new.job(path)])
+            changed.append(path)
+        for path in changed:
+            if self.files[path].is_text:
+                self._check_text(path)
+        python = [path for path in changed if not self.files[path].is_text]
+        same = [self._same_facts(path, old[path]) for path in python] if not structural else []
+        if structural or None in same:
+            self._reanalyse()
+            self.stats["index"] = 2
+        elif not all(same):
+            if self._same_files_analysed({path: old[path] for path in python}):
+                self._build_index()
+                self.stats["index"] = 1
+            else:
+                self._reanalyse()
+                self.stats["index"] = 2
+        elif python:
+            self._put_in_place({path: old[path].facts for path in python})  # type: ignore[misc]
+        return set(changed)
+
+    def rediscover(self) -> None:
+        """Find the files again (a `.gitignore` or the folder's layout changed on disk)."""
+        found = discover(["."], self.settings.exclude, self.file_names, self.settings.base, False)
+        now = set(found.files)
+        for path in [p for p in self.files if p not in now and not self.files[p].source.new]:
+            self._remove(path)
+        for path in found.files:
+            if path not in self.files:
+                try:
+                    self._add(path, read_source(path))
+                except SourceError as exc:
+                    self.file_errors[path] = str(exc)
+        self._reanalyse()
+
+    def _relative(self, absolute: str) -> str | None:
+        relative = os.path.relpath(absolute)
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            return None
+        return relative
+
+    def _admits(self, path: str) -> bool:
+        """Whether `check .` would take the file ``path`` (relative): a Python file, in no
+        skipped, ignored or excluded folder, not ignored or excluded itself (a buffer not saved
+        yet is taken as if it were)."""
+        if not path.endswith(PYTHON_SUFFIXES):
+            return False
+        base = self.settings.base
+        exclude = tuple(self.settings.exclude)
+        specs = _gitignores_above(".")
+        directory = "."
+        parts = path.split(os.sep)
+        for name in parts[:-1]:
+            own = _load_gitignore(directory)
+            if own is not None:
+                specs = [*specs, (directory, own)]
+            full = os.path.join(directory, name)
+            if name in SKIPPED_DIRS or name.endswith(".egg-info") or _is_virtualenv(full):
+                return False
+            if _ignored(full, True, specs) or _excluded(full, exclude, base):
+                return False
+            directory = full
+        own = _load_gitignore(directory)
+        if own is not None:
+            specs = [*specs, (directory, own)]
+        full = os.path.join(directory, parts[-1])
+        return not _excluded(full, exclude, base) and not _ignored(full, False, specs)
+
+    def _add(self, path: str, source: SourceFile) -> None:
+        module, is_package = module_name_for(path, ".")
+        self.files[path] = _File(source, ".", source.text, module, is_package)
+        self.by_abs[os.path.abspath(path)] = path
+        self.pool.add([self.files[path].job(path)])
+
+    def _remove(self, path: str) -> None:
+        self.files.pop(path, None)
+        self.by_abs.pop(os.path.abspath(path), None)
+        for errors in (self.file_errors, self.check_errors, self.text_found):
+            errors.pop(path, None)
+
+    def _check_text(self, path: str) -> None:
+        found = check_text_file(path, self.files[path].text, self.settings, self.rules)
+        if isinstance(found, str):
+            self.check_errors[path] = found
+            self.text_found[path] = []
+        else:
+            self.text_found[path] = found
+
+    def _to_analyse(self, files: dict[str, _File]) -> list[str]:
+        """The engine's prefilter, remembered by content."""
+        wanted = []
+        for path, f in files.items():
+            if f.is_text:
+                continue
+            taken = self._prefiltered.get(f.digest)
+            if taken is None:
+                taken = self._prefiltered[f.digest] = bool(super()._to_analyse({path: f}))
+            if taken:
+                wanted.append(path)
+        return wanted
+
+    def _same_facts(self, path: str, before: _File) -> bool | None:
+        """Whether the file's new text leaves the index as it is, positions aside: analysed
+        before and now, with the same prefilter verdict, and its cross-module facts the same
+        (True), or other ones (False); None when it is not analysed now or was not before.
+        Computes the new facts."""
+        f = self.files[path]
+        if before.facts is None:
+            return None  # not analysed before (or not parsed): its words were in the index
+        if bool(self._to_analyse({path: before})) != bool(self._to_analyse({path: f})):
+            return None
+        facts = self.cache.facts(path, f.digest, f.module)
+        if facts is None:
+            outcome = self.pool.facts([path]).get(path)
+            if not isinstance(outcome, ModuleFacts):
+                return None
+            facts = outcome
+            self.cache.store_facts(path, f.digest, f.module, facts)
+            self.stats["parsed"] = self.stats.get("parsed", 0) + 1
+        f.facts = facts
+        return facts.semantic_digest == before.facts.semantic_digest
+
+    def _targets_of(self, facts: ModuleFacts) -> frozenset[str]:
+        """`demand_targets`, remembered per facts object."""
+        known = self._targets.get(id(facts))
+        if known is not None and known[0] is facts:
+            return known[1]
+        found = frozenset(demand_targets(facts))
+        self._targets[id(facts)] = (facts, found)
+        return found
+
+    def _same_files_analysed(self, before: dict[str, _File]) -> bool:
+        """Whether the files the engine analyses are the same with the changed files' new
+        facts (each analysed before and now, with the same prefilter verdict): no call target
+        they gained or lost leads into a file analysed only because a call leads into it, or
+        into one not analysed; their classes' bases and abstract methods are the same."""
+        unloaded = {
+            f.module: path
+            for path, f in self.files.items()
+            if not f.is_text
+            and not f.failed
+            and (f.facts is None or not self._to_analyse({path: f}))
+        }
+        loaded = {f.module: f.facts for f in self.files.values() if f.facts is not None}
+        for path, old in before.items():
+            new = self.files[path].facts
+            assert new is not None and old.facts is not None
+            if new.class_bases != old.facts.class_bases or _abstract_class_names(
+                [new]
+            ) != _abstract_class_names([old.facts]):
+                return False
+            moved = self._targets_of(new) ^ self._targets_of(old.facts)
+            if any(_module_to_load(t, loaded, unloaded) is not None for t in moved):  # type: ignore[arg-type]
+                return False
+        return True
+
+    def _build_index(self) -> None:
+        """The index again from the facts in memory (the analysed files are the same)."""
+        loaded = [f.facts for f in self.files.values() if f.facts is not None]
+        unloaded = [
+            f.text
+            for f in self.files.values()
+            if f.facts is None and not f.failed and not f.is_text
+        ]
+        self.index = ProjectIndex.build(loaded, self.catalog, unloaded_texts=unloaded)
+
+    def _reanalyse(self) -> None:
+        """The analysed files and the index again, from the facts in memory (a file whose
+        content is new is parsed)."""
+        result = RunResult()
+        for path, f in self.files.items():
+            if not f.is_text:
+                f.facts = None
+                f.failed = False
+                self.file_errors.pop(path, None)
+        self._analyse(self.files, self._to_analyse(self.files), result)
+        self._check_syntax_of_the_rest(self.files, result)
+        for error in result.errors:
+            self.file_errors[error.path] = error.reason
+        self.stats["parsed"] = self.stats.get("parsed", 0) + result.stats.get("parsed", 0)
+
+    def _put_in_place(self, before: dict[str, ModuleFacts]) -> None:
+        """The changed modules' new facts in the index, whose answers stay (the facts they were
+        computed from say the same), except the ones that hold positions."""
+        index = self.index
+        for path, old in before.items():
+            new = self.files[path].facts
+            assert new is not None
+            if dict.get(index.modules, old.module) is not old:
+                continue  # not the module's file in the index (a stub beside its `.py`)
+            dict.__setitem__(index.modules, new.module, new)
+            for name, function in new.functions.items():
+                dict.__setitem__(index.functions, name, function)
+        index._sinks.clear()  # hops, with rows
+        dropped: set[tuple] = set()
+        for key, value in list(index._memo.items()):
+            if self._holds_positions(value):
+                del index._memo[key]
+                dropped.add(("memo", key))
+        for key, value in list(index._asked.items()):
+            if self._holds_positions(value):
+                del index._asked[key]
+                dropped.add(("ask", *key))
+        functions = {name for old in before.values() for name in old.functions}
+        index._values = {
+            read: value
+            for read, value in index._values.items()
+            if not (
+                read[0] == "q"
+                or (read[0] == "memo" and read[:2] in dropped)
+                or (read[0] == "ask" and read in dropped)
+                or (read[0] == "f" and read[1] in functions)
+            )
+        }
+        self.stats["memos_dropped"] = len(dropped)
+
+    def _holds_positions(self, value: object) -> bool:
+        """Whether an answer the index stored holds a place in a file (a line, a span, a hop):
+        conservatively yes for an object of a kind it does not know. Remembered per object."""
+        known = self._placed.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        found = _holds_positions(value)
+        self._placed[id(value)] = (value, found)
+        return found
+
+    # --- findings --------------------------------------------------------------------------
+
+    def findings(self, paths: Iterable[str]) -> dict[str, list[Diagnostic]]:
+        """The findings of the files ``paths`` (the engine's), as `check .` would report them
+        now (per-file ignores applied): stored ones that still hold, the rest checked again."""
+        found: dict[str, list[Diagnostic]] = {}
+        todo: list[tuple[str, ModuleFacts]] = []
+        checked = 0
+        for path in paths:
+            f = self.files.get(path)
+            if f is None:
+                found[path] = []
+            elif f.is_text:
+                found[path] = list(self.text_found.get(path, []))
+            elif f.facts is None or not any(rule.wants(f.text) for rule in self.rules):
+                found[path] = []
+            else:
+                cached = self.cache.diagnostics(path, f.digest)
+                if cached is not None and self._still_holds(cached[1], self.files, cached[0]):
+                    found[path] = list(cached[0])
+                else:
+                    todo.append((path, f.facts))
+        for path, _ in todo:
+            if not self.pool.knows(path):
+                self.pool.add([self.files[path].job(path)])
+        codes = [rule.CODE for rule in self.rules]
+        outcomes = self.pool.check(todo, self.index, self.settings, codes, True)
+        for path, outcome in outcomes.items():
+            checked += 1
+            if isinstance(outcome, str):
+                self.check_errors[path] = outcome
+                found[path] = []
+                continue
+            self.check_errors.pop(path, None)
+            diagnostics, reads, fingerprint = outcome
+            others = _other_files(path, diagnostics, self.files)
+            self.cache.store_diagnostics(
+                path,
+                self.files[path].digest,
+                Checked(self.index.digest, reads, fingerprint, others),
+                diagnostics,
+            )
+            found[path] = list(diagnostics)
+        self.stats["checked"] = self.stats.get("checked", 0) + checked
+        for path, diagnostics in found.items():
+            if self.per_file_ignores:
+                diagnostics = [
+                    d for d in diagnostics if not self.per_file_ignores.ignores(d.path, d.code)
+                ]
+            found[path] = sorted(diagnostics, key=lambda d: d.sort_key)
+        return found
+
+    def all_findings(self) -> list[Diagnostic]:
+        """Every file's findings, sorted as a run sorts them."""
+        found = self.findings(list(self.files))
+        return sorted((d for ds in found.values() for d in ds), key=lambda d: d.sort_key)
+
+    def errors(self) -> list[FileError]:
+        found = [*self.general_errors]
+        for errors in (self.file_errors, self.check_errors):
+            found.extend(FileError(path, reason) for path, reason in errors.items())
+        return sorted(found, key=lambda e: e.path)
+
+    def path_of(self, absolute: str) -> str | None:
+        return self.by_abs.get(os.path.abspath(absolute))
+
+
+def _holds_positions(value: object) -> bool:
+    stack = [value]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _ATOMS) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (ProjectIndex, *_CODE)):
+            continue
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif dataclasses.is_dataclass(item):
+            for field in dataclasses.fields(item):
+                if field.name in _PLACE_FIELDS:
+                    return True
+                stack.append(getattr(item, field.name))
+        else:
+            return True  # an object of another kind: it may hold anything
+    return False
+
+
+__all__ = ["Session"]
