@@ -91,8 +91,8 @@ class Session:
     def uri(self, relative: str) -> str:
         return from_fs_path(str(self.folder / relative))
 
-    def open(self, relative: str, text: str | None = None) -> str:
-        uri = self.uri(relative)
+    def open(self, relative: str, text: str | None = None, uri: str | None = None) -> str:
+        uri = uri or self.uri(relative)
         if text is None:
             text = (self.folder / relative).read_text()
         self.versions[uri] = 1
@@ -137,9 +137,19 @@ class Session:
         return list(self.client.diagnostics.get(uri, []))
 
 
-def run(folder: Path, body: Callable[[Session], object]) -> None:
+def run(
+    folder: Path,
+    body: Callable[[Session], object],
+    capabilities: types.ClientCapabilities | None = None,
+) -> None:
     async def main() -> None:
         client = pytest_lsp.client.make_test_lsp_client()
+        client.registrations = []
+
+        @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def register(client_: object, params: types.RegistrationParams) -> None:
+            client.registrations.extend(params.registrations)
+
         await client.start_io(
             sys.executable,
             "-m",
@@ -152,7 +162,7 @@ def run(folder: Path, body: Callable[[Session], object]) -> None:
         try:
             await client.initialize_session(
                 types.InitializeParams(
-                    capabilities=types.ClientCapabilities(),
+                    capabilities=capabilities or types.ClientCapabilities(),
                     root_uri=from_fs_path(str(folder)),
                     workspace_folders=[
                         types.WorkspaceFolder(uri=from_fs_path(str(folder)), name="demo")
@@ -606,3 +616,129 @@ def test_the_project_in_memory_gives_what_a_fresh_check_gives(tmp_path: Path) ->
     assert "index" not in stats["lines moved in a helper"]
     assert stats["a new function"].get("index") == 1  # built again, same files analysed
     assert stats["a call into a module nothing called"].get("index") == 2  # analysed again
+
+
+WATCHING = types.ClientCapabilities(
+    workspace=types.WorkspaceClientCapabilities(
+        did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+            dynamic_registration=True
+        )
+    )
+)
+
+
+def test_buffers_not_on_disk_and_files_changed_on_disk(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "demo")
+
+    async def body(session: Session) -> None:
+        client = session.client
+        main = session.open("app/main.py")
+        found = await session.diagnostics(main, lambda found: len(found) == 1)
+        # the watcher is registered, since the client can take it dynamically
+        (registration,) = [
+            r for r in client.registrations if r.method == "workspace/didChangeWatchedFiles"
+        ]
+        patterns = [w["globPattern"] for w in registration.register_options["watchers"]]
+        assert "**/*.py" in patterns and "**/.gitignore" in patterns
+
+        # a file of the workspace never saved: checked from its text, as part of the project
+        new = session.open("app/new_routes.py", MAIN.replace("/items", "/new"))
+        found = await session.diagnostics(new, lambda found: bool(found))
+        assert [(d.code, d.range.start.line) for d in found] == [("FF101", 9)]
+        assert not (session.folder / "app" / "new_routes.py").exists()
+        # an untitled buffer: checked alone, from its text
+        untitled = "untitled:Untitled-1"
+        session.open(
+            "",
+            "import time\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+            '@app.get("/")\nasync def home():\n    time.sleep(1)\n',
+            uri=untitled,
+        )
+        found = await session.diagnostics(untitled, lambda found: bool(found))
+        assert [(d.code, d.range.start.line) for d in found] == [("FF101", 8)]
+
+        def changed_on_disk(text: str | None, kind: types.FileChangeType) -> None:
+            helpers = session.folder / "app" / "helpers.py"
+            if text is None:
+                helpers.unlink()
+            else:
+                helpers.write_text(text)
+            client.workspace_did_change_watched_files(
+                types.DidChangeWatchedFilesParams(
+                    changes=[types.FileEvent(uri=session.uri("app/helpers.py"), type=kind)]
+                )
+            )
+
+        # the helper (not open) changed on disk: `fine` now blocks, seen in the open route
+        changed_on_disk(
+            HELPERS.replace("    return 1", "    time.sleep(2)\n    return 1"),
+            types.FileChangeType.Changed,
+        )
+        found = await session.diagnostics(main, lambda found: len(found) == 2)
+        assert [(d.code, d.range.start.line) for d in found] == [("FF101", 9), ("FF101", 15)]
+        # deleted (a `git checkout` of another branch): nothing blocks any more
+        changed_on_disk(None, types.FileChangeType.Deleted)
+        assert await session.diagnostics(main, lambda found: not found) == []
+        # created again
+        changed_on_disk(HELPERS, types.FileChangeType.Created)
+        found = await session.diagnostics(main, lambda found: len(found) == 1)
+        assert [(d.code, d.range.start.line) for d in found] == [("FF101", 9)]
+
+    run(folder, body, WATCHING)
+
+
+def lsp_key(d: types.Diagnostic) -> tuple:
+    return (d.code, d.range.start.line, d.range.start.character, d.message)
+
+
+def test_published_findings_equal_a_fresh_check_after_edits(tmp_path: Path) -> None:
+    """The diagnostics the server publishes for the open files after each edit are the
+    findings of a fresh `check` of the same texts."""
+    folder = make_rich_project(tmp_path / "demo")
+    edits = [
+        {"app/helpers.py": "# moved\n" + HELPERS},
+        {"app/helpers.py": HELPERS.replace("return 1", "time.sleep(2)")},
+        {"app/main.py": ROUTES.replace("    slow()\n", "")},
+        {"app/models.py": MODELS.replace("    price: float\n", "")},
+        {"app/helpers.py": HELPERS, "app/main.py": "\n\n" + ROUTES},
+    ]
+    texts = {"app/main.py": ROUTES, "app/helpers.py": HELPERS, "app/models.py": MODELS}
+    expected: list[dict[str, list[tuple]]] = []
+    current = dict(texts)
+    for number, edit in enumerate([{}, *edits]):
+        current.update(edit)
+        found, _ = fresh_check(folder, tmp_path / f"copy{number}", current)
+        expected.append(
+            {
+                name: [
+                    (d.code, d.span.line - 1, d.span.col, d.message)
+                    for d in found
+                    if d.path == name
+                ]
+                for name in texts
+            }
+        )
+    assert expected[1] != expected[2] != expected[3]  # the edits change findings
+
+    async def body(session: Session) -> None:
+        uris = {name: session.open(name, text) for name, text in texts.items()}
+        for number, edit in enumerate([{}, *edits]):
+            for name, text in edit.items():
+                session.change(uris[name], text)
+            wanted = expected[number]
+
+            def now() -> dict[str, list[tuple]]:
+                return {
+                    name: [lsp_key(d) for d in session.diagnostics_of(uri)]
+                    for name, uri in uris.items()
+                }
+
+            def ready(wanted: dict[str, list[tuple]] = wanted) -> bool:
+                return now() == wanted
+
+            try:
+                await session.until(PUBLISH, ready)
+            except asyncio.TimeoutError:
+                assert now() == wanted, f"after edit {number}"
+
+    run(folder, body)
