@@ -32,11 +32,12 @@ import types
 from collections.abc import Iterable, Mapping
 
 from fastapi_fixer.analysis.facts import ModuleFacts, module_name_for
-from fastapi_fixer.analysis.index import _POSITION_FIELDS, ProjectIndex
+from fastapi_fixer.analysis.index import _POSITION_FIELDS, ProjectIndex, Read, _function
 from fastapi_fixer.engine import (
     Engine,
     Mode,
     _abstract_class_names,
+    _digest_of,
     _File,
     _module_to_load,
     _other_files,
@@ -82,6 +83,11 @@ class Session(Engine):
         self._prefiltered: dict[str, bool] = {}  # content hash -> whether the prefilter takes it
         self._placed: dict[int, tuple[object, bool]] = {}  # id -> (value, holds positions)
         self._targets: dict[int, tuple[ModuleFacts, frozenset[str]]] = {}  # id -> targets
+        # path -> the index its stored findings were last known right with (`findings`), and
+        # those known before the last update, with the index then
+        self.valid: dict[str, ProjectIndex] = {}
+        self.valid_before: dict[str, ProjectIndex] = {}
+        self.previous: ProjectIndex | None = None
 
     # --- the first run ---------------------------------------------------------------------
 
@@ -116,6 +122,8 @@ class Session(Engine):
         on disk (read again; a file that is gone is removed, a new one added when `check .`
         would find it). Returns the engine's paths of the files whose text changed."""
         self.stats = {}
+        self.valid_before, self.valid = self.valid, {}
+        self.previous = self.index
         changed: list[str] = []
         structural = False
         old: dict[str, _File] = {}
@@ -401,13 +409,14 @@ class Session(Engine):
                 found[path] = []
             else:
                 cached = self.cache.diagnostics(path, f.digest)
-                if cached is not None and self._still_holds(cached[1], self.files, cached[0]):
+                if cached is not None and self._holds(path, cached[1], cached[0]):
                     found[path] = list(cached[0])
                 else:
                     todo.append((path, f.facts))
         for path, _ in todo:
             if not self.pool.knows(path):
                 self.pool.add([self.files[path].job(path)])
+            self._carry_digests(path)
         codes = [rule.CODE for rule in self.rules]
         outcomes = self.pool.check(todo, self.index, self.settings, codes, True)
         for path, outcome in outcomes.items():
@@ -426,6 +435,8 @@ class Session(Engine):
                 diagnostics,
             )
             found[path] = list(diagnostics)
+        for path in found:
+            self.valid[path] = self.index
         self.stats["checked"] = self.stats.get("checked", 0) + checked
         for path, diagnostics in found.items():
             if self.per_file_ignores:
@@ -434,6 +445,45 @@ class Session(Engine):
                 ]
             found[path] = sorted(diagnostics, key=lambda d: d.sort_key)
         return found
+
+    def _holds(self, path: str, checked: Checked, found: list[Diagnostic]) -> bool:
+        """Whether stored findings are still right. Those known right with the index the last
+        update replaced are when the other files they point into are unchanged and each thing
+        their check read of the index gets the same answer from both indexes (compared as
+        values first: the answers recomputed since need no digest when they are equal); else
+        as the engine decides (`Engine._still_holds`)."""
+        before = self.previous
+        if before is None or before is self.index or self.valid_before.get(path) is not before:
+            return self._still_holds(checked, self.files, found)
+        if any(_digest_of(other, self.files) != digest for other, digest in checked.others):
+            return False
+        return all(self._same_answer(read, before, self.index) for read in checked.reads)
+
+    def _carry_digests(self, path: str) -> None:
+        """Before a file is checked again with a new index: the digests of the answers its
+        last check read that the new index answers the same (compared as values), so the
+        fingerprint of the new check need not compute them again (its reads are mostly the
+        same)."""
+        before, now = self.previous, self.index
+        entry = self.cache.entries.get(os.path.abspath(path))
+        if before is None or before is now or entry is None or entry.checked is None:
+            return
+        for read in entry.checked.reads:
+            if read[0] in ("f", "q", "memo", "ask") and read not in now._values:
+                known = before._values.get(read)
+                if known is not None and _same_value(read, before, now):
+                    now._values[read] = known
+
+    def _same_answer(self, read: Read, before: ProjectIndex, now: ProjectIndex) -> bool:
+        kind = read[0]
+        if kind not in ("f", "q", "memo", "ask"):
+            return before._answer(read) == now._answer(read)  # a digest, a yes or no
+        if _same_value(read, before, now):
+            known = before._values.get(read)
+            if known is not None:
+                now._values.setdefault(read, known)  # its digest, for the fingerprints
+            return True
+        return before.fingerprint([read]) == now.fingerprint([read])
 
     def all_findings(self) -> list[Diagnostic]:
         """Every file's findings, sorted as a run sorts them."""
@@ -448,6 +498,29 @@ class Session(Engine):
 
     def path_of(self, absolute: str) -> str | None:
         return self.by_abs.get(os.path.abspath(absolute))
+
+
+def _same_value(read: Read, before: ProjectIndex, now: ProjectIndex) -> bool:
+    try:
+        return bool(_value(before, read) == _value(now, read))
+    except Exception:  # an answer that cannot be compared as a value
+        return False
+
+
+def _value(index: ProjectIndex, read: Read) -> object:
+    """The answer ``index`` gives to a read of kind "f", "q", "memo" or "ask"."""
+    kind = read[0]
+    if kind == "f":
+        return dict.get(index.functions, read[1])
+    index._depth += 1  # its own lookups are not a check's reads
+    try:
+        if kind == "q":
+            return getattr(index, read[1])(*read[2:])
+        if kind == "memo":
+            return index.memo(read[1], _function(read[2], read[3]))
+        return index.ask(_function(read[1], read[2]), *read[3:])
+    finally:
+        index._depth -= 1
 
 
 def _holds_positions(value: object) -> bool:

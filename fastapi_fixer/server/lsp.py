@@ -49,6 +49,8 @@ class FastAPIFixServer(LanguageServer):
         # uri -> (project, findings published for it)
         self.published: dict[str, tuple[Project | None, list[Diagnostic]]] = {}
         self.last_texts: dict[str, str] = {}
+        # untitled buffer's uri -> ((its project, its text), its findings)
+        self.untitled: dict[str, tuple[tuple[int, str] | None, list[Diagnostic]]] = {}
         # what code actions computed since the last run (editors ask at every cursor move):
         # (uri, finding) -> its quick fix, uri -> the fixed texts of "fix all"
         self.quick_fixes: dict[tuple[str, int], QuickFix | None] = {}
@@ -107,14 +109,20 @@ class FastAPIFixServer(LanguageServer):
             by_project.setdefault(id(project), (project, []))[1].append(uri)
         overlays = {to_fs_path(uri): text for uri, text in documents.items()}
         for project, uris in by_project.values():
-            try:
-                project.check(overlays, [to_fs_path(uri) for uri in uris])
-            except Exception as exc:  # never lose the server to one bad run
-                log.exception("check failed")
-                self.error_once(f"fastapi-fix: check failed: {type(exc).__name__}: {exc}")
-                continue
-            for uri in uris:
-                self.publish(uri, project, project.findings.get(to_fs_path(uri), []))
+            # the files edited since their last diagnostics first: the one being typed in is
+            # not kept waiting for the other open files an edit may change
+            edited = [uri for uri in uris if self.last_texts.get(uri) != documents[uri]]
+            for group in (edited, [uri for uri in uris if uri not in edited]):
+                if not group:
+                    continue
+                try:
+                    project.check(overlays, [to_fs_path(uri) for uri in group])
+                except Exception as exc:  # never lose the server to one bad run
+                    log.exception("check failed")
+                    self.error_once(f"fastapi-fix: check failed: {type(exc).__name__}: {exc}")
+                    break
+                for uri in group:
+                    self.publish(uri, project, project.findings.get(to_fs_path(uri), []))
         for uri, text in self.untitled_documents().items():
             documents[uri] = text
             self.check_untitled(uri, text, folders)
@@ -136,13 +144,15 @@ class FastAPIFixServer(LanguageServer):
             self.config_error(str(exc))
             self.publish(uri, None, [])
             return
-        try:
-            found = project.check_alone(text)
-        except Exception as exc:  # never lose the server to one bad run
-            log.exception("check failed")
-            self.error_once(f"fastapi-fix: check failed: {type(exc).__name__}: {exc}")
-            return
-        self.publish(uri, None, found)
+        key = (id(project), text)
+        if self.untitled.get(uri, (None, []))[0] != key:  # an edit elsewhere changes nothing
+            try:
+                self.untitled[uri] = (key, project.check_alone(text))
+            except Exception as exc:  # never lose the server to one bad run
+                log.exception("check failed")
+                self.error_once(f"fastapi-fix: check failed: {type(exc).__name__}: {exc}")
+                return
+        self.publish(uri, None, self.untitled[uri][1])
 
     def watch_files(self) -> None:
         """Ask the client to report files created, changed or deleted on disk (`git checkout`),
@@ -362,6 +372,7 @@ def did_close(ls: FastAPIFixServer, params: types.DidCloseTextDocumentParams) ->
     uri = params.text_document.uri
     ls.published.pop(uri, None)
     ls.last_texts.pop(uri, None)
+    ls.untitled.pop(uri, None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
     ls.schedule()  # the file is read from disk again: its other files may change
 
