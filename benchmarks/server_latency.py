@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,9 +42,18 @@ from pygls.uris import from_fs_path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+BYTECODE = tempfile.mkdtemp(prefix="fastapi-fix-bytecode-")
+atexit.register(shutil.rmtree, BYTECODE, True)
+
+
 def environment(cache_dir: str) -> dict[str, str]:
+    """This checkout first on the path; its bytecode compiled once, in a folder of its own, as
+    an installed package's is (even where PYTHONDONTWRITEBYTECODE is set)."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path, "FASTAPI_FIX_CACHE_DIR": cache_dir}
+    env = {**os.environ, "PYTHONPATH": path, "FASTAPI_FIX_CACHE_DIR": cache_dir}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = BYTECODE
+    return env
 
 
 class Client:
@@ -184,6 +195,12 @@ def main() -> None:
     corpus = args.corpus.expanduser().resolve()
     target, other = corpus / args.file, corpus / args.other
     with tempfile.TemporaryDirectory() as cold_dir, tempfile.TemporaryDirectory() as warm_dir:
+        subprocess.run(  # compiles the bytecode (see `environment`)
+            [sys.executable, "-m", "fastapi_fixer", "rule", "--all"],
+            env=environment(cold_dir),
+            capture_output=True,
+            check=False,
+        )
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "fastapi_fixer", "check", "--select", "FF", "-q", "."],
@@ -193,7 +210,7 @@ def main() -> None:
             check=False,
         )
         check_cold = time.perf_counter() - started
-        print(f"fastapi-fix check (cache cold): {check_cold:.2f} s")
+        print(f"fastapi-fix check (cache cold, bytecode compiled): {check_cold:.2f} s")
         runs = [("cache cold", cold_dir)] + [("cache warm", warm_dir)] * args.sessions
         results: dict[str, list[dict[str, float]]] = {}
         for label, cache_dir in runs:

@@ -742,3 +742,84 @@ def test_published_findings_equal_a_fresh_check_after_edits(tmp_path: Path) -> N
                 assert now() == wanted, f"after edit {number}"
 
     run(folder, body)
+
+
+NEOVIM_CHECK = """\
+local out = {}
+vim.wait(60000, function() return #vim.diagnostic.get(0) > 0 end, 100)
+for _, d in ipairs(vim.diagnostic.get(0)) do
+  table.insert(out, string.format('diagnostic %s %d:%d', d.source, d.lnum, d.col))
+end
+local function request(method, params)
+  local found = {}
+  for _, response in pairs(vim.lsp.buf_request_sync(0, method, params, 30000) or {}) do
+    table.insert(found, response.result)
+  end
+  return found
+end
+local here = { line = 9, character = 5 }
+for _, result in ipairs(request('textDocument/hover', {
+  textDocument = vim.lsp.util.make_text_document_params(),
+  position = here,
+})) do
+  table.insert(out, 'hover ' .. vim.split(result.contents.value, '\\n')[1])
+end
+local actions = request('textDocument/codeAction', {
+  textDocument = vim.lsp.util.make_text_document_params(),
+  range = { start = here, ['end'] = here },
+  context = { diagnostics = {} },
+})
+for _, result in ipairs(actions) do
+  for _, action in ipairs(result) do
+    table.insert(out, 'action ' .. (action.kind or '') .. ' ' .. action.title)
+    if action.kind == 'source.fixAll.fastapi-fix' then
+      vim.lsp.util.apply_workspace_edit(action.edit, 'utf-16')
+    end
+  end
+end
+table.insert(out, '--- fixed')
+vim.list_extend(out, vim.api.nvim_buf_get_lines(0, 0, -1, false))
+vim.fn.writefile(out, vim.env.NVIM_OUT)
+vim.cmd('qa!')
+"""
+
+
+@pytest.mark.skipif(shutil.which("nvim") is None, reason="no Neovim to drive")
+def test_neovim_drives_the_server(tmp_path: Path) -> None:
+    """docs/editors.md's configuration for Neovim 0.7 to 0.10 (Debian 12 has 0.7), run
+    headless: diagnostics, code actions, hover, and the fix-all edit applied by Neovim."""
+    import re
+
+    folder = make_project(tmp_path / "demo")
+    expected_fix = fixed_by_cli(folder, tmp_path, "app/main.py")
+    blocks = re.findall(r"```lua\n(.*?)```", (ROOT / "docs" / "editors.md").read_text(), re.S)
+    (config,) = [block for block in blocks if "start_client" in block]
+    command = ", ".join(f"'{part}'" for part in (sys.executable, "-m", "fastapi_fixer", "server"))
+    config = config.replace("{ 'fastapi-fix', 'server' }", "{ " + command + " }")
+    (tmp_path / "init.lua").write_text(config)
+    (tmp_path / "check.lua").write_text(NEOVIM_CHECK)
+    out = tmp_path / "out.txt"
+    subprocess.run(
+        [
+            "nvim",
+            "--headless",
+            "-u",
+            str(tmp_path / "init.lua"),
+            "-c",
+            f"luafile {tmp_path / 'check.lua'}",
+            "app/main.py",
+        ],
+        cwd=folder,
+        env={**env(), "NVIM_OUT": str(out)},
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    report, _, fixed = out.read_text().partition("--- fixed\n")
+    lines = report.splitlines()
+    assert "diagnostic fastapi-fix 9:4" in lines
+    assert any(line.startswith("action quickfix FF101: Make `items`") for line in lines)
+    assert "action quickfix FF101: Add `# noqa: FF101`" in lines
+    assert "action source.fixAll.fastapi-fix Fix all safe FastAPI issues in this file" in lines
+    assert "hover ### blocking-call-in-async (FF101)" in lines
+    assert fixed == expected_fix

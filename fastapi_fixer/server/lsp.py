@@ -343,6 +343,9 @@ server = FastAPIFixServer()
 @server.feature(types.INITIALIZED)
 def initialized(ls: FastAPIFixServer, params: types.InitializedParams) -> None:
     ls.watch_files()
+    from fastapi_fixer.registry import all_rules
+
+    all_rules()  # the rules imported now, not when the first file is opened
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
