@@ -580,6 +580,8 @@ def test_the_project_in_memory_gives_what_a_fresh_check_gives(tmp_path: Path) ->
         ("a buffer never saved", {main: ROUTES, new_file: ROUTES.replace("/items", "/new")}, {}),
         ("a file deleted on disk", {main: ROUTES}, {"app/helpers.py": None}),
         ("a file created on disk", {main: ROUTES}, {"app/helpers.py": HELPERS.replace("1)", "3)")}),
+        ("a module not analysed changed on disk", {main: ROUTES}, {"app/extra.py": "X = 1\n"}),
+        ("a .gitignore", {main: ROUTES}, {".gitignore": "app/services.py\n"}),
     ]
     kinds = []
     counts: dict[str, int] = {}
@@ -594,7 +596,7 @@ def test_the_project_in_memory_gives_what_a_fresh_check_gives(tmp_path: Path) ->
                 path.write_text(text)
                 disk[name] = text
             changed_on_disk.append(str(path))
-        project.disk_changed(changed_on_disk)
+        project.disk_changed(changed_on_disk, any(p.endswith(".gitignore") for p in on_disk))
         published = project.check(overlays, list(overlays))
         with in_folder(str(folder)):
             mine = project.session.all_findings()

@@ -121,9 +121,7 @@ class Session(Engine):
         """``changes``: absolute path -> its text now (an editor's buffer), or None: as it is
         on disk (read again; a file that is gone is removed, a new one added when `check .`
         would find it). Returns the engine's paths of the files whose text changed."""
-        self.stats = {}
-        self.valid_before, self.valid = self.valid, {}
-        self.previous = self.index
+        self._begin()
         changed: list[str] = []
         structural = False
         old: dict[str, _File] = {}
@@ -184,10 +182,29 @@ class Session(Engine):
                 self.stats["index"] = 2
         elif python:
             self._put_in_place({path: old[path].facts for path in python})  # type: ignore[misc]
+        self._forget()
         return set(changed)
+
+    def _forget(self) -> None:
+        """What is remembered by object or content, for the current ones only."""
+        current = {id(f.facts) for f in self.files.values() if f.facts is not None}
+        self._targets = {key: known for key, known in self._targets.items() if key in current}
+        digests = {f.digest for f in self.files.values()}
+        self._prefiltered = {
+            key: known for key, known in self._prefiltered.items() if key in digests
+        }
+        answers = {id(value) for value in (*self.index._memo.values(), *self.index._asked.values())}
+        self._placed = {key: known for key, known in self._placed.items() if key in answers}
+
+    def _begin(self) -> None:
+        """An update starts: what was known right is known right with the index until now."""
+        self.stats = {}
+        self.valid_before, self.valid = self.valid, {}
+        self.previous = self.index
 
     def rediscover(self) -> None:
         """Find the files again (a `.gitignore` or the folder's layout changed on disk)."""
+        self._begin()
         found = discover(["."], self.settings.exclude, self.file_names, self.settings.base, False)
         now = set(found.files)
         for path in [p for p in self.files if p not in now and not self.files[p].source.new]:
@@ -199,6 +216,7 @@ class Session(Engine):
                 except SourceError as exc:
                     self.file_errors[path] = str(exc)
         self._reanalyse()
+        self._forget()
 
     def _relative(self, absolute: str) -> str | None:
         relative = os.path.relpath(absolute)
@@ -452,6 +470,8 @@ class Session(Engine):
         their check read of the index gets the same answer from both indexes (compared as
         values first: the answers recomputed since need no digest when they are equal); else
         as the engine decides (`Engine._still_holds`)."""
+        if self.valid.get(path) is self.index:
+            return True  # checked or validated since the last update
         before = self.previous
         if before is None or before is self.index or self.valid_before.get(path) is not before:
             return self._still_holds(checked, self.files, found)

@@ -1,9 +1,12 @@
 """`fastapi-fix server`: a Language Server Protocol server over stdio, on pygls.
 
-Open, change and save of a Python file check its project with the editor's unsaved buffers as
-overlays (`Engine.run(overlays=...)`), and publish the findings of every open file of the
-project (an edit in one file can change another's: a helper that now blocks shows FF101 in the
-route calling it). Runs are coalesced: notifications that arrive together cause one run.
+Open, change and save of a Python file give its project (kept in memory, `engine/session.py`)
+the editor's unsaved buffers, and publish the findings of every open file of the project that
+changed (an edit in one file can change another's: a helper that now blocks shows FF101 in the
+route calling it), the edited files first. Runs are coalesced: notifications that arrive
+together cause one run. Files changed on disk are reported by the editor
+(`workspace/didChangeWatchedFiles`, registered at `initialized` when it can be); a buffer with
+no file is checked alone.
 Code actions are computed by the CLI's fix engine (`Project.quick_fix`, `Project.fix_all`) and
 returned as workspace edits the editor applies; the server itself writes no file.
 """

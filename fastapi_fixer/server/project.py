@@ -1,6 +1,7 @@
 """What the language server asks of the engine, without the protocol: one `Project` per folder a
 run happens in, holding its settings, an in-memory cache that lives as long as the server, and
-the last run's findings; runs take the editor's unsaved buffers as overlays.
+the project kept in memory (`engine.session.Session`), which each run gives what changed since
+the last one: the editor's unsaved buffers (overlays), files changed on disk.
 
 A project's folder is the one the CLI would be run in for the file: the folder of the
 configuration that applies to it (`settings.load_settings` from the file's folder, as
