@@ -505,6 +505,17 @@ class Session(Engine):
             return True
         return before.fingerprint([read]) == now.fingerprint([read])
 
+    def prepare(self, paths: Iterable[str]) -> None:
+        """In idle time, what the next edit of these files (the engine's paths; the open ones)
+        will ask for: the answers their last checks read and the digests of those answers (a
+        check records them), and which stored answers hold positions."""
+        for path in paths:
+            entry = self.cache.entries.get(os.path.abspath(path))
+            if entry is not None and entry.checked is not None:
+                self.index.fingerprint(entry.checked.reads)
+        for value in (*self.index._memo.values(), *self.index._asked.values()):
+            self._holds_positions(value)
+
     def all_findings(self) -> list[Diagnostic]:
         """Every file's findings, sorted as a run sorts them."""
         found = self.findings(list(self.files))

@@ -31,6 +31,7 @@ from fastapi_fixer.server.project import ConfigError, Project, Projects, QuickFi
 SOURCE = "fastapi-fix"
 FIX_ALL_KIND = "source.fixAll.fastapi-fix"
 DEBOUNCE = 0.02  # seconds: notifications within this time cause one run
+IDLE = 0.3  # seconds without a notification after a run before `prepare`
 UNTITLED = "untitled.py"  # the name a buffer with no file is checked under
 # what a run reads from disk besides the open buffers (`workspace/didChangeWatchedFiles`)
 WATCHED = ("**/*.py", "**/*.pyi", "**/.gitignore", "**/alembic.ini", "**/.env", "**/.env.*")
@@ -47,6 +48,7 @@ class FastAPIFixServer(LanguageServer):
         super().__init__("fastapi-fix", __version__)
         self.projects = Projects()
         self.pending: asyncio.TimerHandle | None = None
+        self.idle: asyncio.TimerHandle | None = None  # `prepare`, after a run
         self.shown_errors: set[str] = set()  # shown, and still true at the last run
         self.errors_now: set[str] = set()  # met during this run
         # uri -> (project, findings published for it)
@@ -85,7 +87,19 @@ class FastAPIFixServer(LanguageServer):
     def schedule(self) -> None:
         if self.pending is not None:
             self.pending.cancel()
+        if self.idle is not None:
+            self.idle.cancel()
+            self.idle = None
         self.pending = asyncio.get_running_loop().call_later(DEBOUNCE, self.refresh)
+
+    def prepare(self) -> None:
+        """Idle: each project computes what the next edit of its open files will ask for."""
+        self.idle = None
+        for project in list(self.projects.by_key.values()):
+            try:
+                project.prepare()
+            except Exception:  # only a head start: the next run computes it anyway
+                log.exception("prepare failed")
 
     def ensure_fresh(self) -> None:
         """Run now if a run is waiting (a request must see the current buffers)."""
@@ -135,6 +149,8 @@ class FastAPIFixServer(LanguageServer):
         # an error that is gone is shown again if it comes back
         self.shown_errors &= self.errors_now
         self.errors_now = set()
+        with contextlib.suppress(RuntimeError):  # no loop: called outside the server
+            self.idle = asyncio.get_running_loop().call_later(IDLE, self.prepare)
 
     def check_untitled(self, uri: str, text: str, folders: list[str]) -> None:
         """A buffer with no file is checked alone, from its text, with the configuration of

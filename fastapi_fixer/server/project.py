@@ -136,6 +136,14 @@ class Project:
             result = engine.run([], stdin=text_source("untitled.py", text))
         return result.diagnostics
 
+    def prepare(self) -> None:
+        """`Session.prepare` for the files the last run was asked about."""
+        if self.session is None:
+            return
+        with in_folder(self.folder):
+            names = [self.session.path_of(path) for path in self.findings]
+            self.session.prepare([name for name in names if name is not None])
+
     def disk_changed(self, paths: Iterable[str], rediscover: bool = False) -> None:
         """Files created, changed or deleted on disk (absolute paths), outside the editor: what
         the session holds of them is read again, unless the editor has them open (its buffer is
