@@ -88,6 +88,7 @@ class Session(Engine):
         self.valid: dict[str, ProjectIndex] = {}
         self.valid_before: dict[str, ProjectIndex] = {}
         self.previous: ProjectIndex | None = None
+        self.last_reads: dict[str, tuple[Read, ...]] = {}  # path -> what its last check read
 
     # --- the first run ---------------------------------------------------------------------
 
@@ -157,6 +158,9 @@ class Session(Engine):
             f = self.files[path]
             if source.digest == f.digest and source.text == f.text:
                 continue
+            entry = self.cache.entries.get(absolute)
+            if entry is not None and entry.checked is not None:
+                self.last_reads[path] = entry.checked.reads  # its next check's, mostly
             old[path] = f
             new = _File(source, f.root, source.text, f.module, f.is_package, is_text=f.is_text)
             self.files[path] = new
@@ -260,7 +264,7 @@ class Session(Engine):
     def _remove(self, path: str) -> None:
         self.files.pop(path, None)
         self.by_abs.pop(os.path.abspath(path), None)
-        for errors in (self.file_errors, self.check_errors, self.text_found):
+        for errors in (self.file_errors, self.check_errors, self.text_found, self.last_reads):
             errors.pop(path, None)
 
     def _check_text(self, path: str) -> None:
@@ -486,9 +490,12 @@ class Session(Engine):
         same)."""
         before, now = self.previous, self.index
         entry = self.cache.entries.get(os.path.abspath(path))
-        if before is None or before is now or entry is None or entry.checked is None:
+        reads = entry.checked.reads if entry is not None and entry.checked is not None else None
+        if reads is None:
+            reads = self.last_reads.get(path)  # the check of the text before an edit
+        if before is None or before is now or reads is None:
             return
-        for read in entry.checked.reads:
+        for read in reads:
             if read[0] in ("f", "q", "memo", "ask") and read not in now._values:
                 known = before._values.get(read)
                 if known is not None and _same_value(read, before, now):
