@@ -185,7 +185,9 @@ class Session(Engine):
                 self._reanalyse()
                 self.stats["index"] = 2
         elif python:
-            self._put_in_place({path: old[path].facts for path in python})  # type: ignore[misc]
+            self._put_in_place(
+                {path: old[path].facts for path in python if old[path].facts is not None}  # type: ignore[misc]
+            )
         self._forget()
         return set(changed)
 
@@ -289,25 +291,33 @@ class Session(Engine):
         return wanted
 
     def _same_facts(self, path: str, before: _File) -> bool | None:
-        """Whether the file's new text leaves the index as it is, positions aside: analysed
-        before and now, with the same prefilter verdict, and its cross-module facts the same
-        (True), or other ones (False); None when it is not analysed now or was not before.
-        Computes the new facts."""
+        """Whether the file's new text leaves the index as it is, positions aside: analysed (or
+        failing to parse) before and now, with the same prefilter verdict, and its cross-module
+        facts the same (True), or other ones (False); None when it is not analysed now or was
+        not before (its words are in the index). Computes the new facts."""
         f = self.files[path]
-        if before.facts is None:
-            return None  # not analysed before (or not parsed): its words were in the index
+        if before.facts is None and not before.failed:
+            return None
         if bool(self._to_analyse({path: before})) != bool(self._to_analyse({path: f})):
             return None
         facts = self.cache.facts(path, f.digest, f.module)
         if facts is None:
             outcome = self.pool.facts([path]).get(path)
-            if not isinstance(outcome, ModuleFacts):
-                return None
+            self.stats["parsed"] = self.stats.get("parsed", 0) + 1
+            if isinstance(outcome, str):  # does not parse: not in the index (as before?)
+                f.failed = True
+                self.file_errors[path] = outcome
+                return before.failed
+            assert outcome is not None
             facts = outcome
             self.cache.store_facts(path, f.digest, f.module, facts)
-            self.stats["parsed"] = self.stats.get("parsed", 0) + 1
         f.facts = facts
+        if before.facts is None:
+            return False
         return facts.semantic_digest == before.facts.semantic_digest
+
+    def _demands(self, facts: ModuleFacts | None) -> frozenset[str]:
+        return self._targets_of(facts) if facts is not None else frozenset()
 
     def _targets_of(self, facts: ModuleFacts) -> frozenset[str]:
         """`demand_targets`, remembered per facts object."""
@@ -333,12 +343,13 @@ class Session(Engine):
         loaded = {f.module: f.facts for f in self.files.values() if f.facts is not None}
         for path, old in before.items():
             new = self.files[path].facts
-            assert new is not None and old.facts is not None
-            if new.class_bases != old.facts.class_bases or _abstract_class_names(
-                [new]
-            ) != _abstract_class_names([old.facts]):
+            if (new.class_bases if new else {}) != (old.facts.class_bases if old.facts else {}):
                 return False
-            moved = self._targets_of(new) ^ self._targets_of(old.facts)
+            if _abstract_class_names([new] if new else []) != _abstract_class_names(
+                [old.facts] if old.facts else []
+            ):
+                return False
+            moved = self._demands(new) ^ self._demands(old.facts)
             if any(_module_to_load(t, loaded, unloaded) is not None for t in moved):  # type: ignore[arg-type]
                 return False
         return True
