@@ -213,7 +213,8 @@ class Session(Engine):
         self._begin()
         found = discover(["."], self.settings.exclude, self.file_names, self.settings.base, False)
         now = set(found.files)
-        for path in [p for p in self.files if p not in now and not self.files[p].source.new]:
+        # a file not on disk is an editor's buffer never saved: kept
+        for path in [p for p in self.files if p not in now and os.path.lexists(p)]:
             self._remove(path)
         for path in found.files:
             if path not in self.files:
@@ -221,6 +222,9 @@ class Session(Engine):
                     self._add(path, read_source(path))
                 except SourceError as exc:
                     self.file_errors[path] = str(exc)
+                    continue
+                if self.files[path].is_text:
+                    self._check_text(path)
         self._reanalyse()
         self._forget()
 
@@ -258,9 +262,12 @@ class Session(Engine):
         return not _excluded(full, exclude, base) and not _ignored(full, False, specs)
 
     def _add(self, path: str, source: SourceFile) -> None:
+        self.by_abs[os.path.abspath(path)] = path
+        if any(rule.reads_file(path) for rule in self.rules if rule.FILE_NAMES):
+            self.files[path] = _File(source, ".", source.text, "", False, is_text=True)
+            return
         module, is_package = module_name_for(path, ".")
         self.files[path] = _File(source, ".", source.text, module, is_package)
-        self.by_abs[os.path.abspath(path)] = path
         self.pool.add([self.files[path].job(path)])
 
     def _remove(self, path: str) -> None:

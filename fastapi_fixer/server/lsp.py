@@ -34,7 +34,10 @@ DEBOUNCE = 0.02  # seconds: notifications within this time cause one run
 IDLE = 0.3  # seconds without a notification after a run before `prepare`
 UNTITLED = "untitled.py"  # the name a buffer with no file is checked under
 # what a run reads from disk besides the open buffers (`workspace/didChangeWatchedFiles`)
-WATCHED = ("**/*.py", "**/*.pyi", "**/.gitignore", "**/alembic.ini", "**/.env", "**/.env.*")
+WATCHED = (
+    *("**/*.py", "**/*.pyi", "**/.gitignore", "**/alembic.ini", "**/.env", "**/.env.*"),
+    *("**/pyproject.toml", "**/fastapi-fix.toml"),  # read again at the run that follows
+)
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
     Severity.WARNING: types.DiagnosticSeverity.Warning,
