@@ -91,8 +91,8 @@ class Session:
     def uri(self, relative: str) -> str:
         return from_fs_path(str(self.folder / relative))
 
-    def open(self, relative: str, text: str | None = None) -> str:
-        uri = self.uri(relative)
+    def open(self, relative: str, text: str | None = None, uri: str | None = None) -> str:
+        uri = uri or self.uri(relative)
         if text is None:
             text = (self.folder / relative).read_text()
         self.versions[uri] = 1
@@ -137,9 +137,19 @@ class Session:
         return list(self.client.diagnostics.get(uri, []))
 
 
-def run(folder: Path, body: Callable[[Session], object]) -> None:
+def run(
+    folder: Path,
+    body: Callable[[Session], object],
+    capabilities: types.ClientCapabilities | None = None,
+) -> None:
     async def main() -> None:
         client = pytest_lsp.client.make_test_lsp_client()
+        client.registrations = []
+
+        @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def register(client_: object, params: types.RegistrationParams) -> None:
+            client.registrations.extend(params.registrations)
+
         await client.start_io(
             sys.executable,
             "-m",
@@ -152,7 +162,7 @@ def run(folder: Path, body: Callable[[Session], object]) -> None:
         try:
             await client.initialize_session(
                 types.InitializeParams(
-                    capabilities=types.ClientCapabilities(),
+                    capabilities=capabilities or types.ClientCapabilities(),
                     root_uri=from_fs_path(str(folder)),
                     workspace_folders=[
                         types.WorkspaceFolder(uri=from_fs_path(str(folder)), name="demo")
@@ -430,3 +440,388 @@ def test_server_command_is_listed() -> None:
         check=True,
     ).stdout
     assert "server" in textwrap.dedent(out)
+
+
+# --- the project kept in memory (`engine/session.py`) equals a fresh `check` -----------------
+
+ROUTES = """\
+from fastapi import Depends, FastAPI, HTTPException
+
+from app.helpers import fine, slow
+from app.models import Item
+from app.services import load_item
+
+app = FastAPI()
+
+
+def get_db():
+    return {"items": []}
+
+
+@app.get("/items")
+async def items():
+    slow()
+    return {"ok": True}
+
+
+@app.get("/other")
+async def other():
+    fine()
+    return {"ok": True}
+
+
+@app.post("/items")
+async def create(item: Item, db=Depends(get_db)):
+    if not item.name:
+        raise HTTPException(status_code=400, detail="no name")
+    return load_item(item.name)
+"""
+MODELS = """\
+from pydantic import BaseModel
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+    password: str = "hunter2"
+"""
+SERVICES = """\
+import requests
+from fastapi import HTTPException
+
+
+def load_item(name):
+    if name == "x":
+        raise HTTPException(status_code=404, detail="missing")
+    return requests.get(f"http://example.com/{name}").json()
+"""
+CLIENT_TEST = """\
+from fastapi.testclient import TestClient
+
+from app.main import app
+
+
+def test_items():
+    client = TestClient(app)
+    assert client.get("/items").status_code == 200
+"""
+EXTRA = """\
+import subprocess
+
+run_tool = subprocess.call  # no `def`: analysed only when a call leads here
+"""
+
+
+def make_rich_project(folder: Path) -> Path:
+    """Several rules' patterns over several modules (every rule selected)."""
+    make_project(folder, PYPROJECT.replace('select = ["FF1"]\n', ""))
+    files = {
+        "app/main.py": ROUTES,
+        "app/models.py": MODELS,
+        "app/services.py": SERVICES,
+        "app/extra.py": EXTRA,
+        "tests/test_main.py": CLIENT_TEST,
+    }
+    for relative, text in files.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text)
+    return folder
+
+
+def fresh_check(folder: Path, copy: Path, texts: dict[str, str]) -> tuple[list, list]:
+    """`check .` of a copy of the project with ``texts`` (relative path -> text) written."""
+    from fastapi_fixer.engine import Engine, Mode
+    from fastapi_fixer.server.project import in_folder, settings_for
+
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(folder, copy)
+    for relative, text in texts.items():
+        (copy / relative).parent.mkdir(parents=True, exist_ok=True)
+        (copy / relative).write_text(text)
+    settings = settings_for(str(copy / "app" / "main.py"))
+    with in_folder(str(copy)):
+        result = Engine(settings, Mode(jobs=1)).run(["."])
+    return result.diagnostics, [(e.path, e.reason) for e in result.errors]
+
+
+def test_the_project_in_memory_gives_what_a_fresh_check_gives(tmp_path: Path) -> None:
+    """After each edit (in a function body, lines moved; a helper that now blocks; a new
+    function; a call into a module analysed only because of it; a syntax error; a buffer never
+    saved; a file deleted and one created on disk), the session's findings of every file equal
+    a fresh `check` of the same texts, and it recomputed only what the edit can change."""
+    from fastapi_fixer.server.project import Project, in_folder, settings_for
+
+    folder = make_rich_project(tmp_path / "demo")
+    main, helpers = str(folder / "app" / "main.py"), str(folder / "app" / "helpers.py")
+    models, new_file = str(folder / "app" / "models.py"), str(folder / "app" / "new_routes.py")
+    project = Project.open(str(folder), settings_for(main))
+    disk = {"app/main.py": ROUTES, "app/helpers.py": HELPERS}
+
+    def relative(path: str) -> str:
+        return os.path.relpath(path, folder)
+
+    steps: list[tuple[str, dict[str, str], dict[str, str | None]]] = [
+        ("open", {main: ROUTES}, {}),
+        ("lines moved in a helper", {helpers: "# moved\n# down\n" + HELPERS}, {}),
+        ("a helper now blocks", {helpers: HELPERS.replace("return 1", "time.sleep(2)")}, {}),
+        ("a new function", {helpers: HELPERS + "\n\ndef more():\n    return 2\n"}, {}),
+        (
+            "a call into a module nothing called",
+            {
+                main: ROUTES.replace("    fine()\n", "    fine()\n    run_tool(['x'])\n").replace(
+                    "from app.models", "from app.extra import run_tool\nfrom app.models"
+                )
+            },
+            {},
+        ),
+        ("a syntax error", {main: ROUTES.replace("async def items():", "async def items(:")}, {}),
+        ("lines moved in a model", {main: ROUTES, models: "\n\n" + MODELS}, {}),
+        ("a buffer never saved", {main: ROUTES, new_file: ROUTES.replace("/items", "/new")}, {}),
+        ("a file deleted on disk", {main: ROUTES}, {"app/helpers.py": None}),
+        ("a file created on disk", {main: ROUTES}, {"app/helpers.py": HELPERS.replace("1)", "3)")}),
+        ("a module not analysed changed on disk", {main: ROUTES}, {"app/extra.py": "X = 1\n"}),
+        ("a .gitignore", {main: ROUTES}, {".gitignore": "app/services.py\n"}),
+    ]
+    kinds = []
+    counts: dict[str, int] = {}
+    for number, (label, overlays, on_disk) in enumerate(steps):
+        changed_on_disk = []
+        for name, text in on_disk.items():
+            path = folder / name
+            if text is None:
+                path.unlink()
+                disk.pop(name, None)
+            else:
+                path.write_text(text)
+                disk[name] = text
+            changed_on_disk.append(str(path))
+        project.disk_changed(changed_on_disk, any(p.endswith(".gitignore") for p in on_disk))
+        published = project.check(overlays, list(overlays))
+        with in_folder(str(folder)):
+            mine = project.session.all_findings()
+            errors = [(e.path, e.reason) for e in project.session.errors()]
+        kinds.append((label, dict(project.session.stats)))
+        counts[label] = sum(d.code == "FF101" and d.path == "app/main.py" for d in mine)
+        texts = {**{relative(path): text for path, text in overlays.items()}}
+        expected, expected_errors = fresh_check(folder, tmp_path / f"copy{number}", texts)
+        assert mine == expected, label
+        assert errors == expected_errors, label
+        for path, found in published.items():
+            assert found == [d for d in expected if d.path == relative(path)], label
+    # the edits changed findings in another file than the edited one
+    assert counts["a helper now blocks"] == counts["open"] + 1
+    assert counts["a file deleted on disk"] < counts["a buffer never saved"]
+    stats = dict(kinds)
+    # a body edit: the index kept, the edited file checked again (and the routes whose chain
+    # goes through it, asked for by all_findings)
+    assert "index" not in stats["lines moved in a helper"]
+    assert stats["a new function"].get("index") == 1  # built again, same files analysed
+    assert stats["a call into a module nothing called"].get("index") == 2  # analysed again
+
+
+WATCHING = types.ClientCapabilities(
+    workspace=types.WorkspaceClientCapabilities(
+        did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+            dynamic_registration=True
+        )
+    )
+)
+
+
+def test_buffers_not_on_disk_and_files_changed_on_disk(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "demo")
+
+    async def body(session: Session) -> None:
+        client = session.client
+        main = session.open("app/main.py")
+        found = await session.diagnostics(main, lambda found: len(found) == 1)
+        # the watcher is registered, since the client can take it dynamically
+        (registration,) = [
+            r for r in client.registrations if r.method == "workspace/didChangeWatchedFiles"
+        ]
+        patterns = [w["globPattern"] for w in registration.register_options["watchers"]]
+        assert "**/*.py" in patterns and "**/.gitignore" in patterns
+
+        # a file of the workspace never saved: checked from its text, as part of the project
+        new = session.open("app/new_routes.py", MAIN.replace("/items", "/new"))
+        found = await session.diagnostics(new, lambda found: bool(found))
+        assert [(d.code, d.range.start.line) for d in found] == [("FF101", 9)]
+        assert not (session.folder / "app" / "new_routes.py").exists()
+        # an untitled buffer: checked alone, from its text
+        untitled = "untitled:Untitled-1"
+        session.open(
+            "",
+            "import time\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+            '@app.get("/")\nasync def home():\n    time.sleep(1)\n',
+            uri=untitled,
+        )
+        found = await session.diagnostics(untitled, lambda found: bool(found))
+        assert [(d.code, d.range.start.line) for d in found] == [("FF101", 8)]
+
+        def changed_on_disk(text: str | None, kind: types.FileChangeType) -> None:
+            helpers = session.folder / "app" / "helpers.py"
+            if text is None:
+                helpers.unlink()
+            else:
+                helpers.write_text(text)
+            client.workspace_did_change_watched_files(
+                types.DidChangeWatchedFilesParams(
+                    changes=[types.FileEvent(uri=session.uri("app/helpers.py"), type=kind)]
+                )
+            )
+
+        # the helper (not open) changed on disk: `fine` now blocks, seen in the open route
+        changed_on_disk(
+            HELPERS.replace("    return 1", "    time.sleep(2)\n    return 1"),
+            types.FileChangeType.Changed,
+        )
+        found = await session.diagnostics(main, lambda found: len(found) == 2)
+        assert [(d.code, d.range.start.line) for d in found] == [("FF101", 9), ("FF101", 15)]
+        # deleted (a `git checkout` of another branch): nothing blocks any more
+        changed_on_disk(None, types.FileChangeType.Deleted)
+        assert await session.diagnostics(main, lambda found: not found) == []
+        # created again
+        changed_on_disk(HELPERS, types.FileChangeType.Created)
+        found = await session.diagnostics(main, lambda found: len(found) == 1)
+        assert [(d.code, d.range.start.line) for d in found] == [("FF101", 9)]
+
+    run(folder, body, WATCHING)
+
+
+def lsp_key(d: types.Diagnostic) -> tuple:
+    return (d.code, d.range.start.line, d.range.start.character, d.message)
+
+
+def test_published_findings_equal_a_fresh_check_after_edits(tmp_path: Path) -> None:
+    """The diagnostics the server publishes for the open files after each edit are the
+    findings of a fresh `check` of the same texts."""
+    folder = make_rich_project(tmp_path / "demo")
+    edits = [
+        {"app/helpers.py": "# moved\n" + HELPERS},
+        {"app/helpers.py": HELPERS.replace("return 1", "time.sleep(2)")},
+        {"app/main.py": ROUTES.replace("    slow()\n", "")},
+        {"app/models.py": MODELS.replace("    price: float\n", "")},
+        {"app/helpers.py": HELPERS, "app/main.py": "\n\n" + ROUTES},
+    ]
+    texts = {"app/main.py": ROUTES, "app/helpers.py": HELPERS, "app/models.py": MODELS}
+    expected: list[dict[str, list[tuple]]] = []
+    current = dict(texts)
+    for number, edit in enumerate([{}, *edits]):
+        current.update(edit)
+        found, _ = fresh_check(folder, tmp_path / f"copy{number}", current)
+        expected.append(
+            {
+                name: [
+                    (d.code, d.span.line - 1, d.span.col, d.message)
+                    for d in found
+                    if d.path == name
+                ]
+                for name in texts
+            }
+        )
+    assert expected[1] != expected[2] != expected[3]  # the edits change findings
+
+    async def body(session: Session) -> None:
+        uris = {name: session.open(name, text) for name, text in texts.items()}
+        for number, edit in enumerate([{}, *edits]):
+            for name, text in edit.items():
+                session.change(uris[name], text)
+            wanted = expected[number]
+
+            def now() -> dict[str, list[tuple]]:
+                return {
+                    name: [lsp_key(d) for d in session.diagnostics_of(uri)]
+                    for name, uri in uris.items()
+                }
+
+            def ready(wanted: dict[str, list[tuple]] = wanted) -> bool:
+                return now() == wanted
+
+            try:
+                await session.until(PUBLISH, ready)
+            except asyncio.TimeoutError:
+                assert now() == wanted, f"after edit {number}"
+
+    run(folder, body)
+
+
+NEOVIM_CHECK = """\
+local out = {}
+vim.wait(60000, function() return #vim.diagnostic.get(0) > 0 end, 100)
+for _, d in ipairs(vim.diagnostic.get(0)) do
+  table.insert(out, string.format('diagnostic %s %d:%d', d.source, d.lnum, d.col))
+end
+local function request(method, params)
+  local found = {}
+  for _, response in pairs(vim.lsp.buf_request_sync(0, method, params, 30000) or {}) do
+    table.insert(found, response.result)
+  end
+  return found
+end
+local here = { line = 9, character = 5 }
+for _, result in ipairs(request('textDocument/hover', {
+  textDocument = vim.lsp.util.make_text_document_params(),
+  position = here,
+})) do
+  table.insert(out, 'hover ' .. vim.split(result.contents.value, '\\n')[1])
+end
+local actions = request('textDocument/codeAction', {
+  textDocument = vim.lsp.util.make_text_document_params(),
+  range = { start = here, ['end'] = here },
+  context = { diagnostics = {} },
+})
+for _, result in ipairs(actions) do
+  for _, action in ipairs(result) do
+    table.insert(out, 'action ' .. (action.kind or '') .. ' ' .. action.title)
+    if action.kind == 'source.fixAll.fastapi-fix' then
+      vim.lsp.util.apply_workspace_edit(action.edit, 'utf-16')
+    end
+  end
+end
+table.insert(out, '--- fixed')
+vim.list_extend(out, vim.api.nvim_buf_get_lines(0, 0, -1, false))
+vim.fn.writefile(out, vim.env.NVIM_OUT)
+vim.cmd('qa!')
+"""
+
+
+@pytest.mark.skipif(shutil.which("nvim") is None, reason="no Neovim to drive")
+def test_neovim_drives_the_server(tmp_path: Path) -> None:
+    """docs/editors.md's configuration for Neovim 0.7 to 0.10 (Debian 12 has 0.7), run
+    headless: diagnostics, code actions, hover, and the fix-all edit applied by Neovim."""
+    import re
+
+    folder = make_project(tmp_path / "demo")
+    expected_fix = fixed_by_cli(folder, tmp_path, "app/main.py")
+    blocks = re.findall(r"```lua\n(.*?)```", (ROOT / "docs" / "editors.md").read_text(), re.S)
+    (config,) = [block for block in blocks if "start_client" in block]
+    command = ", ".join(f"'{part}'" for part in (sys.executable, "-m", "fastapi_fixer", "server"))
+    config = config.replace("{ 'fastapi-fix', 'server' }", "{ " + command + " }")
+    (tmp_path / "init.lua").write_text(config)
+    (tmp_path / "check.lua").write_text(NEOVIM_CHECK)
+    out = tmp_path / "out.txt"
+    subprocess.run(
+        [
+            "nvim",
+            "--headless",
+            "-u",
+            str(tmp_path / "init.lua"),
+            "-c",
+            f"luafile {tmp_path / 'check.lua'}",
+            "app/main.py",
+        ],
+        cwd=folder,
+        env={**env(), "NVIM_OUT": str(out)},
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    report, _, fixed = out.read_text().partition("--- fixed\n")
+    lines = report.splitlines()
+    assert "diagnostic fastapi-fix 9:4" in lines
+    assert any(line.startswith("action quickfix FF101: Make `items`") for line in lines)
+    assert "action quickfix FF101: Add `# noqa: FF101`" in lines
+    assert "action source.fixAll.fastapi-fix Fix all safe FastAPI issues in this file" in lines
+    assert "hover ### blocking-call-in-async (FF101)" in lines
+    assert fixed == expected_fix

@@ -152,6 +152,24 @@ def _module_to_load(
     return None
 
 
+def demand_targets(facts: ModuleFacts) -> set[str]:
+    """The names a module's code leads into, whose modules' facts are loaded when the
+    prefilter left them out (`Engine._demanded`)."""
+    targets: set[str] = set()
+    for function in facts.functions.values():
+        targets.update(function.calls)
+        targets.update(site.target for site in function.sites)  # awaited helpers too
+        for site in function.sites:  # `super().method()`: the bases' modules
+            if site.target.startswith(SUPER):
+                cls, _, method = site.target[len(SUPER) :].rpartition(".")
+                bases = facts.class_bases.get(cls, ())
+                targets.update(f"{base}.{method}" for base in bases)
+    # a collector's result may name more targets whose facts its rule needs
+    for extra in facts.extra.values():
+        targets.update(getattr(extra, "demands", ()))
+    return targets
+
+
 def parse(text: str, path: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
@@ -504,17 +522,7 @@ class Engine:
         loaded = {f.module: f.facts for f in files.values() if f.facts is not None}
         targets: set[str] = set()  # most call targets repeat across functions and files
         for facts in loaded.values():
-            for function in facts.functions.values():
-                targets.update(function.calls)
-                targets.update(site.target for site in function.sites)  # awaited helpers too
-                for site in function.sites:  # `super().method()`: the bases' modules
-                    if site.target.startswith(SUPER):
-                        cls, _, method = site.target[len(SUPER) :].rpartition(".")
-                        bases = facts.class_bases.get(cls, ())
-                        targets.update(f"{base}.{method}" for base in bases)
-            # a collector's result may name more targets whose facts its rule needs
-            for extra in facts.extra.values():
-                targets.update(getattr(extra, "demands", ()))
+            targets.update(self._targets_of(facts))
         wanted = {_module_to_load(target, loaded, unloaded) for target in targets}
         wanted.discard(None)
         # a call of an abstract method runs the subclasses' implementations (`index._methods`):
@@ -525,6 +533,9 @@ class Engine:
                 if path not in wanted and not abstract.isdisjoint(self._text_bases(files[path])):
                     wanted.add(path)
         return sorted(wanted)  # type: ignore[type-var]
+
+    def _targets_of(self, facts: ModuleFacts) -> Iterable[str]:
+        return demand_targets(facts)
 
     def _text_bases(self, f: _File) -> frozenset[str]:
         """The last names of the bases of the classes a file defines, read from its text."""

@@ -1,9 +1,12 @@
 """`fastapi-fix server`: a Language Server Protocol server over stdio, on pygls.
 
-Open, change and save of a Python file check its project with the editor's unsaved buffers as
-overlays (`Engine.run(overlays=...)`), and publish the findings of every open file of the
-project (an edit in one file can change another's: a helper that now blocks shows FF101 in the
-route calling it). Runs are coalesced: notifications that arrive together cause one run.
+Open, change and save of a Python file give its project (kept in memory, `engine/session.py`)
+the editor's unsaved buffers, and publish the findings of every open file of the project that
+changed (an edit in one file can change another's: a helper that now blocks shows FF101 in the
+route calling it), the edited files first. Runs are coalesced: notifications that arrive
+together cause one run. Files changed on disk are reported by the editor
+(`workspace/didChangeWatchedFiles`, registered at `initialized` when it can be); a buffer with
+no file is checked alone.
 Code actions are computed by the CLI's fix engine (`Project.quick_fix`, `Project.fix_all`) and
 returned as workspace edits the editor applies; the server itself writes no file.
 """
@@ -23,11 +26,18 @@ from pygls.workspace import PositionCodec
 
 from fastapi_fixer import __version__
 from fastapi_fixer.models import Diagnostic, FixSafety, Hop, Severity, Span
-from fastapi_fixer.server.project import ConfigError, Project, Projects, QuickFix
+from fastapi_fixer.server.project import ConfigError, Project, Projects, QuickFix, _inside
 
 SOURCE = "fastapi-fix"
 FIX_ALL_KIND = "source.fixAll.fastapi-fix"
 DEBOUNCE = 0.02  # seconds: notifications within this time cause one run
+IDLE = 0.3  # seconds without a notification after a run before `prepare`
+UNTITLED = "untitled.py"  # the name a buffer with no file is checked under
+# what a run reads from disk besides the open buffers (`workspace/didChangeWatchedFiles`)
+WATCHED = (
+    *("**/*.py", "**/*.pyi", "**/.gitignore", "**/alembic.ini", "**/.env", "**/.env.*"),
+    *("**/pyproject.toml", "**/fastapi-fix.toml"),  # read again at the run that follows
+)
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
     Severity.WARNING: types.DiagnosticSeverity.Warning,
@@ -41,11 +51,14 @@ class FastAPIFixServer(LanguageServer):
         super().__init__("fastapi-fix", __version__)
         self.projects = Projects()
         self.pending: asyncio.TimerHandle | None = None
+        self.idle: asyncio.TimerHandle | None = None  # `prepare`, after a run
         self.shown_errors: set[str] = set()  # shown, and still true at the last run
         self.errors_now: set[str] = set()  # met during this run
         # uri -> (project, findings published for it)
         self.published: dict[str, tuple[Project | None, list[Diagnostic]]] = {}
         self.last_texts: dict[str, str] = {}
+        # untitled buffer's uri -> ((its project, its text), its findings)
+        self.untitled: dict[str, tuple[tuple[int, str] | None, list[Diagnostic]]] = {}
         # what code actions computed since the last run (editors ask at every cursor move):
         # (uri, finding) -> its quick fix, uri -> the fixed texts of "fix all"
         self.quick_fixes: dict[tuple[str, int], QuickFix | None] = {}
@@ -66,10 +79,30 @@ class FastAPIFixServer(LanguageServer):
             if uri.startswith("file:") and uri.endswith((".py", ".pyi"))
         }
 
+    def untitled_documents(self) -> dict[str, str]:
+        """uri -> text of the open Python buffers that have no file (`untitled:Untitled-1`)."""
+        return {
+            uri: doc.source
+            for uri, doc in self.workspace.text_documents.items()
+            if not uri.startswith("file:") and doc.language_id == "python"
+        }
+
     def schedule(self) -> None:
         if self.pending is not None:
             self.pending.cancel()
+        if self.idle is not None:
+            self.idle.cancel()
+            self.idle = None
         self.pending = asyncio.get_running_loop().call_later(DEBOUNCE, self.refresh)
+
+    def prepare(self) -> None:
+        """Idle: each project computes what the next edit of its open files will ask for."""
+        self.idle = None
+        for project in list(self.projects.by_key.values()):
+            try:
+                project.prepare()
+            except Exception:  # only a head start: the next run computes it anyway
+                log.exception("prepare failed")
 
     def ensure_fresh(self) -> None:
         """Run now if a run is waiting (a request must see the current buffers)."""
@@ -96,20 +129,91 @@ class FastAPIFixServer(LanguageServer):
             by_project.setdefault(id(project), (project, []))[1].append(uri)
         overlays = {to_fs_path(uri): text for uri, text in documents.items()}
         for project, uris in by_project.values():
-            try:
-                project.check(overlays)
-            except Exception as exc:  # never lose the server to one bad run
-                log.exception("check failed")
-                self.error_once(f"fastapi-fix: check failed: {type(exc).__name__}: {exc}")
-                continue
-            for uri in uris:
-                self.publish(uri, project, project.findings.get(to_fs_path(uri), []))
+            # the files edited since their last diagnostics first: the one being typed in is
+            # not kept waiting for the other open files an edit may change
+            edited = [uri for uri in uris if self.last_texts.get(uri) != documents[uri]]
+            for group in (edited, [uri for uri in uris if uri not in edited]):
+                if not group:
+                    continue
+                try:
+                    project.check(overlays, [to_fs_path(uri) for uri in group])
+                except Exception as exc:  # never lose the server to one bad run
+                    log.exception("check failed")
+                    self.error_once(f"fastapi-fix: check failed: {type(exc).__name__}: {exc}")
+                    break
+                for uri in group:
+                    self.publish(uri, project, project.findings.get(to_fs_path(uri), []))
+        for uri, text in self.untitled_documents().items():
+            documents[uri] = text
+            self.check_untitled(uri, text, folders)
         for uri in list(self.published):
             if uri not in documents:
                 del self.published[uri]
         # an error that is gone is shown again if it comes back
         self.shown_errors &= self.errors_now
         self.errors_now = set()
+        with contextlib.suppress(RuntimeError):  # no loop: called outside the server
+            self.idle = asyncio.get_running_loop().call_later(IDLE, self.prepare)
+
+    def check_untitled(self, uri: str, text: str, folders: list[str]) -> None:
+        """A buffer with no file is checked alone, from its text, with the configuration of
+        the first workspace folder (as `fastapi-fix check --stdin-filename untitled.py -`
+        there); its findings have no quick fix (there is no file to fix in the project)."""
+        folder = folders[0] if folders else os.getcwd()
+        try:
+            project = self.projects.for_file(os.path.join(folder, UNTITLED), folders)
+        except ConfigError as exc:
+            self.config_error(str(exc))
+            self.publish(uri, None, [])
+            return
+        key = (id(project), text)
+        if self.untitled.get(uri, (None, []))[0] != key:  # an edit elsewhere changes nothing
+            try:
+                self.untitled[uri] = (key, project.check_alone(text))
+            except Exception as exc:  # never lose the server to one bad run
+                log.exception("check failed")
+                self.error_once(f"fastapi-fix: check failed: {type(exc).__name__}: {exc}")
+                return
+        self.publish(uri, None, self.untitled[uri][1])
+
+    def watch_files(self) -> None:
+        """Ask the client to report files created, changed or deleted on disk (`git checkout`),
+        when it can register the watcher dynamically."""
+        capabilities = self.client_capabilities.workspace
+        watched = capabilities.did_change_watched_files if capabilities else None
+        if watched is None or not watched.dynamic_registration:
+            return
+        self.client_register_capability(
+            types.RegistrationParams(
+                registrations=[
+                    types.Registration(
+                        id="fastapi-fix-watched-files",
+                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                            watchers=[
+                                types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED
+                            ]
+                        ),
+                    )
+                ]
+            )
+        )
+
+    def files_changed(self, changes: Iterable[types.FileEvent]) -> None:
+        """Files changed on disk outside the editor: each project that holds them reads them
+        again (a `.gitignore` makes it find its files again); a configuration file is read at
+        the next run, which replaces the project when its settings changed."""
+        paths = [os.path.abspath(to_fs_path(change.uri) or "") for change in changes]
+        for project in list(self.projects.by_key.values()):
+            inside = [p for p in paths if _inside(p, project.folder)]
+            if inside:
+                rediscover = any(os.path.basename(p) == ".gitignore" for p in inside)
+                try:
+                    project.disk_changed(inside, rediscover)
+                except Exception as exc:  # never lose the server to one bad run
+                    log.exception("update failed")
+                    self.error_once(f"fastapi-fix: update failed: {type(exc).__name__}: {exc}")
+        self.schedule()
 
     def config_error(self, message: str) -> None:
         self.error_once(f"fastapi-fix: invalid configuration: {message}")
@@ -258,6 +362,21 @@ def _overlaps(a: types.Range, b: types.Range) -> bool:
 server = FastAPIFixServer()
 
 
+@server.feature(types.INITIALIZED)
+def initialized(ls: FastAPIFixServer, params: types.InitializedParams) -> None:
+    ls.watch_files()
+    from fastapi_fixer.registry import all_rules
+
+    all_rules()  # the rules imported now, not when the first file is opened
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(
+    ls: FastAPIFixServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    ls.files_changed(params.changes)
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: FastAPIFixServer, params: types.DidOpenTextDocumentParams) -> None:
     ls.schedule()
@@ -278,6 +397,7 @@ def did_close(ls: FastAPIFixServer, params: types.DidCloseTextDocumentParams) ->
     uri = params.text_document.uri
     ls.published.pop(uri, None)
     ls.last_texts.pop(uri, None)
+    ls.untitled.pop(uri, None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
     ls.schedule()  # the file is read from disk again: its other files may change
 

@@ -1,6 +1,7 @@
 """What the language server asks of the engine, without the protocol: one `Project` per folder a
 run happens in, holding its settings, an in-memory cache that lives as long as the server, and
-the last run's findings; runs take the editor's unsaved buffers as overlays.
+the project kept in memory (`engine.session.Session`), which each run gives what changed since
+the last one: the editor's unsaved buffers (overlays), files changed on disk.
 
 A project's folder is the one the CLI would be run in for the file: the folder of the
 configuration that applies to it (`settings.load_settings` from the file's folder, as
@@ -17,13 +18,15 @@ import contextlib
 import dataclasses
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi_fixer.analysis.index import ProjectIndex
 from fastapi_fixer.engine import Engine, Mode, _edit_key, fix_one_file
 from fastapi_fixer.engine.cache import Cache, default_cache_dir
-from fastapi_fixer.models import Diagnostic, FixSafety, RunResult, fix_allowed
+from fastapi_fixer.engine.session import Session
+from fastapi_fixer.models import Diagnostic, FixSafety, fix_allowed
 from fastapi_fixer.settings import ConfigError, Settings, load_settings
 
 _CWD_LOCK = threading.Lock()  # runs change the current folder: one at a time
@@ -77,11 +80,11 @@ class Project:
     folder: str
     settings: Settings
     cache: Cache
-    engine: Engine | None = None
-    result: RunResult | None = None
-    # absolute path -> the findings of the last run in that file
+    session: Session | None = None
+    # absolute path -> the editor's text given at the last run (the rest is read from disk)
+    overlays: dict[str, str] = field(default_factory=dict)
+    # absolute path -> the findings of the last run in that file (the files asked for)
     findings: dict[str, list[Diagnostic]] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)  # absolute path -> text of the last run
 
     @classmethod
     def open(cls, folder: str, settings: Settings) -> Project:
@@ -93,31 +96,80 @@ class Project:
         cache.lasting = True
         return cls(folder, settings, cache)
 
+    @property
+    def index(self) -> ProjectIndex | None:
+        return self.session.index if self.session is not None else None
+
     def absolute(self, path: str) -> str:
         return os.path.normpath(os.path.join(self.folder, path))
 
-    def check(self, overlays: Mapping[str, str]) -> RunResult:
-        """Every file of the project, the overlays (absolute path -> text) instead of the files
-        on disk; the in-memory cache makes a run after an edit check only what the edit can
-        change (what each file's findings read of the project is recorded)."""
+    def check(
+        self, overlays: Mapping[str, str], wanted: Iterable[str]
+    ) -> dict[str, list[Diagnostic]]:
+        """The findings of the files ``wanted`` (absolute paths) with the overlays (absolute
+        path -> text) instead of the files on disk. The first run checks the project; later
+        ones give the session what changed since (`engine.session`)."""
         with in_folder(self.folder):
-            engine = Engine(self.settings, Mode(), self.cache)
-            result = engine.run(["."], overlays=overlays)
-        self.engine, self.result = engine, result
-        self.findings = {}
-        for diagnostic in result.diagnostics:
-            self.findings.setdefault(self.absolute(diagnostic.path), []).append(diagnostic)
-        self.texts = {self.absolute(path): source.text for path, source in result.sources.items()}
-        return result
+            if self.session is None:
+                self.session = Session(self.settings, self.cache)
+                self.session.start(overlays)
+            else:
+                changes: dict[str, str | None] = {
+                    path: text for path, text in overlays.items() if self.overlays.get(path) != text
+                }
+                changes.update({path: None for path in self.overlays if path not in overlays})
+                if changes:
+                    self.session.update(changes)
+            self.overlays = dict(overlays)
+            paths = {path: self.session.path_of(path) for path in wanted}
+            found = self.session.findings([p for p in paths.values() if p is not None])
+        self.findings = {path: found.get(name, []) if name else [] for path, name in paths.items()}
+        return self.findings
+
+    def check_alone(self, text: str) -> list[Diagnostic]:
+        """A buffer with no file, checked alone under the name `untitled.py` (as
+        `--stdin-filename`): the project is not read."""
+        from fastapi_fixer.engine.source import text_source
+
+        with in_folder(self.folder):
+            engine = Engine(self.settings, Mode(jobs=1))
+            result = engine.run([], stdin=text_source("untitled.py", text))
+        return result.diagnostics
+
+    def prepare(self) -> None:
+        """`Session.prepare` for the files the last run was asked about."""
+        if self.session is None:
+            return
+        with in_folder(self.folder):
+            names = [self.session.path_of(path) for path in self.findings]
+            self.session.prepare([name for name in names if name is not None])
+
+    def disk_changed(self, paths: Iterable[str], rediscover: bool = False) -> None:
+        """Files created, changed or deleted on disk (absolute paths), outside the editor: what
+        the session holds of them is read again, unless the editor has them open (its buffer is
+        what is checked). ``rediscover``: find the files again (a `.gitignore` changed)."""
+        if self.session is None:
+            return
+        with in_folder(self.folder):
+            changes: dict[str, str | None] = {
+                path: None for path in paths if path not in self.overlays
+            }
+            if changes:
+                self.session.update(changes)
+            if rediscover:
+                self.session.rediscover()
 
     def errors_of(self, path: str) -> list[str]:
-        if self.result is None:
+        if self.session is None:
             return []
-        return [e.reason for e in self.result.errors if self.absolute(e.path) == path]
+        name = self.session.path_of(path)
+        return [e.reason for e in self.session.errors() if e.path == name]
 
     def text_of(self, path: str) -> str | None:
-        if path in self.texts:
-            return self.texts[path]
+        if self.session is not None:
+            name = self.session.path_of(path)
+            if name is not None and name in self.session.files:
+                return self.session.files[name].text
         try:
             return Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeError):
@@ -128,7 +180,7 @@ class Project:
         each file it touches, laid out as the project's formatter would), or None when it has
         none this run may apply, or it fails."""
         fix = diagnostic.fix
-        if fix is None or not fix_allowed(fix, self.settings.unsafe_fixes) or self.engine is None:
+        if fix is None or not fix_allowed(fix, self.settings.unsafe_fixes) or self.index is None:
             return None
         from fastapi_fixer.analysis.facts import module_name_for
         from fastapi_fixer.rule import FixContext
@@ -143,7 +195,7 @@ class Project:
                 if text is None:
                     return None
                 module, _ = module_name_for(path, ".")
-                context = FixContext(path, module, self.engine.index, self.settings)
+                context = FixContext(path, module, self.index, self.settings)
                 outcome = fix_one_file(
                     text, {diagnostic.code: sorted(set(edits), key=_edit_key)}, context
                 )
