@@ -959,6 +959,84 @@ def check_command(
     sys.exit(policy.exit_code(result))
 
 
+@main.command("report")
+@_common
+@click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(("html", "markdown")),
+    default="html",
+    show_default=True,
+    help="One self-contained HTML page, or Markdown for a pull request or a wiki.",
+)
+@click.option(
+    "--output-file",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write the report to this file instead of stdout.",
+)
+@_verify_options
+def report_command(
+    paths: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config: Path | None,
+    unsafe_fixes: bool | None,
+    jobs: int,
+    no_cache: bool,
+    report_format: str = "html",
+    output_file: str | None = None,
+    verify: bool | None = None,
+    verify_python: str | None = None,
+    verify_apps: tuple[str, ...] = (),
+    verify_tests: str | None = None,
+    extend_exclude: tuple[str, ...] = (),
+    force_exclude: bool | None = None,
+) -> None:
+    """Write a migration report: findings, every fix as a diff (unsafe ones too, marked), and
+    the order to apply them in. Changes no file; exits 0 once the report is written."""
+    from fastapi_fixer.engine.cache import Cache
+    from fastapi_fixer.reporting import report
+    from fastapi_fixer.reporting.progress import ProgressBar
+
+    selection = {"extend_exclude": extend_exclude, "force_exclude": force_exclude}
+    settings = _settings(paths, config, select, ignore, extend_select, exclude, True, **selection)
+    settings, verify_options = _verify_settings(
+        settings, verify, verify_python, verify_apps, verify_tests
+    )
+    cache = Cache.disabled() if no_cache else Cache.open(_cache_dir(settings), settings)
+    with ProgressBar() as progress:
+        engine, result = report.run_engine(settings, paths, jobs, cache, progress)
+        found, inventory = engine.found or [], engine.inventory or report.Inventory()
+        verification = None
+        if verify_options is not None:
+            progress.close()  # the verifier prints its own steps
+            _, kept, verification = _verified(
+                settings, paths, jobs, False, engine, result, verify_options
+            )
+            result = kept if kept is not None else result
+        command = " ".join(["fastapi-fix report", *paths, *(["--verify"] if verification else [])])
+        data = report.build_report(
+            found, result, inventory, report.project_name(paths), command, verification, progress
+        )
+        text = report.render(data, report_format)
+    if output_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        report.write_atomically(output_file, text)
+    except OSError as exc:
+        raise _ConfigurationError(f"{output_file}: {exc.strerror or exc}") from exc
+    steps = len(data.plan)
+    click.echo(
+        f"Wrote {output_file}: {data.total} findings in {len(data.modules)} modules, "
+        f"a plan of {steps} step{'' if steps == 1 else 's'}.",
+        err=True,
+    )
+
+
 @main.command("rule")
 @click.argument("code", required=False)
 @click.option("--all", "every", is_flag=True, help="Every rule's documentation.")
