@@ -975,6 +975,12 @@ def check_command(
     type=click.Path(dir_okay=False),
     help="Write the report to this file instead of stdout.",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="FASTAPI_FIX_CACHE_DIR",
+    help="The cache folder (default: .fastapi-fix-cache next to the configuration).",
+)
 @_verify_options
 def report_command(
     paths: tuple[str, ...],
@@ -988,6 +994,7 @@ def report_command(
     no_cache: bool,
     report_format: str = "html",
     output_file: str | None = None,
+    cache_dir: str | None = None,
     verify: bool | None = None,
     verify_python: str | None = None,
     verify_apps: tuple[str, ...] = (),
@@ -1006,7 +1013,8 @@ def report_command(
     settings, verify_options = _verify_settings(
         settings, verify, verify_python, verify_apps, verify_tests
     )
-    cache = Cache.disabled() if no_cache else Cache.open(_cache_dir(settings), settings)
+    folder = Path(cache_dir) if cache_dir else _cache_dir(settings)
+    cache = Cache.disabled() if no_cache else Cache.open(folder, settings)
     with ProgressBar() as progress:
         engine, result = report.run_engine(settings, paths, jobs, cache, progress)
         found, inventory = engine.found or [], engine.inventory or report.Inventory()

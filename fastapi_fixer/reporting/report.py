@@ -213,6 +213,10 @@ class Report:
     applied: int  # fixes the preview run applied
     changed_files: int
     left_after: int  # findings left once every fix is applied
+    # changed lines no step accounts for: rules whose findings appear only once other fixes
+    # are applied (FF202 when FF203 adds models), or the layout around a fix
+    unplanned: int = 0
+    unplanned_codes: tuple[str, ...] = ()
     errors: list[Any] = field(default_factory=list)
     dropped: list[Any] = field(default_factory=list)
     verification: Any = None
@@ -241,8 +245,8 @@ def _hunks(path: str, before: str, after: str, provenance: Any) -> list[Hunk]:
                 ]
                 continue
             added = [written[j] if j < len(written) else frozenset() for j in range(j1, j2)]
-            gone = removed[j1] if j1 < len(removed) else frozenset()
-            gone = gone or frozenset().union(*added)  # a replacement: its writers removed it
+            # what was removed here, and by a replacement, the rules that wrote its lines
+            gone = (removed[j1] if j1 < len(removed) else frozenset()).union(*added)
             lines += [
                 DiffLine("-", i + 1, None, old[i].rstrip("\r\n"), gone, i + 1)
                 for i in range(i1, i2)
@@ -394,6 +398,9 @@ def build_report(
         )
         for path in sorted(set(by_path) | set(hunks_of))
     ]
+    unplanned = [
+        line for h in every_hunk for line in h.lines if line.tag != " " and line.step is None
+    ]
     sections = Counter(section_of(d.code) for d in found)
     severities = Counter(d.severity.value for d in found)
     kinds = Counter(kind_of(d) for d in found)
@@ -418,6 +425,8 @@ def build_report(
         applied=sum(result.applied.values()),
         changed_files=len(changed),
         left_after=len(result.diagnostics),
+        unplanned=len(unplanned),
+        unplanned_codes=tuple(sorted(frozenset().union(*(line.codes for line in unplanned)))),
         errors=list(result.errors),
         dropped=list(result.dropped),
         verification=verification,
@@ -498,6 +507,7 @@ def _environment(markdown: bool) -> Any:
     return env
 
 
+_ENTITY = re.compile(r"&(?=#?\w+;)")  # an `&` that would start an entity
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
@@ -528,7 +538,7 @@ def md_text(text: str) -> str:
     for number, part in enumerate(str(text).replace("\r", " ").replace("\n", " ").split("`")):
         part = part.replace("|", "\\|")
         if number % 2 == 0:
-            part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            part = _ENTITY.sub("&amp;", part).replace("<", "&lt;").replace(">", "&gt;")
         out.append(part)
     return "`".join(out)
 
