@@ -72,7 +72,7 @@ def test_safe_steps_first_then_unsafe_then_manual_in_guide_order() -> None:
     assert first.slug == "1-safe-async-concurrency"
     assert plan[3].slug == "4-unsafe-api-design"
     assert plan[3].title.startswith("Fixes that change behaviour")
-    assert plan[4].title == "Manual work: api design"
+    assert plan[4].title == "Manual work: API design"
     # every finding lands in exactly one step
     assert sorted(d.sort_key for s in plan for d in s.findings) == sorted(
         d.sort_key for d in diagnostics

@@ -116,8 +116,13 @@ def kind_of(diagnostic: Diagnostic) -> str:
     return "safe" if fix.safety is FixSafety.SAFE else "unsafe"
 
 
+_PROPER = {"API", "Pydantic"}  # kept as they are written in a step's title
+
+
 def _section_words(section: str) -> str:
-    return section.replace("&", "and").lower()
+    """ "Async & Concurrency" -> "async and concurrency", "API Design" -> "API design"."""
+    words = section.replace("&", "and").split()
+    return " ".join(word if word in _PROPER else word.lower() for word in words)
 
 
 def _slugify(text: str) -> str:
