@@ -231,7 +231,7 @@ def _hunks(path: str, before: str, after: str, provenance: Any) -> list[Hunk]:
     """The diff of a fixed file as `--diff` cuts it, each changed line with the rules that
     wrote it (``provenance``: `fixing.pipeline.Provenance` of ``after``)."""
     old, new = split_lines(before), split_lines(after)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, old, new)  # as `--diff` (unified_diff)
     written = provenance.lines if provenance is not None else []
     removed = provenance.removed if provenance is not None else []
     hunks = []
@@ -443,9 +443,9 @@ _PYTHON_CLASSES = {
     "Name.Function": "hf",
     "Name.Class": "hf",
     "Name.Decorator": "hd",
-    "String": "hs",
+    "Literal.String": "hs",
     "Comment": "hc",
-    "Number": "hn",
+    "Literal.Number": "hn",
     "Operator.Word": "hk",
 }
 
@@ -461,24 +461,55 @@ def _token_class(token: Any) -> str | None:
 
 class Highlighter:
     """Python lines as escaped HTML with a few token classes (pygments' lexer, our markup: each
-    token's text goes through markupsafe's escape)."""
+    token's text goes through markupsafe's escape). A hunk's two sides are lexed as runs of
+    lines, once each, so a line inside a multi-line string reads as a string."""
 
     def __init__(self) -> None:
         from pygments.lexers import PythonLexer
 
         self.lexer = PythonLexer(stripnl=False, ensurenl=False)
+        self._css: dict[Any, str | None] = {}
 
-    def line(self, text: str, python: bool = True) -> Any:
+    def lines(self, texts: list[str]) -> list[Any]:
+        """Each of ``texts`` (consecutive lines, without line endings) as markup."""
         from markupsafe import Markup, escape
 
-        if not python or not text.strip():
-            return escape(text)
-        out = []
-        for token, value in self.lexer.get_tokens(text):
-            css = _token_class(token)
-            piece = escape(value)
-            out.append(Markup(f'<span class="{css}">{piece}</span>') if css else piece)
-        return Markup("").join(out)
+        pieces: list[list[list[Any]]] = [[]]  # per line: [class, text] runs
+        for token, value in self.lexer.get_tokens("\n".join(texts)):
+            css = self._css.get(token, "")
+            if css == "":
+                css = self._css[token] = _token_class(token)
+            for number, piece in enumerate(value.split("\n")):
+                if number:
+                    pieces.append([])
+                if not piece:
+                    continue
+                runs = pieces[-1]
+                if runs and runs[-1][0] == css:  # one span for `"/x"`, not three
+                    runs[-1][1] += piece
+                else:
+                    runs.append([css, piece])
+        return [
+            Markup("").join(
+                Markup(f'<span class="{css}">{escape(text)}</span>') if css else escape(text)
+                for css, text in runs
+            )
+            for runs in pieces[: len(texts)]
+        ]
+
+    def hunk(self, hunk: Hunk, python: bool) -> list[Any]:
+        """The markup of each line of ``hunk``, in order."""
+        from markupsafe import escape
+
+        if not python:
+            return [escape(line.text) for line in hunk.lines]
+        old = [i for i, line in enumerate(hunk.lines) if line.tag != "+"]
+        new = [i for i, line in enumerate(hunk.lines) if line.tag != "-"]
+        shown: list[Any] = [None] * len(hunk.lines)
+        for side in (old, new):
+            for i, markup in zip(side, self.lines([hunk.lines[i].text for i in side]), strict=True):
+                shown[i] = markup
+        return shown
 
 
 def _environment(markdown: bool) -> Any:
@@ -495,6 +526,7 @@ def _environment(markdown: bool) -> Any:
     )
     env.filters["plural"] = plural
     env.filters["code"] = inline_code
+    env.filters["without_chain"] = without_chain
     env.filters["md"] = md_text
     env.filters["mdcode"] = md_code
     env.filters["h"] = lambda text: str(escape(text))
@@ -503,6 +535,7 @@ def _environment(markdown: bool) -> Any:
     env.globals["slug"] = anchor
     env.globals["location"] = location
     env.globals["kind_of"] = kind_of
+    env.globals["zip"] = zip
     env.globals["section_rank"] = {name: rank for rank, name in enumerate(section_order())}
     return env
 
@@ -516,6 +549,15 @@ def inline_code(text: str) -> Any:
     from markupsafe import Markup, escape
 
     return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(text))))
+
+
+_CHAIN_TEXT = re.compile(r" \([^()`]*\u2192[^()`]*\)|; \d+ more such calls? behind it: .*$")
+
+
+def without_chain(message: str) -> str:
+    """A blocking finding's message without the chain it spells out (`(a → b → c)`, "2 more
+    such calls behind it: ..."), where the page draws them."""
+    return _CHAIN_TEXT.sub("", message)
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -567,7 +609,7 @@ def render(report: Report, fmt: str) -> str:
     highlighter = Highlighter()
     return env.get_template("report.html.j2").render(
         r=report,
-        highlight=highlighter.line,
+        highlight=highlighter.hunk,
         is_python=lambda path: path.endswith((".py", ".pyi")),
     )
 
