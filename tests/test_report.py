@@ -128,3 +128,43 @@ def test_markdown_escaping_helpers() -> None:
     assert md_code("`x`") == "`` `x` ``"
     assert fence("x ```` y") == "`````"
     assert fence("plain") == "```"
+
+
+def test_report_with_verify_says_what_was_proven_and_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tests/projects/verify_drop: FF303's fix breaks the project's own test (see
+    tests/test_verify.py); the report says so, its diffs leave that fix out, nothing is written."""
+    import shutil
+    import sys
+
+    pytest.importorskip("httpx")
+    root = tmp_path / "verify_drop"
+    shutil.copytree(
+        ROOT / "tests" / "projects" / "verify_drop",
+        root,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    monkeypatch.chdir(root)
+    before = {p: p.read_text() for p in root.rglob("*.py")}
+    tests = f"{sys.executable} -m pytest -q -p no:cacheprovider -p no:randomly tests"
+    result = CliRunner().invoke(
+        main,
+        [
+            *("report", "--no-cache", "--python", sys.executable, "--verify-tests", tests),
+            *(".", "--format", "markdown", "-o", "report.md"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    markdown = (root / "report.md").read_text()
+    verified = markdown.split("## Verification", 1)[1]
+    assert (
+        f"Checked with `fastapi-fix --verify` in a copy of the project, with `{sys.executable}`"
+        in verified
+    )
+    assert "Dropped FF303 fixes in api/items.py: tests" in verified
+    assert "`fastapi-fix report . --verify`" in markdown
+    items = markdown.split("<code>api/items.py</code>", 1)[1].split("</details>", 1)[0]
+    assert "@@" not in items or "FF303" not in items  # the dropped fix is not shown
+    assert "FF303 (safe fix)" in items  # its finding still is
+    assert {p: p.read_text() for p in root.rglob("*.py")} == before
