@@ -164,6 +164,8 @@ def test_report_with_verify_says_what_was_proven_and_dropped(
     )
     assert "Dropped FF303 fixes in api/items.py: tests" in verified
     assert "`fastapi-fix report . --verify`" in markdown
+    plan = markdown.split("## Migration plan", 1)[1].split("## Rules", 1)[0]
+    assert "**FF303**: `--verify` left its fixes in api/items.py out" in plan
     items = markdown.split("<code>api/items.py</code>", 1)[1].split("</details>", 1)[0]
     assert "@@" not in items or "FF303" not in items  # the dropped fix is not shown
     assert "FF303 (safe fix)" in items  # its finding still is
