@@ -1002,14 +1002,16 @@ def report_command(
     extend_exclude: tuple[str, ...] = (),
     force_exclude: bool | None = None,
 ) -> None:
-    """Write a migration report: findings, every fix as a diff (unsafe ones too, marked), and
-    the order to apply them in. Changes no file; exits 0 once the report is written."""
+    """Write a migration report: findings, every fix as a diff (unsafe ones too, marked, unless
+    --no-unsafe-fixes), and the order to apply them in. Changes no file; exits 0 once the report
+    is written."""
     from fastapi_fixer.engine.cache import Cache
     from fastapi_fixer.reporting import report
     from fastapi_fixer.reporting.progress import ProgressBar
 
     selection = {"extend_exclude": extend_exclude, "force_exclude": force_exclude}
-    settings = _settings(paths, config, select, ignore, extend_select, exclude, True, **selection)
+    unsafe = unsafe_fixes is not False  # the report previews unsafe fixes unless told not to
+    settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe, **selection)
     settings, verify_options = _verify_settings(
         settings, verify, verify_python, verify_apps, verify_tests
     )
@@ -1025,10 +1027,15 @@ def report_command(
                 settings, paths, jobs, False, engine, result, verify_options
             )
             result = kept if kept is not None else result
-        command = " ".join(["fastapi-fix report", *paths, *(["--verify"] if verification else [])])
+        flags = [
+            *([] if unsafe else ["--no-unsafe-fixes"]),
+            *(["--verify"] if verification else []),
+        ]
+        command = " ".join(["fastapi-fix report", *paths, *flags])
         data = report.build_report(
             found, result, inventory, report.project_name(paths), command, verification, progress
         )
+        data.unsafe_previewed = unsafe
         text = report.render(data, report_format)
     if output_file is None:
         click.echo(text, nl=False)

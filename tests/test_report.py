@@ -170,3 +170,15 @@ def test_report_with_verify_says_what_was_proven_and_dropped(
     assert "@@" not in items or "FF303" not in items  # the dropped fix is not shown
     assert "FF303 (safe fix)" in items  # its finding still is
     assert {p: p.read_text() for p in root.rglob("*.py")} == before
+
+
+def test_no_unsafe_fixes_previews_the_safe_ones_only(in_root: Path) -> None:
+    markdown = invoke(
+        "report", "--no-cache", "--no-unsafe-fixes", EXAMPLE, "--format", "markdown"
+    ).output
+    assert "`fastapi-fix report examples/legacy-app --no-unsafe-fixes`" in markdown
+    assert "(unsafe fix): FF601 · 1 finding · 2 files · not previewed (`--no-unsafe-fixes`)" in (
+        markdown
+    )
+    assert "app/config.py" not in markdown  # FF601's fix would create it
+    assert "@@ -1,15 +1,28 @@ FF101, FF301, FF706\n" in markdown  # the safe fixes only

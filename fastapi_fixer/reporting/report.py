@@ -220,6 +220,7 @@ class Report:
     errors: list[Any] = field(default_factory=list)
     dropped: list[Any] = field(default_factory=list)
     verification: Any = None
+    unsafe_previewed: bool = True  # False: --no-unsafe-fixes, the unsafe steps have no diff
     version: str = __version__
 
     @property
@@ -622,12 +623,11 @@ def project_name(paths: tuple[str, ...]) -> str:
 def run_engine(
     settings: Any, paths: tuple[str, ...], jobs: int, cache: Any, progress: ProgressBar | None
 ) -> tuple[ReportEngine, RunResult]:
-    """The one engine run of a report: `--dry-run --unsafe-fixes`, in memory."""
+    """The one engine run of a report: `--dry-run --unsafe-fixes` (as ``settings`` say), in
+    memory."""
     from fastapi_fixer.engine import Mode
 
-    engine = ReportEngine(
-        settings.with_overrides(unsafe_fixes=True), Mode(fix=True, jobs=jobs), cache
-    )
+    engine = ReportEngine(settings, Mode(fix=True, jobs=jobs), cache)
     result = engine.run(paths or (".",), progress=progress)
     return engine, result
 
