@@ -1037,6 +1037,8 @@ def report_command(
         )
         data.unsafe_previewed = unsafe
         text = report.render(data, report_format)
+    for error in data.errors:  # in the report too; the report itself is made: exit 0
+        click.echo(f"warning: {error.path}: could not be processed: {error.reason}", err=True)
     if output_file is None:
         click.echo(text, nl=False)
         return
@@ -1044,10 +1046,10 @@ def report_command(
         report.write_atomically(output_file, text)
     except OSError as exc:
         raise _ConfigurationError(f"{output_file}: {exc.strerror or exc}") from exc
-    steps = len(data.plan)
     click.echo(
-        f"Wrote {output_file}: {data.total} findings in {len(data.modules)} modules, "
-        f"a plan of {steps} step{'' if steps == 1 else 's'}.",
+        f"Wrote {output_file}: {report.plural(data.total, 'finding')} in "
+        f"{report.plural(len(data.modules), 'module')}, a plan of "
+        f"{report.plural(len(data.plan), 'step')}.",
         err=True,
     )
 
