@@ -1019,7 +1019,7 @@ def report_command(
     cache = Cache.disabled() if no_cache else Cache.open(folder, settings)
     with ProgressBar() as progress:
         engine, result = report.run_engine(settings, paths, jobs, cache, progress)
-        found, inventory = engine.found or [], engine.inventory or report.Inventory()
+        found, inventory = engine.found, engine.inventory
         verification = None
         if verify_options is not None:
             progress.close()  # the verifier prints its own steps

@@ -82,7 +82,7 @@ class ReportEngine(Engine):
     def _fix_until_stable(self, files: Any, diagnostics: list[Diagnostic], result: RunResult):
         self.found = sorted(diagnostics, key=lambda d: d.sort_key)
         python = sum(1 for f in files.values() if not f.is_text)
-        self.inventory = inventory(self.index, python) if hasattr(self, "index") else None
+        self.inventory = inventory(self.index, python)
         return super()._fix_until_stable(files, diagnostics, result)
 
 
@@ -629,6 +629,8 @@ def run_engine(
 
     engine = ReportEngine(settings, Mode(fix=True, jobs=jobs), cache)
     result = engine.run(paths or (".",), progress=progress)
+    if engine.found is None or engine.inventory is None:  # the engine's fix loop was renamed
+        raise RuntimeError("ReportEngine did not see the check's findings")
     return engine, result
 
 
