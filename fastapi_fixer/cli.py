@@ -1036,7 +1036,7 @@ def report_command(
             found, result, inventory, report.project_name(paths), command, verification, progress
         )
         data.unsafe_previewed = unsafe
-        text = report.render(data, report_format)
+        text = report.render(data, report_format, progress)
     for error in data.errors:  # in the report too; the report itself is made: exit 0
         click.echo(f"warning: {error.path}: could not be processed: {error.reason}", err=True)
     if output_file is None:

@@ -381,7 +381,7 @@ def build_report(
         by_path[diagnostic.path].append(diagnostic)
     changed = result.changed_paths
     if progress is not None:
-        progress.phase("reporting", len(changed))
+        progress.phase("diffing", len(changed))
     hunks_of: dict[str, list[Hunk]] = {}
     for path in changed:
         source = result.sources[path]
@@ -603,13 +603,23 @@ def fence(text: str) -> str:
     return "`" * max(3, max((len(run) for run in _runs(text)), default=0) + 1)
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, progress: ProgressBar | None = None) -> str:
+    """The page (``fmt``: "html" or "markdown"); ``progress`` counts the modules rendered."""
     env = _environment(markdown=fmt == "markdown")
+
+    def tick() -> str:
+        if progress is not None:
+            progress.advance(1)
+        return ""
+
+    if progress is not None:
+        progress.phase("rendering", len(report.modules))
     if fmt == "markdown":
-        return env.get_template("report.md.j2").render(r=report)
+        return env.get_template("report.md.j2").render(r=report, tick=tick)
     highlighter = Highlighter()
     return env.get_template("report.html.j2").render(
         r=report,
+        tick=tick,
         highlight=highlighter.hunk,
         is_python=lambda path: path.endswith((".py", ".pyi")),
     )
