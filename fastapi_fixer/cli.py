@@ -959,6 +959,101 @@ def check_command(
     sys.exit(policy.exit_code(result))
 
 
+@main.command("report")
+@_common
+@click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(("html", "markdown")),
+    default="html",
+    show_default=True,
+    help="One self-contained HTML page, or Markdown for a pull request or a wiki.",
+)
+@click.option(
+    "--output-file",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write the report to this file instead of stdout.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="FASTAPI_FIX_CACHE_DIR",
+    help="The cache folder (default: .fastapi-fix-cache next to the configuration).",
+)
+@_verify_options
+def report_command(
+    paths: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config: Path | None,
+    unsafe_fixes: bool | None,
+    jobs: int,
+    no_cache: bool,
+    report_format: str = "html",
+    output_file: str | None = None,
+    cache_dir: str | None = None,
+    verify: bool | None = None,
+    verify_python: str | None = None,
+    verify_apps: tuple[str, ...] = (),
+    verify_tests: str | None = None,
+    extend_exclude: tuple[str, ...] = (),
+    force_exclude: bool | None = None,
+) -> None:
+    """Write a migration report: findings, every fix as a diff (unsafe ones too, marked, unless
+    --no-unsafe-fixes), and the order to apply them in. Changes no file; exits 0 once the report
+    is written."""
+    from fastapi_fixer.engine.cache import Cache
+    from fastapi_fixer.reporting import report
+    from fastapi_fixer.reporting.progress import ProgressBar
+
+    selection = {"extend_exclude": extend_exclude, "force_exclude": force_exclude}
+    unsafe = unsafe_fixes is not False  # the report previews unsafe fixes unless told not to
+    settings = _settings(paths, config, select, ignore, extend_select, exclude, unsafe, **selection)
+    settings, verify_options = _verify_settings(
+        settings, verify, verify_python, verify_apps, verify_tests
+    )
+    folder = Path(cache_dir) if cache_dir else _cache_dir(settings)
+    cache = Cache.disabled() if no_cache else Cache.open(folder, settings)
+    with ProgressBar() as progress:
+        engine, result = report.run_engine(settings, paths, jobs, cache, progress)
+        found, inventory = engine.found, engine.inventory
+        verification = None
+        if verify_options is not None:
+            progress.close()  # the verifier prints its own steps
+            _, kept, verification = _verified(
+                settings, paths, jobs, False, engine, result, verify_options
+            )
+            result = kept if kept is not None else result
+        flags = [
+            *([] if unsafe else ["--no-unsafe-fixes"]),
+            *(["--verify"] if verification else []),
+        ]
+        command = " ".join(["fastapi-fix report", *paths, *flags])
+        data = report.build_report(
+            found, result, inventory, report.project_name(paths), command, verification, progress
+        )
+        data.unsafe_previewed = unsafe
+        text = report.render(data, report_format, progress)
+    for error in data.errors:  # in the report too; the report itself is made: exit 0
+        click.echo(f"warning: {error.path}: could not be processed: {error.reason}", err=True)
+    if output_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        report.write_atomically(output_file, text)
+    except OSError as exc:
+        raise _ConfigurationError(f"{output_file}: {exc.strerror or exc}") from exc
+    click.echo(
+        f"Wrote {output_file}: {report.plural(data.total, 'finding')} in "
+        f"{report.plural(len(data.modules), 'module')}, a plan of "
+        f"{report.plural(len(data.plan), 'step')}.",
+        err=True,
+    )
+
+
 @main.command("rule")
 @click.argument("code", required=False)
 @click.option("--all", "every", is_flag=True, help="Every rule's documentation.")
