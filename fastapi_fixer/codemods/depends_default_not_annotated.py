@@ -1,10 +1,7 @@
 """## What it does
 Finds parameters whose default is a FastAPI parameter marker — `Depends(...)`, `Security(...)`,
 `Query(...)`, `Path(...)`, `Header(...)`, `Cookie(...)`, `Body(...)`, `Form(...)`, `File(...)`
-from `fastapi` (or `fastapi.params`) — instead of carrying it in `Annotated`. In a module-level
-function that is neither a route nor a dependency and that the project calls itself (a service
-function the route passes every argument to), FastAPI never reads the marker: the finding says to
-remove it, and has no fix.
+from `fastapi` (or `fastapi.params`) — instead of carrying it in `Annotated`.
 
 ## Why is this bad?
 With the marker as the default, the function's signature lies: `user: User = Depends(get_user)`
@@ -407,17 +404,6 @@ class DependsDefaultNotAnnotated(Rule):
             for candidate in candidates:
                 postponed = (guarded, _first_line(node)) if future else None
                 _plan(candidate, outer, ctx, ellipsis_names, postponed)
-            if _never_run_by_fastapi(ctx, qualname):
-                for candidate in candidates:
-                    yield self.diagnostic(
-                        ctx,
-                        candidate.arg,
-                        f"`{candidate.marker}(...)` default of parameter `{candidate.arg.arg}` "
-                        f"in `{node.name}`, which no route or dependency runs: FastAPI never "
-                        "reads the marker, and a call that leaves the argument out gets the "
-                        "marker object; remove it",
-                    )
-                continue
             fix = self._function_fix(ctx, node, qualname, outer, candidates, future)
             for candidate in candidates:
                 message = (
@@ -658,16 +644,3 @@ def _convert(param: cst.Param, mode: str, annotated: str, inner_text: str) -> cs
         else cst.AssignEqual(whitespace_before=space, whitespace_after=space)
     )
     return param.with_changes(annotation=annotation, default=new_default, equal=equal)
-
-
-def _never_run_by_fastapi(ctx: FileContext, qualname: str) -> bool:
-    """A module-level function that is neither a route nor a dependency, and that the project
-    calls itself: a plain service function (`wallet_callback(username, request, amount)`, called
-    by the route with every argument), whose markers nothing reads."""
-    index = ctx.index
-    facts = index.functions.get(qualname)
-    if facts is None or facts.is_method or facts.is_nested or facts.other_decorators:
-        return False
-    if index.is_route(qualname) or index.is_dependency(qualname):
-        return False
-    return index.is_referenced(qualname)
