@@ -1167,6 +1167,57 @@ def _attribute_init_calls(node: FunctionNode, selves: frozenset[str]) -> set[int
     return found
 
 
+def _self_attribute(node: ast.expr, selves: frozenset[str]) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in selves
+    )
+
+
+def _after_attribute_key_guard(node: FunctionNode, selves: frozenset[str]) -> set[int]:
+    """The calls after `if self._cached_key == self.key: return` (an early return on the
+    object's own attributes, one of its terms comparing two of them for equality, the others
+    `self.x` / `not self.x`: `if not self._dirty and self._cached_mode == self.mode: return`):
+    the object refreshes what it keeps only when the key it remembers changed. A guard on a
+    flag alone (`if not self.enabled: return`) does not count."""
+    for number, statement in enumerate(node.body):
+        if not (
+            isinstance(statement, ast.If)
+            and len(statement.body) == 1
+            and isinstance(statement.body[0], ast.Return)
+            and not statement.orelse
+        ):
+            continue
+        test = statement.test
+        terms = (
+            test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+        )
+        keyed = False
+        for term in terms:
+            if isinstance(term, ast.UnaryOp) and isinstance(term.op, ast.Not):
+                term = term.operand
+            if (
+                isinstance(term, ast.Compare)
+                and len(term.ops) == 1
+                and isinstance(term.ops[0], (ast.Eq, ast.Is))
+                and _self_attribute(term.left, selves)
+                and _self_attribute(term.comparators[0], selves)
+            ):
+                keyed = True
+            elif not _self_attribute(term, selves):
+                break
+        else:
+            if keyed:
+                return {
+                    id(child)
+                    for later in node.body[number + 1 :]
+                    for child in ast.walk(later)
+                    if isinstance(child, ast.Call)
+                }
+    return set()
+
+
 def _compared_with_none(test: ast.expr, op: type[ast.cmpop]) -> ast.expr | None:
     """``x`` of `x is None` (``op`` `ast.Is`) or `x is not None` (`ast.IsNot`), else None."""
     if (
@@ -1271,6 +1322,7 @@ def _lazy_init_calls(
     found.update(_cache_miss_calls(node, local))
     if selves:
         found.update(_attribute_init_calls(node, frozenset(selves)))
+        found.update(_after_attribute_key_guard(node, frozenset(selves)))
     names = {
         name
         for statement in node.body[:8]
