@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import deque
 
 from fastapi_fixer.analysis.facts import CONSTRUCTED, RECEIVER_TYPE, SERVING_METHODS
-from fastapi_fixer.analysis.index import ProjectIndex
+from fastapi_fixer.analysis.index import VIEW, ProjectIndex, as_seen, self_class
 from fastapi_fixer.models import Hop
 
 SOCKETIO_SERVERS = frozenset({"socketio.AsyncServer", "socketio.async_server.AsyncServer"})
@@ -154,7 +154,9 @@ def loop_entries(index: ProjectIndex) -> dict[str, str]:
 
 
 # function -> (entry point, caller, index of the call in the caller's sites); an entry point
-# maps to (itself, "", -1)
+# maps to (itself, "", -1). A function is named as it runs (`ProjectIndex.facts_of`): a method
+# a subclass inherits as `Sub.m`, a base's method reached through `super()` as `B.m@K`, so
+# that its `self.x()` calls are the subclass's
 Reach = dict[str, tuple[str, str, int]]
 
 
@@ -164,8 +166,14 @@ def reach_table(index: ProjectIndex) -> Reach:
     queue: deque[str] = deque()
 
     def reach(entry: str, caller: str, number: int, target: str) -> None:
-        for callee in index.implementations(target):
-            found = dict.get(functions, callee)
+        facts = index.facts_of(caller)
+        if facts is not None:
+            target = as_seen(target, facts.qualname, caller)
+            callees = index.loop_callees(target, self_class(caller, facts))
+        else:
+            callees = index.implementations(target)
+        for callee in callees:
+            found = index.facts_of(callee)
             if found is not None and found.is_async and callee not in table:
                 table[callee] = (entry, caller, number)
                 queue.append(callee)
@@ -173,14 +181,18 @@ def reach_table(index: ProjectIndex) -> Reach:
     def drain() -> None:
         while queue:
             caller = queue.popleft()
-            for number, site in enumerate(dict.__getitem__(functions, caller).sites):
+            for number, site in enumerate(index.facts_of(caller).sites):
                 if site.how == "thread" or site.how == "read":
                     continue
                 # an `async def` handed to an awaited library call (`await
                 # adapter.process_activity(req, bot.on_turn)`): the library runs it, on the
-                # loop. One handed to a project function runs only if that function calls
-                # its parameter, which is not followed
-                if site.how == "passed" and index.implementations(site.via):
+                # loop. One handed to a project function runs when that function calls the
+                # parameter it is given as (`await self._trace("chat", self._chat, p)`)
+                if (
+                    site.how == "passed"
+                    and index.implementations(site.via)
+                    and not index.calls_argument(site.via, site.arg)
+                ):
                     continue
                 reach(table[caller][0], caller, number, site.target)
 
@@ -215,25 +227,52 @@ def entry_kind(index: ProjectIndex, qualname: str) -> str:
     return index.memo("eventloop.entries", loop_entries).get(qualname, "dependency")
 
 
+def _views_table(index: ProjectIndex) -> dict[str, tuple[str, ...]]:
+    """Each function the loop runs -> the names it runs as (`Reach`), shortest path first."""
+    views: dict[str, list[str]] = {}
+    for name in index.memo("eventloop.reach", reach_table):
+        facts = index.facts_of(name)
+        if facts is not None:
+            views.setdefault(facts.qualname, []).append(name)
+    return {name: tuple(found) for name, found in views.items()}
+
+
+def loop_views(index: ProjectIndex, qualname: str) -> tuple[tuple[str, tuple[Hop, ...]], ...]:
+    """Each name the function ``qualname`` runs as on the loop (itself, or as a subclass's
+    method: `self` another class), with how the loop reaches it (`loop_path`)."""
+    names = index.memo("eventloop.views", _views_table).get(qualname, ())
+    return tuple((name, _path(index, name)) for name in names)
+
+
 def loop_path(index: ProjectIndex, qualname: str) -> tuple[Hop, ...] | None:
     """How the event loop reaches ``qualname``: the entry point (at its `def`), then each call
     on the way; None when it does not run on the loop."""
-    table = index.memo("eventloop.reach", reach_table)
-    if qualname not in table:
+    names = index.memo("eventloop.views", _views_table).get(qualname)
+    if not names:
         return None
+    return _path(index, names[0])
+
+
+def _shown(name: str) -> str:
+    """A function's name as a hop shows it: `B.m@K` is `B.m`."""
+    return name.partition(VIEW)[0]
+
+
+def _path(index: ProjectIndex, name: str) -> tuple[Hop, ...]:
+    table = index.memo("eventloop.reach", reach_table)
     hops: list[Hop] = []
-    current = qualname
+    current = name
     for _ in range(len(table) + 1):
         _, caller, number = table[current]
         if not caller:
-            facts = index.functions[current]
-            hops.append(Hop(current, index.path_of(current), facts.line, facts.col))
+            facts = index.facts_of(current)
+            hops.append(Hop(_shown(current), index.path_of(facts.qualname), facts.line, facts.col))
             break
-        site = index.functions[caller].sites[number]
-        hops.append(Hop(current, index.path_of(caller), site.line, site.col))
+        facts = index.facts_of(caller)
+        site = facts.sites[number]
+        hops.append(Hop(_shown(current), index.path_of(facts.qualname), site.line, site.col))
         if caller not in table:  # streamed by a plain `def` route: the route is the entry
-            facts = index.functions[caller]
-            hops.append(Hop(caller, index.path_of(caller), facts.line, facts.col))
+            hops.append(Hop(_shown(caller), index.path_of(facts.qualname), facts.line, facts.col))
             break
         current = caller
     return tuple(reversed(hops))

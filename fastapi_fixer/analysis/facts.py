@@ -431,6 +431,12 @@ class CallSite:
     consumer: ast.Call | None = None
     # a function handed to an awaited call (`BodyFacts.passed`): that call
     handed_to: ast.Call | None = None
+    # ... and which argument of it: its position ("0", "1", ...) or keyword ("" when a `*args`
+    # before it hides the position)
+    handed_as: str = ""
+    # a `self.name` read, not a call (`node` is a call made up at the read): it runs a getter
+    # only when `name` is a property (`ProjectIndex.is_getter`), and has no call to wrap
+    read: bool = False
 
 
 # lazy directory listings: the directory is read while their iterator is consumed
@@ -569,10 +575,28 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
             streams = stream or (
                 target is not None and target.rpartition(".")[2] in STREAMING_RESPONSES
             )
+            if awaited and type(current.func) is ast.Call and not wrapped:
+                # `await traced(handler, config)(payload)`: what `traced` returns is called
+                inner = current.func
+                for child, handed_as in _arguments(inner):  # type: ignore[arg-type]
+                    if type(child) in _CALLABLE_REFS:
+                        passed.append(
+                            _passed_site(
+                                child,
+                                inner,
+                                resolver,
+                                in_gen,
+                                with_item,
+                                stream,
+                                handed_as,  # type: ignore[arg-type]
+                            )
+                        )
             visit(current.func, False, wrapped, in_gen, with_item, stream)
-            for child in [*current.args, *(k.value for k in current.keywords)]:
+            for child, handed_as in _arguments(current):
                 if awaited and not (wrapped or is_wrapper) and type(child) in _CALLABLE_REFS:
-                    passed.append(_passed_site(child, current, resolver, in_gen, with_item, stream))
+                    passed.append(
+                        _passed_site(child, current, resolver, in_gen, with_item, stream, handed_as)
+                    )
                 visit(child, False, wrapped or is_wrapper, in_gen, with_item, streams)
             return
         for child in children(current):
@@ -587,6 +611,18 @@ def walk_body(node: FunctionNode, resolver: Resolver) -> BodyFacts:
 _CALLABLE_REFS = (ast.Name, ast.Attribute)
 
 
+def _arguments(call: ast.Call) -> Iterator[tuple[ast.expr, str]]:
+    """Each argument of ``call`` with the parameter it goes to: its position ("0", "1", ...),
+    its keyword, or "" (after a `*args`, or a `**kwargs` itself)."""
+    known = True
+    for position, argument in enumerate(call.args):
+        if isinstance(argument, ast.Starred):
+            known = False
+        yield argument, str(position) if known else ""
+    for keyword in call.keywords:
+        yield keyword.value, keyword.arg or ""
+
+
 def _passed_site(
     reference: ast.expr,
     awaited: ast.Call,
@@ -594,12 +630,74 @@ def _passed_site(
     in_gen: bool,
     with_item: bool,
     stream: bool,
+    handed_as: str = "",
 ) -> CallSite:
     """A function handed to the awaited call ``awaited``, as a call of it (at the reference)."""
     call = ast.Call(func=reference, args=[], keywords=[])
     ast.copy_location(call, reference)
     target = resolver.call_target(call)
-    return CallSite(call, target, False, False, in_gen, with_item, stream, handed_to=awaited)
+    return CallSite(
+        call,
+        target,
+        False,
+        False,
+        in_gen,
+        with_item,
+        stream,
+        handed_to=awaited,
+        handed_as=handed_as,
+    )
+
+
+_NESTED_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def called_parameters(
+    node: FunctionNode, own: Callable[[list[ast.stmt]], list[ast.AST]] = own_nodes
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The function's parameters that can be given by position (in order), and those of its
+    parameters it calls (`await method(*args)`, also in a function nested in it: a wrapper it
+    returns) or returns (`return func`: its caller calls what it returns, `await
+    traced(handler)(payload)`), in order: a function handed to it for that parameter runs
+    when it runs (`eventloop.reach_table`)."""
+    args = node.args
+    positional = tuple(arg.arg for arg in [*args.posonlyargs, *args.args])
+    names = {*positional, *(arg.arg for arg in args.kwonlyargs)}
+    called: dict[str, None] = {}
+    nodes = own(node.body)
+    for child in nodes:
+        if type(child) in _NESTED_DEFS:  # a wrapper it returns calls the parameter
+            nested = ast.walk(child)
+            next(nested)  # the nested def itself: its decorators and defaults are its own
+            found = [n for n in nested if type(n) is ast.Call]
+        elif type(child) is ast.Call:
+            found = [child]
+        elif type(child) is ast.Return and type(child.value) is ast.Name:  # type: ignore[attr-defined]
+            if child.value.id in names:  # type: ignore[attr-defined]
+                called.setdefault(child.value.id)  # type: ignore[attr-defined]
+            continue
+        else:
+            continue
+        for call in found:
+            func = call.func  # type: ignore[attr-defined]
+            if type(func) is ast.Name and func.id in names:
+                called.setdefault(func.id)
+    if not called:
+        return positional, ()
+    # assigned in the body: a call of it may not call what was given
+    rebound = {
+        child.id  # type: ignore[attr-defined]
+        for child in nodes
+        if type(child) is ast.Name and type(child.ctx) is ast.Store  # type: ignore[attr-defined]
+    }
+    return positional, tuple(name for name in called if name not in rebound)
+
+
+def _parameter_facts(
+    node: FunctionNode, own: Callable[[list[ast.stmt]], list[ast.AST]]
+) -> dict[str, tuple[str, ...]]:
+    params, called = called_parameters(node, own)
+    return {"params": params if called else (), "called_params": called}
 
 
 def _consumed_through_names(
@@ -1069,6 +1167,57 @@ def _attribute_init_calls(node: FunctionNode, selves: frozenset[str]) -> set[int
     return found
 
 
+def _self_attribute(node: ast.expr, selves: frozenset[str]) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in selves
+    )
+
+
+def _after_attribute_key_guard(node: FunctionNode, selves: frozenset[str]) -> set[int]:
+    """The calls after `if self._cached_key == self.key: return` (an early return on the
+    object's own attributes, one of its terms comparing two of them for equality, the others
+    `self.x` / `not self.x`: `if not self._dirty and self._cached_mode == self.mode: return`):
+    the object refreshes what it keeps only when the key it remembers changed. A guard on a
+    flag alone (`if not self.enabled: return`) does not count."""
+    for number, statement in enumerate(node.body):
+        if not (
+            isinstance(statement, ast.If)
+            and len(statement.body) == 1
+            and isinstance(statement.body[0], ast.Return)
+            and not statement.orelse
+        ):
+            continue
+        test = statement.test
+        terms = (
+            test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+        )
+        keyed = False
+        for term in terms:
+            if isinstance(term, ast.UnaryOp) and isinstance(term.op, ast.Not):
+                term = term.operand
+            if (
+                isinstance(term, ast.Compare)
+                and len(term.ops) == 1
+                and isinstance(term.ops[0], (ast.Eq, ast.Is))
+                and _self_attribute(term.left, selves)
+                and _self_attribute(term.comparators[0], selves)
+            ):
+                keyed = True
+            elif not _self_attribute(term, selves):
+                break
+        else:
+            if keyed:
+                return {
+                    id(child)
+                    for later in node.body[number + 1 :]
+                    for child in ast.walk(later)
+                    if isinstance(child, ast.Call)
+                }
+    return set()
+
+
 def _compared_with_none(test: ast.expr, op: type[ast.cmpop]) -> ast.expr | None:
     """``x`` of `x is None` (``op`` `ast.Is`) or `x is not None` (`ast.IsNot`), else None."""
     if (
@@ -1173,6 +1322,7 @@ def _lazy_init_calls(
     found.update(_cache_miss_calls(node, local))
     if selves:
         found.update(_attribute_init_calls(node, frozenset(selves)))
+        found.update(_after_attribute_key_guard(node, frozenset(selves)))
     names = {
         name
         for statement in node.body[:8]
@@ -1213,21 +1363,19 @@ def _lazy_init_calls(
 _NOT_SELF = frozenset({"builtins.staticmethod", "builtins.classmethod"})
 
 
-def _property_reads(
+def _self_reads(
     node: FunctionNode,
     scope: Scope,
     decorators: list[str],
     own: Callable[[list[ast.stmt]], list[ast.AST]],
-) -> list[CallFact]:
-    """`self.headers` read in a plain `def` method of `pkg.C` (not called, not assigned):
-    `CallFact("pkg.C.headers", "read", ...)`, once per attribute. When the attribute is a
-    property, reading it runs its getter (`ProjectIndex` follows it only then)."""
+) -> list[ast.Attribute]:
+    """The first read of each `self.name` in a method (not called, not assigned)."""
     positional = [*node.args.posonlyargs, *node.args.args]
     if not scope.is_class or not positional or not _NOT_SELF.isdisjoint(decorators):
         return []
     me = positional[0].arg
     called = set()
-    found: dict[str, CallFact] = {}
+    found: dict[str, ast.Attribute] = {}
     for child in own(node.body):
         kind = type(child)
         if kind is ast.Call:
@@ -1240,9 +1388,41 @@ def _property_reads(
             and id(child) not in called
             and child.attr not in found  # type: ignore[attr-defined]
         ):
-            target = f"{scope.qualprefix}.{child.attr}"  # type: ignore[attr-defined]
-            found[child.attr] = CallFact(target, "read", child.lineno, child.col_offset)  # type: ignore[attr-defined]
+            found[child.attr] = child  # type: ignore[attr-defined,assignment]
     return list(found.values())
+
+
+def _property_reads(
+    node: FunctionNode,
+    scope: Scope,
+    decorators: list[str],
+    own: Callable[[list[ast.stmt]], list[ast.AST]],
+) -> list[CallFact]:
+    """`self.headers` read in a plain `def` method of `pkg.C` (not called, not assigned):
+    `CallFact("pkg.C.headers", "read", ...)`, once per attribute. When the attribute is a
+    property, reading it runs its getter (`ProjectIndex` follows it only then)."""
+    return [
+        CallFact(f"{scope.qualprefix}.{read.attr}", "read", read.lineno, read.col_offset)
+        for read in _self_reads(node, scope, decorators, own)
+    ]
+
+
+def read_sites(
+    node: FunctionNode,
+    scope: Scope,
+    decorators: list[str],
+    own: Callable[[list[ast.stmt]], list[ast.AST]] = own_nodes,
+) -> list[tuple[CallSite, str]]:
+    """`self.headers` read in a method of `pkg.C` (an `async def` one too), as `site_targets`
+    gives calls: a made-up call at the read (`CallSite.read`) with the target `pkg.C.headers`.
+    Reading runs a getter only when the attribute is a property (`ProjectIndex.is_getter`)."""
+    found = []
+    for read in _self_reads(node, scope, decorators, own):
+        call = ast.Call(func=read, args=[], keywords=[])
+        ast.copy_location(call, read)
+        site = CallSite(call, None, False, False, False, False, read=True)
+        found.append((site, f"{scope.qualprefix}.{read.attr}"))
+    return found
 
 
 def _merged(calls: list[CallFact], reads: list[CallFact]) -> list[CallFact]:
@@ -1294,7 +1474,7 @@ def call_facts(
             via = targets.get(id(site.handed_to))
             if target is not None and via is not None:
                 line, col = site.node.lineno, site.node.col_offset
-                found.append(CallFact(target, "passed", line, col, via))
+                found.append(CallFact(target, "passed", line, col, via, site.handed_as))
     return tuple(found)
 
 
@@ -1349,6 +1529,7 @@ class CallFact:
     line: int
     col: int  # where the call starts (`ast`'s col_offset)
     via: str = ""  # "passed": the target of the awaited call the function is handed to
+    arg: str = ""  # "passed": which argument of that call it is (`CallSite.handed_as`)
 
 
 @dataclass
@@ -1373,6 +1554,10 @@ class FunctionFacts:
     returns: str = ""
     # `-> tuple[A, B]`: the class each element names ("" for none), as the module sees them
     returns_items: tuple[str, ...] = ()
+    # the parameters that can be given by position, in order (`self` included), and the
+    # parameters it calls (`called_parameters`)
+    params: tuple[str, ...] = ()
+    called_params: tuple[str, ...] = ()
 
 
 @dataclass
@@ -1597,6 +1782,7 @@ class _ModuleAnalyzer:
             or (node.returns is None and _returned_classes(node, inner_resolver, self.own))
             or "",
             returns_items=_annotated_items(node.returns, resolver),
+            **_parameter_facts(node, self.own),
         )
         returned = _returned_functions(node, inner, qualname, self.own)
         if returned:

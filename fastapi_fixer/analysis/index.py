@@ -42,6 +42,9 @@ _UNANSWERED = object()
 T = TypeVar("T")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ITEM = re.compile(r"(?<=\(\))\[(\d+)\]")  # `make()[0]`: an element of a returned tuple
+# `pkg.B.m@pkg.K`: the method `B.m` run with `self` a `K` object, when `K` defines its own `m`
+# (`K.m` calls `super().m()`); a method `K` inherits is named `pkg.K.m` (`_seen_from`)
+VIEW = "@"
 # fields that say where something is, not what it is: a change there alone (a line added above)
 # does not change what other files' findings depend on
 _POSITION_FIELDS = frozenset(
@@ -498,7 +501,13 @@ class ProjectIndex:
         resolved = self.resolve(target)
         function = self.functions.get(resolved)
         if function is not None and not (function.is_stub and function.is_method):
-            return self._function_chain(resolved, function, category)
+            chain = self._function_chain(resolved, function, category)
+            if chain is None and not target.startswith(SUPER):
+                for name, found in self._subclass_runs(resolved):
+                    chain = self._function_chain(name, found, category)
+                    if chain is not None:
+                        break
+            return chain
         if self.catalog.category_of_call(resolved) == category:
             return (resolved,)
         owner, _, method = resolved.rpartition(".")
@@ -509,7 +518,7 @@ class ProjectIndex:
         elif owner and "." in owner and self.catalog.category_of_method(owner, method) == category:
             return (resolved,)
         # methods of project classes and of the objects the project holds
-        for kind, name in self._dispatch_on(resolved):
+        for kind, name in self._dispatch_on(resolved, virtual=True):
             found = self.functions.get(name)
             if found is not None:
                 chain = self._function_chain(self._seen_from(name, kind), found, category)
@@ -542,10 +551,14 @@ class ProjectIndex:
                 return (name, *chain)
         return None
 
-    def _is_getter(self, target: str) -> bool:
+    @_query
+    def is_getter(self, target: str) -> bool:
         """Whether reading the attribute ``target`` (`pkg.C.headers`, a `read` site) runs a
         project property's getter: `C`'s, a base's, or (abstract in `C`) its subclasses'.
         A `functools.cached_property` runs once per object: not counted."""
+        return self._is_getter(target)
+
+    def _is_getter(self, target: str) -> bool:
         owner, _, attribute = target.rpartition(".")
         if attribute not in self.memo("index.property_names", ProjectIndex._property_names):
             return False
@@ -577,6 +590,17 @@ class ProjectIndex:
             return name  # not inherited: a subclass's implementation of an abstract method
         return f"{kind}.{method}"
 
+    @_query
+    def facts_of(self, name: str) -> FunctionFacts | None:
+        """The facts of a project function, of a method as a subclass inherits it (`Sub.m`,
+        `_seen_from`) or of a method run with `self` a subclass's object (`B.m@K`, `VIEW`)."""
+        found = self.functions.get(name)
+        if found is not None:
+            return found
+        if VIEW in name:
+            return self.functions.get(name.partition(VIEW)[0])
+        return self._inherited(name)
+
     def _inherited(self, name: str) -> FunctionFacts | None:
         """The facts of the method `Sub.method` names when `Sub` inherits it (`_seen_from`)."""
         kind, _, method = name.rpartition(".")
@@ -597,7 +621,7 @@ class ProjectIndex:
             return ()
         hops = []
         for index, name in enumerate(chain[:-1]):
-            function = self.functions.get(name) or self._inherited(name)
+            function = self.facts_of(name)
             if function is None:
                 break
             rest = chain[index + 1 :]
@@ -630,10 +654,12 @@ class ProjectIndex:
         function = self.functions.get(resolved)
         if function is not None and not (function.is_stub and function.is_method):
             runs = [(resolved, function)]
+            if not target.startswith(SUPER):
+                runs += self._subclass_runs(resolved)
         else:
             runs = [
                 (self._seen_from(name, kind), self.functions[name])
-                for kind, name in self._dispatch_on(resolved)
+                for kind, name in self._dispatch_on(resolved, virtual=True)
                 if name in self.functions
             ]
             runs += [(name, self.functions[name]) for name in self._stored(resolved)]
@@ -685,9 +711,72 @@ class ProjectIndex:
         resolved = self.resolve(target)
         function = self.functions.get(resolved)
         if function is not None and not (function.is_stub and function.is_method):
-            return (resolved,)
-        found = tuple(name for name in self._dispatch(resolved) if name in self.functions)
+            if target.startswith(SUPER):
+                return (resolved,)
+            return tuple(dict.fromkeys((resolved, *self._subclass_functions(resolved))))
+        found = tuple(
+            name for name in self._dispatch(resolved, virtual=True) if name in self.functions
+        )
         return found or self._stored(resolved)
+
+    @_query
+    def loop_callees(self, target: str, self_class: str) -> tuple[str, ...]:
+        """What a call ``target`` made in a function that runs with `self` a ``self_class``
+        object ("" outside methods) may run, each named as it runs (`facts_of`): the project
+        function, `Sub.m` for a method `Sub` inherits (its `self.x()` calls are `Sub`'s),
+        `B.m@K` for a base's method `K` calls through `super()`, and on an object of a class
+        the project never builds by name (`_open`), each subclass's method."""
+        if target.startswith(SUPER):
+            base = self.resolve(target)
+            if base == target:
+                return ()  # a library's method
+            return (self._view(base, self_class),)
+        resolved = self.resolve(target)
+        function = self.functions.get(resolved)
+        if function is not None and not (function.is_stub and function.is_method):
+            return tuple(
+                dict.fromkeys((resolved, *(name for name, _ in self._subclass_runs(resolved))))
+            )
+        found = tuple(
+            self._seen_from(name, kind)
+            for kind, name in self._dispatch_on(resolved, virtual=True)
+            if name in self.functions
+        )
+        return tuple(dict.fromkeys(found)) or self._stored(resolved)
+
+    def _view(self, function: str, self_class: str) -> str:
+        """``function`` (a method) as it runs with `self` a ``self_class`` object."""
+        owner, _, method = function.rpartition(".")
+        if not self_class or self_class == owner or self._class_info(self_class) is None:
+            return function
+        if owner not in self._mro(self_class):
+            return function
+        if self._methods(self_class, method) == (function,):
+            return f"{self_class}.{method}"  # inherited: `_seen_from`'s name
+        return f"{function}{VIEW}{self_class}"
+
+    @_query
+    def calls_argument(self, via: str, argument: str) -> bool:
+        """Whether a project function ``via`` names calls the function handed to it as
+        ``argument`` (a position, "0" for the first argument after `self`, or a keyword;
+        `CallFact.arg`): `await self._trace("chat", self._chat, payload)` with `async def
+        _trace(self, name, method, *args): return await method(*args)`."""
+        if not argument:
+            return False
+        for name in self.implementations(via):
+            function = self.functions[name]
+            if not function.called_params:
+                continue
+            if not argument.isdigit():
+                if argument in function.called_params:
+                    return True
+                continue
+            bound = function.is_method and "builtins.staticmethod" not in function.other_decorators
+            position = int(argument) + (1 if bound else 0)
+            params = function.params
+            if position < len(params) and params[position] in function.called_params:
+                return True
+        return False
 
     def _stored(self, attribute: str) -> tuple[str, ...]:
         """The project functions stored in the attribute ``attribute`` names (resolved)."""
@@ -710,13 +799,16 @@ class ProjectIndex:
         classes = self.modules[module_name].extra.get("classes")
         return classes.classes.get(qualname) if classes is not None else None
 
-    def _dispatch(self, resolved: str) -> tuple[str, ...]:
+    def _dispatch(self, resolved: str, virtual: bool = False) -> tuple[str, ...]:
         """Project methods (or `<library type>.<method>` names) a call of ``resolved`` runs."""
-        return tuple(dict.fromkeys(name for _, name in self._dispatch_on(resolved)))
+        return tuple(dict.fromkeys(name for _, name in self._dispatch_on(resolved, virtual)))
 
-    def _dispatch_on(self, resolved: str) -> tuple[tuple[str | None, str], ...]:
+    def _dispatch_on(
+        self, resolved: str, virtual: bool = False
+    ) -> tuple[tuple[str | None, str], ...]:
         """`_dispatch`'s names, each with the project class of the object it runs on (None
-        for a library type's method)."""
+        for a library type's method). ``virtual``: on an object of a class the project never
+        builds by name, also what each subclass runs (`_subclass_runs`)."""
         if self._class_info(resolved) is not None:  # a constructor
             return tuple((resolved, name) for name in self._methods(resolved, "__init__"))
         owner, _, method = resolved.rpartition(".")
@@ -725,7 +817,10 @@ class ProjectIndex:
         found: list[tuple[str | None, str]] = []
         for kind in self._types_of(owner):
             if self._class_info(kind) is not None:
-                found.extend((kind, name) for name in self._methods(kind, method))
+                methods = self._methods(kind, method)
+                found.extend((kind, name) for name in methods)
+                if virtual and len(methods) == 1 and not self.functions[methods[0]].is_stub:
+                    found.extend(self._subclass_methods(kind, method))
             else:
                 found.append((None, f"{kind}.{method}"))
         return tuple(dict.fromkeys(found))
@@ -931,6 +1026,60 @@ class ProjectIndex:
             pending.extend(table.get(sub, ()))
         return tuple(sorted(implementations))
 
+    def _open(self, cls: str) -> bool:
+        """Whether an object typed ``cls`` is always one of its project subclasses' objects:
+        the project never builds a ``cls`` by name (an abstract base, a base whose subclass
+        configuration picks: `provider_class = registry.get(name); provider_class(config)`)."""
+        table = self.memo("index.subclasses", ProjectIndex._subclass_table)
+        if not table.get(cls):
+            return False
+        return cls not in self.memo("index.built", ProjectIndex._built_table)
+
+    def _built_table(self) -> frozenset[str]:
+        """The project classes built by name somewhere: called (`C(...)`, `Depends(C)`), or
+        bound at module level (`client = C(...)`)."""
+        built: set[str] = set()
+        for module in dict.values(self.modules):
+            for function in module.functions.values():
+                built.update(self.resolve(site.target) for site in function.sites)
+            built.update(self.resolve(target) for target in module.depends_targets)
+            classes = module.extra.get("classes")
+            if classes is not None:
+                built.update(self.resolve(callee) for callee in classes.made_by.values())
+        return frozenset(name for name in built if self._class_info(name) is not None)
+
+    def _subclass_methods(self, cls: str, method: str) -> list[tuple[str | None, str]]:
+        """(subclass, the method it runs) for each project subclass of ``cls``, at any depth,
+        when ``cls`` is `_open` (not for dunder methods: `__init__` runs through `super()`)."""
+        if method.startswith("__") or not self._open(cls):
+            return []
+        table = self.memo("index.subclasses", ProjectIndex._subclass_table)
+        found: list[tuple[str | None, str]] = []
+        pending, seen = list(table.get(cls, ())), {cls}
+        while pending:
+            sub = pending.pop(0)
+            if sub in seen:
+                continue
+            seen.add(sub)
+            found.extend((sub, name) for name in self._methods(sub, method))
+            pending.extend(table.get(sub, ()))
+        return found
+
+    def _subclass_runs(self, function: str) -> list[tuple[str, FunctionFacts]]:
+        """The method ``function`` (`pkg.B.m`, called as `self.m()` in `B`) as each subclass of
+        an `_open` `B` runs it, named as it runs (`Sub.m` inherited, or `Sub`'s override)."""
+        owner, _, method = function.rpartition(".")
+        if not owner or self._class_info(owner) is None:
+            return []
+        return [
+            (self._seen_from(name, sub), self.functions[name])
+            for sub, name in self._subclass_methods(owner, method)
+            if name in self.functions
+        ]
+
+    def _subclass_functions(self, function: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(found.qualname for _, found in self._subclass_runs(function)))
+
     def _subclass_table(self) -> dict[str, tuple[str, ...]]:
         table: dict[str, set[str]] = {}
         for module in dict.values(self.modules):
@@ -951,7 +1100,21 @@ def _as_seen(target: str, defined: str, seen: str) -> str:
     base = defined.rpartition(".")[0] + "."
     if not target.startswith(base):
         return target
+    if VIEW in seen:  # `B.m@K`: `self` is a `K`
+        return seen.partition(VIEW)[2] + "." + target[len(base) :]
     return seen.rpartition(".")[0] + "." + target[len(base) :]
+
+
+def as_seen(target: str, defined: str, seen: str) -> str:
+    """A call target of the function ``defined`` as it runs as ``seen`` (`facts_of`)."""
+    return _as_seen(target, defined, seen)
+
+
+def self_class(name: str, function: FunctionFacts) -> str:
+    """The class of `self` in the function ``name`` runs as (`facts_of`); "" outside methods."""
+    if VIEW in name:
+        return name.partition(VIEW)[2]
+    return name.rpartition(".")[0] if function.is_method else ""
 
 
 def _stable(value: object) -> object:

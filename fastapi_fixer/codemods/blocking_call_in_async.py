@@ -16,9 +16,11 @@ tools, resources and prompts (`@mcp.tool`, `Tool.from_function(f)`, `@server.cal
 the project serves an MCP server over HTTP (`mcp.http_app()`, `streamable_http_app()`,
 `sse_app()`, a `StreamableHTTPSessionManager`). Calls are followed through project functions,
 methods of project classes and functions stored in attributes (`hooks.on_message = handler`),
-and into the `async def` functions handed to an awaited library call, which runs them (`await
-adapter.process_activity(req, bot.on_turn)`). Each call is reported once, where it is made, with
-the path from one entry point (the shortest) that reaches it.
+into the `async def` functions handed to an awaited library call, which runs them (`await
+adapter.process_activity(req, bot.on_turn)`), and into those handed to a project function that
+calls the parameter it gets them as, or returns it (`await self._trace("chat", self._chat,
+payload)`, `await traced(handler, config)(payload)`). Each call is reported once, where it is
+made, with the path from one entry point (the shortest) that reaches it.
 
 ## Why is this bad?
 FastAPI runs `async def` routes on the event loop itself. One blocking call there freezes the
@@ -87,22 +89,27 @@ for the calls in that block. A call of an abstract method (a stub, or `@abstract
 `store.put()` with `store: Storage`) is followed into each subclass that implements it, also in
 modules nothing else leads to; the message names the implementations that block, the chain goes
 through the first. A method a class inherits runs with `self` as that class (`BaseDeployer.deploy`
-on an `AzureDeployer` calls `AzureDeployer._upload_static_files`); otherwise a concrete method is
-not followed into subclasses' overrides. `super().method()` is followed into the base's method, but
-there `self` is the base (the subclass's overrides of what it calls are not followed), and inside an
-inherited `async def` method `self` is the class that defines it. Reading `self.name` in a plain
-`def` method runs the getter when `name` is a property (the subclass's, on a subclass; not a
-`functools.cached_property`, which runs once); a property read elsewhere (in an `async def`, on
-another object) is not followed. A function handed to a project function (`await
-maybe_traced(handler, config)(payload)`, `self._trace("chat", self._chat, payload)`) is not
-followed. An `async def` handed to an awaited library call (`await adapter.process_activity(req,
-bot.on_turn)`) runs on the loop and is followed; one handed to a project function (`await
-start_task(work=job)`) or to a call not awaited (`events.register(handler)`), and a plain `def`
-handed over (a library may run it in a thread), are not. Each call is reported once, with the chain
-to the first blocking call behind it in source order; the other blocking calls behind the same call
-(a later call of the helper, another implementation of an abstract method) are listed after it — the
-first three in the message, all of them in JSON (`more_sinks`), SARIF (related locations) and `full`
-output — and wrapping the call moves them off the loop too. A socket.io server not wrapped in
+on an `AzureDeployer` calls `AzureDeployer._upload_static_files`), an `async def` one too, and so
+does a base's method reached through `super().method()` from a subclass (in `GeminiProvider._chat`
+reached from `VertexProvider._chat`, `self.headers` is `VertexProvider`'s). A concrete method
+called on an object of a class the project never builds by name (an abstract base, or a base whose
+subclass configuration picks: `provider_class = PROVIDERS[name]; provider_class(config)`), `self`
+in its own methods included, is followed into each subclass's method, overrides included; on a
+class the project builds by name somewhere (`client = ApiClient(url)`), only the class's own.
+Reading `self.name` in a method (`def` or `async def`) runs the getter when `name` is a property
+(the subclass's, on a subclass; not a `functools.cached_property`, which runs once); such a read
+in an `async def` is reported without a fix; a property read on another object is not followed.
+An `async def` handed to an awaited library call (`await adapter.process_activity(req,
+bot.on_turn)`) runs on the loop and is followed, and so is one handed to a project function that
+calls (or returns) the parameter it gets it as, by position or keyword (a wrapper nested in it
+calling the parameter counts); one handed to a project function that only keeps it or hands it on
+(`await start_task(work=job)` storing `job`), to a call not awaited (`events.register(handler)`),
+and a plain `def` handed over (a library may run it in a thread), are not. Each call is reported
+once, with the chain to the first blocking call behind it in source order; the other blocking calls
+behind the same call (a later call of the helper, another implementation of an abstract method) are
+listed after it — the first three in the message, all of them in JSON (`more_sinks`), SARIF (related
+locations) and `full` output — and wrapping the call moves them off the loop too. A socket.io server
+not wrapped in
 `socketio.ASGIApp` or an MCP server run on its own (`mcp.run()`) is not followed; a plain `def`
 socket.io or MCP handler (the server calls it on the loop too) is not reported.
 Work that runs once rather than per request is not reported: a module-level cache filled under

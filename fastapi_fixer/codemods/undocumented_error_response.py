@@ -5,7 +5,10 @@ their sub-dependencies, in any module) — while `responses=` on the decorator, 
 `APIRouter(...)`, at an `include_router(...)` of it, or on any router or app it is included into
 (up to `FastAPI(responses=...)`) does not list `N`. The status may be a
 number, a `status.HTTP_404_NOT_FOUND` constant (`fastapi` or `starlette`) or an
-`http.HTTPStatus` member.
+`http.HTTPStatus` member. A `responses=` that is not a dict literal counts with every code it may
+list: the codes its expression names and those named in the body of each project function it
+calls to build the dict (`responses=add_errors_to_responses([403])`, `{**errors([404]), 409:
+...}`).
 
 ## Why is this bad?
 FastAPI documents only the success response and the `422` validation error. Clients reading the
@@ -35,14 +38,16 @@ Unsafe: the OpenAPI document changes (the operation lists the new status codes w
 descriptions); the responses themselves do not. The fix adds `responses={N: {"description": ...}}`,
 or adds the entries to an existing `responses=` dict literal. The description is the exception's
 literal `detail=` when there is exactly one for that status, else the HTTP reason phrase
-(`http.HTTPStatus(N).phrase`). No fix when the decorator passes `**options`.
+(`http.HTTPStatus(N).phrase`). No fix when the decorator passes `**options`, or when its own
+`responses=` is not a plain dict literal (built by a call, or with `**`).
 
 ## Known problems
 Only `raise HTTPException(...)` statements count: exceptions raised by helpers the route calls,
 `HTTPException` subclasses and exception handlers are not followed, and a status that is not a
 literal or a constant is ignored. `422` is ignored for routes that take parameters (FastAPI
-documents it already). Routes whose `responses=` (or that of a router or app above them) is not
-a dict literal, whose dependencies are
+documents it already). Routes whose `responses=` (or that of a router or app above them) may
+hold any code — a name (`responses=ERRORS`, `{**COMMON}`), a library's function, a project
+function that calls another project function, or one given a variable — whose dependencies are
 classes or cannot be followed, and routes in test modules or out of the schema are not
 reported. Router-level `dependencies=` are not followed.
 """
@@ -58,10 +63,12 @@ from fastapi_fixer.analysis.collectors.routing import (
     ROUTE_TRIGGERS,
     ModuleRouting,
     RaisedError,
+    ResponsesBound,
     dependencies_of,
     function_routing,
     is_test_module,
     phrase,
+    responses_bound,
     responses_codes,
     router_decl,
 )
@@ -106,8 +113,9 @@ def documented_elsewhere(
 ) -> set[int] | None:
     """Codes listed by the route's router (`APIRouter(responses=...)`), where it is included
     (`include_router(..., responses=...)`), and, the same way, by every router or app it is
-    included into, up to the app (`FastAPI(responses=...)`); None when one of them is not a
-    literal (`responses=ERRORS`, `responses=add_errors([403])`)."""
+    included into, up to the app (`FastAPI(responses=...)`). A `responses=` that is not a
+    literal counts with every code it may list (`bounded_codes`); None when that is not known
+    (`responses=ERRORS`)."""
     resolved = index.resolve(receiver)
     if resolved in seen or len(seen) > _MAX_DEPTH:
         return set()
@@ -115,13 +123,17 @@ def documented_elsewhere(
     codes: set[int] = set()
     declared = router_decl(index, receiver)
     if declared is not None:
-        if declared.responses is None:
+        listed = _listed(index, declared.responses, declared.bound)
+        if listed is None:
             return None
-        codes.update(declared.responses)
-    for parent, responses in index.memo("FF407.includes", _included_responses).get(resolved, ()):
-        if responses is None:
+        codes.update(listed)
+    for parent, responses, bound in index.memo("FF407.includes", _included_responses).get(
+        resolved, ()
+    ):
+        listed = _listed(index, responses, bound)
+        if listed is None:
             return None
-        codes.update(responses)
+        codes.update(listed)
         if parent != "?":
             above = documented_elsewhere(index, parent, seen)
             if above is None:
@@ -130,12 +142,41 @@ def documented_elsewhere(
     return codes
 
 
+def _listed(
+    index: ProjectIndex, responses: tuple[int, ...] | None, bound: ResponsesBound | None
+) -> set[int] | None:
+    if responses is not None:
+        return set(responses)
+    return bounded_codes(index, bound)
+
+
+def bounded_codes(index: ProjectIndex, bound: ResponsesBound | None) -> set[int] | None:
+    """Every code a `responses=` that is not a literal may list (`responses_bound`): those its
+    expression names, and those named in the body of each project function it calls to
+    build the dict (`add_errors_to_responses([403])`: 403, and any code the helper adds of its
+    own). None when that is not known: no bound, a library's function, or a helper calling
+    another project function."""
+    if bound is None:
+        return None
+    named, calls = bound
+    codes = set(named)
+    for call in calls:
+        name = index.resolve(call)
+        routing = function_routing(index, name) if name in index.functions else None
+        if routing is None:
+            return None
+        if any(index.resolve(used) in index.functions for used in routing.uses):
+            return None
+        codes.update(routing.statuses)
+    return codes
+
+
 def _included_responses(
     index: ProjectIndex,
-) -> dict[str, list[tuple[str, tuple[int, ...] | None]]]:
-    """Router -> (the receiver, the `responses=` codes) of each `include_router` of it (None:
-    not a literal)."""
-    table: dict[str, list[tuple[str, tuple[int, ...] | None]]] = {}
+) -> dict[str, list[tuple[str, tuple[int, ...] | None, ResponsesBound | None]]]:
+    """Router -> (the receiver, the `responses=` codes (None: not a literal), what a
+    non-literal one may list) of each `include_router` of it."""
+    table: dict[str, list[tuple[str, tuple[int, ...] | None, ResponsesBound | None]]] = {}
     for module in index.modules.values():
         routing = module.extra.get(KEY)
         if not isinstance(routing, ModuleRouting):
@@ -146,7 +187,9 @@ def _included_responses(
                 parent = (
                     include.receiver if include.receiver == "?" else index.resolve(include.receiver)
                 )
-                table.setdefault(index.resolve(include.router), []).append((parent, responses))
+                table.setdefault(index.resolve(include.router), []).append(
+                    (parent, responses, include.bound)
+                )
     return table
 
 
@@ -182,6 +225,10 @@ class UndocumentedErrorResponse(Rule):
                     continue
                 responses = keywords.get("responses")
                 listed = responses_codes(responses, ctx.resolver)
+                literal = listed is not None
+                if listed is None:  # `responses=add_errors([404])`: all it may list
+                    found = bounded_codes(index, responses_bound(responses, ctx.resolver))
+                    listed = tuple(found) if found is not None else None
                 elsewhere = documented_elsewhere(index, route.receiver)
                 if listed is None or elsewhere is None:
                     continue
@@ -193,7 +240,7 @@ class UndocumentedErrorResponse(Rule):
                         continue
                     missing.setdefault(error.status, []).append(error.detail)
                 if missing:
-                    yield self._report(ctx, node, call, responses, missing)
+                    yield self._report(ctx, node, call, responses, missing, literal)
 
     def _report(
         self,
@@ -202,6 +249,7 @@ class UndocumentedErrorResponse(Rule):
         call: ast.Call,
         responses: ast.expr | None,
         missing: dict[int, list[str | None]],
+        literal: bool = True,
     ) -> Diagnostic:
         codes = sorted(missing)
         listed = ", ".join(f"`{code}`" for code in codes)
@@ -212,6 +260,10 @@ class UndocumentedErrorResponse(Rule):
         entries = tuple((code, _description(missing[code])) for code in codes)
         if any(k.arg is None for k in call.keywords):
             return self.diagnostic(ctx, call, message + " (no fix: the decorator passes `**`)")
+        if not literal:
+            return self.diagnostic(
+                ctx, call, message + " (no fix: its `responses=` is not a plain dict literal)"
+            )
         span = ctx.span(responses if responses is not None else call)
         kind = "merge" if responses is not None else "add"
         edit = Edit(ctx.path, kind, span, entries)

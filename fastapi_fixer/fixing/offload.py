@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis.blocking import EXIT_BLOCKS, THREADPOOL_WRAPPERS
-from fastapi_fixer.analysis.eventloop import entry_kind, loop_path
+from fastapi_fixer.analysis.eventloop import entry_kind, loop_path, loop_views
 from fastapi_fixer.analysis.facts import (
     ITERATED,
     WITH_EXIT,
@@ -28,8 +28,10 @@ from fastapi_fixer.analysis.facts import (
     FunctionNode,
     Resolver,
     plain_target,
+    read_sites,
     site_targets,
 )
+from fastapi_fixer.analysis.index import as_seen
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Hop
 
 if TYPE_CHECKING:
@@ -50,6 +52,9 @@ class Finding:
     site: CallSite
     chain: tuple[str, ...]
     target: str = ""  # what the call names (before following classes)
+    # how the loop reaches the function when it runs as a subclass's method there (`self`
+    # another class, `eventloop.loop_views`), else None (the function's own path)
+    path: tuple[Hop, ...] | None = None
 
 
 @dataclass
@@ -99,18 +104,29 @@ def find_offload_candidates(
             if any(site.in_with_item or site.target in _WRAPPING_OPENERS for site in body.calls)
             else set()
         )
-        for site, target in site_targets(node, body, resolver, parent, decorators):
+        sites = site_targets(node, body, resolver, parent, decorators)
+        # `self.headers` reads too: a property's getter runs on the loop
+        sites += read_sites(node, parent, decorators)
+        # the names it runs as: itself, or a subclass's method (`self.x()` is the subclass's)
+        views = ctx.index.ask(loop_views, qualname)
+        for site, written in sites:
             if id(site.node) in offloaded:
                 continue  # `with open(p) as f:` whose every use of `f` is in the threadpool
-            if target is None or site.awaited or site.in_threadpool:
+            if written is None or site.awaited or site.in_threadpool:
                 continue
-            if site.in_stream and ctx.index.is_generator(target):
-                continue  # a sync generator's body: Starlette iterates it in the threadpool
-            if any(ctx.index.blocking_chain(target, other) for other in outranked_by):
-                continue
-            chain = ctx.index.blocking_chain(target, category)
-            if chain is not None:
-                findings.append(Finding(site, chain, target))
+            for view, view_path in views:
+                target = as_seen(written, qualname, view)
+                if site.read and not ctx.index.is_getter(target):
+                    continue
+                if site.in_stream and ctx.index.is_generator(target):
+                    break  # a sync generator's body: Starlette iterates it in the threadpool
+                if any(ctx.index.blocking_chain(target, other) for other in outranked_by):
+                    break
+                chain = ctx.index.blocking_chain(target, category)
+                if chain is not None:
+                    own = view_path if view_path != path else None
+                    findings.append(Finding(site, chain, target, own))
+                    break
         if findings:
             is_route = ctx.index.is_route(qualname)
             entry = ctx.index.ask(entry_kind, path[0].name if path else qualname)
@@ -225,7 +241,8 @@ def finding_hops(
     here = Hop(plain_target(finding.chain[0]), ctx.path, span.line, span.col)
     later = ctx.index.chain_hops(finding.target, category)
     later = tuple(replace(hop, name=plain_target(hop.name)) for hop in later)
-    return (*function.path, here, *later)
+    path = function.path if finding.path is None else finding.path
+    return (*path, here, *later)
 
 
 def more_sinks(ctx: FileContext, finding: Finding, category: str, sink: Hop) -> tuple[Hop, ...]:
@@ -281,8 +298,8 @@ def can_wrap(site: CallSite) -> bool:
     """A call can move into `run_in_threadpool(f, *args, **kwargs)` unless it is the context
     expression of a `with`, sits in a generator expression, or passes a `func=` keyword (which
     would collide with run_in_threadpool's own parameter)."""
-    if site.in_with_item or site.in_generator:
-        return False
+    if site.in_with_item or site.in_generator or site.read:
+        return False  # (a property read has no call to move)
     return all(keyword.arg != "func" for keyword in site.node.keywords)
 
 

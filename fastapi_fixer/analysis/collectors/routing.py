@@ -66,6 +66,9 @@ class FunctionRouting:
     uses: tuple[str, ...] = ()
     # sends a response of its own: `send({"type": "http.response.start", ...})` (FF901)
     starts_response: bool = False
+    # the HTTP status codes its body names (`404`, `status.HTTP_404_NOT_FOUND`): all a helper
+    # building `responses=` can add of its own (FF407, `responses_bound`)
+    statuses: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class RouterDecl:
     dependencies: tuple[str, ...] | None  # Depends targets of `dependencies=` (None: unknown)
     line: int
     col: int
+    # a `responses=` that is not a literal: what may be in it (`responses_bound`)
+    bound: ResponsesBound | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ class IncludeCall:
     in_schema: bool
     line: int  # where the call starts
     has_star_kwargs: bool
+    bound: ResponsesBound | None = None  # as RouterDecl.bound
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,60 @@ def responses_codes(node: ast.expr | None, resolver: Resolver) -> tuple[int, ...
             return None
         codes.append(code)
     return tuple(codes)
+
+
+# a `responses=` that is not a literal, bounded: (the status codes its expression names, the
+# functions it calls to build the dict, as the module names them)
+ResponsesBound = tuple[tuple[int, ...], tuple[str, ...]]
+
+
+def responses_bound(node: ast.expr | None, resolver: Resolver) -> ResponsesBound | None:
+    """What a `responses=` that is not a literal may list: the codes its expression names and
+    the functions it calls (`add_errors_to_responses([403])`, `{**common_errors(), 404: ...}`);
+    each such function adds only the codes its own body names (`FunctionRouting.statuses`, see
+    FF407). None when a part of it can hold anything: a name (`responses=ERRORS`, `{**base}`),
+    an attribute, a variable handed to the function (`make(errors)`)."""
+    codes: list[int] = []
+    calls: list[str] = []
+
+    def visit(expr: ast.expr, as_argument: bool) -> bool:
+        if isinstance(expr, ast.Dict):
+            for key, value in zip(expr.keys, expr.values, strict=True):
+                if key is None:  # `**part`
+                    if not visit(value, False):
+                        return False
+                    continue
+                code = status_of(key, resolver)
+                if code is not None:
+                    codes.append(code)
+                elif not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                    return False
+                if as_argument and not visit(value, True):
+                    return False
+            return True
+        if isinstance(expr, ast.Call):
+            callee = resolver.qualify(expr.func)
+            if callee is None or callee.startswith("builtins."):
+                return False
+            calls.append(callee)
+            arguments = [*expr.args, *(k.value for k in expr.keywords)]
+            return all(visit(argument, True) for argument in arguments)
+        if not as_argument:
+            return False
+        # what a call is given: codes, and plain values (descriptions, media types)
+        code = status_of(expr, resolver)
+        if code is not None:
+            codes.append(code)
+            return True
+        if isinstance(expr, ast.Constant):
+            return True
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return all(visit(element, True) for element in expr.elts)
+        return False
+
+    if node is None or not visit(node, False):
+        return None
+    return tuple(dict.fromkeys(codes)), tuple(dict.fromkeys(calls))
 
 
 def depends_targets_in(
@@ -389,35 +449,47 @@ class _Collector:
             _is_false(keywords.get("include_in_schema")) or _is_none(keywords.get("openapi_url"))
         )
         root = keywords.get("root_path")
+        responses = responses_codes(keywords.get("responses"), self.resolver)
+        bound = (
+            responses_bound(keywords.get("responses"), self.resolver) if responses is None else None
+        )
         self.found.routers[name] = RouterDecl(
             name=name,
             kind=kind,
             prefix=literal_str(keywords.get("prefix")),
             root_path=literal_str(root),
-            responses=responses_codes(keywords.get("responses"), self.resolver),
+            responses=responses,
             in_schema=in_schema,
             dependencies=_dependencies(keywords.get("dependencies"), self.resolver),
             line=call.lineno,
             col=call.col_offset,
+            bound=bound,
         )
         self.demands.update(self.found.routers[name].dependencies or ())
+        self.demands.update(bound[1] if bound else ())
 
     def include(self, call: ast.Call, local: dict[str, str]) -> None:
         router_node = call.args[0] if call.args else None
         keywords = {k.arg: k.value for k in call.keywords if k.arg}
         router_node = keywords.get("router", router_node)
         router = self.receiver(router_node, local) if router_node is not None else UNKNOWN
+        responses = responses_codes(keywords.get("responses"), self.resolver)
+        bound = (
+            responses_bound(keywords.get("responses"), self.resolver) if responses is None else None
+        )
         self.found.includes.append(
             IncludeCall(
                 receiver=self.receiver(call.func.value, local),  # type: ignore[attr-defined]
                 router=router,
                 prefix=literal_str(keywords.get("prefix")),
-                responses=responses_codes(keywords.get("responses"), self.resolver),
+                responses=responses,
                 in_schema=not _is_false(keywords.get("include_in_schema")),
                 line=call.lineno,
                 has_star_kwargs=any(k.arg is None for k in call.keywords),
+                bound=bound,
             )
         )
+        self.demands.update(bound[1] if bound else ())
         if router != UNKNOWN:
             self.demands.add(router)
 
@@ -440,6 +512,7 @@ class _Collector:
         raises: list[RaisedError] = []
         reads_path_params = False
         uses: set[str] = set()
+        statuses: set[int] = set()
         starts_response = False
         body_resolver = resolver
         if any(isinstance(c, (ast.Import, ast.ImportFrom)) for c in self.own(node.body)):
@@ -455,6 +528,13 @@ class _Collector:
                     raises.append(RaisedError(*found))
             elif isinstance(child, ast.Attribute) and child.attr == "path_params":
                 reads_path_params = True
+            elif type(child) is ast.Constant and type(child.value) is int:  # type: ignore[attr-defined]
+                if 100 <= child.value <= 599:  # type: ignore[attr-defined]
+                    statuses.add(child.value)  # type: ignore[attr-defined]
+            elif type(child) is ast.Attribute and child.attr.isupper():  # type: ignore[attr-defined]
+                code = status_of(child, body_resolver)  # type: ignore[arg-type]
+                if code is not None:
+                    statuses.add(code)
             elif isinstance(child, ast.Call):
                 starts_response = starts_response or any(
                     _is_response_start(argument) for argument in child.args
@@ -508,6 +588,7 @@ class _Collector:
             annotations=tuple(annotations),
             uses=tuple(sorted(uses)),
             starts_response=starts_response,
+            statuses=tuple(sorted(statuses)),
         )
 
 
