@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -339,3 +340,43 @@ def test_gitlab_merge_requests_per_step(steps_project: Project, tmp_path: Path):
     assert f"Pushed {STEPS[1]} to origin; asked it to open a merge request into {STEPS[0]}." in (
         result.output
     )
+
+
+# --- --verify ---------------------------------------------------------------------------------
+
+
+def test_verify_is_reported_in_every_pull_request(steps_project: Project, github: FakeGitHub):
+    """The fixes of every step are proven together, once, before anything is committed; each
+    body says so, and the stack's tip is the verified state."""
+    result = per_step(github, "--python", sys.executable, "--app", "app.main:app")
+    assert result.exit_code == 1, result.output
+    assert "Verified with " in result.output
+    for pull in github.pulls:
+        section = pull["body"].split("## Verified", 1)[1].split("\n## ", 1)[0]
+        assert (
+            "These checks ran once, before anything was committed, with the fixes of every step "
+            "applied together: the state of the last step's branch." in section
+        )
+        assert f"with `{sys.executable}`" in section
+        assert "- imports: " in section and "import before and after the fixes" in section
+        assert "- OpenAPI: 1 app's OpenAPI document unchanged by the fixes" in section
+        assert "differ from the verified state" not in section
+        assert "Fixes dropped" not in section
+
+
+def test_the_step_branches_are_created_all_or_none(steps_project: Project):
+    import git as gitpython
+
+    from fastapi_fixer.apply.git import GitModeError, create_branches
+
+    main = steps_project.git("rev-parse", "main")
+    steps_project.git("branch", STEPS[1], "main")
+    repo = gitpython.Repo(steps_project.root)
+    try:
+        with pytest.raises(GitModeError, match=f"creating branches {STEPS[0]}, {STEPS[1]}"):
+            create_branches(repo, {STEPS[0]: main, STEPS[1]: main}, force=False)
+        assert STEPS[0] not in steps_project.branches()
+        create_branches(repo, {STEPS[0]: main, STEPS[1]: main}, force=True)
+        assert steps_project.git("rev-parse", STEPS[0]) == main
+    finally:
+        repo.close()

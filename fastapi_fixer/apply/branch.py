@@ -45,7 +45,10 @@ def git_mode_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "committed HEAD; the checkout is left as it is.",
         ),
         click.option(
-            "--force-branch", is_flag=True, help="Replace branch NAME if it already exists."
+            "--force-branch",
+            is_flag=True,
+            help="Replace branch NAME if it already exists (with --pr-per-step: the branches "
+            "under NAME/).",
         ),
         click.option("--base", metavar="REF", help="Branch from REF instead of HEAD."),
         click.option("--push", "push_remote", metavar="REMOTE", help="Push the branch to REMOTE."),
@@ -68,7 +71,8 @@ def git_mode_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "stacked",
             default=None,
             help="With --pr-per-step: each step's branch and pull request build on the "
-            "previous step's (default), or each starts from the base.",
+            "previous step's (default), or each starts from the base (an unsafe step then "
+            "carries its rules' safe fixes too).",
         ),
         click.option(
             "--pr-base",
