@@ -380,3 +380,46 @@ def test_the_step_branches_are_created_all_or_none(steps_project: Project):
         assert steps_project.git("rev-parse", STEPS[0]) == main
     finally:
         repo.close()
+
+
+def test_nothing_to_fix_creates_no_branch_and_opens_nothing(
+    steps_project: Project, github: FakeGitHub
+):
+    for name in ("main.py", "worker.py", "search.py"):
+        (steps_project.root / "app" / name).write_text("VALUE = 1\n")
+    steps_project.git("commit", "-q", "-am", "No FastAPI code")
+    result = per_step(github)
+    assert result.exit_code == 0, result.output
+    assert "Nothing to fix: no branch created" in result.output
+    assert not [b for b in steps_project.branches() if b.startswith(PREFIX)]
+    assert github.requests == []
+
+
+def test_a_body_stays_within_what_github_takes():
+    from fastapi_fixer.apply.git import Base
+    from fastapi_fixer.apply.pr import AppliedFix, RuleCommit, Summary
+    from fastapi_fixer.apply.steps import MAX_BODY, Stack, StepBranch, step_body
+    from fastapi_fixer.reporting.plan import PlanStep
+
+    message = "Blocking call `x` " + "y" * 300
+    commits = [
+        RuleCommit(
+            code=f"FF1{n:02d}",
+            name="made-up",
+            fixes=60,
+            files=[("app/a.py", 60)],
+            sha="0123456789abcdef",
+            fixed=[
+                AppliedFix("app/a.py", line, f"FF1{n:02d}", message, "Fix") for line in range(60)
+            ],
+        )
+        for n in range(30)
+    ]
+    step = PlanStep(1, "1-safe-x", "Safe fixes: x", "safe", "X", ("FF100",), (), "Why.")
+    summary = Summary("p/1-safe-x", "main", "feedface" * 5, commits=commits)
+    stack = Stack("p", Base("feedface" * 5, "main", "main"), True, False)
+    stack.branches.append(StepBranch(step, summary, None))
+    body = step_body(stack, 0, "main")
+    assert len(body) <= MAX_BODY < 65536
+    assert body.endswith("`fastapi-fix check` lists every finding)\n")
+    assert "- … and 10 more (see the commit messages)" in body  # 50 listed per rule

@@ -64,6 +64,9 @@ if TYPE_CHECKING:
     from fastapi_fixer.reporting.plan import PlanStep
 
 
+MAX_BODY = 65_000  # GitHub refuses a pull request body of more than 65536 characters
+
+
 @dataclass
 class StepBranch:
     """One plan step's branch: its commits (``summary``), where it starts, its pull request."""
@@ -520,7 +523,14 @@ def step_body(stack: Stack, index: int, pr_base: str) -> str:
         out.append("None: every fix in this step is safe.")
     if made is stack.branches[-1]:
         out += ["", *_left_to_a_person(stack)]
-    return "\n".join(out) + "\n"
+    body = "\n".join(out) + "\n"
+    if len(body) > MAX_BODY:
+        cut = body.rfind("\n", 0, MAX_BODY - 200)
+        body = (
+            body[:cut] + "\n\n… (cut here: GitHub takes at most 65536 characters; "
+            "`fastapi-fix check` lists every finding)\n"
+        )
+    return body
 
 
 def _carried(stack: Stack, made: StepBranch) -> list[str]:
