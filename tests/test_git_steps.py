@@ -172,7 +172,7 @@ def test_stacked_pull_requests_build_on_each_other(steps_project: Project, githu
     # (line 14 in the parent: the safe step's fix imported `Annotated` above it)
     assert re.search(r"- `app/search.py:14` FF303: \*\*unsafe\*\* `Query", bodies[2])
     unsafe = bodies[2].split("## Unsafe fixes: review carefully", 1)[1]
-    assert "1 fix above, marked **unsafe**, was applied with `--unsafe-fixes`" in unsafe
+    assert "1 fix above, marked **unsafe**, was applied with `--unsafe-fixes`: it may" in unsafe
     assert "**unsafe**" not in bodies[1]
     # the manual work is in the last body, and the others point there
     assert "- Left to a person: listed in #4." in bodies[0]
@@ -423,3 +423,19 @@ def test_a_body_stays_within_what_github_takes():
     assert len(body) <= MAX_BODY < 65536
     assert body.endswith("`fastapi-fix check` lists every finding)\n")
     assert "- … and 10 more (see the commit messages)" in body  # 50 listed per rule
+
+
+def test_the_tip_of_the_stack_is_what_one_branch_mode_makes(
+    steps_project: Project, github: FakeGitHub
+):
+    stacked = per_step(github, "--unsafe-fixes")
+    assert stacked.exit_code == 1, stacked.output
+    single = run("--branch", "single", "--unsafe-fixes", "--no-cache", "app")
+    assert single.exit_code == 1, single.output
+    tree = steps_project.git("rev-parse", f"{STEPS[-1]}^{{tree}}")
+    assert tree == steps_project.git("rev-parse", "single^{tree}")
+    # and the same findings are left (the stack's output lists them as `check` does)
+    left = [line for line in single.output.splitlines() if line.startswith("app/")]
+    assert left and left == [
+        line for line in stacked.output.splitlines() if line.startswith("app/")
+    ]

@@ -513,11 +513,12 @@ def step_body(stack: Stack, index: int, pr_base: str) -> str:
     out += ["## Unsafe fixes: review carefully", ""]
     unsafe = summary.unsafe
     if unsafe:
-        count = _plural(len(unsafe), "fix", "fixes")
+        one = len(unsafe) == 1
         out.append(
-            f"{count} above, marked **unsafe**, {'was' if len(unsafe) == 1 else 'were'} "
-            "applied with `--unsafe-fixes`: they may change behaviour, the public API or the "
-            "OpenAPI document. Check each one."
+            f"{_plural(len(unsafe), 'fix', 'fixes')} above, marked **unsafe**, "
+            f"{'was' if one else 'were'} applied with `--unsafe-fixes`: "
+            f"{'it' if one else 'they'} may change behaviour, the public API or the OpenAPI "
+            f"document. Check {'it' if one else 'each one'}."
         )
     else:
         out.append("None: every fix in this step is safe.")
