@@ -195,6 +195,9 @@ def test_independent_pull_requests_all_start_from_the_base(
         first = repo.git("rev-list", "--reverse", f"main..{branch}").split()[0]
         assert repo.git("rev-parse", f"{first}^") == main, branch
     assert [p["base"]["ref"] for p in github.pulls] == ["main"] * 4
+    assert "7 fixes committed (1 of them committed twice: carried by an unsafe step); " in (
+        result.output
+    )
     # the unsafe FF303 step starts from main: it carries FF303's safe fix first, on its own
     assert [s.split()[0] for s in commits(repo, "main", STEPS[2])] == ["FF303", "FF303"]
     carried = github.pull_of(STEPS[2])["body"]

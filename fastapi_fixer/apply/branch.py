@@ -3,7 +3,9 @@
 The fixes are computed from a commit (HEAD, or --base) in a temporary worktree, one rule code at a
 time, each rule's fixes committed on their own; the branch is created only when every commit is
 made. Then, on request, it is pushed and a pull request (GitHub) or a merge request (GitLab) is
-opened. The user's current branch, index and working tree are never touched.
+opened. The user's current branch, index and working tree are never touched. With
+--pr-per-step, the same fixes are split along the migration plan: one branch and pull request
+per step (apply/steps.py).
 
 Refusals (exit 2, one line, nothing created): uncommitted changes to tracked files, PATHS outside a
 git repository, a detached HEAD without --base, an existing branch without --force-branch, a

@@ -104,7 +104,12 @@ class Stack:
 
     @property
     def fixes(self) -> int:
-        return sum(b.summary.fixes for b in self.branches)
+        """The fixes made, each once: an independent branch's carried commits repeat others'."""
+        return sum(b.summary.fixes for b in self.branches) - self.carried_fixes
+
+    @property
+    def carried_fixes(self) -> int:
+        return sum(c.fixes for b in self.branches for c in b.summary.commits[: len(b.carried)])
 
 
 class StepMode(_GitMode):
@@ -305,9 +310,14 @@ class StepMode(_GitMode):
         summary.left, summary.problems = stack.left, stack.problems
         self._print_left(summary)
         fixes = stack.fixes
+        carried = (
+            f" ({stack.carried_fixes} of them committed twice: carried by an unsafe step)"
+            if stack.carried_fixes
+            else ""
+        )
         click.echo(
-            f"{fixes} fix{'' if fixes == 1 else 'es'} committed; {self._left_line(summary)} "
-            "Your checkout was not changed."
+            f"{fixes} fix{'' if fixes == 1 else 'es'} committed{carried}; "
+            f"{self._left_line(summary)} Your checkout was not changed."
         )
 
     # --- publishing ------------------------------------------------------------------------------
