@@ -205,6 +205,9 @@ def test_independent_pull_requests_all_start_from_the_base(
     also = carried.split("## Also on this branch", 1)[1].split("##", 1)[0]
     assert "the safe fixes of FF303 are not made yet (#2 makes them too)" in also
     assert "(carried, see below) |" in carried
+    assert "Base: `main` at `" in carried and "2 fixes in 1 file, 1 of them carried" in carried
+    assert "- 1 safe fix, carried: #2 lists them" in carried
+    assert github.pull_of(STEPS[2])["title"].endswith("dependency injection (1 fix)")
     # the safe step alone has the safe fix only
     assert [s.split()[0] for s in commits(repo, "main", STEPS[1])] == ["FF303"]
     assert "def search(q: str = Query(...))" in repo.git("show", f"{STEPS[1]}:app/search.py")

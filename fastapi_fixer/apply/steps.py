@@ -51,6 +51,7 @@ from fastapi_fixer.apply.pr import (
     AppliedFix,
     Finding,
     PullRequest,
+    RuleCommit,
     Summary,
     _cell,
     _plural,
@@ -85,6 +86,15 @@ class StepBranch:
     def tip(self) -> str:
         return self.summary.commits[-1].sha
 
+    @property
+    def own(self) -> list[RuleCommit]:
+        """The step's own commits, after the ones it carries."""
+        return self.summary.commits[len(self.carried) :]
+
+    @property
+    def fixes(self) -> int:
+        return sum(commit.fixes for commit in self.own)
+
 
 @dataclass
 class Stack:
@@ -105,7 +115,7 @@ class Stack:
     @property
     def fixes(self) -> int:
         """The fixes made, each once: an independent branch's carried commits repeat others'."""
-        return sum(b.summary.fixes for b in self.branches) - self.carried_fixes
+        return sum(b.fixes for b in self.branches)
 
     @property
     def carried_fixes(self) -> int:
@@ -406,7 +416,7 @@ def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def step_title(stack: Stack, index: int) -> str:
     made = stack.branches[index]
-    fixes = made.summary.fixes
+    fixes = made.fixes
     return (
         f"fastapi-fix {index + 1}/{len(stack.branches)}: {made.step.title} "
         f"({_plural(fixes, 'fix', 'fixes')})"
@@ -498,7 +508,8 @@ def step_body(stack: Stack, index: int, pr_base: str) -> str:
         "## Rules applied",
         "",
         f"Base: `{made.parent or pr_base}` at `{summary.base_sha[:12]}`. "
-        f"{_plural(summary.fixes, 'fix', 'fixes')} in {_plural(len(summary.files), 'file')}.",
+        f"{_plural(summary.fixes, 'fix', 'fixes')} in {_plural(len(summary.files), 'file')}"
+        + (f", {summary.fixes - made.fixes} of them carried (see below)." if made.carried else "."),
         "",
         "| Rule | Name | Fixes | Files | Commit |",
         "|---|---|---:|---:|---|",
@@ -511,8 +522,15 @@ def step_body(stack: Stack, index: int, pr_base: str) -> str:
         )
     out += ["", "`fastapi-fix rule CODE` prints a rule's documentation.", ""]
     out += ["## Findings fixed", "", "At their lines in the parent of their rule's commit.", ""]
-    for commit in summary.commits:
+    for position, commit in enumerate(summary.commits):
         out += [f"**{_rule_link(commit.code)} {_cell(commit.name)}**", ""]
+        if position < len(made.carried):
+            where = " and ".join(_makers(stack, made)) or "its safe step"
+            out += [
+                f"- {_plural(commit.fixes, 'safe fix', 'safe fixes')}, carried: {where} lists them",
+                "",
+            ]
+            continue
         listed = _listed(commit.fixed, unsafe=commit.unsafe)
         out += listed or [f"- {_plural(commit.fixes, 'fix', 'fixes')}"]
         out.append("")
@@ -544,15 +562,20 @@ def step_body(stack: Stack, index: int, pr_base: str) -> str:
     return body
 
 
-def _carried(stack: Stack, made: StepBranch) -> list[str]:
-    codes = ", ".join(made.carried)
-    also = [
+def _makers(stack: Stack, made: StepBranch) -> list[str]:
+    """The other pull requests that make the safe fixes ``made`` carries."""
+    return [
         _ref(other)
         for other in stack.branches
         if other is not made
         and other.step.kind == "safe"
         and set(other.step.codes) & set(made.carried)
     ]
+
+
+def _carried(stack: Stack, made: StepBranch) -> list[str]:
+    codes = ", ".join(made.carried)
+    also = _makers(stack, made)
     where = f" ({' and '.join(also)} makes them too)" if also else ""
     return [
         "## Also on this branch",
