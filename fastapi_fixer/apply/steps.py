@@ -381,6 +381,8 @@ class StepMode(_GitMode):
                     base=made.parent or pr_base,
                     body=step_body(stack, index, pr_base),
                 )
+                what = "Opened" if made.pull.created else "Updated the open"
+                click.echo(f"{what} pull request for step {made.step.number}: {made.pull.url}")
             # every number is known now: each body links the others (and a pull request found
             # open from an earlier run gets this run's title, body and base)
             for index, made in enumerate(stack.branches):
@@ -397,11 +399,6 @@ class StepMode(_GitMode):
                 )
         except GitModeError as exc:
             raise GitModeError(f"{exc}{keep}") from None
-        for made in stack.branches:
-            pull = made.pull
-            assert pull is not None
-            what = "Opened" if pull.created else "Updated the open"
-            click.echo(f"{what} pull request for step {made.step.number}: {pull.url}")
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
