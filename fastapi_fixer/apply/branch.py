@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DEFAULT_REMOTE = "origin"
 _MAX_PASSES = 3  # rule passes: a later pass takes fixes that earlier fixes made possible
+_KEPT_CHECKS = 3  # checks kept by commit and settings (`_GitMode._check`)
 
 
 def git_mode_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -226,6 +227,7 @@ class _GitMode:
         self.verify = verify
         self.blocked: frozenset[tuple[str, str]] = frozenset()
         self.verification: Any = None  # apply/verify.py's Verification, after --verify
+        self._checks: list[tuple[tuple, tuple[Any, RunResult]]] = []  # see `_check`
         self.exit_code = EXIT_CLEAN
 
     # --- checks: nothing is created before they all pass -------------------------------------
@@ -435,8 +437,7 @@ class _GitMode:
         done: set[str] = set()
         wanted = None if codes is None else set(codes)
         for _ in range(_MAX_PASSES):
-            engine = self._engine(settings, fix=False)
-            state = engine.run(engine_paths)
+            engine, state = self._check(worktree, engine_paths, settings)
             fixable = {d.code for d in state.diagnostics if engine.allowed(d.fix)}
             if wanted is not None:
                 fixable &= wanted
@@ -447,7 +448,25 @@ class _GitMode:
             for code in pending:
                 found = [d for d in state.diagnostics if d.code == code and engine.allowed(d.fix)]
                 self._commit_rule(worktree, root, engine_paths, settings, found, summary, problems)
-        return self._engine(settings, fix=False).run(engine_paths)
+        return self._check(worktree, engine_paths, settings)[1]
+
+    def _check(
+        self, worktree: Repo, engine_paths: tuple[str, ...], settings: Settings
+    ) -> tuple[Any, RunResult]:
+        """A check (no fix) of the worktree, whose changes are all committed: the engine and
+        its result. The last few are kept by commit and settings, so checking a commit again
+        (--pr-per-step: a step starts where the previous one ended) costs nothing."""
+        from fastapi_fixer.apply.git import run_git
+
+        head, _ = run_git(worktree, "rev-parse", "HEAD")
+        key = (head, settings, self.blocked)
+        for known, found in self._checks:
+            if known == key:
+                return found
+        engine = self._engine(settings, fix=False)
+        found = (engine, engine.run(engine_paths))
+        self._checks = [*self._checks[-(_KEPT_CHECKS - 1) :], (key, found)]
+        return found
 
     def _commit_rule(
         self,

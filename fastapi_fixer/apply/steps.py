@@ -199,7 +199,7 @@ class StepMode(_GitMode):
                         self.exit_code = EXIT_ERROR
                         return None
                     stack.verification = self.verification
-                start = self._engine(settings, fix=False).run(engine_paths)
+                start = self._check(worktree, engine_paths, settings)[1]
                 problems: dict[str, None] = {}
                 left: list[Diagnostic] = [
                     d for d in start.diagnostics if not fix_allowed(d.fix, settings.unsafe_fixes)
@@ -231,7 +231,7 @@ class StepMode(_GitMode):
                         parent = made
                 if options.stacked:
                     # the tip of the stack: what is left is what the last branch still has
-                    final = self._engine(settings, fix=False).run(engine_paths)
+                    final = self._check(worktree, engine_paths, settings)[1]
                     left = list(final.diagnostics)
                     if verified is not None and stack.branches:
                         note = Summary(options.branch, base.label, base.sha, verification=[])
