@@ -11,11 +11,9 @@ import shutil
 import stat
 import subprocess
 import sys
-import threading
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,6 +26,7 @@ from fastapi_fixer.engine import Engine, Mode
 from fastapi_fixer.models import FixSafety
 from fastapi_fixer.registry import all_rules
 from fastapi_fixer.settings import Settings
+from tests.github_contract import FakeGitHub, serve
 from tests.gitrepo import commit_with_remote, git
 
 BRANCH = "fastapi-fix/blocking"
@@ -408,127 +407,16 @@ def test_rejected_push_keeps_the_local_branch(project: Project, tmp_path: Path):
     assert project.remote_has(BRANCH) == git(other, "rev-parse", "HEAD")
 
 
-# --- pull requests on GitHub (a loopback server that behaves like it) ----------------------------
-
-
-@dataclass
-class FakeGitHub:
-    """The part of GitHub's REST API that git mode uses, checked the way GitHub checks it."""
-
-    owner: str
-    repo: str
-    token: str
-    remote: Path
-    requests: list[dict] = field(default_factory=list)
-    pulls: list[dict] = field(default_factory=list)
-    url: str = ""
-
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes):
-        self.requests.append({"method": method, "path": path, "headers": headers, "body": body})
-        parts = urllib.parse.urlsplit(path)
-        if parts.path != f"/repos/{self.owner}/{self.repo}/pulls":
-            return 404, {
-                "message": "Not Found",
-                "documentation_url": "https://docs.github.com/rest",
-            }
-        if headers.get("authorization") != f"Bearer {self.token}":
-            return 401, {
-                "message": "Bad credentials",
-                "documentation_url": "https://docs.github.com/rest",
-                "status": "401",
-            }
-        if not headers.get("user-agent"):
-            return 403, {"message": "Request forbidden by administrative rules."}
-        if method == "GET":
-            query = urllib.parse.parse_qs(parts.query)
-            head = query.get("head", [""])[0]
-            state = query.get("state", ["open"])[0]
-            return 200, [
-                pull
-                for pull in self.pulls
-                if (not head or pull["head"]["label"] == head) and pull["state"] == state
-            ]
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return 400, {"message": "Problems parsing JSON"}
-        missing = [key for key in ("title", "head", "base") if not data.get(key)]
-        if missing:
-            return 422, {
-                "message": "Validation Failed",
-                "errors": [
-                    {"resource": "PullRequest", "field": key, "code": "missing_field"}
-                    for key in missing
-                ],
-            }
-        for key in ("head", "base"):
-            known = git(self.remote, "show-ref", "--verify", f"refs/heads/{data[key]}", check=False)
-            if not known:
-                return 422, {
-                    "message": "Validation Failed",
-                    "errors": [{"resource": "PullRequest", "field": key, "code": "invalid"}],
-                }
-        label = f"{self.owner}:{data['head']}"
-        if any(p["head"]["label"] == label and p["state"] == "open" for p in self.pulls):
-            return 422, {
-                "message": "Validation Failed",
-                "errors": [
-                    {
-                        "resource": "PullRequest",
-                        "code": "custom",
-                        "message": f"A pull request already exists for {label}.",
-                    }
-                ],
-                "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
-            }
-        number = len(self.pulls) + 1
-        pull = {
-            "id": 1000 + number,
-            "number": number,
-            "state": "open",
-            "title": data["title"],
-            "body": data.get("body"),
-            "url": f"{self.url}/repos/{self.owner}/{self.repo}/pulls/{number}",
-            "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{number}",
-            "head": {"label": label, "ref": data["head"]},
-            "base": {"label": f"{self.owner}:{data['base']}", "ref": data["base"]},
-        }
-        self.pulls.append(pull)
-        return 201, pull
+# --- pull requests on GitHub (tests/github_contract.py: a loopback server that behaves like it) --
 
 
 @pytest.fixture
 def github(project: Project) -> Iterator[FakeGitHub]:
-    fake = FakeGitHub("acme", "shop", TOKEN, project.remote)
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {key.lower(): value for key, value in self.headers.items()}
-            status, payload = fake.handle(self.command, self.path, headers, body)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = _serve
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    # the remote says github.com/acme/shop; git pushes to the bare repository instead
-    project.git("remote", "set-url", "origin", "https://github.com/acme/shop.git")
-    project.git("config", f"url.{project.remote}.insteadOf", "https://github.com/acme/shop.git")
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with serve(FakeGitHub("acme", "shop", TOKEN, project.remote)) as fake:
+        # the remote says github.com/acme/shop; git pushes to the bare repository instead
+        project.git("remote", "set-url", "origin", "https://github.com/acme/shop.git")
+        project.git("config", f"url.{project.remote}.insteadOf", "https://github.com/acme/shop.git")
+        yield fake
 
 
 def test_pull_request_is_opened(

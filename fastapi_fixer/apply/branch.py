@@ -3,7 +3,9 @@
 The fixes are computed from a commit (HEAD, or --base) in a temporary worktree, one rule code at a
 time, each rule's fixes committed on their own; the branch is created only when every commit is
 made. Then, on request, it is pushed and a pull request (GitHub) or a merge request (GitLab) is
-opened. The user's current branch, index and working tree are never touched.
+opened. The user's current branch, index and working tree are never touched. With
+--pr-per-step, the same fixes are split along the migration plan: one branch and pull request
+per step (apply/steps.py).
 
 Refusals (exit 2, one line, nothing created): uncommitted changes to tracked files, PATHS outside a
 git repository, a detached HEAD without --base, an existing branch without --force-branch, a
@@ -16,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DEFAULT_REMOTE = "origin"
 _MAX_PASSES = 3  # rule passes: a later pass takes fixes that earlier fixes made possible
+_KEPT_CHECKS = 3  # checks kept by commit and settings (`_GitMode._check`)
 
 
 def git_mode_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,7 +48,10 @@ def git_mode_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "committed HEAD; the checkout is left as it is.",
         ),
         click.option(
-            "--force-branch", is_flag=True, help="Replace branch NAME if it already exists."
+            "--force-branch",
+            is_flag=True,
+            help="Replace branch NAME if it already exists (with --pr-per-step: the branches "
+            "under NAME/).",
         ),
         click.option("--base", metavar="REF", help="Branch from REF instead of HEAD."),
         click.option("--push", "push_remote", metavar="REMOTE", help="Push the branch to REMOTE."),
@@ -54,6 +60,22 @@ def git_mode_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "open_pr",
             is_flag=True,
             help="Open a pull request (GitHub) or merge request (GitLab) for the pushed branch.",
+        ),
+        click.option(
+            "--pr-per-step",
+            "pr_per_step",
+            is_flag=True,
+            help="One pull request per step of the migration plan (safe fixes by guide "
+            "section, then unsafe ones), on branches NAME/<step>; implies --pr. Manual work is "
+            "listed in the last one.",
+        ),
+        click.option(
+            "--stacked/--independent",
+            "stacked",
+            default=None,
+            help="With --pr-per-step: each step's branch and pull request build on the "
+            "previous step's (default), or each starts from the base (an unsafe step then "
+            "carries its rules' safe fixes too).",
         ),
         click.option(
             "--pr-base",
@@ -87,6 +109,8 @@ class GitModeOptions:
     pr_base: str | None = None
     github_repo: str | None = None
     github_api: str | None = None
+    per_step: bool = False  # --pr-per-step: one branch and pull request per plan step
+    stacked: bool = True  # with per_step: each step builds on the previous one
 
     @property
     def remote(self) -> str | None:
@@ -106,12 +130,15 @@ def options_from_cli(values: dict[str, Any]) -> GitModeOptions | None:
                 ("--base", "base"),
                 ("--push", "push_remote"),
                 ("--pr", "open_pr"),
+                ("--pr-per-step", "pr_per_step"),
                 ("--pr-base", "pr_base"),
                 ("--github-repo", "github_repo"),
                 ("--github-api", "github_api"),
             )
             if values.get(key)
         ]
+        if values.get("stacked") is not None:
+            given.append("--stacked" if values["stacked"] else "--independent")
         if given:
             raise click.UsageError(f"{', '.join(given)} needs --branch NAME")
         return None
@@ -126,17 +153,23 @@ def options_from_cli(values: dict[str, Any]) -> GitModeOptions | None:
         )
         if values.get(key)
     ]
-    if pr_only and not values.get("open_pr"):
+    per_step = bool(values.get("pr_per_step"))
+    if values.get("stacked") is not None and not per_step:
+        flag = "--stacked" if values["stacked"] else "--independent"
+        raise click.UsageError(f"{flag} needs --pr-per-step")
+    if pr_only and not (values.get("open_pr") or per_step):
         raise click.UsageError(f"{', '.join(pr_only)} needs --pr")
     return GitModeOptions(
         branch=branch.strip(),
         force_branch=bool(values.get("force_branch")),
         base=values.get("base"),
         push=values.get("push_remote"),
-        pr=bool(values.get("open_pr")),
+        pr=bool(values.get("open_pr")) or per_step,
         pr_base=values.get("pr_base"),
         github_repo=values.get("github_repo"),
         github_api=values.get("github_api"),
+        per_step=per_step,
+        stacked=values.get("stacked") is not False,
     )
 
 
@@ -155,8 +188,13 @@ def run_git_mode(
 
     from fastapi_fixer.apply.git import GitModeError, scrub
 
+    mode = _GitMode
+    if options.per_step:
+        from fastapi_fixer.apply.steps import StepMode
+
+        mode = StepMode
     try:
-        return _GitMode(settings_for, paths or (".",), options, jobs, verify).run()
+        return mode(settings_for, paths or (".",), options, jobs, verify).run()
     except GitModeError as exc:
         click.echo(f"error: {scrub(str(exc))}", err=True)
     except GitError as exc:  # anything GitPython raises that run_git did not turn into a reason
@@ -172,6 +210,8 @@ class _Remote:
 
 
 class _GitMode:
+    exact_lines = False  # whether each commit's findings are checked again right before it
+
     def __init__(
         self,
         settings_for: Callable[[tuple[str, ...]], Settings],
@@ -186,6 +226,8 @@ class _GitMode:
         self.jobs = jobs
         self.verify = verify
         self.blocked: frozenset[tuple[str, str]] = frozenset()
+        self.verification: Any = None  # apply/verify.py's Verification, after --verify
+        self._checks: list[tuple[tuple, tuple[Any, RunResult]]] = []  # see `_check`
         self.exit_code = EXIT_CLEAN
 
     # --- checks: nothing is created before they all pass -------------------------------------
@@ -277,7 +319,7 @@ class _GitMode:
                 if verified is not None:
                     self._compare_tip(verified, summary)
                 self._record_problems(final, root, problems)
-                summary.left = self._left(final, root, settings)
+                summary.left = self._left(final.diagnostics, root, settings)
                 summary.problems = list(problems)
             self.exit_code = (
                 EXIT_ERROR if summary.problems else EXIT_FINDINGS if summary.left else EXIT_CLEAN
@@ -331,6 +373,7 @@ class _GitMode:
             click.echo("error: --verify: the fixes were not proven; no branch created", err=True)
             return None
         summary.verification = verification.markdown()
+        self.verification = verification
         self.blocked = frozenset(verifier.blocked)
         return kept
 
@@ -384,23 +427,46 @@ class _GitMode:
         settings: Settings,
         summary: Summary,
         problems: dict[str, None],
+        codes: Iterable[str] | None = None,
     ) -> RunResult:
         """One engine run per rule code with applicable fixes, in code order, each written and
         committed before the next, so commit k holds exactly rule k's fixes on top of the
         earlier ones. A rule whose fixes become applicable only after other rules' fixes gets
-        its commit in a later pass. Returns the last check: the state of the branch's tip."""
+        its commit in a later pass. ``codes``: only these rules (a plan step's). Returns the
+        last check: the state of the branch's tip."""
         done: set[str] = set()
+        wanted = None if codes is None else set(codes)
         for _ in range(_MAX_PASSES):
-            engine = self._engine(settings, fix=False)
-            state = engine.run(engine_paths)
-            pending = sorted({d.code for d in state.diagnostics if engine.allowed(d.fix)} - done)
+            engine, state = self._check(worktree, engine_paths, settings)
+            fixable = {d.code for d in state.diagnostics if engine.allowed(d.fix)}
+            if wanted is not None:
+                fixable &= wanted
+            pending = sorted(fixable - done)
             if not pending:
                 return state
             done.update(pending)
             for code in pending:
                 found = [d for d in state.diagnostics if d.code == code and engine.allowed(d.fix)]
                 self._commit_rule(worktree, root, engine_paths, settings, found, summary, problems)
-        return self._engine(settings, fix=False).run(engine_paths)
+        return self._check(worktree, engine_paths, settings)[1]
+
+    def _check(
+        self, worktree: Repo, engine_paths: tuple[str, ...], settings: Settings
+    ) -> tuple[Any, RunResult]:
+        """A check (no fix) of the worktree, whose changes are all committed: the engine and
+        its result. The last few are kept by commit and settings, so checking a commit again
+        (--pr-per-step: a step starts where the previous one ended) costs nothing."""
+        from fastapi_fixer.apply.git import run_git
+
+        head, _ = run_git(worktree, "rev-parse", "HEAD")
+        key = (head, settings, self.blocked)
+        for known, found in self._checks:
+            if known == key:
+                return found
+        engine = self._engine(settings, fix=False)
+        found = (engine, engine.run(engine_paths))
+        self._checks = [*self._checks[-(_KEPT_CHECKS - 1) :], (key, found)]
+        return found
 
     def _commit_rule(
         self,
@@ -417,19 +483,25 @@ class _GitMode:
         from fastapi_fixer.apply.git import commit_files
         from fastapi_fixer.apply.pr import AppliedFix, RuleCommit
         from fastapi_fixer.apply.writer import write_fixes
-        from fastapi_fixer.models import FixSafety
+        from fastapi_fixer.models import FixSafety, fix_allowed
         from fastapi_fixer.registry import all_rules
 
         code = found[0].code
         rule = all_rules()[code]
         only = settings.with_overrides(select=(code,), extend_select=())
         unsafe: list[AppliedFix] = []
-        if settings.unsafe_fixes:
+        if settings.unsafe_fixes or self.exact_lines:
+            # the findings at their lines in the commit's parent (earlier commits moved them)
             before = self._engine(only, fix=False).run(engine_paths)
+            found = [
+                d
+                for d in before.diagnostics
+                if d.code == code and fix_allowed(d.fix, settings.unsafe_fixes)
+            ]
             unsafe = [
                 AppliedFix(_rel(d.path, root), d.span.line, d.code, d.message, d.fix.title)
-                for d in before.diagnostics
-                if d.code == code and d.fix is not None and d.fix.safety is FixSafety.UNSAFE
+                for d in found
+                if d.fix is not None and d.fix.safety is FixSafety.UNSAFE
             ]
         result = self._engine(only, fix=True).run(engine_paths)
         written = write_fixes(result)
@@ -450,6 +522,11 @@ class _GitMode:
             code=code,
             name=rule.NAME,
             titles=titles,
+            fixed=[
+                AppliedFix(_rel(d.path, root), d.span.line, d.code, d.message, d.fix.title)
+                for d in found
+                if d.fix is not None and not any(_rel(p, root) in dropped for p in d.fix.paths)
+            ],
             fixes=result.applied.get(code, 0),
             files=[
                 (_rel(p, root), result.applied_by_file.get(p, {}).get(code, 0))
@@ -469,13 +546,13 @@ class _GitMode:
                 f"{_rel(dropped.path, root)}: {dropped.code} fix dropped: {dropped.reason}"
             ] = None
 
-    def _left(self, result: RunResult, root: str, settings: Settings):
+    def _left(self, diagnostics: Iterable[Diagnostic], root: str, settings: Settings):
         from fastapi_fixer.apply.pr import Finding
         from fastapi_fixer.models import FixSafety
         from fastapi_fixer.reporting.console import fixable_marker
 
         left = []
-        for d in result.diagnostics:
+        for d in diagnostics:
             hint = ""
             if d.fix is not None and d.fix.safety is FixSafety.UNSAFE and not settings.unsafe_fixes:
                 hint = "an unsafe fix is available with --unsafe-fixes"

@@ -72,20 +72,29 @@ def run_git(
     *args: str,
     env: dict[str, str] | None = None,
     what: str | None = None,
+    stdin: str | None = None,
 ) -> tuple[str, str]:
-    """Run ``git args`` in ``repo`` through GitPython; (stdout, stderr), or a GitModeError."""
+    """Run ``git args`` in ``repo`` through GitPython; (stdout, stderr), or a GitModeError.
+    ``stdin``: text given to the command on its standard input."""
     from git.exc import GitCommandError
 
-    try:
-        _, stdout, stderr = repo.git.execute(
-            ["git", *args],
-            with_extended_output=True,
-            env={**_NON_INTERACTIVE, **(env or {})},
-            strip_newline_in_stdout=True,
-        )
-    except GitCommandError as exc:
-        label = what or f"git {next((a for a in args if not a.startswith('-')), '')}"
-        raise GitModeError(f"{label} failed: {_reason(exc)}") from None
+    with contextlib.ExitStack() as stack:
+        istream = None
+        if stdin is not None:
+            istream = stack.enter_context(tempfile.TemporaryFile())
+            istream.write(stdin.encode("utf-8"))
+            istream.seek(0)
+        try:
+            _, stdout, stderr = repo.git.execute(
+                ["git", *args],
+                with_extended_output=True,
+                env={**_NON_INTERACTIVE, **(env or {})},
+                strip_newline_in_stdout=True,
+                istream=istream,
+            )
+        except GitCommandError as exc:
+            label = what or f"git {next((a for a in args if not a.startswith('-')), '')}"
+            raise GitModeError(f"{label} failed: {_reason(exc)}") from None
     return str(stdout), str(stderr)
 
 
@@ -337,16 +346,56 @@ def create_branch(repo: Repo, name: str, sha: str, force: bool) -> None:
     )
 
 
+def create_branches(repo: Repo, tips: dict[str, str], force: bool) -> None:
+    """Point each branch of ``tips`` at its commit in one transaction (`git update-ref
+    --stdin`): all of them are created, or none. Without ``force`` an existing branch fails it."""
+    lines = ["start"]
+    for name, sha in tips.items():
+        verb = "update" if force else "create"
+        lines.append(f"{verb} refs/heads/{name} {sha}")
+    lines += ["prepare", "commit", ""]
+    names = ", ".join(tips)
+    run_git(
+        repo,
+        "update-ref",
+        "-m",
+        "fastapi-fix: one branch per plan step",
+        "--stdin",
+        stdin="\n".join(lines),
+        what=f"creating branches {names}",
+    )
+
+
 def push_branch(
     repo: Repo, remote: str, branch: str, force: bool, options: Sequence[str] = ()
 ) -> str:
     """Push ``branch`` to ``remote`` and set it as upstream; returns git's messages (stderr),
     where servers print links such as a merge request's."""
+    return push_branches(repo, remote, [branch], force, options)
+
+
+def push_branches(
+    repo: Repo, remote: str, branches: Sequence[str], force: bool, options: Sequence[str] = ()
+) -> str:
+    """Push ``branches`` to ``remote`` in one push and set each one's upstream; returns git's
+    messages (stderr)."""
     args = ["push", "--set-upstream"]
     if force:
         args.append("--force")
     for option in options:
         args += ["--push-option", option]
-    args += [remote, f"refs/heads/{branch}:refs/heads/{branch}"]
-    _, stderr = run_git(repo, *args, what=f"pushing {branch} to {remote}")
+    args += [remote, *(f"refs/heads/{branch}:refs/heads/{branch}" for branch in branches)]
+    _, stderr = run_git(repo, *args, what=f"pushing {', '.join(branches)} to {remote}")
     return stderr
+
+
+def branches_under(repo: Repo, prefix: str) -> list[str]:
+    """The local branches named ``prefix/...``."""
+    listing, _ = run_git(repo, "for-each-ref", "--format=%(refname:short)", f"refs/heads/{prefix}/")
+    return [line for line in listing.splitlines() if line]
+
+
+def checkout_detached(worktree: Repo, sha: str) -> None:
+    """Move the temporary worktree back to ``sha`` (its changes are all committed)."""
+    run_git(worktree, *_NO_HOOKS, "checkout", "--quiet", "--force", "--detach", sha)
+    run_git(worktree, "clean", "--quiet", "--force", "-d")

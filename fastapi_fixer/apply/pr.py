@@ -77,6 +77,8 @@ class RuleCommit:
     # what the fixes did, as (path, title) of the findings fixed: the titles are the findings'
     # own (`Make `get_db` an `async def``), not the rule's template
     titles: list[tuple[str, str]] = field(default_factory=list)
+    # the findings fixed, at their lines in the commit's parent (`--pr-per-step` lists them)
+    fixed: list[AppliedFix] = field(default_factory=list)
 
     @property
     def subject(self) -> str:
@@ -366,6 +368,13 @@ class PullRequest:
     url: str
     number: int | None
     created: bool  # False: one already existed for this branch
+    base: str | None = None  # the branch it targets, as GitHub said
+
+
+def _pull(data: dict, created: bool) -> PullRequest:
+    base = data.get("base")
+    ref = base.get("ref") if isinstance(base, dict) else None
+    return PullRequest(str(data["html_url"]), data.get("number"), created, ref)
 
 
 def open_pull_request(
@@ -378,7 +387,7 @@ def open_pull_request(
     payload = {"title": title, "head": head, "base": base, "body": body}
     status, data = _request(target, "POST", pulls, payload)
     if status == 201 and isinstance(data, dict) and data.get("html_url"):
-        return PullRequest(str(data["html_url"]), data.get("number"), created=True)
+        return _pull(data, created=True)
     message, details = _messages(data)
     if status == 422 and any(EXISTING_PR in text.lower() for text in (message, *details)):
         existing = _find_open(target, pulls, head)
@@ -395,8 +404,27 @@ def _find_open(target: GitHubTarget, pulls: str, head: str) -> PullRequest | Non
     if isinstance(data, list):
         for item in data:
             if isinstance(item, dict) and item.get("html_url"):
-                return PullRequest(str(item["html_url"]), item.get("number"), created=False)
+                return _pull(item, created=False)
     return None
+
+
+def update_pull_request(
+    target: GitHubTarget,
+    number: int,
+    *,
+    title: str | None = None,
+    body: str | None = None,
+    base: str | None = None,
+) -> PullRequest:
+    """PATCH /repos/{owner}/{repo}/pulls/{number}: change what is given (GitHub answers 200
+    with the pull request)."""
+    owner, repo = (urllib.parse.quote(part, safe="") for part in (target.owner, target.repo))
+    given = {"title": title, "body": body, "base": base}
+    payload = {key: value for key, value in given.items() if value is not None}
+    status, data = _request(target, "PATCH", f"/repos/{owner}/{repo}/pulls/{number}", payload)
+    if status == 200 and isinstance(data, dict) and data.get("html_url"):
+        return _pull(data, created=False)
+    raise _api_error(target, status, data)
 
 
 def gitlab_push_options(summary: Summary, base: str) -> Sequence[str]:
