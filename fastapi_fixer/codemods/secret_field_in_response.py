@@ -86,6 +86,7 @@ from fastapi_fixer.fixing.schema_split import (
     ProjectSchemas,
     ResponseUse,
     apply_schema_edits,
+    dropped_members,
     project_schemas,
     response_derivation,
     snake,
@@ -146,19 +147,22 @@ class SecretFieldInResponse(Rule):
                 f"(returned by `{route}`)"
             )
             try:
-                fix = self._fix(schemas, model, [u for u, fields in by_use if fields])
+                fix = self._fix(schemas, model, node, [u for u, fields in by_use if fields])
             except Conflict as conflict:
                 fix = None
                 message += f"; no fix: {conflict}"
             yield self.diagnostic(ctx, node, message, fix)
 
     @staticmethod
-    def _fix(schemas: ProjectSchemas, model: Model, uses: list[ResponseUse]) -> Fix:
+    def _fix(
+        schemas: ProjectSchemas, model: Model, node: ast.ClassDef, uses: list[ResponseUse]
+    ) -> Fix:
         """`uses`: the responses that expose a secret (a route issuing its credential keeps the
         model)."""
         edits = EditSet(schemas, model)
         response = edits.new_name_free(RESPONSE)
-        response_edit, _ = response_derivation(schemas, model)
+        response_edit, dropped = response_derivation(schemas, model)
+        dropped_members(node, dropped)
         edits.edits.append(response_edit)
         for use in uses:
             if use.refs:
