@@ -41,25 +41,26 @@ def create_user(user: UserCreate): ...
 ## Fix safety
 Unsafe. The fix derives `<Name>Create` (without the server-generated fields: `id`, the model's own
 key `<snake_name>_id` — other `*_id` fields such as `owner_id` are the client's to send — and
-`created_at`, `updated_at`) and `<Name>Response` (without the secret fields FF204 looks for), both
-right after the original class, copied from it with the same bases, config and validators
-(validators of dropped fields only are left out, and so are the methods and properties that read a
-dropped field, e.g. `verify_password` of a model without `password_hash`). Every route in every module then takes the Create
-model as its body and declares the Response model as its response (`response_model=`, return
-annotation, returned constructors), importing the new names where needed. The original class is
-kept: services, tests or other projects may still use it. What changes for clients: requests no
-longer require the dropped fields and ignore them when sent (reject them when the model forbids
-extra fields), responses no longer contain the secret fields, and the OpenAPI document has the two
-new schemas in place of the shared one. No fix is offered when no field looks server-generated
-(the Create model would be a copy of the original), when a method that reads a dropped field cannot
-be left out (`__init__`, a `computed_field` or `model_serializer`), when `<Name>Create`/`<Name>Response`
-already exist or mean something else where they are needed, when a route reads a dropped field of
-its body (`user.id`) or returns its body as the response, when a dropped field is inherited from a
-base class, when the model forbids extra fields and a route builds the response with its
-constructor, or when code of the project tests objects against the model (`isinstance(x, User)`,
-`issubclass`, `case User()`, `type(x) is User`): the split models are siblings of it, not subclasses
-(a subclass cannot drop fields), so such a test would turn false for the request bodies and
-constructed responses.
+`created_at`, `updated_at`) and `<Name>Response` (without the secret fields FF204 looks for; a
+name already ending in `Response` gives `<Base>PublicResponse`), both right after the original
+class, copied from it with the same bases, config and validators (validators of dropped fields
+only are left out, and so are the methods and properties that read a dropped field, e.g.
+`verify_password` of a model without `password_hash`). Every route in every module then takes the
+Create model as its body and declares the Response model as its response (`response_model=`,
+return annotation, returned constructors), importing the new names where needed. The original
+class is kept: services, tests or other projects may still use it. What changes for clients:
+requests no longer require the dropped fields and ignore them when sent (reject them when the
+model forbids extra fields), responses no longer contain the secret fields, and the OpenAPI
+document has the two new schemas in place of the shared one. No fix is offered when no field
+looks server-generated (the Create model would be a copy of the original), when a method that
+reads a dropped field cannot be left out (`__init__`, a `computed_field` or `model_serializer`),
+when `<Name>Create`/`<Name>Response` already exist or mean something else where they are needed,
+when a route reads a dropped field of its body (`user.id`) or returns its body as the response,
+when a dropped field is inherited from a base class, when the model forbids extra fields and a
+route builds the response with its constructor, or when code of the project tests objects against
+the model (`isinstance(x, User)`, `issubclass`, `case User()`, `type(x) is User`): the split
+models are siblings of it, not subclasses (a subclass cannot drop fields), so such a test would
+turn false for the request bodies and constructed responses.
 
 ## Known problems
 Only module-level classes and module-level route functions are looked at; names in string
