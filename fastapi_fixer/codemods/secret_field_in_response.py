@@ -12,7 +12,9 @@ Not reported either:
   name or path says it creates, generates, rotates, refreshes, exchanges, verifies or adds
   (`generate_api_key`, `create_webhook`, `rotate_signing_secret`, an MFA challenge), any route
   named after the field it returns (`get_user_access_token` → `access_token`), and any model
-  named after it (`ApiKey.api_key`, `WebhookSecret.secret`). Passwords and their hashes are
+  named after it (`ApiKey.api_key`, `WebhookSecret.secret`), and any route that takes the
+  credential as a parameter and echoes it back (`connection_test_token` in a header, returned as
+  `token`). Passwords and their hashes are
   never handed out: they stay reported;
 - fields that describe a credential rather than hold it: pagination cursors and version tokens
   (`next_page_token`, `version_token`), flags (`has_signing_secret`), lifetimes, limits and
@@ -235,9 +237,23 @@ def _issues(ctx: FileContext, use: ResponseUse, fields: list[str]) -> bool:
         words.update(_words(path or ""))
     if any(set(_words(f)) <= words for f in fields):
         return True  # `get_user_access_token` returning `access_token`: its very purpose
+    if _echoes(ctx, use, fields):
+        return True
     facts = ctx.index.functions.get(route.function)
     methods = {declared.method.upper() for declared in facts.routes} if facts else set()
     return "POST" in methods and bool(ISSUING_WORDS & words)
+
+
+def _echoes(ctx: FileContext, use: ResponseUse, fields: list[str]) -> bool:
+    """The route takes the credential itself as a parameter (`connection_test_token` in a
+    header, returned as `token`): the response echoes what the caller sent."""
+    from fastapi_fixer.analysis.collectors.routing import function_routing
+
+    facts = function_routing(ctx.index, use.route.function)
+    if facts is None:
+        return False
+    taken = [set(_words(name)) for name in facts.params]
+    return any(set(_words(f)) <= words for f in fields for words in taken if words)
 
 
 def _words(text: str) -> list[str]:
