@@ -62,19 +62,25 @@ after every other parameter (keyword-only, after a new `*`, when one before it h
 FastAPI solves the decorator's and the routers' `dependencies=[...]` first and then the parameters
 in order, so the route's authentication still runs before the lookup, and an unauthenticated request
 for a missing id still gets the 401, not a 404 that tells which ids exist. The fix adds
-`valid_<entity>_id` (entity from the path parameter, `post_id` → `post`) above the first such route,
+`valid_<parameter>` (`post_id` → `valid_post_id`, `provider` → `valid_provider`; a generic name
+such as `id` or `slug` is prefixed by the entity: `valid_post_id`) above the first such route,
 taking the path parameter (with the first route's annotation and default) and any other route
 parameter the fetch uses (a `db: Session = Depends(get_db)` is copied: the cached session is
 shared). In each route the two statements go, the entity becomes a parameter `Annotated[<Type>,
 Depends(...)]`, and the path parameter goes when nothing else uses it, as does a dependency
 parameter only the fetch used (`db: Session = Depends(get_db)`, `Annotated[..., Depends(...)]` or an
 alias of one): the new dependency asks for it, and FastAPI solves it once per request. `<Type>` is
-what the fetch gives once the check ruled out `None`: the model of `session.get(Model, id)`, or the
-return annotation of the project function it calls (`-> Post | None` gives `Post`, imported when the
-module does not have it and the import is safe); the new dependency is annotated `-> <Type>` too.
-When it is unknown the parameter is `Annotated[Any, ...]` and the dependency has no return
-annotation. No fix when the name `valid_<entity>_id` is taken, `Annotated`, `Depends` or `Any` mean
-something else in the module, or a route already has a parameter named like the entity. A route that
+what the fetch gives once the check ruled out `None`: the model of `session.get(Model, id)`,
+`session.scalar(select(Model)...)`, `session.scalars(select(Model)...).one_or_none()` (or
+`.first()`), `session.execute(select(Model)...).scalar_one_or_none()`,
+`session.query(Model)...first()`, or the return annotation of the project function it calls
+(`-> Post | None` gives `Post`, imported when the module does not have it and the import is safe);
+the new dependency is annotated `-> <Type>` too. When it is unknown the parameter is
+`Annotated[Any, ...]` and the dependency has no return annotation. One module gets one dependency
+of a name: when two groups of routes check the same parameter differently (another 404 message),
+the biggest group gets it and the other is reported without a fix (two definitions would be a
+redefinition). No fix when the name is taken, `Annotated`, `Depends` or `Any` mean something else
+in the module, or a route already has a parameter named like the entity. A route that
 checks something before the fetch (a `raise` or `assert` above it: a permission check in the body)
 is reported without a fix, since the lookup's 404 would then come before that check's error; the
 other routes of the group still get the dependency.
@@ -191,22 +197,89 @@ def find_check(node: FunctionNode, resolver: Resolver, parameters: set[str]) -> 
             if len(by) == 1 and not (used & bound_before) and entity not in arguments:
                 parameter = by[0]
                 uses = tuple(sorted((used & set(arguments)) - {parameter}))
-                model = ""
-                call = value.value if isinstance(value, ast.Await) else value
-                if (
-                    isinstance(call, ast.Call)
-                    and isinstance(call.func, ast.Attribute)
-                    and call.func.attr == "get"
-                    and len(call.args) == 2
-                    and isinstance(call.args[0], ast.Name)
-                ):
-                    model = call.args[0].id
+                model = _queried_model(value, resolver)
                 key = repr((ast.dump(value), ast.dump(following.body[0]), parameter, uses))  # type: ignore[attr-defined]
                 return _Check(node, position, entity, parameter, uses, model, key)
         for child in ast.walk(statement):
             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
                 bound_before.add(child.id)
     return None
+
+
+_SELECTS = frozenset(
+    {
+        "sqlalchemy.select",
+        "sqlalchemy.sql.select",
+        "sqlalchemy.sql.expression.select",
+        "sqlalchemy.future.select",
+        "sqlmodel.select",
+        "sqlmodel.sql.expression.select",
+    }
+)
+# methods that narrow a statement or a query and keep what it selects
+_CHAINED = frozenset(
+    {"where", "filter", "filter_by", "options", "join", "outerjoin", "order_by", "limit"}
+)
+_ONE_ROW = frozenset({"one_or_none", "first", "one"})
+
+
+def _chain_root(node: ast.expr) -> ast.expr:
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _CHAINED
+    ):
+        node = node.func.value
+    return node
+
+
+def _selected(node: ast.expr, resolver: Resolver) -> str:
+    """`Model` of `select(Model).where(...)...`, else ""."""
+    root = _chain_root(node)
+    if (
+        isinstance(root, ast.Call)
+        and len(root.args) == 1
+        and not root.keywords
+        and isinstance(root.args[0], ast.Name)
+        and resolver.qualify(root.func) in _SELECTS
+    ):
+        return root.args[0].id
+    return ""
+
+
+def _queried_model(value: ast.expr, resolver: Resolver) -> str:
+    """The model class one row of the fetch is: `session.get(Model, id)`,
+    `session.scalar(select(Model)...)`, `session.scalars(select(Model)...).one_or_none()`,
+    `session.execute(select(Model)...).scalar_one_or_none()`,
+    `session.query(Model).filter(...).first()`; else ""."""
+    call = value.value if isinstance(value, ast.Await) else value
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+        return ""
+    method, receiver = call.func.attr, call.func.value
+    if method == "get" and len(call.args) == 2 and isinstance(call.args[0], ast.Name):
+        return call.args[0].id
+    if method == "scalar" and len(call.args) == 1:
+        return _selected(call.args[0], resolver)
+    if call.args or not (
+        isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute)
+    ):
+        return ""
+    inner = receiver.func.attr
+    if method in _ONE_ROW and inner == "scalars" and len(receiver.args) == 1:
+        return _selected(receiver.args[0], resolver)
+    if method in {"scalar_one_or_none", "scalar_one"} and inner == "execute" and receiver.args:
+        return _selected(receiver.args[0], resolver)
+    if method in _ONE_ROW:
+        root = _chain_root(receiver)
+        if (
+            isinstance(root, ast.Call)
+            and isinstance(root.func, ast.Attribute)
+            and root.func.attr == "query"
+            and len(root.args) == 1
+            and isinstance(root.args[0], ast.Name)
+        ):
+            return root.args[0].id
+    return ""
 
 
 def _match(statement: ast.stmt, following: ast.stmt, resolver: Resolver):
@@ -233,10 +306,15 @@ def _match(statement: ast.stmt, following: ast.stmt, resolver: Resolver):
     return target.id, value
 
 
-def _entity_of(parameter: str, entity: str) -> str:
-    if parameter.endswith("_id") and len(parameter) > 3:
-        return parameter[:-3]
-    return entity
+_GENERIC = frozenset({"id", "pk", "key", "name", "slug", "uuid", "code"})
+
+
+def dependency_name(parameter: str, entity: str) -> str:
+    """`valid_<parameter>` (`post_id` → `valid_post_id`, `provider` → `valid_provider`); a
+    generic parameter name says which entity: `id` of `user` → `valid_user_id`."""
+    if parameter.lower() in _GENERIC:
+        return f"valid_{entity}_{parameter}"
+    return f"valid_{parameter}"
 
 
 class InlineEntityCheck(Rule):
@@ -246,7 +324,7 @@ class InlineEntityCheck(Rule):
     MESSAGE = (
         "Route `{function}` fetches `{entity}` and raises 404 inline, like {count} other routes"
     )
-    FIX_TITLE = "Extract the check into a `valid_{entity}_id` dependency"
+    FIX_TITLE = "Extract the check into a `valid_{parameter}` dependency"
     FIX_SAFETY = FixSafety.UNSAFE
     TRIGGERS = ("404",)
 
@@ -264,14 +342,33 @@ class InlineEntityCheck(Rule):
             found = find_check(node, resolver, parameters)
             if found is not None:
                 groups.setdefault(found.key, []).append(found)
-        for checks in groups.values():
-            if len(checks) < 2:
-                continue
+        # one dependency name per module: the biggest group gets it, another group that would
+        # define the same name (another message, another fetch) is left without a fix
+        claimed: set[str] = set()
+        ordered = sorted(
+            (checks for checks in groups.values() if len(checks) >= 2),
+            key=lambda checks: (-len(checks), min(c.node.lineno for c in checks)),
+        )
+        names = {}
+        for checks in ordered:
+            first = min(checks, key=lambda c: c.node.lineno)
+            name = dependency_name(first.parameter, first.entity)
+            names[id(checks)] = (name, name in claimed)
+            if any(not _guard_before(check) for check in checks):
+                claimed.add(name)
+        for checks in sorted(ordered, key=lambda checks: min(c.node.lineno for c in checks)):
             # a route that checks something before the fetch keeps its check inline: the
             # lookup's 404 would come first (the others still share the new dependency)
             guards = {id(check): _guard_before(check) for check in checks}
             fixable = [check for check in checks if not guards[id(check)]]
-            fix, problem = self._fix(ctx, fixable) if fixable else (None, "")
+            name, twice = names[id(checks)]
+            if twice:
+                fix, problem = (
+                    None,
+                    f"another group of routes here gets a `{name}` that checks differently",
+                )
+            else:
+                fix, problem = self._fix(ctx, fixable, name) if fixable else (None, "")
             for check in checks:
                 others = len(checks) - 1
                 statement = check.node.body[check.position]
@@ -293,9 +390,8 @@ class InlineEntityCheck(Rule):
                     message += f" (no fix: {problem})"
                 yield self.diagnostic(ctx, statement, message, fix)
 
-    def _fix(self, ctx: FileContext, checks: list[_Check]) -> tuple[Fix | None, str]:
+    def _fix(self, ctx: FileContext, checks: list[_Check], name: str) -> tuple[Fix | None, str]:
         first = min(checks, key=lambda c: c.node.lineno)
-        name = f"valid_{_entity_of(first.parameter, first.entity)}_id"
         if name in ctx.scope.bindings:
             return None, f"the name `{name}` is taken"
         for check in checks:

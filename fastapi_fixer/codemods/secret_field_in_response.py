@@ -12,12 +12,17 @@ Not reported either:
   name or path says it creates, generates, rotates, refreshes, exchanges, verifies or adds
   (`generate_api_key`, `create_webhook`, `rotate_signing_secret`, an MFA challenge), any route
   named after the field it returns (`get_user_access_token` → `access_token`), and any model
-  named after it (`ApiKey.api_key`, `WebhookSecret.secret`). Passwords and their hashes are
+  named after it (`ApiKey.api_key`, `WebhookSecret.secret`), and any route that takes the
+  credential as a parameter and echoes it back (`connection_test_token` in a header, returned as
+  `token`). Passwords and their hashes are
   never handed out: they stay reported;
 - fields that describe a credential rather than hold it: pagination cursors and version tokens
   (`next_page_token`, `version_token`), flags (`has_signing_secret`), lifetimes, limits and
   methods (`refresh_token_lifetime_seconds`, `TOKEN_THRESHOLD`, `token_endpoint_auth_method`),
-  and the model's own fields typed `bool`, `int`, `float`, `datetime` or `Literal[...]`.
+  and the model's own fields typed `bool`, `int`, `float`, `datetime` or `Literal[...]`;
+- a field the model's own `field_validator`/`field_serializer` masks before it is sent: the hook
+  returns a mask (`"***"`, `"[REDACTED]"`) or calls a masking function (`redact(v)`,
+  `mask_secret(v)`).
 
 ## Why is this bad?
 Everything in a response model is sent to the client and published in the OpenAPI schema. A
@@ -53,19 +58,24 @@ them break), and their OpenAPI response schema becomes `<Name>Response`; request
 the other routes are unchanged, and the routes that hand the credential out (see above) keep it. The
 fix derives `<Name>Response` right after the model (same bases, config and validators; validators of
 the dropped fields only are left out) and makes it the response model of every route that exposes a
-secret: `response_model=` and return annotations are rewritten, and a route that only returns
-`Model(...)` gets `response_model=<Name>Response` (the constructor stays; FastAPI filters the
-output). The class is the very one FF203 derives when the model is also a request body, so the two
-rules never create two different `<Name>Response` classes; when both apply, FF203's split runs first
-(lower code) and FF204 then has nothing left to fix. The original class is kept. No fix is offered
-when `<Name>Response` already exists or means something else where it is needed, or when a secret
-field is inherited from a base class.
+secret (a model already named `...Response` gives `...PublicResponse`; the methods and properties
+that read a dropped field, such as `verify_password` of a model without `password_hash`, are left
+out of the copy): `response_model=` and return annotations are rewritten, and a route that only
+returns `Model(...)` gets `response_model=<Name>Response` (the constructor stays; FastAPI filters
+the output). The class is the very one FF203 derives when the model is also a request body, so the
+two rules never create two different `<Name>Response` classes; when both apply, FF203's split runs
+first (lower code) and FF204 then has nothing left to fix. The original class is kept. No fix is
+offered when `<Name>Response` already exists or means something else where it is needed, when a
+secret field is inherited from a base class, or when a member that reads it cannot be left out
+(`__init__`, a `computed_field` or `model_serializer`: the response would change).
 
 ## Known problems
 Fields are recognised by name (and, for the model's own fields, by type): a secret named
 otherwise is not seen, and an inherited non-secret named like one is reported. A route that
 echoes back a credential the client sent (a configuration `POST /config/update`) is not
 reported when its name says it creates or adds. Only module-level classes and routes are looked at.
+A masking hook is recognised by what it returns or calls (a mask string, a function named like
+`redact`/`mask`): a hook that masks through a helper named otherwise is not seen.
 A route annotated `-> UserResponse` after the fix may still return a `User` it builds: FastAPI
 converts it (the secret fields are left out), but a type checker will object.
 """
@@ -86,6 +96,7 @@ from fastapi_fixer.fixing.schema_split import (
     ProjectSchemas,
     ResponseUse,
     apply_schema_edits,
+    dropped_members,
     project_schemas,
     response_derivation,
     snake,
@@ -132,7 +143,7 @@ class SecretFieldInResponse(Rule):
             model = schemas.model(qualname)
             if uses is None or not uses.response or model is None:
                 continue
-            plain = _non_text_fields(ctx, node)
+            plain = _non_text_fields(ctx, node) | masked_fields(node)
             by_use = [(u, _exposed(ctx, schemas, model, u, plain)) for u in uses.response]
             found = {f for _, fields in by_use for f in fields}
             exposed = tuple(f for f in schemas.all_fields(model) if f in found)
@@ -146,19 +157,22 @@ class SecretFieldInResponse(Rule):
                 f"(returned by `{route}`)"
             )
             try:
-                fix = self._fix(schemas, model, [u for u, fields in by_use if fields])
+                fix = self._fix(schemas, model, node, [u for u, fields in by_use if fields])
             except Conflict as conflict:
                 fix = None
                 message += f"; no fix: {conflict}"
             yield self.diagnostic(ctx, node, message, fix)
 
     @staticmethod
-    def _fix(schemas: ProjectSchemas, model: Model, uses: list[ResponseUse]) -> Fix:
+    def _fix(
+        schemas: ProjectSchemas, model: Model, node: ast.ClassDef, uses: list[ResponseUse]
+    ) -> Fix:
         """`uses`: the responses that expose a secret (a route issuing its credential keeps the
         model)."""
         edits = EditSet(schemas, model)
         response = edits.new_name_free(RESPONSE)
-        response_edit, _ = response_derivation(schemas, model)
+        response_edit, dropped = response_derivation(schemas, model)
+        dropped_members(node, dropped)
         edits.edits.append(response_edit)
         for use in uses:
             if use.refs:
@@ -223,9 +237,23 @@ def _issues(ctx: FileContext, use: ResponseUse, fields: list[str]) -> bool:
         words.update(_words(path or ""))
     if any(set(_words(f)) <= words for f in fields):
         return True  # `get_user_access_token` returning `access_token`: its very purpose
+    if _echoes(ctx, use, fields):
+        return True
     facts = ctx.index.functions.get(route.function)
     methods = {declared.method.upper() for declared in facts.routes} if facts else set()
     return "POST" in methods and bool(ISSUING_WORDS & words)
+
+
+def _echoes(ctx: FileContext, use: ResponseUse, fields: list[str]) -> bool:
+    """The route takes the credential itself as a parameter (`connection_test_token` in a
+    header, returned as `token`): the response echoes what the caller sent."""
+    from fastapi_fixer.analysis.collectors.routing import function_routing
+
+    facts = function_routing(ctx.index, use.route.function)
+    if facts is None:
+        return False
+    taken = [set(_words(name)) for name in facts.params]
+    return any(set(_words(f)) <= words for f in fields for words in taken if words)
 
 
 def _words(text: str) -> list[str]:
@@ -244,6 +272,56 @@ def _non_text_fields(ctx: FileContext, node: ast.ClassDef) -> frozenset[str]:
         ):
             found.add(statement.target.id)
     return frozenset(found)
+
+
+_FIELD_HOOKS = frozenset({"field_validator", "validator", "field_serializer"})
+_MASKING_WORDS = ("redact", "mask", "obfuscat", "censor", "scrub", "anonymi")
+_MASK_CHARACTERS = frozenset("*•xX#-")
+
+
+def masked_fields(node: ast.ClassDef) -> frozenset[str]:
+    """The class's fields its own `field_validator`/`field_serializer` masks: the hook returns a
+    mask (`"***"`, `"[REDACTED]"`) or calls a masking function (`redact(v)`,
+    `mask_secret(v)`), so the response carries the mask, not the secret."""
+    found: set[str] = set()
+    for statement in node.body:
+        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        fields: list[str] = []
+        for decorator in statement.decorator_list:
+            if not isinstance(decorator, ast.Call):
+                continue
+            func = decorator.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _FIELD_HOOKS:
+                fields.extend(
+                    a.value
+                    for a in decorator.args
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                )
+        if fields and _masks(statement):
+            found.update(fields)
+    return frozenset(found)
+
+
+def _masks(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for child in ast.walk(function):
+        if isinstance(child, ast.Call):
+            func = child.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if any(word in name.lower() for word in _MASKING_WORDS):
+                return True
+        if (
+            isinstance(child, ast.Return)
+            and isinstance(child.value, ast.Constant)
+            and isinstance(child.value.value, str)
+        ):
+            text = child.value.value.strip()
+            if (len(text) >= 3 and set(text) <= _MASK_CHARACTERS) or any(
+                word in text.lower() for word in ("redacted", "hidden", "masked")
+            ):
+                return True
+    return False
 
 
 def _is_plain(ctx: FileContext, annotation: ast.expr) -> bool:

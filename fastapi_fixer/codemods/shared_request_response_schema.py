@@ -41,27 +41,31 @@ def create_user(user: UserCreate): ...
 ## Fix safety
 Unsafe. The fix derives `<Name>Create` (without the server-generated fields: `id`, the model's own
 key `<snake_name>_id` — other `*_id` fields such as `owner_id` are the client's to send — and
-`created_at`, `updated_at`) and `<Name>Response` (without the secret fields FF204 looks for), both
-right after the original class, copied from it with the same bases, config and validators
-(validators of dropped fields only are left out). Every route in every module then takes the Create
-model as its body and declares the Response model as its response (`response_model=`, return
-annotation, returned constructors), importing the new names where needed. The original class is
-kept: services, tests or other projects may still use it. What changes for clients: requests no
-longer require the dropped fields and ignore them when sent (reject them when the model forbids
-extra fields), responses no longer contain the secret fields, and the OpenAPI document has the two
-new schemas in place of the shared one. No fix is offered when `<Name>Create`/`<Name>Response`
-already exist or mean something else where they are needed, when a route reads a dropped field of
-its body (`user.id`) or returns its body as the response, when a dropped field is inherited from a
-base class, when the model forbids extra fields and a route builds the response with its
-constructor, or when code of the project tests objects against the model (`isinstance(x, User)`,
-`issubclass`, `case User()`, `type(x) is User`): the split models are siblings of it, not subclasses
-(a subclass cannot drop fields), so such a test would turn false for the request bodies and
-constructed responses.
+`created_at`, `updated_at`) and `<Name>Response` (without the secret fields FF204 looks for; a
+name already ending in `Response` gives `<Base>PublicResponse`), both right after the original
+class, copied from it with the same bases, config and validators (validators of dropped fields
+only are left out, and so are the methods and properties that read a dropped field, e.g.
+`verify_password` of a model without `password_hash`). Every route in every module then takes the
+Create model as its body and declares the Response model as its response (`response_model=`,
+return annotation, returned constructors), importing the new names where needed. The original
+class is kept: services, tests or other projects may still use it. What changes for clients:
+requests no longer require the dropped fields and ignore them when sent (reject them when the
+model forbids extra fields), responses no longer contain the secret fields, and the OpenAPI
+document has the two new schemas in place of the shared one. No fix is offered when no field
+looks server-generated (the Create model would be a copy of the original), when a method that
+reads a dropped field cannot be left out (`__init__`, a `computed_field` or `model_serializer`),
+when `<Name>Create`/`<Name>Response` already exist or mean something else where they are needed,
+when a route reads a dropped field of its body (`user.id`) or returns its body as the response,
+when a dropped field is inherited from a base class, when the model forbids extra fields and a
+route builds the response with its constructor, or when code of the project tests objects against
+the model (`isinstance(x, User)`, `issubclass`, `case User()`, `type(x) is User`): the split
+models are siblings of it, not subclasses (a subclass cannot drop fields), so such a test would
+turn false for the request bodies and constructed responses.
 
 ## Known problems
 Only module-level classes and module-level route functions are looked at; names in string
-annotations are not seen. Model validators, computed fields and methods of the copied classes
-are kept as they are and may mention a dropped field. Fields are recognised by name only.
+annotations are not seen. A method that reads a dropped field through a helper of another
+class, or through `getattr(self, name)`, is kept. Fields are recognised by name only.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ from fastapi_fixer.fixing.schema_split import (
     apply_schema_edits,
     check_inherited,
     derive_edit,
+    dropped_members,
     project_schemas,
     response_derivation,
     server_fields,
@@ -139,14 +144,20 @@ class SharedRequestResponseSchema(Rule):
             )
             try:
                 checks = ctx.index.memo("FF203.class_checks", class_checks)
-                fix = self._fix(schemas, model, uses, checks.get(qualname))
+                fix = self._fix(schemas, model, node, uses, checks.get(qualname))
             except Conflict as conflict:
                 fix = None
                 message += f"; no fix: {conflict}"
             yield self.diagnostic(ctx, node, message, fix)
 
     @staticmethod
-    def _fix(schemas: ProjectSchemas, model: Model, uses: Usages, checked: str | None) -> Fix:
+    def _fix(
+        schemas: ProjectSchemas,
+        model: Model,
+        node: ast.ClassDef,
+        uses: Usages,
+        checked: str | None,
+    ) -> Fix:
         name = model.cls.name
         if checked is not None:
             raise Conflict(
@@ -158,7 +169,14 @@ class SharedRequestResponseSchema(Rule):
         response = edits.new_name_free(RESPONSE)
         check_inherited(schemas, model, server_fields(name, schemas.all_fields(model)))
         create_drop = server_fields(name, model.cls.fields)
-        response_edit, _ = response_derivation(schemas, model)
+        if not create_drop:
+            raise Conflict(
+                "no field of it looks server-generated (`id`, `created_at`, ...): "
+                f"`{create}` would be a copy of `{name}`"
+            )
+        response_edit, secrets = response_derivation(schemas, model)
+        dropped_members(node, create_drop)
+        dropped_members(node, secrets)
         edits.edits.extend([derive_edit(model, CREATE, create_drop), response_edit])
         for body in uses.body:
             read = sorted(set(create_drop) & body.param.attributes)

@@ -5,6 +5,12 @@ dependencies accepts: no parameter of that name, no `Path(alias="param")`, no `*
 `Depends` function (in any module, through sub-dependencies, and the decorator's or router's
 `dependencies=`) that takes it, and no read of `request.path_params`.
 
+Not reported: a parameter that is missing from another path the same function is registered on
+(`/blockexplorer/public` and `/blockexplorer/public/{resource}` on one function: the parameter
+is optional by design), and a route that answers an HTML page (`-> HTMLResponse`,
+`response_class=HTMLResponse`, `return templates.TemplateResponse(...)`): a page shell for a
+client-side router reads the path in the browser.
+
 ## Why is this bad?
 FastAPI matches the URL but the value is silently dropped: usually a typo (`{item_id}` against
 `itemid`) or a forgotten parameter, so the route answers the same thing for every id. OpenAPI
@@ -32,7 +38,8 @@ would be a guess, and a wrong guess answers `422`). A path converter decides ins
 `int`, `{x:float}` → `float`, `{u:uuid}` → `uuid.UUID`. It is added before the first parameter with
 a default (keyword-only after `*`). No fix when the function's body already uses the name (a global
 or closure it would shadow), when the function is also called directly, or when it has a
-positional-only parameter with a default.
+positional-only parameter with a default. A required parameter is never added to a function
+registered on a path without it (that URL would answer `422`): such a function is not reported.
 
 ## Known problems
 A dependency that is a class, a library function or anything not analysed hides the route
@@ -56,7 +63,7 @@ from fastapi_fixer.analysis.collectors.routing import (
     is_test_module,
     router_decl,
 )
-from fastapi_fixer.analysis.facts import FunctionNode
+from fastapi_fixer.analysis.facts import FunctionNode, RouteDecl
 from fastapi_fixer.codemods.undocumented_route import route_calls
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
@@ -94,6 +101,48 @@ def accepted(index: ProjectIndex, functions: list[str], depth: int = 0) -> set[s
     return names
 
 
+def _in_every_path(index: ProjectIndex, routes: tuple[RouteDecl, ...], name: str) -> bool:
+    """Every path the function is registered on has `{name}` (its own path or its router's
+    prefix): a parameter of one path of several (`/items` and `/items/{item_id}` on one
+    function) is optional by design, and adding it would make the other URL answer `422`."""
+    for route in routes:
+        declared = router_decl(index, route.receiver)
+        prefix = declared.prefix if declared is not None else ""
+        if prefix == UNKNOWN or route.path is None:
+            return False
+        if name not in path_parameters((prefix or "") + (route.path or "")):
+            return False
+    return True
+
+
+_PAGE_RESPONSES = frozenset({"HTMLResponse", "TemplateResponse", "_TemplateResponse"})
+
+
+def _serves_page(ctx: FileContext, node: FunctionNode) -> bool:
+    """The route answers an HTML page (`-> HTMLResponse`, `response_class=HTMLResponse`, or it
+    returns `templates.TemplateResponse(...)` / `HTMLResponse(...)`): a page shell for a
+    client-side router reads the path in the browser, so the server ignoring it is intended."""
+
+    def names_page(expr: ast.AST | None) -> bool:
+        if isinstance(expr, ast.Call):
+            expr = expr.func
+        if isinstance(expr, ast.Attribute):
+            return expr.attr in _PAGE_RESPONSES
+        return isinstance(expr, ast.Name) and expr.id in _PAGE_RESPONSES
+
+    if names_page(node.returns):
+        return True
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and any(
+            k.arg == "response_class" and names_page(k.value) for k in decorator.keywords
+        ):
+            return True
+    return any(
+        isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and names_page(n.value)
+        for n in ast.walk(node)
+    )
+
+
 class UnusedPathParameter(Rule):
     CODE = "FF408"
     NAME = "unused-path-parameter"
@@ -109,7 +158,7 @@ class UnusedPathParameter(Rule):
         index = ctx.index
         for node, qualname, _ in ctx.functions():
             routes = index.routes_of(qualname)
-            if not routes:
+            if not routes or _serves_page(ctx, node):
                 continue
             for call, route in route_calls(node, routes):
                 if route.path is None:
@@ -129,7 +178,11 @@ class UnusedPathParameter(Rule):
                 names = accepted(index, [qualname, *extra_dependencies])
                 if names is None:
                     continue
-                missing = {name: kind for name, kind in wanted.items() if name not in names}
+                missing = {
+                    name: kind
+                    for name, kind in wanted.items()
+                    if name not in names and _in_every_path(index, routes, name)
+                }
                 if missing:
                     yield self._report(ctx, node, qualname, call, full_path, missing)
 

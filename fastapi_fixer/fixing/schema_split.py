@@ -23,8 +23,9 @@ applies.
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,14 @@ _NOT_A_CREDENTIAL = frozenset(
 # a first word that makes the field a flag about a credential (`has_signing_secret`)
 _FLAGS = frozenset({"has", "is", "use", "uses", "enable", "require", "requires", "show"})
 CREATE, RESPONSE = "Create", "Response"
+
+
+def derived_name(name: str, suffix: str) -> str:
+    """`User` + `Response` → `UserResponse`; a name that already ends in the suffix gets
+    `Public` before it (`ConnectionResponse` → `ConnectionPublicResponse`)."""
+    if name.endswith(suffix):
+        return f"{name[: -len(suffix)]}Public{suffix}"
+    return f"{name}{suffix}"
 
 
 def snake(name: str) -> str:
@@ -293,7 +302,7 @@ class EditSet:
     edits: list[Edit] = field(default_factory=list)
 
     def new_name_free(self, suffix: str) -> str:
-        name = f"{self.model.cls.name}{suffix}"
+        name = derived_name(self.model.cls.name, suffix)
         defining = self.schemas.index.modules[self.model.module]
         if name in defining.bindings:
             raise Conflict(f"`{name}` already exists in `{self.model.module}`")
@@ -312,7 +321,7 @@ class EditSet:
 
     def rename(self, module: str, where: Where, ref: Ref, suffix: str) -> None:
         """Rename ``ref`` (found in ``where`` of a route) to the new class."""
-        name = f"{self.model.cls.name}{suffix}"
+        name = derived_name(self.model.cls.name, suffix)
         path = self.schemas.index.modules[module].path
         if ref.node == "Attribute" and ref.prefix is not None:
             prefix = ref.prefix
@@ -343,7 +352,7 @@ class EditSet:
         self.edits.append(Edit(facts.path, "unimport", None, (source, obj, asname)))
 
     def add_response_model(self, module: str, route: RouteUsage, suffix: str) -> None:
-        name = f"{self.model.cls.name}{suffix}"
+        name = derived_name(self.model.cls.name, suffix)
         if not self._name_usable(module, name):
             raise Conflict(f"`{name}` means something else in `{module}`")
         path = self.schemas.index.modules[module].path
@@ -609,6 +618,7 @@ def derived_class(original: cst.ClassDef, suffix: str, drop: tuple[str, ...]) ->
     dropped = set(drop)
     body: list[cst.BaseStatement] = []
     assert isinstance(original.body, cst.IndentedBlock)
+    members = _members_reading(original, dropped)
     blank: list[cst.EmptyLine] = []  # blank lines above a dropped statement
     for statement in original.body.body:
         removed = isinstance(statement, cst.SimpleStatementLine) and any(
@@ -619,7 +629,7 @@ def derived_class(original: cst.ClassDef, suffix: str, drop: tuple[str, ...]) ->
         )
         if not removed and isinstance(statement, cst.FunctionDef):
             kept = _without_dropped_validators(statement, dropped)
-            removed = kept is None
+            removed = kept is None or statement.name.value in members
             statement = kept or statement
         if removed:
             lines = getattr(statement, "leading_lines", ())
@@ -634,10 +644,87 @@ def derived_class(original: cst.ClassDef, suffix: str, drop: tuple[str, ...]) ->
     if body and body[0] is not original.body.body[0]:
         body[0] = body[0].with_changes(leading_lines=[])
     return original.with_changes(
-        name=cst.Name(f"{original.name.value}{suffix}"),
+        name=cst.Name(derived_name(original.name.value, suffix)),
         body=original.body.with_changes(body=body, header=cst.TrailingWhitespace()),
         leading_lines=[cst.EmptyLine(), cst.EmptyLine()],
     )
+
+
+def _members_reading(original: cst.ClassDef, dropped: set[str]) -> set[str]:
+    """The methods and properties whose body reads a dropped field (`self.password_hash`,
+    `data["password"]`), or another such member (`self.verify_password(...)`): they go with
+    the fields (what `dropped_members` checks in the rules)."""
+    import libcst as cst
+
+    assert isinstance(original.body, cst.IndentedBlock)
+    functions = [s for s in original.body.body if isinstance(s, cst.FunctionDef)]
+    gone = set(dropped)
+    members: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for function in functions:
+            name = function.name.value
+            if name in members:
+                continue
+            reads = {n.attr.value for n in _walk(function.body) if isinstance(n, cst.Attribute)} | {
+                str(n.evaluated_value)
+                for n in _walk(function.body)
+                if isinstance(n, cst.SimpleString)
+            }
+            if reads & gone:
+                members.add(name)
+                gone.add(name)
+                changed = True
+    return members
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+_KEPT_MEMBERS = frozenset({"__init__", "__post_init__", "model_post_init", "__new__"})
+_OUTPUT_DECORATORS = frozenset({"computed_field", "model_serializer"})
+
+
+def dropped_members(node: ast.ClassDef, drop: Iterable[str]) -> list[str]:
+    """The methods and properties of the class that read a dropped field (or such a member):
+    the derived class leaves them out. Raises `Conflict` when one of them cannot go: the
+    constructor, or a `computed_field`/`model_serializer` (the response would lose it)."""
+    functions = [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    gone = set(drop)
+    members: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        for function in functions:
+            if function.name in members:
+                continue
+            reads = set()
+            for statement in function.body:
+                for n in ast.walk(statement):
+                    if isinstance(n, ast.Attribute):
+                        reads.add(n.attr)
+                    elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+                        reads.add(n.value)
+            if reads & gone:
+                members.append(function.name)
+                gone.add(function.name)
+                changed = True
+    for function in functions:
+        if function.name not in members:
+            continue
+        decorators = {(d.func if isinstance(d, ast.Call) else d) for d in function.decorator_list}
+        names = {
+            d.attr if isinstance(d, ast.Attribute) else getattr(d, "id", "") for d in decorators
+        }
+        if function.name in _KEPT_MEMBERS or names & _OUTPUT_DECORATORS:
+            raise Conflict(
+                f"`{node.name}.{function.name}` reads a dropped field and cannot be left out"
+            )
+    return members
 
 
 def _without_dropped_validators(function: cst.FunctionDef, dropped: set[str]):
