@@ -1076,7 +1076,8 @@ def _apply_text(
     tree = source.tree
     calls: dict[tuple[int, int, int, int], ast.Call] = {}
     statements: dict[tuple[int, int], ast.stmt] = {}
-    for node in ast.walk(tree):
+    parents = source.parents  # filled for the calls by this walk
+    for node in _walk_calls(tree, parents):
         if isinstance(node, ast.Call):
             key = (
                 node.lineno,
@@ -1226,6 +1227,19 @@ def _apply_text(
         ("httpx", "AsyncClient"),
     ]
     return new_text, [item for item in wanted if item not in present], unused
+
+
+def _walk_calls(tree: ast.AST, parents: dict[int, ast.AST]) -> Iterator[ast.AST]:
+    """Every node of ``tree`` (as `ast.walk`, in another order), recording each call's parent in
+    ``parents``."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if type(child) is ast.Call:
+                parents[id(child)] = node
+            stack.append(child)
 
 
 def _async_def_edits(source, statement: ast.FunctionDef, mark: bool, params: tuple) -> list:  # type: ignore[no-untyped-def]

@@ -426,7 +426,9 @@ def _apply_imports(
         bound = {
             asname or name or source.split(".")[0] for source, name, asname in requests.removals
         }
-        used = imports.names_read_shadowed(tree, bound)
+        used = set() if _only_imported(text, tree, bound) else None
+        if used is None:
+            used = imports.names_read_shadowed(tree, bound)
     if parsed is None and tree is not None:
         cut = _import_head(text, tree, requests)
         if cut is not None:
@@ -471,6 +473,24 @@ def _imports_on(
 _DEFINITION = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
+def _only_imported(text: str, tree: ast.Module, names: set[str]) -> bool:
+    """Whether none of ``names`` occurs in the text outside the module's top-level import
+    statements (then none is read: `imports.names_read_shadowed` need not walk the tree)."""
+    pattern = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in sorted(names)))
+    matches = [match.start() for match in pattern.finditer(text)]
+    if not matches:
+        return True
+    starts = [0]
+    for line in split_lines(text):
+        starts.append(starts[-1] + len(line))
+    spans = [
+        (starts[s.lineno - 1], starts[s.end_lineno or s.lineno])
+        for s in tree.body
+        if isinstance(s, (ast.Import, ast.ImportFrom))
+    ]
+    return all(any(a <= at < b for a, b in spans) for at in matches)
+
+
 def _import_head(text: str, tree: ast.Module, requests: ImportRequests) -> tuple[int, int] | None:
     """Where the module's head ends (an offset at a line start) and how many statements it
     holds: the statements before the first top-level `def` or `class`, when they hold an
@@ -491,8 +511,9 @@ def _import_head(text: str, tree: ast.Module, requests: ImportRequests) -> tuple
     rest = body[count:]
     if not names.isdisjoint(_top_level_bindings(rest)):
         return None
-    if requests.removals:
-        sources = {source for source, _, _ in requests.removals}
+    sources = {source for source, _, _ in requests.removals}
+    tail = text[_line_offset(text, rest[0].lineno) :] if rest else ""
+    if any(source.lstrip(".") in tail for source in sources):
         for statement in rest:
             for node in ast.walk(statement):
                 if isinstance(node, ast.Import) and any(a.name in sources for a in node.names):
@@ -501,13 +522,18 @@ def _import_head(text: str, tree: ast.Module, requests: ImportRequests) -> tuple
                     source = "." * node.level + (node.module or "")
                     if source in sources:
                         return None
-    last = body[count - 1].end_lineno or body[count - 1].lineno
+    offset = _line_offset(text, (body[count - 1].end_lineno or body[count - 1].lineno) + 1)
+    return (offset, count) if offset >= 0 else None
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Where line ``line`` (1-based) starts in ``text`` (-1: past its end)."""
     offset = -1
-    for _ in range(last):
+    for _ in range(line - 1):
         offset = text.find("\n", offset + 1)
         if offset < 0:
-            return None
-    return offset + 1, count
+            return -1
+    return offset + 1
 
 
 def _top_level_bindings(body: Sequence[ast.stmt]) -> set[str]:

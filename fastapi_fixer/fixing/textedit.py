@@ -50,7 +50,7 @@ class Source:
             offset += len(line)
         self.starts.append(offset)
         self.tree = tree if tree is not None else ast.parse(text)
-        self._parents: dict[int, ast.AST] | None = None
+        self.parents: dict[int, ast.AST] = {}  # the parent of each node the caller asks about
 
     # --- positions ------------------------------------------------------------------------
 
@@ -80,16 +80,6 @@ class Source:
     def indentation(self, line: int) -> str:
         text = self.lines[line - 1]
         return text[: len(text) - len(text.lstrip(" "))]
-
-    @property
-    def parents(self) -> dict[int, ast.AST]:
-        if self._parents is None:
-            self._parents = {
-                id(child): node
-                for node in ast.walk(self.tree)
-                for child in ast.iter_child_nodes(node)
-            }
-        return self._parents
 
     def newline(self) -> str:
         return "\n"
