@@ -1229,15 +1229,18 @@ def _apply_text(
     return new_text, [item for item in wanted if item not in present], unused
 
 
+_PRIMARIES = frozenset({ast.Call, ast.Attribute, ast.Subscript})
+
+
 def _walk_calls(tree: ast.AST, parents: dict[int, ast.AST]) -> Iterator[ast.AST]:
-    """Every node of ``tree`` (as `ast.walk`, in another order), recording each call's parent in
-    ``parents``."""
+    """Every node of ``tree`` (as `ast.walk`, in another order), recording the parent of each
+    call, attribute and subscript in ``parents``."""
     stack = [tree]
     while stack:
         node = stack.pop()
         yield node
         for child in ast.iter_child_nodes(node):
-            if type(child) is ast.Call:
+            if type(child) in _PRIMARIES:
                 parents[id(child)] = node
             stack.append(child)
 

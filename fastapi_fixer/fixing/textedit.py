@@ -50,7 +50,8 @@ class Source:
             offset += len(line)
         self.starts.append(offset)
         self.tree = tree if tree is not None else ast.parse(text)
-        self.parents: dict[int, ast.AST] = {}  # the parent of each node the caller asks about
+        # the parents of calls, attributes and subscripts (filled by the caller's walk)
+        self.parents: dict[int, ast.AST] = {}
 
     # --- positions ------------------------------------------------------------------------
 
@@ -131,11 +132,18 @@ class Source:
             raise Unsure("a comment before the target")
         if self.text[before] != "(":
             return False
+        # the parenthesis may open the call whose first argument starts with ``node``:
+        # `f(node)`, `f(node.attribute)`, `f(node[0], x)`
+        start = self.start_of(node)
+        first: ast.AST = node
         parent = self.parents.get(id(node))
-        if isinstance(parent, ast.Call) and parent.func is not node and node in parent.args:
-            opening = self.next_token(self.end_of(parent.func))
-            if opening == before and parent.args[0] is node:
-                return False  # the call's own parenthesis: `f(node, ...)`
+        while parent is not None and not isinstance(parent, ast.Call):
+            if self.start_of(parent) != start:
+                raise Unsure("a parenthesis before the target")
+            first, parent = parent, self.parents.get(id(parent))
+        if isinstance(parent, ast.Call) and parent.args and parent.args[0] is first:
+            if self.next_token(self.end_of(parent.func)) == before:
+                return False  # the call's own parenthesis
         raise Unsure("a parenthesis before the target")
 
     def statement_line(self, statement: ast.stmt) -> tuple[int, int]:
