@@ -141,9 +141,13 @@ class Source:
             if self.start_of(parent) != start:
                 raise Unsure("a parenthesis before the target")
             first, parent = parent, self.parents.get(id(parent))
-        if isinstance(parent, ast.Call) and parent.args and parent.args[0] is first:
-            if self.next_token(self.end_of(parent.func)) == before:
-                return False  # the call's own parenthesis
+        if (
+            isinstance(parent, ast.Call)
+            and parent.args
+            and parent.args[0] is first
+            and self.next_token(self.end_of(parent.func)) == before
+        ):
+            return False  # the call's own parenthesis
         raise Unsure("a parenthesis before the target")
 
     def statement_line(self, statement: ast.stmt) -> tuple[int, int]:
