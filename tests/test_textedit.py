@@ -16,6 +16,7 @@ import pytest
 from fastapi_fixer.codemods import sync_test_client as ff801
 from fastapi_fixer.fixing import statements
 from fastapi_fixer.fixing.context import ImportRequests, fixing
+from fastapi_fixer.fixing.imports import ImportClash
 from fastapi_fixer.fixing.textedit import Unsure
 from fastapi_fixer.models import Edit
 from tests.harness import FIXTURES, run
@@ -111,3 +112,42 @@ def test_declined_text_fix_still_fixes(tmp_path: Path) -> None:
     fixed = next(iter(result.fixed.values()))
     assert "    print(await client.get('/'))\n    len(await client.get('/x'))\n" in fixed
     assert "TestClient" not in fixed
+
+
+HEADS = {
+    "plain": "import os\nfrom fastapi.testclient import TestClient\n\n\ndef f():\n    return os\n",
+    # the tail binds a name an import concerns: the whole module is parsed
+    "tail_binds": "import os\n\n\ndef f():\n    pass\n\n\nAsyncClient = None\n",
+    # the tail imports what is to be removed: the whole module is parsed
+    "tail_imports": (
+        "from fastapi.testclient import TestClient\n\n\ndef f():\n"
+        "    from fastapi.testclient import TestClient\n    return 1\n"
+    ),
+    # comments and blank lines between the imports and the first def stay where they are
+    "comments": "import sys\n\n# about f\n\n\n@dec\ndef f():\n    return sys\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HEADS))
+def test_imports_on_the_head_are_the_imports_on_the_module(name: str) -> None:
+    """`pipeline._apply_imports` parses only the module's head when the rest cannot matter:
+    the result is the one the whole module gives."""
+    import ast
+
+    from fastapi_fixer.fixing import pipeline
+
+    text = HEADS[name]
+    requests = ImportRequests(
+        adds=[("pytest", None), ("httpx", "AsyncClient")],
+        removals=[("fastapi.testclient", "TestClient", None)],
+    )
+    if name == "tail_binds":  # the name is taken: both refuse
+        with pytest.raises(ImportClash):
+            pipeline._imports_on(text, ast.parse(text), requests, None, None, None, None)
+        with pytest.raises(ImportClash):
+            pipeline._apply_imports(text, requests, None, None)
+    else:
+        whole = pipeline._imports_on(text, ast.parse(text), requests, None, None, None, None)
+        assert pipeline._apply_imports(text, requests, None, None) == whole
+    head = pipeline._import_head(text, ast.parse(text), requests)
+    assert (head is None) == (name in ("tail_binds", "tail_imports"))
