@@ -229,6 +229,24 @@ class SyncTestClient(Rule):
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         return _apply(module, edits)
 
+    def fix_source(self, text: str, edits: list[Edit], ctx: FixContext) -> str | None:
+        """`fix`'s output written as text edits at `ast`'s positions (the fix pass then needs
+        no LibCST parse of the module); None where that is not certain to be what `fix`
+        writes, and outside a fix pass (its import requests are recorded, not applied)."""
+        from fastapi_fixer.fixing import context
+        from fastapi_fixer.fixing.textedit import Unsure
+
+        requests = context.current_requests()
+        if requests is None:
+            return None
+        try:
+            new_text, adds, removals = _apply_text(text, edits)
+        except (Unsure, SyntaxError, ValueError):
+            return None
+        requests.adds.extend(adds)
+        requests.removals.extend(removals)
+        return new_text
+
 
 # --- planning --------------------------------------------------------------------------------
 
@@ -1045,6 +1063,246 @@ def _apply(module: cst.Module, edits: list[Edit]) -> cst.Module:
                 if alias.evaluated_name == "TestClient":
                     unused.append((source, "TestClient", alias.evaluated_alias))
     return remove_unused_imports(module, unused)
+
+
+def _apply_text(
+    text: str, edits: list[Edit]
+) -> tuple[str, list[tuple[str, str | None]], list[tuple[str, str | None, str | None]]]:
+    """What `_apply` writes, as text edits, and the imports it asks for and would remove;
+    raises `textedit.Unsure` where the text does not say for certain."""
+    from fastapi_fixer.fixing.textedit import Source, TextEdit, Unsure, splice
+
+    source = Source(text)
+    tree = source.tree
+    calls: dict[tuple[int, int, int, int], ast.Call] = {}
+    statements: dict[tuple[int, int], ast.stmt] = {}
+    parents = source.parents  # filled for the calls by this walk
+    for node in _walk_calls(tree, parents):
+        if isinstance(node, ast.Call):
+            key = (
+                node.lineno,
+                source.char_col(node.lineno, node.col_offset),
+                node.end_lineno or node.lineno,
+                source.char_col(node.end_lineno or node.lineno, node.end_col_offset or 0),
+            )
+            calls[key] = node
+        elif isinstance(node, ast.stmt):
+            statements[(node.lineno, source.char_col(node.lineno, node.col_offset))] = node
+    indent = ""  # the module's indentation unit, found when first needed
+    out: list[TextEdit] = []
+    fixtures: dict[int, tuple[int, str]] = {}  # module statement index -> (start, new code)
+    add_backend = False
+
+    def call_at(edit: Edit) -> ast.Call:
+        span = edit.span
+        found = calls.get((span.line, span.col, span.end_line, span.end_col)) if span else None
+        if found is None or source.parenthesized(found):
+            raise Unsure("no call at the span, or a parenthesized one")
+        return found
+
+    def statement_at(edit: Edit, kind: type | tuple[type, ...]) -> ast.stmt:
+        span = edit.span
+        found = statements.get((span.line, span.col)) if span else None
+        if not isinstance(found, kind):
+            raise Unsure("no such statement at the span")
+        return found
+
+    def unit() -> str:
+        nonlocal indent
+        if not indent:
+            indent = source.default_indent()
+        return indent
+
+    seen: set[tuple[str, object]] = set()
+    call_spans: set[object] = set()
+    for edit in edits:
+        key = (edit.kind, edit.span)
+        if key in seen:
+            raise Unsure("two edits at one place")
+        seen.add(key)
+        if edit.kind in ("await", "client-call"):
+            if edit.span in call_spans:
+                raise Unsure("two replacements of one call")
+            call_spans.add(edit.span)
+        if edit.kind == "await":
+            call = call_at(edit)
+            parent = source.parents.get(id(call))
+            primary = (
+                isinstance(parent, (ast.Attribute, ast.Subscript)) and parent.value is call
+            ) or (isinstance(parent, ast.Call) and parent.func is call)
+            start, end = source.start_of(call), source.end_of(call)
+            if primary:
+                out.append(TextEdit(start, start, "(await ", 0))
+                out.append(TextEdit(end, end, ")", 2))
+            else:
+                out.append(TextEdit(start, start, "await ", 0))
+        elif edit.kind == "client-call":
+            call = call_at(edit)
+            out.append(TextEdit(source.start_of(call), source.end_of(call), str(edit.args[0])))
+        elif edit.kind == "async-with":
+            statement = statement_at(edit, ast.With)
+            assert isinstance(statement, ast.With)
+            start = source.start_of(statement)
+            first = source.start_of(statement.items[0].context_expr)
+            gap = text[start + 4 : first]
+            if not text.startswith("with", start) or not gap or gap.strip(" "):
+                raise Unsure("a `with` whose items are not plainly after it")
+            last = statement.items[-1]
+            end = source.end_of(last.optional_vars or last.context_expr)
+            if text[end : text.find(":", end)].strip(" ") or text.find(":", end) < 0:
+                raise Unsure("something between the last item and the colon")
+            items = ", ".join(
+                f"{lifespan}, {client} as {name}" for lifespan, client, name in edit.args
+            )
+            out.append(TextEdit(start, end, f"async with{gap}{items}"))
+        elif edit.kind == "yield-client":
+            statement = statement_at(edit, (ast.Return, ast.Expr))
+            begin, finish = source.statement_line(statement)
+            client, name = edit.args
+            ws = source.indentation(statement.lineno)
+            code = f"{ws}async with {client} as {name}:\n{ws}{unit()}yield {name}\n"
+            out.append(TextEdit(begin, finish, code))
+        elif edit.kind == "client-fixture":
+            statement = statement_at(edit, ast.stmt)
+            if statement not in tree.body:
+                raise Unsure("a module-level client that is not at the top level")
+            index = tree.body.index(statement)
+            begin, finish = source.statement_line(statement)
+            region, comments = source.leading_lines(tree.body, index)
+            name, client = edit.args
+            ind = unit()
+            code = (
+                "".join(comments)
+                + f"@pytest.fixture\nasync def {name}():\n"
+                + f"{ind}async with {client} as ac:\n{ind}{ind}yield ac\n"
+            )
+            fixtures[index] = (region, finish, code)  # type: ignore[assignment]
+        elif edit.kind == "async-def":
+            statement = statement_at(edit, ast.FunctionDef)
+            assert isinstance(statement, ast.FunctionDef)
+            name, mark, params = edit.args
+            if statement.name != name:
+                raise Unsure("another function at the span")
+            out.extend(_async_def_edits(source, statement, bool(mark), tuple(params)))  # type: ignore[arg-type]
+        elif edit.kind == "anyio-backend":
+            add_backend = True
+        elif edit.kind != "imports":
+            raise Unsure(f"an edit of kind {edit.kind}")
+    if add_backend:
+        position = _backend_position(tree.body)
+        if position >= len(tree.body):
+            raise Unsure("the backend would go before the module's footer")
+        region, comments = source.leading_lines(tree.body, position)
+        fixture = f'@pytest.fixture\ndef anyio_backend():\n{unit()}return "asyncio"\n'
+        if position in fixtures:
+            _, finish, code = fixtures.pop(position)  # type: ignore[misc]
+            out.append(TextEdit(region, finish, f"\n\n{fixture}\n\n{code}"))
+        else:
+            following = tree.body[position]
+            decorators = getattr(following, "decorator_list", ())
+            first = min([following.lineno, *(d.lineno for d in decorators)])
+            code = f"\n\n{fixture}\n\n" + "".join(comments)
+            out.append(TextEdit(region, source.line_start(first), code))
+    for region, finish, code in fixtures.values():  # type: ignore[misc]
+        out.append(TextEdit(region, finish, f"\n\n{code}"))
+    new_text = splice(text, out)
+    present: set[tuple[str, str | None]] = set()
+    unused: list[tuple[str, str | None, str | None]] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            present.update((a.name, None) for a in statement.names if a.asname is None)
+        elif isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+            if any(a.name == "*" for a in statement.names):
+                continue
+            present.update((statement.module, a.name) for a in statement.names if a.asname is None)
+            if statement.module in ("fastapi.testclient", "starlette.testclient"):
+                unused.extend(
+                    (statement.module, "TestClient", a.asname)
+                    for a in statement.names
+                    if a.name == "TestClient"
+                )
+    wanted: list[tuple[str, str | None]] = [
+        ("pytest", None),
+        ("httpx", "ASGITransport"),
+        ("httpx", "AsyncClient"),
+    ]
+    return new_text, [item for item in wanted if item not in present], unused
+
+
+_PRIMARIES = frozenset({ast.Call, ast.Attribute, ast.Subscript})
+
+
+def _walk_calls(tree: ast.AST, parents: dict[int, ast.AST]) -> Iterator[ast.AST]:
+    """Every node of ``tree`` (as `ast.walk`, in another order), recording the parent of each
+    call, attribute and subscript in ``parents``."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if type(child) in _PRIMARIES:
+                parents[id(child)] = node
+            stack.append(child)
+
+
+def _async_def_edits(source, statement: ast.FunctionDef, mark: bool, params: tuple) -> list:  # type: ignore[no-untyped-def]
+    """`async` before the `def`, `@pytest.mark.anyio` above its decorators, ``params`` added to
+    a parameter list as `cstutil.insert_parameter` adds them (simple lists only)."""
+    from fastapi_fixer.fixing.textedit import TextEdit, Unsure
+
+    text = source.text
+    out = []
+    start = source.start_of(statement)
+    if not text.startswith("def ", start):
+        raise Unsure("no plain `def` at the span")
+    ws = source.indentation(statement.lineno)
+    if text[source.line_start(statement.lineno) : start] != ws:
+        raise Unsure("the `def` does not start its line")
+    if mark:
+        decorators = statement.decorator_list
+        line = decorators[0].lineno if decorators else statement.lineno
+        at = source.line_start(line)
+        if decorators and text[at : source.start_of(decorators[0])] != ws + "@":
+            raise Unsure("a decorator not alone at the start of its line")
+        out.append(TextEdit(at, at, f"{ws}@pytest.mark.anyio\n", -1))
+    out.append(TextEdit(start, start, "async ", 0))
+    if params:
+        args = statement.args
+        opening = text.find("(", start + 4 + len(statement.name))
+        if opening < 0 or text[start + 4 : opening].strip(" ") != statement.name:
+            raise Unsure("no plain parameter list")
+        if args.posonlyargs or args.vararg or args.kwonlyargs or args.kwarg or args.defaults:
+            raise Unsure("a parameter list other than plain positional parameters")
+        new = ", ".join(params)
+        if not args.args:
+            if not text.startswith("()", opening):
+                raise Unsure("an empty parameter list with something in it")
+            out.append(TextEdit(opening + 1, opening + 1, new))
+        else:
+            last = args.args[-1]
+            end = source.end_of(last)
+            if last.end_lineno != statement.lineno or not text.startswith(")", end):
+                raise Unsure("a parameter list over lines, or with a trailing comma")
+            out.append(TextEdit(end, end, f", {new}"))
+    return out
+
+
+def _backend_position(body: list[ast.stmt]) -> int:
+    """Where `_insert_backend` puts `anyio_backend`: after the module's leading imports."""
+    from fastapi_fixer.fixing.textedit import Unsure
+
+    position = 0
+    for index, statement in enumerate(body):
+        if index and body[index - 1].end_lineno == statement.lineno:
+            raise Unsure("statements sharing a line")
+        if isinstance(statement, (ast.Import, ast.ImportFrom, ast.Expr)):
+            position = index + 1
+            continue
+        if isinstance(statement, (ast.If, ast.Try)) and index == position:
+            position = index + 1
+            continue
+        break
+    return position
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:

@@ -842,7 +842,14 @@ def fix_one_file(
         lambda before, after: compile_reason(before, after, context.path),
         tidy=tidier(context.path, style, clean=clean) if layout else None,
         first_party=first_party_as_ruff(_ruff_root(style, context), context.module),
+        run_text=lambda code, old, found: _text_fix(rules[code], old, list(found), context),
     )
+
+
+def _text_fix(rule: type[Rule], text: str, edits: list[Edit], context: FixContext) -> str | None:
+    """The rule's fix written as text edits (`fixing.textedit`), when it can write it so."""
+    fix_source = getattr(rule, "fix_source", None)
+    return None if fix_source is None else fix_source(rule(), text, edits, context)
 
 
 def _ruff_root(style: ProjectStyle, context: FixContext) -> str:

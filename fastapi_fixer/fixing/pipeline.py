@@ -203,6 +203,8 @@ class FileFix:
 # imports step need not parse it again when that rule is the only one applied)
 RunRule = Callable[[str, "cst.Module | None", str, Sequence["Edit"]], "str | cst.Module"]
 Validate = Callable[[str, str], "str | None"]  # (original, new) -> why new is wrong, or None
+# (code, text, edits) -> the rule's output as text edits, or None: run the rule on the module
+RunText = Callable[[str, str, Sequence["Edit"]], "str | None"]
 
 
 def fix_file(
@@ -214,38 +216,28 @@ def fix_file(
     python: bool = True,
     tidy: Callable[[str, str], str] | None = None,
     first_party: Callable[[str], bool] | None = None,
+    run_text: RunText | None = None,
 ) -> FileFix:
     """Apply every rule's ``edits`` to ``text`` in one pass (see the module's docstring).
 
     ``run_rule(code, module, text, edits)`` returns the rule's output for the file alone;
+    ``run_text(code, text, edits)``, when given, the same written as text edits, or None (then
+    ``run_rule`` runs: the module is parsed with LibCST only for a rule that needs it);
     ``validate(original, new)`` says why an output is not acceptable (it does not compile)."""
     if not edits:  # nothing to apply (a multi-file fix left this file)
         return FileFix(text, Provenance.original(len(split_lines(text))))
-    module = None
-    if python:
-        import libcst as cst
-
-        module = cst.Module(body=[])  # a file a fix creates
-    if python and text:
-        try:
-            module = cst.parse_module(text)
-            statements.remember(module, text)
-            # a form feed in an indentation LibCST writes into every block: never rewrite a
-            # file it cannot write back (the check costs a code generation: only then)
-            if "\f" in text and module.code.rstrip("\r") != text.rstrip("\r"):
-                raise ValueError("LibCST cannot write this file back unchanged")
-        except Exception as exc:  # a file LibCST cannot read: no rule can fix it
-            reason = f"fix failed: {type(exc).__name__}: {exc}"
-            return FileFix(
-                text,
-                Provenance.original(len(split_lines(text))),
-                [],
-                [],
-                {code: reason for code in edits},
-            )
     original = split_lines(text)
+    parsed: list[Any] = []  # the module, parsed once when a rule first needs it
+
+    def module_of() -> cst.Module | None:
+        if not parsed:
+            parsed.append(_parse(text) if python else None)
+        if isinstance(parsed[0], Exception):
+            raise parsed[0]
+        return parsed[0]
+
     runs = [
-        _run(code, module, text, original, edits[code], run_rule, style, first_party)
+        _run(code, module_of, text, original, edits[code], run_rule, style, first_party, run_text)
         for code in sorted(edits)
     ]
     result = FileFix(text, Provenance.original(len(original)))
@@ -284,17 +276,56 @@ def fix_file(
     return result
 
 
+def _parse(text: str) -> cst.Module | Exception:
+    """The module LibCST parses from ``text`` (empty: a file a fix creates), or why it cannot
+    be rewritten: LibCST cannot read it, or cannot write it back unchanged."""
+    import libcst as cst
+
+    if not text:
+        return cst.Module(body=[])
+    try:
+        module = cst.parse_module(text)
+        statements.remember(module, text)
+        # a form feed in an indentation LibCST writes into every block: never rewrite a
+        # file it cannot write back (the check costs a code generation: only then)
+        if "\f" in text and module.code.rstrip("\r") != text.rstrip("\r"):
+            raise ValueError("LibCST cannot write this file back unchanged")
+    except Exception as exc:  # a file LibCST cannot read: no rule can fix it with LibCST
+        return exc
+    return module
+
+
 def _run(
     code: str,
-    module: cst.Module | None,
+    module_of: Callable[[], cst.Module | None],
     text: str,
     original: list[str],
     edits: Sequence[Edit],
     run_rule: RunRule,
     style: ProjectStyle | None,
     first_party: Callable[[str], bool] | None,
+    run_text: RunText | None = None,
 ) -> RuleRun:
     run = RuleRun(code)
+    if run_text is not None and text:
+        requests = ImportRequests()
+        try:
+            with fixing(style, requests, first_party):
+                output = run_text(code, text, edits)
+        except Exception as exc:  # a fixer bug must not lose the user's file
+            run.failure = f"fix failed: {type(exc).__name__}: {exc}"
+            return run
+        if output is not None:  # the rule wrote text edits: no LibCST parse needed
+            run.requests = requests
+            run.hunks = hunks_between(original, split_lines(output))
+            if not run.hunks and not run.requests:
+                run.failure = "fix changed nothing"
+            return run
+    try:
+        module = module_of()
+    except Exception as exc:
+        run.failure = f"fix failed: {type(exc).__name__}: {exc}"
+        return run
     try:
         with fixing(style, run.requests, first_party):
             result = run_rule(code, module, text, edits)
@@ -383,7 +414,42 @@ def _apply_imports(
     first_party: Callable[[str], bool] | None,
     parsed: cst.Module | None = None,
 ) -> str:
-    """``text`` with the requested imports; ``parsed``: ``text`` already parsed."""
+    """``text`` with the requested imports; ``parsed``: ``text`` already parsed. Without it,
+    only the module's head (its statements before the first `def` or `class`, where the
+    import blocks are) is parsed, when the rest neither binds a name the imports concern nor
+    imports what is to be removed (`_import_head`)."""
+    from fastapi_fixer.fixing import imports
+
+    tree = _ast_of(text)
+    used = None
+    if requests.removals and tree is not None:  # the names read, from `ast`
+        bound = {
+            asname or name or source.split(".")[0] for source, name, asname in requests.removals
+        }
+        used = set() if _only_imported(text, tree, bound) else None
+        if used is None:
+            used = imports.names_read_shadowed(tree, bound)
+    if parsed is None and tree is not None:
+        cut = _import_head(text, tree, requests)
+        if cut is not None:
+            offset, count = cut
+            head = ast.Module(body=tree.body[:count], type_ignores=[])
+            return (
+                _imports_on(text[:offset], head, requests, style, first_party, None, used)
+                + text[offset:]
+            )
+    return _imports_on(text, tree, requests, style, first_party, parsed, used)
+
+
+def _imports_on(
+    text: str,
+    tree: ast.Module | None,
+    requests: ImportRequests,
+    style: ProjectStyle | None,
+    first_party: Callable[[str], bool] | None,
+    parsed: cst.Module | None,
+    used: set[str] | None,
+) -> str:
     import libcst as cst
 
     from fastapi_fixer.fixing import imports
@@ -392,14 +458,7 @@ def _apply_imports(
     module = before
     if requests.adds:
         module = imports.add_imports(module, requests.adds, style, first_party)
-    tree = _ast_of(text)
     if requests.removals:
-        used = None
-        if tree is not None:  # the names read, from `ast`: adding imports adds no reads
-            bound = {
-                asname or name or source.split(".")[0] for source, name, asname in requests.removals
-            }
-            used = imports.names_read_shadowed(tree, bound)
         module = imports.remove_unused_imports(module, requests.removals, used)
     lines = statements.StatementLines.of(before, text, tree)
     spliced = split_lines(text)
@@ -409,6 +468,98 @@ def _apply_imports(
     for hunk in reversed(hunks):
         spliced[hunk.start : hunk.end] = hunk.lines
     return "".join(spliced)
+
+
+_DEFINITION = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _only_imported(text: str, tree: ast.Module, names: set[str]) -> bool:
+    """Whether none of ``names`` occurs in the text outside the module's top-level import
+    statements (then none is read: `imports.names_read_shadowed` need not walk the tree)."""
+    pattern = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in sorted(names)))
+    matches = [match.start() for match in pattern.finditer(text)]
+    if not matches:
+        return True
+    starts = [0]
+    for line in split_lines(text):
+        starts.append(starts[-1] + len(line))
+    spans = [
+        (starts[s.lineno - 1], starts[s.end_lineno or s.lineno])
+        for s in tree.body
+        if isinstance(s, (ast.Import, ast.ImportFrom))
+    ]
+    return all(any(a <= at < b for a, b in spans) for at in matches)
+
+
+def _import_head(text: str, tree: ast.Module, requests: ImportRequests) -> tuple[int, int] | None:
+    """Where the module's head ends (an offset at a line start) and how many statements it
+    holds: the statements before the first top-level `def` or `class`, when they hold an
+    import (the import steps then see all they would see in the whole module: the blocks
+    new imports join end there) and the rest binds none of the names the requests concern at
+    the top level, nor imports anything to be removed. None: parse the whole module."""
+    if "\f" in text or "\r" in text:
+        return None
+    body = tree.body
+    count = next((i for i, s in enumerate(body) if isinstance(s, _DEFINITION)), None)
+    if not count or not any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body[:count]):
+        return None
+    names = {name or source.lstrip(".").split(".")[0] for source, name in requests.adds}
+    names |= {
+        asname or name or source.lstrip(".").split(".")[0]
+        for source, name, asname in requests.removals
+    }
+    rest = body[count:]
+    if not names.isdisjoint(_top_level_bindings(rest)):
+        return None
+    sources = {source for source, _, _ in requests.removals}
+    tail = text[_line_offset(text, rest[0].lineno) :] if rest else ""
+    if any(source.lstrip(".") in tail for source in sources):
+        for statement in rest:
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Import) and any(a.name in sources for a in node.names):
+                    return None
+                if isinstance(node, ast.ImportFrom):
+                    source = "." * node.level + (node.module or "")
+                    if source in sources:
+                        return None
+    offset = _line_offset(text, (body[count - 1].end_lineno or body[count - 1].lineno) + 1)
+    return (offset, count) if offset >= 0 else None
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Where line ``line`` (1-based) starts in ``text`` (-1: past its end)."""
+    offset = -1
+    for _ in range(line - 1):
+        offset = text.find("\n", offset + 1)
+        if offset < 0:
+            return -1
+    return offset + 1
+
+
+def _top_level_bindings(body: Sequence[ast.stmt]) -> set[str]:
+    """Names the statements bind at the module's top level (inside top-level blocks too), as
+    `imports._bindings` counts them, or more."""
+    found: set[str] = set()
+    for statement in body:
+        if isinstance(statement, _DEFINITION):
+            found.add(statement.name)
+            continue
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for alias in statement.names:
+                found.add(alias.asname or alias.name.split(".")[0])
+            continue
+        for node in ast.iter_child_nodes(statement):
+            if isinstance(node, ast.stmt):
+                found |= _top_level_bindings([node])
+            elif isinstance(node, ast.excepthandler):
+                found |= _top_level_bindings(node.body)
+            else:
+                found.update(
+                    n.id
+                    for n in ast.walk(node)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                )
+    return found
 
 
 def _ast_of(text: str) -> ast.Module | None:

@@ -1,0 +1,217 @@
+"""Text edits at `ast` positions: what a fixer writes when it can say exactly what LibCST would
+have written, without LibCST's parse, positions and code generation of the whole file.
+
+A fixer with a `fix_source(text, edits, ctx)` method returns the fixed text, or None when a
+spot is one it cannot be sure of (a parenthesized target, a comment where it would look for a
+token, a line shared by two statements): the fix pass then parses the file with LibCST and runs
+the rule's `fix` (`fixing.pipeline.fix_file`). The helpers here never guess: each answers None
+where LibCST's layout could differ from the plain reading of the text.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fastapi_fixer.fixing.pipeline import split_lines
+
+
+class Unsure(Exception):
+    """The text edit cannot be sure to write what LibCST would: use LibCST."""
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """Replace ``start``..``end`` (offsets in the text) by ``text``; ``order`` sorts edits at the
+    same offset (an insertion before a replacement starting there: lower; after one ending
+    there: higher)."""
+
+    start: int
+    end: int
+    text: str
+    order: int = 1
+
+
+class Source:
+    """A text with its lines, line offsets and `ast`, for edits at `ast`'s positions."""
+
+    def __init__(self, text: str, tree: ast.Module | None = None) -> None:
+        if "\r" in text or "\f" in text or "\t" in text:
+            raise Unsure("line ends or indentation LibCST may write otherwise")
+        self.text = text
+        self.lines = split_lines(text)
+        self.starts: list[int] = []
+        offset = 0
+        for line in self.lines:
+            self.starts.append(offset)
+            offset += len(line)
+        self.starts.append(offset)
+        self.tree = tree if tree is not None else ast.parse(text)
+        # the parents of calls, attributes and subscripts (filled by the caller's walk)
+        self.parents: dict[int, ast.AST] = {}
+
+    # --- positions ------------------------------------------------------------------------
+
+    def char_col(self, line: int, byte_col: int) -> int:
+        text = self.lines[line - 1]
+        if text.isascii():
+            return byte_col
+        return len(text.encode()[:byte_col].decode())
+
+    def offset(self, line: int, char_col: int) -> int:
+        return self.starts[line - 1] + char_col
+
+    def start_of(self, node: ast.AST) -> int:
+        return self.offset(node.lineno, self.char_col(node.lineno, node.col_offset))  # type: ignore[attr-defined]
+
+    def end_of(self, node: ast.AST) -> int:
+        line = node.end_lineno  # type: ignore[attr-defined]
+        return self.offset(line, self.char_col(line, node.end_col_offset))  # type: ignore[attr-defined]
+
+    def line_start(self, line: int) -> int:
+        return self.starts[line - 1]
+
+    def line_end(self, line: int) -> int:
+        """The offset after line ``line``'s line end."""
+        return self.starts[line]
+
+    def indentation(self, line: int) -> str:
+        text = self.lines[line - 1]
+        return text[: len(text) - len(text.lstrip(" "))]
+
+    def newline(self) -> str:
+        return "\n"
+
+    def default_indent(self) -> str:
+        """The module's indentation unit as LibCST detects it: the first INDENT token's."""
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(self.text).readline):
+                if token.type == tokenize.INDENT:
+                    return token.string
+        except (tokenize.TokenError, SyntaxError) as exc:
+            raise Unsure("cannot tokenize") from exc
+        return "    "
+
+    # --- what surrounds a node -------------------------------------------------------------
+
+    def previous_token(self, offset: int) -> int | None:
+        """The offset of the last character before ``offset`` that is not whitespace; None
+        when a line crossed on the way holds a comment (that character may be in it)."""
+        i = offset - 1
+        text = self.text
+        while i >= 0 and text[i] in " \n\\":
+            if text[i] == "\n":
+                line = text.rfind("\n", 0, i) + 1
+                if "#" in text[line:i]:
+                    return None
+            i -= 1
+        return i if i >= 0 else None
+
+    def next_token(self, offset: int) -> int | None:
+        """The offset of the first character at or after ``offset`` that is not whitespace
+        on the same logical line (a backslash continuation allowed); None at a comment or the
+        end of the text."""
+        i = offset
+        text = self.text
+        while i < len(text) and text[i] in " \\\n":
+            if text[i] == "\n" and (i == 0 or text[i - 1] != "\\"):
+                return None
+            i += 1
+        if i >= len(text) or text[i] == "#":
+            return None
+        return i
+
+    def parenthesized(self, node: ast.expr) -> bool:
+        """Whether ``node`` has parentheses of its own around it (LibCST's node then spans
+        them); raises `Unsure` where the text does not tell."""
+        before = self.previous_token(self.start_of(node))
+        if before is None:
+            raise Unsure("a comment before the target")
+        if self.text[before] != "(":
+            return False
+        # the parenthesis may open the call whose first argument starts with ``node``:
+        # `f(node)`, `f(node.attribute)`, `f(node[0], x)`
+        start = self.start_of(node)
+        first: ast.AST = node
+        parent = self.parents.get(id(node))
+        while parent is not None and not isinstance(parent, ast.Call):
+            if self.start_of(parent) != start:
+                raise Unsure("a parenthesis before the target")
+            first, parent = parent, self.parents.get(id(parent))
+        if (
+            isinstance(parent, ast.Call)
+            and parent.args
+            and parent.args[0] is first
+            and self.next_token(self.end_of(parent.func)) == before
+        ):
+            return False  # the call's own parenthesis
+        raise Unsure("a parenthesis before the target")
+
+    def statement_line(self, statement: ast.stmt) -> tuple[int, int]:
+        """The offsets of the whole lines ``statement`` alone occupies (its indentation, a
+        trailing comment and the line end included); raises `Unsure` if it shares a line."""
+        start = self.start_of(statement)
+        first = self.line_start(statement.lineno)
+        if self.text[first:start].strip(" "):
+            raise Unsure("the statement does not start its line")
+        end = self.end_of(statement)
+        last = statement.end_lineno or statement.lineno
+        rest = self.text[end : self.line_end(last)].strip(" \n")
+        if rest and not rest.startswith("#"):
+            raise Unsure("the statement shares its last line")
+        if not self.text[self.line_end(last) - 1 : self.line_end(last)] == "\n":
+            raise Unsure("the statement ends the file without a line end")
+        return first, self.line_end(last)
+
+    def leading_lines(self, body: list[ast.stmt], index: int) -> tuple[int, list[str]]:
+        """Where the blank and comment lines LibCST gives statement ``index`` of the module's
+        ``body`` as its `leading_lines` start, and the comment lines among them; raises
+        `Unsure` when an indented line follows a compound statement (its block may own it)
+        or there is no statement before (the module's header owns them)."""
+        if index == 0:
+            raise Unsure("the first statement's lines belong to the module header")
+        previous = body[index - 1]
+        if self._shares_line(body, index - 1):
+            raise Unsure("the statement before shares its line")
+        compound = hasattr(previous, "body")  # its block owns the indented lines after it
+        statement = body[index]
+        decorators = getattr(statement, "decorator_list", ())
+        first = min([statement.lineno, *(d.lineno for d in decorators)])
+        begin = (previous.end_lineno or previous.lineno) + 1
+        comments = []
+        for number in range(begin, first):
+            line = self.lines[number - 1]
+            stripped = line.strip(" \n")
+            if stripped.startswith("#"):
+                comments.append(line)
+            elif stripped:
+                raise Unsure("a line before the statement that is neither blank nor a comment")
+            if compound and line.startswith(" "):
+                raise Unsure("an indented line after a block (the block may own it)")
+        return self.line_start(begin), comments
+
+    def _shares_line(self, body: list[ast.stmt], index: int) -> bool:
+        statement = body[index]
+        last = statement.end_lineno or statement.lineno
+        return (index + 1 < len(body) and body[index + 1].lineno == last) or (
+            index > 0 and (body[index - 1].end_lineno or 0) == statement.lineno
+        )
+
+
+def splice(text: str, edits: Iterable[TextEdit]) -> str:
+    """``text`` with the edits applied; raises `Unsure` when two of them overlap (other than
+    insertions at a replacement's ends)."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.order, e.end))
+    out: list[str] = []
+    position = 0
+    for edit in ordered:
+        if edit.start < position:
+            raise Unsure("overlapping edits")
+        out.append(text[position : edit.start])
+        out.append(edit.text)
+        position = edit.end
+    out.append(text[position:])
+    return "".join(out)

@@ -1,0 +1,153 @@
+"""FF801 writes its conversion as text edits (`fixing/textedit.py`) so the fix pass needs no
+LibCST parse of the module: the text must be exactly what its LibCST fix writes, with the same
+import requests, on every fixture and on layouts chosen to trip it; where it cannot be sure
+(a parenthesized call, a comment where it looks for a token) it declines and the LibCST fix runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from fastapi_fixer.codemods import sync_test_client as ff801
+from fastapi_fixer.fixing import statements
+from fastapi_fixer.fixing.context import ImportRequests, fixing
+from fastapi_fixer.fixing.imports import ImportClash
+from fastapi_fixer.fixing.textedit import Unsure
+from fastapi_fixer.models import Edit
+from tests.harness import FIXTURES, run
+
+APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+
+CASES = {
+    # a client after a def (its block owns no line before the client), a comment kept
+    "after_def": (
+        "from fastapi.testclient import TestClient\n\nfrom main import app\n\n\n"
+        "def helper():\n    return 1\n\n\n# the client\nclient = TestClient(app)\n\n\n"
+        "def test_a():\n    assert client.get('/').json() == {}\n"
+        "    r = client.get('/x')\n    assert r.status_code == 404\n"
+    ),
+    # the backend fixture and the client fixture at the same place, leading comments
+    "backend_then_client": (
+        '"""Doc."""\nimport os\n\nfrom fastapi.testclient import TestClient\nfrom main import app\n'
+        "\n# one\n\n# two\nclient = TestClient(app)  # trailing\n\n\n"
+        "@pytest.mark.slow\ndef test_a(tmp_path):\n    client.post('/', json={})[0]\n"
+    ),
+    # a fixture yielding a client, `with TestClient`, inline clients, two-space indentation
+    "fixtures_and_with": (
+        "import pytest\nfrom fastapi.testclient import TestClient\nfrom main import app\n\n\n"
+        "@pytest.fixture\ndef c():\n  yield TestClient(app)\n\n\n"
+        "def test_a(c):\n  assert c.get('/').status_code == 200\n\n\n"
+        "def test_b():\n  with TestClient(app) as w:\n    print(w.get('/').text)\n\n\n"
+        "def test_c():\n  assert TestClient(app).get('/').status_code == 200\n"
+    ),
+    # a call as the sole argument of another call: its parenthesis is the call's
+    "sole_argument": (
+        "from fastapi.testclient import TestClient\nfrom main import app\n\n"
+        "client = TestClient(app)\n\n\ndef test_a():\n    print(client.get('/'))\n"
+        "    len((client.get('/x')))\n"
+    ),
+}
+
+
+def _edits(root: Path) -> dict[str, list[Edit]]:
+    found: dict[str, set[Edit]] = defaultdict(set)
+    for diagnostic in run(root, ["FF801"], fix=False, unsafe=True).diagnostics:
+        if diagnostic.fix is not None:
+            for edit in diagnostic.fix.edits:
+                found[edit.path].add(edit)
+    return {path: sorted(edits, key=repr) for path, edits in found.items()}
+
+
+def _compare(path: str, edits: list[Edit]) -> str:
+    """'same' or 'declined'; fails when the text fix differs from the LibCST fix."""
+    text = Path(path).read_text(encoding="utf-8")
+    module = cst.parse_module(text)
+    statements.remember(module, text)
+    requests = ImportRequests()
+    with fixing(None, requests):
+        want = ff801._apply(module, edits).code
+    try:
+        got, adds, removals = ff801._apply_text(text, edits)
+    except Unsure:
+        return "declined"
+    assert got == want
+    assert adds == requests.adds
+    assert removals == requests.removals
+    return "same"
+
+
+def _project(tmp_path: Path, source: str) -> Path:
+    (tmp_path / "main.py").write_text(APP, encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_module.py").write_text(source, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_text_fix_is_the_libcst_fix(tmp_path: Path, name: str) -> None:
+    edits = _edits(_project(tmp_path, CASES[name]))
+    assert edits, "the case has a fix"
+    outcomes = {_compare(path, found) for path, found in edits.items()}
+    expected = {"declined"} if name == "sole_argument" else {"same"}
+    assert outcomes == expected
+
+
+def test_text_fix_on_the_fixtures(tmp_path: Path) -> None:
+    root = tmp_path / "FF801"
+    shutil.copytree(FIXTURES / "FF801", root, ignore=shutil.ignore_patterns("__pycache__"))
+    outcomes = [_compare(path, found) for path, found in sorted(_edits(root).items())]
+    assert outcomes and "same" in outcomes
+
+
+def test_declined_text_fix_still_fixes(tmp_path: Path) -> None:
+    """The pipeline runs the LibCST fix when the text fix declines."""
+    root = _project(tmp_path, CASES["sole_argument"])
+    result = run(root, ["FF801"], fix=True, unsafe=True)
+    assert not result.dropped
+    fixed = next(iter(result.fixed.values()))
+    assert "    print(await client.get('/'))\n    len(await client.get('/x'))\n" in fixed
+    assert "TestClient" not in fixed
+
+
+HEADS = {
+    "plain": "import os\nfrom fastapi.testclient import TestClient\n\n\ndef f():\n    return os\n",
+    # the tail binds a name an import concerns: the whole module is parsed
+    "tail_binds": "import os\n\n\ndef f():\n    pass\n\n\nAsyncClient = None\n",
+    # the tail imports what is to be removed: the whole module is parsed
+    "tail_imports": (
+        "from fastapi.testclient import TestClient\n\n\ndef f():\n"
+        "    from fastapi.testclient import TestClient\n    return 1\n"
+    ),
+    # comments and blank lines between the imports and the first def stay where they are
+    "comments": "import sys\n\n# about f\n\n\n@dec\ndef f():\n    return sys\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HEADS))
+def test_imports_on_the_head_are_the_imports_on_the_module(name: str) -> None:
+    """`pipeline._apply_imports` parses only the module's head when the rest cannot matter:
+    the result is the one the whole module gives."""
+    import ast
+
+    from fastapi_fixer.fixing import pipeline
+
+    text = HEADS[name]
+    requests = ImportRequests(
+        adds=[("pytest", None), ("httpx", "AsyncClient")],
+        removals=[("fastapi.testclient", "TestClient", None)],
+    )
+    if name == "tail_binds":  # the name is taken: both refuse
+        with pytest.raises(ImportClash):
+            pipeline._imports_on(text, ast.parse(text), requests, None, None, None, None)
+        with pytest.raises(ImportClash):
+            pipeline._apply_imports(text, requests, None, None)
+    else:
+        whole = pipeline._imports_on(text, ast.parse(text), requests, None, None, None, None)
+        assert pipeline._apply_imports(text, requests, None, None) == whole
+    head = pipeline._import_head(text, ast.parse(text), requests)
+    assert (head is None) == (name in ("tail_binds", "tail_imports"))
