@@ -12,9 +12,12 @@ Starlette routes only (`app.add_route("/metrics", ...)`, `app.mount("/log", Stat
 its OpenAPI document is empty) by the function that builds it, or by its module when no other
 module uses it; an app handed to other code (`init_plugins(app)`) may get routes there and is
 checked. An app that curates its documentation for readers (`description=`, `contact=`,
-`openapi_tags=`, `swagger_ui_parameters=`, ...) is documented on purpose and not reported, also
-when its Swagger UI is gated on configuration (`docs_url="/docs" if conf.swagger_ui else
-None`); with `docs_url=None` written literally, its still-public `/openapi.json` is. A module that
+`openapi_tags=`, `swagger_ui_parameters=`, ...) is documented on purpose and not reported; so
+is one that publishes its API to readers (`description=`, `contact=`, `license_info=`,
+`terms_of_service=`) with its Swagger UI gated on configuration (`docs_url="/docs" if
+conf.enable_swagger_ui else None`), unless the gate names the document itself
+(`enable_openapi`: the operator meant `/openapi.json` too). With `docs_url=None` written
+literally, its still-public `/openapi.json` is reported. A module that
 sends visitors to the docs (`RedirectResponse("/api/docs")`, `RedirectResponse(f"{base}docs")`:
 a path ending in `/docs` or `/redoc`) publishes them on purpose, and its apps are not reported.
 Documentation and example folders (`docs_src/`, `docs/`, `examples/`) are skipped.
@@ -217,6 +220,10 @@ CURATED_DOCS = frozenset(
 )
 
 
+# what an app passes to publish its API to readers
+PUBLISHED_DOCS = frozenset({"description", "contact", "license_info", "terms_of_service"})
+
+
 REDIRECTS = frozenset(
     {"fastapi.responses.RedirectResponse", "starlette.responses.RedirectResponse"}
 )
@@ -248,13 +255,32 @@ def _redirects_to_docs(ctx: FileContext) -> bool:
 def _documented_on_purpose(keywords: dict) -> bool:
     """The app curates its documentation (a description, contact, tags, ...) and does not
     switch the Swagger UI off: the docs are meant to be read. A `docs_url` gated on
-    configuration (`"/docs" if conf.enable_swagger_ui else None`) is an operator's choice
-    about a document that stays public on purpose; a literal `docs_url=None` says the docs
-    are not for readers, and the still-public `/openapi.json` is reported."""
+    configuration (`"/docs" if conf.enable_swagger_ui else None`) is an operator's choice about
+    the pages of a document published on purpose: a description, contact, license or terms
+    written for its readers, and a gate that names only the pages (a gate on
+    `enable_openapi` means the document itself, still served). A literal `docs_url=None` says
+    the docs are not for readers, and the still-public `/openapi.json` is reported."""
     docs = keywords.get("docs_url")
     if isinstance(docs, ast.Constant) and docs.value is None:
         return False
+    if docs is not None and not isinstance(docs, ast.Constant):
+        return any(key in keywords for key in PUBLISHED_DOCS) and not _names_openapi(docs)
     return any(key in keywords for key in CURATED_DOCS)
+
+
+def _names_openapi(gate: ast.expr) -> bool:
+    """The gate's names or strings mention the OpenAPI document (`enable_openapi`)."""
+    for node in ast.walk(gate):
+        word = (
+            node.value
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            else node.id
+            if isinstance(node, ast.Name)
+            else getattr(node, "attr", None)
+        )
+        if isinstance(word, str) and "openapi" in word.lower().replace("_", ""):
+            return True
+    return False
 
 
 # what adds an operation to an app's OpenAPI document, or hands the app to code that may
