@@ -9,7 +9,11 @@ aggregated:
 Not reported: the rows a write statement returns (`insert(...)`, `delete(...)`, `update(...)`
 with `.returning(...)`: counting them counts what was written, which only the write knows), and
 conditions on Python state (`if row.id not in visited`, `if row.key in set(missing)`: a
-membership test against anything but a literal), which the query cannot see.
+membership test against anything but a literal), which the query cannot see; nor rows the
+database already aggregated: a query that selects aggregate functions or groups (`func.count()`,
+`func.sum(...)`, `.group_by(...)`, SQL text with `COUNT(` or `GROUP BY`), directly or through a
+name the function assigned it to (`stmt = select(T.state, func.count()).group_by(T.state)`):
+adding up a few group totals saves a second query.
 
 Query results are the value of a call chain through `.query(...)`, `.execute(...)`,
 `.scalars(...)`, `.exec(...)` or `.fetchall()` on a receiver named like a database handle
@@ -46,6 +50,7 @@ SQL. A membership test against a Python list of ids (`if row.id in allowed`) cou
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from fastapi_fixer.models import Diagnostic, Severity
@@ -68,9 +73,12 @@ class AggregationInPython(Rule):
         for function, _qualname, _resolver in ctx.functions():
             results = _result_names(function)
             writes = _write_names(function)
+            aggregated = _aggregated_names(function)
             for node in _own_nodes(function):
                 if isinstance(node, (ast.For, ast.AsyncFor)) and not node.orelse:
-                    if _is_results(node.iter, results, writes):
+                    if _is_results(node.iter, results, writes) and not _selects_aggregates(
+                        node.iter, aggregated
+                    ):
                         what = _loop_aggregation(node)
                         if what is not None:
                             yield self.diagnostic(
@@ -80,9 +88,59 @@ class AggregationInPython(Rule):
                                 "(`func.sum`, `func.count`, `GROUP BY`, `WHERE`)",
                             )
                 elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    if _selects_aggregates(node, aggregated):
+                        continue  # the rows are already the database's aggregates
                     message = _builtin_aggregation(node, results, writes)
                     if message is not None:
                         yield self.diagnostic(ctx, node, message)
+
+
+_AGGREGATES = frozenset({"count", "sum", "avg", "min", "max", "array_agg", "string_agg"})
+_SQL_AGGREGATE = re.compile(r"\b(count|sum|avg|min|max)\s*\(|\bgroup\s+by\b", re.IGNORECASE)
+
+
+def _is_aggregate_call(node: ast.AST) -> bool:
+    """`func.count(...)`, `sa.func.sum(...)`, `.group_by(...)`, or SQL text with `COUNT(`,
+    `SUM(`, ... or `GROUP BY`: a query whose rows the database already aggregated."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(_SQL_AGGREGATE.search(node.value))
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    func = node.func
+    if func.attr == "group_by":
+        return True
+    owner = func.value
+    owner_name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+    return func.attr in _AGGREGATES and owner_name == "func"
+
+
+def _selects_aggregates(node: ast.AST, aggregated: frozenset[str]) -> bool:
+    return any(
+        _is_aggregate_call(inner) or (isinstance(inner, ast.Name) and inner.id in aggregated)
+        for inner in ast.walk(node)
+    )
+
+
+def _aggregated_names(function: ast.AST) -> frozenset[str]:
+    """Names the function assigns a query of aggregates (`stmt = select(T.state,
+    func.count()).group_by(T.state)`), or a value built from one (`rows =
+    session.execute(stmt).all()`)."""
+    assigned = [
+        (target.id, node.value)
+        for node in _own_nodes(function)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    ]
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, value in assigned:
+            if name not in found and _selects_aggregates(value, frozenset(found)):
+                found.add(name)
+                changed = True
+    return frozenset(found)
 
 
 def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:

@@ -1,7 +1,11 @@
 """## What it does
 Checks `alembic.ini`: its `[alembic]` section should set a `file_template` that starts migration
 file names with their date. Reported on the `[alembic]` line when no `file_template` is set, and
-on the `file_template` line when the template has no `%%(year)d`.
+on the `file_template` line when the template has no `%%(year)d`. Not reported when every
+migration file already in the versions folder (`<script_location>/versions`, or
+`version_locations`) starts with a number or a date and then a slug
+(`0004_2_8_0_add_clear_number_to_dag_run.py`, `2024-03-15_add_index.py`): the project names its
+migrations in order itself.
 
 ## Why is this bad?
 Alembic's default file names are `<revision>_<slug>.py`: random hex first, so a folder listing
@@ -32,13 +36,16 @@ A comment line `# noqa: FF705` anywhere in `alembic.ini` suppresses the finding.
 
 ## Known problems
 Only `alembic.ini` files, and only their `[alembic]` section, are read (not a section chosen
-with `alembic --name`, nor `[tool.alembic]` in `pyproject.toml`). Every migration file has its
+with `alembic --name`, nor `[tool.alembic]` in `pyproject.toml`). Versions folders given as
+package resources (`myapp:migrations`) are not listed; a relative folder is looked up next to
+`alembic.ini`, then from the directory the check runs in. Every migration file has its
 revision id inside, so a template without `%%(rev)s` is fine.
 """
 
 from __future__ import annotations
 
 import configparser
+import os
 import re
 from collections.abc import Iterator
 
@@ -66,6 +73,8 @@ class AlembicFileTemplate(Rule):
         parser = _parse(ctx.text)
         if parser is None or not parser.has_section(SECTION):
             return  # not an ini alembic can read, or not an alembic configuration
+        if _named_in_order(ctx.path, parser):
+            return  # the project names its migrations itself, in order
         lines = _lines(ctx.text)
         if parser.has_option(SECTION, "file_template"):
             value = parser.get(SECTION, "file_template", raw=True)
@@ -110,6 +119,49 @@ class AlembicFileTemplate(Rule):
         if parser.get(SECTION, "file_template", raw=True, fallback=None) != TEMPLATE:
             return "`file_template` not readable under `[alembic]`"
         return None
+
+
+# `0004_2_8_0_add_clear_number.py`, `2024-03-15_add_index.py`, `20240315_1200_add_index.py`:
+# a number or a date, then a slug (a hex revision id such as `0584bdc529eb_` has letters in it)
+_ORDERED_NAME = re.compile(r"^\d[\d_.-]*[_-][A-Za-z]")
+
+
+def _named_in_order(path: str, parser: configparser.RawConfigParser) -> bool:
+    """Every migration file in the versions folder(s) `script_location`/`version_locations`
+    point to starts with a number or a date and a slug: the project names its migrations in
+    order on purpose (its own tooling, or by hand). Folders named as package resources
+    (`pkg:migrations`) or not found are not read."""
+    here = os.path.dirname(path)
+    raw = parser.get(SECTION, "version_locations", raw=True, fallback=None)
+    if raw is None:
+        script = parser.get(SECTION, "script_location", raw=True, fallback=None)
+        if script is None:
+            return False
+        locations = [os.path.join(script.strip(), "versions")]
+    else:
+        separator = "," if "," in raw else None
+        locations = [part.strip() for part in raw.split(separator) if part.strip()]
+    names: list[str] = []
+    for location in locations:
+        location = location.replace("%(here)s", here)
+        if ":" in location and not os.path.isabs(location) and not re.match(r"^\w:[\\/]", location):
+            return False  # a package resource
+        folder = next(
+            (
+                candidate
+                for candidate in (os.path.join(here, location), location)
+                if os.path.isdir(candidate)
+            ),
+            None,
+        )
+        if folder is None:
+            return False
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            return False
+        names.extend(e for e in entries if e.endswith(".py") and e != "__init__.py")
+    return bool(names) and all(_ORDERED_NAME.match(name) for name in names)
 
 
 def _parse(text: str) -> configparser.RawConfigParser | None:

@@ -7,11 +7,17 @@ too. `docs_url=None, redoc_url=None` alone still serves `/openapi.json` and is r
 
 Only apps meant to be served are checked: a `FastAPI(...)` bound to a name or returned by a
 factory, not one passed as a value (a dummy request scope's `"app"`), built only in a debug
-branch (`if settings.debug:`) or under `if __name__ == "__main__":`, nor an app a function builds
-for plain Starlette routes only (`app.add_route("/metrics", ...)`: its OpenAPI document is empty).
-An app that curates its documentation for readers (`description=`, `contact=`, `openapi_tags=`,
-`swagger_ui_parameters=`, ...) with the Swagger UI left on is documented on purpose and not
-reported; with `docs_url` gated or `None`, its still-public `/openapi.json` is. A module that
+branch (`if settings.debug:`) or under `if __name__ == "__main__":`, nor an app given plain
+Starlette routes only (`app.add_route("/metrics", ...)`, `app.mount("/log", StaticFiles(...))`:
+its OpenAPI document is empty) by the function that builds it, or by its module when no other
+module uses it; an app handed to other code (`init_plugins(app)`) may get routes there and is
+checked. An app that curates its documentation for readers (`description=`, `contact=`,
+`openapi_tags=`, `swagger_ui_parameters=`, ...) is documented on purpose and not reported; so
+is one that publishes its API to readers (`description=`, `contact=`, `license_info=`,
+`terms_of_service=`) with its Swagger UI gated on configuration (`docs_url="/docs" if
+conf.enable_swagger_ui else None`), unless the gate names the document itself
+(`enable_openapi`: the operator meant `/openapi.json` too). With `docs_url=None` written
+literally, its still-public `/openapi.json` is reported. A module that
 sends visitors to the docs (`RedirectResponse("/api/docs")`, `RedirectResponse(f"{base}docs")`:
 a path ending in `/docs` or `/redoc`) publishes them on purpose, and its apps are not reported.
 Documentation and example folders (`docs_src/`, `docs/`, `examples/`) are skipped.
@@ -64,7 +70,7 @@ like any app.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis.facts import APP_CONSTRUCTORS, is_main_guard
@@ -81,6 +87,8 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 DOC_URLS = (("openapi_url", "/openapi.json"), ("docs_url", "/docs"), ("redoc_url", "/redoc"))
 ENVIRONMENT_FIELDS = ("ENVIRONMENT", "ENV", "APP_ENV", "APP_ENVIRONMENT", "STAGE")
@@ -106,7 +114,7 @@ class DocsExposed(Rule):
         }
         if _redirects_to_docs(ctx):
             return  # the docs are a page the project sends its visitors to
-        for node in _served_apps(ctx.tree):
+        for node in _served_apps(ctx.tree, lambda name: _used_elsewhere(ctx, name)):
             if not self._is_app(ctx, node):
                 continue
             keywords = {k.arg: k.value for k in node.keywords}
@@ -174,11 +182,12 @@ class DocsExposed(Rule):
         return add_imports(module, sorted(set(imports)))  # type: ignore[arg-type]
 
 
-def _served_apps(tree: ast.Module) -> Iterator[ast.Call]:
+def _served_apps(tree: ast.Module, referrers: Callable[[str], bool]) -> Iterator[ast.Call]:
     """The calls that build an app meant to be served: bound to a name or returned (a
     factory), and not only in a debug branch or under `if __name__ == "__main__":`. A
     `FastAPI()` passed as a value (a dummy request scope's `"app"`) serves nothing, nor does
-    an app a function builds for plain Starlette routes only (a metrics side server)."""
+    an app given plain Starlette routes only (a metrics side server, a mounted `StaticFiles`)
+    by the function that builds it, or by its module when no other module uses it."""
     pending: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
     while pending:
         node, owner = pending.pop()
@@ -192,8 +201,10 @@ def _served_apps(tree: ast.Module) -> Iterator[ast.Call]:
                 node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
             )
             name = targets[0] if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
-            if name is None or owner is tree or not _non_api_server(owner, name.id):
+            if name is None or not _non_api_server(owner, name.id):
                 yield node.value
+            elif owner is tree and referrers(name.id):
+                yield node.value  # other modules use the app: they may add routes
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             owner = node
         if isinstance(node, (ast.stmt, ast.Module, ast.excepthandler, ast.match_case)):
@@ -207,6 +218,10 @@ CURATED_DOCS = frozenset(
     {"description", "contact", "license_info", "terms_of_service", "openapi_tags"}
     | {"swagger_ui_parameters", "swagger_ui_init_oauth", "servers"}
 )
+
+
+# what an app passes to publish its API to readers
+PUBLISHED_DOCS = frozenset({"description", "contact", "license_info", "terms_of_service"})
 
 
 REDIRECTS = frozenset(
@@ -238,31 +253,85 @@ def _redirects_to_docs(ctx: FileContext) -> bool:
 
 
 def _documented_on_purpose(keywords: dict) -> bool:
-    """The app curates its documentation (a description, contact, tags, ...) and keeps the
-    Swagger UI on: the docs are meant to be read. A `docs_url` that is `None` or an expression
-    (gated) says the opposite, and the still-public `/openapi.json` is reported."""
+    """The app curates its documentation (a description, contact, tags, ...) and does not
+    switch the Swagger UI off: the docs are meant to be read. A `docs_url` gated on
+    configuration (`"/docs" if conf.enable_swagger_ui else None`) is an operator's choice about
+    the pages of a document published on purpose: a description, contact, license or terms
+    written for its readers, and a gate that names only the pages (a gate on
+    `enable_openapi` means the document itself, still served). A literal `docs_url=None` says
+    the docs are not for readers, and the still-public `/openapi.json` is reported."""
     docs = keywords.get("docs_url")
-    if docs is not None and not (isinstance(docs, ast.Constant) and isinstance(docs.value, str)):
+    if isinstance(docs, ast.Constant) and docs.value is None:
         return False
+    if docs is not None and not isinstance(docs, ast.Constant):
+        return any(key in keywords for key in PUBLISHED_DOCS) and not _names_openapi(docs)
     return any(key in keywords for key in CURATED_DOCS)
 
 
-_STARLETTE_ONLY = frozenset({"add_route", "add_websocket_route", "mount", "add_middleware"})
+def _names_openapi(gate: ast.expr) -> bool:
+    """The gate's names or strings mention the OpenAPI document (`enable_openapi`)."""
+    for node in ast.walk(gate):
+        word = (
+            node.value
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            else node.id
+            if isinstance(node, ast.Name)
+            else getattr(node, "attr", None)
+        )
+        if isinstance(word, str) and "openapi" in word.lower().replace("_", ""):
+            return True
+    return False
 
 
-def _non_api_server(function: ast.AST, name: str) -> bool:
-    """``function`` gives the app ``name`` plain Starlette routes (`add_route`, `mount`) and
-    nothing that would be in its OpenAPI document (no route decorator, `include_router`,
-    `add_api_route`)."""
+# what adds an operation to an app's OpenAPI document, or hands the app to code that may
+API_ROUTES = frozenset(
+    {"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route"}
+    | {"add_api_route", "include_router", "router", "routes", "openapi", "openapi_schema"}
+)
+
+
+def _non_api_server(scope: ast.AST, name: str) -> bool:
+    """``scope`` (a function, or the module) gives the app ``name`` plain Starlette routes
+    (`add_route`, `mount`) and nothing that would be in its OpenAPI document: no route
+    decorator, `include_router`, `add_api_route`, and the app is not handed to other code (a
+    call's argument, which could add routes) other than being returned."""
     used: set[str] = set()
-    for node in ast.walk(function):
+    for node in ast.walk(scope):
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
             and node.value.id == name
         ):
             used.add(node.attr)
-    return bool(used & {"add_route", "mount"}) and used <= _STARLETTE_ONLY
+        elif isinstance(node, ast.Call) and any(
+            isinstance(arg, ast.Name) and arg.id == name
+            for arg in [*node.args, *(k.value for k in node.keywords)]
+        ):
+            return False  # `init_plugins(app)`: whatever it adds is unknown
+    return bool(used & {"add_route", "mount"}) and not used & API_ROUTES
+
+
+def _used_elsewhere(ctx: FileContext, name: str) -> bool:
+    """Another module of the project uses the module-level app ``name`` (and may add routes)."""
+    return ctx.index.ask(_app_referrers, ctx.module, name)
+
+
+def _app_referrers(index: ProjectIndex, module: str, name: str) -> bool:
+    app = f"{module}.{name}"
+    for facts in dict.values(index.modules):
+        if facts.module == module:
+            continue
+        if any(
+            index.resolve(r) == app or r == app or r.startswith(app + ".") for r in facts.references
+        ):
+            return True
+        if any(
+            index.resolve(route.receiver) == app
+            for function in facts.functions.values()
+            for route in function.routes
+        ):
+            return True
+    return False
 
 
 def _mentions_debug(test: ast.expr) -> bool:

@@ -31,6 +31,9 @@ Not secrets, and not reported:
 - names of values the code recognises rather than uses: a known-bad credential kept to refuse
   it (`_LEGACY_DEFAULT_ADMIN_PASSWORD`, a default of an earlier release; `WEAK_`, `BANNED_`,
   `COMPROMISED_`, `LEAKED_`...). `OLD_SECRET_KEY` alone (a key kept for rotation) is reported;
+- secrets of a stand-in backend, by a word of the name or of the owning class (`fake`,
+  `dummy`, `mock`, `stub`: `fake_wallet_secret = "ToTheMoon1"`, `class MockPaymentProvider:
+  api_key = "..."`): a value the stand-in accepts, guarding nothing real;
 - a value that repeats the owning class's or module's name (`class OllamaConfig: api_key =
   "ollama"`: a stand-in for a server that needs no key);
 - members of `Enum` classes; values read from the environment (`os.environ["SECRET"]`) or
@@ -155,6 +158,9 @@ CATEGORY_WORDS = frozenset(
 RECOGNISED_WORDS = frozenset(
     {"known", "weak", "banned", "forbidden", "blocked", "blacklisted", "compromised", "leaked"}
 )
+# a stand-in backend's secret (`fake_wallet_secret`, `class FakeWalletFundingSource`,
+# `class MockPaymentProvider`): a value its stand-in accepts, guarding nothing real
+STAND_IN_WORDS = frozenset({"fake", "dummy", "mock", "mocked", "stub"})
 # with `default`, a default of an earlier release, public since it shipped
 # (`_LEGACY_DEFAULT_ADMIN_PASSWORD`); alone they may name a live key kept for rotation
 # (`OLD_SECRET_KEY` still verifies old sessions), which is reported
@@ -230,7 +236,7 @@ def is_secret_value(name: str, value: str, context: tuple[str, ...] = ()) -> boo
     if stripped.startswith(PUBLIC_KEY_PREFIXES):
         return False
     words = words_of(name)
-    if RECOGNISED_WORDS.intersection(words):
+    if RECOGNISED_WORDS.intersection(words) or STAND_IN_WORDS.intersection(words):
         return False
     if "default" in words and FORMER_WORDS.intersection(words):
         return False
@@ -325,6 +331,8 @@ class HardcodedSecret(Rule):
             return None
         text = value.value if isinstance(value.value, str) else value.value.decode("latin-1")
         context = (ctx.module.rsplit(".", 1)[-1], *((owner.name,) if owner else ()))
+        if owner is not None and STAND_IN_WORDS.intersection(words_of(owner.name)):
+            return None  # a stand-in backend's settings (`class FakeWalletFundingSource`)
         if not is_secret_name(target.id) or not is_secret_value(target.id, text, context):
             return None
         return target, value, in_field

@@ -3,7 +3,9 @@ Finds request models — Pydantic models a route takes as its body, in any modul
 give no examples: no `Field(examples=[...])` (or v1 `example=`), no example in the model's
 configuration (`json_schema_extra`, v1 `schema_extra`), and no `Body(examples=...)` /
 `openapi_examples=` on the routes that take it. Reported once per model, on the class, listing
-the fields without examples.
+the fields without examples. A field whose type is a closed set of values — `bool`,
+`Literal[...]`, an `Enum` subclass, also optional — needs no example (the schema already lists
+every allowed value): it is not counted, and a model with only such fields is not reported.
 
 ## Why is this bad?
 Swagger UI shows the examples next to the schema and pre-fills "Try it out" with them. Without
@@ -49,7 +51,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis.collectors.model_field_details import KEY as DETAILS_KEY
-from fastapi_fixer.analysis.collectors.model_field_details import FieldDetails
+from fastapi_fixer.analysis.collectors.model_field_details import FieldDetail, FieldDetails
 from fastapi_fixer.analysis.pydantic_index import lineage
 from fastapi_fixer.codemods.unbounded_input import MODEL_TRIGGERS, is_test_path, request_models
 from fastapi_fixer.codemods.undocumented_route import in_schema
@@ -90,7 +92,9 @@ class ModelWithoutExamples(Rule):
             ):
                 continue
             fields = requests.fields(qualname, index)
-            missing = [item.name for _, item in fields if not item.examples]
+            missing = [
+                item.name for _, item in fields if not item.examples and not _closed(index, item)
+            ]
             if not fields or not missing:
                 continue
             shown = ", ".join(f"`{name}`" for name in missing[:_SHOWN])
@@ -110,6 +114,20 @@ class ModelWithoutExamples(Rule):
                 path=ctx.path,
                 span=_class_span(ctx, detail.line, detail.name),
             )
+
+
+_ENUM_ROOTS = frozenset({"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"})
+
+
+def _closed(index: ProjectIndex, item: FieldDetail) -> bool:
+    """The field's type is a closed set of values the schema already lists (`bool`,
+    `Literal[...]`, an `Enum` subclass, also optional): an example adds nothing."""
+    if item.choice in ("bool", "literal"):
+        return True
+    return bool(item.choice) and any(
+        base.startswith("enum.") or base.rpartition(".")[2] in _ENUM_ROOTS
+        for base in list(lineage(index, item.choice))[1:]
+    )
 
 
 def _documented(index: ProjectIndex, function: str) -> bool:

@@ -67,6 +67,10 @@ class FieldDetail:
     bounded: bool
     examples: bool
     refs: tuple[str, ...]
+    # the type is a closed set of values the schema lists itself: "bool", "literal"
+    # (`Literal[...]`), or the qualified name of a bare class (an `Enum` subclass when the
+    # index says so); `Optional`/`Annotated` unwrapped; "" otherwise
+    choice: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,43 @@ def _field(statement: ast.AnnAssign, resolver: Resolver, measured: set[str]) -> 
         bounded,
         examples,
         refs,
+        _choice(statement.annotation, resolver, depth=0),
     )
+
+
+_LITERAL = frozenset({"typing.Literal", "typing_extensions.Literal"})
+
+
+def _choice(annotation: ast.expr, resolver: Resolver, depth: int) -> str:
+    """`FieldDetail.choice` of an annotation."""
+    if depth > 8:
+        return ""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return ""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        sides = [s for s in (annotation.left, annotation.right) if not _is_none(s)]
+        return _choice(sides[0], resolver, depth + 1) if len(sides) == 1 else ""
+    if isinstance(annotation, ast.Subscript):
+        outer = resolver.qualify(annotation.value)
+        if outer in _LITERAL:
+            return "literal"
+        inner = annotation.slice
+        elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        if outer in _ANNOTATED and elements:
+            return _choice(elements[0], resolver, depth + 1)
+        if outer in _OPTIONAL:
+            kept = [e for e in elements if not _is_none(e)]
+            return _choice(kept[0], resolver, depth + 1) if len(kept) == 1 else ""
+        return ""
+    if isinstance(annotation, (ast.Name, ast.Attribute)):
+        qualified = resolver.qualify(annotation) or ""
+        if qualified == "builtins.bool":
+            return "bool"
+        return "" if qualified.startswith("builtins.") else qualified
+    return ""
 
 
 def _kind(

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI, Header, HTTPException
 
-fake_secret_token = "coneofsilence"
+secret_token = "coneofsilence"
 
 app = FastAPI()
 
@@ -10,6 +10,6 @@ app = FastAPI()
 @app.get("/items")
 def read_items(x_token: str = Header()) -> list[dict]:
     """Items, for a caller with the token."""
-    if x_token != fake_secret_token:
+    if x_token != secret_token:
         raise HTTPException(status_code=400, detail="Invalid X-Token header")
     return [{"id": "foo"}]
