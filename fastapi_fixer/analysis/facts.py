@@ -11,6 +11,7 @@ import ast
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from fastapi_fixer.analysis.astwalk import SCOPE_TYPES, OwnNodes, children, own_nodes
 from fastapi_fixer.analysis.blocking import (
@@ -1087,12 +1088,7 @@ def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[a
             if rest:
                 return rest
             continue
-        if not (
-            isinstance(statement, ast.If)
-            and len(statement.body) == 1
-            and isinstance(statement.body[0], ast.Return)
-            and not statement.orelse
-        ):
+        if not _is_early_return(statement):
             continue
         test = _compared_with_none(statement.test, ast.IsNot) or statement.test
         if isinstance(test, ast.Name) and test.id not in local:
@@ -1175,6 +1171,16 @@ def _self_attribute(node: ast.expr, selves: frozenset[str]) -> bool:
     )
 
 
+def _is_early_return(statement: ast.stmt) -> TypeGuard[ast.If]:
+    """`if <test>: return ...` with nothing else in either branch."""
+    return (
+        isinstance(statement, ast.If)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], ast.Return)
+        and not statement.orelse
+    )
+
+
 def _after_attribute_key_guard(node: FunctionNode, selves: frozenset[str]) -> set[int]:
     """The calls after `if self._cached_key == self.key: return` (an early return on the
     object's own attributes, one of its terms comparing two of them for equality, the others
@@ -1182,12 +1188,7 @@ def _after_attribute_key_guard(node: FunctionNode, selves: frozenset[str]) -> se
     the object refreshes what it keeps only when the key it remembers changed. A guard on a
     flag alone (`if not self.enabled: return`) does not count."""
     for number, statement in enumerate(node.body):
-        if not (
-            isinstance(statement, ast.If)
-            and len(statement.body) == 1
-            and isinstance(statement.body[0], ast.Return)
-            and not statement.orelse
-        ):
+        if not _is_early_return(statement):
             continue
         test = statement.test
         terms = (
