@@ -1011,20 +1011,27 @@ class ProjectIndex:
         if method.startswith("__"):
             return ()
         # abstract or missing here: what the project's subclasses implement
-        table = self.memo("index.subclasses", ProjectIndex._subclass_table)
         implementations = []
+        for sub in self._subclasses(cls):
+            name = f"{sub}.{method}"
+            function = self.functions.get(name)
+            if function is not None and not function.is_stub:
+                implementations.append(name)
+        return tuple(sorted(implementations))
+
+    def _subclasses(self, cls: str) -> list[str]:
+        """The project's subclasses of ``cls`` at any depth, nearest first."""
+        table = self.memo("index.subclasses", ProjectIndex._subclass_table)
+        found: list[str] = []
         pending, seen = list(table.get(cls, ())), {cls}
         while pending:
             sub = pending.pop(0)
             if sub in seen:
                 continue
             seen.add(sub)
-            name = f"{sub}.{method}"
-            function = self.functions.get(name)
-            if function is not None and not function.is_stub:
-                implementations.append(name)
+            found.append(sub)
             pending.extend(table.get(sub, ()))
-        return tuple(sorted(implementations))
+        return found
 
     def _open(self, cls: str) -> bool:
         """Whether an object typed ``cls`` is always one of its project subclasses' objects:
@@ -1053,17 +1060,7 @@ class ProjectIndex:
         when ``cls`` is `_open` (not for dunder methods: `__init__` runs through `super()`)."""
         if method.startswith("__") or not self._open(cls):
             return []
-        table = self.memo("index.subclasses", ProjectIndex._subclass_table)
-        found: list[tuple[str | None, str]] = []
-        pending, seen = list(table.get(cls, ())), {cls}
-        while pending:
-            sub = pending.pop(0)
-            if sub in seen:
-                continue
-            seen.add(sub)
-            found.extend((sub, name) for name in self._methods(sub, method))
-            pending.extend(table.get(sub, ()))
-        return found
+        return [(sub, name) for sub in self._subclasses(cls) for name in self._methods(sub, method)]
 
     def _subclass_runs(self, function: str) -> list[tuple[str, FunctionFacts]]:
         """The method ``function`` (`pkg.B.m`, called as `self.m()` in `B`) as each subclass of
