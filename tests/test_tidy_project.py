@@ -10,7 +10,8 @@ in `snapshots/test_tidy_project/`, and every case also asserts the line that sho
 2. a name joins an existing from-import at its sorted place: `joins_import.py`,
    `joins_parenthesised.py` (one name per line, magic trailing comma kept);
 3. reuse: `reuses_import.py` (`from typing_extensions import Annotated` and
-   `from starlette.concurrency import run_in_threadpool` serve; nothing is imported twice);
+   `from starlette.concurrency import run_in_threadpool` serve, as does `import asyncio`,
+   which FF101 asks for every time; nothing is imported twice, and `time` goes);
 4. removal of what the fix made unused: `removes_unused.py` (`import time`),
    `removes_unused_name.py` (one name of a from-import; the provider goes into `base.py`),
    `keeps_used.py` (`time` is still read: it stays);
@@ -72,6 +73,7 @@ CASES: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "app/reuses_import.py": (
         {"FF101", "FF303"},
         (
+            "import asyncio\nfrom pathlib import Path\n\n"
             "from fastapi import APIRouter, Header\n"
             "from starlette.concurrency import run_in_threadpool\n"
             "from typing_extensions import Annotated\n\nfrom app.base import audit\n\n",

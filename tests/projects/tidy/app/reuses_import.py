@@ -1,3 +1,5 @@
+import asyncio
+import time
 from pathlib import Path
 
 from fastapi import APIRouter, Header
@@ -24,3 +26,10 @@ async def motd():
     banner = await run_in_threadpool(Path("banner.txt").read_text)
     await audit("motd")
     return {"banner": banner, "text": Path("motd.txt").read_text()}
+
+
+@router.post("/warmup")
+async def warmup():
+    await asyncio.wait_for(audit("warmup"), timeout=5)
+    time.sleep(0.1)
+    return {"warm": True}
