@@ -618,7 +618,8 @@ def _root(expr: ast.expr) -> str:
 
 
 def _imports_binding(tree: ast.Module, names: set[str]) -> set[tuple[str, str | None, str | None]]:
-    """`(module, name, asname)` of the module-level absolute imports that bind ``names``."""
+    """`(module, name, asname)` of the module-level absolute imports that bind ``names``
+    (`import app.db as dbmod` binds `dbmod`, `import app.db` binds `app`)."""
     found: set[tuple[str, str | None, str | None]] = set()
     for statement in tree.body:
         if isinstance(statement, ast.ImportFrom) and statement.level == 0 and statement.module:
@@ -627,8 +628,8 @@ def _imports_binding(tree: ast.Module, names: set[str]) -> set[tuple[str, str | 
                     found.add((statement.module, alias.name, alias.asname))
         elif isinstance(statement, ast.Import):
             for alias in statement.names:
-                bound = alias.asname or alias.name
-                if bound in names and "." not in alias.name:
+                bound = alias.asname or alias.name.split(".")[0]
+                if bound in names:
                     found.add((alias.name, None, alias.asname))
     return found
 
