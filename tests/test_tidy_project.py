@@ -15,6 +15,8 @@ in `snapshots/test_tidy_project/`, and every case also asserts the line that sho
 4. removal of what the fix made unused: `removes_unused.py` (`import time`),
    `removes_unused_name.py` (one name of a from-import; the provider goes into `base.py`),
    `removes_unused_module.py` (`import app.base as search`, read as `search.client`),
+   `removes_unused_relative.py` (`client` leaves `from .base import client, page_size`, which
+   the provider's import joins),
    `keeps_used.py` (`time` is still read: it stays);
 5. shadowing avoided: `shadow.py` (`lifespan` is a module global: FF706 names its lifespan
    `app_lifespan`);
@@ -92,6 +94,10 @@ CASES: dict[str, tuple[set[str], tuple[str, ...]]] = {
             "from httpx import AsyncClient\n\nfrom app.base import get_client\n\n"
             "router = APIRouter()\n",
         ),
+    ),
+    "app/removes_unused_relative.py": (
+        {"FF301"},
+        ("from httpx import AsyncClient\n\nfrom .base import get_client, page_size\n\n",),
     ),
     "app/base.py": ({"FF301"}, ("\n\n\nasync def get_client() -> httpx.AsyncClient:\n",)),
     "app/keeps_used.py": ({"FF101"}, ("import asyncio\nimport time\n\nfrom fastapi",)),

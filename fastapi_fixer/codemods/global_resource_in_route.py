@@ -87,7 +87,9 @@ name is taken by something else.
 Only routes and dependencies defined at module level are checked (not methods, not functions
 nested in app factories). Resources rebound anywhere at module level are ignored, as are
 resources built inside `if`/`try` blocks. The provider is imported by the resource module's
-absolute name. Dependencies are checked in files that contain `@`, `Depends` or `Security`.
+absolute name, unless the file already imports from that module relatively (`from .db import
+...`, which it then joins). Dependencies are checked in files that contain `@`, `Depends` or
+`Security`.
 """
 
 from __future__ import annotations
@@ -100,7 +102,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis.collectors.resources import KEY, ConstructedGlobal, ModuleResources
-from fastapi_fixer.analysis.facts import Binding, FunctionNode, Resolver, Scope, function_scope
+from fastapi_fixer.analysis.facts import (
+    Binding,
+    FunctionNode,
+    Resolver,
+    Scope,
+    function_scope,
+    resolve_relative,
+)
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
@@ -445,7 +454,7 @@ class GlobalResourceInRoute(Rule):
                 if index.resolve(bindings[provider_name_].target) != provider_target:
                     return f"`{provider_name_}` already means something else here"
             else:
-                imports.append((resource.module, provider_name_))
+                imports.append((_import_source(ctx, resource.module), provider_name_))
             provider_ref = provider_name_
         from fastapi_fixer.fixing.dependency_types import (
             annotated_name,
@@ -617,15 +626,33 @@ def _root(expr: ast.expr) -> str:
     return expr.id if isinstance(expr, ast.Name) else ""
 
 
+def _import_source(ctx: FileContext, module: str) -> str:
+    """How the file names ``module`` in a from-import: as its top-level relative imports
+    already do (`.db`, so the provider joins `from .db import ...`), else absolutely."""
+    for statement in ctx.tree.body:
+        if (
+            isinstance(statement, ast.ImportFrom)
+            and statement.level
+            and resolve_relative(
+                ctx.module, ctx.facts.is_package, statement.level, statement.module
+            )
+            == module
+        ):
+            return "." * statement.level + (statement.module or "")
+    return module
+
+
 def _imports_binding(tree: ast.Module, names: set[str]) -> set[tuple[str, str | None, str | None]]:
-    """`(module, name, asname)` of the module-level absolute imports that bind ``names``
-    (`import app.db as dbmod` binds `dbmod`, `import app.db` binds `app`)."""
+    """`(module, name, asname)` of the module-level imports that bind ``names`` (`import
+    app.db as dbmod` binds `dbmod`, `import app.db` binds `app`; a relative import's module is
+    written with its dots: `.db`)."""
     found: set[tuple[str, str | None, str | None]] = set()
     for statement in tree.body:
-        if isinstance(statement, ast.ImportFrom) and statement.level == 0 and statement.module:
+        if isinstance(statement, ast.ImportFrom) and (statement.module or statement.level):
+            source = "." * statement.level + (statement.module or "")
             for alias in statement.names:
                 if (alias.asname or alias.name) in names:
-                    found.add((statement.module, alias.name, alias.asname))
+                    found.add((source, alias.name, alias.asname))
         elif isinstance(statement, ast.Import):
             for alias in statement.names:
                 bound = alias.asname or alias.name.split(".")[0]
