@@ -8,7 +8,8 @@ in `snapshots/test_tidy_project/`, and every case also asserts the line that sho
    first party), `new_section_middle.py` (the first third-party import between the standard
    library and first party);
 2. a name joins an existing from-import at its sorted place: `joins_import.py`,
-   `joins_parenthesised.py` (one name per line, magic trailing comma kept);
+   `joins_parenthesised.py` (one name per line, magic trailing comma kept),
+   `joins_and_wraps.py` (the grown line passes 79: wrapped one name per line, as isort does);
 3. reuse: `reuses_import.py` (`from typing_extensions import Annotated` and
    `from starlette.concurrency import run_in_threadpool` serve, as does `import asyncio`,
    which FF101 asks for every time; nothing is imported twice, and `time` goes);
@@ -71,6 +72,13 @@ CASES: dict[str, tuple[set[str], tuple[str, ...]]] = {
         (
             "from fastapi import (\n"
             "    APIRouter,\n    Depends,\n    HTTPException,\n    Query,\n)\n",
+        ),
+    ),
+    "app/joins_and_wraps.py": (
+        {"FF301"},
+        (
+            "from fastapi import (\n    APIRouter,\n    BackgroundTasks,\n    Depends,\n"
+            "    HTTPException,\n    Query,\n    status,\n)\n",
         ),
     ),
     "app/reuses_import.py": (
