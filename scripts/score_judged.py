@@ -251,7 +251,9 @@ def run_tool(
     codebase_dir: Path, codes: Iterable[str], checkout: Path, python: str
 ) -> tuple[list[Finding], list[str]]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(checkout), *filter(None, [env.get("PYTHONPATH", "")])])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(checkout.resolve()), *filter(None, [env.get("PYTHONPATH", "")])]
+    )
     command = [python, "-m", "fastapi_fixer", "check", "--no-cache", "--select"]
     command += [selection(codes), "--output-format", "concise", "."]
     done = subprocess.run(

@@ -32,8 +32,11 @@ APP_CONSTRUCTORS = {
     "fastapi.APIRouter": "router",
     "fastapi.routing.APIRouter": "router",
 }
+# `fastapi.Depends` is `fastapi.param_functions.Depends`, which builds a `fastapi.params.Depends`
 DEPENDS_CALLS = frozenset(
-    {"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security", "fastapi.params.Security"}
+    f"{module}.{name}"
+    for module in ("fastapi", "fastapi.params", "fastapi.param_functions")
+    for name in ("Depends", "Security")
 )
 LOCAL_APP = "<local-app>"
 LOCAL_ROUTER = "<local-router>"

@@ -9,6 +9,12 @@ expression (`.match`/`.fullmatch`), tests membership in allowed values (`v not i
 converts the value to an enumeration (`Backend(v)`), itself or through a module-level helper
 it passes the value to.
 
+Not reported: the bodies of routes only the instance's admins reach — a dependency named after
+the admin role (`check_admin`, `get_current_active_superuser`) on the route, its router, the
+`include_router` call that includes it, or behind another dependency. The operator editing their
+own instance's settings is trusted. An admin of one tenant (the check depends on the current
+workspace, tenant, organization or team) is a customer, not the operator: reported.
+
 ## Why is this bad?
 Pydantic checks the type, not the size: a client can post a megabyte-long name or a list of a
 million tags, and the application stores, logs or loops over it. Bounds are cheap protection
@@ -39,7 +45,9 @@ No fix: the right bound depends on the data.
 Only the models' annotated fields are looked at; bounds enforced elsewhere (a
 `model_validator`, the web server's request size limit) are not seen. The items of a bounded
 list are not checked. Models and routes in test modules (`tests/`, `test_*.py`,
-`conftest.py`) are left out. A model's own file is checked only when its text mentions
+`conftest.py`) are left out. An admin check is recognised by its name: one named otherwise
+(`check_permissions("settings:write")`, a factory) is not seen, so its routes stay reported.
+A model's own file is checked only when its text mentions
 `BaseModel`, `SQLModel`, `pydantic`, `Schema`, `Model)` or `Field(` (the text prefilter), so a
 file of models that only subclass a project base named otherwise is not reported.
 """
@@ -56,6 +64,7 @@ from fastapi_fixer.analysis.collectors.model_field_details import (
     FieldDetail,
     FieldDetails,
 )
+from fastapi_fixer.analysis.collectors.routing import admin_only
 from fastapi_fixer.analysis.paths import is_test_path
 from fastapi_fixer.analysis.pydantic_index import config_of, is_model, is_settings, lineage
 from fastapi_fixer.models import Diagnostic, Severity, Span
@@ -95,10 +104,24 @@ class RequestModels:
 
 
 def request_models(index: ProjectIndex) -> RequestModels:
-    return index.memo("FF607.request_models", _compute)
+    """Every route's body models, and the models nested in them (FF406 too)."""
+    return index.memo("FF607.request_models", _every_body)
 
 
-def _compute(index: ProjectIndex) -> RequestModels:
+def untrusted_request_models(index: ProjectIndex) -> RequestModels:
+    """As `request_models`, without the bodies of routes only the instance's admins reach."""
+    return index.memo("FF607.untrusted_request_models", _untrusted_bodies)
+
+
+def _every_body(index: ProjectIndex) -> RequestModels:
+    return _compute(index, admins=True)
+
+
+def _untrusted_bodies(index: ProjectIndex) -> RequestModels:
+    return _compute(index, admins=False)
+
+
+def _compute(index: ProjectIndex, admins: bool) -> RequestModels:
     found = RequestModels()
     for module in sorted(index.modules.values(), key=lambda m: m.module):
         details = module.extra.get(DETAILS_KEY)
@@ -111,6 +134,8 @@ def _compute(index: ProjectIndex) -> RequestModels:
             routes = index.routes_of(param.function)
             if not routes or all(r.method == "websocket" for r in routes):
                 continue
+            if not admins and admin_only(index, param.function):
+                continue  # the operator editing their own instance: trusted input
             if param.examples:
                 found.body_examples.add((param.function, param.name))
             for ref in param.refs:
@@ -155,7 +180,7 @@ class UnboundedInput(Rule):
             return
         if is_test_path(ctx.path):
             return
-        requests = request_models(ctx.index)
+        requests = untrusted_request_models(ctx.index)
         if not requests.effective:
             return
         for qualname, detail in details.classes.items():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import http
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -98,6 +99,7 @@ class IncludeCall:
     line: int  # where the call starts
     has_star_kwargs: bool
     bound: ResponsesBound | None = None  # as RouterDecl.bound
+    dependencies: tuple[str, ...] = ()  # Depends targets of `dependencies=` (UNKNOWN: unnamed)
 
 
 @dataclass(frozen=True)
@@ -337,6 +339,129 @@ def dependencies_of(index: ProjectIndex, facts: FunctionRouting) -> list[str]:
     return found
 
 
+# what an admin check is named: the admin role (`admin`, `superuser`, `super_user`) and only
+# words of checking who calls (`check_admin`, `get_current_active_superuser`, `AdminUser`,
+# `is_authenticated_admin_api`); not a credential or a page of the admin (`require_admin_key`:
+# a wallet's admin key; `get_admin_session_token`; `check_admin_ui`)
+_ADMIN_WORDS = frozenset({"admin", "admins", "administrator", "superuser", "superadmin"})
+_CHECK_WORDS = frozenset(
+    {
+        *("get", "current", "active", "check", "require", "required", "requires", "is", "has"),
+        *("verify", "ensure", "only", "must", "be", "user", "account", "auth", "authenticated"),
+        *("authorized", "dep", "dependency", "role", "permission", "permissions", "access"),
+        *("privilege", "privileges", "api", "session", "guard", "validate", "valid", ""),
+    }
+)
+_SCOPES = frozenset({"workspace", "tenant", "organization", "organisation", "org", "team"})
+_GUARD_DEPTH = 4  # dependencies of dependencies followed to find the admin check
+
+
+def admin_only(index: ProjectIndex, function: str) -> bool:
+    """Every route of ``function`` runs an admin check first: a dependency named after admins
+    (`check_admin`, `get_current_superuser`), reached from the route's parameters, its
+    decorator's `dependencies=`, its router's `APIRouter(dependencies=...)` or the
+    `include_router(..., dependencies=...)` that includes its router, or from the dependencies
+    of those dependencies. Whoever calls such a route is the instance's operator, trusted with
+    the configuration they edit — unless the check is scoped to a tenant (`_scoped`)."""
+    return index.ask(_admin_only, function)
+
+
+def _admin_only(index: ProjectIndex, function: str) -> bool:
+    routes = index.routes_of(function)
+    facts = function_routing(index, function)
+    if not routes or facts is None:
+        return False
+    own = dependencies_of(index, facts)
+    included = index.memo("routing.include_dependencies", _include_dependencies)
+    for route in routes:
+        receiver = index.resolve(route.receiver)
+        found = list(own)
+        decl = router_decl(index, receiver)
+        if decl is not None and decl.dependencies:
+            found.extend(decl.dependencies)
+        found.extend(included.get(receiver, ()))
+        if not _reaches_admin(index, found, _GUARD_DEPTH, set()):
+            return False
+    return True
+
+
+def _reaches_admin(index: ProjectIndex, targets: list[str], depth: int, seen: set[str]) -> bool:
+    for target in targets:
+        if target == UNKNOWN:
+            continue
+        target = index.resolve(target)
+        if target in seen:
+            continue
+        seen.add(target)
+        facts = function_routing(index, target)
+        if _is_admin_check(target.rpartition(".")[2], facts) and (
+            facts is None or not _scoped(index, dependencies_of(index, facts), _GUARD_DEPTH)
+        ):
+            return True
+        if (
+            depth > 1
+            and facts is not None
+            and _reaches_admin(index, dependencies_of(index, facts), depth - 1, seen)
+        ):
+            return True
+    return False
+
+
+def _scoped(index: ProjectIndex, targets: list[str], depth: int) -> bool:
+    """An admin of one tenant, not of the instance: the check depends on the current workspace,
+    tenant, organization or team (`is_authenticated_admin_api` → `get_current_workspace`). A
+    tenant's admins are customers of the service, not its operators."""
+    for target in targets:
+        if target == UNKNOWN:
+            continue
+        target = index.resolve(target)
+        if _SCOPES & set(_name_words(target.rpartition(".")[2])):
+            return True
+        facts = function_routing(index, target)
+        if (
+            depth > 1
+            and facts is not None
+            and _scoped(index, dependencies_of(index, facts), depth - 1)
+        ):
+            return True
+    return False
+
+
+def _name_words(name: str) -> list[str]:
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower().split("_")
+
+
+def _is_admin_check(name: str, facts: FunctionRouting | None) -> bool:
+    """Named after the admin role, and able to look at the caller: a function with no
+    parameters (`check_admin_ui()`, a feature switch) cannot tell an admin from anyone."""
+    words = _name_words(name)
+    pairs = {a + b: (a, b) for a, b in itertools.pairwise(words)}  # super_user
+    role = {w for w in words if w in _ADMIN_WORDS}
+    role.update(w for p, pair in pairs.items() if p in _ADMIN_WORDS for w in pair)
+    if not role or not set(words) - role <= _CHECK_WORDS:
+        return False
+    return facts is None or bool(facts.params)
+
+
+def _include_dependencies(index: ProjectIndex) -> dict[str, tuple[str, ...]]:
+    """Router -> the Depends targets of the `include_router(...)` calls that include it (only
+    when every call including it has them: a router also included unguarded is not guarded)."""
+    calls: dict[str, list[tuple[str, ...]]] = {}
+    for module in index.modules.values():
+        routing = module.extra.get(KEY)
+        if not isinstance(routing, ModuleRouting):
+            continue
+        for include in routing.includes:
+            if include.router != UNKNOWN:
+                calls.setdefault(index.resolve(include.router), []).append(include.dependencies)
+    found: dict[str, tuple[str, ...]] = {}
+    for router, each in calls.items():
+        common = set(each[0]).intersection(*each[1:])
+        if common:
+            found[router] = tuple(sorted(common))
+    return found
+
+
 def router_decl(index: ProjectIndex, receiver: str) -> RouterDecl | None:
     """The construction of a route's receiver (module-level apps and routers only)."""
     receiver = index.resolve(receiver)
@@ -487,8 +612,11 @@ class _Collector:
                 line=call.lineno,
                 has_star_kwargs=any(k.arg is None for k in call.keywords),
                 bound=bound,
+                dependencies=tuple(depends_targets_in(keywords.get("dependencies"), self.resolver)),
             )
         )
+        self.demands.update(self.found.includes[-1].dependencies)
+        self.demands.discard(UNKNOWN)
         self.demands.update(bound[1] if bound else ())
         if router != UNKNOWN:
             self.demands.add(router)
