@@ -9,7 +9,8 @@ exists to issue (`access_token`, `refresh_token` in the response of a route whos
 
 Not reported either:
 - a token, secret or key in the response of a route that exists to hand it out: a `POST` whose
-  name or path says it creates, generates, rotates, refreshes, exchanges, verifies or adds
+  name or path says it creates, generates, rotates, refreshes, exchanges, verifies, adds or
+  queues a job (`enqueue_connection_test` answers with the test's polling token)
   (`generate_api_key`, `create_webhook`, `rotate_signing_secret`, an MFA challenge), any route
   named after the field it returns (`get_user_access_token` → `access_token`), and any model
   named after it (`ApiKey.api_key`, `WebhookSecret.secret`), and any route that takes the
@@ -198,6 +199,8 @@ ISSUING_WORDS = frozenset(
         *("add", "register", "signup", "signin", "login", "token", "exchange", "verify"),
         *("confirm", "challenge", "reset", "enroll", "invite", "authorize", "callback"),
         *("start", "begin", "initiate", "replace", "recover"),
+        # a job queued right there: the response is its polling handle
+        *("enqueue", "queue", "submit", "schedule"),
     }
 )
 _NEVER_ISSUED = ("password", "passwd", "passphrase")  # a password is chosen, never handed out
