@@ -23,7 +23,9 @@ Not reported either:
   and the model's own fields typed `bool`, `int`, `float`, `datetime` or `Literal[...]`;
 - a field the model's own `field_validator`/`field_serializer` masks before it is sent: the hook
   returns a mask (`"***"`, `"[REDACTED]"`) or calls a masking function (`redact(v)`,
-  `mask_secret(v)`).
+  `mask_secret(v)`);
+- a field that defaults to `None` and that no `return` of the route sets: every return builds
+  the model with keywords, none of them the field (`return SessionResponse(authenticated=True)`).
 
 ## Why is this bad?
 Everything in a response model is sent to the client and published in the OpenAPI schema. A
@@ -220,6 +222,10 @@ def _exposed(
     (`plain`), and not the credential a route exists to issue (a `POST` whose name or path says
     it creates, rotates or exchanges one, or any route named after the field it returns)."""
     fields = [f for f in schemas.secrets_for(model, use) if f not in plain]
+    if fields and use.constructors and use.route.built is not None:
+        # every return builds the model and none passes the field: it keeps its None default
+        unset = set(model.cls.none_defaults) - set(use.route.built)
+        fields = [f for f in fields if f not in unset]
     if fields and (_carries(model, fields) or _issues(ctx, use, fields)):
         fields = [f for f in fields if any(w in f.lower() for w in _NEVER_ISSUED)]
     return fields

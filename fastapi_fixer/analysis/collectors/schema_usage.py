@@ -47,6 +47,8 @@ class ModelClass:
     bases: tuple[str, ...]  # qualified base names ("" when not a plain name)
     fields: tuple[str, ...]  # annotated names of the class body, in order
     forbids_extra: bool  # `extra="forbid"` in its config
+    # its own fields that default to None (`= None`, `= Field(None)`, `Field(default=None)`)
+    none_defaults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ class RouteUsage:
     response_kind: str
     response: tuple[Ref, ...]  # names in the response_model= value or the return annotation
     constructors: tuple[Ref, ...]  # callee of every `return X(...)`
+    # when every `return` of the route builds the same `X(...)` with keyword arguments only:
+    # the keywords any of them passes (a field no return passes keeps its default); else None
+    built: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +237,7 @@ def _route(
         for ref in refs_in(statement.value.func, resolver)
         if isinstance(statement.value.func, (ast.Name, ast.Attribute))
     )
+    built = _built_keywords(function)
     if has_keyword:
         kind = "response_model"
         response = tuple(refs_in(response_model, resolver))
@@ -254,7 +260,42 @@ def _route(
         response_kind=kind,
         response=response,
         constructors=constructors,
+        built=built,
     )
+
+
+def _built_keywords(function: ast.AST) -> tuple[str, ...] | None:
+    """The keywords of the route's `return X(a=..., b=...)` statements, when every return is a
+    call of the same `X` with keyword arguments only; else None."""
+    callee: str | None = None
+    keywords: set[str] = set()
+    for statement in _own_returns(function):
+        call = statement.value
+        if not isinstance(call, ast.Call) or call.args:
+            return None
+        if not isinstance(call.func, (ast.Name, ast.Attribute)):
+            return None
+        text = ast.unparse(call.func)
+        if callee is not None and text != callee:
+            return None
+        callee = text
+        for keyword in call.keywords:
+            if keyword.arg is None:  # `X(**values)`
+                return None
+            keywords.add(keyword.arg)
+    return tuple(sorted(keywords)) if callee is not None else None
+
+
+def _none_default(value: ast.expr | None, resolver: Resolver) -> bool:
+    if isinstance(value, ast.Constant):
+        return value.value is None
+    if isinstance(value, ast.Call) and (resolver.qualify(value.func) or "").endswith(".Field"):
+        if value.args:
+            return isinstance(value.args[0], ast.Constant) and value.args[0].value is None
+        for keyword in value.keywords:
+            if keyword.arg == "default":
+                return isinstance(keyword.value, ast.Constant) and keyword.value.value is None
+    return False
 
 
 def _forbids_extra(node: ast.ClassDef) -> bool:
@@ -277,8 +318,11 @@ def _forbids_extra(node: ast.ClassDef) -> bool:
 
 def _model_class(node: ast.ClassDef, resolver: Resolver) -> ModelClass:
     fields = []
+    none_defaults = []
     for statement in node.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            if _none_default(statement.value, resolver):
+                none_defaults.append(statement.target.id)
             annotation = statement.annotation
             if isinstance(annotation, ast.Subscript):
                 annotation = annotation.value
@@ -293,6 +337,7 @@ def _model_class(node: ast.ClassDef, resolver: Resolver) -> ModelClass:
         bases=tuple(resolver.qualify(base) or "" for base in node.bases),
         fields=tuple(fields),
         forbids_extra=_forbids_extra(node),
+        none_defaults=tuple(none_defaults),
     )
 
 
