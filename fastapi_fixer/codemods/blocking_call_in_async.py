@@ -62,7 +62,10 @@ conn = Conn(k); self.conns[k] = conn`; `if k not in CACHE: CACHE[k] = load(k)`):
 runs that check-then-write as one step, and an `await` (or a worker thread) would let another
 request run between the two (both miss, both build, one object leaks). For the same reason a
 route or dependency with such a check-then-write anywhere stays `async def`: its calls are
-wrapped instead.
+wrapped instead. A call of a plain function that, itself or through the functions it calls,
+needs the running event loop (`asyncio.create_task`, `asyncio.get_running_loop`) is reported
+without a fix: in a worker thread it would raise; a route or dependency that calls one stays
+`async def`.
 What changes at run time: the work runs in a worker thread of AnyIO's limiter (40 by default),
 so a call that held the event loop now waits for a free thread when all are busy.
 
@@ -139,6 +142,7 @@ from fastapi_fixer.analysis.facts import Binding
 from fastapi_fixer.fixing.offload import (
     AsyncFunction,
     apply_offload_edits,
+    calls_need_running_loop,
     find_offload_candidates,
     opens_race,
     report,
@@ -194,7 +198,7 @@ class BlockingCallInAsync(Rule):
                     edits=(Edit(ctx.path, "sleep", ctx.span(finding.site.node)),),
                 )
             else:
-                fix = wrap_fix(ctx, function, finding.site)
+                fix = wrap_fix(ctx, function, finding.site, finding.chain[0])
             yield report(self, ctx, function, finding, "Blocking call", fix, category=BLOCKING)
 
     @staticmethod
@@ -211,6 +215,8 @@ class BlockingCallInAsync(Rule):
         writes = (n for n in ast.walk(function.node) if isinstance(n, (ast.Assign, ast.AugAssign)))
         if any(opens_race(function.node, write) for write in writes):
             return False  # in the threadpool, another request could run between check and write
+        if calls_need_running_loop(ctx.index, facts):
+            return False  # `asyncio.create_task(...)` in a worker thread raises
         return not ctx.index.is_referenced(function.qualname)
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:

@@ -37,6 +37,8 @@ from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Hop
 if TYPE_CHECKING:
     import libcst as cst
 
+    from fastapi_fixer.analysis.facts import FunctionFacts
+    from fastapi_fixer.analysis.index import ProjectIndex
     from fastapi_fixer.rule import FileContext, Rule
 
 RUN_IN_THREADPOOL = ("fastapi.concurrency", "run_in_threadpool")
@@ -307,7 +309,57 @@ def wrap_edit(ctx: FileContext, site: CallSite, name: str, add_import: bool) -> 
     return Edit(ctx.path, "wrap", ctx.span(site.node), (name, add_import))
 
 
-def wrap_fix(ctx: FileContext, function: AsyncFunction, site: CallSite) -> Fix | None:
+# APIs that need the event loop running in the calling thread: in a worker thread they raise
+# `RuntimeError: no running event loop`
+LOOP_BOUND = frozenset(
+    f"asyncio.{module}{name}"
+    for module in ("", "tasks.", "events.")
+    for name in ("create_task", "ensure_future", "get_running_loop", "current_task", "all_tasks")
+) | {"asyncio.get_event_loop", "asyncio.events.get_event_loop", "anyio.get_current_task"}
+_LOOP_DEPTH = 4  # project functions followed below the one that would run in the thread
+
+
+def needs_running_loop(index: ProjectIndex, target: str) -> bool:
+    """``target`` (a project function), or a plain function it calls, calls an API that needs
+    the running event loop (`asyncio.create_task`): run in a worker thread, it would raise."""
+    return index.ask(_needs_running_loop, target)
+
+
+def _needs_running_loop(index: ProjectIndex, target: str) -> bool:
+    pending = [(index.resolve(target), 0)]
+    seen: set[str] = set()
+    while pending:
+        name, depth = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        facts = index.functions.get(name)
+        if facts is None or facts.is_async:
+            continue  # a library's, or a coroutine function: calling it runs nothing
+        for called in facts.calls:
+            if called in LOOP_BOUND or called.endswith(".create_task"):
+                return True
+            if depth < _LOOP_DEPTH:
+                pending.append((index.resolve(called), depth + 1))
+    return False
+
+
+def calls_need_running_loop(index: ProjectIndex, facts: FunctionFacts) -> str | None:
+    """What a function calls itself (not awaited) that needs the running event loop, directly
+    or through the plain functions it calls: made a plain `def`, it would run in a worker
+    thread and raise. Its name, or None."""
+    for called in facts.calls:
+        if called in LOOP_BOUND or called.endswith(".create_task"):
+            return called
+        if needs_running_loop(index, called):
+            return called
+    return None
+
+
+def wrap_fix(
+    ctx: FileContext, function: AsyncFunction, site: CallSite, target: str = ""
+) -> Fix | None:
+    """``target``: the project function the call runs (`Finding.chain[0]`)."""
     if site.consumer is not None:
         # a lazy listing: the directory is read by what consumes it. `list(d.glob(x))` becomes
         # `await run_in_threadpool(list, d.glob(x))` (the same list); a `for` loop or a
@@ -319,6 +371,8 @@ def wrap_fix(ctx: FileContext, function: AsyncFunction, site: CallSite) -> Fix |
         )
     threadpool = threadpool_name(ctx, function)
     if threadpool is None or not can_wrap(site) or opens_race(function.node, site.node):
+        return None
+    if target and needs_running_loop(ctx.index, target):
         return None
     return Fix(
         title="Wrap in `await run_in_threadpool(...)`",
@@ -426,6 +480,11 @@ def report(
             f" (not fixed: moving it off the loop would let another request run between the "
             f"check of `{race}` and its write)"
         )
+    elif fix is None and needs_running_loop(ctx.index, finding.chain[0]):
+        message += (
+            f" (not fixed: `{_short(finding.chain[0])}` needs the running event loop, which a "
+            "worker thread does not have)"
+        )
     chain = finding_hops(ctx, function, finding, category)
     more = more_sinks(ctx, finding, category, chain[-1])
     message += more_sinks_note(more)
@@ -445,7 +504,7 @@ def report_wrappable(
     fix that wraps it in `await run_in_threadpool(...)` where it can (FF102, FF103)."""
     for function in find_offload_candidates(ctx, category, outranked_by):
         for finding in function.findings:
-            fix = wrap_fix(ctx, function, finding.site)
+            fix = wrap_fix(ctx, function, finding.site, finding.chain[0])
             yield report(rule, ctx, function, finding, what, fix, hint, with_item_hint, category)
 
 
