@@ -478,7 +478,10 @@ class Engine:
             if f.facts is None and not f.failed and not f.is_text and not f.context
         ]
         rest = [path for path in spared if not self.cache.compiles(path, files[path].digest)]
-        self.progress(len(spared) - len(rest))
+        idle = sum(  # context files the prefilter left alone: nothing to tell about them
+            f.context and f.facts is None and not f.failed for f in files.values()
+        )
+        self.progress(len(spared) - len(rest) + idle)
         failures = self.pool.syntax(rest) if rest else {}
         for path in rest:
             if path in failures:
