@@ -252,3 +252,28 @@ def test_each_file_alone_says_what_the_project_run_says_about_it(
                 span, code, _ = got[index]
                 got[index] = next(e for e in expected if e[:2] == (span, code))
         assert got == expected, path
+
+
+def test_a_folder_that_is_not_a_package_is_a_project_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check examples/demo` from the repository's root checks the example as its own
+    project (its folder holds top-level modules); `check pkg` (a package) reads the rest."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "guards.py").write_text(GUARDS)
+    (tmp_path / "main.py").write_text(MAIN)
+    demo = tmp_path / "examples" / "demo"
+    demo.mkdir(parents=True)
+    (demo / "guards.py").write_text(GUARDS)
+    (demo / "main.py").write_text(MAIN.replace("pkg.guards", "guards"))
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(select=("FF501",))
+    engine = Engine(settings, Mode(jobs=1, context=True))
+    result = engine.run(["examples/demo"])
+    assert sorted(engine.index.modules) == ["guards", "main"]
+    assert result.files_seen == 2 and result.diagnostics == []
+    engine = Engine(settings, Mode(jobs=1, context=True))
+    result = engine.run(["pkg"])
+    assert {"main", "pkg.guards", "examples.demo.guards"} <= set(engine.index.modules)
+    assert result.files_seen == 2 and result.diagnostics == []

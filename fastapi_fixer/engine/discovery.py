@@ -350,18 +350,25 @@ def add_context(
     the project index of `check app/routes.py` is the one of `check .`. The given Python files
     inside the project take the project's folder as their root, so their modules are named as
     in a run over the project (`pkg.guards`, in a flat layout too). Files outside the project
-    keep their own folder as root, and no context is added for them. Discovery errors in the
-    project's other folders are not the run's."""
+    keep their own folder as root, and no context is added for them; so do the files of a
+    folder given that is not a package (it holds top-level modules: a project of its own, as
+    `check examples/legacy-app` from the folder above). Discovery errors in the project's
+    other folders are not the run's."""
     if project is None:
         return
     real_project = os.path.realpath(project)
-    for raw in paths:
-        if os.path.isdir(raw) and _inside(real_project, os.path.realpath(raw)):
-            return  # a path given covers the project: nothing is context
+    folders = [raw for raw in paths if os.path.isdir(raw)]
+    if any(_inside(real_project, os.path.realpath(raw)) for raw in folders):
+        return  # a path given covers the project: nothing is context
+    # a folder given that is not a package (`examples/legacy-app`, `services/api`, `src`) holds
+    # top-level modules: it is a project of its own, checked as it is
+    own = {raw for raw in folders if not os.path.isfile(os.path.join(raw, "__init__.py"))}
     inside = [
         path
         for path in found.files
-        if path.endswith(PYTHON_SUFFIXES) and _inside(os.path.realpath(path), real_project)
+        if path.endswith(PYTHON_SUFFIXES)
+        and found.roots[path] not in own
+        and _inside(os.path.realpath(path), real_project)
     ]
     if not inside:
         return
