@@ -245,7 +245,8 @@ def _run(
     policy = _policy()
     cache = Cache.disabled() if no_cache else Cache.open(_cache_dir(settings), settings)
     stdin = _stdin_source(policy, paths)
-    mode = Mode(fix=fix, jobs=jobs, previews=previews)
+    # a run given some files reads the rest of the project as context (discovery.add_context)
+    mode = Mode(fix=fix, jobs=jobs, previews=previews, context=True)
     with ProgressBar(enabled=False if policy.quiet else None) as progress:
         engine = Engine(settings, mode, cache)
         if stdin is not None:
@@ -671,6 +672,7 @@ def _verified(
             jobs=jobs,
             previews=previews,
             blocked=blocked,
+            context=True,
         )
         again = Engine(wanted, mode, Cache.disabled())
         found = again.run(paths or (".",))

@@ -116,3 +116,45 @@ def test_recorded_reads_are_plain_values(tmp_path: Path, project: str) -> None:
     assert reads
     for read in reads:
         assert all(isinstance(part, (str, int, bool)) for part in read), read
+
+
+def run_alone(path: str, cache_dir: Path | None) -> list[tuple]:
+    """`check <path>` in ``root`` (the current folder), the rest of the project as context."""
+    settings = Settings()
+    cache = Cache.open(cache_dir, settings) if cache_dir else Cache.disabled()
+    result = Engine(settings, Mode(jobs=1, context=True), cache).run([path])
+    return _comparable(result, Path())  # paths relative to the project, the current folder
+
+
+@pytest.mark.parametrize("edit", ["new blocking call", "renamed definition", "removed file"])
+@pytest.mark.parametrize("primed_by", ["the file alone", "the project"])
+def test_a_file_checked_alone_after_an_edit_of_a_context_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str, primed_by: str
+) -> None:
+    """The per-file cache serves a partial run (and is shared with runs over the project):
+    an edit of a file the run only reads as context re-checks the files that can see it."""
+    root = tmp_path / "chain"
+    shutil.copytree(PROJECTS["chain"], root)
+    monkeypatch.chdir(root)
+    cache_dir = tmp_path / "cache"
+    change = EDITS[edit]
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*.py"))
+    for checked in files:
+        for edited in files:
+            if edited == checked:
+                continue
+            target = root / edited
+            original = target.read_text()
+            if primed_by == "the project":
+                run(root, cache_dir)
+            else:
+                run_alone(checked, cache_dir)
+            if change is None:
+                target.unlink()
+            else:
+                target.write_text(change(original))
+            try:
+                cached, fresh = run_alone(checked, cache_dir), run_alone(checked, None)
+                assert cached == fresh, f"{edit} in {edited}, {checked} checked"
+            finally:
+                target.write_text(original)

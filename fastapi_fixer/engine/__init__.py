@@ -11,6 +11,7 @@ checks them in this process, and their fixes go through `apply_text_fix`.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import io
 import os
@@ -26,7 +27,14 @@ from fastapi_fixer.analysis.blocking import BlockingCatalog
 from fastapi_fixer.analysis.facts import SUPER, Analysis, ModuleFacts, module_name_for
 from fastapi_fixer.analysis.index import ProjectIndex
 from fastapi_fixer.engine.cache import Cache, Checked
-from fastapi_fixer.engine.discovery import Discovered, PerFileIgnores, discover, is_excluded
+from fastapi_fixer.engine.discovery import (
+    Discovered,
+    PerFileIgnores,
+    add_context,
+    discover_run,
+    is_excluded,
+    project_folder,
+)
 from fastapi_fixer.engine.source import (
     SourceError,
     SourceFile,
@@ -76,6 +84,10 @@ class Mode:
     # and a fix may still write into another file); None: every file's (an editor's "fix all
     # in this file")
     fix_only: frozenset[str] | None = None
+    # when the paths do not cover the project, its other Python files are context: analysed
+    # so the index is the project's, never checked, reported or fixed (`discovery.add_context`;
+    # `check` and `fix` on the command line)
+    context: bool = False
 
 
 @dataclass
@@ -89,6 +101,7 @@ class _File:
     failed: bool = False  # could not be parsed; reported once
     digest: str = ""
     is_text: bool = False  # a text rule's non-Python file: never analysed as Python
+    context: bool = False  # the project's, read for the index alone (`Mode.context`)
 
     def __post_init__(self) -> None:
         self.digest = self.digest or self.source.digest
@@ -376,9 +389,18 @@ class Engine:
             if not excluded:
                 discovered.files.append(stdin.path)
                 discovered.roots[stdin.path] = os.path.dirname(stdin.path) or "."
+                if self.mode.context and os.path.isfile(stdin.path):  # a file of the project
+                    add_context(
+                        discovered, (stdin.path,), self.settings.exclude, base, project_folder(base)
+                    )
         else:
-            discovered = discover(
-                paths, self.settings.exclude, file_names, base, self.settings.force_exclude
+            discovered = discover_run(
+                paths,
+                self.settings.exclude,
+                file_names,
+                base,
+                self.settings.force_exclude,
+                self.mode.context,
             )
         result.errors.extend(discovered.errors)
         self.file_names = tuple(file_names)
@@ -388,15 +410,17 @@ class Engine:
         )
         files: dict[str, _File] = {}
         for path in discovered.files:
+            context = path in discovered.context
             try:
-                if stdin is not None:
+                if stdin is not None and not context:
                     source = stdin
                 elif overlaid and os.path.abspath(path) in overlaid:
                     source = text_source(path, overlaid[os.path.abspath(path)])
                 else:
                     source = read_source(path)
             except SourceError as exc:
-                result.errors.append(FileError(path, str(exc)))
+                if not context:  # a context file that cannot be read is left out, silently
+                    result.errors.append(FileError(path, str(exc)))
                 digest = file_digest(path)
                 if digest is None or digests is None:
                     digests = None
@@ -411,10 +435,11 @@ class Engine:
                 continue
             module, is_package = module_name_for(path, discovered.roots[path])
             files[path] = _File(source, discovered.roots[path], source.text, module, is_package)
-        result.files_seen = len(files)
+            files[path].context = context
+        result.files_seen = sum(not f.context for f in files.values())
         self.read_digests = digests
         self.text_files = tuple(path for path, f in files.items() if f.is_text)
-        result.sources = {path: f.source for path, f in files.items()}
+        result.sources = {path: f.source for path, f in files.items() if not f.context}
         jobs = [f.job(path) for path, f in files.items() if not f.is_text]
         if progress is not None:
             self.bar = progress
@@ -448,10 +473,15 @@ class Engine:
         """Files the prefilter left alone must still get their one-line error when they do not
         parse (cheaply: `compile`, and the cache remembers the ones that do)."""
         spared = [
-            path for path, f in files.items() if f.facts is None and not f.failed and not f.is_text
+            path
+            for path, f in files.items()
+            if f.facts is None and not f.failed and not f.is_text and not f.context
         ]
         rest = [path for path in spared if not self.cache.compiles(path, files[path].digest)]
-        self.progress(len(spared) - len(rest))
+        idle = sum(  # context files the prefilter left alone: nothing to tell about them
+            f.context and f.facts is None and not f.failed for f in files.values()
+        )
+        self.progress(len(spared) - len(rest) + idle)
         failures = self.pool.syntax(rest) if rest else {}
         for path in rest:
             if path in failures:
@@ -497,7 +527,8 @@ class Engine:
             for path, outcome in self.pool.facts(missing).items():
                 f = files[path]
                 if isinstance(outcome, str):
-                    result.errors.append(FileError(path, outcome))
+                    if not f.context:  # a context file's syntax error is not the run's
+                        result.errors.append(FileError(path, outcome))
                     f.failed = True
                 else:
                     f.facts = outcome
@@ -554,7 +585,9 @@ class Engine:
         wanted = [
             (path, f)
             for path, f in files.items()
-            if f.facts is not None and any(rule.wants(f.text) for rule in self.rules)
+            if f.facts is not None
+            and not f.context
+            and any(rule.wants(f.text) for rule in self.rules)
         ]
         texts = [path for path, f in files.items() if f.is_text]
         self._phase("checking", len(wanted) + len(texts))
@@ -593,6 +626,9 @@ class Engine:
             diagnostics = [
                 d for d in diagnostics if not self.per_file_ignores.ignores(d.path, d.code)
             ]
+        context = {path for path, f in files.items() if f.context}
+        if context:  # after the cache too: what it stores does not depend on the run's paths
+            diagnostics = [_without_context_fix(d, context) for d in diagnostics]
         return diagnostics
 
     def _still_holds(
@@ -864,6 +900,25 @@ def _ruff_root(style: ProjectStyle, context: FixContext) -> str:
     for _ in range(depth):
         folder = os.path.dirname(folder)
     return folder
+
+
+def _without_context_fix(diagnostic: Diagnostic, context: set[str]) -> Diagnostic:
+    """``diagnostic`` without its fix when the fix also edits a context file (a file of the
+    project the run was not given: `Mode.context`), saying why, as a rule says why it has no
+    fix; the same finding with its fix in a run given that file too."""
+    fix = diagnostic.fix
+    if fix is None:
+        return diagnostic
+    others = sorted(fix.paths & context)
+    if not others:
+        return diagnostic
+    named = ", ".join(f"`{path}`" for path in others)
+    return dataclasses.replace(
+        diagnostic,
+        message=f"{diagnostic.message} (no fix in this run: it also edits {named}, "
+        "which the run was not given)",
+        fix=None,
+    )
 
 
 def _chains_elsewhere(found: list[Diagnostic]) -> bool:

@@ -49,6 +49,9 @@ class Discovered:
     files: list[str] = field(default_factory=list)
     roots: dict[str, str] = field(default_factory=dict)  # file -> the path argument it came from
     errors: list[FileError] = field(default_factory=list)
+    # files of the project that the run only reads (`add_context`): analysed, never checked,
+    # reported or fixed; they are in ``files`` too
+    context: set[str] = field(default_factory=set)
 
 
 def _is_virtualenv(directory: str) -> bool:
@@ -316,3 +319,89 @@ def _is_env_file(name: str, file_names: tuple[str, ...]) -> bool:
     return (name == ".env" or name.startswith(".env.")) and any(
         fnmatch.fnmatchcase(name, pattern) for pattern in file_names
     )
+
+
+def project_folder(base: str | None) -> str | None:
+    """The folder of the project a run's files belong to: the configuration file's folder
+    (``base``), else the current folder — unless that is the file system's root or the home
+    folder, which are no project (None)."""
+    if base is not None:
+        return os.path.abspath(base)
+    here = os.getcwd()
+    if here == os.path.dirname(here) or here == os.path.expanduser("~"):
+        return None
+    return here
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def add_context(
+    found: Discovered,
+    paths: Iterable[str],
+    exclude: Iterable[str] = (),
+    base: str | None = None,
+    project: str | None = None,
+) -> None:
+    """When the run's paths do not cover the whole project (``project``, `project_folder`):
+    add the project's other Python files as *context* (`Discovered.context`), discovered as a
+    run over the project would (the same excludes, .gitignore files and skipped folders), so
+    the project index of `check app/routes.py` is the one of `check .`. The given Python files
+    inside the project take the project's folder as their root, so their modules are named as
+    in a run over the project (`pkg.guards`, in a flat layout too). Files outside the project
+    keep their own folder as root, and no context is added for them; so do the files of a
+    folder given that is not a package (it holds top-level modules: a project of its own, as
+    `check examples/legacy-app` from the folder above). Discovery errors in the project's
+    other folders are not the run's."""
+    if project is None:
+        return
+    real_project = os.path.realpath(project)
+    folders = [raw for raw in paths if os.path.isdir(raw)]
+    if any(_inside(real_project, os.path.realpath(raw)) for raw in folders):
+        return  # a path given covers the project: nothing is context
+    # a folder given that is not a package (`examples/legacy-app`, `services/api`, `src`) holds
+    # top-level modules: it is a project of its own, checked as it is
+    own = {raw for raw in folders if not os.path.isfile(os.path.join(raw, "__init__.py"))}
+    inside = [
+        path
+        for path in found.files
+        if path.endswith(PYTHON_SUFFIXES)
+        and found.roots[path] not in own
+        and _inside(os.path.realpath(path), real_project)
+    ]
+    if not inside:
+        return
+    try:
+        walked = os.path.relpath(real_project)
+    except ValueError:  # another drive
+        walked = real_project
+    for path in inside:
+        found.roots[path] = walked
+    seen = {os.path.realpath(path) for path in found.files}
+    for path in _walk(walked, tuple(exclude), [], (), base):
+        path = path[2:] if path.startswith("./") else path
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            found.files.append(path)
+            found.roots[path] = walked
+            found.context.add(path)
+
+
+def discover_run(
+    paths: Iterable[str],
+    exclude: Iterable[str] = (),
+    file_names: Iterable[str] = (),
+    base: str | None = None,
+    force_exclude: bool = False,
+    context: bool = False,
+) -> Discovered:
+    """`discover`, and with ``context`` the project's other Python files as context
+    (`add_context`): what a `check` or `fix` reads (the engine and the stored verdict's check,
+    runcache.py, discover alike)."""
+    paths = tuple(paths)
+    found = discover(paths, exclude, file_names, base, force_exclude)
+    if context:
+        add_context(found, paths, exclude, base, project_folder(base))
+    return found

@@ -4,8 +4,9 @@ The per-file cache (cache.py) spares parsing and checking, but still loads every
 and builds the project index to learn that nothing changed. A repeated `check` (pre-commit, an
 editor, a CI re-run) needs none of that: a verdict is keyed on the tool version, Python, the
 settings, the working folder and the paths asked for, and holds the content hash of every file
-the run read (files last modified well before the run are not hashed again while their size,
-modification time and inode are unchanged, as git's index does). When discovery finds exactly
+the run read, the project's context files included (files last modified well before the run
+are not hashed again while their size, modification time and inode are unchanged, as git's
+index does). When discovery finds exactly
 those files with exactly those hashes, the stored result is the answer; anything else (a
 changed, added or removed file, an unreadable one) falls through to the engine. Only this
 module, discovery and the models are imported on that path: no rules, no `ast`, no LibCST.
@@ -26,12 +27,14 @@ from pathlib import Path
 
 from fastapi_fixer import __version__
 from fastapi_fixer.engine.cache import dump_atomically, make_cache_dir
-from fastapi_fixer.engine.discovery import discover
+from fastapi_fixer.engine.discovery import discover_run
 from fastapi_fixer.engine.source import file_digest
 from fastapi_fixer.models import RunResult
 from fastapi_fixer.settings import Settings
 
-_FORMAT = 4  # 4: the modules moved into analysis/, fixing/, engine/ (pickled class paths)
+# 4: the modules moved into analysis/, fixing/, engine/ (pickled class paths); 5: the digests
+# hold the project's context files too (discovery.add_context)
+_FORMAT = 5
 _KEEP = 16  # verdicts kept per cache folder (pre-commit asks about different files each time)
 _PREFIX = "verdict-"
 
@@ -87,8 +90,15 @@ def lookup(directory: Path, settings: Settings, paths: tuple[str, ...]) -> RunRe
 
 
 def _still_true(verdict: Verdict, settings: Settings, paths: tuple[str, ...]) -> RunResult | None:
-    found = discover(
-        paths, settings.exclude, verdict.file_names, settings.base, settings.force_exclude
+    # discovered as `check` does, with the project's other files as context (cli._run): an
+    # edit of a file the run only read invalidates the verdict too
+    found = discover_run(
+        paths,
+        settings.exclude,
+        verdict.file_names,
+        settings.base,
+        settings.force_exclude,
+        context=True,
     )
     if found.errors or len(found.files) != len(verdict.digests):
         return None
