@@ -15,8 +15,10 @@ choose), on a temporary copy (the corpus is never modified):
    fixes; `all`: `--unsafe-fixes`);
 3. after: the same ruff runs. A finding is NEW when a file has more findings of that code than
    before (counted per (file, code), so lines moved by a fix do not count; the findings whose
-   source line did not have one of that code before are listed for reading). A changed file
-   that was formatter-clean and is no longer is listed;
+   source line did not have one of that code before are listed for reading). An E501 on a copy
+   of a line the file already had over the length (FF401's hidden alias repeats the route's
+   decorator) is the project's own line, not the fix's: it is counted apart (`copied_long`), not
+   as new. A changed file that was formatter-clean and is no longer is listed;
 4. a second fix run must change nothing, and every changed file must still parse.
 
 Prints a table per code base and totals (`--json`: one JSON document instead). Exit 1 when a
@@ -286,6 +288,8 @@ class ModeReport:
     files_created: int = 0
     new_by_code: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CODES, 0))
     new_findings: list[str] = field(default_factory=list)  # "path:line: CODE text", to read
+    # E501 on copies of lines the file already had over the length: "path:line: text"
+    copied_long: list[str] = field(default_factory=list)
     changed_clean_before: int = 0
     made_unclean: list[str] = field(default_factory=list)
     created_unclean: list[str] = field(default_factory=list)  # info: new files not clean
@@ -345,17 +349,22 @@ def compare(
         grown = now[key] - was.get(key, 0)
         if grown <= 0:
             continue
-        report.new_by_code[code] += grown
         # list the findings on lines that had none of this code before (a line moved by the fix
         # keeps its text, so it is matched and left out)
         old = Counter(seen_before.get(key, Counter()))
+        copies = 0
         for finding in sorted(after.findings, key=lambda f: f.line):
             if (finding.path, finding.code) != key:
                 continue
             if old[finding.text] > 0:
                 old[finding.text] -= 1
                 continue
+            if code == "E501" and finding.text in seen_before.get(key, Counter()):
+                copies += 1
+                report.copied_long.append(f"{path}:{finding.line}: {finding.text[:100]}")
+                continue
             report.new_findings.append(f"{path}:{finding.line}: {code} {finding.text[:100]}")
+        report.new_by_code[code] += max(grown - copies, 0)
     for path in sorted(changed):
         if path not in before_files:
             if path in after.unclean:

@@ -242,3 +242,24 @@ def test_lines_moved_by_a_fix_are_not_new() -> None:
     assert report.new_by_code["E501"] == 0
     assert report.new_by_code["F401"] == 1
     assert report.new_findings == ["b.py:2: F401 import os"]
+
+
+def test_a_copy_of_a_line_already_too_long_is_the_projects_not_new() -> None:
+    """FF401's hidden alias repeats the route's decorator: a copy of a line the file already had
+    over the length is counted apart; a long line of the fix's own making is new."""
+    long_line = '"description": "' + "word " * 20 + '",'
+    own = "y = " + "2 + " * 30 + "2"
+    before = fq.RuffState([fq.Finding("a.py", 3, "E501", long_line)], set())
+    after = fq.RuffState(
+        [
+            fq.Finding("a.py", 3, "E501", long_line),
+            fq.Finding("a.py", 9, "E501", long_line),
+            fq.Finding("a.py", 12, "E501", own),
+        ],
+        set(),
+    )
+    report = fq.ModeReport("all")
+    fq.compare({"a.py": b"1"}, {"a.py": b"2"}, before, after, report)
+    assert report.new_by_code["E501"] == 1
+    assert report.copied_long == [f"a.py:9: {long_line[:100]}"]
+    assert report.new_findings == [f"a.py:12: E501 {own[:100]}"]
