@@ -8,15 +8,18 @@ exists to issue (`access_token`, `refresh_token` in the response of a route whos
 (`"bearer"`) and counters in the plural (`max_tokens`) are never secrets.
 
 Not reported either:
-- a token, secret or key in the response of a route that exists to hand it out: a `POST` whose
-  name or path says it creates, generates, rotates, refreshes, exchanges, verifies, adds or
-  queues a job (`enqueue_connection_test` answers with the test's polling token)
-  (`generate_api_key`, `create_webhook`, `rotate_signing_secret`, an MFA challenge), any route
-  named after the field it returns (`get_user_access_token` → `access_token`), and any model
-  named after it (`ApiKey.api_key`, `WebhookSecret.secret`), and any route that takes the
-  credential as a parameter and echoes it back (`connection_test_token` in a header, returned as
-  `token`). Passwords and their hashes are
-  never handed out: they stay reported;
+- a token, secret or key in the response of a route that exists to hand it out:
+  - a `POST` whose name or path says it creates, generates, rotates, refreshes, exchanges,
+    verifies or adds one (`generate_api_key`, `create_webhook`, `rotate_signing_secret`, an MFA
+    challenge), or queues a job (`enqueue_connection_test` answers with its polling token);
+  - any route named after the field it returns (`get_user_access_token` → `access_token`);
+  - any model named after it (`ApiKey.api_key`, `WebhookSecret.secret`), and a webhook model's
+    `token` or `secret` (the token of an incoming webhook's URL, which its managers copy into
+    the sending service);
+  - any route that takes the credential as a parameter and echoes it back
+    (`connection_test_token` in a header, returned as `token`).
+
+  Passwords and their hashes are never handed out: they stay reported;
 - fields that describe a credential rather than hold it: pagination cursors and version tokens
   (`next_page_token`, `version_token`), flags (`has_signing_secret`), lifetimes, limits and
   methods (`refresh_token_lifetime_seconds`, `TOKEN_THRESHOLD`, `token_endpoint_auth_method`),
@@ -231,11 +234,18 @@ def _exposed(
     return fields
 
 
+_HOOKS = frozenset({"webhook", "webhooks", "hook", "hooks"})
+
+
 def _carries(model: Model, fields: list[str]) -> bool:
     """The model is named after the credential it carries (`ApiKey.api_key`,
     `WebhookSecret.secret`, `OAuthAccountAccessToken.access_token`): a route returning it
-    returns it on purpose. `Token.access_token` and `Session.session_token` are not."""
+    returns it on purpose; so does a webhook model its `token` or `secret` (the token of an
+    incoming webhook's URL, which its managers copy into the sender). `Token.access_token` and
+    `Session.session_token` are not."""
     named = set(_words(model.cls.name))
+    if named & _HOOKS:
+        named |= {"token", "secret"}  # an incoming webhook's URL token, its signing secret
     return any(set(_words(field)) <= named for field in fields)
 
 
