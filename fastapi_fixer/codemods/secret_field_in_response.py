@@ -14,8 +14,8 @@ Not reported either:
     challenge), or queues a job (`enqueue_connection_test` answers with its polling token);
   - any route named after the field it returns (`get_user_access_token` → `access_token`);
   - any model named after it (`ApiKey.api_key`, `WebhookSecret.secret`), and a webhook model's
-    `token` or `secret` (the token of an incoming webhook's URL, which its managers copy into
-    the sending service);
+    `token` (the token of an incoming webhook's URL, which its managers copy into the sending
+    service; the signing secret of an outgoing webhook is shown once, when it is made);
   - any route that takes the credential as a parameter and echoes it back
     (`connection_test_token` in a header, returned as `token`).
 
@@ -240,12 +240,14 @@ _HOOKS = frozenset({"webhook", "webhooks", "hook", "hooks"})
 def _carries(model: Model, fields: list[str]) -> bool:
     """The model is named after the credential it carries (`ApiKey.api_key`,
     `WebhookSecret.secret`, `OAuthAccountAccessToken.access_token`): a route returning it
-    returns it on purpose; so does a webhook model its `token` or `secret` (the token of an
-    incoming webhook's URL, which its managers copy into the sender). `Token.access_token` and
+    returns it on purpose; so does a webhook model its `token` (the token of an incoming
+    webhook's URL, which its managers copy into the sender). `Token.access_token` and
     `Session.session_token` are not."""
     named = set(_words(model.cls.name))
     if named & _HOOKS:
-        named |= {"token", "secret"}  # an incoming webhook's URL token, its signing secret
+        # an incoming webhook's URL token; not the signing secret of an outgoing one, which is
+        # shown once, when it is made
+        named.add("token")
     return any(set(_words(field)) <= named for field in fields)
 
 
