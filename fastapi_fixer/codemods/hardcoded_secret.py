@@ -21,7 +21,7 @@ Not secrets, and not reported:
   `"{{ key }}"`, a mask (`"****"`), punctuation alone (`"-"`), words that say "no key"
   (`"EMPTY"`, `"none"`, `"dummy"`, `"not-needed"`), keys public by design (PostHog `phc_…`,
   Stripe `pk_live_…`, the project key or token of a product-analytics service:
-  `AMPLITUDE_API_KEY`, `MIXPANEL_TOKEN`, `SEGMENT_WRITE_KEY`, but not a name with `secret`,
+  `AMPLITUDE_API_KEY`, `MIXPANEL_TOKEN`, `POSTHOG_API_KEY`, but not a name with `secret`,
   `private`, `personal` or `admin`);
 - a value that is the name's last word when that word is not the secret
   (`SECRET_VALUES = "values"`: the key under which secret values are stored);
@@ -176,10 +176,11 @@ FORMER_WORDS = frozenset({"legacy", "old", "previous", "deprecated", "former"})
 # they are meant to be embedded in clients
 PUBLIC_KEY_PREFIXES = ("phc_", "pk_live_", "pk_test_")
 # product-analytics services whose project key or token is public by design: write-only
-# ingestion, embedded in every client that sends events (`AMPLITUDE_API_KEY`, `MIXPANEL_TOKEN`,
-# `SEGMENT_WRITE_KEY`); their secret keys carry a word of PRIVATE_KEY_WORDS
-# (`AMPLITUDE_SECRET_KEY`, `POSTHOG_PERSONAL_API_KEY`) and are reported
-ANALYTICS_VENDORS = frozenset({"amplitude", "mixpanel", "posthog", "segment", "rudderstack"})
+# ingestion, embedded in every client that sends events (`AMPLITUDE_API_KEY`, `MIXPANEL_TOKEN`);
+# their secret keys carry a word of PRIVATE_KEY_WORDS (`AMPLITUDE_SECRET_KEY`,
+# `POSTHOG_PERSONAL_API_KEY`) and are reported. Not `segment`: a common word, and Segment's
+# public API token is a secret
+ANALYTICS_VENDORS = frozenset({"amplitude", "mixpanel", "posthog"})
 PRIVATE_KEY_WORDS = frozenset({"secret", "secrets", "password", "private", "personal", "admin"})
 # values that say "no key" (OpenAI-compatible local servers take `"EMPTY"`); a usable default
 # such as `"changeme"` or `"secret"` is not among them: an app would run with it
