@@ -132,7 +132,7 @@ class DocsExposed(Rule):
             if _documented_on_purpose(keywords):
                 continue
             name = _bound_name(ctx.tree, node)
-            if name is not None and _ephemeral(ctx.tree, name):
+            if name is not None and served_on_ephemeral_port(ctx.tree, name):
                 continue
             message = (
                 "`FastAPI()` serves its OpenAPI document and docs in every environment; gate "
@@ -409,7 +409,7 @@ def _bound_name(tree: ast.Module, call: ast.Call) -> str | None:
     return None
 
 
-def _ephemeral(tree: ast.Module, name: str) -> bool:
+def served_on_ephemeral_port(tree: ast.Module, name: str) -> bool:
     """The module serves the app ``name`` on a port the system picks (`uvicorn.Config(app,
     port=0)`): a transient local server (a CLI's login callback), not a deployed service."""
     for node in ast.walk(tree):
