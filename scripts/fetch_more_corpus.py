@@ -28,6 +28,9 @@ PACKAGES = (
     "dstack==0.22.5",  # SQLAlchemy, Alembic, settings, auth, an RPC-style API
     "lnbits==1.6.2",  # wallet server: SQL, auth, settings, extensions, server-sent events
     "apache-airflow-core==3.3.2",  # the FastAPI API server of Airflow 3: SQLAlchemy, auth
+    # judged 2026-12-06 as unseen code
+    "zenml==0.98.0",  # zen_server: sync routes, SQLModel, Alembic, RBAC, settings, auth
+    "prefect==3.9.1",  # prefect/server/api: async routes, SQLAlchemy, a router subclass
 )
 
 

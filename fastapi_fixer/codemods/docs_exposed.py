@@ -9,18 +9,22 @@ Only apps meant to be served are checked: a `FastAPI(...)` bound to a name or re
 factory, not one passed as a value (a dummy request scope's `"app"`), built only in a debug
 branch (`if settings.debug:`) or under `if __name__ == "__main__":`, nor an app given plain
 Starlette routes only (`app.add_route("/metrics", ...)`, `app.mount("/log", StaticFiles(...))`:
-its OpenAPI document is empty) by the function that builds it, or by its module when no other
-module uses it; an app handed to other code (`init_plugins(app)`) may get routes there and is
-checked. An app that curates its documentation for readers (`description=`, `contact=`,
-`openapi_tags=`, `swagger_ui_parameters=`, ...) is documented on purpose and not reported; so
-is one that publishes its API to readers (`description=`, `contact=`, `license_info=`,
-`terms_of_service=`) with its Swagger UI gated on configuration (`docs_url="/docs" if
-conf.enable_swagger_ui else None`), unless the gate names the document itself
-(`enable_openapi`: the operator meant `/openapi.json` too). With `docs_url=None` written
-literally, its still-public `/openapi.json` is reported. A module that
-sends visitors to the docs (`RedirectResponse("/api/docs")`, `RedirectResponse(f"{base}docs")`:
-a path ending in `/docs` or `/redoc`) publishes them on purpose, and its apps are not reported.
-Documentation and example folders (`docs_src/`, `docs/`, `examples/`) are skipped.
+its OpenAPI document is empty) or probe routes only (`@app.get("/health")`, `/status`, `/ping`,
+`/metrics`, also through a local router it includes: a worker's health server) by the function
+that builds it, or by its module when no other module uses it; an app handed to other code
+(`init_plugins(app)`) may get routes there and is checked, one handed to a server
+(`uvicorn.Config(app=app)`) is not. Nor is an app its module serves on a port the system picks
+(`uvicorn.Config(app, port=0)`): a transient local server, such as a CLI's login callback. An
+app that curates its documentation for readers (`description=`, `contact=`, `openapi_tags=`,
+`swagger_ui_parameters=`, ...) is documented on purpose and not reported; so is one that
+publishes its API to readers (`description=`, `contact=`, `license_info=`, `terms_of_service=`)
+with its Swagger UI gated on configuration (`docs_url="/docs" if conf.enable_swagger_ui else
+None`), unless the gate names the document itself (`enable_openapi`: the operator meant
+`/openapi.json` too). With `docs_url=None` written literally, its still-public `/openapi.json`
+is reported. A module that sends visitors to the docs (`RedirectResponse("/api/docs")`,
+`RedirectResponse(f"{base}docs")`: a path ending in `/docs` or `/redoc`) publishes them on
+purpose, and its apps are not reported. Documentation and example folders (`docs_src/`, `docs/`,
+`examples/`) are skipped.
 
 ## Why is this bad?
 The interactive docs list every route, parameter and schema of the API: a map for anyone probing
@@ -126,6 +130,9 @@ class DocsExposed(Rule):
             ):
                 continue
             if _documented_on_purpose(keywords):
+                continue
+            name = _bound_name(ctx.tree, node)
+            if name is not None and served_on_ephemeral_port(ctx.tree, name):
                 continue
             message = (
                 "`FastAPI()` serves its OpenAPI document and docs in every environment; gate "
@@ -290,12 +297,26 @@ API_ROUTES = frozenset(
 )
 
 
+# the last segment of a probe's path: a side server answering only these (a worker's health
+# check, a status page) documents nothing in its OpenAPI document
+PROBE_SEGMENTS = frozenset(
+    {"health", "healthz", "healthcheck", "livez", "readyz", "ready", "live", "liveness"}
+    | {"readiness", "status", "ping", "metrics"}
+)
+# calls that serve an app without adding routes to it
+_SERVERS = frozenset({"Config", "Server", "run", "serve"})
+_SERVER_MODULES = frozenset({"uvicorn", "hypercorn", "granian"})
+
+
 def _non_api_server(scope: ast.AST, name: str) -> bool:
     """``scope`` (a function, or the module) gives the app ``name`` plain Starlette routes
-    (`add_route`, `mount`) and nothing that would be in its OpenAPI document: no route
-    decorator, `include_router`, `add_api_route`, and the app is not handed to other code (a
-    call's argument, which could add routes) other than being returned."""
+    (`add_route`, `mount`) or probe routes only (`@app.get("/health")`,
+    `app.add_api_route("/status", ...)`, a local router of such routes included), so its
+    OpenAPI document maps nothing worth hiding, and the app is not handed to other code (a
+    call's argument, which could add routes) other than being returned or served
+    (`uvicorn.Config(app=app)`)."""
     used: set[str] = set()
+    routers: set[str] = set()
     for node in ast.walk(scope):
         if (
             isinstance(node, ast.Attribute)
@@ -303,12 +324,108 @@ def _non_api_server(scope: ast.AST, name: str) -> bool:
             and node.value.id == name
         ):
             used.add(node.attr)
-        elif isinstance(node, ast.Call) and any(
-            isinstance(arg, ast.Name) and arg.id == name
-            for arg in [*node.args, *(k.value for k in node.keywords)]
+        elif isinstance(node, ast.Call) and _is_include(node, name):
+            routers.add(node.args[0].id)  # type: ignore[attr-defined]
+        elif (
+            isinstance(node, ast.Call)
+            and any(
+                isinstance(arg, ast.Name) and arg.id == name
+                for arg in [*node.args, *(k.value for k in node.keywords)]
+            )
+            and not _serves(node)
         ):
             return False  # `init_plugins(app)`: whatever it adds is unknown
-    return bool(used & {"add_route", "mount"}) and not used & API_ROUTES
+    if not used & API_ROUTES:
+        return bool(used & {"add_route", "mount"})
+    if used & API_ROUTES - {"get", "api_route", "add_api_route", "include_router"}:
+        return False
+    paths = _route_paths(scope, {name, *routers})
+    if "include_router" in used and not routers:
+        return False
+    return bool(paths) and all(_is_probe(path) for path in paths)
+
+
+def _is_include(call: ast.Call, name: str) -> bool:
+    """`name.include_router(router)` with a plain local name."""
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "include_router"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == name
+        and len(call.args) == 1
+        and isinstance(call.args[0], ast.Name)
+    )
+
+
+def _serves(call: ast.Call) -> bool:
+    """`uvicorn.Config(app, ...)`, `uvicorn.run(app)`: the app is served, not extended."""
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in _SERVERS
+        and isinstance(func.value, ast.Name)
+        and func.value.id in _SERVER_MODULES
+    )
+
+
+def _route_paths(scope: ast.AST, receivers: set[str]) -> list[str | None]:
+    """The paths of the API routes ``scope`` gives ``receivers`` (None: not a literal)."""
+    paths: list[str | None] = []
+    for node in ast.walk(scope):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in receivers
+            and node.func.attr in API_ROUTES - {"include_router"}
+        ):
+            continue
+        path = node.args[0] if node.args else None
+        path = path or next((k.value for k in node.keywords if k.arg == "path"), None)
+        literal = isinstance(path, ast.Constant) and isinstance(path.value, str)
+        paths.append(path.value if literal else None)  # type: ignore[union-attr]
+    return paths
+
+
+def _is_probe(path: str | None) -> bool:
+    if path is None:
+        return False
+    segments = [s for s in path.split("/") if s]
+    return bool(segments) and all(s.lower() in PROBE_SEGMENTS for s in segments)
+
+
+def _bound_name(tree: ast.Module, call: ast.Call) -> str | None:
+    """The module-level name ``call`` is bound to (`app = FastAPI()`, `app: FastAPI = ...`)."""
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and statement.value is call:
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign) and statement.value is call:
+            targets = [statement.target]
+        else:
+            continue
+        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            return targets[0].id
+    return None
+
+
+def served_on_ephemeral_port(tree: ast.Module, name: str) -> bool:
+    """The module serves the app ``name`` on a port the system picks (`uvicorn.Config(app,
+    port=0)`): a transient local server (a CLI's login callback), not a deployed service."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _serves(node)):
+            continue
+        target = node.args[0] if node.args else None
+        target = target or next((k.value for k in node.keywords if k.arg == "app"), None)
+        port = next((k.value for k in node.keywords if k.arg == "port"), None)
+        if (
+            isinstance(target, ast.Name)
+            and target.id == name
+            and isinstance(port, ast.Constant)
+            and port.value == 0
+        ):
+            return True
+    return False
 
 
 def _used_elsewhere(ctx: FileContext, name: str) -> bool:

@@ -11,14 +11,20 @@ Not secrets, and not reported:
 - names that describe a secret rather than hold one, by their last word: `TOKEN_URL`,
   `SECRET_KEY_FILE`, `API_KEY_HEADER`, `API_KEY_NAME`, `PASSWORD_MIN_LENGTH`, `TOKEN_TYPE`,
   `JWT_ALGORITHM`, `ACCESS_TOKEN_EXPIRE_MINUTES`, `AWS_ACCESS_KEY_ID`, `PASSWORD_HASH`,
+  `SECRET_NAME_SEPARATOR`,
   `token_endpoint_auth_method`, `APP_TOKEN_SCOPE`, `_CLIENT_SECRET_CHECK`, `TOKEN_USAGE`...;
 - keys that are not secret keys: `PRIMARY_KEY`, `CACHE_KEY`, `SORT_KEY`, `PUBLIC_KEY`...;
 - values that are a path (`"/token"`, `"./key.pem"`), a URL, an environment variable's name
   (`"JWT_SECRET"`), an HTTP header's name (`"X-API-Key"`, `"Authorization"`), or the name itself
   spelled as a value (`ACCESS_TOKEN = "access_token"`: a dictionary or cookie key);
 - values that stand for a secret without being one: `""`, `"<token>"`, `"${API_KEY}"`,
-  `"{{ key }}"`, a mask (`"****"`), words that say "no key" (`"EMPTY"`, `"none"`, `"dummy"`,
-  `"not-needed"`), keys public by design (PostHog `phc_…`, Stripe `pk_live_…`);
+  `"{{ key }}"`, a mask (`"****"`), punctuation alone (`"-"`), words that say "no key"
+  (`"EMPTY"`, `"none"`, `"dummy"`, `"not-needed"`), keys public by design (PostHog `phc_…`,
+  Stripe `pk_live_…`, the project key or token of a product-analytics service:
+  `AMPLITUDE_API_KEY`, `MIXPANEL_TOKEN`, `POSTHOG_API_KEY`, but not a name with `secret`,
+  `private`, `personal` or `admin`);
+- a value that is the name's last word when that word is not the secret
+  (`SECRET_VALUES = "values"`: the key under which secret values are stored);
 - identifiers that are one value of an enumeration, by a word of the name (`AUTH_METHOD_API_KEY
   = "api_key"`, `RESOURCE_TYPE_GATEWAY_SECRET = "gateway_secret"`, `REASON_MISSING_SECRET`,
   also `method`, `type`, `kind`, `scope`, `event`, `action`, `grant`, `usage`...), or whose words
@@ -142,6 +148,7 @@ DESCRIBING = frozenset(
         *("missing", "invalid", "expired", "revoked", "not_found", "mismatch", "reset"),
         *("method", "methods", "scope", "scopes", "usage", "check", "constraint", "username"),
         *("user", "threshold", "cap", "budget", "kind", "reason", "status", "state", "event"),
+        *("separator", "separators", "sep", "delimiter", "delimiters", "joiner"),
     }
 )
 # a word anywhere in the name that makes it one constant of an enumeration (`AUTH_METHOD_API_KEY
@@ -168,6 +175,13 @@ FORMER_WORDS = frozenset({"legacy", "old", "previous", "deprecated", "former"})
 # prefixes of keys that are public by design (PostHog project keys, Stripe publishable keys):
 # they are meant to be embedded in clients
 PUBLIC_KEY_PREFIXES = ("phc_", "pk_live_", "pk_test_")
+# product-analytics services whose project key or token is public by design: write-only
+# ingestion, embedded in every client that sends events (`AMPLITUDE_API_KEY`, `MIXPANEL_TOKEN`);
+# their secret keys carry a word of PRIVATE_KEY_WORDS (`AMPLITUDE_SECRET_KEY`,
+# `POSTHOG_PERSONAL_API_KEY`) and are reported. Not `segment`: a common word, and Segment's
+# public API token is a secret
+ANALYTICS_VENDORS = frozenset({"amplitude", "mixpanel", "posthog"})
+PRIVATE_KEY_WORDS = frozenset({"secret", "secrets", "password", "private", "personal", "admin"})
 # values that say "no key" (OpenAI-compatible local servers take `"EMPTY"`); a usable default
 # such as `"changeme"` or `"secret"` is not among them: an app would run with it
 PLACEHOLDER_WORDS = frozenset(
@@ -235,7 +249,13 @@ def is_secret_value(name: str, value: str, context: tuple[str, ...] = ()) -> boo
         return False  # unset (`""`), or a placeholder: nothing to leak
     if stripped.startswith(PUBLIC_KEY_PREFIXES):
         return False
+    if not re.search(r"[A-Za-z0-9]", stripped):
+        return False  # punctuation only (`"-"`, `":"`): a separator, nothing to guess
     words = words_of(name)
+    if ANALYTICS_VENDORS.intersection(words) and not PRIVATE_KEY_WORDS.intersection(words):
+        return False  # a product-analytics project key, shipped in clients on purpose
+    if stripped == words[-1] and words[-1] not in SECRET_WORDS and words[-1] != "key":
+        return False  # `SECRET_VALUES = "values"`: the name of a key, spelled as the value
     if RECOGNISED_WORDS.intersection(words) or STAND_IN_WORDS.intersection(words):
         return False
     if "default" in words and FORMER_WORDS.intersection(words):

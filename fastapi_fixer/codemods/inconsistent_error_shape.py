@@ -12,7 +12,10 @@ reason}` next to `{detail}` adds an optional key, `{detail: {code, message}}` on
 detail. The bodies of health-probe routes (`/health`, `/healthcheck`, `/ready`, ...) are status
 documents, not errors. With several apps in the project (not tests), each is checked on its
 own: the modules of its routes (through included routers), the module that builds it, and
-every module without routes (services, handlers) — two separate APIs may use different shapes.
+the modules without routes (services, handlers) that these import, directly or through other
+project modules but not through another app's modules — two separate APIs may use different
+shapes, and a side server (a worker's health server) answers none of the errors of the main
+API's helpers.
 
 When the project registers its own handler for `HTTPException`, `HTTPException`s are left out:
 that handler's response is what clients see. The report lists each shape with how often it
@@ -130,9 +133,9 @@ class InconsistentErrorShape(Rule):
 
 def _app_modules(index: ProjectIndex) -> list[tuple[str | None, frozenset[str] | None]]:
     """The modules whose errors each app answers with: the modules of the routes that end up
-    in it (through included routers), the module that builds it, and every module that holds
-    no route (services, handlers: any app may use them). With one app or none, the project as
-    one group (None: every module)."""
+    in it (through included routers), the module that builds it, and the modules without
+    routes (services, handlers) that those modules import, directly or through others. With
+    one app or none, the project as one group (None: every module)."""
     from fastapi_fixer.codemods.unversioned_api import _Project
 
     project = _Project.build(index)
@@ -151,13 +154,47 @@ def _app_modules(index: ProjectIndex) -> list[tuple[str | None, frozenset[str] |
     for module in dict.values(index.modules):
         if any(f.routes for f in module.functions.values()):
             routed.add(module.module)
+    imports = _import_graph(index)
+    homes = {_module_of(index, app) for app in apps}
     groups: list[tuple[str | None, frozenset[str] | None]] = []
     for app in apps:
         home = _module_of(index, app)
         modules = {m for m, found in owners.items() if app in found} | {home}
-        modules |= {m for m in dict.keys(index.modules) if m not in routed}
+        # through the app's own modules and helpers, not through another app's
+        others = (routed | homes) - modules
+        modules |= {m for m in _reached(imports, modules, others) if m not in routed}
         groups.append((app, frozenset(modules)))
     return groups
+
+
+def _import_graph(index: ProjectIndex) -> dict[str, set[str]]:
+    """Project module -> the project modules it imports or names at module level."""
+    graph: dict[str, set[str]] = {}
+    for module in dict.values(index.modules):
+        names = {b.target for b in module.bindings.values() if b.kind == "import" and b.target}
+        names |= module.references
+        targets = set()
+        for name in names:
+            owner = _module_of(index, name)
+            if owner and owner != module.module:
+                targets.add(owner)
+        graph[module.module] = targets
+    return graph
+
+
+def _reached(graph: dict[str, set[str]], start: set[str], others: set[str]) -> set[str]:
+    """The modules `start` imports, directly or through other project modules, not through
+    `others` (the modules of other apps: a client that imports the server to run it in
+    process does not make the server's helpers answer this app's errors)."""
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        current = stack.pop()
+        if current in seen or current in others:
+            continue
+        seen.add(current)
+        stack.extend(graph.get(current, ()))
+    return seen
 
 
 def _module_of(index: ProjectIndex, name: str) -> str:

@@ -6,6 +6,8 @@ configuration (`json_schema_extra`, v1 `schema_extra`), and no `Body(examples=..
 the fields without examples. A field whose type is a closed set of values — `bool`,
 `Literal[...]`, an `Enum` subclass, also optional — needs no example (the schema already lists
 every allowed value): it is not counted, and a model with only such fields is not reported.
+Neither is a field whose type is another Pydantic model (`name: NameFilter | None`): the nested
+model's own fields carry the examples, and the docs show them inside this model's schema.
 
 ## Why is this bad?
 Swagger UI shows the examples next to the schema and pre-fills "Try it out" with them. Without
@@ -52,7 +54,7 @@ from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis.collectors.model_field_details import KEY as DETAILS_KEY
 from fastapi_fixer.analysis.collectors.model_field_details import FieldDetail, FieldDetails
-from fastapi_fixer.analysis.pydantic_index import lineage
+from fastapi_fixer.analysis.pydantic_index import is_model, lineage
 from fastapi_fixer.codemods.unbounded_input import MODEL_TRIGGERS, is_test_path, request_models
 from fastapi_fixer.codemods.undocumented_route import in_schema
 from fastapi_fixer.models import Diagnostic, Severity, Span
@@ -93,7 +95,9 @@ class ModelWithoutExamples(Rule):
                 continue
             fields = requests.fields(qualname, index)
             missing = [
-                item.name for _, item in fields if not item.examples and not _closed(index, item)
+                item.name
+                for _, item in fields
+                if not item.examples and not _closed(index, item) and not _nested(index, item)
             ]
             if not fields or not missing:
                 continue
@@ -128,6 +132,14 @@ def _closed(index: ProjectIndex, item: FieldDetail) -> bool:
         base.startswith("enum.") or base.rpartition(".")[2] in _ENUM_ROOTS
         for base in list(lineage(index, item.choice))[1:]
     )
+
+
+def _nested(index: ProjectIndex, item: FieldDetail) -> bool:
+    """The field's type is a Pydantic model (also optional): its own fields carry the
+    examples, and Swagger UI shows them inside this model's schema."""
+    if not item.choice or item.choice in ("bool", "literal"):
+        return False
+    return is_model(index, index.resolve(item.choice) or item.choice)
 
 
 def _documented(index: ProjectIndex, function: str) -> bool:

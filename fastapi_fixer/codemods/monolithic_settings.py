@@ -10,7 +10,11 @@ Not reported: fields typed by another settings class or model (`db: DatabaseSett
 count, since that domain is already split out and only composed here; a class scoped to one
 domain by its name and an `env_prefix` (`AuthSettings` with `env_prefix="AUTH_"`: its `JWT_`,
 `OAUTH_` and `SESSION_` fields are parts of one domain). A generic name (`Settings`,
-`AppSettings`) with the product's prefix is still reported.
+`AppSettings`) with the product's prefix is still reported. Nor are the name prefixes of a
+class that names a domain and that another settings class composes as a field (`api:
+ServerAPISettings` in `ServerSettings`): the configuration is already split by domain, and
+`CORS_`, `CSRF_` and `WEBSOCKET_` fields of the API server's section are parts of that
+domain (15 or more fields are still reported).
 
 ## Why is this bad?
 A single settings class grows with every feature: every module depends on all of the
@@ -57,12 +61,16 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis.collectors.pydantic_models import KEY as MODELS_KEY
 from fastapi_fixer.analysis.pydantic_index import is_settings
 from fastapi_fixer.codemods.unbounded_input import is_test_path
 from fastapi_fixer.models import Diagnostic, Severity
 from fastapi_fixer.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from fastapi_fixer.analysis.index import ProjectIndex
 
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 # words of a settings class's name that name no domain
@@ -139,6 +147,8 @@ class MonolithicSettings(Rule):
             names = [f.name for f in facts.fields if f.is_field]
             names = [n for n in names if n != "model_config" and n not in nested]
             groups = prefix_groups(names)
+            if len(groups) >= MAX_PREFIXES and _domain_section(ctx.index, qualname, facts.name):
+                groups = {}  # one domain's section: its prefixes are parts of that domain
             if len(names) < MAX_FIELDS and len(groups) < MAX_PREFIXES:
                 continue
             ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
@@ -168,6 +178,57 @@ def _domain_scoped(name: str, config: dict[str, str]) -> bool:
         return False
     words = {w.lower() for w in _CAMEL.findall(name)} - _GENERIC_CLASS_WORDS
     return bool(words)
+
+
+def _domain_section(index: ProjectIndex, qualname: str, name: str) -> bool:
+    """A class that names a domain (`ServerAPISettings`) and that another settings class
+    composes as a field (`api: ServerAPISettings`): the configuration is already split by
+    domain, and this is one of the parts."""
+    words = {w.lower() for w in _CAMEL.findall(name)} - _GENERIC_CLASS_WORDS
+    return bool(words) and index.resolve(qualname) in index.memo("FF205.sections", _sections)
+
+
+def _sections(index: ProjectIndex) -> frozenset[str]:
+    """Settings classes that a field of another settings class is typed by."""
+    found: set[str] = set()
+    for module, facts in sorted(index.modules.items()):
+        classes = facts.extra.get(MODELS_KEY)
+        if not isinstance(classes, dict):
+            continue
+        for qualname, owner in classes.items():
+            if not is_settings(index, qualname):
+                continue
+            for item in owner.fields:
+                for node in _annotation_nodes(item.annotation):
+                    dotted = _dotted(node)
+                    if dotted is None:
+                        continue
+                    target = index.resolve(f"{module}.{dotted}")
+                    if target != index.resolve(qualname) and is_settings(index, target):
+                        found.add(target)
+    return frozenset(found)
+
+
+def _annotation_nodes(text: str, depth: int = 0) -> Iterator[ast.AST]:
+    """The nodes of an annotation's source text, string annotations (`"X | None"`) parsed."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and depth < 2:
+            yield from _annotation_nodes(node.value, depth + 1)
+        else:
+            yield node
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return None if inner is None else f"{inner}.{node.attr}"
+    return None
 
 
 def _nested_model_fields(ctx: FileContext, node: ast.ClassDef) -> set[str]:

@@ -536,7 +536,18 @@ def _aliasing_replacer(changes: list[tuple[int, str, str]]):
                 if name not in present
             ]
             args = list(alias.args)
-            if args and extra:
+            last = args[-1].comma if args else None
+            if args and extra and _breaks_line(last):
+                # one argument a line, the closing parenthesis on its own: keep that layout
+                inner = args[-2].comma if len(args) >= 2 else last
+                if not _breaks_line(inner):
+                    inner = last
+                args[-1] = args[-1].with_changes(comma=inner)
+                extra = [
+                    arg.with_changes(comma=inner if index < len(extra) - 1 else last)
+                    for index, arg in enumerate(extra)
+                ]
+            elif args and extra:
                 args[-1] = args[-1].with_changes(
                     comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
                 )
@@ -546,6 +557,15 @@ def _aliasing_replacer(changes: list[tuple[int, str, str]]):
         return node.with_changes(decorators=decorators)
 
     return replace
+
+
+def _breaks_line(comma: object) -> bool:
+    """A comma followed by a line break (`ParenthesizedWhitespace`)."""
+    import libcst as cst
+
+    return isinstance(comma, cst.Comma) and isinstance(
+        comma.whitespace_after, cst.ParenthesizedWhitespace
+    )
 
 
 def _with_path(call: cst.Call, value: str) -> cst.Call:

@@ -33,6 +33,9 @@ class Login(BaseModel):
 No fix: the message is the author's to reword.
 
 ## Known problems
+A local variable the validator binds only to literals (`word = ", password" if ... else
+""`) holds no secret, whatever its name, and is not reported.
+
 Only the `ValueError` raised by the validator itself is looked at (not by functions it calls),
 and only a message built in the `raise` statement (not a variable assigned before). Names are
 recognised by the same patterns as FF204.
@@ -81,7 +84,7 @@ class SensitiveValidatorMessage(Rule):
                     continue
                 if resolver.qualify(exc.func) != "builtins.ValueError":
                     continue
-                leaked = _leak(exc.args[0], value_names, containers)
+                leaked = _leak(exc.args[0], value_names, containers, _literal_locals(node))
                 if leaked is None:
                     continue
                 field = leaked if leaked not in value_names else secret_fields[0]
@@ -155,10 +158,55 @@ def _formatted_parts(message: ast.expr) -> Iterator[ast.expr]:
         yield from message.args
 
 
-def _leak(message: ast.expr, value_names: set[str], containers: set[str]) -> str | None:
+def _literal_locals(node: ast.AST) -> set[str]:
+    """Names the validator binds only to text it writes itself (`word = ", password" if ...
+    else ""`): whatever they are called, they hold no value of the model."""
+    assigned: dict[str, bool] = {}
+    for current in ast.walk(node):
+        if isinstance(current, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = current.targets if isinstance(current, ast.Assign) else [current.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        literal = current.value is not None and _is_literal(current.value)
+                        assigned[name.id] = assigned.get(name.id, True) and literal
+        elif isinstance(current, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.NamedExpr)):
+            bound = [current.target] if isinstance(current, (ast.For, ast.AsyncFor)) else []
+            if isinstance(current, ast.NamedExpr):
+                bound = [current.target]
+            if isinstance(current, (ast.With, ast.AsyncWith)):
+                bound = [item.optional_vars for item in current.items if item.optional_vars]
+            for target in bound:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        assigned[name.id] = False
+    return {name for name, literal in assigned.items() if literal}
+
+
+def _is_literal(expr: ast.expr) -> bool:
+    if isinstance(expr, ast.Constant):
+        return True
+    if isinstance(expr, ast.IfExp):
+        return _is_literal(expr.body) and _is_literal(expr.orelse)
+    if isinstance(expr, ast.BinOp):
+        return _is_literal(expr.left) and _is_literal(expr.right)
+    if isinstance(expr, ast.JoinedStr):
+        return all(isinstance(value, ast.Constant) for value in expr.values)
+    return False
+
+
+def _leak(
+    message: ast.expr,
+    value_names: set[str],
+    containers: set[str],
+    literals: frozenset[str] | set[str] = frozenset(),
+) -> str | None:
     """The secret whose value the message formats: a value parameter's name, or the key or
-    attribute read from a container; None when there is none."""
+    attribute read from a container; None when there is none. `literals`: local names bound
+    only to literals, which hold no secret whatever their name."""
     for part in _formatted_parts(message):
+        if isinstance(part, ast.Name) and part.id in literals and part.id not in value_names:
+            continue
         found = _secret_in(part, value_names, containers)
         if found is not None:
             return found

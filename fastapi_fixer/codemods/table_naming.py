@@ -6,8 +6,8 @@ Plural is judged on the last word only, by a conservative English heuristic: `-i
 `-es`, `-os` and plain `-s` endings are plural (`categories`, `journeys`, `addresses`,
 `photos`, `users`), and so are irregular plurals (`people`, `children`); words that end in
 `-ss`, `-us`, `-sis`/`-xis`, words of three letters or fewer (`sms`, `gps`) and known singular
-or mass nouns (`status`, `news`, `series`, `analytics`, `settings`, `alias`, `data`, `media`)
-are not.
+or mass nouns (`status`, `news`, `series`, `analytics`, `statistics` and its short form `stats`,
+`settings`, `alias`, `data`, `media`) are not.
 
 ## Why is this bad?
 Mixed conventions (`Users`, `post_likes`, `PaymentBill`) make every query a guess, and names
@@ -66,7 +66,7 @@ NOT_PLURAL = frozenset(
         # mass nouns and pluralia tantum used as one thing
         "analytics", "physics", "mathematics", "economics", "politics", "ethics", "logistics",
         "mechanics", "electronics", "genetics", "linguistics", "statistics", "diagnostics",
-        "semantics", "athletics", "gymnastics", "robotics", "informatics", "dynamics",
+        "stats", "semantics", "athletics", "gymnastics", "robotics", "informatics", "dynamics",
         "acoustics", "optics", "aerobics", "bioinformatics", "settings", "earnings", "savings",
         "means", "odds", "thanks", "goods", "premises", "headquarters", "whereabouts",
         "surroundings", "belongings", "outskirts", "remains", "clothes", "scissors",

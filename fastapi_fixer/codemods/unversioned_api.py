@@ -10,7 +10,8 @@ redirect next to mounted sub-apps), or only non-API ones (`/`, `/health`, `/heal
 `/metrics`, websockets), apps built in test modules or documentation/example folders
 (`docs_src/`, `docs/`, `examples/`), and apps that reach routers the project cannot follow
 (an included router that is not a literal module-level name, a prefix that is not a literal)
-are not reported.
+are not reported; nor is an app its module serves on a port the system picks
+(`uvicorn.Config(app, port=0)`): a transient local server, such as a CLI's login callback.
 
 ## Why is this bad?
 Without a version in the URL, the first breaking change breaks every client at once. A
@@ -66,6 +67,7 @@ from fastapi_fixer.analysis.collectors.routing import (
 )
 from fastapi_fixer.analysis.facts import LOCAL_APP, LOCAL_ROUTER
 from fastapi_fixer.analysis.paths import is_example_path
+from fastapi_fixer.codemods.docs_exposed import served_on_ephemeral_port
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
@@ -270,6 +272,10 @@ class UnversionedApi(Rule):
             # sub-apps) is not an API clients build on
             if versioned or unknown or has_routes < MIN_API_ROUTES:
                 continue
+            if ":" not in app.name and served_on_ephemeral_port(
+                ctx.tree, app.name.rpartition(".")[2]
+            ):
+                continue  # a transient local server (a CLI's login callback): no API clients
             node = _construction(ctx, app)
             if node is not None:
                 yield self._report(ctx, project, app, node)

@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 CACHE_DIR_NAME = ".fastapi-fix-cache"
 # 5: findings carry their call chain; 6: consumed listings, typed receivers; 7: loop handlers
 # (socket.io, MCP), stored callables
-_FORMAT = 10  # 8: the modules moved into analysis/, fixing/, engine/; 9: Annotated aliases;
-# 10: findings list the other blocking calls behind their call (more_sinks)
+_FORMAT = 11  # 8: the modules moved into analysis/, fixing/, engine/; 9: Annotated aliases;
+# 10: findings list the other blocking calls behind their call (more_sinks); 11: routing
+# records annotated constructions (`router: APIRouter = APIRouter(...)`)
 _BUCKETS = 16
 
 

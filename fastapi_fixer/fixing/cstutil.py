@@ -59,7 +59,13 @@ class _SpanRewriter(cst.CSTTransformer):
             return True
         start = (span.line, span.col)
         end = (span.end_line, span.end_col)
-        decorators = getattr(node, "decorators", ())
+        if isinstance(node, cst.IndentedBlock) and node.body:
+            # a block's position starts where its first statement's does: after that
+            # statement's decorators (`if flag:` above a decorated route)
+            first_statement = node.body[0]
+        else:
+            first_statement = node
+        decorators = getattr(first_statement, "decorators", ())
         if decorators:  # a def's or class's position starts after its decorators
             first = self._span(decorators[0])
             if first is None:

@@ -531,8 +531,10 @@ class _Collector:
             elif isinstance(child, ast.ClassDef):
                 inner_local = names if local is not None else None
                 self.walk(child.body, f"{prefix}.{child.name}", inner_local)
-            elif isinstance(child, ast.Assign) and isinstance(child.value, ast.Call):
-                self.construction(child, prefix, local)
+            elif isinstance(child, (ast.Assign, ast.AnnAssign)) and isinstance(
+                child.value, ast.Call
+            ):
+                self.construction(child, prefix, local)  # `router: APIRouter = APIRouter()`
             elif (
                 local is None
                 and isinstance(child, (ast.Assign, ast.AnnAssign))
@@ -561,13 +563,16 @@ class _Collector:
                 elif child.func.attr == "mount":
                     self.mount(child, names)
 
-    def construction(self, node: ast.Assign, prefix: str, local: dict[str, str] | None) -> None:
+    def construction(
+        self, node: ast.Assign | ast.AnnAssign, prefix: str, local: dict[str, str] | None
+    ) -> None:
         call = node.value
         assert isinstance(call, ast.Call)
         kind = APP_CONSTRUCTORS.get(self.resolver.qualify(call.func) or "")
-        if kind is None or len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if kind is None or len(targets) != 1 or not isinstance(targets[0], ast.Name):
             return
-        target = node.targets[0].id
+        target = targets[0].id
         name = f"{prefix}.{target}" if local is None else f"{prefix}:{target}"
         keywords = {k.arg: k.value for k in call.keywords if k.arg}
         in_schema = not (
