@@ -1590,6 +1590,10 @@ class ModuleFacts:
     # function): `config.code.on_message = handler` (or `= wrap(handler)`); a call of that
     # attribute runs the function (`ProjectIndex.implementations`)
     stored_callables: tuple[tuple[str, str], ...] = ()
+    # the module's code treats requests for the docs pages apart: it compares a path with
+    # `"/docs"`, `"/redoc"` or `"/openapi.json"`, or lists them (a middleware letting the Swagger
+    # UI through): the project serves its docs on purpose (FF603)
+    names_docs_paths: bool = False
     semantic_digest: str = ""  # what other files may depend on, positions left out (index.py)
 
 
@@ -1891,6 +1895,8 @@ class _ModuleAnalyzer:
         self._stored.append((".".join([owner, *reversed(attributes)]), binding.target))
 
     def _note_expression(self, node: ast.AST, resolver: Resolver) -> None:
+        if not self.facts.names_docs_paths and type(node) in _DOCS_HOLDERS:
+            self.facts.names_docs_paths = _names_docs_path(node)
         if type(node) is ast.Assign:
             if len(node.targets) == 1 and type(node.targets[0]) is ast.Attribute:  # type: ignore[attr-defined]
                 self._note_stored_callable(node, resolver)  # type: ignore[arg-type]
@@ -1920,6 +1926,29 @@ class _ModuleAnalyzer:
             qualified = resolver.qualify(node)
             if qualified is not None and not qualified.startswith("builtins."):
                 self.facts.references.add(qualified)
+
+
+DOCS_PATHS = frozenset({"/docs", "/redoc", "/openapi.json", "/docs/", "/redoc/"})
+_DOCS_HOLDERS = frozenset({ast.Compare, ast.Call, ast.List, ast.Tuple, ast.Set})
+
+
+def _names_docs_path(node: ast.AST) -> bool:
+    """`path == "/docs"`, `path in ("/docs", "/redoc")`, `path.startswith("/docs")`, or a list
+    of paths holding one; not `FastAPI(docs_url="/docs")`."""
+    if isinstance(node, ast.Compare):
+        values = [node.left, *node.comparators]
+    elif isinstance(node, ast.Call):
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr in ("startswith", "endswith")):
+            return False
+        values = list(node.args[:1])
+        if values and isinstance(values[0], ast.Tuple):
+            values = list(values[0].elts)
+    else:
+        values = list(node.elts)  # type: ignore[attr-defined]
+    return any(
+        isinstance(value, ast.Constant) and value.value in DOCS_PATHS for value in values
+    )
 
 
 def _returned_dict_value(

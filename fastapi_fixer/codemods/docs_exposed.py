@@ -23,8 +23,10 @@ None`), unless the gate names the document itself (`enable_openapi`: the operato
 `/openapi.json` too). With `docs_url=None` written literally, its still-public `/openapi.json`
 is reported. A module that sends visitors to the docs (`RedirectResponse("/api/docs")`,
 `RedirectResponse(f"{base}docs")`: a path ending in `/docs` or `/redoc`) publishes them on
-purpose, and its apps are not reported. Documentation and example folders (`docs_src/`, `docs/`,
-`examples/`) are skipped.
+purpose, and its apps are not reported; so does a project whose code treats requests for the
+docs pages apart (`request.url.path.startswith("/docs")` in a middleware that lets the Swagger
+UI through, a list of system paths holding `"/openapi.json"`). Documentation and example
+folders (`docs_src/`, `docs/`, `examples/`) are skipped.
 
 ## Why is this bad?
 The interactive docs list every route, parameter and schema of the API: a map for anyone probing
@@ -106,7 +108,8 @@ class DocsExposed(Rule):
     MESSAGE = "`FastAPI()` serves its OpenAPI docs in every environment"
     FIX_TITLE = "Serve the docs only in the local and staging environments"
     FIX_SAFETY = FixSafety.UNSAFE
-    TRIGGERS = ("FastAPI(", "BaseSettings")
+    # the docs paths: a module that treats requests for them apart must be analysed too
+    TRIGGERS = ("FastAPI(", "BaseSettings", '"/docs', "'/docs", '"/redoc', "'/redoc")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         if is_test_path(ctx.path) or is_example_path(ctx.path) or "FastAPI(" not in ctx.text:
@@ -118,6 +121,8 @@ class DocsExposed(Rule):
         }
         if _redirects_to_docs(ctx):
             return  # the docs are a page the project sends its visitors to
+        if ctx.index.memo("FF603.names_docs_paths", _names_docs_paths):
+            return  # the project lets requests for its docs pages through on purpose
         for node in _served_apps(ctx.tree, lambda name: _used_elsewhere(ctx, name)):
             if not self._is_app(ctx, node):
                 continue
@@ -234,6 +239,12 @@ PUBLISHED_DOCS = frozenset({"description", "contact", "license_info", "terms_of_
 REDIRECTS = frozenset(
     {"fastapi.responses.RedirectResponse", "starlette.responses.RedirectResponse"}
 )
+
+
+def _names_docs_paths(index: ProjectIndex) -> bool:
+    """Some module of the project treats requests for the docs pages apart (`ModuleFacts.
+    names_docs_paths`: a middleware that lets `/docs` through, a list of system paths)."""
+    return any(module.names_docs_paths for module in index.modules.values())
 
 
 def _redirects_to_docs(ctx: FileContext) -> bool:
