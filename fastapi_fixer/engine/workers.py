@@ -468,34 +468,53 @@ _PLAIN_ANSWERS = ("_resolved", "_chains", "_sinks", "_values")
 _RULE_ANSWERS = ("_memo", "_asked")
 
 
-class _AnswerPickler(pickle.Pickler):
+# while a worker process loads the parent's answers: its index and the facts it holds
+_LOADING: list[tuple[ProjectIndex, dict[str, Any]]] = []
+
+
+def _own_index() -> ProjectIndex:
+    return _LOADING[-1][0]
+
+
+def _own_facts(path: str) -> Any:
+    return _LOADING[-1][1][path]
+
+
+def _own_function(path: str, name: str) -> Any:
+    return _LOADING[-1][1][path].functions[name]
+
+
+def _answer_pickler(file: io.BytesIO, index: ProjectIndex) -> pickle.Pickler:
     """Pickles rules' answers with the index, its module facts and their functions by name:
-    the worker's own objects stand for them (`_AnswerUnpickler`), as in the parent."""
+    the worker's own objects stand for them when loaded (as in the parent, the answers share
+    them). A dispatch table, not `persistent_id`: no Python call for every object pickled."""
+    from fastapi_fixer.analysis.facts import FunctionFacts, ModuleFacts
+    from fastapi_fixer.analysis.index import ProjectIndex
 
-    def __init__(self, file: io.BytesIO, index: ProjectIndex) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.names: dict[int, tuple[str, ...]] = {id(index): ("index",)}
-        for facts in index.built_from[0]:
-            self.names[id(facts)] = ("facts", facts.path)
-            for name, function in facts.functions.items():
-                self.names[id(function)] = ("function", facts.path, name)
+    names: dict[int, tuple[str, ...]] = {}
+    for facts in index.built_from[0]:
+        names[id(facts)] = (facts.path,)
+        for name, function in facts.functions.items():
+            names[id(function)] = (facts.path, name)
 
-    def persistent_id(self, obj: Any) -> tuple[str, ...] | None:
-        return self.names.get(id(obj))
+    def by_name(obj: Any) -> Any:
+        found = names.get(id(obj))
+        if found is None:  # not the index's own object: a copy, as pickle makes
+            return obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        return (_own_facts if len(found) == 1 else _own_function, found)
 
+    def index_reduce(obj: Any) -> Any:
+        if obj is not index:
+            return obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        return (_own_index, ())
 
-class _AnswerUnpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, index: ProjectIndex, held: dict[str, Any]) -> None:
-        super().__init__(file)
-        self.index = index
-        self.held = held
-
-    def persistent_load(self, name: tuple[str, ...]) -> Any:
-        if name[0] == "index":
-            return self.index
-        if name[0] == "facts":
-            return self.held[name[1]]
-        return self.held[name[1]].functions[name[2]]
+    pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {  # type: ignore[assignment]
+        ProjectIndex: index_reduce,
+        ModuleFacts: by_name,
+        FunctionFacts: by_name,
+    }
+    return pickler
 
 
 def _dump_answers(index: ProjectIndex) -> tuple[bytes, bytes] | None:
@@ -504,7 +523,7 @@ def _dump_answers(index: ProjectIndex) -> tuple[bytes, bytes] | None:
     if not any(rules) and not plain[-1]:  # nothing beyond what building it answers
         return None
     buffer = io.BytesIO()
-    _AnswerPickler(buffer, index).dump(rules)
+    _answer_pickler(buffer, index).dump(rules)
     return pickle.dumps(plain, protocol=pickle.HIGHEST_PROTOCOL), buffer.getvalue()
 
 
@@ -512,7 +531,11 @@ def _load_answers(index: ProjectIndex, held: dict[str, Any], answers: tuple[byte
     plain, rules = answers
     for name, value in zip(_PLAIN_ANSWERS, pickle.loads(plain), strict=True):
         setattr(index, name, value)
-    values = _AnswerUnpickler(io.BytesIO(rules), index, held).load()
+    _LOADING.append((index, held))
+    try:
+        values = pickle.loads(rules)
+    finally:
+        _LOADING.pop()
     for name, value in zip(_RULE_ANSWERS, values, strict=True):
         setattr(index, name, value)
 
