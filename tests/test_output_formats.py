@@ -10,11 +10,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fastapi_fixer.cli import main
 from fastapi_fixer.models import Diagnostic, Severity, Span
 from fastapi_fixer.registry import all_rules
-from fastapi_fixer.reporting import github, gitlab
+from fastapi_fixer.reporting import github, gitlab, json_format
 from fastapi_fixer.reporting.fixes import apply_text_edits, text_edits
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -291,3 +293,26 @@ def test_fix_reports_what_is_left_in_the_format(project: Path) -> None:
     assert json.loads(out) == []
     assert "Fixed app/routes.py (FF101: 2)" in err
     assert "await asyncio.sleep(1)" in (project / "app" / "routes.py").read_text()
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+@settings(max_examples=300, deadline=None)
+def test_indented_json_is_json_dumps_own(value: object) -> None:
+    """The JSON output's writer gives what `json.dumps(indent=2, ensure_ascii=False)` gives
+    (NaN and infinities, non-string keys and other types are handed to it)."""
+    expected = json.dumps(value, indent=2, ensure_ascii=False)
+    assert json_format.dumps_indented(value) == expected
+    assert json_format.dumps_indented({1: value, "k": [value]}) == json.dumps(
+        {1: value, "k": [value]}, indent=2, ensure_ascii=False
+    )

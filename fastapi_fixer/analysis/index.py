@@ -182,6 +182,11 @@ class ProjectIndex:
     _reads: set[Read] | None = None
     _depth: int = 0
     _values: dict[Read, bytes] = field(default_factory=dict)
+    # what `build` made it of: the module facts in order and the unloaded files' words (a
+    # worker process given the facts that changed builds the same index: `engine.workers`)
+    built_from: tuple[tuple[ModuleFacts, ...], frozenset[str]] = field(
+        default=((), frozenset()), repr=False
+    )
 
     def __post_init__(self) -> None:
         self.modules = _TrackedDict(self, "m")
@@ -196,12 +201,16 @@ class ProjectIndex:
         facts: Iterable[ModuleFacts],
         catalog: BlockingCatalog,
         unloaded_texts: Iterable[str] = (),
+        unloaded_words: Iterable[str] = (),
     ) -> ProjectIndex:
         """``unloaded_texts``: files the prefilter did not analyse; the words in them keep
-        `is_referenced` conservative."""
+        `is_referenced` conservative (``unloaded_words``: those words, already found)."""
         index = cls(catalog=catalog)
+        facts = tuple(facts)
+        set.update(index.unloaded_names, unloaded_words)
         for text in unloaded_texts:
             set.update(index.unloaded_names, _WORD.findall(text))
+        index.built_from = (facts, frozenset(set.__iter__(index.unloaded_names)))
         for module in facts:
             known = index.modules.get(module.module)
             if known is None or known.path.endswith(".pyi"):

@@ -8,8 +8,10 @@ instead of parsing again. With one job, or few files, the same worker runs in th
 from __future__ import annotations
 
 import ast
+import io
 import multiprocessing
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from fastapi_fixer.analysis.blocking import BlockingCatalog
     from fastapi_fixer.analysis.facts import Analysis, ModuleFacts
     from fastapi_fixer.analysis.index import ProjectIndex, Read
     from fastapi_fixer.fixing.pipeline import FileFix
@@ -46,6 +49,43 @@ class ShardWorker:
         self.jobs = {job.path: job for job in jobs}
         self.trees: dict[str, ast.Module] = {}
         self.analyses: dict[str, Analysis] = {}
+        # in a worker process: the project index the parent last sent, and the module facts
+        # (by path) and unloaded words it was built from (`WorkerPool._ship`)
+        self.index: ProjectIndex | None = None
+        self.held: dict[str, ModuleFacts] = {}
+        self.words: frozenset[str] = frozenset()
+
+    def set_index(
+        self,
+        catalog: BlockingCatalog | None,
+        order: Sequence[str],
+        new: dict[str, ModuleFacts],
+        words: frozenset[str] | None,
+        digest: str,
+        answers: tuple[bytes, bytes] | None = None,
+    ) -> bool:
+        """Build the parent's new index from the module facts of ``order`` (by path): those
+        in ``new``, the others as the last index had them; ``catalog`` and ``words`` None: as
+        the last index; ``answers``: what the parent's index has answered so far
+        (`_dump_answers`). False (and nothing changed) when the result is not the parent's."""
+        from fastapi_fixer.analysis.index import ProjectIndex
+
+        try:
+            facts = [new[path] if path in new else self.held[path] for path in order]
+        except KeyError:
+            return False
+        if catalog is None:
+            if self.index is None:
+                return False
+            catalog = self.index.catalog
+        words = self.words if words is None else words
+        index = ProjectIndex.build(facts, catalog, unloaded_words=words)
+        if index.digest != digest:
+            return False
+        self.index, self.held, self.words = index, dict(zip(order, facts, strict=True)), words
+        if answers is not None:
+            _load_answers(index, self.held, answers)
+        return True
 
     def add(self, jobs: Iterable[Job]) -> None:
         for job in jobs:
@@ -190,10 +230,12 @@ def _serve(connection: Connection, worker: ShardWorker) -> None:
                 result = worker.facts(args, progress)
             elif kind == "syntax":
                 result = worker.syntax(args, progress)
-            elif kind == "check":
-                result = worker.check(*args, progress=progress)
+            elif kind == "index":
+                result = worker.set_index(*args)
+            elif kind == "check":  # the index: the one sent last (`WorkerPool._ship`)
+                result = worker.check(args[0], worker.index, *args[1:], progress=progress)
             elif kind == "fix":
-                result = worker.fix(*args, progress=progress)
+                result = worker.fix(args[0], worker.index, *args[1:], progress=progress)
             else:
                 raise ValueError(kind)
             connection.send(("done", result))
@@ -238,6 +280,12 @@ class WorkerPool:
         self.owner: dict[str, int] = {}
         self.processes: list[Any] = []
         self.count = max(1, min(processes, len(jobs) // PARALLEL_THRESHOLD + 1))
+        # the index the worker processes hold, and per process the module facts (by path) and
+        # the catalog and unloaded words it was built from (`_ship`)
+        self.shipped: ProjectIndex | None = None
+        self.held: list[dict[str, ModuleFacts]] = []
+        self.catalog: BlockingCatalog | None = None
+        self.words: frozenset[str] | None = None
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
         self.method = None if sys.platform == "win32" else method
 
@@ -260,6 +308,7 @@ class WorkerPool:
             child.close()
             self.connections.append(parent)
             self.processes.append(process)
+            self.held.append({})
             for job in shard:
                 self.owner[job.path] = number
 
@@ -298,10 +347,11 @@ class WorkerPool:
     ) -> dict[str, tuple[list[Diagnostic], tuple[Read, ...], str] | str]:
         if not self._parallel(len(items)):
             return self.nearby.check(items, index, settings, codes, record, self.progress)
+        self._ship(index)
         return self._scatter(
             "check",
             items,
-            lambda batch: (batch, index, settings, list(codes), record),
+            lambda batch: (batch, settings, list(codes), record),
             key=lambda i: i[0],
         )
 
@@ -315,9 +365,39 @@ class WorkerPool:
         """Fix passes of files the pool knows (Python files analysed in this run)."""
         if not self._parallel(len(items)):
             return self.nearby.fix(items, index, settings, layout, self.progress)
+        self._ship(index)
         return self._scatter(
-            "fix", items, lambda batch: (batch, index, settings, layout), key=lambda i: i[0]
+            "fix", items, lambda batch: (batch, settings, layout), key=lambda i: i[0]
         )
+
+    def _ship(self, index: ProjectIndex) -> None:
+        """Give the worker processes ``index`` (once: a check and the fix passes that follow
+        share it). Each builds it from the module facts it was built from (`ProjectIndex.build`
+        costs a fraction of unpickling one); only the facts a process does not hold already
+        (those the last fix round changed) travel."""
+        if index is self.shipped:
+            return
+        facts, words = index.built_from
+        order = [f.path for f in facts]
+        if len(set(order)) != len(order) or len(facts) < len(dict.keys(index.modules)):
+            raise ValueError("the index was not built by ProjectIndex.build")
+        catalog = None if index.catalog is self.catalog else index.catalog
+        changed_words = None if words == self.words else words
+        answers = _dump_answers(index)
+        for target, connection in enumerate(self.connections):
+            held = self.held[target]
+            new = {f.path: f for f in facts if held.get(f.path) is not f}
+            connection.send(("index", (catalog, order, new, changed_words, index.digest, answers)))
+        for target, connection in enumerate(self.connections):
+            if not self._receive(target):  # not the same index: everything, from scratch
+                whole = {f.path: f for f in facts}
+                connection.send(
+                    ("index", (index.catalog, order, whole, words, index.digest, answers))
+                )
+                if not self._receive(target):
+                    raise RuntimeError("a worker process could not build the project index")
+            self.held[target] = dict(zip(order, facts, strict=True))
+        self.shipped, self.catalog, self.words = index, index.catalog, words
 
     def knows(self, path: str) -> bool:
         return path in self.nearby.jobs
@@ -380,6 +460,84 @@ class WorkerPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# what a project index has answered and memoised (`ProjectIndex` fields): the parent's
+# answers (the findings it validated with) spare the workers computing them again
+_PLAIN_ANSWERS = ("_resolved", "_chains", "_sinks", "_values")
+_RULE_ANSWERS = ("_memo", "_asked")
+
+
+# while a worker process loads the parent's answers: its index and the facts it holds
+_LOADING: list[tuple[ProjectIndex, dict[str, Any]]] = []
+
+
+def _own_index() -> ProjectIndex:
+    return _LOADING[-1][0]
+
+
+def _own_facts(path: str) -> Any:
+    return _LOADING[-1][1][path]
+
+
+def _own_function(path: str, name: str) -> Any:
+    return _LOADING[-1][1][path].functions[name]
+
+
+def _answer_pickler(file: io.BytesIO, index: ProjectIndex) -> pickle.Pickler:
+    """Pickles rules' answers with the index, its module facts and their functions by name:
+    the worker's own objects stand for them when loaded (as in the parent, the answers share
+    them). A dispatch table, not `persistent_id`: no Python call for every object pickled."""
+    from fastapi_fixer.analysis.facts import FunctionFacts, ModuleFacts
+    from fastapi_fixer.analysis.index import ProjectIndex
+
+    names: dict[int, tuple[str, ...]] = {}
+    for facts in index.built_from[0]:
+        names[id(facts)] = (facts.path,)
+        for name, function in facts.functions.items():
+            names[id(function)] = (facts.path, name)
+
+    def by_name(obj: Any) -> Any:
+        found = names.get(id(obj))
+        if found is None:  # not the index's own object: a copy, as pickle makes
+            return obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        return (_own_facts if len(found) == 1 else _own_function, found)
+
+    def index_reduce(obj: Any) -> Any:
+        if obj is not index:
+            return obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        return (_own_index, ())
+
+    pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {  # type: ignore[assignment]
+        ProjectIndex: index_reduce,
+        ModuleFacts: by_name,
+        FunctionFacts: by_name,
+    }
+    return pickler
+
+
+def _dump_answers(index: ProjectIndex) -> tuple[bytes, bytes] | None:
+    plain = tuple(getattr(index, name) for name in _PLAIN_ANSWERS)
+    rules = tuple(getattr(index, name) for name in _RULE_ANSWERS)
+    if not any(rules) and not plain[-1]:  # nothing beyond what building it answers
+        return None
+    buffer = io.BytesIO()
+    _answer_pickler(buffer, index).dump(rules)
+    return pickle.dumps(plain, protocol=pickle.HIGHEST_PROTOCOL), buffer.getvalue()
+
+
+def _load_answers(index: ProjectIndex, held: dict[str, Any], answers: tuple[bytes, bytes]) -> None:
+    plain, rules = answers
+    for name, value in zip(_PLAIN_ANSWERS, pickle.loads(plain), strict=True):
+        setattr(index, name, value)
+    _LOADING.append((index, held))
+    try:
+        values = pickle.loads(rules)
+    finally:
+        _LOADING.pop()
+    for name, value in zip(_RULE_ANSWERS, values, strict=True):
+        setattr(index, name, value)
 
 
 def default_jobs() -> int:
