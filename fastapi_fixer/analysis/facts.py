@@ -1946,9 +1946,7 @@ def _names_docs_path(node: ast.AST) -> bool:
             values = list(values[0].elts)
     else:
         values = list(node.elts)  # type: ignore[attr-defined]
-    return any(
-        isinstance(value, ast.Constant) and value.value in DOCS_PATHS for value in values
-    )
+    return any(isinstance(value, ast.Constant) and value.value in DOCS_PATHS for value in values)
 
 
 def _returned_dict_value(

@@ -288,60 +288,8 @@ def apply_route_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
         else:
             raise ValueError(f"unknown edit kind {edit.kind}")
     module = rewrite_at(module, targets)
-    remaining = []
-    for source, name in sorted(imports, key=lambda item: (item[0], item[1] or "")):
-        extended = None if name is None else _extend_from_import(module, source, name)
-        if extended is None:
-            remaining.append((source, name))
-        else:
-            module = extended
-    return add_imports(module, remaining)
-
-
-def _extend_from_import(module: cst.Module, source: str, name: str) -> cst.Module | None:
-    """Add ``name`` to the first module-level ``from source import ...`` (in order when the
-    names there are sorted, else last); None when there is no such import."""
-    import libcst as cst
-
-    for position, statement in enumerate(module.body):
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small_position, small in enumerate(statement.body):
-            if not (
-                isinstance(small, cst.ImportFrom)
-                and not small.relative
-                and small.module is not None
-                and cst.Module([]).code_for_node(small.module) == source
-                and isinstance(small.names, (list, tuple))
-            ):
-                continue
-            names = list(small.names)
-            written = [cst.Module([]).code_for_node(alias.name) for alias in names]
-            pairs = zip(names, written, strict=True)
-            if any(alias.asname is None and n == name for alias, n in pairs):
-                return module
-            at = len(names)
-            if written == sorted(written, key=str.lower):
-                at = next((i for i, n in enumerate(written) if n.lower() > name.lower()), at)
-            last = names[-1]
-            separator = (
-                names[-2].comma
-                if len(names) > 1 and isinstance(names[-2].comma, cst.Comma)
-                else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            )
-            trailing = last.comma
-            names = [alias.with_changes(comma=separator) for alias in names[:-1]] + [
-                last.with_changes(comma=separator)
-            ]
-            names.insert(at, cst.ImportAlias(name=cst.Name(name), comma=separator))
-            names[-1] = names[-1].with_changes(comma=trailing)
-            new_small = small.with_changes(names=names)
-            body = list(statement.body)
-            body[small_position] = new_small
-            new_body = list(module.body)
-            new_body[position] = statement.with_changes(body=body)
-            return module.with_changes(body=new_body)
-    return None
+    # the fix pass's import step puts each name at its sorted place (order-by-type included)
+    return add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
 
 
 def _keyword_adder(keyword: str, value: str):
