@@ -470,3 +470,22 @@ def test_the_formatter_is_read_from_pre_commit_at_the_repository_root(tmp_path):
     (root / ".pre-commit-config.yaml").write_text("repos:\n  - hooks:\n      - id: ruff-format\n")
     project_style._style_for_directory.cache_clear()
     assert style_for(str(nested / "main.py")).formatter == "ruff"
+
+
+def test_strings_a_fix_pushed_past_the_length_flow_again_and_nothing_else_moves():
+    from fastapi_fixer.fixing.format import split_long_strings
+
+    before = 'x = f(\n    "alpha beta gamma delta "\n    "epsilon zeta"\n)\n'
+    after = 'x = g(\n    h(\n        "alpha beta gamma delta "\n        "epsilon zeta"\n    )\n)\n'
+    flowed = split_long_strings(before, after, 30)
+    assert flowed == (
+        'x = g(\n    h(\n        "alpha beta gamma "\n        "delta epsilon zeta"\n    )\n)\n'
+    )
+    # a long literal the fix did not touch, a statement of its own, an f-string: left as they
+    # are
+    kept = '"alpha beta gamma delta epsilon"\nx = (\n    "alpha beta gamma delta epsilon"\n)\n'
+    assert split_long_strings(kept, kept, 20) == kept
+    docstring = 'def f():\n    "alpha beta gamma delta epsilon zeta"\n'
+    assert split_long_strings("", docstring, 20) == docstring
+    formatted = 'x = (\n    f"alpha beta {y} gamma delta epsilon"\n)\n'
+    assert split_long_strings("", formatted, 20) == formatted

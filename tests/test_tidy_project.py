@@ -126,6 +126,16 @@ CASES: dict[str, tuple[set[str], tuple[str, ...]]] = {
             "):\n",
         ),
     ),
+    "app/wrap_strings.py": (
+        {"FF303"},
+        (
+            # the description's literals, one level deeper in `Annotated`, flowed again within
+            # the project's 79 (no formatter splits a string)
+            '                "Words to look for in the notes of an order. Each of the "\n'
+            '                "words must be non-empty. When combined with `status`, both "\n'
+            '                "must match."\n',
+        ),
+    ),
     "app/wrap_unclean.py": (
         {"FF303"},
         (

@@ -108,9 +108,108 @@ def tidier(
             return after
         if notes is not None:
             notes.extend(report.notes)
-        return report.text
+        return split_long_strings(before, report.text, style.line_length)
 
     return tidy
+
+
+# a line holding one plain string literal (no f-string, no bytes, not triple-quoted) and at most
+# the commas and closing brackets after it: a part of an implicit concatenation, or an argument
+_STRING_LINE = re.compile(
+    r"""^(?P<indent>[ \t]*)(?P<prefix>[rRuU]?)(?P<quote>["'])"""
+    r"""(?P<body>(?:\\.|(?!(?P=quote))[^\\\n])*)(?P=quote)(?P<tail>[,)\]}]*)$"""
+)
+
+
+def split_long_strings(before: str, after: str, line_length: int) -> str:
+    """`after` with each run of string literals the fixes made longer than ``line_length``
+    flowed again at spaces (`"a b c"` -> `"a b "` / `"c"`): a fix that moves a parameter's
+    `Query(description=(...))` into `Annotated[...]` indents its strings one level deeper, and no
+    formatter splits a string. A run is consecutive lines that each hold one plain literal with
+    the same indentation and quotes (an implicit concatenation), split again as a whole. Runs
+    whose lines are all in `before` are never touched, and the result is kept only when it
+    parses to the same syntax tree (implicitly concatenated literals are one constant): a
+    literal that is a statement of its own is left as it is."""
+    old = set(before.splitlines())
+    lines = after.splitlines(keepends=True)
+    out: list[str] = []
+    changed = False
+    at = 0
+    while at < len(lines):
+        run = _literal_run(lines, at)
+        if not run:
+            out.append(lines[at])
+            at += 1
+            continue
+        texts = [line.rstrip("\r\n") for line in lines[at : at + len(run)]]
+        ending = lines[at + len(run) - 1][len(texts[-1]) :]
+        flowed = None
+        if any(len(t) > line_length for t in texts) and not all(t in old for t in texts):
+            flowed = _flow(run, line_length)
+        if flowed is None or flowed == texts:
+            out.extend(lines[at : at + len(run)])
+        else:
+            out.append((ending or "\n").join(flowed) + ending)
+            changed = True
+        at += len(run)
+    if not changed:
+        return after
+    new = "".join(out)
+    try:
+        same = ast.dump(ast.parse(new)) == ast.dump(ast.parse(after))
+    except (SyntaxError, ValueError):
+        return after
+    return new if same else after
+
+
+def _literal_run(lines: list[str], at: int) -> list[re.Match[str]]:
+    """The lines from ``at`` that each hold one plain literal of the same indentation, prefix
+    and quote, the last one alone followed by commas or closing brackets."""
+    run: list[re.Match[str]] = []
+    for line in lines[at:]:
+        found = _STRING_LINE.match(line.rstrip("\r\n"))
+        if found is None or "\\N{" in found["body"]:
+            break
+        if run and (
+            found["indent"] != run[0]["indent"]
+            or found["prefix"] != run[0]["prefix"]
+            or found["quote"] != run[0]["quote"]
+        ):
+            break
+        run.append(found)
+        if found["tail"]:
+            break
+    return run
+
+
+def _flow(run: list[re.Match[str]], line_length: int) -> list[str] | None:
+    """The run's text split again at spaces, each line within ``line_length`` where a space
+    allows; None when a part would be empty."""
+    first = run[0]
+    head = f"{first['indent']}{first['prefix']}{first['quote']}"
+    quote, tail = first["quote"], run[-1]["tail"]
+    rest = "".join(found["body"] for found in run)
+    pieces: list[str] = []
+    while len(head) + len(rest) + len(quote) + len(tail) > line_length:
+        room = line_length - len(head) - len(quote)
+        cut = rest.rfind(" ", 0, room)
+        while cut > 0 and _escaped(rest, cut):
+            cut = rest.rfind(" ", 0, cut)
+        if cut <= 0:
+            break  # no space to split at: the rest stays long
+        pieces.append(f"{head}{rest[: cut + 1]}{quote}")
+        rest = rest[cut + 1 :]
+    if not rest:
+        return None
+    return [*pieces, f"{head}{rest}{quote}{tail}"]
+
+
+def _escaped(text: str, at: int) -> bool:
+    """The character at ``at`` follows an odd number of backslashes (part of an escape)."""
+    count = 0
+    while at - count - 1 >= 0 and text[at - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
 def format_report(
