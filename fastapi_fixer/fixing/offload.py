@@ -337,7 +337,7 @@ def _needs_running_loop(index: ProjectIndex, target: str) -> bool:
         if facts is None or facts.is_async:
             continue  # a library's, or a coroutine function: calling it runs nothing
         for called in facts.calls:
-            if called in LOOP_BOUND or called.endswith(".create_task"):
+            if _loop_bound(index, called):
                 return True
             if depth < _LOOP_DEPTH:
                 pending.append((index.resolve(called), depth + 1))
@@ -349,11 +349,18 @@ def calls_need_running_loop(index: ProjectIndex, facts: FunctionFacts) -> str | 
     or through the plain functions it calls: made a plain `def`, it would run in a worker
     thread and raise. Its name, or None."""
     for called in facts.calls:
-        if called in LOOP_BOUND or called.endswith(".create_task"):
-            return called
-        if needs_running_loop(index, called):
+        if _loop_bound(index, called) or needs_running_loop(index, called):
             return called
     return None
+
+
+def _loop_bound(index: ProjectIndex, called: str) -> bool:
+    """An API that needs the running loop: asyncio's, or a library object's `create_task`
+    (`loop.create_task`, a task group's); a project's own `create_task` (a repository's insert)
+    is followed instead."""
+    if called in LOOP_BOUND:
+        return True
+    return called.endswith(".create_task") and index.functions.get(index.resolve(called)) is None
 
 
 def wrap_fix(
