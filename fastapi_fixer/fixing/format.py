@@ -130,8 +130,10 @@ def split_long_strings(before: str, after: str, line_length: int) -> str:
     whose lines are all in `before` are never touched, and the result is kept only when it
     parses to the same syntax tree (implicitly concatenated literals are one constant): a
     literal that is a statement of its own is left as it is."""
-    old = set(before.splitlines())
     lines = after.splitlines(keepends=True)
+    if all(len(line.rstrip("\r\n")) <= line_length for line in lines):
+        return after  # the common case: nothing over the length, no literal to look at
+    old = set(before.splitlines())
     out: list[str] = []
     changed = False
     at = 0

@@ -15,6 +15,7 @@ import ast
 import http
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -386,6 +387,28 @@ def _admin_only(index: ProjectIndex, function: str) -> bool:
 
 
 def _reaches_admin(index: ProjectIndex, targets: list[str], depth: int, seen: set[str]) -> bool:
+    return any(
+        _is_admin_check(name.rpartition(".")[2], facts)
+        and (facts is None or not _scoped(index, dependencies_of(index, facts), _GUARD_DEPTH))
+        for name, facts in _dependencies_below(index, targets, depth, seen)
+    )
+
+
+def _scoped(index: ProjectIndex, targets: list[str], depth: int) -> bool:
+    """An admin of one tenant, not of the instance: the check depends on the current workspace,
+    tenant, organization or team (`is_authenticated_admin_api` → `get_current_workspace`). A
+    tenant's admins are customers of the service, not its operators."""
+    return any(
+        _SCOPES & set(_name_words(name.rpartition(".")[2]))
+        for name, _ in _dependencies_below(index, targets, depth, set())
+    )
+
+
+def _dependencies_below(
+    index: ProjectIndex, targets: list[str], depth: int, seen: set[str]
+) -> Iterator[tuple[str, FunctionRouting | None]]:
+    """Each named dependency in ``targets`` and, ``depth`` levels down, the dependencies of
+    those dependencies, once each (``seen``), with its routing facts when the project has them."""
     for target in targets:
         if target == UNKNOWN:
             continue
@@ -394,37 +417,9 @@ def _reaches_admin(index: ProjectIndex, targets: list[str], depth: int, seen: se
             continue
         seen.add(target)
         facts = function_routing(index, target)
-        if _is_admin_check(target.rpartition(".")[2], facts) and (
-            facts is None or not _scoped(index, dependencies_of(index, facts), _GUARD_DEPTH)
-        ):
-            return True
-        if (
-            depth > 1
-            and facts is not None
-            and _reaches_admin(index, dependencies_of(index, facts), depth - 1, seen)
-        ):
-            return True
-    return False
-
-
-def _scoped(index: ProjectIndex, targets: list[str], depth: int) -> bool:
-    """An admin of one tenant, not of the instance: the check depends on the current workspace,
-    tenant, organization or team (`is_authenticated_admin_api` → `get_current_workspace`). A
-    tenant's admins are customers of the service, not its operators."""
-    for target in targets:
-        if target == UNKNOWN:
-            continue
-        target = index.resolve(target)
-        if _SCOPES & set(_name_words(target.rpartition(".")[2])):
-            return True
-        facts = function_routing(index, target)
-        if (
-            depth > 1
-            and facts is not None
-            and _scoped(index, dependencies_of(index, facts), depth - 1)
-        ):
-            return True
-    return False
+        yield target, facts
+        if depth > 1 and facts is not None:
+            yield from _dependencies_below(index, dependencies_of(index, facts), depth - 1, seen)
 
 
 def _name_words(name: str) -> list[str]:
