@@ -79,6 +79,8 @@ import ast
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis.collectors.routing import served_on_ephemeral_port
+from fastapi_fixer.analysis.collectors.routing import serves as _serves
 from fastapi_fixer.analysis.facts import APP_CONSTRUCTORS, is_main_guard
 from fastapi_fixer.analysis.paths import is_example_path
 from fastapi_fixer.fixing.settings_fix import (
@@ -314,9 +316,6 @@ PROBE_SEGMENTS = frozenset(
     {"health", "healthz", "healthcheck", "livez", "readyz", "ready", "live", "liveness"}
     | {"readiness", "status", "ping", "metrics"}
 )
-# calls that serve an app without adding routes to it
-_SERVERS = frozenset({"Config", "Server", "run", "serve"})
-_SERVER_MODULES = frozenset({"uvicorn", "hypercorn", "granian"})
 
 
 def _non_api_server(scope: ast.AST, name: str) -> bool:
@@ -369,17 +368,6 @@ def _is_include(call: ast.Call, name: str) -> bool:
     )
 
 
-def _serves(call: ast.Call) -> bool:
-    """`uvicorn.Config(app, ...)`, `uvicorn.run(app)`: the app is served, not extended."""
-    func = call.func
-    return (
-        isinstance(func, ast.Attribute)
-        and func.attr in _SERVERS
-        and isinstance(func.value, ast.Name)
-        and func.value.id in _SERVER_MODULES
-    )
-
-
 def _route_paths(scope: ast.AST, receivers: set[str]) -> list[str | None]:
     """The paths of the API routes ``scope`` gives ``receivers`` (None: not a literal)."""
     paths: list[str | None] = []
@@ -418,25 +406,6 @@ def _bound_name(tree: ast.Module, call: ast.Call) -> str | None:
         if len(targets) == 1 and isinstance(targets[0], ast.Name):
             return targets[0].id
     return None
-
-
-def served_on_ephemeral_port(tree: ast.Module, name: str) -> bool:
-    """The module serves the app ``name`` on a port the system picks (`uvicorn.Config(app,
-    port=0)`): a transient local server (a CLI's login callback), not a deployed service."""
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and _serves(node)):
-            continue
-        target = node.args[0] if node.args else None
-        target = target or next((k.value for k in node.keywords if k.arg == "app"), None)
-        port = next((k.value for k in node.keywords if k.arg == "port"), None)
-        if (
-            isinstance(target, ast.Name)
-            and target.id == name
-            and isinstance(port, ast.Constant)
-            and port.value == 0
-        ):
-            return True
-    return False
 
 
 def _used_elsewhere(ctx: FileContext, name: str) -> bool:

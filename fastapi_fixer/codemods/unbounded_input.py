@@ -47,6 +47,8 @@ Only the models' annotated fields are looked at; bounds enforced elsewhere (a
 list are not checked. Models and routes in test modules (`tests/`, `test_*.py`,
 `conftest.py`) are left out. An admin check is recognised by its name: one named otherwise
 (`check_permissions("settings:write")`, a factory) is not seen, so its routes stay reported.
+The bodies of an app served on a port the system picks (`uvicorn.Config(app, port=0)`, a
+CLI's one-shot login callback) are not reported either.
 A model's own file is checked only when its text mentions
 `BaseModel`, `SQLModel`, `pydantic`, `Schema`, `Model)` or `Field(` (the text prefilter), so a
 file of models that only subclass a project base named otherwise is not reported.
@@ -64,7 +66,7 @@ from fastapi_fixer.analysis.collectors.model_field_details import (
     FieldDetail,
     FieldDetails,
 )
-from fastapi_fixer.analysis.collectors.routing import admin_only
+from fastapi_fixer.analysis.collectors.routing import admin_only, transient
 from fastapi_fixer.analysis.paths import is_test_path
 from fastapi_fixer.analysis.pydantic_index import config_of, is_model, is_settings, lineage
 from fastapi_fixer.models import Diagnostic, Severity, Span
@@ -136,6 +138,8 @@ def _compute(index: ProjectIndex, admins: bool) -> RequestModels:
                 continue
             if not admins and admin_only(index, param.function):
                 continue  # the operator editing their own instance: trusted input
+            if not admins and all(transient(index, r.receiver) for r in routes):
+                continue  # a CLI's one-shot local callback server: not a service
             if param.examples:
                 found.body_examples.add((param.function, param.name))
             for ref in param.refs:

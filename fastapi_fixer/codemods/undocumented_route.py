@@ -3,7 +3,9 @@ Finds routes with no `summary=`, no `description=` and no docstring, that appear
 document. Routes with `include_in_schema=False`, routes of an `APIRouter(include_in_schema=False)`
 or of an app built with `openapi_url=None`, routes of a router every `include_router(...)` of
 which (in any module) passes `include_in_schema=False` or includes it into such a hidden app or
-router, websocket routes and routes in test modules are left alone.
+router, routes of an app served on a port the system picks (`uvicorn.Config(app, port=0)`: a
+CLI's one-shot login callback, whose docs nobody reads), websocket routes and routes in test
+modules are left alone.
 
 ## Why is this bad?
 The summary and description are what Swagger UI and generated clients show for an operation.
@@ -83,9 +85,10 @@ def route_calls(
 def in_schema(index: ProjectIndex, receiver: str) -> bool:
     """False when the route's app or router is left out of the OpenAPI document: built with
     `include_in_schema=False` / `openapi_url=None`, or every `include_router(...)` of it (in any
-    module) passes `include_in_schema=False` or includes it into such an app or router."""
+    module) passes `include_in_schema=False` or includes it into such an app or router. An app
+    served on a port the system picks (a CLI's login callback) has docs nobody reads: left out."""
     declared = router_decl(index, receiver)
-    if declared is not None and not declared.in_schema:
+    if declared is not None and (not declared.in_schema or declared.transient):
         return False
     return index.resolve(receiver) not in index.memo("FF405.hidden_routers", hidden_routers)
 
@@ -101,7 +104,7 @@ def hidden_routers(index: ProjectIndex) -> frozenset[str]:
         if not isinstance(routing, ModuleRouting):
             continue
         for name, decl in routing.routers.items():
-            declared[name] = decl.in_schema
+            declared[name] = decl.in_schema and not decl.transient
         for call in routing.includes:
             if call.router != UNKNOWN and not call.has_star_kwargs:
                 router = index.resolve(call.router)

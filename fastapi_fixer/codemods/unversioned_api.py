@@ -67,7 +67,6 @@ from fastapi_fixer.analysis.collectors.routing import (
 )
 from fastapi_fixer.analysis.facts import LOCAL_APP, LOCAL_ROUTER
 from fastapi_fixer.analysis.paths import is_example_path
-from fastapi_fixer.codemods.docs_exposed import served_on_ephemeral_port
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
@@ -272,9 +271,7 @@ class UnversionedApi(Rule):
             # sub-apps) is not an API clients build on
             if versioned or unknown or has_routes < MIN_API_ROUTES:
                 continue
-            if ":" not in app.name and served_on_ephemeral_port(
-                ctx.tree, app.name.rpartition(".")[2]
-            ):
+            if app.transient:
                 continue  # a transient local server (a CLI's login callback): no API clients
             node = _construction(ctx, app)
             if node is not None:

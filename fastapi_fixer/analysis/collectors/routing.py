@@ -16,7 +16,7 @@ import http
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis import astwalk
@@ -88,6 +88,9 @@ class RouterDecl:
     col: int
     # a `responses=` that is not a literal: what may be in it (`responses_bound`)
     bound: ResponsesBound | None = None
+    # a module-level app its module serves on a port the system picks (`uvicorn.Config(app,
+    # port=0)`): a transient local server (a CLI's login callback), whose docs nobody reads
+    transient: bool = False
 
 
 @dataclass(frozen=True)
@@ -457,6 +460,12 @@ def _include_dependencies(index: ProjectIndex) -> dict[str, tuple[str, ...]]:
     return found
 
 
+def transient(index: ProjectIndex, receiver: str) -> bool:
+    """The route's receiver is an app served on a port the system picks (`RouterDecl.transient`)."""
+    declared = router_decl(index, receiver)
+    return declared is not None and declared.transient
+
+
 def router_decl(index: ProjectIndex, receiver: str) -> RouterDecl | None:
     """The construction of a route's receiver (module-level apps and routers only)."""
     receiver = index.resolve(receiver)
@@ -756,6 +765,41 @@ def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
+# calls that serve an app without adding routes to it
+_SERVERS = frozenset({"Config", "Server", "run", "serve"})
+_SERVER_MODULES = frozenset({"uvicorn", "hypercorn", "granian"})
+
+
+def serves(call: ast.Call) -> bool:
+    """`uvicorn.Config(app, ...)`, `uvicorn.run(app)`: the app is served, not extended."""
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in _SERVERS
+        and isinstance(func.value, ast.Name)
+        and func.value.id in _SERVER_MODULES
+    )
+
+
+def served_on_ephemeral_port(tree: ast.Module, name: str) -> bool:
+    """The module serves the app ``name`` on a port the system picks (`uvicorn.Config(app,
+    port=0)`): a transient local server (a CLI's login callback), not a deployed service."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and serves(node)):
+            continue
+        target = node.args[0] if node.args else None
+        target = target or next((k.value for k in node.keywords if k.arg == "app"), None)
+        port = next((k.value for k in node.keywords if k.arg == "port"), None)
+        if (
+            isinstance(target, ast.Name)
+            and target.id == name
+            and isinstance(port, ast.Constant)
+            and port.value == 0
+        ):
+            return True
+    return False
+
+
 def collect(
     tree: ast.Module, facts: ModuleFacts, resolver: Resolver, own: OwnNodes
 ) -> ModuleRouting:
@@ -764,4 +808,8 @@ def collect(
     found = collector.found
     found.demands = tuple(sorted(collector.demands))
     found.annotated_aliases = frozenset(collector.annotated_aliases)
+    for name, decl in found.routers.items():
+        short = name.rpartition(".")[2]
+        if decl.kind == "app" and ":" not in name and served_on_ephemeral_port(tree, short):
+            found.routers[name] = replace(decl, transient=True)
     return found
