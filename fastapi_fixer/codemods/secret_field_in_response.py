@@ -17,7 +17,11 @@ Not reported either:
     `token` (the token of an incoming webhook's URL, which its managers copy into the sending
     service; the signing secret of an outgoing webhook is shown once, when it is made);
   - any route that takes the credential as a parameter and echoes it back
-    (`connection_test_token` in a header, returned as `token`).
+    (`connection_test_token` in a header, returned as `token`);
+  - any route every `return` of which returns what it read from a secrets store (a value bound
+    from `Connection.get_connection_from_secrets(...)`, `secrets_manager.get(...)`,
+    `vault.read(...)`): it exists to deliver the stored credential, password included, to a
+    caller entitled to it (a worker fetching a connection to use it).
 
   Passwords and their hashes are never handed out: they stay reported;
 - fields that describe a credential rather than hold it: pagination cursors and version tokens
@@ -224,6 +228,8 @@ def _exposed(
     """The secret fields `use` really exposes: not the flags and numbers of its own fields
     (`plain`), and not the credential a route exists to issue (a `POST` whose name or path says
     it creates, rotates or exchanges one, or any route named after the field it returns)."""
+    if use.route.from_secrets:
+        return []  # the route exists to deliver what it read from the secrets store
     fields = [f for f in schemas.secrets_for(model, use) if f not in plain]
     if fields and use.constructors and use.route.built is not None:
         # every return builds the model and none passes the field: it keeps its None default

@@ -12,6 +12,7 @@ so that findings cached while another file merely moved stay applicable.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -75,6 +76,10 @@ class RouteUsage:
     # when every `return` of the route builds the same `X(...)` with keyword arguments only:
     # the keywords any of them passes (a field no return passes keeps its default); else None
     built: tuple[str, ...] | None = None
+    # every `return` of the route returns what it read from a secrets store (a value bound from
+    # `Connection.get_connection_from_secrets(...)`, `vault.read_secret(...)`): delivering the
+    # stored credential is the route's purpose
+    from_secrets: bool = False
 
 
 @dataclass(frozen=True)
@@ -261,7 +266,43 @@ def _route(
         response=response,
         constructors=constructors,
         built=built,
+        from_secrets=_returns_stored_secret(function, resolver),
     )
+
+
+_STORE_WORDS = frozenset({"secret", "secrets", "vault"})
+
+
+def _returns_stored_secret(function: ast.AST, resolver: Resolver) -> bool:
+    """Every `return` of the route returns a value read from a secrets store: a call named
+    for one (`get_connection_from_secrets`, `secrets_manager.get(...)`, `vault.read(...)`; not
+    the standard library's `secrets`, which makes new ones) or a name bound from one, or an
+    expression built from them (`Model.model_validate(connection)`)."""
+
+    def from_store(call: ast.expr) -> bool:
+        if not isinstance(call, ast.Call):
+            return False
+        if (resolver.qualify(call.func) or "").startswith("secrets."):
+            return False
+        text = ast.unparse(call.func).lower()
+        return bool(_STORE_WORDS & set(re.split(r"[^a-z0-9]+", text)))
+
+    stored: set[str] = set()
+    for node in walk(function):
+        if isinstance(node, ast.Assign) and from_store(node.value):
+            stored.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    returns = list(_own_returns(function))
+    if not returns:
+        return False
+    for statement in returns:
+        value = statement.value
+        if value is None:
+            return False
+        if not any(
+            (isinstance(n, ast.Name) and n.id in stored) or from_store(n) for n in ast.walk(value)
+        ):
+            return False
+    return True
 
 
 def _built_keywords(function: ast.AST) -> tuple[str, ...] | None:
