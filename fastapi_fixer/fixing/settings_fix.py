@@ -104,8 +104,13 @@ def find_settings(
         return min(
             usable, key=lambda item: (wanted and not item[2].existing(*wanted), item[0], item[1])
         )[2]
+    if len(without_instance) == 1:
+        return f"the settings class `{next(iter(without_instance))}` has no module-level instance"
     if without_instance:
-        return f"the settings class `{sorted(without_instance)[0]}` has no module-level instance"
+        return (
+            f"none of the project's {len(without_instance)} settings classes has a module-level "
+            "instance"
+        )
     apps = app_modules(index)
     return _new_settings_target(index, near, near_module, apps)
 
