@@ -1114,6 +1114,31 @@ def _after_memo_guard(body: list[ast.stmt], local: dict[str, Binding]) -> list[a
     return []
 
 
+def _after_configured(body: list[ast.stmt], local: dict[str, Binding]) -> list[ast.stmt]:
+    """The statements after `if SETTING is not None: return SETTING` (or `if SETTING: return
+    SETTING`) where ``SETTING`` is a module-level name the function neither binds nor fills:
+    the configured value wins, and what follows (the `else`/`elif` chain, then the rest) only
+    computes a default while nothing is configured (mlflow's `get_tracking_uri`, which looks
+    for a local `mlruns` folder unless the server set the tracking URI)."""
+    for number, statement in enumerate(body):
+        if not (
+            isinstance(statement, ast.If)
+            and len(statement.body) == 1
+            and isinstance(statement.body[0], ast.Return)
+        ):
+            continue
+        test = _compared_with_none(statement.test, ast.IsNot) or statement.test
+        returned = statement.body[0].value
+        if (
+            isinstance(test, ast.Name)
+            and test.id not in local
+            and isinstance(returned, ast.Name)
+            and returned.id == test.id
+        ):
+            return [*statement.orelse, *body[number + 1 :]]
+    return []
+
+
 _BLOCKS = (ast.If, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.Try)
 
 
@@ -1321,7 +1346,7 @@ def _lazy_init_calls(
     `if self._key is None:` / `if not self._key:` blocks that store `self._key`: the object
     fills it once (`selves`: the names of the method's `self`)."""
     found: set[int] = set()
-    for statement in _after_memo_guard(node.body, local):
+    for statement in [*_after_memo_guard(node.body, local), *_after_configured(node.body, local)]:
         found.update(id(n) for n in ast.walk(statement) if isinstance(n, ast.Call))
     found.update(_cache_miss_calls(node, local))
     if selves:

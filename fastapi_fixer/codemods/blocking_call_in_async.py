@@ -119,9 +119,11 @@ Work that runs once rather than per request is not reported: a module-level cach
 `if CACHE is None:` (with `global CACHE`) or after `if CACHE: return`, a cache filled after
 `if key in cache: return ...` (a module-level cache, or one a call gave), a value a method
 keeps on its object (`if self._key is None: self._key = read_key()`), a
-`functools.lru_cache`/`cache` function. Nor are a sync generator handed to `StreamingResponse`
-(Starlette iterates it in the threadpool), a `with open(...) as f:` whose every use of `f` is
-already offloaded, and reads of `/proc` and `/sys`. `Path.glob`/`iterdir`/`rglob`,
+`functools.lru_cache`/`cache` function, the default a getter computes only while a
+module-level setting is unset (`if _uri is not None: return _uri`, then the fallback). Nor are
+a sync generator handed to `StreamingResponse` (Starlette iterates it in the threadpool), a
+`with open(...) as f:` whose every use of `f` is already offloaded, and reads of `/proc` and
+`/sys`. `Path.glob`/`iterdir`/`rglob`,
 `glob.iglob` and `os.scandir` only build an iterator: they are reported where the same function
 consumes it (a `for`, a comprehension, `list(...)`, `sorted(...)`, `any(...)`), with a fix only
 when a call consumes it (`list(d.glob(x))` becomes `await run_in_threadpool(list, d.glob(x))`);
