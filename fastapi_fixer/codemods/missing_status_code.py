@@ -51,7 +51,12 @@ The constant is written through an existing `status` import from `fastapi` or `s
 alias), or `import fastapi` as `fastapi.status`; otherwise `from fastapi import status` is
 added. When the module binds the name `status` to something else, `import starlette.status`
 is added and `starlette.status.HTTP_...` is used; when `starlette` is taken too, no fix.
-No fix for routes nested in a function or a class.
+No fix for routes nested in a function or a class. No `204` fix for a `DELETE` route the
+project's own client calls (a module that sends requests with `requests`, `httpx`, `aiohttp`
+or `urllib3`, defines no route, and uses every name the route's URL is built from, such as
+zenml's REST store using `ARTIFACTS` of `APIRouter(prefix=API + VERSION_1 + ARTIFACTS)`): a
+client that decodes every answer as JSON breaks on an empty body, so the two change together.
+A client that spells the URL as a string literal is not recognised.
 
 ## Known problems
 Routes in test modules (`tests/`, `test_*.py`, `conftest.py`) are not reported.
@@ -77,7 +82,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis.collectors.return_annotations import annotation_shape
-from fastapi_fixer.analysis.collectors.routing import is_test_module
+from fastapi_fixer.analysis.collectors.routing import is_test_module, names_in, own_client
 from fastapi_fixer.analysis.facts import FunctionNode, Resolver, _own_statements
 from fastapi_fixer.analysis.pydantic_index import (
     ModelShape,
@@ -236,8 +241,21 @@ class MissingStatusCode(Rule):
         fix = None
         facts = ctx.index.functions.get(qualname)
         reference = status_reference(ctx)
+        client = None
+        if constant == NO_CONTENT and facts is not None and facts.routes:
+            path = next((k.value for k in call.keywords if k.arg == "path"), None)
+            refs = names_in(call.args[0] if call.args else path, ctx.resolver)
+            client = next(
+                (c for r in facts.routes if (c := own_client(ctx.index, r.receiver, refs))), None
+            )
         if reference is None:
             message += " (no fix: the names `status` and `starlette` are both taken)"
+        elif client is not None:
+            # `204` sends no body: a client that decodes every answer as JSON would break
+            message += (
+                f" (no fix: `{client}`, the project's own client of this route, reads its "
+                "answers; change both together)"
+            )
         elif facts is not None and not facts.is_nested and not facts.is_method:
             name, needed = reference
             value = f"{name}.{constant}"

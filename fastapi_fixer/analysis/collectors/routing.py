@@ -91,6 +91,8 @@ class RouterDecl:
     # a module-level app its module serves on a port the system picks (`uvicorn.Config(app,
     # port=0)`): a transient local server (a CLI's login callback), whose docs nobody reads
     transient: bool = False
+    # the names a `prefix=` that is not a literal is built from (`API + VERSION_1 + ARTIFACTS`)
+    prefix_refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -466,6 +468,56 @@ def transient(index: ProjectIndex, receiver: str) -> bool:
     return declared is not None and declared.transient
 
 
+# libraries a module sends HTTP requests with
+HTTP_CLIENTS = frozenset({"requests", "httpx", "aiohttp", "urllib3"})
+
+
+def own_client(index: ProjectIndex, receiver: str, path_refs: tuple[str, ...] = ()) -> str | None:
+    """A module of the project that calls a route of ``receiver`` whose path is built from
+    ``path_refs``: it sends HTTP requests (imports `requests`, `httpx`, `aiohttp` or
+    `urllib3`), defines no route, is no test, and uses every name the route's URL is built
+    from, the router's `prefix=` and the route's path (zenml's REST store uses `TRIGGERS` of
+    `@router.delete(TRIGGERS + "/{trigger_id}")` under `APIRouter(prefix=API + VERSION_1)`): a
+    client of the project's own API, which reads what the route answers. Routes whose URL is
+    all literals are not matched."""
+    declared = router_decl(index, receiver)
+    refs = {index.resolve(ref) for ref in (*(declared.prefix_refs if declared else ()), *path_refs)}
+    if not refs:
+        return None
+    for module, used in index.memo("routing.client_modules", _client_modules):
+        if refs <= used:
+            return module
+    return None
+
+
+def names_in(node: ast.expr | None, resolver: Resolver) -> tuple[str, ...]:
+    """The project names an expression that is not a literal is built from (`API + ARTIFACTS`,
+    `f"{API}/items"`), qualified."""
+    if node is None or isinstance(node, ast.Constant):
+        return ()
+    found: list[str] = []
+    for child in ast.walk(node):
+        if isinstance(child, (ast.Name, ast.Attribute)):
+            qualified = resolver.qualify(child)
+            if qualified is not None and not qualified.startswith("builtins."):
+                found.append(qualified)
+    return tuple(dict.fromkeys(found))
+
+
+def _client_modules(index: ProjectIndex) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The modules that may call the project's own routes, with the names each one uses."""
+    found = []
+    for facts in sorted(index.modules.values(), key=lambda m: m.module):
+        if is_test_module(facts.module) or any(f.routes for f in facts.functions.values()):
+            continue
+        if any(
+            b.kind == "import" and b.target.partition(".")[0] in HTTP_CLIENTS
+            for b in facts.bindings.values()
+        ):
+            found.append((facts.module, frozenset(index.resolve(r) for r in facts.references)))
+    return tuple(found)
+
+
 def router_decl(index: ProjectIndex, receiver: str) -> RouterDecl | None:
     """The construction of a route's receiver (module-level apps and routers only)."""
     receiver = index.resolve(receiver)
@@ -598,6 +650,7 @@ class _Collector:
             line=call.lineno,
             col=call.col_offset,
             bound=bound,
+            prefix_refs=names_in(keywords.get("prefix"), self.resolver),
         )
         self.demands.update(self.found.routers[name].dependencies or ())
         self.demands.update(bound[1] if bound else ())
