@@ -25,8 +25,10 @@ Not reported either:
 
   Passwords and their hashes are never handed out: they stay reported;
 - fields that describe a credential rather than hold it: pagination cursors and version tokens
-  (`next_page_token`, `version_token`), flags (`has_signing_secret`), lifetimes, limits and
-  methods (`refresh_token_lifetime_seconds`, `TOKEN_THRESHOLD`, `token_endpoint_auth_method`),
+  (`next_page_token`, `version_token`), a request's own handles (`cancel_token`,
+  `idempotency_token`), masked hints (`api_key_masked`), flags (`has_signing_secret`),
+  lifetimes, limits and methods (`refresh_token_lifetime_seconds`, `token_thresholds`,
+  `token_endpoint_auth_method`),
   and the model's own fields typed `bool`, `int`, `float`, `datetime` or `Literal[...]`;
 - a field the model's own `field_validator`/`field_serializer` masks before it is sent: the hook
   returns a mask (`"***"`, `"[REDACTED]"`) or calls a masking function (`redact(v)`,

@@ -59,9 +59,13 @@ _DESCRIBING = frozenset(
     }
 )
 # a word that makes a `*token*` field something else than a credential: a pagination cursor
-# (`next_page_token`), a version or concurrency token (`version_token`, `etag`)
+# (`next_page_token`), a version or concurrency token (`version_token`, `etag`), a handle that
+# correlates or cancels a request the client made (`cancel_token`, `idempotency_token`); and
+# a word that says the value is only a masked hint of one (`api_key_masked`)
 _NOT_A_CREDENTIAL = frozenset(
     {"page", "next", "prev", "previous", "cursor", "continuation", "pagination", "version"}
+    | {"cancel", "cancellation", "idempotency", "correlation", "resume", "sync"}
+    | {"masked", "redacted", "obfuscated", "truncated", "preview", "last4", "fingerprint"}
 )
 # a first word that makes the field a flag about a credential (`has_signing_secret`)
 _FLAGS = frozenset({"has", "is", "use", "uses", "enable", "require", "requires", "show"})
@@ -89,7 +93,10 @@ def is_secret_name(field_name: str, token_endpoint: bool) -> bool:
     if lowered in NEVER_SECRET:
         return False
     words = snake(field_name).strip("_").split("_")
-    if words[-1] in _DESCRIBING or _NOT_A_CREDENTIAL.intersection(words) or words[0] in _FLAGS:
+    last = words[-1]
+    if last in _DESCRIBING or (last.endswith("s") and last[:-1] in _DESCRIBING):
+        return False  # `token_thresholds` too
+    if _NOT_A_CREDENTIAL.intersection(words) or words[0] in _FLAGS:
         return False
     if token_endpoint and lowered in TOKEN_ENDPOINT_FIELDS:
         return False
