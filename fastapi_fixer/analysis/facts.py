@@ -1537,6 +1537,7 @@ class RouteDecl:
     method: str
     path: str | None
     line: int
+    hidden: bool = False  # the decorator passes `include_in_schema=False`
 
 
 @dataclass(frozen=True)
@@ -1659,15 +1660,18 @@ def route_decl(decorator: ast.expr, resolver: Resolver) -> RouteDecl | None:
     if receiver is None or receiver.startswith("builtins."):
         return None
     path_node = decorator.args[0] if decorator.args else None
+    hidden = False
     for keyword in decorator.keywords:
         if keyword.arg == "path":
             path_node = keyword.value
+        elif keyword.arg == "include_in_schema":
+            hidden = isinstance(keyword.value, ast.Constant) and keyword.value.value is False
     path = (
         path_node.value
         if isinstance(path_node, ast.Constant) and isinstance(path_node.value, str)
         else None
     )
-    return RouteDecl(receiver, method, path, decorator.lineno)
+    return RouteDecl(receiver, method, path, decorator.lineno, hidden)
 
 
 # Registering an async function with a server that runs it on the event loop (socket.io, MCP):

@@ -40,8 +40,8 @@ class body or its configuration (a `json_schema_extra` function defined elsewher
 `model_json_schema` override) is not seen. Models and routes in test modules (`tests/`, `test_*.py`,
 `conftest.py`) are left out, and so are routes that appear in no OpenAPI document (their app is
 built with `openapi_url=None`, their router with `include_in_schema=False` or included only
-that way); a route's own `include_in_schema=False` is not seen. A model's own file is checked
-only when its text mentions `BaseModel`, `SQLModel`, `pydantic`, `Schema`, `Model)` or
+that way, or every decorator of the route passes `include_in_schema=False`). A model's own file
+is checked only when its text mentions `BaseModel`, `SQLModel`, `pydantic`, `Schema`, `Model)` or
 `Field(` (the text prefilter), so a file of models that only subclass a project base named
 otherwise is not reported.
 """
@@ -143,10 +143,11 @@ def _nested(index: ProjectIndex, item: FieldDetail) -> bool:
 
 
 def _documented(index: ProjectIndex, function: str) -> bool:
-    """Some route of the function appears in an OpenAPI document (its app or router is not
-    built with `openapi_url=None` / `include_in_schema=False` nor included only hidden)."""
+    """Some route of the function appears in an OpenAPI document (its decorator does not pass
+    `include_in_schema=False`, its app or router is not built with `openapi_url=None` /
+    `include_in_schema=False` nor included only hidden)."""
     return any(
-        route.method != "websocket" and in_schema(index, route.receiver)
+        route.method != "websocket" and not route.hidden and in_schema(index, route.receiver)
         for route in index.routes_of(function)
     )
 
