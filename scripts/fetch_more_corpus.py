@@ -31,6 +31,9 @@ PACKAGES = (
     # judged 2026-12-06 as unseen code
     "zenml==0.98.0",  # zen_server: sync routes, SQLModel, Alembic, RBAC, settings, auth
     "prefect==3.9.1",  # prefect/server/api: async routes, SQLAlchemy, a router subclass
+    # judged 2026-12-06 (second session) as unseen code
+    "skyvern==1.0.56",  # forge/sdk: async routes, async SQLAlchemy, Alembic, API-key auth
+    "litellm==1.110.2",  # litellm/proxy: an auth proxy, Prisma, key/team management routes
 )
 
 

@@ -22,6 +22,7 @@ from fastapi_fixer.analysis.blocking import (
     FACTORIES,
     THREADPOOL_WRAPPERS,
 )
+from fastapi_fixer.analysis.guards import ArgFact, FunctionGuards, Guard, function_guards
 
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "websocket"}
@@ -697,11 +698,33 @@ def called_parameters(
     return positional, tuple(name for name in called if name not in rebound)
 
 
+_GUARDS: dict[int, tuple[ast.AST, FunctionGuards]] = {}
+
+
+def guards_of(node: FunctionNode) -> FunctionGuards:
+    """`function_guards(node)`, computed once for the facts of one function."""
+    known = _GUARDS.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    if len(_GUARDS) > 64:
+        _GUARDS.clear()
+    found = function_guards(node)
+    _GUARDS[id(node)] = (node, found)
+    return found
+
+
 def _parameter_facts(
     node: FunctionNode, own: Callable[[list[ast.stmt]], list[ast.AST]]
-) -> dict[str, tuple[str, ...]]:
+) -> dict[str, tuple]:
     params, called = called_parameters(node, own)
-    return {"params": params if called else (), "called_params": called}
+    found: dict[str, tuple] = {"params": params if called else (), "called_params": called}
+    guarded = guards_of(node)
+    if guarded.used:
+        used = set(guarded.used)
+        found["guarded_params"] = guarded.used
+        found["positional_params"] = guarded.params
+        found["rebinds"] = tuple(r for r in guarded.rebinds if r[0] in used)
+    return found
 
 
 def _consumed_through_names(
@@ -1480,6 +1503,7 @@ def call_facts(
 ) -> tuple[CallFact, ...]:
     found = []
     targets: dict[int, str] = {}  # call node -> its target, for the functions handed to it
+    guarded = guards_of(node)
     for site, target in site_targets(node, body, resolver, scope, decorators):
         if target is None:
             continue
@@ -1492,7 +1516,10 @@ def call_facts(
             how = "stream"
         else:
             how = "call"
-        found.append(CallFact(target, how, site.node.lineno, site.node.col_offset))
+        guards = guarded.guards.get(id(site.node), ()) if guarded.used else ()
+        args = guarded.args.get(id(site.node), ())
+        line, col = site.node.lineno, site.node.col_offset
+        found.append(CallFact(target, how, line, col, guards=guards, args=args))
     if isinstance(node, ast.FunctionDef):  # a blocking getter blocks the plain `def` reading it
         reads = _property_reads(node, scope, decorators, own)
         if reads:
@@ -1560,6 +1587,10 @@ class CallFact:
     col: int  # where the call starts (`ast`'s col_offset)
     via: str = ""  # "passed": the target of the awaited call the function is handed to
     arg: str = ""  # "passed": which argument of that call it is (`CallSite.handed_as`)
+    # conditions on the function's parameters that hold whenever the call runs, and the call's
+    # literal arguments and the parameters it passes on (`analysis.guards`)
+    guards: tuple[Guard, ...] = ()
+    args: tuple[ArgFact, ...] = ()
 
 
 @dataclass
@@ -1588,6 +1619,11 @@ class FunctionFacts:
     # parameters it calls (`called_parameters`)
     params: tuple[str, ...] = ()
     called_params: tuple[str, ...] = ()
+    # the parameters a call's guard tests or a call passes on (`analysis.guards`), the
+    # positional ones in order, and the guards of each assignment to one of them
+    guarded_params: tuple[str, ...] = ()
+    positional_params: tuple[str, ...] = ()
+    rebinds: tuple[tuple[str, tuple[Guard, ...]], ...] = ()
 
 
 @dataclass

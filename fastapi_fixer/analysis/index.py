@@ -26,10 +26,12 @@ from fastapi_fixer.analysis.facts import (
     LOCAL_BUILT,
     LOCAL_ROUTER,
     SUPER,
+    CallFact,
     FunctionFacts,
     ModuleFacts,
     RouteDecl,
 )
+from fastapi_fixer.analysis.guards import ArgFact, decode_args, ruled_out
 from fastapi_fixer.models import Hop
 
 _MAX_HOPS = 8
@@ -491,26 +493,87 @@ class ProjectIndex:
     # --- what blocks ---------------------------------------------------------------------
 
     @_query
-    def blocking_chain(self, target: str, category: str) -> tuple[str, ...] | None:
+    def blocking_chain(self, target: str, category: str, args: str = "") -> tuple[str, ...] | None:
         """The chain from ``target`` to the API of ``category`` it ends in, or None.
 
         ``target`` is a call target as facts record it: a library API (`time.sleep`), a known
         object's method (`requests.Session.get`), or a project function, which blocks when it is
         a plain `def` that calls something blocking, directly or through other project functions.
+        ``args``: the call's literal arguments (`guards.call_args`, as `guards.encode_args`
+        writes them); a call in a project function that cannot run for them (`if
+        name.startswith("oidc/"):` given `"OPENAI_API_KEY"`) is not a way to what blocks
+        (`analysis.guards`).
         """
-        key = (target, category)
+        return self._blocking(target, category, decode_args(args))
+
+    def _blocking(
+        self, target: str, category: str, args: tuple[ArgFact, ...] = ()
+    ) -> tuple[str, ...] | None:
+        return self._chain(target, category, self._bound(target, args) if args else ())
+
+    def _chain(
+        self, target: str, category: str, known: tuple[tuple[str, object], ...]
+    ) -> tuple[str, ...] | None:
+        key = (target, category, known) if known else (target, category)
         if key in self._chains:
             return self._chains[key]
         self._chains[key] = None  # cycle guard
-        result = self._compute_chain(target, category)
+        result = self._compute_chain(target, category, known)
         self._chains[key] = result
         return result
 
-    def _compute_chain(self, target: str, category: str) -> tuple[str, ...] | None:
+    def _bound(self, target: str, args: tuple[ArgFact, ...]) -> tuple[tuple[str, object], ...]:
+        """The parameters of the project function ``target`` runs that its guards test or it
+        passes on, with the literal values ``args`` give them (by keyword; by position, for a
+        function that is not a method)."""
+        function = self.functions.get(self.resolve(target))
+        if function is None or not function.guarded_params:
+            return ()
+        bound: dict[str, object] = {}
+        for slot, kind, value in args:
+            if kind != "c":
+                continue
+            if slot.isdigit():
+                if function.is_method or int(slot) >= len(function.positional_params):
+                    continue
+                name = function.positional_params[int(slot)]
+            else:
+                name = slot
+            if name in function.guarded_params:
+                bound[name] = value
+        return tuple(sorted(bound.items(), key=lambda item: item[0]))
+
+    @staticmethod
+    def _live(function: FunctionFacts, known: tuple[tuple[str, object], ...]) -> dict[str, object]:
+        """``known`` less the parameters an assignment in ``function`` may change."""
+        values = dict(known)
+        if values:
+            for name, guards in function.rebinds:
+                if name in values and not ruled_out(guards, dict(known)):
+                    del values[name]
+        return values
+
+    @staticmethod
+    def _passed(site: CallFact, values: dict[str, object]) -> tuple[ArgFact, ...]:
+        """``site``'s arguments as literals: its own, and the parameters it passes on whose
+        values are known."""
+        if not site.args:
+            return ()
+        found: list[ArgFact] = []
+        for slot, kind, value in site.args:
+            if kind == "c":
+                found.append((slot, kind, value))
+            elif value in values:
+                found.append((slot, "c", values[str(value)]))
+        return tuple(found)
+
+    def _compute_chain(
+        self, target: str, category: str, known: tuple[tuple[str, object], ...] = ()
+    ) -> tuple[str, ...] | None:
         resolved = self.resolve(target)
         function = self.functions.get(resolved)
         if function is not None and not (function.is_stub and function.is_method):
-            chain = self._function_chain(resolved, function, category)
+            chain = self._function_chain(resolved, function, category, known)
             if chain is None and not target.startswith(SUPER):
                 for name, found in self._subclass_runs(resolved):
                     chain = self._function_chain(name, found, category)
@@ -545,17 +608,25 @@ class ProjectIndex:
         return None
 
     def _function_chain(
-        self, name: str, function: FunctionFacts, category: str
+        self,
+        name: str,
+        function: FunctionFacts,
+        category: str,
+        known: tuple[tuple[str, object], ...] = (),
     ) -> tuple[str, ...] | None:
         """``name``'s chain: a project function, or `Sub.method` for a method ``function``
-        that `Sub` inherits (`_seen_from`), whose `self.x()` calls are `Sub`'s."""
+        that `Sub` inherits (`_seen_from`), whose `self.x()` calls are `Sub`'s. ``known``: its
+        parameters' literal values, which may rule some of its calls out."""
         if function.is_async or _CACHED.intersection(function.other_decorators):
             return None  # a memoised function blocks once, not on every request
+        values = self._live(function, known)
         for site in function.sites:
+            if values and ruled_out(site.guards, values):
+                continue
             target = _as_seen(site.target, function.qualname, name)
             if site.how != "call" and (site.how != "read" or not self._is_getter(target)):
                 continue
-            chain = self.blocking_chain(target, category)
+            chain = self._blocking(target, category, self._passed(site, values))
             if chain is not None:
                 return (name, *chain)
         return None
@@ -622,72 +693,101 @@ class ProjectIndex:
         return None
 
     @_query
-    def chain_hops(self, target: str, category: str) -> tuple[Hop, ...]:
-        """Where each later step of ``blocking_chain(target, category)`` is called: one `Hop`
-        per call made inside the chain's project functions."""
-        chain = self.blocking_chain(target, category)
+    def chain_hops(self, target: str, category: str, args: str = "") -> tuple[Hop, ...]:
+        """Where each later step of ``blocking_chain(target, category, args)`` is called: one
+        `Hop` per call made inside the chain's project functions."""
+        literals = decode_args(args)
+        chain = self._blocking(target, category, literals)
         if chain is None:
             return ()
         hops = []
+        known = self._bound(target, literals) if literals else ()
+        values: dict[str, object] = {}  # the literal values of the current function's params
         for index, name in enumerate(chain[:-1]):
             function = self.facts_of(name)
             if function is None:
                 break
             rest = chain[index + 1 :]
+            if index == 0:
+                values = self._live(function, known)
             for site in function.sites:
+                if values and ruled_out(site.guards, values):
+                    continue
                 target = _as_seen(site.target, function.qualname, name)
                 if site.how == "read" and not self._is_getter(target):
                     continue
-                if site.how in _RUNS and self.blocking_chain(target, category) == rest:
+                passed = self._passed(site, values)
+                if site.how in _RUNS and self._blocking(target, category, passed) == rest:
                     hops.append(Hop(rest[0], self.path_of(function.qualname), site.line, site.col))
+                    following = self.facts_of(rest[0])
+                    values = (
+                        self._live(following, self._bound(target, passed))
+                        if following is not None and passed
+                        else {}
+                    )
                     break
             else:
                 break
         return tuple(hops)
 
     @_query
-    def blocking_sinks(self, target: str, category: str) -> tuple[Hop, ...]:
+    def blocking_sinks(self, target: str, category: str, args: str = "") -> tuple[Hop, ...]:
         """Every call of an API of ``category`` that calling ``target`` may run, each placed
         where it is made (``blocking_chain`` follows only the first one, in source order):
         through every plain `def` project function on the way and every implementation a call
-        may dispatch to. At most ``MAX_SINKS``, in the order they are met."""
-        return self._sinks_of(target, category)
+        may dispatch to. At most ``MAX_SINKS``, in the order they are met. ``args`` as for
+        ``blocking_chain``."""
+        literals = decode_args(args)
+        return self._sinks_of(target, category, self._bound(target, literals) if literals else ())
 
-    def _sinks_of(self, target: str, category: str) -> tuple[Hop, ...]:
-        key = (target, category)
+    def _sinks_of(
+        self, target: str, category: str, known: tuple[tuple[str, object], ...] = ()
+    ) -> tuple[Hop, ...]:
+        key = (target, category, known) if known else (target, category)
         if key in self._sinks:
             return self._sinks[key]
         self._sinks[key] = ()  # cycle guard
         found: dict[tuple[str, int, int], Hop] = {}
         resolved = self.resolve(target)
         function = self.functions.get(resolved)
+        runs: list[tuple[str, FunctionFacts, tuple[tuple[str, object], ...]]]
         if function is not None and not (function.is_stub and function.is_method):
-            runs = [(resolved, function)]
+            runs = [(resolved, function, known)]
             if not target.startswith(SUPER):
-                runs += self._subclass_runs(resolved)
+                runs += [(name, facts, ()) for name, facts in self._subclass_runs(resolved)]
         else:
             runs = [
-                (self._seen_from(name, kind), self.functions[name])
+                (self._seen_from(name, kind), self.functions[name], ())
                 for kind, name in self._dispatch_on(resolved, virtual=True)
                 if name in self.functions
             ]
-            runs += [(name, self.functions[name]) for name in self._stored(resolved)]
-        for name, facts in runs:
-            for hop in self._function_sinks(name, facts, category):
+            runs += [(name, self.functions[name], ()) for name in self._stored(resolved)]
+        for name, facts, bound in runs:
+            for hop in self._function_sinks(name, facts, category, bound):
                 found.setdefault((hop.path, hop.row, hop.column), hop)
         result = tuple(found.values())[:MAX_SINKS]
         self._sinks[key] = result
         return result
 
-    def _function_sinks(self, name: str, function: FunctionFacts, category: str) -> Iterator[Hop]:
+    def _function_sinks(
+        self,
+        name: str,
+        function: FunctionFacts,
+        category: str,
+        known: tuple[tuple[str, object], ...] = (),
+    ) -> Iterator[Hop]:
         if function.is_async or _CACHED.intersection(function.other_decorators):
             return
         opened = False
+        values = self._live(function, known)
         for site in function.sites:
+            if values and ruled_out(site.guards, values):
+                continue
             target = _as_seen(site.target, function.qualname, name)
             if site.how != "call" and (site.how != "read" or not self._is_getter(target)):
                 continue
-            chain = self.blocking_chain(target, category)
+            passed = self._passed(site, values)
+            chain = self._blocking(target, category, passed)
             if chain is None:
                 continue
             if len(chain) == 1:  # the API itself, called here
@@ -696,7 +796,9 @@ class ProjectIndex:
                 opened = opened or chain[0].endswith((".open", ".fdopen"))
                 yield Hop(chain[0], self.path_of(function.qualname), site.line, site.col)
             else:
-                yield from self._sinks_of(target, category)
+                yield from self._sinks_of(
+                    target, category, self._bound(target, passed) if passed else ()
+                )
 
     @_query
     def is_generator(self, target: str) -> bool:

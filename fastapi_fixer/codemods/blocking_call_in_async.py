@@ -19,8 +19,13 @@ methods of project classes and functions stored in attributes (`hooks.on_message
 into the `async def` functions handed to an awaited library call, which runs them (`await
 adapter.process_activity(req, bot.on_turn)`), and into those handed to a project function that
 calls the parameter it gets them as, or returns it (`await self._trace("chat", self._chat,
-payload)`, `await traced(handler, config)(payload)`). Each call is reported once, where it is
-made, with the path from one entry point (the shortest) that reaches it.
+payload)`, `await traced(handler, config)(payload)`). A call in a project function that cannot
+run for the literal arguments it is given is not followed: `get_secret("OPENAI_API_KEY")` does
+not reach an `open()` under `if secret_name.startswith("oidc/"):`, nor `is_blocked(host,
+resolve_dns=False)` a DNS lookup after `if not resolve_dns: return False` (tests of a parameter
+by truth, `is None`, `==`/`!=` and `startswith`/`endswith`, in `if` tests and early exits; a
+parameter assigned on the way keeps no literal). Each call is reported once, where it is made,
+with the path from one entry point (the shortest) that reaches it.
 
 ## Why is this bad?
 FastAPI runs `async def` routes on the event loop itself. One blocking call there freezes the

@@ -21,11 +21,13 @@ publishes its API to readers (`description=`, `contact=`, `license_info=`, `term
 with its Swagger UI gated on configuration (`docs_url="/docs" if conf.enable_swagger_ui else
 None`), unless the gate names the document itself (`enable_openapi`: the operator meant
 `/openapi.json` too). With `docs_url=None` written literally, its still-public `/openapi.json`
-is reported. A module that sends visitors to the docs (`RedirectResponse("/api/docs")`,
-`RedirectResponse(f"{base}docs")`: a path ending in `/docs` or `/redoc`) publishes them on
-purpose, and its apps are not reported; so does a project whose code treats requests for the
-docs pages apart (`request.url.path.startswith("/docs")` in a middleware that lets the Swagger
-UI through, a list of system paths holding `"/openapi.json"`). Documentation and example
+is reported. An app given its own OpenAPI generator (`app.openapi = custom_openapi`) writes
+its document for readers and is not reported. A module that sends visitors to the docs
+(`RedirectResponse("/api/docs")`, `RedirectResponse(f"{base}docs")`: a path ending in `/docs`
+or `/redoc`) publishes them on purpose, and its apps are not reported; so does a project whose
+code treats requests for the docs pages apart (`request.url.path.startswith("/docs")` in a
+middleware that lets the Swagger UI through, a list of system paths holding
+`"/openapi.json"`). Documentation and example
 folders (`docs_src/`, `docs/`, `examples/`) are skipped.
 
 ## Why is this bad?
@@ -138,6 +140,8 @@ class DocsExposed(Rule):
                 continue
             if _documented_on_purpose(keywords):
                 continue
+            if _custom_openapi(ctx.tree, node):
+                continue  # `app.openapi = custom_openapi`: a document written for its readers
             name = _bound_name(ctx.tree, node)
             if name is not None and served_on_ephemeral_port(ctx.tree, name):
                 continue
@@ -392,6 +396,30 @@ def _is_probe(path: str | None) -> bool:
         return False
     segments = [s for s in path.split("/") if s]
     return bool(segments) and all(s.lower() in PROBE_SEGMENTS for s in segments)
+
+
+def _custom_openapi(tree: ast.Module, call: ast.Call) -> bool:
+    """The app ``call`` builds gets its own OpenAPI generator (`app.openapi = custom_openapi`,
+    FastAPI's "Extending OpenAPI"): its document is written for readers, on purpose. The app
+    is the name ``call`` is bound to, in the module or in the function that builds it."""
+    names = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is call
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
+    return bool(names) and any(
+        isinstance(node, ast.Assign)
+        and any(
+            isinstance(target, ast.Attribute)
+            and target.attr == "openapi"
+            and isinstance(target.value, ast.Name)
+            and target.value.id in names
+            for target in node.targets
+        )
+        for node in ast.walk(tree)
+    )
 
 
 def _bound_name(tree: ast.Module, call: ast.Call) -> str | None:

@@ -84,6 +84,8 @@ parameter would break that call), is defined above the resource in its module, o
 name is taken by something else.
 
 ## Known problems
+A class of the project named `...Engine` that holds no resource (no library base, no `async
+def` method, no method that builds a resource: a template or prompt engine) is not one.
 Only routes and dependencies defined at module level are checked (not methods, not functions
 nested in app factories). Resources rebound anywhere at module level are ignored, as are
 resources built inside `if`/`try` blocks. The provider is imported by the resource module's
@@ -218,6 +220,35 @@ class ResourceFinder:
             self._cache[key] = self._decide(module, found.constructed[name], depth)
         return self._cache[key]
 
+    def _inert_project_class(self, name: str) -> bool:
+        """``name`` is a class of the project that holds no resource: no base from a library,
+        no `async def` method, and no method that builds a resource (a known factory, or a
+        class named like one). "Engine" names template and rule engines as well as database
+        engines; those hold nothing to swap in a test."""
+        module_name = name.rpartition(".")[0]
+        module = self.index.modules.get(module_name)
+        if module is None:
+            return False
+        prefix = f"{name}."
+        methods = [f for qualname, f in module.functions.items() if qualname.startswith(prefix)]
+        if not methods:
+            return False
+        for base in module.class_bases.get(name, ()):
+            resolved = self.index.resolve(base)
+            if (
+                resolved != "builtins.object"
+                and resolved.rpartition(".")[0] not in self.index.modules
+            ):
+                return False
+        for method in methods:
+            if method.is_async:
+                return False
+            for site in method.sites:
+                target = self.index.resolve(site.target)
+                if target in KNOWN_FACTORIES or _RESOURCE_CLASS.match(target.rpartition(".")[2]):
+                    return False
+        return True
+
     def _decide(self, module: str, constructed: ConstructedGlobal, depth: int) -> Resource | None:
         if constructed.callee is None:
             return None
@@ -231,6 +262,8 @@ class ResourceFinder:
         elif callee in KNOWN_FACTORIES:
             kind = KNOWN_FACTORIES[callee]
         elif _RESOURCE_CLASS.match(last) and callee not in self.index.functions:
+            if last.endswith("Engine") and self._inert_project_class(callee):
+                return None  # a template or rule engine of the project (`PromptEngine`)
             kind = callee
         elif depth < _MAX_DEPTH and (factory := self.at(callee, depth + 1)) is not None:
             kind = PRODUCTS.get(factory.type or "")

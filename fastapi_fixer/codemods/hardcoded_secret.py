@@ -36,7 +36,18 @@ Not secrets, and not reported:
   identifier;
 - names of values the code recognises rather than uses: a known-bad credential kept to refuse
   it (`_LEGACY_DEFAULT_ADMIN_PASSWORD`, a default of an earlier release; `WEAK_`, `BANNED_`,
-  `COMPROMISED_`, `LEAKED_`...). `OLD_SECRET_KEY` alone (a key kept for rotation) is reported;
+  `COMPROMISED_`, `LEAKED_`...), a placeholder or sentinel named so (`PLACEHOLDER_SECRET_KEY
+  = "fillmein"`, `PTU_SENTINEL_API_KEY`). `OLD_SECRET_KEY` alone (a key kept for rotation) is
+  reported;
+- parts of regular expressions: a module-level name read in the pattern of an `re` call, also
+  through another name (`_TOKEN_LEFT` in `re.compile(rf"{_TOKEN_LEFT}x")`), or a value with a
+  `(?:`, `(?=`, `(?<` group;
+- values that name rather than hold: a URN (`"urn:ietf:params:oauth:token-type:access_token"`),
+  a dotted key of three parts or more (`"gen_ai.usage.cost"`, a metric name), a bracketed marker
+  (`"[REDACTED]"`), a JSON object or array of plain words (`'{"fields_changed":
+  ["password"]}'`, an audit record); names ending in `_FILTER`, `_PROFILE` or `_ACTION`; an
+  identifier under a name with an outcome word (`_CREDENTIALS_REJECTED = "invalid_api_key"`:
+  `accepted`, `rejected`, `denied`, `failed`...) or `use` (`REQUESTED_TOKEN_USE = "on_behalf_of"`);
 - secrets of a stand-in backend, by a word of the name or of the owning class (`fake`,
   `dummy`, `mock`, `stub`: `fake_wallet_secret = "ToTheMoon1"`, `class MockPaymentProvider:
   api_key = "..."`): a value the stand-in accepts, guarding nothing real;
@@ -149,6 +160,7 @@ DESCRIBING = frozenset(
         *("method", "methods", "scope", "scopes", "usage", "check", "constraint", "username"),
         *("user", "threshold", "cap", "budget", "kind", "reason", "status", "state", "event"),
         *("separator", "separators", "sep", "delimiter", "delimiters", "joiner"),
+        *("filter", "filters", "profile", "profiles", "action", "actions"),
     }
 )
 # a word anywhere in the name that makes it one constant of an enumeration (`AUTH_METHOD_API_KEY
@@ -158,12 +170,17 @@ CATEGORY_WORDS = frozenset(
     {
         *("method", "methods", "type", "types", "kind", "reason", "actor", "scope", "event"),
         *("action", "resource", "permission", "grant", "category", "usage", "audit", "mode"),
+        # an outcome the value is the code of (`_CREDENTIALS_REJECTED = "invalid_api_key"`)
+        *("accepted", "rejected", "denied", "refused", "failed", "use"),
     }
 )
 # a word anywhere in the name that says the value is one the code recognises, not one it uses:
 # a known-bad credential kept to refuse it (`WEAK_PASSWORDS`, `LEAKED_TOKEN`)
 RECOGNISED_WORDS = frozenset(
     {"known", "weak", "banned", "forbidden", "blocked", "blacklisted", "compromised", "leaked"}
+    # a value that stands in for a secret, by the name's own word (`PLACEHOLDER_SECRET_KEY =
+    # "fillmein"`, compared against to refuse it; `PTU_SENTINEL_API_KEY = "__ptu_flat_cost__"`)
+    | {"placeholder", "sentinel"}
 )
 # a stand-in backend's secret (`fake_wallet_secret`, `class FakeWalletFundingSource`,
 # `class MockPaymentProvider`): a value its stand-in accepts, guarding nothing real
@@ -200,7 +217,9 @@ _LABEL = re.compile(r"^[A-Za-z]+( [A-Za-z]+)*$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:[_.:][a-z0-9]+)+$")
 # a value that stands for a secret rather than being one: `<token>`, `${API_KEY}`, `{{ key }}`,
 # `%(password)s`, a mask (`***`, `xxxx`, `...`)
-_PLACEHOLDER = re.compile(r"^(<[^<>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|(.)\2{2,})$")
+_PLACEHOLDER = re.compile(
+    r"^(<[^<>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|(.)\2{2,}|\[[A-Z][A-Z0-9_ -]*\])$"
+)
 # words before a last `key` that make it a secret key (other keys are mostly names of keys:
 # `CACHE_KEY`, `CSRF_TOKEN_KEY`, `_SCOPE_KEY`)
 SECRET_KEY_WORDS = frozenset(
@@ -217,6 +236,22 @@ SECRET_KEY_WORDS = frozenset(
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")
 _HEADER = re.compile(r"^(x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$", re.I)
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+# a URN names a thing (`urn:ietf:params:oauth:token-type:access_token`), as a URL locates one
+_URN = re.compile(r"^urn:[a-z0-9][a-z0-9-]*:", re.I)
+# a namespaced key (`gen_ai.usage.cost`, an OpenTelemetry attribute or metric name)
+_DOTTED_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+){2,}$")
+# what only a regular expression holds: a group with `(?`, a lookaround
+_REGEX_SYNTAX = re.compile(r"\(\?(:|=|!|<[=!]|P<)")
+# the `re` functions whose first argument is a pattern
+_REGEX_CALLS = frozenset(
+    f"{module}.{name}"
+    for module in ("re", "regex")
+    for name in (
+        *("compile", "search", "match", "fullmatch", "sub", "subn", "findall", "finditer"),
+        "split",
+    )
+)
+_WORD = re.compile(r"^[A-Za-z_][A-Za-z_.-]{0,39}$")  # no digits: not a random string
 _FIELD_CALLS = frozenset({"pydantic.Field", "pydantic.fields.Field", "pydantic.v1.Field"})
 _ENUM_BASES = ("enum.",)
 # the prefilter: a secret-looking name given a string literal, or a settings class to fix into
@@ -274,12 +309,72 @@ def is_secret_value(name: str, value: str, context: tuple[str, ...] = ()) -> boo
         return False
     if stripped.startswith(("/", "./", "../", "~/")) or _URL.match(stripped):
         return False
+    if _URN.match(stripped) or _DOTTED_NAME.match(stripped) or _REGEX_SYNTAX.search(stripped):
+        return False
+    if stripped[0] in "{[" and _json_of_words(stripped):
+        return False  # `'{"fields_changed": ["password"]}'`: data naming a secret, not one
     if _ENV_NAME.match(stripped) or _HEADER.match(stripped):
         return False
     if stripped.count(" ") >= 2:
         return False  # prose: a message about the secret
     normal = re.sub(r"[^a-z0-9]", "", stripped.lower())
     return not (normal and normal == re.sub(r"[^a-z0-9]", "", name.lower()))
+
+
+def _json_of_words(text: str) -> bool:
+    """``text`` is a JSON object or array whose every key and string is a short word."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if not all(_WORD.match(key) for key in item):
+                return False
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and not _WORD.match(item):
+            return False
+    return isinstance(data, (dict, list))
+
+
+def regex_names(ctx: FileContext) -> set[str]:
+    """Module-level names whose value goes into a regular expression: named in the pattern of
+    an `re` call (`re.compile(rf"{_TOKEN_LEFT}x")`, `re.compile(_WORDS + "$")`), or in the value
+    of a module-level name that does."""
+    if "re" not in ctx.text:
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(ctx.tree):
+        if (
+            isinstance(node, ast.Call)
+            and node.args
+            and ctx.resolver.qualify(node.func) in _REGEX_CALLS
+        ):
+            found.update(n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name))
+    values = {
+        target.id: statement.value
+        for statement in ctx.tree.body
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None
+        for target in (
+            statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        )
+        if isinstance(target, ast.Name)
+    }
+    pending = [name for name in found if name in values]
+    while pending:
+        value = values[pending.pop()]
+        for node in ast.walk(value):
+            if isinstance(node, ast.Name) and node.id not in found:
+                found.add(node.id)
+                if node.id in values:
+                    pending.append(node.id)
+    return found
 
 
 class HardcodedSecret(Rule):
@@ -301,25 +396,29 @@ class HardcodedSecret(Rule):
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         if is_test_path(ctx.path):
             return
-        yield from self._body(ctx, ctx.tree.body, None)
+        yield from self._body(ctx, ctx.tree.body, None, regex_names(ctx))
 
     def _body(
-        self, ctx: FileContext, body: list[ast.stmt], owner: ast.ClassDef | None
+        self,
+        ctx: FileContext,
+        body: list[ast.stmt],
+        owner: ast.ClassDef | None,
+        patterns: set[str],
     ) -> Iterator[Diagnostic]:
         for statement in body:
             if isinstance(statement, ast.ClassDef):
                 if owner is None and not self._is_enum(ctx, statement):
-                    yield from self._body(ctx, statement.body, statement)
+                    yield from self._body(ctx, statement.body, statement, patterns)
             elif (
                 isinstance(statement, (ast.If, ast.Try, ast.With))
                 or type(statement).__name__ == "TryStar"
             ):
                 for inner in ("body", "orelse", "finalbody"):
-                    yield from self._body(ctx, getattr(statement, inner, []) or [], owner)
+                    yield from self._body(ctx, getattr(statement, inner, []) or [], owner, patterns)
                 for handler in getattr(statement, "handlers", []):
-                    yield from self._body(ctx, handler.body, owner)
+                    yield from self._body(ctx, handler.body, owner, patterns)
             elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
-                found = self._secret(ctx, statement, owner)
+                found = self._secret(ctx, statement, owner, patterns)
                 if found is not None:
                     yield self._report(ctx, statement, owner, *found)
 
@@ -332,7 +431,11 @@ class HardcodedSecret(Rule):
         return False
 
     def _secret(
-        self, ctx: FileContext, statement: ast.Assign | ast.AnnAssign, owner: ast.ClassDef | None
+        self,
+        ctx: FileContext,
+        statement: ast.Assign | ast.AnnAssign,
+        owner: ast.ClassDef | None,
+        patterns: set[str],
     ) -> tuple[ast.Name, ast.expr, bool] | None:
         """(target, the literal, whether it sits in a `Field(...)` call)."""
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
@@ -355,6 +458,8 @@ class HardcodedSecret(Rule):
             return None  # a stand-in backend's settings (`class FakeWalletFundingSource`)
         if not is_secret_name(target.id) or not is_secret_value(target.id, text, context):
             return None
+        if owner is None and target.id in patterns:
+            return None  # a part of a regular expression (`_TOKEN_LEFT = r"(?<![\w])"`)
         return target, value, in_field
 
     def _report(

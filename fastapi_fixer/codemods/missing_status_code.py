@@ -51,6 +51,9 @@ The constant is written through an existing `status` import from `fastapi` or `s
 alias), or `import fastapi` as `fastapi.status`; otherwise `from fastapi import status` is
 added. When the module binds the name `status` to something else, `import starlette.status`
 is added and `starlette.status.HTTP_...` is used; when `starlette` is taken too, no fix.
+When the decorator's `responses=` documents the success as `200` (`200`, `"200"` or
+`status.HTTP_200_OK`) and has no entry for the new code, that entry becomes the new code's, so
+the document does not list a `200` the route no longer answers.
 No fix for routes nested in a function or a class. No `204` fix for a `DELETE` route the
 project's own client calls (a module that sends requests with `requests`, `httpx`, `aiohttp`
 or `urllib3`, defines no route, and uses every name the route's URL is built from, such as
@@ -262,11 +265,75 @@ class MissingStatusCode(Rule):
             edits = [Edit(ctx.path, "keyword", ctx.span(call), ("status_code", value))]
             if needed is not None:
                 edits.append(Edit(ctx.path, "import", None, needed))
+            success = _documented_success(call, constant)
+            if success is not None:  # `responses={200: {"description": "Created"}}`
+                rekey = (_new_key(success, value), _node_type(success))
+                edits.append(Edit(ctx.path, "rekey", ctx.span(success), rekey))
             fix = Fix(f"Add `status_code={value}`", FixSafety.UNSAFE, tuple(edits))
         return self.diagnostic(ctx, call, message, fix)
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
-        return apply_route_edits(module, edits)
+        from fastapi_fixer.fixing.cstutil import rewrite_at
+
+        keys = {}
+        for edit in edits:
+            if edit.kind == "rekey":
+                assert edit.span is not None
+                keys[(str(edit.args[1]), edit.span)] = _replacer(str(edit.args[0]))
+        if keys:
+            module = rewrite_at(module, keys)
+        return apply_route_edits(module, [edit for edit in edits if edit.kind != "rekey"])
+
+
+def _node_type(key: ast.expr) -> str:
+    """The LibCST node a `responses=` key is: `200`, `"200"`, `status.HTTP_200_OK`."""
+    if isinstance(key, ast.Constant):
+        return "SimpleString" if isinstance(key.value, str) else "Integer"
+    return "Attribute"
+
+
+def _replacer(text: str):
+    def replace(node, as_operand):
+        import libcst as cst
+
+        return cst.parse_expression(text)
+
+    return replace
+
+
+def _status_of(key: ast.expr) -> int | None:
+    if isinstance(key, ast.Constant) and isinstance(key.value, (int, str)):
+        text = str(key.value)
+        return int(text) if text.isdigit() else None
+    if isinstance(key, ast.Attribute) and key.attr.startswith("HTTP_"):
+        number = key.attr.split("_")[1]
+        return int(number) if number.isdigit() else None
+    return None
+
+
+def _documented_success(call: ast.Call, constant: str) -> ast.expr | None:
+    """The `200` key of the decorator's `responses=` dict, when it documents the success the
+    new status code replaces and the dict has no entry for the new code yet."""
+    new = int(constant.split("_")[1])
+    for keyword in call.keywords:
+        if keyword.arg != "responses" or not isinstance(keyword.value, ast.Dict):
+            continue
+        keys = [key for key in keyword.value.keys if key is not None]
+        codes = [_status_of(key) for key in keys]
+        if new in codes:
+            return None
+        for key, code in zip(keys, codes, strict=True):
+            if code == 200:
+                return key
+    return None
+
+
+def _new_key(key: ast.expr, value: str) -> str:
+    """The new code written as the old key was: `201`, `"201"` or `status.HTTP_201_CREATED`."""
+    code = value.rpartition(".")[2].split("_")[1]
+    if isinstance(key, ast.Constant):
+        return f'"{code}"' if isinstance(key.value, str) else code
+    return value
 
 
 def status_reference(ctx: FileContext) -> tuple[str, tuple[str, str | None] | None] | None:

@@ -40,7 +40,7 @@ class body or its configuration (a `json_schema_extra` function defined elsewher
 `model_json_schema` override) is not seen. Models and routes in test modules (`tests/`, `test_*.py`,
 `conftest.py`) are left out, and so are routes that appear in no OpenAPI document (their app is
 built with `openapi_url=None` or served on a port the system picks, their router with
-`include_in_schema=False` or included only that way, or their decorator passes
+`include_in_schema=False` or included only that way, or every decorator of the route passes
 `include_in_schema=False`). A model's own file is checked only when its text mentions
 `BaseModel`, `SQLModel`, `pydantic`, `Schema`, `Model)` or `Field(` (the text prefilter), so a
 file of models that only subclass a project base named otherwise is not reported.

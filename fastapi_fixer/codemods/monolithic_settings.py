@@ -49,11 +49,14 @@ each in its domain's package (`src/auth/config.py`), instantiated there.
 No fix: the split is a design decision; the message suggests one class per prefix.
 
 ## Known problems
-Only the class's own annotated fields count (a class assembled from domain classes by multiple
-inheritance is not reported). A domain-named class with an `env_prefix` is trusted to be one
-domain, however many fields it has. Prefixes are the text before the first underscore, so
-fields of one domain named without a common prefix are not grouped. Classes in test modules are
-left out.
+A class that names a domain (not `Settings` or `AppSettings`) and whose fields mostly (two thirds)
+read environment variables of one prefix, by their names or their `validation_alias`
+(`DatabaseURLSettings` of `DATABASE_*`, an OpenTelemetry config of `OTEL_*`), is one domain and is
+not reported, however many fields it has. Only the class's own annotated fields count (a class
+assembled from domain classes by multiple inheritance is not reported). A domain-named class with
+an `env_prefix` is trusted to be one domain, however many fields it has. Prefixes are the text
+before the first underscore, so fields of one domain named without a common prefix are not grouped.
+Classes in test modules are left out.
 """
 
 from __future__ import annotations
@@ -143,6 +146,8 @@ class MonolithicSettings(Rule):
                 continue
             if _domain_scoped(facts.name, dict(facts.config)):
                 continue
+            if _one_domain_by_names(facts.name, node):
+                continue
             nested = _nested_model_fields(ctx, node)
             names = [f.name for f in facts.fields if f.is_field]
             names = [n for n in names if n != "model_config" and n not in nested]
@@ -178,6 +183,46 @@ def _domain_scoped(name: str, config: dict[str, str]) -> bool:
         return False
     words = {w.lower() for w in _CAMEL.findall(name)} - _GENERIC_CLASS_WORDS
     return bool(words)
+
+
+def _one_domain_by_names(name: str, node: ast.ClassDef) -> bool:
+    """A class that names a domain (`DatabaseURLSettings`, `OpenTelemetryConfig`) whose fields
+    are that domain's by their environment variables: two thirds or more of them share one
+    prefix (`DATABASE_HOST`, `DATABASE_PORT`, ...; `OTEL_ENDPOINT` read through
+    `validation_alias=AliasChoices("OTEL_ENDPOINT", ...)` for a field `endpoint`)."""
+    words = {w.lower() for w in _CAMEL.findall(name)} - _GENERIC_CLASS_WORDS
+    if not words:
+        return False
+    prefixes: dict[str, int] = {}
+    count = 0
+    for statement in node.body:
+        if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)):
+            continue
+        if statement.target.id == "model_config":
+            continue
+        count += 1
+        variable = _environment_name(statement) or statement.target.id
+        head, sep, _ = variable.strip("_").partition("_")
+        if sep and head.upper() not in GENERIC_PREFIXES:
+            prefixes[head.upper()] = prefixes.get(head.upper(), 0) + 1
+    return count > 0 and 3 * max(prefixes.values(), default=0) >= 2 * count
+
+
+def _environment_name(statement: ast.AnnAssign) -> str | None:
+    """The environment variable a field reads by its `Field(validation_alias=...)` or
+    `alias=` (a string, or the first of `AliasChoices(...)`)."""
+    value = statement.value
+    if not isinstance(value, ast.Call):
+        return None
+    for keyword in value.keywords:
+        if keyword.arg not in ("validation_alias", "alias", "env"):
+            continue
+        alias = keyword.value
+        if isinstance(alias, ast.Call) and alias.args:
+            alias = alias.args[0]
+        if isinstance(alias, ast.Constant) and isinstance(alias.value, str):
+            return alias.value
+    return None
 
 
 def _domain_section(index: ProjectIndex, qualname: str, name: str) -> bool:

@@ -12,8 +12,10 @@ test modules. A `dict` parameter is not reported either when the route validates
 `Model(**data)` or `Model.model_validate(data)`, also after `data.pop(...)` or a filtering
 comprehension), or when it is free-form data the route hands on whole without reading a key
 by a constant (stored, forwarded, merged as `{**old, **data}`). `await request.json()` is not
-reported when the route also takes a Pydantic model body (FastAPI validates the body already) or
-also reads the request as a form or raw bytes (a body whose format depends on its content type).
+reported when the route also takes a Pydantic model body (FastAPI validates the body already),
+also reads the request as a form or raw bytes (a body whose format depends on its content type),
+or answers only `GET`/`HEAD` (a body there is an optional extra a client may send, which a body
+model would not make part of the contract).
 
 ## Why is this bad?
 A raw dict is not validated: missing keys become `KeyError`s (500s) deep in the code, wrong types
@@ -158,6 +160,8 @@ class RawDictBody(Rule):
                 yield self.diagnostic(ctx, arg, message, fix)
             if _has_model_body(ctx, node, resolver) or _reads_other_formats(node, requests):
                 requests = set()
+            if all(r.method in ("get", "head") for r in routes):
+                requests = set()  # a GET's body is no part of its contract: no model to take
             for call in _json_reads(node, requests):
                 receiver = call.value.func.value  # type: ignore[attr-defined]
                 message = (

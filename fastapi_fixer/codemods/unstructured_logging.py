@@ -36,8 +36,9 @@ No fix: choosing the level and the fields of each record needs a human.
 
 ## Known problems
 Only modules that hold routes, dependencies or an app count as application modules; `print` in
-`if __name__ == "__main__":` blocks and in tests is ignored. `print(..., file=...)` to a file
-other than standard output is not reported.
+`if __name__ == "__main__":` blocks and in tests is ignored, and so is a `print` the project
+allows on its line with `# noqa: T201` (ruff's and flake8-print's code for the same practice).
+`print(..., file=...)` to a file other than standard output is not reported.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class UnstructuredLogging(Rule):
         if is_test_path(ctx.path) or is_example_path(ctx.path) or not self._is_application(ctx):
             return
         aware = _log_aware_prints(ctx.tree)
+        aware |= _allowed_prints(ctx)
         for statement in _statements_outside_main(ctx.tree):
             for node in _own_statements([statement]) if not _is_scope(statement) else []:
                 yield from self._check_node(ctx, node, aware)
@@ -149,3 +151,22 @@ def _statements_outside_main(tree: ast.Module) -> Iterator[ast.stmt]:
     for statement in tree.body:
         if not is_main_guard(statement):
             yield statement
+
+
+# ruff's and flake8-print's code for `print` (`T201`, or the family `T20`)
+_PRINT_NOQA = re.compile(r"#\s*noqa\s*:[^#\n]*\bT20(1)?\b", re.I)
+
+
+def _allowed_prints(ctx: FileContext) -> set[int]:
+    """The `print` calls the project allows by name: a `# noqa: T201` on one of their lines
+    (ruff's flake8-print rule, which the team silenced there on purpose)."""
+    if "T20" not in ctx.text:
+        return set()
+    lines = ctx.text.splitlines()
+    allowed = {number for number, line in enumerate(lines, 1) if _PRINT_NOQA.search(line)}
+    return {
+        id(node)
+        for node in ast.walk(ctx.tree)
+        if isinstance(node, ast.Call)
+        and allowed.intersection(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    }

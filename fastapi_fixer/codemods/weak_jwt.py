@@ -46,8 +46,10 @@ def read_token(token: str) -> dict:
 No fix: the lifetime and the algorithm are the project's decision.
 
 ## Known problems
-A payload built elsewhere (a parameter, `data.copy()`, a helper's result) is not followed, and
-any `"exp"` string in the function counts as setting it. Lifetimes are read from literals only
+An encoded token that is thrown away (`jwt.encode(...)` as a statement of its own: a start-up
+check that the library accepts the key) is not reported. A payload built elsewhere (a
+parameter, `data.copy()`, a helper's result) is not followed, and any `"exp"` string in the
+function counts as setting it. Lifetimes are read from literals only
 (not from the environment); a number with no unit in its name is not judged. Refresh tokens are
 not checked.
 """
@@ -85,20 +87,36 @@ class WeakJwt(Rule):
     TRIGGERS = ("jwt", "ACCESS_TOKEN_", "access_token_")
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
+        # calls whose result is thrown away (`jwt.encode({"sub": "probe"}, KEY)` checking at
+        # start-up that the library accepts the key): no token leaves them
+        discarded = {
+            id(node.value)
+            for node in ast.walk(ctx.tree)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+        }
         seen: set[int] = set()
         for node, _qualname, resolver in ctx.functions():
             for call in _own_calls(node):
                 seen.add(id(call))
-                yield from self._check_call(ctx, call, resolver.qualify(call.func), node)
+                yield from self._check_call(ctx, call, resolver.qualify(call.func), node, discarded)
         for call in (n for n in ast.walk(ctx.tree) if isinstance(n, ast.Call)):
             if id(call) not in seen:
-                yield from self._check_call(ctx, call, ctx.resolver.qualify(call.func), None)
+                yield from self._check_call(
+                    ctx, call, ctx.resolver.qualify(call.func), None, discarded
+                )
         yield from self._check_lifetimes(ctx)
 
     def _check_call(
-        self, ctx: FileContext, call: ast.Call, target: str | None, function: ast.AST | None
+        self,
+        ctx: FileContext,
+        call: ast.Call,
+        target: str | None,
+        function: ast.AST | None,
+        discarded: set[int],
     ) -> Iterator[Diagnostic]:
         if target in ENCODERS:
+            if id(call) in discarded:
+                return
             payload = _argument(call, 0, ("payload", "claims"))
             if payload is not None and _lacks_exp(payload, function):
                 yield self.diagnostic(

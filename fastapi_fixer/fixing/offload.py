@@ -31,6 +31,7 @@ from fastapi_fixer.analysis.facts import (
     read_sites,
     site_targets,
 )
+from fastapi_fixer.analysis.guards import call_args, encode_args
 from fastapi_fixer.analysis.index import as_seen
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Hop
 
@@ -57,6 +58,8 @@ class Finding:
     # how the loop reaches the function when it runs as a subclass's method there (`self`
     # another class, `eventloop.loop_views`), else None (the function's own path)
     path: tuple[Hop, ...] | None = None
+    # the call's literal arguments (`guards.call_args`): what they rule out is not followed
+    args: str = ""
 
 
 @dataclass
@@ -122,12 +125,13 @@ def find_offload_candidates(
                     continue
                 if site.in_stream and ctx.index.is_generator(target):
                     break  # a sync generator's body: Starlette iterates it in the threadpool
-                if any(ctx.index.blocking_chain(target, other) for other in outranked_by):
+                args = encode_args(call_args(site.node)) if not site.read else ""
+                if any(ctx.index.blocking_chain(target, other, args) for other in outranked_by):
                     break
-                chain = ctx.index.blocking_chain(target, category)
+                chain = ctx.index.blocking_chain(target, category, args)
                 if chain is not None:
                     own = view_path if view_path != path else None
-                    findings.append(Finding(site, chain, target, own))
+                    findings.append(Finding(site, chain, target, own, args))
                     break
         if findings:
             is_route = ctx.index.is_route(qualname)
@@ -241,7 +245,7 @@ def finding_hops(
     """Entry point → awaited helpers → this call → plain `def` functions → the blocking API."""
     span = ctx.span(finding.site.node)
     here = Hop(plain_target(finding.chain[0]), ctx.path, span.line, span.col)
-    later = ctx.index.chain_hops(finding.target, category)
+    later = ctx.index.chain_hops(finding.target, category, finding.args)
     later = tuple(replace(hop, name=plain_target(hop.name)) for hop in later)
     path = function.path if finding.path is None else finding.path
     return (*path, here, *later)
@@ -253,7 +257,7 @@ def more_sinks(ctx: FileContext, finding: Finding, category: str, sink: Hop) -> 
         return ()  # the call is the blocking API itself
     return tuple(
         replace(hop, name=plain_target(hop.name))
-        for hop in ctx.index.blocking_sinks(finding.target, category)
+        for hop in ctx.index.blocking_sinks(finding.target, category, finding.args)
         if (hop.path, hop.row, hop.column) != (sink.path, sink.row, sink.column)
     )
 
