@@ -55,7 +55,12 @@ from typing import TYPE_CHECKING
 from fastapi_fixer.analysis.collectors.model_field_details import KEY as DETAILS_KEY
 from fastapi_fixer.analysis.collectors.model_field_details import FieldDetail, FieldDetails
 from fastapi_fixer.analysis.pydantic_index import is_model, lineage
-from fastapi_fixer.codemods.unbounded_input import MODEL_TRIGGERS, is_test_path, request_models
+from fastapi_fixer.codemods.unbounded_input import (
+    MODEL_TRIGGERS,
+    body_uses,
+    is_test_path,
+    request_models,
+)
 from fastapi_fixer.codemods.undocumented_route import in_schema
 from fastapi_fixer.models import Diagnostic, Severity, Span
 from fastapi_fixer.rule import FileContext, Rule
@@ -80,11 +85,11 @@ class ModelWithoutExamples(Rule):
         if is_test_path(ctx.path):
             return
         index = ctx.index
-        requests = request_models(index)
         for qualname, detail in details.classes.items():
-            uses = [use for use in requests.body.get(qualname, ()) if _documented(index, use[0])]
+            uses = [use for use in index.ask(body_uses, qualname) if _documented(index, use[0])]
             if not uses:
                 continue
+            requests = request_models(index)
             if all(use in requests.body_examples for use in uses):
                 continue
             if any(

@@ -110,6 +110,25 @@ def direct_subclasses(index: ProjectIndex) -> list[Direct]:
     return index.memo("FF202.direct_subclasses", _direct_subclasses)
 
 
+def direct_home(index: ProjectIndex) -> tuple[int, str]:
+    """How many project models subclass BaseModel directly, and the module holding most of
+    them (the first by name among equals): what every model file's check reads (a small
+    answer, which a fix of some model's fields does not change), the rest only the home's."""
+    return index.memo("FF202.direct_home", _direct_home)
+
+
+def _direct_home(index: ProjectIndex) -> tuple[int, str]:
+    counts = _counts(direct_subclasses(index))
+    return sum(counts.values()), min(counts, key=lambda m: (-counts[m], m), default="")
+
+
+def _counts(direct: list[Direct]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in direct:
+        counts[item.module] = counts.get(item.module, 0) + 1
+    return counts
+
+
 def _direct_subclasses(index: ProjectIndex) -> list[Direct]:
     found = []
     for module in sorted(index.modules.values(), key=lambda m: m.module):
@@ -211,15 +230,13 @@ class NoProjectBaseModel(Rule):
         mine = [f for f in table.values() if any(index.resolve(b) in BASE_MODEL for b in f.bases)]
         if not mine:
             return
-        direct = direct_subclasses(index)
-        if len(direct) < MIN_DIRECT:
+        count, home = direct_home(index)
+        if count < MIN_DIRECT:
             return
-        counts: dict[str, int] = {}
-        for item in direct:
-            counts[item.module] = counts.get(item.module, 0) + 1
-        home = min(counts, key=lambda m: (-counts[m], m))
         if home != ctx.module or project_base(index) is not None:
             return
+        direct = direct_subclasses(index)
+        counts = _counts(direct)
         first = min(mine, key=lambda f: f.line)
         modules = len(counts)
         message = (

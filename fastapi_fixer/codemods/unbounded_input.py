@@ -113,6 +113,19 @@ def untrusted_request_models(index: ProjectIndex) -> RequestModels:
     return index.memo("FF607.untrusted_request_models", _untrusted_bodies)
 
 
+def body_uses(index: ProjectIndex, model: str) -> tuple[tuple[str, str], ...]:
+    """The (route function, parameter) pairs taking ``model`` as their body (`index.ask` it:
+    a check that finds none for its models reads only this, not the whole table)."""
+    return tuple(request_models(index).body.get(model, ()))
+
+
+def untrusted_effective(index: ProjectIndex, owner: str, name: str) -> frozenset[str] | None:
+    """The untrusted request models in which the field ``name`` that ``owner`` defines is in
+    effect (`index.ask` it, as `body_uses`)."""
+    found = untrusted_request_models(index).effective.get((owner, name))
+    return frozenset(found) if found else None
+
+
 def _every_body(index: ProjectIndex) -> RequestModels:
     return _compute(index, admins=True)
 
@@ -180,20 +193,19 @@ class UnboundedInput(Rule):
             return
         if is_test_path(ctx.path):
             return
-        requests = untrusted_request_models(ctx.index)
-        if not requests.effective:
-            return
         for qualname, detail in details.classes.items():
             for item in detail.fields:
-                models = requests.effective.get((qualname, item.name))
-                if not models or item.bounded or item.kind not in ("str", "list"):
+                if item.bounded or item.kind not in ("str", "list"):
+                    continue
+                models = ctx.index.ask(untrusted_effective, qualname, item.name)
+                if not models:
                     continue
                 if item.kind == "str" and all(
                     any(key in config_of(ctx.index, model) for key in _STR_LIMITS)
                     for model in models
                 ):
                     continue
-                yield self._report(ctx, detail, item, models, requests)
+                yield self._report(ctx, detail, item, set(models))
 
     def _report(
         self,
@@ -201,8 +213,8 @@ class UnboundedInput(Rule):
         detail: ClassDetail,
         item: FieldDetail,
         models: set[str],
-        requests: RequestModels,
     ) -> Diagnostic:
+        requests = untrusted_request_models(ctx.index)
         if item.kind == "str":
             what = "a `str` with no `max_length` or `pattern`"
             advice = "`Field(max_length=...)` or a `pattern`"

@@ -18,9 +18,10 @@ overlaps. Every result is checked: the lines it changed must lie in those statem
 blank lines around them), and the block of statements around them must still parse; else the
 range is left as the fixes wrote it, with a note. Where those statements are is found by
 parsing only the block around a range (`_Layout`: a method, not its 3,000-line class), which
-costs less than ruff. In a clean file with several ranges, ruff formats the whole text once and
-the result is taken when every line it changed passes the same checks (it then equals
-formatting range by range); else range by range, bottom-up.
+costs less than ruff. In a clean file, ruff formats the whole text once and the result is
+taken when every line it changed passes the same checks (it then equals formatting range by
+range); else range by range, bottom-up. `prefetch` makes those whole-text calls (and the
+clean checks) of many files in one ruff process: starting ruff costs more than formatting.
 
 Ruff runs with the project's own ruff configuration file (`--config <file>`: ruff then
 discovers no other, so neither this repository's configuration, a parent folder's nor a
@@ -274,9 +275,10 @@ def format_report(
             notes.append(f"{path}:{start}-{end}: left as written: the fixed text does not parse")
         else:
             places.append(((start, end), block, block.zone(lines, (start, end), floor, ceiling)))
-    if clean and len(places) > 1 and not notes and _line_ending(lines) != "auto":
+    if clean and places and not notes and _line_ending(lines) != "auto":
         # one ruff call for all: the file was clean, so formatting it whole changes only the
-        # lines around the fixes; taken only if every change is where a range may change
+        # lines around the fixes; taken only if every change is where a range may change (and
+        # then it equals formatting the ranges; `prefetch` asks for many files at once)
         whole = _format_whole(ruff, filename, options, lines, places, run)
         if whole is not None:
             return FormatReport(whole, clean=True, ranges=tuple(r for r, _, _ in places))
