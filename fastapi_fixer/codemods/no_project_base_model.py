@@ -112,9 +112,16 @@ def direct_subclasses(index: ProjectIndex) -> list[Direct]:
 
 def direct_home(index: ProjectIndex) -> tuple[int, str]:
     """How many project models subclass BaseModel directly, and the module holding most of
-    them (the first by name among equals): what every model file's check reads (a small
-    answer, which a fix of some model's fields does not change), the rest only the home's."""
+    them (the first by name among equals)."""
     return index.memo("FF202.direct_home", _direct_home)
+
+
+def is_home(index: ProjectIndex, module: str) -> bool:
+    """Whether enough models subclass BaseModel directly and ``module`` holds most of them:
+    what every model file's check asks (`index.ask`: a fix that adds a model elsewhere does
+    not change the answer), the rest only the home's."""
+    count, home = direct_home(index)
+    return count >= MIN_DIRECT and home == module
 
 
 def _direct_home(index: ProjectIndex) -> tuple[int, str]:
@@ -230,13 +237,11 @@ class NoProjectBaseModel(Rule):
         mine = [f for f in table.values() if any(index.resolve(b) in BASE_MODEL for b in f.bases)]
         if not mine:
             return
-        count, home = direct_home(index)
-        if count < MIN_DIRECT:
-            return
-        if home != ctx.module or project_base(index) is not None:
+        if not index.ask(is_home, ctx.module) or project_base(index) is not None:
             return
         direct = direct_subclasses(index)
         counts = _counts(direct)
+        home = ctx.module
         first = min(mine, key=lambda f: f.line)
         modules = len(counts)
         message = (
