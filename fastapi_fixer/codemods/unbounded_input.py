@@ -126,6 +126,16 @@ def untrusted_effective(index: ProjectIndex, owner: str, name: str) -> frozenset
     return frozenset(found) if found else None
 
 
+def reached_through(index: ProjectIndex, *models: str) -> tuple[str, str]:
+    """For a field in effect in the untrusted request ``models`` (in order): the body model it
+    is reached through, and the name of a route taking that body (`index.ask` it: a check
+    reads this, not the whole table)."""
+    requests = untrusted_request_models(index)
+    body = [m for m in models if m in requests.body]
+    via = body[0] if body else requests.nested.get(models[0], models[0])
+    return via, requests.body.get(via, [("?", "?")])[0][0].rpartition(".")[2]
+
+
 def _every_body(index: ProjectIndex) -> RequestModels:
     return _compute(index, admins=True)
 
@@ -214,16 +224,13 @@ class UnboundedInput(Rule):
         item: FieldDetail,
         models: set[str],
     ) -> Diagnostic:
-        requests = untrusted_request_models(ctx.index)
         if item.kind == "str":
             what = "a `str` with no `max_length` or `pattern`"
             advice = "`Field(max_length=...)` or a `pattern`"
         else:
             what = "a list with no `max_length`"
             advice = "`Field(max_length=...)`"
-        body = sorted(m for m in models if m in requests.body)
-        via = body[0] if body else requests.nested.get(sorted(models)[0], sorted(models)[0])
-        route = requests.body.get(via, [("?", "?")])[0][0].rpartition(".")[2]
+        via, route = ctx.index.ask(reached_through, *sorted(models))
         context = f"the body of `{route}`"
         if via != detail.qualname:
             context += f" (through `{via.rpartition('.')[2]}`)"
