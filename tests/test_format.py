@@ -489,3 +489,54 @@ def test_strings_a_fix_pushed_past_the_length_flow_again_and_nothing_else_moves(
     assert split_long_strings("", docstring, 20) == docstring
     formatted = 'x = (\n    f"alpha beta {y} gamma delta epsilon"\n)\n'
     assert split_long_strings("", formatted, 20) == formatted
+
+
+def test_prefetch_answers_many_files_in_one_ruff_call_as_ruff_answers_each(tmp_path, monkeypatch):
+    root = _project(tmp_path, "[tool.ruff]\nline-length = 88\n")
+    style = style_for(str(root / "a.py"))
+    two_places = CLEAN_BEFORE.replace("def obsolete():\n    pass\n\n\n", "")
+    cases = {  # path -> (before, after, clean as the caller knows it)
+        "a.py": (CLEAN_BEFORE, CLEAN_AFTER, None),
+        "b.py": (CLEAN_BEFORE, CLEAN_AFTER.replace("\n", "\r\n"), True),
+        "c.py": (two_places, two_places.replace("q: str", "q: str  =  'x'"), None),
+        "messy.py": ("x = {  'a':1 }\n", "x = {  'a':1 }\ny = call(a  ,b)\n", None),
+        "broken.py": ("x = (\n", "x = (\ny = 1\n", None),
+    }
+    requests = [
+        fmt.LayoutRequest(str(root / name), before, after, style, clean)
+        for name, (before, after, clean) in cases.items()
+    ]
+
+    def report(r: fmt.LayoutRequest, clean: bool | None, run=None) -> object:
+        try:
+            return format_report(r.path, r.before, r.after, style, clean=clean, run=run)
+        except FormatUnavailable as exc:
+            return exc.reason
+
+    expected = {r.path: report(r, r.clean) for r in requests}
+    calls: list[list[str]] = []
+    real = subprocess.run
+
+    def counted(command, *args, **kwargs):
+        calls.append(command)
+        return real(command, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counted)
+    cleans, run = fmt.prefetch(requests)
+    # one `--check` of the unknown ones, one format of the clean ones per line ending
+    assert len(calls) == 3
+    assert cleans == {
+        str(root / "a.py"): True,
+        str(root / "b.py"): True,
+        str(root / "c.py"): True,
+        str(root / "messy.py"): False,
+        str(root / "broken.py"): None,  # ruff cannot read it: asked alone, as before
+    }
+    calls.clear()
+    for r in requests:
+        assert report(r, cleans[r.path], run) == expected[r.path]
+    # c.py's layout came from the answers; a.py's whole formatted text moves lines outside
+    # its changed statements (its deletions), so it is formatted range by range, as before
+    asked = {c[c.index("--stdin-filename") + 1] for c in calls}
+    assert str(root / "c.py") not in asked
+    assert str(root / "a.py") in asked

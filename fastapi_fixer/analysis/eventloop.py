@@ -15,7 +15,8 @@ followed through the project's classes (`index.implementations`).
 
 The table is one project-wide answer (`index.memo`), computed breadth first from the entry
 points sorted by name, so each function is reached by a shortest path and the same one every
-run. Rules ask about one function with `index.ask(loop_path, qualname)`: the recorded read is
+run. Rules ask about one function with `index.ask(loop_names, qualname)` (no positions), and for
+the hops only where they report something (`index.ask(view_path, name)`): the recorded read is
 that question, and its answer (the hops, positions included) is what a later run compares.
 """
 
@@ -237,20 +238,20 @@ def _views_table(index: ProjectIndex) -> dict[str, tuple[str, ...]]:
     return {name: tuple(found) for name, found in views.items()}
 
 
-def loop_views(index: ProjectIndex, qualname: str) -> tuple[tuple[str, tuple[Hop, ...]], ...]:
-    """Each name the function ``qualname`` runs as on the loop (itself, or as a subclass's
-    method: `self` another class), with how the loop reaches it (`loop_path`)."""
-    names = index.memo("eventloop.views", _views_table).get(qualname, ())
-    return tuple((name, _path(index, name)) for name in names)
+def loop_names(index: ProjectIndex, qualname: str) -> tuple[str, ...]:
+    """The names the function ``qualname`` runs as on the loop, shortest path first (empty:
+    it does not run there). No positions: a check that finds nothing in the function asks only
+    this, so a line added above a caller elsewhere does not make it run again."""
+    return index.memo("eventloop.views", _views_table).get(qualname, ())
 
 
-def loop_path(index: ProjectIndex, qualname: str) -> tuple[Hop, ...] | None:
-    """How the event loop reaches ``qualname``: the entry point (at its `def`), then each call
-    on the way; None when it does not run on the loop."""
-    names = index.memo("eventloop.views", _views_table).get(qualname)
-    if not names:
+def view_path(index: ProjectIndex, name: str) -> tuple[Hop, ...] | None:
+    """How the loop reaches ``name``, one of `loop_names`' answers: the entry point (at its
+    `def`), then each call on the way; None when the loop does not reach it (asked again by a
+    later run, after an edit)."""
+    if name not in index.memo("eventloop.reach", reach_table):
         return None
-    return _path(index, names[0])
+    return _path(index, name)
 
 
 def _shown(name: str) -> str:

@@ -92,8 +92,18 @@ def _class_table(index: ProjectIndex) -> dict[str, ClassFacts]:
     return table
 
 
+def class_of(index: ProjectIndex, qualname: str) -> ClassFacts | None:
+    """The class ``qualname`` names (resolved), asked by name: a check reads the classes it
+    looks at, not the whole table a fix in any model file changes."""
+    return index.ask(_class_of, qualname)
+
+
+def _class_of(index: ProjectIndex, qualname: str) -> ClassFacts | None:
+    return classes(index).get(qualname)
+
+
 def class_facts(index: ProjectIndex, qualname: str) -> ClassFacts | None:
-    return classes(index).get(index.resolve(qualname))
+    return class_of(index, index.resolve(qualname))
 
 
 def lineage(index: ProjectIndex, qualname: str) -> Iterator[str]:
@@ -106,7 +116,7 @@ def lineage(index: ProjectIndex, qualname: str) -> Iterator[str]:
             continue
         seen.add(current)
         yield current
-        facts = classes(index).get(current)
+        facts = class_of(index, current)
         if facts is not None:
             stack.extend(index.resolve(base) for base in reversed(facts.bases))
 
@@ -151,7 +161,7 @@ def fields_of(index: ProjectIndex, qualname: str) -> list[FieldFacts]:
     """Fields of the model with inherited ones, in definition order (bases first)."""
     merged: dict[str, FieldFacts] = {}
     for name in reversed(list(lineage(index, qualname))):
-        facts = classes(index).get(name)
+        facts = class_of(index, name)
         if facts is not None:
             for field in facts.fields:
                 if field.is_field:
@@ -164,7 +174,7 @@ def config_of(index: ProjectIndex, qualname: str) -> dict[str, str]:
     """Configuration keys (value source text), the class's own winning over its bases'."""
     merged: dict[str, str] = {}
     for name in reversed(list(lineage(index, qualname))):
-        facts = classes(index).get(name)
+        facts = class_of(index, name)
         if facts is not None:
             merged.update(facts.config)
     return merged

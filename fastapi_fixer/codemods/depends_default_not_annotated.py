@@ -566,6 +566,23 @@ class DependsDefaultNotAnnotated(Rule):
         module = rewrite_at(module, targets)
         return add_imports(module, sorted(imports))
 
+    def fix_source(self, text: str, edits: list[Edit], ctx: FixContext) -> str | None:
+        """`fix`'s output written as text edits at `ast`'s positions (the fix pass then needs
+        no LibCST parse of the module); None where that is not certain to be what `fix`
+        writes, and outside a fix pass (its import requests are recorded, not applied)."""
+        from fastapi_fixer.fixing import context
+        from fastapi_fixer.fixing.textedit import Unsure
+
+        requests = context.current_requests()
+        if requests is None:
+            return None
+        try:
+            new_text, adds = _apply_text(text, edits)
+        except (Unsure, SyntaxError, ValueError):
+            return None
+        requests.adds.extend(adds)
+        return new_text
+
 
 def _annotator(annotated: str, conversions: dict, star_before: str):
     def annotate(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
@@ -644,3 +661,209 @@ def _convert(param: cst.Param, mode: str, annotated: str, inner_text: str) -> cs
         else cst.AssignEqual(whitespace_before=space, whitespace_after=space)
     )
     return param.with_changes(annotation=annotation, default=new_default, equal=equal)
+
+
+# --- applying (text edits) -------------------------------------------------------------------
+
+
+def _apply_text(text: str, edits: list[Edit]) -> tuple[str, list[tuple[str, str]]]:
+    """`fix`'s output written as text edits at `ast`'s positions, and the imports it asks for;
+    raises `Unsure` where LibCST's layout could differ from the plain reading of the text: a
+    `*` to insert, a parameter or marker call over several lines, parentheses around a
+    annotation, a default or a marker's argument, a comment or a trailing comma in the call."""
+    from fastapi_fixer.fixing.textedit import Source, TextEdit, Unsure, splice
+
+    source = Source(text)
+    defs = {
+        (node.lineno, source.char_col(node.lineno, node.col_offset)): node
+        for node in ast.walk(source.tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    changes: list[TextEdit] = []
+    imports: set[tuple[str, str]] = set()
+    for edit in edits:
+        if edit.span is None or edit.kind != "annotate":
+            raise Unsure("not an annotate edit")
+        annotated, conversions, star_before, needed = edit.args
+        node = defs.get((edit.span.line, edit.span.col))
+        if node is None:
+            raise Unsure("no function at the edit's place")
+        params = _params_with_defaults(node)
+        if star_before:
+            changes.append(_star_edit(source, node, str(star_before)))
+        for name, mode, inner in conversions:  # type: ignore[attr-defined]
+            if name not in params:
+                raise Unsure("no such parameter")
+            arg, default = params[name]
+            changes.extend(
+                _param_edits(source, arg, default, str(mode), str(annotated), str(inner))
+            )
+        imports.update(needed)  # type: ignore[arg-type]
+    present = _top_level_imports(source.tree)
+    return splice(text, changes), [item for item in sorted(imports) if item not in present]
+
+
+def _params_with_defaults(
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+) -> dict[str, tuple[ast.arg, ast.expr | None]]:
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+    defaults.extend(args.defaults)
+    found = {a.arg: (a, d) for a, d in zip(positional, defaults, strict=True)}
+    found.update((a.arg, (a, d)) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True))
+    return found
+
+
+def _param_edits(
+    source, arg: ast.arg, default: ast.expr | None, mode: str, annotated: str, inner: str
+):
+    from fastapi_fixer.fixing.textedit import TextEdit, Unsure
+
+    if not isinstance(default, ast.Call):
+        raise Unsure("the default is not a call")
+    text = source.text
+    call_start, call_end = source.start_of(default), source.end_of(default)
+    call_text, new_default = _marker_without_default(text[call_start:call_end], mode)
+    name_start = source.start_of(arg)
+    name_end = name_start + len(arg.arg)
+    if text[name_start:name_end] != arg.arg:
+        raise Unsure("the parameter's name is not where `ast` says")
+    if arg.annotation is not None:
+        ann_start, ann_end = source.start_of(arg.annotation), source.end_of(arg.annotation)
+        if text[name_end:ann_start].strip(" ") != ":":
+            raise Unsure("parentheses or a comment around the annotation")
+        if text[ann_end:call_start].strip(" ") != "=":
+            raise Unsure("parentheses or a comment around the default")
+        wrapped = f"{annotated}[{text[ann_start:ann_end]}, {call_text}]"
+        if new_default is None:
+            return [TextEdit(ann_start, call_end, wrapped)]
+        return [TextEdit(ann_start, ann_end, wrapped), TextEdit(call_start, call_end, new_default)]
+    if text[name_end:call_start].strip(" ") != "=":
+        raise Unsure("parentheses or a comment around the default")
+    wrapped = f": {annotated}[{inner}, {call_text}]"
+    if new_default is None:
+        return [TextEdit(name_end, call_end, wrapped)]
+    return [TextEdit(name_end, call_end, f"{wrapped} = {new_default}")]
+
+
+def _star_edit(source, node: ast.FunctionDef | ast.AsyncFunctionDef, name: str):
+    """`cstutil.make_keyword_only_from` as a text edit: `*` and a copy of the separator before
+    the parameter ``name`` (the comma after the parameter before it, else after ``name``
+    itself), when that separator is a plain comma followed by spaces or by a line break and
+    indentation."""
+    import re
+
+    from fastapi_fixer.fixing.textedit import TextEdit, Unsure
+
+    args = node.args
+    if args.posonlyargs or args.kwonlyargs or args.vararg is not None or args.kwarg is not None:
+        raise Unsure("a `/`, `*` or `**` already in the parameters")
+    at = next((i for i, a in enumerate(args.args) if a.arg == name), None)
+    if at is None or len(args.args) < 2:
+        raise Unsure("no separator to copy")
+    left = at - 1 if at else 0
+    first_default = len(args.args) - len(args.defaults)
+
+    def end_of(i: int) -> int:
+        if i >= first_default:
+            return source.end_of(args.defaults[i - first_default])
+        return source.end_of(args.args[i].annotation or args.args[i])
+
+    separator = source.text[end_of(left) : source.start_of(args.args[left + 1])]
+    if re.fullmatch(r",(?: *|\n *)", separator) is None:
+        raise Unsure("a separator LibCST may write otherwise")
+    start = source.start_of(args.args[at])
+    return TextEdit(start, start, "*" + separator, order=0)
+
+
+def _marker_without_default(call: str, mode: str) -> tuple[str, str | None]:
+    """The marker call's text without its default argument (`_convert`: the first positional
+    argument, else `default=`), and that default's text (None: nothing moves out)."""
+    import io
+    import tokenize
+
+    from fastapi_fixer.fixing.textedit import Unsure
+
+    if mode == KEEP:
+        return call, None
+    if "\n" in call or "\\" in call:
+        raise Unsure("a marker call over several lines")
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(call).readline))
+    except (tokenize.TokenError, SyntaxError) as exc:
+        raise Unsure("cannot tokenize the call") from exc
+    depth = 0
+    opening = -1
+    pieces: list[list[tokenize.TokenInfo]] = []
+    closing = -1
+    for token in tokens:
+        if token.type == tokenize.COMMENT:
+            raise Unsure("a comment in the call")
+        if token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
+            continue
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+            if depth == 1:
+                if opening >= 0:
+                    raise Unsure("a call of a call")
+                opening = token.end[1]
+                pieces.append([])
+                continue
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+            if depth == 0:
+                closing = token.start[1]
+                continue
+        elif depth == 1 and token.type == tokenize.OP and token.string == ",":
+            pieces.append([])
+            continue
+        if depth >= 1:
+            pieces[-1].append(token)
+    if opening < 0 or closing != len(call) - 1:
+        raise Unsure("not a plain call")
+    if pieces and not pieces[-1]:
+        if len(pieces) > 1 or closing != opening:
+            raise Unsure("a trailing comma")
+        pieces = []  # `Query()`
+    if any(not piece for piece in pieces):
+        raise Unsure("an empty argument")
+    if any(piece[0].string in ("*", "**") for piece in pieces):
+        raise Unsure("a starred argument")
+
+    def keyword(piece: list[tokenize.TokenInfo]) -> str | None:
+        if len(piece) > 2 and piece[0].type == tokenize.NAME and piece[1].string == "=":
+            return piece[0].string
+        return None
+
+    at = next((i for i, p in enumerate(pieces) if keyword(p) is None), None)
+    if at is None:
+        at = next((i for i, p in enumerate(pieces) if keyword(p) == "default"), None)
+    if at is None:
+        return call, None
+    piece = pieces[at]
+    start, end = piece[0].start[1], piece[-1].end[1]
+    value_start = piece[2].start[1] if keyword(piece) else start
+    value = call[value_start:end] if mode == DEFAULT else None
+    if len(pieces) == 1:
+        return call[:start] + call[closing:], value
+    if at < len(pieces) - 1:
+        return call[:start] + call[pieces[at + 1][0].start[1] :], value
+    previous_end = pieces[at - 1][-1].end[1]
+    return call[:previous_end] + call[closing:], value
+
+
+def _top_level_imports(tree: ast.Module) -> set[tuple[str, str | None]]:
+    """`cstutil._top_level_imports` read from `ast`: the module's own top-level imports
+    without aliases."""
+    found: set[tuple[str, str | None]] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            found.update((alias.name, None) for alias in statement.names if alias.asname is None)
+        elif isinstance(statement, ast.ImportFrom) and not statement.level and statement.module:
+            found.update(
+                (statement.module, alias.name)
+                for alias in statement.names
+                if alias.asname is None and alias.name != "*"
+            )
+    return found

@@ -55,7 +55,12 @@ from typing import TYPE_CHECKING
 from fastapi_fixer.analysis.collectors.model_field_details import KEY as DETAILS_KEY
 from fastapi_fixer.analysis.collectors.model_field_details import FieldDetail, FieldDetails
 from fastapi_fixer.analysis.pydantic_index import is_model, lineage
-from fastapi_fixer.codemods.unbounded_input import MODEL_TRIGGERS, is_test_path, request_models
+from fastapi_fixer.codemods.unbounded_input import (
+    MODEL_TRIGGERS,
+    body_uses,
+    is_test_path,
+    request_models,
+)
 from fastapi_fixer.codemods.undocumented_route import in_schema
 from fastapi_fixer.models import Diagnostic, Severity, Span
 from fastapi_fixer.rule import FileContext, Rule
@@ -80,34 +85,17 @@ class ModelWithoutExamples(Rule):
         if is_test_path(ctx.path):
             return
         index = ctx.index
-        requests = request_models(index)
         for qualname, detail in details.classes.items():
-            uses = [use for use in requests.body.get(qualname, ()) if _documented(index, use[0])]
-            if not uses:
+            found = index.ask(missing_examples, qualname)
+            if found is None:
                 continue
-            if all(use in requests.body_examples for use in uses):
-                continue
-            if any(
-                requests.details[name].class_examples
-                for name in lineage(index, qualname)
-                if name in requests.details
-            ):
-                continue
-            fields = requests.fields(qualname, index)
-            missing = [
-                item.name
-                for _, item in fields
-                if not item.examples and not _closed(index, item) and not _nested(index, item)
-            ]
-            if not fields or not missing:
-                continue
+            route, missing, count = found
             shown = ", ".join(f"`{name}`" for name in missing[:_SHOWN])
             if len(missing) > _SHOWN:
                 shown += f" and {len(missing) - _SHOWN} more"
-            route = uses[0][0].rpartition(".")[2]
             message = (
                 f"Request model `{detail.name}` (the body of `{route}`) gives no examples for "
-                f"{len(missing)} of {len(fields)} fields ({shown}): add "
+                f"{len(missing)} of {count} fields ({shown}): add "
                 "`Field(examples=[...])` so the docs show realistic values"
             )
             yield Diagnostic(
@@ -118,6 +106,34 @@ class ModelWithoutExamples(Rule):
                 path=ctx.path,
                 span=_class_span(ctx, detail.line, detail.name),
             )
+
+
+def missing_examples(index: ProjectIndex, qualname: str) -> tuple[str, tuple[str, ...], int] | None:
+    """For a request model documented without examples: the first route taking it, the
+    fields without examples and how many fields it has; None when there is nothing to say
+    (`index.ask` it: a check reads this answer per model, not the project's request table,
+    which a fix of any model changes)."""
+    uses = [use for use in body_uses(index, qualname) if _documented(index, use[0])]
+    if not uses:
+        return None
+    requests = request_models(index)
+    if all(use in requests.body_examples for use in uses):
+        return None
+    if any(
+        requests.details[name].class_examples
+        for name in lineage(index, qualname)
+        if name in requests.details
+    ):
+        return None
+    fields = requests.fields(qualname, index)
+    missing = tuple(
+        item.name
+        for _, item in fields
+        if not item.examples and not _closed(index, item) and not _nested(index, item)
+    )
+    if not fields or not missing:
+        return None
+    return uses[0][0].rpartition(".")[2], missing, len(fields)
 
 
 _ENUM_ROOTS = frozenset({"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"})

@@ -110,6 +110,32 @@ def direct_subclasses(index: ProjectIndex) -> list[Direct]:
     return index.memo("FF202.direct_subclasses", _direct_subclasses)
 
 
+def direct_home(index: ProjectIndex) -> tuple[int, str]:
+    """How many project models subclass BaseModel directly, and the module holding most of
+    them (the first by name among equals)."""
+    return index.memo("FF202.direct_home", _direct_home)
+
+
+def is_home(index: ProjectIndex, module: str) -> bool:
+    """Whether enough models subclass BaseModel directly and ``module`` holds most of them:
+    what every model file's check asks (`index.ask`: a fix that adds a model elsewhere does
+    not change the answer), the rest only the home's."""
+    count, home = direct_home(index)
+    return count >= MIN_DIRECT and home == module
+
+
+def _direct_home(index: ProjectIndex) -> tuple[int, str]:
+    counts = _counts(direct_subclasses(index))
+    return sum(counts.values()), min(counts, key=lambda m: (-counts[m], m), default="")
+
+
+def _counts(direct: list[Direct]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in direct:
+        counts[item.module] = counts.get(item.module, 0) + 1
+    return counts
+
+
 def _direct_subclasses(index: ProjectIndex) -> list[Direct]:
     found = []
     for module in sorted(index.modules.values(), key=lambda m: m.module):
@@ -211,15 +237,11 @@ class NoProjectBaseModel(Rule):
         mine = [f for f in table.values() if any(index.resolve(b) in BASE_MODEL for b in f.bases)]
         if not mine:
             return
+        if not index.ask(is_home, ctx.module) or project_base(index) is not None:
+            return
         direct = direct_subclasses(index)
-        if len(direct) < MIN_DIRECT:
-            return
-        counts: dict[str, int] = {}
-        for item in direct:
-            counts[item.module] = counts.get(item.module, 0) + 1
-        home = min(counts, key=lambda m: (-counts[m], m))
-        if home != ctx.module or project_base(index) is not None:
-            return
+        counts = _counts(direct)
+        home = ctx.module
         first = min(mine, key=lambda f: f.line)
         modules = len(counts)
         message = (

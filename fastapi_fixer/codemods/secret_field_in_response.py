@@ -109,6 +109,7 @@ from fastapi_fixer.fixing.schema_split import (
     ResponseUse,
     apply_schema_edits,
     dropped_members,
+    model_uses,
     project_schemas,
     response_derivation,
     snake,
@@ -146,14 +147,16 @@ class SecretFieldInResponse(Rule):
         usage = ctx.facts.extra.get(KEY)
         if not isinstance(usage, SchemaUsage) or not usage.classes:
             return
-        schemas = project_schemas(ctx.index)
         for node in ctx.tree.body:
             if not isinstance(node, ast.ClassDef) or node.name not in usage.classes:
                 continue
             qualname = f"{ctx.module}.{node.name}"
-            uses = schemas.usages.get(qualname)
+            uses = ctx.index.ask(model_uses, qualname)
+            if uses is None or not uses.response:
+                continue
+            schemas = project_schemas(ctx.index)
             model = schemas.model(qualname)
-            if uses is None or not uses.response or model is None:
+            if model is None:
                 continue
             plain = _non_text_fields(ctx, node) | masked_fields(node)
             by_use = [(u, _exposed(ctx, schemas, model, u, plain)) for u in uses.response]

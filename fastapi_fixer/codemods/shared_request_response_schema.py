@@ -87,6 +87,7 @@ from fastapi_fixer.fixing.schema_split import (
     check_inherited,
     derive_edit,
     dropped_members,
+    model_uses,
     project_schemas,
     response_derivation,
     server_fields,
@@ -129,14 +130,16 @@ class SharedRequestResponseSchema(Rule):
         usage = ctx.facts.extra.get(KEY)
         if not isinstance(usage, SchemaUsage) or not usage.classes:
             return
-        schemas = project_schemas(ctx.index)
         for node in ctx.tree.body:
             if not isinstance(node, ast.ClassDef) or node.name not in usage.classes:
                 continue
             qualname = f"{ctx.module}.{node.name}"
-            uses = schemas.usages.get(qualname)
+            uses = ctx.index.ask(model_uses, qualname)
+            if uses is None or not uses.body or not uses.response:
+                continue
+            schemas = project_schemas(ctx.index)
             model = schemas.model(qualname)
-            if uses is None or not uses.body or not uses.response or model is None:
+            if model is None:
                 continue
             message = (
                 f"Model `{node.name}` is both a request body (`{uses.body[0].route.name}`) "

@@ -115,6 +115,29 @@ def untrusted_request_models(index: ProjectIndex) -> RequestModels:
     return index.memo("FF607.untrusted_request_models", _untrusted_bodies)
 
 
+def body_uses(index: ProjectIndex, model: str) -> tuple[tuple[str, str], ...]:
+    """The (route function, parameter) pairs taking ``model`` as their body (`index.ask` it:
+    a check that finds none for its models reads only this, not the whole table)."""
+    return tuple(request_models(index).body.get(model, ()))
+
+
+def untrusted_effective(index: ProjectIndex, owner: str, name: str) -> frozenset[str] | None:
+    """The untrusted request models in which the field ``name`` that ``owner`` defines is in
+    effect (`index.ask` it, as `body_uses`)."""
+    found = untrusted_request_models(index).effective.get((owner, name))
+    return frozenset(found) if found else None
+
+
+def reached_through(index: ProjectIndex, *models: str) -> tuple[str, str]:
+    """For a field in effect in the untrusted request ``models`` (in order): the body model it
+    is reached through, and the name of a route taking that body (`index.ask` it: a check
+    reads this, not the whole table)."""
+    requests = untrusted_request_models(index)
+    body = [m for m in models if m in requests.body]
+    via = body[0] if body else requests.nested.get(models[0], models[0])
+    return via, requests.body.get(via, [("?", "?")])[0][0].rpartition(".")[2]
+
+
 def _every_body(index: ProjectIndex) -> RequestModels:
     return _compute(index, admins=True)
 
@@ -184,20 +207,19 @@ class UnboundedInput(Rule):
             return
         if is_test_path(ctx.path):
             return
-        requests = untrusted_request_models(ctx.index)
-        if not requests.effective:
-            return
         for qualname, detail in details.classes.items():
             for item in detail.fields:
-                models = requests.effective.get((qualname, item.name))
-                if not models or item.bounded or item.kind not in ("str", "list"):
+                if item.bounded or item.kind not in ("str", "list"):
+                    continue
+                models = ctx.index.ask(untrusted_effective, qualname, item.name)
+                if not models:
                     continue
                 if item.kind == "str" and all(
                     any(key in config_of(ctx.index, model) for key in _STR_LIMITS)
                     for model in models
                 ):
                     continue
-                yield self._report(ctx, detail, item, models, requests)
+                yield self._report(ctx, detail, item, set(models))
 
     def _report(
         self,
@@ -205,7 +227,6 @@ class UnboundedInput(Rule):
         detail: ClassDetail,
         item: FieldDetail,
         models: set[str],
-        requests: RequestModels,
     ) -> Diagnostic:
         if item.kind == "str":
             what = "a `str` with no `max_length` or `pattern`"
@@ -213,9 +234,7 @@ class UnboundedInput(Rule):
         else:
             what = "a list with no `max_length`"
             advice = "`Field(max_length=...)`"
-        body = sorted(m for m in models if m in requests.body)
-        via = body[0] if body else requests.nested.get(sorted(models)[0], sorted(models)[0])
-        route = requests.body.get(via, [("?", "?")])[0][0].rpartition(".")[2]
+        via, route = ctx.index.ask(reached_through, *sorted(models))
         context = f"the body of `{route}`"
         if via != detail.qualname:
             context += f" (through `{via.rpartition('.')[2]}`)"

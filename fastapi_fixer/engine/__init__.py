@@ -19,7 +19,7 @@ import re
 import tokenize
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,9 +43,15 @@ from fastapi_fixer.engine.source import (
     text_source,
 )
 from fastapi_fixer.engine.workers import Job, Progress, WorkerPool, default_jobs
-from fastapi_fixer.fixing.format import FormatUnavailable, formatter_clean, tidier
+from fastapi_fixer.fixing.format import (
+    FormatUnavailable,
+    LayoutRequest,
+    formatter_clean,
+    prefetch,
+    tidier,
+)
 from fastapi_fixer.fixing.imports import first_party_as_ruff
-from fastapi_fixer.fixing.pipeline import FileFix, fix_file, split_lines
+from fastapi_fixer.fixing.pipeline import FileFix, fix_file, laid_out_fix, split_lines
 from fastapi_fixer.fixing.project_style import ProjectStyle, style_for
 from fastapi_fixer.models import (
     Diagnostic,
@@ -837,6 +843,91 @@ class Engine:
         return fix_one_file(f.text, edits, context, is_text=f.is_text, layout=layout)
 
 
+def fix_files(
+    items: Sequence[tuple[str, dict[str, list[Edit]], FixContext, bool | None]],
+    layout: bool = True,
+    progress: Callable[[int], None] = lambda count: None,
+) -> dict[str, FileFix]:
+    """`fix_one_file` for each (text, edits, context, clean), by path, with the layout step's
+    ruff calls made for all the files at once (`format.prefetch`: starting ruff costs more
+    than formatting a file). Each pass first runs with its layout step recorded, not made;
+    ruff then answers every recorded step in one process per project style, and each file's
+    layout is finished with those answers. Where the recorded pass does not stand for the
+    one `fix_one_file` makes (its composed text was tried more than once, or the laid-out
+    text does not compile), the file's pass runs again as `fix_one_file` runs it. The recorded
+    pass validates nothing either: the laid-out text is compiled once, as in `fix_one_file`."""
+    out: dict[str, FileFix] = {}
+    if not layout:
+        for text, edits, context, _ in items:
+            out[context.path] = fix_one_file(text, edits, context, layout=False)
+            progress(1)
+        return out
+    recorded: dict[str, list[tuple[str, str]]] = {}
+    checked: dict[str, list[str]] = {}  # the texts the pass asked to validate
+    first: dict[str, FileFix] = {}
+    for text, edits, context, clean in items:
+        calls: list[tuple[str, str]] = []
+        validated: list[str] = []
+        recorded[context.path] = calls
+        checked[context.path] = validated
+        first[context.path] = fix_one_file(
+            text,
+            edits,
+            context,
+            clean=clean,
+            tidy=_recorder(calls),
+            validate=_validated(validated),
+        )
+
+    def stands(path: str) -> bool:
+        """The recorded pass composed its text once, and took it: the pass `fix_one_file`
+        makes, when that text laid out compiles."""
+        calls, validated = recorded[path], checked[path]
+        return len(calls) == 1 and validated == [calls[0][1]] == [first[path].text]
+
+    requests = [
+        LayoutRequest(context.path, *recorded[context.path][0], style_for(context.path), clean)
+        for _, _, context, clean in items
+        if stands(context.path)
+    ]
+    cleans, run = prefetch(requests)
+    for text, edits, context, clean in items:
+        path = context.path
+        result = first[path]
+        if not recorded[path] and not checked[path]:  # nothing to lay out or validate: final
+            out[path] = result
+        elif stands(path):
+            before, after = recorded[path][0]
+            tidy = tidier(path, style_for(path), clean=cleans.get(path, clean), run=run)
+            laid_out = tidy(before, after)
+            if compile_reason(text, laid_out, path) is None:
+                out[path] = result if laid_out == after else laid_out_fix(result, after, laid_out)
+        if path not in out:
+            out[path] = fix_one_file(text, edits, context, clean=clean)
+        progress(1)
+    return out
+
+
+def _validated(texts: list[str]) -> Callable[[str, str], str | None]:
+    """A validation that records what it is asked and finds nothing wrong (`fix_files`)."""
+
+    def validate(before: str, after: str) -> str | None:
+        texts.append(after)
+        return None
+
+    return validate
+
+
+def _recorder(calls: list[tuple[str, str]]) -> Callable[[str, str], str]:
+    """A layout step that records what it is asked and lays out nothing (`fix_files`)."""
+
+    def tidy(before: str, after: str) -> str:
+        calls.append((before, after))
+        return after
+
+    return tidy
+
+
 def fix_one_file(
     text: str,
     edits: dict[str, list[Edit]],
@@ -844,11 +935,15 @@ def fix_one_file(
     is_text: bool = False,
     layout: bool = True,
     clean: bool | None = None,
+    tidy: Callable[[str, str], str] | None = None,
+    validate: Callable[[str, str], str | None] | None = None,
 ) -> FileFix:
     """One pass of every rule's ``edits`` over one file (`fixing.pipeline.fix_file`); with
     ``layout``, what the fixes changed is laid out at the project's line length and with its
     formatter (`fixing.format`; previews skip it: a subprocess per file). ``clean``: whether
-    ``text`` is formatter-clean, when the caller asked ruff for many files at once."""
+    ``text`` is formatter-clean, when the caller asked ruff for many files at once. ``tidy``:
+    the layout step instead of `format.tidier`'s, ``validate`` the check of the output instead
+    of `compile_reason` (`fix_files` records both)."""
     from fastapi_fixer.registry import all_rules
 
     rules = all_rules()
@@ -875,8 +970,8 @@ def fix_one_file(
         edits,
         lambda code, module, old, found: rules[code]().fix(module, list(found), context),
         style,
-        lambda before, after: compile_reason(before, after, context.path),
-        tidy=tidier(context.path, style, clean=clean) if layout else None,
+        validate or (lambda before, after: compile_reason(before, after, context.path)),
+        tidy=tidy or (tidier(context.path, style, clean=clean) if layout else None),
         first_party=first_party_as_ruff(_ruff_root(style, context), context.module),
         run_text=lambda code, old, found: _text_fix(rules[code], old, list(found), context),
     )

@@ -195,16 +195,20 @@ class ShardWorker:
     ) -> dict[str, FileFix]:
         """One fix pass per file (`engine.fix_one_file`) on this shard's current texts; each
         item says whether its file is formatter-clean, when that was asked for many at once."""
-        from fastapi_fixer.engine import fix_one_file
+        from fastapi_fixer.engine import fix_files
         from fastapi_fixer.rule import FixContext
 
-        out: dict[str, FileFix] = {}
-        for path, edits, clean in items:
-            job = self.jobs[path]
-            context = FixContext(path, job.module, index, settings)
-            out[path] = fix_one_file(job.text, edits, context, layout=layout, clean=clean)
-            progress(1)  # a pass takes long enough to be counted one by one
-        return out
+        passes = [
+            (
+                self.jobs[path].text,
+                edits,
+                FixContext(path, self.jobs[path].module, index, settings),
+                clean,
+            )
+            for path, edits, clean in items
+        ]
+        # a pass takes long enough to be counted one by one
+        return fix_files(passes, layout=layout, progress=progress)
 
 
 def _serve(connection: Connection, worker: ShardWorker) -> None:

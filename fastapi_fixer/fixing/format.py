@@ -18,9 +18,10 @@ overlaps. Every result is checked: the lines it changed must lie in those statem
 blank lines around them), and the block of statements around them must still parse; else the
 range is left as the fixes wrote it, with a note. Where those statements are is found by
 parsing only the block around a range (`_Layout`: a method, not its 3,000-line class), which
-costs less than ruff. In a clean file with several ranges, ruff formats the whole text once and
-the result is taken when every line it changed passes the same checks (it then equals
-formatting range by range); else range by range, bottom-up.
+costs less than ruff. In a clean file, ruff formats the whole text once and the result is
+taken when every line it changed passes the same checks (it then equals formatting range by
+range); else range by range, bottom-up. `prefetch` makes those whole-text calls (and the
+clean checks) of many files in one ruff process: starting ruff costs more than formatting.
 
 Ruff runs with the project's own ruff configuration file (`--config <file>`: ruff then
 discovers no other, so neither this repository's configuration, a parent folder's nor a
@@ -53,6 +54,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import tokenize
 import unicodedata
 from collections.abc import Callable
@@ -63,6 +65,9 @@ from fastapi_fixer.fixing.project_style import ProjectStyle
 RUFF_TIMEOUT = 30.0  # seconds per ruff call
 
 Range = tuple[int, int]  # 1-based, inclusive line numbers of `after`
+# (ruff, arguments, stdin) -> ruff's output, or None and why it failed (`_run`, or the answers
+# `prefetch` got for many files in one ruff process)
+Runner = Callable[[str, list[str], str], "tuple[str | None, str]"]
 
 
 class FormatUnavailable(Exception):
@@ -92,16 +97,21 @@ def tidy_format(
 
 
 def tidier(
-    path: str, style: ProjectStyle, notes: list[str] | None = None, clean: bool | None = None
+    path: str,
+    style: ProjectStyle,
+    notes: list[str] | None = None,
+    clean: bool | None = None,
+    run: Runner | None = None,
 ) -> Callable[[str, str], str]:
     """`tidy(before, after)` for the fix pipeline's hook (`fixing.pipeline.fix_file`'s
     `tidy`): `tidy_format` that keeps `after` when ruff cannot run; the reason, and each range
     left as written, go to ``notes``. ``clean``: as `tidy_format`'s (the fix pass always
-    hands the tidy step the same `before`: the file's text when the pass began)."""
+    hands the tidy step the same `before`: the file's text when the pass began). ``run``:
+    `format_report`'s."""
 
     def tidy(before: str, after: str) -> str:
         try:
-            report = format_report(path, before, after, style, clean=clean)
+            report = format_report(path, before, after, style, clean=clean, run=run)
         except FormatUnavailable as exc:
             if notes is not None:
                 notes.append(f"{path}: not formatted: {exc.reason}")
@@ -215,16 +225,22 @@ def _escaped(text: str, at: int) -> bool:
 
 
 def format_report(
-    path: str, before: str, after: str, style: ProjectStyle, *, clean: bool | None = None
+    path: str,
+    before: str,
+    after: str,
+    style: ProjectStyle,
+    *,
+    clean: bool | None = None,
+    run: Runner | None = None,
 ) -> FormatReport:
-    """`tidy_format` with what it did: the ranges formatted and the notes of skipped ones."""
+    """`tidy_format` with what it did: the ranges formatted and the notes of skipped ones.
+    ``run``: how ruff formats a text (`_run`; `prefetch`'s answers)."""
+    run = run or _run
     changes, deletions = _diff(before, after)
     if not changes and not deletions:
         return FormatReport(after, clean=clean, ranges=())
     ruff = ruff_binary()
-    filename = os.path.abspath(path)
-    if not filename.endswith((".py", ".pyi")):  # ruff picks the language by the extension
-        filename += ".py"
+    filename = _ruff_filename(path)
     options = _options(style, style.quote_style)
     if clean is None:
         clean = _is_clean(ruff, filename, before, options)
@@ -259,10 +275,11 @@ def format_report(
             notes.append(f"{path}:{start}-{end}: left as written: the fixed text does not parse")
         else:
             places.append(((start, end), block, block.zone(lines, (start, end), floor, ceiling)))
-    if clean and len(places) > 1 and not notes and _line_ending(lines) != "auto":
+    if clean and places and not notes and _line_ending(lines) != "auto":
         # one ruff call for all: the file was clean, so formatting it whole changes only the
-        # lines around the fixes; taken only if every change is where a range may change
-        whole = _format_whole(ruff, filename, options, lines, places)
+        # lines around the fixes; taken only if every change is where a range may change (and
+        # then it equals formatting the ranges; `prefetch` asks for many files at once)
+        whole = _format_whole(ruff, filename, options, lines, places, run)
         if whole is not None:
             return FormatReport(whole, clean=True, ranges=tuple(r for r, _, _ in places))
     text = after
@@ -276,7 +293,7 @@ def format_report(
             "--range",
             f"{start}:1-{end + 1}:1",
         ]
-        output, error = _run(ruff, [*command, "--stdin-filename", filename, "-"], text)
+        output, error = run(ruff, [*command, "--stdin-filename", filename, "-"], text)
         if output is None:
             notes.append(f"{path}:{start}-{end}: left as written: ruff format failed: {error}")
             continue
@@ -304,13 +321,12 @@ def _format_whole(
     options: list[str],
     lines: list[str],
     places: list[tuple[Range, _Block, Range]],
+    run: Runner | None = None,
 ) -> str | None:
     """The whole text formatted, if every line that changes lies in one range's zone and
     its block still parses; else None."""
-    ending = _line_ending(lines)
-    command = [*options, "--config", f"format.line-ending = '{ending}'"]
     text = "".join(lines)
-    output, _error = _run(ruff, [*command, "--stdin-filename", filename, "-"], text)
+    output, _error = (run or _run)(ruff, _whole_arguments(options, lines, filename), text)
     if output is None or output == text:
         return output
     new = _lines(output)
@@ -329,6 +345,179 @@ def _format_whole(
                 return None
         previous = (i, j)
     return output if not short or _parse_dedented(new, "") is not None else None
+
+
+def _whole_arguments(options: list[str], lines: list[str], filename: str) -> list[str]:
+    """Ruff's arguments to format a whole text given on stdin (`_format_whole`)."""
+    ending = _line_ending(lines)
+    return [
+        *options,
+        "--config",
+        f"format.line-ending = '{ending}'",
+        "--stdin-filename",
+        filename,
+        "-",
+    ]
+
+
+def _ruff_filename(path: str) -> str:
+    filename = os.path.abspath(path)
+    if not filename.endswith((".py", ".pyi")):  # ruff picks the language by the extension
+        filename += ".py"
+    return filename
+
+
+@dataclass(frozen=True)
+class LayoutRequest:
+    """One file's layout step to come (`tidier`'s `before` and `after`): what `prefetch`
+    asks ruff about ahead, for many files at once."""
+
+    path: str
+    before: str
+    after: str
+    style: ProjectStyle
+    clean: bool | None  # whether `before` is formatter-clean, when known
+
+
+def prefetch(requests: list[LayoutRequest]) -> tuple[dict[str, bool | None], Runner]:
+    """The ruff calls the layout steps of many files would make, made in one ruff process per
+    project style instead of one or two per file (starting ruff costs more than formatting a
+    file): whether each `before` is formatter-clean, when the request does not know, and the
+    whole formatted `after` of the clean ones, which `format_report` asks for (`_format_whole`).
+    Returns each request's cleanliness (its own when known; None: unknown, `format_report`
+    asks) and a `Runner` that answers the calls asked ahead and runs ruff for any other.
+
+    Ruff formats copies of the texts in a temporary folder, with the arguments it gets on
+    stdin, so its answers are those of `_run`. Nothing is asked ahead for a project whose ruff
+    configuration sets settings by file path (`per-file-target-version`: the copies' paths
+    are not the files'), and a group ruff fails on is left to the calls one by one."""
+    cleans: dict[str, bool | None] = {r.path: r.clean for r in requests}
+    answers: dict[tuple[tuple[str, ...], str], tuple[str | None, str]] = {}
+    wanted = [r for r in requests if not _by_path(r.style)]
+    if len(wanted) < 2:
+        return cleans, _run
+    try:
+        ruff = ruff_binary()
+    except FormatUnavailable:
+        return cleans, _run
+    # whether `before` is clean, for the requests that do not know (`_is_clean`)
+    unknown: dict[tuple[str, ...], list[LayoutRequest]] = {}
+    for request in wanted:
+        if request.clean is None:
+            options = _options(request.style, request.style.quote_style)
+            command = (*options, "--config", "format.line-ending = 'auto'", "--check")
+            unknown.setdefault(command, []).append(request)
+    for command, group in unknown.items():
+        found = _check_many(
+            ruff, list(command), [(_ruff_filename(r.path), r.before) for r in group]
+        )
+        for request, clean in zip(group, found, strict=True):
+            cleans[request.path] = clean
+    # the whole formatted `after` of the clean ones (`_format_whole`)
+    by_arguments: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for request in wanted:
+        if not cleans[request.path]:
+            continue
+        lines = _lines(request.after)
+        if _line_ending(lines) == "auto":
+            continue
+        filename = _ruff_filename(request.path)
+        options = _options(request.style, request.style.quote_style)
+        arguments = tuple(_whole_arguments(options, lines, filename)[:-3])
+        by_arguments.setdefault(arguments, []).append((filename, request.after))
+    for arguments, texts in by_arguments.items():
+        outputs = _format_many(ruff, list(arguments), texts)
+        if outputs is None:
+            continue
+        for (filename, text), output in zip(texts, outputs, strict=True):
+            answers[((*arguments, "--stdin-filename", filename, "-"), text)] = (output, "")
+
+    def run(ruff: str, args: list[str], text: str) -> tuple[str | None, str]:
+        found = answers.get((tuple(args), text))
+        return found if found is not None else _run(ruff, args, text)
+
+    return cleans, run
+
+
+def _by_path(style: ProjectStyle) -> bool:
+    """Whether the project's ruff configuration sets formatting by file path."""
+    for source in style.sources:
+        try:
+            with open(source, encoding="utf-8", errors="replace") as handle:
+                if "per-file-target-version" in handle.read():
+                    return True
+        except OSError:
+            return True
+    return False
+
+
+def _copies(folder: str, texts: list[tuple[str, str]]) -> list[str]:
+    """The texts written to files in ``folder``, each under its file's name (the extension
+    tells ruff the language), one subfolder each."""
+    paths = []
+    for number, (filename, text) in enumerate(texts):
+        os.mkdir(os.path.join(folder, str(number)))
+        path = os.path.join(folder, str(number), os.path.basename(filename))
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        paths.append(path)
+    return paths
+
+
+def _check_many(ruff: str, command: list[str], texts: list[tuple[str, str]]) -> list[bool | None]:
+    """`_is_clean` for many texts in one ruff call; None for a text ruff cannot read (or for
+    all, when ruff fails otherwise): the caller asks ruff about it alone."""
+    with tempfile.TemporaryDirectory(prefix="fastapi-fix-") as folder:
+        try:
+            paths = _copies(folder, texts)
+            done = subprocess.run(
+                [ruff, *command, "--output-format", "concise", *paths],
+                capture_output=True,
+                timeout=RUFF_TIMEOUT * 4,
+                check=False,
+                cwd=folder,
+            )
+        except (OSError, subprocess.SubprocessError, UnicodeError):
+            return [None] * len(texts)
+    output = done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
+    unclean: set[str] = set()
+    failed: set[str] = set()
+    for line in output.splitlines():
+        match = re.match(r"(.+?):\d+:\d+: (unformatted|invalid-syntax)\b", line)
+        if match:
+            where = os.path.normpath(os.path.join(folder, match.group(1)))
+            (unclean if match.group(2) == "unformatted" else failed).add(where)
+    if done.returncode not in (0, 1) and not failed:
+        return [None] * len(texts)
+    if done.returncode == 0 and (unclean or failed):
+        return [None] * len(texts)  # not an answer this code understands
+    return [
+        None if path in failed else path not in unclean for path in map(os.path.normpath, paths)
+    ]
+
+
+def _format_many(ruff: str, arguments: list[str], texts: list[tuple[str, str]]) -> list[str] | None:
+    """Each text formatted by ruff with ``arguments`` (`_run`'s, without stdin), in one ruff
+    call; None when ruff fails on any of them."""
+    with tempfile.TemporaryDirectory(prefix="fastapi-fix-") as folder:
+        try:
+            paths = _copies(folder, texts)
+            done = subprocess.run(
+                [ruff, *arguments, *paths],
+                capture_output=True,
+                timeout=RUFF_TIMEOUT * 4,
+                check=False,
+                cwd=folder,
+            )
+            if done.returncode != 0:
+                return None
+            outputs = []
+            for path in paths:
+                with open(path, encoding="utf-8", newline="") as handle:
+                    outputs.append(handle.read())
+        except (OSError, subprocess.SubprocessError, UnicodeError):
+            return None
+    return outputs
 
 
 # --- ruff ------------------------------------------------------------------------------------

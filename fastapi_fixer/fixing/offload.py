@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis.blocking import EXIT_BLOCKS, THREADPOOL_WRAPPERS
-from fastapi_fixer.analysis.eventloop import entry_kind, loop_path, loop_views
+from fastapi_fixer.analysis.eventloop import entry_kind, loop_names, view_path
 from fastapi_fixer.analysis.facts import (
     ITERATED,
     WITH_EXIT,
@@ -56,7 +56,7 @@ class Finding:
     chain: tuple[str, ...]
     target: str = ""  # what the call names (before following classes)
     # how the loop reaches the function when it runs as a subclass's method there (`self`
-    # another class, `eventloop.loop_views`), else None (the function's own path)
+    # another class, `eventloop.loop_names`), else None (the function's own path)
     path: tuple[Hop, ...] | None = None
     # the call's literal arguments (`guards.call_args`): what they rule out is not followed
     args: str = ""
@@ -96,8 +96,10 @@ def find_offload_candidates(
     for node, qualname, resolver in ctx.functions():
         if not isinstance(node, ast.AsyncFunctionDef):
             continue
-        path = ctx.index.ask(loop_path, qualname)
-        if path is None:
+        # the names it runs as on the loop: itself, or a subclass's method (`self.x()` is the
+        # subclass's); the hops (positions in other files) are asked for only with a finding
+        views = ctx.index.ask(loop_names, qualname)
+        if not views:
             continue
         facts = ctx.facts.functions.get(qualname)
         decorators = list(facts.other_decorators) if facts is not None else []
@@ -112,14 +114,12 @@ def find_offload_candidates(
         sites = site_targets(node, body, resolver, parent, decorators)
         # `self.headers` reads too: a property's getter runs on the loop
         sites += read_sites(node, parent, decorators)
-        # the names it runs as: itself, or a subclass's method (`self.x()` is the subclass's)
-        views = ctx.index.ask(loop_views, qualname)
         for site, written in sites:
             if id(site.node) in offloaded:
                 continue  # `with open(p) as f:` whose every use of `f` is in the threadpool
             if written is None or site.awaited or site.in_threadpool:
                 continue
-            for view, view_path in views:
+            for view in views:
                 target = as_seen(written, qualname, view)
                 if site.read and not ctx.index.is_getter(target):
                     continue
@@ -130,10 +130,12 @@ def find_offload_candidates(
                     break
                 chain = ctx.index.blocking_chain(target, category, args)
                 if chain is not None:
-                    own = view_path if view_path != path else None
+                    seen = ctx.index.ask(view_path, view)
+                    own = seen if seen != ctx.index.ask(view_path, views[0]) else None
                     findings.append(Finding(site, chain, target, own, args))
                     break
         if findings:
+            path = ctx.index.ask(view_path, views[0]) or ()
             is_route = ctx.index.is_route(qualname)
             entry = ctx.index.ask(entry_kind, path[0].name if path else qualname)
             yield AsyncFunction(

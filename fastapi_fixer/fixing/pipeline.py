@@ -276,6 +276,17 @@ def fix_file(
     return result
 
 
+def laid_out_fix(result: FileFix, after: str, laid_out: str) -> FileFix:
+    """``result``, a pass whose layout step was asked to lay out ``after`` (its text) and made
+    nothing of it, with ``laid_out`` as that step's answer instead: what `_compose` makes of
+    it (the changed lines owed to the rules that wrote the lines they replace)."""
+    codes = frozenset(result.applied)
+    provenance = _retouched(split_lines(after), split_lines(laid_out), result.provenance, codes)
+    return FileFix(
+        laid_out, provenance, list(result.applied), list(result.deferred), dict(result.failures)
+    )
+
+
 def _parse(text: str) -> cst.Module | Exception:
     """The module LibCST parses from ``text`` (empty: a file a fix creates), or why it cannot
     be rewritten: LibCST cannot read it, or cannot write it back unchanged."""

@@ -269,6 +269,12 @@ def project_schemas(index: ProjectIndex) -> ProjectSchemas:
     return index.memo("schema_split.project_schemas", ProjectSchemas)
 
 
+def model_uses(index: ProjectIndex, qualname: str) -> Usages | None:
+    """The routes taking or returning the model ``qualname`` (`index.ask` it: a check that
+    finds none for its models reads only this, not the table a fix elsewhere changes)."""
+    return project_schemas(index).usages.get(qualname)
+
+
 # --- building the edits ----------------------------------------------------------------------
 
 
