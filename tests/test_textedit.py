@@ -54,9 +54,10 @@ CASES = {
 }
 
 
-def _edits(root: Path) -> dict[str, list[Edit]]:
+def fix_edits(root: Path, code: str = "FF801") -> dict[str, list[Edit]]:
+    """The edits of ``code``'s fixes (unsafe ones too) in ``root``, by file."""
     found: dict[str, set[Edit]] = defaultdict(set)
-    for diagnostic in run(root, ["FF801"], fix=False, unsafe=True).diagnostics:
+    for diagnostic in run(root, [code], fix=False, unsafe=True).diagnostics:
         if diagnostic.fix is not None:
             for edit in diagnostic.fix.edits:
                 found[edit.path].add(edit)
@@ -90,7 +91,7 @@ def _project(tmp_path: Path, source: str) -> Path:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_text_fix_is_the_libcst_fix(tmp_path: Path, name: str) -> None:
-    edits = _edits(_project(tmp_path, CASES[name]))
+    edits = fix_edits(_project(tmp_path, CASES[name]))
     assert edits, "the case has a fix"
     outcomes = {_compare(path, found) for path, found in edits.items()}
     expected = {"declined"} if name == "sole_argument" else {"same"}
@@ -100,7 +101,7 @@ def test_text_fix_is_the_libcst_fix(tmp_path: Path, name: str) -> None:
 def test_text_fix_on_the_fixtures(tmp_path: Path) -> None:
     root = tmp_path / "FF801"
     shutil.copytree(FIXTURES / "FF801", root, ignore=shutil.ignore_patterns("__pycache__"))
-    outcomes = [_compare(path, found) for path, found in sorted(_edits(root).items())]
+    outcomes = [_compare(path, found) for path, found in sorted(fix_edits(root).items())]
     assert outcomes and "same" in outcomes
 
 

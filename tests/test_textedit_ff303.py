@@ -7,7 +7,6 @@ LibCST fix runs."""
 from __future__ import annotations
 
 import shutil
-from collections import defaultdict
 from pathlib import Path
 
 import libcst as cst
@@ -21,6 +20,7 @@ from fastapi_fixer.models import Edit
 from fastapi_fixer.rule import FixContext
 from fastapi_fixer.settings import Settings
 from tests.harness import FIXTURES, run
+from tests.test_textedit import fix_edits
 
 HEAD = (
     "from fastapi import Depends, FastAPI, Query\n\napp = FastAPI()\n\n\n"
@@ -81,15 +81,6 @@ CASES = {
 DECLINED = {"multiline_default", "comment_at_star"}
 
 
-def _edits(root: Path) -> dict[str, list[Edit]]:
-    found: dict[str, set[Edit]] = defaultdict(set)
-    for diagnostic in run(root, ["FF303"], fix=False, unsafe=True).diagnostics:
-        if diagnostic.fix is not None:
-            for edit in diagnostic.fix.edits:
-                found[edit.path].add(edit)
-    return {path: sorted(edits, key=repr) for path, edits in found.items()}
-
-
 def _compare(path: str, edits: list[Edit]) -> str:
     """'same' or 'declined'; fails when the text fix differs from the LibCST fix."""
     text = Path(path).read_text(encoding="utf-8")
@@ -100,7 +91,7 @@ def _compare(path: str, edits: list[Edit]) -> str:
     with fixing(None, requests):
         want = ff303.DependsDefaultNotAnnotated().fix(module, edits, context).code
     try:
-        got, adds = ff303._apply_text(text, edits)
+        got, adds, _ = ff303._apply_text(text, edits)
     except Unsure:
         return "declined"
     assert got == want
@@ -111,7 +102,7 @@ def _compare(path: str, edits: list[Edit]) -> str:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_text_fix_is_the_libcst_fix(tmp_path: Path, name: str) -> None:
     (tmp_path / "main.py").write_text(HEAD + CASES[name], encoding="utf-8")
-    edits = _edits(tmp_path)
+    edits = fix_edits(tmp_path, "FF303")
     assert edits, "the case has a fix"
     outcomes = {_compare(path, found) for path, found in edits.items()}
     assert outcomes == ({"declined"} if name in DECLINED else {"same"})
@@ -120,7 +111,7 @@ def test_text_fix_is_the_libcst_fix(tmp_path: Path, name: str) -> None:
 def test_text_fix_on_the_fixtures(tmp_path: Path) -> None:
     root = tmp_path / "FF303"
     shutil.copytree(FIXTURES / "FF303", root, ignore=shutil.ignore_patterns("__pycache__"))
-    outcomes = [_compare(path, found) for path, found in sorted(_edits(root).items())]
+    outcomes = [_compare(path, found) for path, found in sorted(fix_edits(root, "FF303").items())]
     assert outcomes and "same" in outcomes
 
 

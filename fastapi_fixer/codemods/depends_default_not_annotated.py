@@ -569,19 +569,10 @@ class DependsDefaultNotAnnotated(Rule):
     def fix_source(self, text: str, edits: list[Edit], ctx: FixContext) -> str | None:
         """`fix`'s output written as text edits at `ast`'s positions (the fix pass then needs
         no LibCST parse of the module); None where that is not certain to be what `fix`
-        writes, and outside a fix pass (its import requests are recorded, not applied)."""
-        from fastapi_fixer.fixing import context
-        from fastapi_fixer.fixing.textedit import Unsure
+        writes, and outside a fix pass."""
+        from fastapi_fixer.fixing.textedit import recorded_fix
 
-        requests = context.current_requests()
-        if requests is None:
-            return None
-        try:
-            new_text, adds = _apply_text(text, edits)
-        except (Unsure, SyntaxError, ValueError):
-            return None
-        requests.adds.extend(adds)
-        return new_text
+        return recorded_fix(_apply_text, text, edits)
 
 
 def _annotator(annotated: str, conversions: dict, star_before: str):
@@ -666,8 +657,11 @@ def _convert(param: cst.Param, mode: str, annotated: str, inner_text: str) -> cs
 # --- applying (text edits) -------------------------------------------------------------------
 
 
-def _apply_text(text: str, edits: list[Edit]) -> tuple[str, list[tuple[str, str]]]:
-    """`fix`'s output written as text edits at `ast`'s positions, and the imports it asks for;
+def _apply_text(
+    text: str, edits: list[Edit]
+) -> tuple[str, list[tuple[str, str]], list[tuple[str, str | None, str | None]]]:
+    """`fix`'s output written as text edits at `ast`'s positions, the imports it asks for and
+    the ones it removes (none);
     raises `Unsure` where LibCST's layout could differ from the plain reading of the text: a
     `*` to insert, a parameter or marker call over several lines, parentheses around a
     annotation, a default or a marker's argument, a comment or a trailing comma in the call."""
@@ -700,7 +694,7 @@ def _apply_text(text: str, edits: list[Edit]) -> tuple[str, list[tuple[str, str]
             )
         imports.update(needed)  # type: ignore[arg-type]
     present = _top_level_imports(source.tree)
-    return splice(text, changes), [item for item in sorted(imports) if item not in present]
+    return splice(text, changes), [item for item in sorted(imports) if item not in present], []
 
 
 def _params_with_defaults(

@@ -232,20 +232,10 @@ class SyncTestClient(Rule):
     def fix_source(self, text: str, edits: list[Edit], ctx: FixContext) -> str | None:
         """`fix`'s output written as text edits at `ast`'s positions (the fix pass then needs
         no LibCST parse of the module); None where that is not certain to be what `fix`
-        writes, and outside a fix pass (its import requests are recorded, not applied)."""
-        from fastapi_fixer.fixing import context
-        from fastapi_fixer.fixing.textedit import Unsure
+        writes, and outside a fix pass."""
+        from fastapi_fixer.fixing.textedit import recorded_fix
 
-        requests = context.current_requests()
-        if requests is None:
-            return None
-        try:
-            new_text, adds, removals = _apply_text(text, edits)
-        except (Unsure, SyntaxError, ValueError):
-            return None
-        requests.adds.extend(adds)
-        requests.removals.extend(removals)
-        return new_text
+        return recorded_fix(_apply_text, text, edits)
 
 
 # --- planning --------------------------------------------------------------------------------

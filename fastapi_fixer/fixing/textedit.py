@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from fastapi_fixer.fixing.pipeline import split_lines
@@ -215,3 +215,24 @@ def splice(text: str, edits: Iterable[TextEdit]) -> str:
         position = edit.end
     out.append(text[position:])
     return "".join(out)
+
+
+def recorded_fix(
+    apply_text: Callable[[str, list], tuple[str, list, list]], text: str, edits: list
+) -> str | None:
+    """A rule's `fix_source`: ``apply_text``'s output (the text, the imports it asks for and
+    the ones it would remove), with those import requests recorded for the fix pass's import
+    step; None where ``apply_text`` is unsure it writes what the rule's LibCST `fix` writes,
+    and outside a fix pass (where nothing records the requests)."""
+    from fastapi_fixer.fixing import context
+
+    requests = context.current_requests()
+    if requests is None:
+        return None
+    try:
+        new_text, adds, removals = apply_text(text, edits)
+    except (Unsure, SyntaxError, ValueError):
+        return None
+    requests.adds.extend(adds)
+    requests.removals.extend(removals)
+    return new_text
