@@ -81,8 +81,7 @@ import ast
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from fastapi_fixer.analysis.collectors.routing import served_on_ephemeral_port
-from fastapi_fixer.analysis.collectors.routing import serves as _serves
+from fastapi_fixer.analysis.collectors.routing import serves, transient
 from fastapi_fixer.analysis.facts import APP_CONSTRUCTORS, is_main_guard
 from fastapi_fixer.analysis.paths import is_example_path
 from fastapi_fixer.fixing.settings_fix import (
@@ -143,7 +142,7 @@ class DocsExposed(Rule):
             if _custom_openapi(ctx.tree, node):
                 continue  # `app.openapi = custom_openapi`: a document written for its readers
             name = _bound_name(ctx.tree, node)
-            if name is not None and served_on_ephemeral_port(ctx.tree, name):
+            if name is not None and transient(ctx.index, f"{ctx.module}.{name}"):
                 continue
             message = (
                 "`FastAPI()` serves its OpenAPI document and docs in every environment; gate "
@@ -346,7 +345,7 @@ def _non_api_server(scope: ast.AST, name: str) -> bool:
                 isinstance(arg, ast.Name) and arg.id == name
                 for arg in [*node.args, *(k.value for k in node.keywords)]
             )
-            and not _serves(node)
+            and not serves(node)
         ):
             return False  # `init_plugins(app)`: whatever it adds is unknown
     if not used & API_ROUTES:

@@ -834,7 +834,7 @@ def serves(call: ast.Call) -> bool:
     )
 
 
-def served_on_ephemeral_port(tree: ast.Module, name: str) -> bool:
+def _served_on_ephemeral_port(tree: ast.Module, name: str) -> bool:
     """The module serves the app ``name`` on a port the system picks (`uvicorn.Config(app,
     port=0)`): a transient local server (a CLI's login callback), not a deployed service."""
     for node in ast.walk(tree):
@@ -863,6 +863,6 @@ def collect(
     found.annotated_aliases = frozenset(collector.annotated_aliases)
     for name, decl in found.routers.items():
         short = name.rpartition(".")[2]
-        if decl.kind == "app" and ":" not in name and served_on_ephemeral_port(tree, short):
+        if decl.kind == "app" and ":" not in name and _served_on_ephemeral_port(tree, short):
             found.routers[name] = replace(decl, transient=True)
     return found
