@@ -583,10 +583,33 @@ def _route_rewriter(
             name=cst.Name(entity),
             annotation=cst.Annotation(annotation=cst.parse_expression(annotation)),
         )
-        params = insert_parameter(params, param)
+        if _no_parameters(params):
+            # every parameter went into the dependency: the entity takes the place of the last
+            # one, with its comma, so a signature laid out a parameter a line stays so
+            last = _last_parameter(node.params)
+            params = params.with_changes(params=[param.with_changes(comma=last.comma)])
+        else:
+            params = insert_parameter(params, param)
         return node.with_changes(params=params, body=node.body.with_changes(body=body))
 
     return rewrite
+
+
+def _no_parameters(params: cst.Parameters) -> bool:
+    import libcst as cst
+
+    return not (
+        params.posonly_params
+        or params.params
+        or params.kwonly_params
+        or isinstance(params.star_arg, (cst.Param, cst.ParamStar))
+        or params.star_kwarg is not None
+    )
+
+
+def _last_parameter(params: cst.Parameters) -> cst.Param:
+    """The last of the signature's parameters (a route's parameters are plain ones)."""
+    return [*params.posonly_params, *params.params, *params.kwonly_params][-1]
 
 
 def _drop_parameter(params: cst.Parameters, name: str) -> cst.Parameters:
