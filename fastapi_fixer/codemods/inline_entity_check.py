@@ -576,6 +576,13 @@ def _route_rewriter(
         body = [s for i, s in enumerate(node.body.body) if i not in (position, position + 1)]
         if not body:
             body = [cst.SimpleStatementLine([cst.Pass()])]
+        elif position == 0:
+            # the body now starts with what followed the check: not with the blank line that
+            # set it apart (its comments stay)
+            lines = list(body[0].leading_lines)
+            while lines and lines[0].comment is None:
+                lines.pop(0)
+            body[0] = body[0].with_changes(leading_lines=lines)
         params = node.params
         for name in drop:
             params = _drop_parameter(params, name)
