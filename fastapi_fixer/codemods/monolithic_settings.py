@@ -50,12 +50,13 @@ No fix: the split is a design decision; the message suggests one class per prefi
 
 ## Known problems
 A class that names a domain (not `Settings` or `AppSettings`) and whose fields mostly (two thirds)
-read environment variables of one prefix, by their names or their `validation_alias`
-(`DatabaseURLSettings` of `DATABASE_*`, an OpenTelemetry config of `OTEL_*`), is one domain and is
-not reported, however many fields it has. Only the class's own annotated fields count (a class
-assembled from domain classes by multiple inheritance is not reported). A domain-named class with
-an `env_prefix` is trusted to be one domain, however many fields it has. Prefixes are the text
-before the first underscore, so fields of one domain named without a common prefix are not grouped.
+read environment variables of one domain word, by their names or their `validation_alias`
+(`DatabaseURLSettings` of `DATABASE_*`, an OpenTelemetry config of `OTEL_*` and the product's
+`LITELLM_OTEL_*`), is one domain and is not reported, however many fields it has. Only the
+class's own annotated fields count (a class assembled from domain classes by multiple inheritance
+is not reported). A domain-named class with an `env_prefix` is trusted to be one domain, however
+many fields it has. Prefixes are the text before the first underscore, so fields of one domain
+named without a common prefix are not grouped.
 Classes in test modules are left out.
 """
 
@@ -188,8 +189,9 @@ def _domain_scoped(name: str, config: dict[str, str]) -> bool:
 def _one_domain_by_names(name: str, node: ast.ClassDef) -> bool:
     """A class that names a domain (`DatabaseURLSettings`, `OpenTelemetryConfig`) whose fields
     are that domain's by their environment variables: two thirds or more of them share one
-    prefix (`DATABASE_HOST`, `DATABASE_PORT`, ...; `OTEL_ENDPOINT` read through
-    `validation_alias=AliasChoices("OTEL_ENDPOINT", ...)` for a field `endpoint`)."""
+    domain word, first or after the product's prefix (`DATABASE_HOST`, `DATABASE_PORT`, ...;
+    `OTEL_ENDPOINT` and `LITELLM_OTEL_ENABLE_METRICS` read through
+    `validation_alias=AliasChoices(...)`, any of its choices)."""
     words = {w.lower() for w in _CAMEL.findall(name)} - _GENERIC_CLASS_WORDS
     if not words:
         return False
@@ -201,28 +203,34 @@ def _one_domain_by_names(name: str, node: ast.ClassDef) -> bool:
         if statement.target.id == "model_config":
             continue
         count += 1
-        variable = _environment_name(statement) or statement.target.id
-        head, sep, _ = variable.strip("_").partition("_")
-        if sep and head.upper() not in GENERIC_PREFIXES:
-            prefixes[head.upper()] = prefixes.get(head.upper(), 0) + 1
+        heads: set[str] = set()
+        for variable in _environment_names(statement) or [statement.target.id]:
+            parts = variable.strip("_").upper().split("_")
+            # the domain word, first (`OTEL_ENDPOINT`) or after the product's prefix
+            # (`LITELLM_OTEL_ENABLE_METRICS`)
+            heads.update(parts[: 2 if len(parts) >= 3 else 1] if len(parts) >= 2 else [])
+        for head in heads - GENERIC_PREFIXES:
+            prefixes[head] = prefixes.get(head, 0) + 1
     return count > 0 and 3 * max(prefixes.values(), default=0) >= 2 * count
 
 
-def _environment_name(statement: ast.AnnAssign) -> str | None:
-    """The environment variable a field reads by its `Field(validation_alias=...)` or
-    `alias=` (a string, or the first of `AliasChoices(...)`)."""
+def _environment_names(statement: ast.AnnAssign) -> list[str]:
+    """The environment variables a field reads by its `Field(validation_alias=...)` or
+    `alias=` (a string, or each string of `AliasChoices(...)`)."""
     value = statement.value
     if not isinstance(value, ast.Call):
-        return None
+        return []
     for keyword in value.keywords:
         if keyword.arg not in ("validation_alias", "alias", "env"):
             continue
         alias = keyword.value
-        if isinstance(alias, ast.Call) and alias.args:
-            alias = alias.args[0]
-        if isinstance(alias, ast.Constant) and isinstance(alias.value, str):
-            return alias.value
-    return None
+        choices = alias.args if isinstance(alias, ast.Call) else [alias]
+        return [
+            choice.value
+            for choice in choices
+            if isinstance(choice, ast.Constant) and isinstance(choice.value, str)
+        ]
+    return []
 
 
 def _domain_section(index: ProjectIndex, qualname: str, name: str) -> bool:
