@@ -19,8 +19,9 @@ Not secrets, and not reported:
   spelled as a value (`ACCESS_TOKEN = "access_token"`: a dictionary or cookie key);
 - values that stand for a secret without being one: `""`, `"<token>"`, `"${API_KEY}"`,
   `"{{ key }}"`, a mask (`"****"`), punctuation alone (`"-"`), words that say "no key"
-  (`"EMPTY"`, `"none"`, `"dummy"`, `"not-needed"`), keys public by design (PostHog `phc_…`,
-  Stripe `pk_live_…`, the project key or token of a product-analytics service:
+  (`"EMPTY"`, `"none"`, `"dummy"`, `"not-needed"`, `"unknown"`, `"anonymous"`,
+  `"unattributed"`, `"unassigned"`: the label of usage without a key), keys public by design
+  (PostHog `phc_…`, Stripe `pk_live_…`, the project key or token of a product-analytics service:
   `AMPLITUDE_API_KEY`, `MIXPANEL_TOKEN`, `POSTHOG_API_KEY`, but not a name with `secret`,
   `private`, `personal` or `admin`);
 - a value that is the name's last word when that word is not the secret
@@ -206,6 +207,9 @@ PLACEHOLDER_WORDS = frozenset(
         *("empty", "none", "null", "nil", "dummy", "placeholder", "unused", "unset"),
         *("undefined", "not-needed", "not_needed", "n/a", "na", "tbd", "todo"),
         *("sk-no-key-required", "no-key", "nokey"),
+        # nobody's key (`UNATTRIBUTED_API_KEY = "unattributed"`: the bucket of usage without one)
+        *("unknown", "anonymous", "unattributed", "unassigned", "unspecified", "unconfigured"),
+        "unauthenticated",
     }
 )
 # a word before the last one that makes the constant the name of where a secret goes
