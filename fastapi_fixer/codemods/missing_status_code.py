@@ -9,8 +9,8 @@ collection (`/items`, `""`) and the body inserts (`session.add(...)`, `.insert(.
 `repo.create_user(...)`). It is not a creation when the path ends in a parameter, or the
 function name or the path's last segment names an action or a change to what exists
 (`/login`, `/search`, `/list`, `update_item`, `/replace`, `set_config`, `upsert`, `annotate`,
-`start`, `add_user_to_group`...), when the body is a list (a batch), or when the returned
-model only reports an outcome (fields such as `status`, `message`, `track_id`).
+`start`, `add_user_to_group`, `team_member_add`...), when the body is a list (a batch), or when
+the returned model only reports an outcome (fields such as `status`, `message`, `track_id`).
 A `DELETE` route qualifies when no `return` in it has a value.
 
 ## Why is this bad?
@@ -150,6 +150,8 @@ CHANGE_WORDS = frozenset(
         "to", "from", "into",
     }
 )  # fmt: skip
+# with `add`, a change to a group (`/team/member_add`, `add_project_members`): existing users join
+MEMBER_WORDS = frozenset({"member", "members", "membership", "memberships"})
 # words that say a POST makes a new resource
 CREATE_WORDS = frozenset({"create", "new", "add", "insert", "register", "signup", "upload"})
 # a returned model with only these fields reports an outcome, not a resource
@@ -374,6 +376,8 @@ def _is_action(function: str, path: str) -> bool:
     if last.startswith("{"):
         return True  # `POST /items/{id}` is not a collection: not a creation
     words = {*_WORDS.findall(function.lower()), *_WORDS.findall(last.lower())}
+    if "add" in words and words & MEMBER_WORDS:
+        return True  # `team_member_add`: existing users join an existing group
     return bool(words & (ACTION_WORDS | CHANGE_WORDS))
 
 
