@@ -17,8 +17,11 @@ of a plural collection before it (`/messages/session/{session_id}`), the key the
 up by (`get_chats_by_folder_id` on `/folder/{folder_id}`), or when the parameter belongs to
 something else (`/stop/{task_id}`, `/version/{url_idx}`). Endpoint names fixed by a protocol
 are left alone: OAuth 2.0 / OpenID Connect (`/authorize`, `/userinfo`, `/jwks`, `/introspect`,
-`/revoke`, `/device_authorization`, `/end_session`) and, in a module that serves SCIM, the SCIM
-2.0 resources (`/Users`, `/Groups`, `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`).
+`/revoke`, `/device_authorization`, `/end_session`), in a module that serves SCIM, the SCIM 2.0
+resources (`/Users`, `/Groups`, `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`), and the
+paths of public APIs that a server compatible with them must answer as spelled (OpenAI's
+`/v1/vector_stores/{id}/files`, `/v1/fine_tuning/jobs`, `/v1/responses/{id}/input_items`,
+Anthropic's `/v1/messages/count_tokens`, Ollama's `/api/delete`), under any prefix.
 Web pages are not checked: routes with `response_class=HTMLResponse`, and every route of a
 module that renders templates (`Jinja2Templates`, `.TemplateResponse`) or holds a browser form
 (a route serving `GET` and `POST` on one path that answers with a `RedirectResponse`) when none
@@ -134,6 +137,29 @@ IDIOMS = frozenset({"get-started", "getting-started"})
 ACTIONS = ACTION_WORDS | frozenset(
     {"run", "call", "share", "send", "heartbeat", "invoke", "predict", "infer", "join", "proxy"}
 )
+# paths of public APIs that servers compatible with them must answer as spelled (`*`: a path
+# parameter): OpenAI's, Anthropic's, Ollama's; the last segments of a path are compared
+PUBLIC_API_PATHS = frozenset(
+    tuple(path.split("/"))
+    for path in (
+        # OpenAI
+        "vector_stores", "vector_stores/*", "vector_stores/*/search", "vector_stores/*/files",
+        "vector_stores/*/files/*", "vector_stores/*/files/*/content",
+        "vector_stores/*/file_batches", "vector_stores/*/file_batches/*",
+        "vector_stores/*/file_batches/*/cancel", "vector_stores/*/file_batches/*/files",
+        "responses/*/input_items", "responses/input_tokens", "realtime/client_secrets",
+        "realtime/transcription_sessions", "realtime/translations/client_secrets",
+        "fine_tuning/jobs", "fine_tuning/jobs/*", "fine_tuning/jobs/*/cancel",
+        "fine_tuning/jobs/*/events", "fine_tuning/jobs/*/checkpoints",
+        "fine_tuning/jobs/*/pause", "fine_tuning/jobs/*/resume",
+        "fine_tuning/checkpoints/*/permissions", "threads/*/runs/*/submit_tool_outputs",
+        "organization/admin_api_keys", "organization/audit_logs",
+        # Anthropic (and Claude Code's event log)
+        "messages/count_tokens", "api/event_logging/batch",
+        # Ollama
+        "api/create", "api/delete",
+    )
+)  # fmt: skip
 _NOT_A_NOUN = VERBS | frozenset({"or", "and", "by", "to", "for", "from", "of", "with", "all"})
 _VERSION = re.compile(r"^v\d+(\.\d+)*([a-z]+\d*)?$")
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -349,6 +375,13 @@ def _mirrors_upstream(node: ast.AST, path: str) -> bool:
     return False
 
 
+def public_api_path(path: str) -> bool:
+    """The path ends like one of a public API's that the app is compatible with (OpenAI's
+    `/v1/vector_stores/{id}/files`): clients of that API call it as that API spells it."""
+    segments = tuple("*" if _is_parameter(part) else part for part in path.split("/") if part)
+    return any(segments[-length:] in PUBLIC_API_PATHS for length in range(1, 6))
+
+
 def _deprecated_alias(call: ast.Call) -> bool:
     """`include_in_schema=False, deprecated=True`: an old path kept answering for old clients
     (what the fix leaves behind), not a path anyone is told to use."""
@@ -400,6 +433,7 @@ class NonRestPath(Rule):
                     and not _html_route(ctx, call)
                     and not _deprecated_alias(call)
                     and not _mirrors_upstream(node, route.path)
+                    and not public_api_path(route.path)
                 ):
                     routes.append((call, route, node))
         # every path a route of the module answers, hidden ones included: a new path must not
