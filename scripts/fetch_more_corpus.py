@@ -34,6 +34,9 @@ PACKAGES = (
     # judged 2026-12-06 (second session) as unseen code
     "skyvern==1.0.56",  # forge/sdk: async routes, async SQLAlchemy, Alembic, API-key auth
     "litellm==1.110.2",  # litellm/proxy: an auth proxy, Prisma, key/team management routes
+    # judged 2026-12-06 (third session) as unseen code
+    "r2r==3.6.6",  # core/main/api: async class-based routers, asyncpg, JWT/API-key auth, streaming
+    "khoj==1.42.10",  # khoj/routers: sync and async routes, Django ORM, OAuth/session auth, Stripe
 )
 
 

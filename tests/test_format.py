@@ -491,6 +491,31 @@ def test_strings_a_fix_pushed_past_the_length_flow_again_and_nothing_else_moves(
     assert split_long_strings("", formatted, 20) == formatted
 
 
+def test_unwrap_joined_strings_drops_the_parentheses_ruff_leaves_around_one_literal():
+    from fastapi_fixer.fixing.format import unwrap_joined_strings
+
+    # FF407 writes a long description as parts in parentheses; ruff joined them on one line
+    after = (
+        '@api.patch(\n    "/user/name",\n    responses={\n'
+        '        400: {"description": ("Name must be in the format: Firstname Lastname")}\n'
+        "    },\n)\ndef f(): ...\n"
+    )
+    assert unwrap_joined_strings("", after) == after.replace('("Name', '"Name').replace(
+        'Lastname")', 'Lastname"'
+    )
+    # calls, tuples, parts ruff kept apart, f-strings and the project's own lines: untouched
+    for kept in (
+        'x = print("a")\n',
+        'x = ("a",)\n',
+        'x = {"a": ("b " "c")}\n',
+        'x = {"a": (f"b{c}")}\n',
+    ):
+        assert unwrap_joined_strings("", kept) == kept
+    assert unwrap_joined_strings('x = {"a": ("b")}\n', 'x = {"a": ("b")}\n') == (
+        'x = {"a": ("b")}\n'
+    )
+
+
 def test_prefetch_answers_many_files_in_one_ruff_call_as_ruff_answers_each(tmp_path, monkeypatch):
     root = _project(tmp_path, "[tool.ruff]\nline-length = 88\n")
     style = style_for(str(root / "a.py"))

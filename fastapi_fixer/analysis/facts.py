@@ -1657,6 +1657,10 @@ class ModuleFacts:
     # UI through): the project serves its docs on purpose (FF603)
     names_docs_paths: bool = False
     semantic_digest: str = ""  # what other files may depend on, positions left out (index.py)
+    # the `references` used as a value somewhere (passed, stored, returned, decorating), not
+    # only as the callee of a direct call `f(...)`: a function never named so is never handed
+    # to FastAPI (`ProjectIndex.only_called`)
+    value_references: set[str] = field(default_factory=set)
 
 
 def _depends_target(call: ast.Call, resolver: Resolver) -> ast.expr | None:
@@ -1752,6 +1756,7 @@ class _ModuleAnalyzer:
             references=set(),
         )
         self._skip_refs: set[int] = set()
+        self._callees: set[int] = set()  # the `func` of each call: `f` in `f(...)`
         self._scope_functions: dict[int, tuple[FunctionNode, Resolver]] = {}
         self._loop_handlers: list[tuple[str, str, str]] = []
         self._served: list[tuple[str, str]] = []
@@ -1968,6 +1973,7 @@ class _ModuleAnalyzer:
             return
         if isinstance(node, ast.Call):
             func = node.func
+            self._callees.add(id(func))
             if isinstance(func, ast.Attribute):
                 if func.attr in _SERVER_APIS:
                     self._note_server_call(node, resolver)
@@ -1991,6 +1997,8 @@ class _ModuleAnalyzer:
             qualified = resolver.qualify(node)
             if qualified is not None and not qualified.startswith("builtins."):
                 self.facts.references.add(qualified)
+                if id(node) not in self._callees:
+                    self.facts.value_references.add(qualified)
 
 
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/openapi.json", "/docs/", "/redoc/"})

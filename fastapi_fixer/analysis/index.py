@@ -184,6 +184,7 @@ class ProjectIndex:
     _reads: set[Read] | None = None
     _depth: int = 0
     _values: dict[Read, bytes] = field(default_factory=dict)
+    _value_refs: set[str] | None = None  # `only_called`'s names used as values, resolved
     # what `build` made it of: the module facts in order and the unloaded files' words (a
     # worker process given the facts that changed builds the same index: `engine.workers`)
     built_from: tuple[tuple[ModuleFacts, ...], frozenset[str]] = field(
@@ -489,6 +490,24 @@ class ProjectIndex:
             # route): a file the prefilter skipped cannot, whatever words it holds
             return False
         return function.rpartition(".")[2] in self.unloaded_names
+
+    @_query
+    def only_called(self, function: str) -> bool:
+        """True when the project names ``function`` and every use is a direct call of it
+        (`f(...)`): never the function as a value (handed to `Depends`, a decorator,
+        `add_api_route`, a list, returned), and no file the prefilter did not analyse holds
+        its name. Nothing can then hand it to FastAPI, which never reads its parameters."""
+        if function not in self.references or function in self.dependencies:
+            return False
+        if function.rpartition(".")[2] in self.unloaded_names:
+            return False
+        if self._value_refs is None:
+            self._value_refs = {
+                self.resolve(name)
+                for module in dict.values(self.modules)
+                for name in module.value_references
+            }
+        return function not in self._value_refs
 
     # --- what blocks ---------------------------------------------------------------------
 

@@ -1,7 +1,11 @@
 """## What it does
 Finds parameters whose default is a FastAPI parameter marker — `Depends(...)`, `Security(...)`,
 `Query(...)`, `Path(...)`, `Header(...)`, `Cookie(...)`, `Body(...)`, `Form(...)`, `File(...)`
-from `fastapi` (or `fastapi.params`) — instead of carrying it in `Annotated`.
+from `fastapi` (or `fastapi.params`) — instead of carrying it in `Annotated`. A plain function
+(no decorator, not a method, not a route or dependency) that the project only ever calls
+directly (`indexer(request, files, user_agent)`, never named as a value: not handed to
+`Depends`, `add_api_route` or anything else) is left alone: FastAPI never reads its markers, so
+the advice there is to drop them, not to move them.
 
 ## Why is this bad?
 With the marker as the default, the function's signature lies: `user: User = Depends(get_user)`
@@ -350,6 +354,19 @@ def declared_fastapi_minimum(index: ProjectIndex) -> tuple[int, ...] | None:
     return min(bounds) if bounds else None
 
 
+def _never_read(ctx: FileContext, node: FunctionNode, qualname: str) -> bool:
+    """FastAPI never reads the function's markers: a plain function (no decorator, not a
+    method, not a route or dependency) that the project only ever calls directly
+    (`indexer(request, files, ...)`), so no reference can reach FastAPI. Moving the markers
+    into `Annotated` is not the advice there; dropping them is."""
+    if node.decorator_list:
+        return False
+    facts = ctx.index.functions.get(qualname)
+    if facts is None or facts.is_method or facts.routes:
+        return False
+    return ctx.index.only_called(qualname)
+
+
 def _variant_of_twin(ctx: FileContext) -> bool:
     """The module is a deliberate variant of a sibling module: `tutorial001_non_an` next to
     `tutorial001`, defining the same functions (documentation that shows both styles)."""
@@ -399,7 +416,7 @@ class DependsDefaultNotAnnotated(Rule):
         for node, qualname, resolver in ctx.functions():
             outer = Resolver(resolver.scope.parent or resolver.scope, ctx.module)
             candidates = list(self._candidates(node, outer))
-            if not candidates:
+            if not candidates or _never_read(ctx, node, qualname):
                 continue
             for candidate in candidates:
                 postponed = (guarded, _first_line(node)) if future else None

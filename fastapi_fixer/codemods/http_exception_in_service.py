@@ -82,9 +82,12 @@ nothing else uses it); and the module that builds the app, which gets an
 
 Reported without a fix: no module builds the app at module level, or several do (the app cannot
 be found unambiguously); an app is also built inside a function (a factory the server may run
-instead, while the module-level app belongs to a helper such as a CLI); the app is bound
-elsewhere than by a statement of its module's body (inside an `if` or `try`); the app's package
-has several `exceptions` modules; the project has its own `HTTPException` handler (the new
+instead, while the module-level app belongs to a helper such as a CLI), also one a method
+stores on an object (`self.app = FastAPI()` in a class that includes the routers and serves it,
+while the module-level app only copies its routes at startup); the app is bound elsewhere than
+by a statement of its module's body (inside an `if` or `try`); the app module replaces the
+app's `exception_handlers` (a handler the fix adds would go with them); the app's package has
+several `exceptions` modules; the project has its own `HTTPException` handler (the new
 handler would bypass it); the module catches `HTTPException` itself; the status is not a
 literal or has no body (204, 304, 1xx); the call passes anything but the status, `detail` and
 `headers`; a name the fix needs is taken.
@@ -332,6 +335,8 @@ class HttpExceptionInService(Rule):
         text = _read(app_path)
         if text is None or not _assigned_at_top(text, app[0]):
             return f"`{app[0]}` is not built by a module-level `{app[0]} = FastAPI(...)`"
+        if re.search(rf"\b{re.escape(app[0])}\.exception_handlers\s*=(?!=)", text):
+            return f"`{app[0]}.exception_handlers` is replaced, and a new handler with it"
         return Edit(app_path, "handler", None, (app[0], name, exc_module, status, handler))
 
     # --- applying (LibCST) ----------------------------------------------------------------
@@ -495,18 +500,24 @@ def _project_exceptions_module(index: ProjectIndex) -> tuple[str, str] | None:
 
 def _app_factories(index: ProjectIndex) -> bool:
     """An app is built inside a function of the project (outside tests and examples): a
-    factory the server may run instead of the module-level app."""
+    factory the server may run instead of the module-level app, also one stored on an object
+    (`self.app = FastAPI()` in a class that includes the routers and serves its app)."""
     from fastapi_fixer.analysis.paths import is_example_path
 
     for module in index.modules.values():
+        if is_test_path(module.path) or is_example_path(module.path):
+            continue
         routing = module.extra.get(ROUTING_KEY)
-        if (
-            isinstance(routing, ModuleRouting)
-            and not is_test_path(module.path)
-            and not is_example_path(module.path)
-            and any(d.kind == "app" and ":" in d.name for d in routing.routers.values())
+        if isinstance(routing, ModuleRouting) and any(
+            d.kind == "app" and ":" in d.name for d in routing.routers.values()
         ):
             return True
+        for function in module.functions.values():
+            if any(
+                site.how == "call" and index.class_kind(site.target) == "app"
+                for site in function.sites
+            ):
+                return True
     return False
 
 

@@ -5,7 +5,9 @@ or of an app built with `openapi_url=None`, routes of a router every `include_ro
 which (in any module) passes `include_in_schema=False` or includes it into such a hidden app or
 router, routes of an app served on a port the system picks (`uvicorn.Config(app, port=0)`: a
 CLI's one-shot login callback, whose docs nobody reads), websocket routes and routes in test
-modules are left alone.
+modules are left alone. So are web pages: a route that answers HTML (`-> HTMLResponse`,
+`response_class=HTMLResponse`, or it returns `templates.TemplateResponse(...)` /
+`HTMLResponse(...)`) is a page of the site, not an operation an API client calls.
 
 ## Why is this bad?
 The summary and description are what Swagger UI and generated clients show for an operation.
@@ -82,6 +84,35 @@ def route_calls(
     return found
 
 
+_PAGE_RESPONSES = frozenset({"HTMLResponse", "TemplateResponse", "_TemplateResponse"})
+
+
+def serves_page(ctx: FileContext, node: FunctionNode) -> bool:
+    """The route answers an HTML page (`-> HTMLResponse`, `response_class=HTMLResponse`, or it
+    returns `templates.TemplateResponse(...)` / `HTMLResponse(...)`): a page of the site, not
+    an operation API clients call (FF405), and a page shell for a client-side router reads its
+    path in the browser, so the server ignoring a path parameter is intended (FF408)."""
+
+    def names_page(expr: ast.AST | None) -> bool:
+        if isinstance(expr, ast.Call):
+            expr = expr.func
+        if isinstance(expr, ast.Attribute):
+            return expr.attr in _PAGE_RESPONSES
+        return isinstance(expr, ast.Name) and expr.id in _PAGE_RESPONSES
+
+    if names_page(node.returns):
+        return True
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and any(
+            k.arg == "response_class" and names_page(k.value) for k in decorator.keywords
+        ):
+            return True
+    return any(
+        isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and names_page(n.value)
+        for n in ast.walk(node)
+    )
+
+
 def in_schema(index: ProjectIndex, receiver: str) -> bool:
     """False when the route's app or router is left out of the OpenAPI document: built with
     `include_in_schema=False` / `openapi_url=None`, or every `include_router(...)` of it (in any
@@ -138,7 +169,7 @@ class UndocumentedRoute(Rule):
             return
         for node, qualname, _ in ctx.functions():
             routes = ctx.index.routes_of(qualname)
-            if not routes or ast.get_docstring(node) is not None:
+            if not routes or ast.get_docstring(node) is not None or serves_page(ctx, node):
                 continue
             for call, route in route_calls(node, routes):
                 if route.method == "websocket" or not in_schema(ctx.index, route.receiver):

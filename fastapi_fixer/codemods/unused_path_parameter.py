@@ -64,7 +64,7 @@ from fastapi_fixer.analysis.collectors.routing import (
     router_decl,
 )
 from fastapi_fixer.analysis.facts import FunctionNode, RouteDecl
-from fastapi_fixer.codemods.undocumented_route import route_calls
+from fastapi_fixer.codemods.undocumented_route import route_calls, serves_page
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
@@ -115,34 +115,6 @@ def _in_every_path(index: ProjectIndex, routes: tuple[RouteDecl, ...], name: str
     return True
 
 
-_PAGE_RESPONSES = frozenset({"HTMLResponse", "TemplateResponse", "_TemplateResponse"})
-
-
-def _serves_page(ctx: FileContext, node: FunctionNode) -> bool:
-    """The route answers an HTML page (`-> HTMLResponse`, `response_class=HTMLResponse`, or it
-    returns `templates.TemplateResponse(...)` / `HTMLResponse(...)`): a page shell for a
-    client-side router reads the path in the browser, so the server ignoring it is intended."""
-
-    def names_page(expr: ast.AST | None) -> bool:
-        if isinstance(expr, ast.Call):
-            expr = expr.func
-        if isinstance(expr, ast.Attribute):
-            return expr.attr in _PAGE_RESPONSES
-        return isinstance(expr, ast.Name) and expr.id in _PAGE_RESPONSES
-
-    if names_page(node.returns):
-        return True
-    for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Call) and any(
-            k.arg == "response_class" and names_page(k.value) for k in decorator.keywords
-        ):
-            return True
-    return any(
-        isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and names_page(n.value)
-        for n in ast.walk(node)
-    )
-
-
 class UnusedPathParameter(Rule):
     CODE = "FF408"
     NAME = "unused-path-parameter"
@@ -158,7 +130,7 @@ class UnusedPathParameter(Rule):
         index = ctx.index
         for node, qualname, _ in ctx.functions():
             routes = index.routes_of(qualname)
-            if not routes or _serves_page(ctx, node):
+            if not routes or serves_page(ctx, node):
                 continue
             for call, route in route_calls(node, routes):
                 if route.path is None:

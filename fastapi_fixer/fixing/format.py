@@ -118,9 +118,46 @@ def tidier(
             return after
         if notes is not None:
             notes.extend(report.notes)
-        return split_long_strings(before, report.text, style.line_length)
+        return unwrap_joined_strings(
+            before, split_long_strings(before, report.text, style.line_length)
+        )
 
     return tidy
+
+
+# `("one literal")` after a value position: what ruff leaves of a fix's implicit concatenation
+# (`("a long " "description")`) once it joins the parts on one line
+_WRAPPED_LITERAL = re.compile(
+    r"""(?P<before>[:=,(\[{]\s*)\((?P<literal>[rRuU]?(?P<quote>["'])"""
+    r"""(?:\\.|(?!(?P=quote))[^\\\n])*(?P=quote))\)"""
+)
+
+
+def unwrap_joined_strings(before: str, after: str) -> str:
+    """`after` without the parentheses left around a single string literal on the lines the
+    fixes wrote: a fix writes a long text as implicitly concatenated parts in parentheses
+    (`{"description": ("Name must be in " "the format")}`), and when the parts fit on one line
+    ruff joins them and keeps the parentheses, `("Name must be in the format")`. Lines already
+    in `before` are never touched, and the result is kept only when it parses to the same
+    syntax tree (the parentheses of a call or a tuple are never removed)."""
+    if "(" not in after:
+        return after
+    old = set(before.splitlines())
+    lines = after.splitlines(keepends=True)
+    changed = False
+    for at, line in enumerate(lines):
+        if line.rstrip("\r\n") in old or _WRAPPED_LITERAL.search(line) is None:
+            continue
+        lines[at] = _WRAPPED_LITERAL.sub(r"\g<before>\g<literal>", line)
+        changed = changed or lines[at] != line
+    if not changed:
+        return after
+    new = "".join(lines)
+    try:
+        same = ast.dump(ast.parse(new)) == ast.dump(ast.parse(after))
+    except (SyntaxError, ValueError):
+        return after
+    return new if same else after
 
 
 # a line holding one plain string literal (no f-string, no bytes, not triple-quoted) and at most
