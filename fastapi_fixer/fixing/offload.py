@@ -620,14 +620,18 @@ def apply_offload_text(
     then needs no LibCST parse of the module), the imports it asks for and the ones it would
     remove; raises `textedit.Unsure` where LibCST's layout could differ from the plain reading
     of the text: a parenthesized call or callee, a comment or a backslash before a wrapped
-    call's first argument, a generator as an argument, `async` and `def` not on one line."""
+    call's first argument, a generator as an argument, a call in an f-string, `async` and
+    `def` not on one line."""
     from fastapi_fixer.fixing.textedit import Source, Unsure, splice
 
     source = Source(text)
     calls: dict[tuple[int, int, int, int], ast.Call] = {}
     defs: dict[tuple[int, int], ast.AsyncFunctionDef] = {}
+    in_strings: set[int] = set()  # calls in f-strings, whose `ast` positions may be off
     for node in ast.walk(source.tree):
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.JoinedStr):
+            in_strings.update(id(inner) for inner in ast.walk(node))
+        elif isinstance(node, ast.Call):
             calls[_call_key(source, node)] = node
             source.parents[id(node.func)] = node
             for child in (*node.args, *node.keywords):
@@ -652,6 +656,8 @@ def apply_offload_text(
         call = calls.get((span.line, span.col, span.end_line, span.end_col))
         if call is None or edit.kind not in ("sleep", "wrap"):
             raise Unsure("no call at the edit's place")
+        if id(call) in in_strings:
+            raise Unsure("a call in an f-string")
         if edit.kind == "sleep":
             imports.add(("asyncio", None))
             made_unused = [("time", None, None), ("time", "sleep", None)]
