@@ -185,6 +185,9 @@ class ProjectIndex:
     _depth: int = 0
     _values: dict[Read, bytes] = field(default_factory=dict)
     _value_refs: set[str] | None = None  # `only_called`'s names used as values, resolved
+    # the index this one replaced in a fix round, whose digests of unchanged function facts
+    # this one takes (`inherit`); never sent to a worker process
+    _previous: ProjectIndex | None = field(default=None, repr=False)
     # what `build` made it of: the module facts in order and the unloaded files' words (a
     # worker process given the facts that changed builds the same index: `engine.workers`)
     built_from: tuple[tuple[ModuleFacts, ...], frozenset[str]] = field(
@@ -258,9 +261,32 @@ class ProjectIndex:
         for read in reads:
             part = values.get(read)
             if part is None:
-                part = values[read] = f"{read!r}\0{self._answer(read)}\n".encode()
+                part = self._carried(read) if self._previous is not None else None
+                if part is None:
+                    part = f"{read!r}\0{self._answer(read)}\n".encode()
+                values[read] = part
             parts.append(part)
         return hashlib.sha256(b"".join(parts)).hexdigest()
+
+    def inherit(self, previous: ProjectIndex) -> None:
+        """Take the digests of the answers ``previous`` (the index this one replaces: a fix
+        round's) gave about function facts this index holds too, the same objects (a module
+        that did not change keeps its facts): the same facts, the same digest."""
+        previous._previous = None  # one index back, never a chain of them
+        self._previous = previous
+
+    def _carried(self, read: Read) -> bytes | None:
+        """The digest of the answer to ``read`` that the previous index gave, when it is the
+        answer this index gives: a function's facts, the very same object in both."""
+        previous = self._previous
+        assert previous is not None
+        if read[0] != "f":
+            return None
+        known = previous._values.get(read)
+        if known is None or b"\0unstable " in known:
+            return None  # an answer digested with the project's digest stands for it
+        now = dict.get(self.functions, read[1])
+        return known if now is not None and now is dict.get(previous.functions, read[1]) else None
 
     def _answer(self, read: Read) -> str:
         self._depth += 1

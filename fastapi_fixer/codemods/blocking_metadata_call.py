@@ -86,3 +86,11 @@ class BlockingMetadataCall(Rule):
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         return apply_offload_edits(module, edits)
+
+    def fix_source(self, text: str, edits: list[Edit], ctx: FixContext) -> str | None:
+        """`fix`'s output written as text edits (`offload.apply_offload_text`); None where
+        that is not certain to be what `fix` writes, and outside a fix pass."""
+        from fastapi_fixer.fixing.offload import apply_offload_text
+        from fastapi_fixer.fixing.textedit import recorded_fix
+
+        return recorded_fix(apply_offload_text, text, edits)

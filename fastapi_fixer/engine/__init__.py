@@ -545,7 +545,10 @@ class Engine:
         unloaded = [
             f.text for f in files.values() if f.facts is None and not f.failed and not f.is_text
         ]
+        previous = getattr(self, "index", None)
         self.index = ProjectIndex.build(loaded, self.catalog, unloaded_texts=unloaded)
+        if previous is not None:  # a fix round's: the digests of unchanged facts carry over
+            self.index.inherit(previous)
 
     def _demanded(self, files: dict[str, _File]) -> list[str]:
         """Files not analysed yet whose module a loaded function calls into."""

@@ -196,6 +196,7 @@ class ShardWorker:
         """One fix pass per file (`engine.fix_one_file`) on this shard's current texts; each
         item says whether its file is formatter-clean, when that was asked for many at once."""
         from fastapi_fixer.engine import fix_files
+        from fastapi_fixer.fixing.textedit import given_trees
         from fastapi_fixer.rule import FixContext
 
         passes = [
@@ -207,8 +208,11 @@ class ShardWorker:
             )
             for path, edits, clean in items
         ]
-        # a pass takes long enough to be counted one by one
-        return fix_files(passes, layout=layout, progress=progress)
+        # the text fixes (`fixing.textedit`) read the trees the facts pass parsed
+        trees = [(self.jobs[path].text, self.trees.get(path)) for path, _, _ in items]
+        with given_trees(trees):
+            # a pass takes long enough to be counted one by one
+            return fix_files(passes, layout=layout, progress=progress)
 
 
 def _serve(connection: Connection, worker: ShardWorker) -> None:

@@ -950,6 +950,7 @@ class _Layout:
         self._whole: _Block | None = None
         self._whole_tried = False
         self._in_strings: set[int] | None = None
+        self._blocks: dict[Range, _Block | None] = {}  # the answers of `block`, by span
 
     @property
     def in_strings(self) -> set[int]:
@@ -987,6 +988,12 @@ class _Layout:
         lines = self.lines
         if len(lines) <= self.SMALL:  # one parse for every question
             return self.whole()
+        if span not in self._blocks:  # a statement's span is asked again for its range
+            self._blocks[span] = self._block(span)
+        return self._blocks[span]
+
+    def _block(self, span: Range) -> _Block | None:
+        lines = self.lines
         code = [
             len(_indentation(x))
             for x in lines[span[0] - 1 : span[1]]

@@ -10,6 +10,9 @@ The fixes, as edits a rule's fixer applies with LibCST:
 - ``sleep``: `time.sleep(x)` -> `await asyncio.sleep(x)`;
 - ``unasync``: `async def f` -> `def f` (FastAPI then runs it in its threadpool);
 - ``wrap``: `f(a, k=v)` -> `await run_in_threadpool(f, a, k=v)`.
+
+`apply_offload_text` writes the same as text edits at `ast`'s positions (the rules'
+`fix_source`), so the fix pass parses no module with LibCST for them where it can be sure.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 
     from fastapi_fixer.analysis.facts import FunctionFacts
     from fastapi_fixer.analysis.index import ProjectIndex
+    from fastapi_fixer.fixing.textedit import Source, TextEdit
     from fastapi_fixer.rule import FileContext, Rule
 
 RUN_IN_THREADPOOL = ("fastapi.concurrency", "run_in_threadpool")
@@ -607,3 +611,174 @@ def _unasync(node: cst.CSTNode, as_operand: bool) -> cst.CSTNode:
 
     assert isinstance(node, cst.FunctionDef)
     return node.with_changes(asynchronous=None)
+
+
+def apply_offload_text(
+    text: str, edits: list[Edit]
+) -> tuple[str, list[tuple[str, str | None]], list[tuple[str, str | None, str | None]]]:
+    """`apply_offload_edits`' output written as text edits at `ast`'s positions (the fix pass
+    then needs no LibCST parse of the module), the imports it asks for and the ones it would
+    remove; raises `textedit.Unsure` where LibCST's layout could differ from the plain reading
+    of the text: a parenthesized call or callee, a comment or a backslash before a wrapped
+    call's first argument, a generator as an argument, a call in an f-string, `async` and
+    `def` not on one line."""
+    from fastapi_fixer.fixing.textedit import Source, Unsure, splice
+
+    source = Source(text)
+    calls: dict[tuple[int, int, int, int], ast.Call] = {}
+    defs: dict[tuple[int, int], ast.AsyncFunctionDef] = {}
+    in_strings: set[int] = set()  # calls in f-strings, whose `ast` positions may be off
+    for node in ast.walk(source.tree):
+        if isinstance(node, ast.JoinedStr):
+            in_strings.update(id(inner) for inner in ast.walk(node))
+        elif isinstance(node, ast.Call):
+            calls[_call_key(source, node)] = node
+            source.parents[id(node.func)] = node
+            for child in (*node.args, *node.keywords):
+                source.parents[id(child)] = node
+        elif isinstance(node, (ast.Attribute, ast.Subscript, ast.Expr)):
+            source.parents[id(node.value)] = node
+        elif isinstance(node, ast.AsyncFunctionDef):
+            defs[(node.lineno, source.char_col(node.lineno, node.col_offset))] = node
+    imports: set[tuple[str, str | None]] = set()
+    made_unused: list[tuple[str, str | None, str | None]] = []
+    changes: list[TextEdit] = []
+    for edit in edits:
+        span = edit.span
+        if span is None:
+            raise Unsure("an edit without a place")
+        if edit.kind == "unasync":
+            function = defs.get((span.line, span.col))
+            if function is None:
+                raise Unsure("no `async def` at the edit's place")
+            changes.append(_unasync_text(source, function))
+            continue
+        call = calls.get((span.line, span.col, span.end_line, span.end_col))
+        if call is None or edit.kind not in ("sleep", "wrap"):
+            raise Unsure("no call at the edit's place")
+        if id(call) in in_strings:
+            raise Unsure("a call in an f-string")
+        if edit.kind == "sleep":
+            imports.add(("asyncio", None))
+            made_unused = [("time", None, None), ("time", "sleep", None)]
+            changes.append(_sleep_text(source, call))
+        else:
+            name, add_import = edit.args
+            changes.append(_wrap_text(source, call, str(name)))
+            if add_import:
+                imports.add(RUN_IN_THREADPOOL)
+    present = _top_level_imports(source.tree)
+    ordered = sorted(imports, key=lambda item: (item[0], item[1] or ""))
+    return splice(text, changes), [item for item in ordered if item not in present], made_unused
+
+
+def _call_key(source: Source, node: ast.Call) -> tuple[int, int, int, int]:
+    end = node.end_lineno or node.lineno
+    return (
+        node.lineno,
+        source.char_col(node.lineno, node.col_offset),
+        end,
+        source.char_col(end, node.end_col_offset or 0),
+    )
+
+
+def _callee(source: Source, call: ast.Call) -> tuple[int, int, int]:
+    """Where the call starts, where its callee ends and where its `(` is; raises `Unsure`
+    when the call or its callee is parenthesized, or something else than spaces lies between
+    the callee and the `(`."""
+    from fastapi_fixer.fixing.textedit import Unsure
+
+    start = source.start_of(call)
+    if source.start_of(call.func) != start:
+        raise Unsure("a parenthesized callee")
+    parent = source.parents.get(id(call))
+    if isinstance(parent, ast.Expr) and source.start_of(parent) == start:
+        pass  # a statement of its own starting with the call: no parenthesis around it
+    elif source.parenthesized(call):
+        raise Unsure("a parenthesized call")  # (`parenthesized` raises where it cannot tell)
+    func_end = source.end_of(call.func)
+    paren = func_end
+    while paren < len(source.text) and source.text[paren] == " ":
+        paren += 1
+    if paren >= len(source.text) or source.text[paren] != "(":
+        raise Unsure("no `(` right after the callee")
+    return start, func_end, paren
+
+
+def _awaited(source: Source, call: ast.Call, code: str) -> str:
+    """``code`` awaited, in parentheses where the call is the object of an attribute, a
+    subscript or a call (`cstutil._is_primary_object`)."""
+    parent = source.parents.get(id(call))
+    operand = (isinstance(parent, (ast.Attribute, ast.Subscript)) and parent.value is call) or (
+        isinstance(parent, ast.Call) and parent.func is call
+    )
+    return f"(await {code})" if operand else f"await {code}"
+
+
+def _sleep_text(source: Source, call: ast.Call) -> TextEdit:
+    """`time.sleep(x)` -> `await asyncio.sleep(x)` (`_to_asyncio_sleep`)."""
+    from fastapi_fixer.fixing.textedit import TextEdit
+
+    start, func_end, _ = _callee(source, call)
+    end = source.end_of(call)
+    code = "asyncio.sleep" + source.text[func_end:end]
+    return TextEdit(start, end, _awaited(source, call, code))
+
+
+def _wrap_text(source: Source, call: ast.Call, name: str) -> TextEdit:
+    """`f(a, k=v)` -> `await name(f, a, k=v)` (`_wrapper`): the callee first, after what
+    followed the `(`; before the first argument, a space, or the line break and the
+    indentation of the first argument's line when the arguments start on a new line."""
+    from fastapi_fixer.fixing.textedit import TextEdit, Unsure
+
+    start, func_end, paren = _callee(source, call)
+    end = source.end_of(call)
+    text = source.text
+    arguments = [*call.args, *call.keywords]
+    if any(isinstance(a, ast.GeneratorExp) for a in call.args):
+        raise Unsure("a generator as an argument")
+    func = text[start:func_end]
+    if not arguments:
+        inside = text[paren + 1 : end - 1]
+        if text[end - 1] != ")" or inside.strip(" \n"):
+            raise Unsure("no empty argument list")
+        return TextEdit(start, end, _awaited(source, call, f"{name}({inside}{func})"))
+    first = min(source.start_of(a) for a in arguments)
+    between = text[paren + 1 : first]
+    if between.strip(" \n"):
+        raise Unsure("something before the first argument")
+    after = "\n" + between.rpartition("\n")[2] if "\n" in between else " "
+    code = f"{name}({between}{func},{after}{text[first:end]}"
+    return TextEdit(start, end, _awaited(source, call, code))
+
+
+def _unasync_text(source: Source, function: ast.AsyncFunctionDef) -> TextEdit:
+    """`async def f` -> `def f` (`_unasync`)."""
+    from fastapi_fixer.fixing.textedit import TextEdit, Unsure
+
+    start = source.offset(function.lineno, source.char_col(function.lineno, function.col_offset))
+    text = source.text
+    if not text.startswith("async", start):
+        raise Unsure("no `async` at the function's place")
+    at = start + len("async")
+    while at < len(text) and text[at] == " ":
+        at += 1
+    if at == start + len("async") or not text.startswith("def", at):
+        raise Unsure("`async` and `def` not on one line")
+    return TextEdit(start, at, "")
+
+
+def _top_level_imports(tree: ast.Module) -> set[tuple[str, str | None]]:
+    """`cstutil._top_level_imports` read from `ast`: the module's own top-level imports
+    without aliases (what `cstutil.add_imports` does not ask for again)."""
+    found: set[tuple[str, str | None]] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            found.update((alias.name, None) for alias in statement.names if alias.asname is None)
+        elif isinstance(statement, ast.ImportFrom) and not statement.level and statement.module:
+            found.update(
+                (statement.module, alias.name)
+                for alias in statement.names
+                if alias.asname is None and alias.name != "*"
+            )
+    return found

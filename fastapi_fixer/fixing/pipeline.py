@@ -287,6 +287,11 @@ def laid_out_fix(result: FileFix, after: str, laid_out: str) -> FileFix:
     )
 
 
+# the last modules parsed, with their texts: a preview's pass of one rule (`reporting.fixes`)
+# parses the text the pass of every rule parsed just before (LibCST modules never change)
+_PARSED: list[tuple[str, cst.Module]] = []
+
+
 def _parse(text: str) -> cst.Module | Exception:
     """The module LibCST parses from ``text`` (empty: a file a fix creates), or why it cannot
     be rewritten: LibCST cannot read it, or cannot write it back unchanged."""
@@ -294,6 +299,10 @@ def _parse(text: str) -> cst.Module | Exception:
 
     if not text:
         return cst.Module(body=[])
+    for known, parsed in _PARSED:
+        if known is text or known == text:
+            statements.remember(parsed, text)
+            return parsed
     try:
         module = cst.parse_module(text)
         statements.remember(module, text)
@@ -303,6 +312,8 @@ def _parse(text: str) -> cst.Module | Exception:
             raise ValueError("LibCST cannot write this file back unchanged")
     except Exception as exc:  # a file LibCST cannot read: no rule can fix it with LibCST
         return exc
+    _PARSED.insert(0, (text, module))
+    del _PARSED[4:]
     return module
 
 

@@ -106,6 +106,10 @@ _KNOWN: list[tuple[cst.Module, StatementLines | None]] = []
 
 def remember(module: cst.Module, text: str) -> None:
     """Say that ``module`` was parsed from ``text`` (the fix pass does, for its rules)."""
+    for at, (known, _lazy) in enumerate(_KNOWN):
+        if known is module:  # known already: first again, with what was worked out of it
+            _KNOWN.insert(0, _KNOWN.pop(at))
+            return
     _KNOWN.insert(0, (module, _Lazy(module, text)))  # type: ignore[arg-type]
     del _KNOWN[4:]
 

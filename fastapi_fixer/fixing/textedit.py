@@ -11,9 +11,10 @@ where LibCST's layout could differ from the plain reading of the text.
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
 import tokenize
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from fastapi_fixer.fixing.pipeline import split_lines
@@ -49,7 +50,10 @@ class Source:
             self.starts.append(offset)
             offset += len(line)
         self.starts.append(offset)
-        self.tree = tree if tree is not None else ast.parse(text)
+        if tree is None:
+            known = _GIVEN.get(id(text))
+            tree = known[1] if known is not None and known[0] is text else ast.parse(text)
+        self.tree = tree
         # the parents of calls, attributes and subscripts (filled by the caller's walk)
         self.parents: dict[int, ast.AST] = {}
 
@@ -199,6 +203,28 @@ class Source:
         return (index + 1 < len(body) and body[index + 1].lineno == last) or (
             index > 0 and (body[index - 1].end_lineno or 0) == statement.lineno
         )
+
+
+# id(text) -> (text, its `ast`): the trees of the texts a fix pass runs on, when its caller has
+# them (`given_trees`; a worker keeps each file's tree from the facts pass)
+_GIVEN: dict[int, tuple[str, ast.Module]] = {}
+
+
+@contextlib.contextmanager
+def given_trees(pairs: Iterable[tuple[str, ast.Module | None]]) -> Iterator[None]:
+    """While in the block, a `Source` of one of these very texts (the same object, not an
+    equal one) takes its tree instead of parsing it again: a tree no one changes, parsed
+    from that text."""
+    pairs = list(pairs)
+    added = [id(text) for text, tree in pairs if tree is not None and id(text) not in _GIVEN]
+    for text, tree in pairs:
+        if tree is not None and id(text) in added:
+            _GIVEN[id(text)] = (text, tree)
+    try:
+        yield
+    finally:
+        for key in added:
+            _GIVEN.pop(key, None)
 
 
 def splice(text: str, edits: Iterable[TextEdit]) -> str:
