@@ -64,22 +64,27 @@ def fix_edits(root: Path, code: str = "FF801") -> dict[str, list[Edit]]:
     return {path: sorted(edits, key=repr) for path, edits in found.items()}
 
 
-def _compare(path: str, edits: list[Edit]) -> str:
-    """'same' or 'declined'; fails when the text fix differs from the LibCST fix."""
+def compare_fixes(path: str, edits: list[Edit], with_libcst, with_text) -> str:
+    """'same' or 'declined'; fails when the text fix (`with_text(text, edits)`) differs from
+    the LibCST fix (`with_libcst(module, edits)`), imports asked for included."""
     text = Path(path).read_text(encoding="utf-8")
     module = cst.parse_module(text)
     statements.remember(module, text)
     requests = ImportRequests()
     with fixing(None, requests):
-        want = ff801._apply(module, edits).code
+        want = with_libcst(module, edits).code
     try:
-        got, adds, removals = ff801._apply_text(text, edits)
+        got, adds, removals = with_text(text, edits)
     except Unsure:
         return "declined"
     assert got == want
     assert adds == requests.adds
     assert removals == requests.removals
     return "same"
+
+
+def _compare(path: str, edits: list[Edit]) -> str:
+    return compare_fixes(path, edits, ff801._apply, ff801._apply_text)
 
 
 def _project(tmp_path: Path, source: str) -> Path:

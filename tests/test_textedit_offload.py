@@ -10,15 +10,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import libcst as cst
 import pytest
 
-from fastapi_fixer.fixing import offload, statements
-from fastapi_fixer.fixing.context import ImportRequests, fixing
-from fastapi_fixer.fixing.textedit import Unsure
+from fastapi_fixer.fixing import offload
 from fastapi_fixer.models import Edit
 from tests.harness import FIXTURES, run
-from tests.test_textedit import fix_edits
+from tests.test_textedit import compare_fixes, fix_edits
 
 CODES = ("FF101", "FF102", "FF103", "FF106")
 
@@ -103,21 +100,7 @@ CASES = {
 
 
 def _compare(path: str, edits: list[Edit]) -> str:
-    """'same' or 'declined'; fails when the text fix differs from the LibCST fix."""
-    text = Path(path).read_text(encoding="utf-8")
-    module = cst.parse_module(text)
-    statements.remember(module, text)
-    requests = ImportRequests()
-    with fixing(None, requests):
-        want = offload.apply_offload_edits(module, edits).code
-    try:
-        got, adds, removals = offload.apply_offload_text(text, edits)
-    except Unsure:
-        return "declined"
-    assert got == want
-    assert adds == requests.adds
-    assert removals == requests.removals
-    return "same"
+    return compare_fixes(path, edits, offload.apply_offload_edits, offload.apply_offload_text)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

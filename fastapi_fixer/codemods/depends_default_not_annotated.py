@@ -682,7 +682,13 @@ def _apply_text(
     raises `Unsure` where LibCST's layout could differ from the plain reading of the text: a
     `*` to insert, a parameter or marker call over several lines, parentheses around a
     annotation, a default or a marker's argument, a comment or a trailing comma in the call."""
-    from fastapi_fixer.fixing.textedit import Source, TextEdit, Unsure, splice
+    from fastapi_fixer.fixing.textedit import (
+        Source,
+        TextEdit,
+        Unsure,
+        splice,
+        top_level_imports,
+    )
 
     source = Source(text)
     defs = {
@@ -710,7 +716,7 @@ def _apply_text(
                 _param_edits(source, arg, default, str(mode), str(annotated), str(inner))
             )
         imports.update(needed)  # type: ignore[arg-type]
-    present = _top_level_imports(source.tree)
+    present = top_level_imports(source.tree)
     return splice(text, changes), [item for item in sorted(imports) if item not in present], []
 
 
@@ -862,19 +868,3 @@ def _marker_without_default(call: str, mode: str) -> tuple[str, str | None]:
         return call[:start] + call[pieces[at + 1][0].start[1] :], value
     previous_end = pieces[at - 1][-1].end[1]
     return call[:previous_end] + call[closing:], value
-
-
-def _top_level_imports(tree: ast.Module) -> set[tuple[str, str | None]]:
-    """`cstutil._top_level_imports` read from `ast`: the module's own top-level imports
-    without aliases."""
-    found: set[tuple[str, str | None]] = set()
-    for statement in tree.body:
-        if isinstance(statement, ast.Import):
-            found.update((alias.name, None) for alias in statement.names if alias.asname is None)
-        elif isinstance(statement, ast.ImportFrom) and not statement.level and statement.module:
-            found.update(
-                (statement.module, alias.name)
-                for alias in statement.names
-                if alias.asname is None and alias.name != "*"
-            )
-    return found

@@ -622,7 +622,7 @@ def apply_offload_text(
     of the text: a parenthesized call or callee, a comment or a backslash before a wrapped
     call's first argument, a generator as an argument, a call in an f-string, `async` and
     `def` not on one line."""
-    from fastapi_fixer.fixing.textedit import Source, Unsure, splice
+    from fastapi_fixer.fixing.textedit import Source, Unsure, splice, top_level_imports
 
     source = Source(text)
     calls: dict[tuple[int, int, int, int], ast.Call] = {}
@@ -667,7 +667,7 @@ def apply_offload_text(
             changes.append(_wrap_text(source, call, str(name)))
             if add_import:
                 imports.add(RUN_IN_THREADPOOL)
-    present = _top_level_imports(source.tree)
+    present = top_level_imports(source.tree)
     ordered = sorted(imports, key=lambda item: (item[0], item[1] or ""))
     return splice(text, changes), [item for item in ordered if item not in present], made_unused
 
@@ -766,19 +766,3 @@ def _unasync_text(source: Source, function: ast.AsyncFunctionDef) -> TextEdit:
     if at == start + len("async") or not text.startswith("def", at):
         raise Unsure("`async` and `def` not on one line")
     return TextEdit(start, at, "")
-
-
-def _top_level_imports(tree: ast.Module) -> set[tuple[str, str | None]]:
-    """`cstutil._top_level_imports` read from `ast`: the module's own top-level imports
-    without aliases (what `cstutil.add_imports` does not ask for again)."""
-    found: set[tuple[str, str | None]] = set()
-    for statement in tree.body:
-        if isinstance(statement, ast.Import):
-            found.update((alias.name, None) for alias in statement.names if alias.asname is None)
-        elif isinstance(statement, ast.ImportFrom) and not statement.level and statement.module:
-            found.update(
-                (statement.module, alias.name)
-                for alias in statement.names
-                if alias.asname is None and alias.name != "*"
-            )
-    return found

@@ -262,3 +262,19 @@ def recorded_fix(
     requests.adds.extend(adds)
     requests.removals.extend(removals)
     return new_text
+
+
+def top_level_imports(tree: ast.Module) -> set[tuple[str, str | None]]:
+    """`cstutil._top_level_imports` read from `ast`: the module's own top-level imports
+    without aliases (what `cstutil.add_imports` does not ask for again)."""
+    found: set[tuple[str, str | None]] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            found.update((alias.name, None) for alias in statement.names if alias.asname is None)
+        elif isinstance(statement, ast.ImportFrom) and not statement.level and statement.module:
+            found.update(
+                (statement.module, alias.name)
+                for alias in statement.names
+                if alias.asname is None and alias.name != "*"
+            )
+    return found
