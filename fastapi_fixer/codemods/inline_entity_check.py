@@ -592,9 +592,13 @@ def _route_rewriter(
         )
         if _no_parameters(params):
             # every parameter went into the dependency: the entity takes the place of the last
-            # one, with its comma, so a signature laid out a parameter a line stays so
+            # one, with its comma and the line break before `)`, so a signature laid out a
+            # parameter a line stays so
             last = _last_parameter(node.params)
-            params = params.with_changes(params=[param.with_changes(comma=last.comma)])
+            param = param.with_changes(
+                comma=last.comma, whitespace_after_param=last.whitespace_after_param
+            )
+            params = params.with_changes(params=[param])
         else:
             params = insert_parameter(params, param)
         return node.with_changes(params=params, body=node.body.with_changes(body=body))
