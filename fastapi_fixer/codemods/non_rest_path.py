@@ -21,7 +21,7 @@ are left alone: OAuth 2.0 / OpenID Connect (`/authorize`, `/userinfo`, `/jwks`, 
 resources (`/Users`, `/Groups`, `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`), and the
 paths of public APIs that a server compatible with them must answer as spelled (OpenAI's
 `/v1/vector_stores/{id}/files`, `/v1/fine_tuning/jobs`, `/v1/responses/{id}/input_items`,
-Anthropic's `/v1/messages/count_tokens`, Ollama's `/api/delete`), under any prefix.
+Anthropic's `/v1/messages/count_tokens`), under any prefix.
 Web pages are not checked: routes with `response_class=HTMLResponse`, and every route of a
 module that renders templates (`Jinja2Templates`, `.TemplateResponse`) or holds a browser form
 (a route serving `GET` and `POST` on one path that answers with a `RedirectResponse`) when none
@@ -138,7 +138,8 @@ ACTIONS = ACTION_WORDS | frozenset(
     {"run", "call", "share", "send", "heartbeat", "invoke", "predict", "infer", "join", "proxy"}
 )
 # paths of public APIs that servers compatible with them must answer as spelled (`*`: a path
-# parameter): OpenAI's, Anthropic's, Ollama's; the last segments of a path are compared
+# parameter): OpenAI's and Anthropic's; the last segments of a path are compared. Not Ollama's
+# `/api/create` and `/api/delete`: a project's own path may end so too
 PUBLIC_API_PATHS = frozenset(
     tuple(path.split("/"))
     for path in (
@@ -156,8 +157,6 @@ PUBLIC_API_PATHS = frozenset(
         "organization/admin_api_keys", "organization/audit_logs",
         # Anthropic (and Claude Code's event log)
         "messages/count_tokens", "api/event_logging/batch",
-        # Ollama
-        "api/create", "api/delete",
     )
 )  # fmt: skip
 _NOT_A_NOUN = VERBS | frozenset({"or", "and", "by", "to", "for", "from", "of", "with", "all"})
