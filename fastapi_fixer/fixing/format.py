@@ -152,12 +152,7 @@ def unwrap_joined_strings(before: str, after: str) -> str:
         changed = changed or lines[at] != line
     if not changed:
         return after
-    new = "".join(lines)
-    try:
-        same = ast.dump(ast.parse(new)) == ast.dump(ast.parse(after))
-    except (SyntaxError, ValueError):
-        return after
-    return new if same else after
+    return _same_tree_or(after, "".join(lines))
 
 
 # a line holding one plain string literal (no f-string, no bytes, not triple-quoted) and at most
@@ -203,7 +198,12 @@ def split_long_strings(before: str, after: str, line_length: int) -> str:
         at += len(run)
     if not changed:
         return after
-    new = "".join(out)
+    return _same_tree_or(after, "".join(out))
+
+
+def _same_tree_or(after: str, new: str) -> str:
+    """``new`` when it parses to the syntax tree ``after`` parses to (only its layout
+    differs), else ``after``."""
     try:
         same = ast.dump(ast.parse(new)) == ast.dump(ast.parse(after))
     except (SyntaxError, ValueError):
