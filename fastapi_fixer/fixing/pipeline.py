@@ -287,11 +287,6 @@ def laid_out_fix(result: FileFix, after: str, laid_out: str) -> FileFix:
     )
 
 
-# the last modules parsed, with their texts: a preview's pass of one rule (`reporting.fixes`)
-# parses the text the pass of every rule parsed just before (LibCST modules never change)
-_PARSED: list[tuple[str, cst.Module]] = []
-
-
 def _parse(text: str) -> cst.Module | Exception:
     """The module LibCST parses from ``text`` (empty: a file a fix creates), or why it cannot
     be rewritten: LibCST cannot read it, or cannot write it back unchanged."""
@@ -299,21 +294,18 @@ def _parse(text: str) -> cst.Module | Exception:
 
     if not text:
         return cst.Module(body=[])
-    for known, parsed in _PARSED:
-        if known is text or known == text:
-            statements.remember(parsed, text)
-            return parsed
+    known = statements.parsed_from(text)
+    if known is not None:
+        return known
     try:
         module = cst.parse_module(text)
-        statements.remember(module, text)
         # a form feed in an indentation LibCST writes into every block: never rewrite a
         # file it cannot write back (the check costs a code generation: only then)
         if "\f" in text and module.code.rstrip("\r") != text.rstrip("\r"):
             raise ValueError("LibCST cannot write this file back unchanged")
     except Exception as exc:  # a file LibCST cannot read: no rule can fix it with LibCST
         return exc
-    _PARSED.insert(0, (text, module))
-    del _PARSED[4:]
+    statements.remember(module, text)
     return module
 
 

@@ -101,17 +101,25 @@ class StatementLines:
         return found
 
 
-_KNOWN: list[tuple[cst.Module, StatementLines | None]] = []
+# the last modules the fix pass parsed (LibCST modules never change), newest first
+_KNOWN: list[tuple[cst.Module, _Lazy]] = []
 
 
 def remember(module: cst.Module, text: str) -> None:
     """Say that ``module`` was parsed from ``text`` (the fix pass does, for its rules)."""
-    for at, (known, _lazy) in enumerate(_KNOWN):
-        if known is module:  # known already: first again, with what was worked out of it
-            _KNOWN.insert(0, _KNOWN.pop(at))
-            return
-    _KNOWN.insert(0, (module, _Lazy(module, text)))  # type: ignore[arg-type]
+    _KNOWN.insert(0, (module, _Lazy(module, text)))
     del _KNOWN[4:]
+
+
+def parsed_from(text: str) -> cst.Module | None:
+    """A module remembered as parsed from ``text`` (first again, with what was worked out of
+    it), else None: a preview's pass of one rule (`reporting.fixes`) parses the text the pass
+    of every rule parsed just before."""
+    for at, (module, lazy) in enumerate(_KNOWN):
+        if lazy.text is text or lazy.text == text:
+            _KNOWN.insert(0, _KNOWN.pop(at))
+            return module
+    return None
 
 
 class _Lazy:
@@ -129,7 +137,7 @@ def lines_of(module: cst.Module) -> StatementLines | None:
     """The statement map of a module the fix pass parsed, else None."""
     for known, lazy in _KNOWN:
         if known is module:
-            return lazy.get()  # type: ignore[union-attr]
+            return lazy.get()
     return None
 
 

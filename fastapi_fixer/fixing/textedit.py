@@ -215,11 +215,11 @@ def given_trees(pairs: Iterable[tuple[str, ast.Module | None]]) -> Iterator[None
     """While in the block, a `Source` of one of these very texts (the same object, not an
     equal one) takes its tree instead of parsing it again: a tree no one changes, parsed
     from that text."""
-    pairs = list(pairs)
-    added = [id(text) for text, tree in pairs if tree is not None and id(text) not in _GIVEN]
+    added = []
     for text, tree in pairs:
-        if tree is not None and id(text) in added:
+        if tree is not None and id(text) not in _GIVEN:
             _GIVEN[id(text)] = (text, tree)
+            added.append(id(text))
     try:
         yield
     finally:
