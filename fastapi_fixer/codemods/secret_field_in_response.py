@@ -17,7 +17,8 @@ Not reported either:
     `token` (the token of an incoming webhook's URL, which its managers copy into the sending
     service; the signing secret of an outgoing webhook is shown once, when it is made);
   - any route that takes the credential as a parameter and echoes it back
-    (`connection_test_token` in a header, returned as `token`);
+    (`connection_test_token` in a header, returned as `token`), or takes a list of them named
+    as its plural (`api_keys` in the query, one `api_key` a row);
   - any route every `return` of which returns what it read from a secrets store (a value bound
     from `Connection.get_connection_from_secrets(...)`, `secrets_manager.get(...)`,
     `vault.read(...)`): it exists to deliver the stored credential, password included, to a
@@ -278,14 +279,23 @@ def _issues(ctx: FileContext, use: ResponseUse, fields: list[str]) -> bool:
 
 def _echoes(ctx: FileContext, use: ResponseUse, fields: list[str]) -> bool:
     """The route takes the credential itself as a parameter (`connection_test_token` in a
-    header, returned as `token`): the response echoes what the caller sent."""
+    header, returned as `token`), or a list of them named as its plural (`api_keys` in the
+    query, one `api_key` a row): the response echoes what the caller sent."""
     from fastapi_fixer.analysis.collectors.routing import function_routing
 
     facts = function_routing(ctx.index, use.route.function)
     if facts is None:
         return False
-    taken = [set(_words(name)) for name in facts.params]
-    return any(set(_words(f)) <= words for f in fields for words in taken if words)
+    for name in facts.params:
+        words = _words(name)
+        if not words:
+            continue
+        # `api_keys` -> `api_key`: the list the caller sent, one of them a row
+        singular = [*words[:-1], words[-1].removesuffix("s")]
+        for field in map(_words, fields):
+            if set(field) <= set(words) or field == singular:
+                return True
+    return False
 
 
 def _words(text: str) -> list[str]:
