@@ -22,11 +22,12 @@ resources (`/Users`, `/Groups`, `/ServiceProviderConfig`, `/ResourceTypes`, `/Sc
 paths of public APIs that a server compatible with them must answer as spelled (OpenAI's
 `/v1/vector_stores/{id}/files`, `/v1/fine_tuning/jobs`, `/v1/responses/{id}/input_items`,
 Anthropic's `/v1/messages/count_tokens`), under any prefix.
-Web pages are not checked: routes with `response_class=HTMLResponse`, and every route of a
-module that renders templates (`Jinja2Templates`, `.TemplateResponse`) or holds a browser form
-(a route serving `GET` and `POST` on one path that answers with a `RedirectResponse`) when none
-of its routes answers data (`response_model=`, a return annotation, a dict or list, a
-`JSONResponse`). Websocket routes and test modules are not checked.
+Web pages are not checked: routes with `response_class=HTMLResponse` or `-> HTMLResponse`, or
+every `return` of which renders a template (`templates.TemplateResponse(...)`); and every route
+of a module that renders templates (`Jinja2Templates`, `.TemplateResponse`) or holds a browser
+form (a route serving `GET` and `POST` on one path that answers with a `RedirectResponse`) when
+none of its routes answers data (`response_model=`, a return annotation other than a page's, a
+dict or list, a `JSONResponse`). Websocket routes and test modules are not checked.
 
 ## Why is this bad?
 Consumers guess URLs from conventions: plural nouns for collections, HTTP methods for actions,
@@ -90,6 +91,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis.astwalk import own_nodes
 from fastapi_fixer.analysis.collectors.routing import ROUTE_TRIGGERS, is_test_module
 from fastapi_fixer.codemods.missing_response_model import route_decorators
 from fastapi_fixer.codemods.missing_status_code import ACTION_WORDS
@@ -330,8 +332,10 @@ def _form_route(ctx: FileContext, node: ast.AST, calls: list) -> bool:
 
 
 def _answers_json(ctx: FileContext, node: ast.AST, calls: list) -> bool:
-    """The route answers data: `response_model=`, a return annotation, `return {...}` /
-    `[...]`, or a `JSONResponse`."""
+    """The route answers data: `response_model=`, a return annotation other than a page's
+    (`-> HTMLResponse`), `return {...}` / `[...]`, or a `JSONResponse`."""
+    if _page_route(ctx, node, calls):
+        return False
     if getattr(node, "returns", None) is not None:
         return True
     if any(k.arg == "response_model" for call, _ in calls for k in call.keywords):
@@ -394,11 +398,28 @@ def _deprecated_alias(call: ast.Call) -> bool:
     )
 
 
-def _html_route(ctx: FileContext, call: ast.Call) -> bool:
-    """`response_class=HTMLResponse`: the route serves a page."""
-    return any(
+def _page_route(ctx: FileContext, node: ast.AST, calls: list) -> bool:
+    """The route serves a web page: `response_class=HTMLResponse`, `-> HTMLResponse`, or every
+    `return` of its own renders a template (`templates.TemplateResponse(...)`) or builds an
+    `HTMLResponse(...)`."""
+    if any(
         k.arg == "response_class" and ctx.resolver.qualify(k.value) in _HTML_RESPONSES
+        for call, _ in calls
         for k in call.keywords
+    ):
+        return True
+    returns = getattr(node, "returns", None)
+    if returns is not None:
+        return ctx.resolver.qualify(returns) in _HTML_RESPONSES
+    body = getattr(node, "body", [])
+    values = [n.value for n in own_nodes(body) if isinstance(n, ast.Return)]
+    return bool(values) and all(
+        isinstance(value, ast.Call)
+        and (
+            (isinstance(value.func, ast.Attribute) and value.func.attr == "TemplateResponse")
+            or ctx.resolver.qualify(value.func) in _HTML_RESPONSES
+        )
+        for value in values
     )
 
 
@@ -429,7 +450,7 @@ class NonRestPath(Rule):
                 if (
                     route.path is not None
                     and route.method != "websocket"
-                    and not _html_route(ctx, call)
+                    and not _page_route(ctx, node, [(call, route)])
                     and not _deprecated_alias(call)
                     and not _mirrors_upstream(node, route.path)
                     and not public_api_path(route.path)
