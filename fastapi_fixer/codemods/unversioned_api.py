@@ -33,15 +33,15 @@ app.include_router(users.router, prefix="/api/v1/users")
 
 ## Fix safety
 Unsafe: the OpenAPI document shows new URLs. The old ones keep answering: the fix adds
-`prefix="/api/v1"` to each `include_router(...)` call of the app (in any module), or puts
-`/api/v1` in front of its literal `prefix=`, and right after it includes the same router again
-with its old prefix and `include_in_schema=False, deprecated=True` — a hidden, deprecated alias
-at the same place in the routing order (before a catch-all router included later), so the
-project's own front end and clients keep working until they move. No fix when routes are
-declared on the app itself (move them to a router first), when an `include_router` call passes
-`**options` or a prefix that is not a literal, or is not a statement of its own (its value is
-used), or when a router below the app has startup or shutdown handlers
-(`@router.on_event(...)`: a second include would run them twice).
+`prefix="/api/v1"` to each `include_router(...)` call of the app (in any module), or puts `/api/v1`
+in front of its literal `prefix=` (when every router of the app is under `/api`, `/v1` goes after
+it: `/api/auth` becomes `/api/v1/auth`), and right after it includes the same router again with its
+old prefix and `include_in_schema=False, deprecated=True` — a hidden, deprecated alias at the same
+place in the routing order (before a catch-all router included later), so the project's own front
+end and clients keep working until they move. No fix when routes are declared on the app itself
+(move them to a router first), when an `include_router` call passes `**options` or a prefix that is
+not a literal, or is not a statement of its own (its value is used), or when a router below the app
+has startup or shutdown handlers (`@router.on_event(...)`: a second include would run them twice).
 
 ## Known problems
 Versioning by header or media type is not recognised. Routers included through loops or
@@ -308,12 +308,15 @@ class UnversionedApi(Rule):
             # its startup and shutdown handlers twice
             message += f'; include its routers with `prefix="{VERSION_PREFIX}"`'
             return self.diagnostic(ctx, node, message)
+        # `/api/auth` -> `/api/v1/auth` only when every router is under `/api`: beside a
+        # router at `/auth`, both would land on `/api/v1/auth`
+        under_api = all(_under_api(include.prefix) for _, include in includes)
         edits = tuple(
             Edit(
                 path,
                 "prefix",
                 Span(include.line, 0, include.line, 0),
-                (_versioned_prefix(include.prefix), include.prefix is not None),
+                (_versioned_prefix(include.prefix, under_api), include.prefix is not None),
             )
             for path, include in sorted(includes, key=lambda item: (item[0], item[1].line))
         )
@@ -438,10 +441,21 @@ def _hooked_receivers(index: ProjectIndex) -> frozenset[str]:
     return frozenset(found)
 
 
-def _versioned_prefix(prefix: str | None) -> str:
+def _under_api(prefix: str | None) -> bool:
+    prefix = "/" + (prefix or "").lstrip("/")
+    return prefix == "/api" or prefix.startswith("/api/")
+
+
+def _versioned_prefix(prefix: str | None, under_api: bool = False) -> str:
+    """`/users` -> `/api/v1/users`; when every router of the app is under `/api`
+    (`under_api`), the version goes after it (`/api/auth` -> `/api/v1/auth`, not
+    `/api/v1/api/auth`)."""
     if not prefix or prefix == "/":
         return VERSION_PREFIX
-    return VERSION_PREFIX + (prefix if prefix.startswith("/") else f"/{prefix}")
+    prefix = prefix if prefix.startswith("/") else f"/{prefix}"
+    if under_api:
+        return VERSION_PREFIX + prefix[len("/api") :]
+    return VERSION_PREFIX + prefix
 
 
 def _construction(ctx: FileContext, app: RouterDecl) -> ast.Call | None:
