@@ -55,19 +55,22 @@ async def delete_user(user_id: int): ...
 ```
 
 ## Fix safety
-Unsafe: the OpenAPI document shows a new path. The old path keeps answering: the fix serves the
-new path and adds the same route decorator on the old path with `include_in_schema=False,
-deprecated=True`, so existing clients keep working until they move. The new path lowercases
-and hyphenates each segment, drops a leading verb word (and a segment that is only a verb), and
-pluralises a singular collection before a parameter (`y` → `ies`, `s`/`x`/`ch`/`sh` → `es`,
-else `s`). No fix when the new path overlaps another route of the same method in the module (or
-another fix's new path) in the order Starlette tries them: a route registered before it that
-would answer the new path (`/items/{item_id}` above a new `/items/recent`), or one registered
-after it whose requests the new path would answer (a new `/items/{item_id}` above
-`/items/recent`); nor when dropping verbs leaves nothing, or when the path literal is not a plain
-string. The alias is registered by the same function definition as the new path, so both sit
-where the old route sat in the routing order: before any catch-all route registered later
-(`/{full_path:path}` serving a front end), which keeps answering only what it answered.
+Unsafe: the OpenAPI document shows a new path. The old path keeps answering: the fix serves the new
+path and adds the same route decorator on the old path with `include_in_schema=False,
+deprecated=True`, so existing clients keep working until they move. The new path lowercases and
+hyphenates each segment, drops a leading verb word (and a segment that is only a verb), and
+pluralises a singular collection before a parameter (`y` → `ies`, `s`/`x`/`ch`/`sh` → `es`, else
+`s`). No fix when the new path overlaps another route of the same method in the module (or another
+fix's new path) in the order Starlette tries them: a route registered before it that would answer
+the new path (`/items/{item_id}` above a new `/items/recent`), or one registered after it whose
+requests the new path would answer (a new `/items/{item_id}` above `/items/recent`); nor when
+dropping verbs leaves nothing, when the route's method does not say the verb it would drop (`GET`
+says get, list and fetch, `POST` and `PUT` create, `PUT` and `PATCH` update, `DELETE` delete: an
+RPC-style `POST /list_types` would become `POST /types`, which reads as creating one), or when the
+path literal is not a plain string. The alias is registered by the same function definition as the
+new path, so both sit where the old route sat in the routing order: before any catch-all route
+registered later (`/{full_path:path}` serving a front end), which keeps answering only what it
+answered.
 
 A decorator with `include_in_schema=False, deprecated=True` (an old path kept answering, as the
 fix leaves it) is not checked. A proxy route that forwards to the same path on another server
@@ -474,8 +477,14 @@ class NonRestPath(Rule):
             message = f"Path `{route.path}` is not RESTful: {problems}"
             literal = _path_literal(call)
             fix = None
+            clash = _verb_clash(bad, route.method)
             if new == "" or (new.strip("/") == "" and route.path.strip("/") != ""):
                 message += "; name the resource and let the HTTP method say the action"
+            elif clash is not None:
+                message += (
+                    f"; `{route.method.upper()}` does not {clash}: name the resource and serve "
+                    "it with the method that does"
+                )
             elif any(
                 (receiver, method) == (route.receiver, route.method)
                 and path != route.path
@@ -511,6 +520,30 @@ class NonRestPath(Rule):
             for span, changes in by_function.items()
         }
         return rewrite_at(module, targets)
+
+
+# the methods that say what a verb of a path says: dropping the verb leaves their meaning
+_VERB_METHODS = {
+    "get": ("get", "head"),
+    "list": ("get", "head"),
+    "fetch": ("get", "head"),
+    "create": ("post", "put"),
+    "update": ("put", "patch"),
+    "delete": ("delete",),
+}
+
+
+def _verb_clash(bad: list[Segment], method: str) -> str | None:
+    """The verb the new path would drop although `method` does not say it (`POST /list_types`
+    would become `POST /types`, which reads as creating one); None when every dropped verb
+    agrees with the method."""
+    for segment in bad:
+        if not any(problem.startswith("the verb") for problem in segment.problems):
+            continue
+        verb = _words(segment.text)[0]
+        if method.lower() not in _VERB_METHODS.get(verb, ()):
+            return verb
+    return None
 
 
 def _path_pattern(path: str) -> re.Pattern[str]:
