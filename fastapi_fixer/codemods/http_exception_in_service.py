@@ -66,8 +66,9 @@ async def not_found_error_handler(request: Request, exc: NotFoundError) -> JSONR
 ```
 
 ## Fix safety
-Unsafe: code that catches `HTTPException` around the service no longer sees it. Clients see the
-same status, body (`{"detail": ...}`, the status phrase when no detail is given) and headers.
+Unsafe: code outside the project that catches `HTTPException` around the service no longer sees
+it (a project function that does so keeps the raise as it is, see below). Clients see the same
+status, body (`{"detail": ...}`, the status phrase when no detail is given) and headers.
 The fix edits three files: one exception class per status (named after the status phrase:
 `NotFoundError`, `ConflictError`, annotated so that the oldest Python the project declares
 evaluates them: `Optional[...]` before 3.10, `Dict` before 3.9) in the project's one exceptions
@@ -88,7 +89,10 @@ while the module-level app only copies its routes at startup); the app is bound 
 by a statement of its module's body (inside an `if` or `try`); the app module replaces the
 app's `exception_handlers` (a handler the fix adds would go with them); the app's package has
 several `exceptions` modules; the project has its own `HTTPException` handler (the new
-handler would bypass it); the module catches `HTTPException` itself; the status is not a
+handler would bypass it); the module catches `HTTPException` itself, or a function that does
+calls the raising one, at any depth (`except HTTPException: raise` before an `except Exception:`
+that answers 500, `except HTTPException: return None` in an optional-user dependency: the domain
+exception would pass that handler); the status is not a
 literal or has no body (204, 304, 1xx); the call passes anything but the status, `detail` and
 `headers`; a name the fix needs is taken.
 
@@ -106,9 +110,11 @@ import ast
 import http
 import os
 import re
+from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis.collectors.http_catchers import KEY as CATCHERS_KEY
 from fastapi_fixer.analysis.collectors.routing import (
     HTTP_EXCEPTIONS,
     FunctionRouting,
@@ -211,7 +217,7 @@ class HttpExceptionInService(Rule):
                 if isinstance(exc, ast.Call) and resolver.qualify(exc.func) in HTTP_EXCEPTIONS:
                     if _status_from_caller(exc, params):
                         continue  # `fetchone(rows, not_found_code=404)`: an HTTP helper
-                    yield self._report(ctx, exc, resolver)
+                    yield self._report(ctx, exc, resolver, qualname)
 
     # --- what is the HTTP layer -----------------------------------------------------------
 
@@ -233,17 +239,17 @@ class HttpExceptionInService(Rule):
 
     # --- the report and its fix -----------------------------------------------------------
 
-    def _report(self, ctx: FileContext, call: ast.Call, resolver) -> Diagnostic:
+    def _report(self, ctx: FileContext, call: ast.Call, resolver, function: str) -> Diagnostic:
         message = (
             f"`HTTPException` raised in `{ctx.module}`, which is not part of the HTTP layer; "
             "raise a domain exception and map it to a response in an exception handler"
         )
-        fix = self._fix(ctx, call, resolver)
+        fix = self._fix(ctx, call, resolver, function)
         if isinstance(fix, str):
             return self.diagnostic(ctx, call, f"{message} (not fixed: {fix})")
         return self.diagnostic(ctx, call, message, fix)
 
-    def _fix(self, ctx: FileContext, call: ast.Call, resolver) -> Fix | str:
+    def _fix(self, ctx: FileContext, call: ast.Call, resolver, function: str) -> Fix | str:
         index = ctx.index
         status_node = call.args[0] if call.args else None
         allowed = {"status_code", "detail", "headers"}
@@ -259,6 +265,9 @@ class HttpExceptionInService(Rule):
             return f"a {status} response has no body"
         if _catches(ctx):
             return "this module catches `HTTPException` itself"
+        catcher = ctx.index.memo("FF501.caught", _caught).get(function)
+        if catcher is not None:
+            return f"`{catcher}` catches `HTTPException` around a call that reaches it"
         apps = app_modules(index)
         if len(apps) != 1:
             return "the app cannot be found unambiguously" if apps else "no module builds the app"
@@ -540,6 +549,30 @@ def _own_raises(node: FunctionNode) -> Iterator[ast.Raise]:
     for child in _own_statements(node.body):
         if isinstance(child, ast.Raise):
             yield child
+
+
+def _caught(index: ProjectIndex) -> dict[str, str]:
+    """The project functions that a function catching `HTTPException` itself calls, at any
+    depth, each with such a catcher (`except HTTPException: raise` before an `except
+    Exception:` that answers 500, or `except HTTPException: return None` in an optional-user
+    dependency): a domain exception raised there in place of `HTTPException` would pass that
+    handler, and the client would see another answer."""
+    queue: deque[tuple[str, str]] = deque()
+    for module in dict.values(index.modules):
+        lines = module.extra.get(CATCHERS_KEY)
+        if lines:
+            by_line = {facts.line: name for name, facts in module.functions.items()}
+            queue.extend((by_line[line], by_line[line]) for line in lines if line in by_line)
+    found: dict[str, str] = {}
+    while queue:
+        function, catcher = queue.popleft()
+        facts = index.functions.get(function)
+        for site in facts.sites if facts is not None else ():
+            for callee in index.implementations(site.target):
+                if callee not in found:
+                    found[callee] = catcher
+                    queue.append((callee, catcher))
+    return found
 
 
 def _catches(ctx: FileContext) -> bool:
