@@ -565,3 +565,22 @@ def test_prefetch_answers_many_files_in_one_ruff_call_as_ruff_answers_each(tmp_p
     asked = {c[c.index("--stdin-filename") + 1] for c in calls}
     assert str(root / "c.py") not in asked
     assert str(root / "a.py") in asked
+
+
+def test_a_changed_line_no_wider_than_the_one_it_replaced_is_not_re_laid(tmp_path):
+    # found on aim: a project without formatter whose lines run to 120 columns; making a
+    # route a plain `def` shortens its header, which must not come back wrapped at 88
+    root = _project(tmp_path)
+    path = root / "app.py"
+    header = (
+        "async def reports_post_api("
+        "request_data: ReportCreateIn, session: Session = Depends(get_session)):\n"
+    )
+    before = "x = {  'a':1 }\n\n\n" + header + "    return request_data\n"
+    after = before.replace("async def", "def")
+    assert len(header) - 1 > 88
+    assert _tidy(path, before, after) == after
+    # a line the fixes made wider than what it replaced is still laid out
+    wider = before.replace("session: Session", "session: Annotated[Session, Depends(get_session)]")
+    wider = wider.replace(" = Depends(get_session)):", "):")
+    assert _tidy(path, before, wider) != wider

@@ -11,7 +11,9 @@ caller's) and returns `after` with the changed statements formatted by `ruff for
   blank lines around new code included.
 - Otherwise only the changed statements with a line over the project's line length are
   formatted, with `quote-style = "preserve"` and the file's own indentation (2 spaces, tabs),
-  so the project's quotes and the layout of everything else are kept.
+  so the project's quotes and the layout of everything else are kept. A changed line no wider
+  than the widest line it replaced (`async def` made a `def` on a line the project wrote at
+  110 columns) does not count: the project wrote it that long.
 
 Ruff (`--range`) expands a range to the statements, or compound statement headers, it
 overlaps. Every result is checked: the lines it changed must lie in those statements (or the
@@ -273,7 +275,7 @@ def format_report(
     """`tidy_format` with what it did: the ranges formatted and the notes of skipped ones.
     ``run``: how ruff formats a text (`_run`; `prefetch`'s answers)."""
     run = run or _run
-    changes, deletions = _diff(before, after)
+    changes, deletions, widths = _diff_widths(before, after)
     if not changes and not deletions:
         return FormatReport(after, clean=clean, ranges=())
     ruff = ruff_binary()
@@ -290,8 +292,13 @@ def format_report(
     if clean:
         ranges = _merge([_widen_over_blank_lines(lines, r) for r in changes + deletions])
     else:
+        # a line the fixes left no wider than the lines they replaced (`async def` made a
+        # `def`) is as long as the project already wrote it: not a reason to re-lay it
         long = [
-            n for start, end in changes for n in range(start, end + 1) if _too_long(lines, n, style)
+            n
+            for (start, end), width in zip(changes, widths, strict=True)
+            for n in range(start, end + 1)
+            if _too_long(lines, n, style) and _width(lines[n - 1]) > width
         ]
         ranges = long and [(n, n) for n in long]
         options = _options(style, "preserve", indent=_indent_unit(after))
@@ -689,19 +696,28 @@ def changed_ranges(before: str, after: str) -> list[Range]:
 def _diff(before: str, after: str) -> tuple[list[Range], list[Range]]:
     """The inserted or replaced line ranges of `after`, and for each place where lines were
     only deleted, the lines of `after` on either side of it."""
+    changes, deletions, _ = _diff_widths(before, after)
+    return changes, deletions
+
+
+def _diff_widths(before: str, after: str) -> tuple[list[Range], list[Range], list[int]]:
+    """`_diff`, and for each changed range the width of the widest line of `before` it
+    replaced (0 for lines only inserted)."""
     old, new = _lines(before), _lines(after)
     pairs: list[tuple[int, int]] = []
     _match(old, new, 0, len(old), 0, len(new), pairs)
     changes: list[Range] = []
     deletions: list[Range] = []
+    widths: list[int] = []
     previous = (-1, -1)
     for i, j in [*pairs, (len(old), len(new))]:
         if j > previous[1] + 1:  # new lines previous[1]+1 .. j-1 match nothing
             changes.append((previous[1] + 2, j))
+            widths.append(max(map(_width, old[previous[0] + 1 : i]), default=0))
         elif i > previous[0] + 1 and new:  # old lines deleted between two kept lines
             deletions.append((max(1, j), min(len(new), j + 1)))
         previous = (i, j)
-    return changes, deletions
+    return changes, deletions, widths
 
 
 def _match(
