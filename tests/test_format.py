@@ -584,3 +584,37 @@ def test_a_changed_line_no_wider_than_the_one_it_replaced_is_not_re_laid(tmp_pat
     wider = before.replace("session: Session", "session: Annotated[Session, Depends(get_session)]")
     wider = wider.replace(" = Depends(get_session)):", "):")
     assert _tidy(path, before, wider) != wider
+
+
+def test_a_statement_with_a_noqa_comment_is_not_laid_out_away_from_it(tmp_path):
+    # found on aim: FF302 moved `dashboard = session.query(...).first()` and its noqa comment
+    # into a new dependency; laid out at 88 columns the comment ended on the closing `)`, where it
+    # no longer covers the `== False` line ruff reports
+    root = _project(tmp_path)
+    path = root / "app.py"
+    query = (
+        "    dashboard = session.query(Dashboard).filter(Dashboard.uuid == dashboard_id, "
+        "Dashboard.is_archived == False).first()  # "
+        "noqa: E712\n"
+    )
+    valid = "dashboard: Annotated[Dashboard, Depends(valid_dashboard_id)]"
+    before = (
+        "x = {  'a':1 }\n\n\n"
+        "@router.get('/{dashboard_id}/')\n"
+        "def get(dashboard_id):\n" + query + "    return dashboard\n\n\n"
+        "@router.delete('/{dashboard_id}/')\n"
+        "def delete(dashboard_id):\n" + query + "    dashboard.delete()\n"
+    )
+    after = (
+        "x = {  'a':1 }\n\n\n"
+        "def valid_dashboard_id(dashboard_id: str, session: Session = Depends(get_session)) -> "
+        "Dashboard:\n" + query + "    return dashboard\n\n\n"
+        "@router.get('/{dashboard_id}/')\n"
+        f"def get({valid}):\n"
+        "    return dashboard\n\n\n"
+        "@router.delete('/{dashboard_id}/')\n"
+        f"def delete({valid}):\n"
+        "    dashboard.delete()\n"
+    )
+    out = _tidy(path, before, after)
+    assert query in out  # the statement and its comment stay on one line

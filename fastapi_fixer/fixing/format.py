@@ -33,6 +33,10 @@ isolated, the target version are passed explicitly. A configuration this ruff ca
 back to `--isolated` with those values. The ruff binary is the `ruff` package's (a dependency),
 else the first on PATH.
 
+A statement whose lines carry `# noqa`, `# type: ignore` or `# pragma:` comments is left as
+the fixes wrote it when formatting would change those lines: ruff puts the comment at the end
+of the laid-out statement, where it no longer covers the line the tool reports.
+
 Failure policy: the fix is never lost. `FormatUnavailable` is raised when ruff cannot be run
 at all (not installed, or it rejects the original file or its configuration): the caller keeps
 `after` and reports `reason`. A range ruff fails on, or whose result fails a check, is left as
@@ -345,6 +349,12 @@ def format_report(
             done.append((start, end))
             continue
         first, last, replacement = _changed_region(text, output)
+        if _moves_pragma(_lines(text)[first - 1 : last], replacement):
+            notes.append(
+                f"{path}:{start}-{end}: left as written: formatting would move a `# noqa` or "
+                "`# type: ignore` comment off the line it covers"
+            )
+            continue
         if first < zone[0] or last > zone[1]:
             notes.append(
                 f"{path}:{start}-{end}: left as written: formatting would move lines "
@@ -385,10 +395,23 @@ def _format_whole(
             if owner is None:
                 return None
             replacement = "".join(new[previous[1] + 1 : j])
+            if _moves_pragma(lines[first - 1 : last], replacement):
+                return None  # range by range, which leaves that statement as written
             if not short and not owner.parses_with(lines, first, last, replacement):
                 return None
         previous = (i, j)
     return output if not short or _parse_dedented(new, "") is not None else None
+
+
+_PRAGMA = re.compile(r"#\s*(noqa\b|type:\s*ignore|pragma:)")
+
+
+def _moves_pragma(old: list[str], replacement: str) -> bool:
+    """A line of ``old`` carrying a `# noqa`, `# type: ignore` or `# pragma:` comment is not a
+    line of ``replacement``: laid out again, the comment would sit at the end of the new
+    statement (`)  # noqa: E712`), away from the line it covers, and stop covering it."""
+    kept = {line.strip() for line in _lines(replacement)}
+    return any(_PRAGMA.search(line) and line.strip() not in kept for line in old)
 
 
 def _whole_arguments(options: list[str], lines: list[str], filename: str) -> list[str]:
