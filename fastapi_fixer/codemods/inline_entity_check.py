@@ -404,8 +404,9 @@ class InlineEntityCheck(Rule):
             text = arg.arg
             if arg.annotation is not None:
                 text += f": {ctx.segment(arg.annotation)}"
-            if default is not None:
-                text += f" = {ctx.segment(default)}"
+            if default is not None:  # PEP 8: `x: int = 1`, but `x=1` without annotation
+                equals = " = " if arg.annotation is not None else "="
+                text += f"{equals}{ctx.segment(default)}"
             signature.append((default is not None, text))
         signature.sort(key=lambda item: item[0])
         fetch, test = first.node.body[first.position], first.node.body[first.position + 1]
