@@ -12,8 +12,9 @@ caller's) and returns `after` with the changed statements formatted by `ruff for
 - Otherwise only the changed statements with a line over the project's line length are
   formatted, with `quote-style = "preserve"` and the file's own indentation (2 spaces, tabs),
   so the project's quotes and the layout of everything else are kept. A changed line no wider
-  than the widest line it replaced (`async def` made a `def` on a line the project wrote at
-  110 columns) does not count: the project wrote it that long.
+  than the line it replaced (`async def` made a `def` on a line the project wrote at 110
+  columns) does not count: the project wrote it that long. A change that keeps its number of
+  lines is compared line by line, any other with the widest line it replaced.
 
 Ruff (`--range`) expands a range to the statements, or compound statement headers, it
 overlaps. Every result is checked: the lines it changed must lie in those statements (or the
@@ -300,9 +301,9 @@ def format_report(
         # `def`) is as long as the project already wrote it: not a reason to re-lay it
         long = [
             n
-            for (start, end), width in zip(changes, widths, strict=True)
+            for start, end in changes
             for n in range(start, end + 1)
-            if _too_long(lines, n, style) and _width(lines[n - 1]) > width
+            if _too_long(lines, n, style) and _width(lines[n - 1]) > widths[n]
         ]
         ranges = long and [(n, n) for n in long]
         options = _options(style, "preserve", indent=_indent_unit(after))
@@ -723,20 +724,24 @@ def _diff(before: str, after: str) -> tuple[list[Range], list[Range]]:
     return changes, deletions
 
 
-def _diff_widths(before: str, after: str) -> tuple[list[Range], list[Range], list[int]]:
-    """`_diff`, and for each changed range the width of the widest line of `before` it
-    replaced (0 for lines only inserted)."""
+def _diff_widths(before: str, after: str) -> tuple[list[Range], list[Range], dict[int, int]]:
+    """`_diff`, and for each changed line of `after` the width of the line of `before` it
+    replaced: the one at the same place when the change kept the number of lines (`async def`
+    made a `def`), else the widest of those it replaced (none: 0, lines only inserted)."""
     old, new = _lines(before), _lines(after)
     pairs: list[tuple[int, int]] = []
     _match(old, new, 0, len(old), 0, len(new), pairs)
     changes: list[Range] = []
     deletions: list[Range] = []
-    widths: list[int] = []
+    widths: dict[int, int] = {}
     previous = (-1, -1)
     for i, j in [*pairs, (len(old), len(new))]:
         if j > previous[1] + 1:  # new lines previous[1]+1 .. j-1 match nothing
             changes.append((previous[1] + 2, j))
-            widths.append(max(map(_width, old[previous[0] + 1 : i]), default=0))
+            replaced = [_width(line) for line in old[previous[0] + 1 : i]]
+            for offset, number in enumerate(range(previous[1] + 2, j + 1)):
+                same_place = len(replaced) == j - previous[1] - 1
+                widths[number] = replaced[offset] if same_place else max(replaced, default=0)
         elif i > previous[0] + 1 and new:  # old lines deleted between two kept lines
             deletions.append((max(1, j), min(len(new), j + 1)))
         previous = (i, j)
