@@ -37,6 +37,9 @@ PACKAGES = (
     # judged 2026-12-06 (third session) as unseen code
     "r2r==3.6.6",  # core/main/api: async class-based routers, asyncpg, JWT/API-key auth, streaming
     "khoj==1.42.10",  # khoj/routers: sync and async routes, Django ORM, OAuth/session auth, Stripe
+    # judged 2026-12-06 (fourth session) as unseen code
+    "letta==0.16.8",  # letta/server/rest_api: async routes, async SQLAlchemy, Alembic, streaming
+    "aim==3.29.1",  # aim/web/api: sync and async routes, SQLAlchemy, Alembic, streamed run data
 )
 
 

@@ -565,3 +565,56 @@ def test_prefetch_answers_many_files_in_one_ruff_call_as_ruff_answers_each(tmp_p
     asked = {c[c.index("--stdin-filename") + 1] for c in calls}
     assert str(root / "c.py") not in asked
     assert str(root / "a.py") in asked
+
+
+def test_a_changed_line_no_wider_than_the_one_it_replaced_is_not_re_laid(tmp_path):
+    # found on aim: a project without formatter whose lines run to 120 columns; making a
+    # route a plain `def` shortens its header, which must not come back wrapped at 88
+    root = _project(tmp_path)
+    path = root / "app.py"
+    header = (
+        "async def reports_post_api("
+        "request_data: ReportCreateIn, session: Session = Depends(get_session)):\n"
+    )
+    before = "x = {  'a':1 }\n\n\n" + header + "    return request_data\n"
+    after = before.replace("async def", "def")
+    assert len(header) - 1 > 88
+    assert _tidy(path, before, after) == after
+    # a line the fixes made wider than what it replaced is still laid out
+    wider = before.replace("session: Session", "session: Annotated[Session, Depends(get_session)]")
+    wider = wider.replace(" = Depends(get_session)):", "):")
+    assert _tidy(path, before, wider) != wider
+
+
+def test_a_statement_with_a_noqa_comment_is_not_laid_out_away_from_it(tmp_path):
+    # found on aim: FF302 moved `dashboard = session.query(...).first()` and its noqa comment
+    # into a new dependency; laid out at 88 columns the comment ended on the closing `)`, where it
+    # no longer covers the `== False` line ruff reports
+    root = _project(tmp_path)
+    path = root / "app.py"
+    query = (
+        "    dashboard = session.query(Dashboard).filter(Dashboard.uuid == dashboard_id, "
+        "Dashboard.is_archived == False).first()  # "
+        "noqa: E712\n"
+    )
+    valid = "dashboard: Annotated[Dashboard, Depends(valid_dashboard_id)]"
+    before = (
+        "x = {  'a':1 }\n\n\n"
+        "@router.get('/{dashboard_id}/')\n"
+        "def get(dashboard_id):\n" + query + "    return dashboard\n\n\n"
+        "@router.delete('/{dashboard_id}/')\n"
+        "def delete(dashboard_id):\n" + query + "    dashboard.delete()\n"
+    )
+    after = (
+        "x = {  'a':1 }\n\n\n"
+        "def valid_dashboard_id(dashboard_id: str, session: Session = Depends(get_session)) -> "
+        "Dashboard:\n" + query + "    return dashboard\n\n\n"
+        "@router.get('/{dashboard_id}/')\n"
+        f"def get({valid}):\n"
+        "    return dashboard\n\n\n"
+        "@router.delete('/{dashboard_id}/')\n"
+        f"def delete({valid}):\n"
+        "    dashboard.delete()\n"
+    )
+    out = _tidy(path, before, after)
+    assert query in out  # the statement and its comment stay on one line

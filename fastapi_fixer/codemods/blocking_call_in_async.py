@@ -60,7 +60,9 @@ status codes, headers and the OpenAPI document stay the same. A lazy directory l
 consumer is wrapped instead (`list(d.glob(p))` becomes `await run_in_threadpool(list,
 d.glob(p))`); a listing consumed by a `for` loop or a comprehension has no call to move and is
 reported without a fix (unless the function can become a plain `def`). Calls in generator
-expressions, blocking `with` statements and calls passing `func=` are reported without a fix.
+expressions, blocking `with` statements, calls passing `func=` and calls of a project generator
+function (`for run in runs.iter_runs():`: the call only builds the generator, whose body runs
+where the loop iterates it) are reported without a fix.
 So is a call between the check of a shared container (an attribute of `self`, a module-level
 object) and its write with no `await` in between (`conn = self.conns.get(k)`, `if conn is None:
 conn = Conn(k); self.conns[k] = conn`; `if k not in CACHE: CACHE[k] = load(k)`): the event loop

@@ -10,10 +10,12 @@ factory, not one passed as a value (a dummy request scope's `"app"`), built only
 branch (`if settings.debug:`) or under `if __name__ == "__main__":`, nor an app given plain
 Starlette routes only (`app.add_route("/metrics", ...)`, `app.mount("/log", StaticFiles(...))`:
 its OpenAPI document is empty) or probe routes only (`@app.get("/health")`, `/status`, `/ping`,
-`/metrics`, also through a local router it includes: a worker's health server) by the function
-that builds it, or by its module when no other module uses it; an app handed to other code
-(`init_plugins(app)`) may get routes there and is checked, one handed to a server
-(`uvicorn.Config(app=app)`) is not. Nor is an app its module serves on a port the system picks
+`/metrics`, also through a local router it includes: a worker's health server) or catch-all
+routes (`/{path:path}`: an app of its own serving a UI's static files and index page, also
+through a router another module routes) by the function that builds it, or by its module when
+no other module uses it; an app handed to other code (`init_plugins(app)`) may get routes there
+and is checked, one handed to a server (`uvicorn.Config(app=app)`) or mounted under another
+app (`app.mount("/", ui_app)`) is not. Nor is an app its module serves on a port the system picks
 (`uvicorn.Config(app, port=0)`): a transient local server, such as a CLI's login callback. An
 app that curates its documentation for readers (`description=`, `contact=`, `openapi_tags=`,
 `swagger_ui_parameters=`, ...) is documented on purpose and not reported; so is one that
@@ -78,6 +80,7 @@ like any app.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -126,7 +129,17 @@ class DocsExposed(Rule):
             return  # the docs are a page the project sends its visitors to
         if ctx.index.memo("FF603.names_docs_paths", _names_docs_paths):
             return  # the project lets requests for its docs pages through on purpose
-        for node in _served_apps(ctx.tree, lambda name: _used_elsewhere(ctx, name)):
+        resolvers = {id(node): resolver for node, _, resolver in ctx.functions()}
+
+        def included(scope: ast.AST, router: str) -> tuple[str | None, ...] | None:
+            resolver = resolvers.get(id(scope), ctx.resolver)
+            qualified = resolver.qualify(ast.Name(id=router, ctx=ast.Load()))
+            if qualified is None or qualified.startswith("builtins."):
+                return None
+            return ctx.index.ask(_router_paths, qualified)
+
+        served = _served_apps(ctx.tree, lambda name: _used_elsewhere(ctx, name), included)
+        for node in served:
             if not self._is_app(ctx, node):
                 continue
             keywords = {k.arg: k.value for k in node.keywords}
@@ -199,7 +212,11 @@ class DocsExposed(Rule):
         return add_imports(module, sorted(set(imports)))  # type: ignore[arg-type]
 
 
-def _served_apps(tree: ast.Module, referrers: Callable[[str], bool]) -> Iterator[ast.Call]:
+def _served_apps(
+    tree: ast.Module,
+    referrers: Callable[[str], bool],
+    included: Callable[[ast.AST, str], tuple[str | None, ...] | None],
+) -> Iterator[ast.Call]:
     """The calls that build an app meant to be served: bound to a name or returned (a
     factory), and not only in a debug branch or under `if __name__ == "__main__":`. A
     `FastAPI()` passed as a value (a dummy request scope's `"app"`) serves nothing, nor does
@@ -218,7 +235,7 @@ def _served_apps(tree: ast.Module, referrers: Callable[[str], bool]) -> Iterator
                 node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
             )
             name = targets[0] if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
-            if name is None or not _non_api_server(owner, name.id):
+            if name is None or not _non_api_server(owner, name.id, included):
                 yield node.value
             elif owner is tree and referrers(name.id):
                 yield node.value  # other modules use the app: they may add routes
@@ -321,13 +338,18 @@ PROBE_SEGMENTS = frozenset(
 )
 
 
-def _non_api_server(scope: ast.AST, name: str) -> bool:
+def _non_api_server(
+    scope: ast.AST,
+    name: str,
+    included: Callable[[ast.AST, str], tuple[str | None, ...] | None],
+) -> bool:
     """``scope`` (a function, or the module) gives the app ``name`` plain Starlette routes
-    (`add_route`, `mount`) or probe routes only (`@app.get("/health")`,
-    `app.add_api_route("/status", ...)`, a local router of such routes included), so its
-    OpenAPI document maps nothing worth hiding, and the app is not handed to other code (a
-    call's argument, which could add routes) other than being returned or served
-    (`uvicorn.Config(app=app)`)."""
+    (`add_route`, `mount`) or probe and catch-all routes only (`@app.get("/health")`,
+    `app.add_api_route("/status", ...)`, `/{path:path}`, a router of such routes included:
+    ``included(scope, router)`` gives the paths of a router the scope does not route itself,
+    None when unknown), so its OpenAPI document maps nothing worth hiding, and the app is not
+    handed to other code (a call's argument, which could add routes) other than being
+    returned or served (`uvicorn.Config(app=app)`)."""
     used: set[str] = set()
     routers: set[str] = set()
     for node in ast.walk(scope):
@@ -346,6 +368,7 @@ def _non_api_server(scope: ast.AST, name: str) -> bool:
                 for arg in [*node.args, *(k.value for k in node.keywords)]
             )
             and not serves(node)
+            and not _mounted(node, name)
         ):
             return False  # `init_plugins(app)`: whatever it adds is unknown
     if not used & API_ROUTES:
@@ -355,7 +378,60 @@ def _non_api_server(scope: ast.AST, name: str) -> bool:
     paths = _route_paths(scope, {name, *routers})
     if "include_router" in used and not routers:
         return False
-    return bool(paths) and all(_is_probe(path) for path in paths)
+    for router in routers - _bound_in(scope):
+        found = included(scope, router)  # a router routed elsewhere (imported)
+        if found is None:
+            return False
+        paths.extend(found)
+    return bool(paths) and all(_is_probe(path) or _is_catch_all(path) for path in paths)
+
+
+def _mounted(call: ast.Call, name: str) -> bool:
+    """`parent.mount("/", name)`: the app is served under another, which adds it no route."""
+    func = call.func
+    app = call.args[1] if len(call.args) > 1 else None
+    app = app or next((k.value for k in call.keywords if k.arg == "app"), None)
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "mount"
+        and isinstance(app, ast.Name)
+        and app.id == name
+    )
+
+
+def _bound_in(scope: ast.AST) -> set[str]:
+    """The names ``scope`` assigns itself (a local `router = APIRouter()`)."""
+    return {
+        target.id
+        for node in ast.walk(scope)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _router_paths(index: ProjectIndex, router: str) -> tuple[str | None, ...] | None:
+    """The paths of the routes the project gives the router ``router`` (None: not a router of
+    the project, or one that includes other routers, whose routes are not followed here)."""
+    target = index.resolve(router)
+    paths: list[str | None] = []
+    known = False
+    for facts in dict.values(index.modules):
+        routing = facts.extra.get("routing")
+        if routing is not None:
+            if target in routing.routers:
+                known = True
+            if any(index.resolve(call.receiver) == target for call in routing.includes):
+                return None
+        if any(index.resolve(r).startswith(target + ".") for r in facts.references):
+            return None  # `router.add_api_route(...)`, `router.routes`: not followed here
+        paths.extend(
+            route.path
+            for function in facts.functions.values()
+            for route in function.routes
+            if index.resolve(route.receiver) == target
+        )
+    return tuple(paths) if known or paths else None
 
 
 def _is_include(call: ast.Call, name: str) -> bool:
@@ -388,6 +464,15 @@ def _route_paths(scope: ast.AST, receivers: set[str]) -> list[str | None]:
         literal = isinstance(path, ast.Constant) and isinstance(path.value, str)
         paths.append(path.value if literal else None)  # type: ignore[union-attr]
     return paths
+
+
+def _is_catch_all(path: str | None) -> bool:
+    """`/{path:path}`, `/static/{file_path:path}`: a route serving files or pages (or
+    forwarding whatever it gets), one operation that maps nothing of an API."""
+    if path is None:
+        return False
+    segments = [s for s in path.split("/") if s]
+    return bool(segments) and re.fullmatch(r"\{\w+:path\}", segments[-1]) is not None
 
 
 def _is_probe(path: str | None) -> bool:

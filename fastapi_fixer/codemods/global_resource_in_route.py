@@ -82,6 +82,8 @@ take, declares the resource `global`, reads it only inside a nested function or 
 positional-only parameter with a default, is called directly somewhere (a new required
 parameter would break that call), is defined above the resource in its module, or the provider
 name is taken by something else.
+No fix when the project declares support for FastAPI before 0.95, which does not read
+`Annotated`.
 
 ## Known problems
 A class of the project named `...Engine` that holds no resource (no library base, no `async
@@ -491,10 +493,14 @@ class GlobalResourceInRoute(Rule):
             provider_ref = provider_name_
         from fastapi_fixer.fixing.dependency_types import (
             annotated_name,
+            annotated_unread,
             bound_before,
             returned_type,
         )
 
+        unread = annotated_unread(ctx)
+        if unread is not None:
+            return unread
         names: list[str] = []
         for target, got in (
             ("typing.Annotated", annotated_name(ctx, resolver)),

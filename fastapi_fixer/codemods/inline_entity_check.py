@@ -54,6 +54,8 @@ async def delete_post(post: Annotated[Any, Depends(valid_post_id)]):
 ```
 
 ## Fix safety
+No fix when the project declares support for FastAPI before 0.95 (`fastapi>=0.69`), which does
+not read `Annotated`: it would take the new entity parameter for a query parameter.
 Unsafe: the lookup and its 404 now run as a dependency, before the route body (any work the body did
 before the fetch now happens only for an existing entity, and a 404 from a missing entity wins over
 errors the body would have raised first, and over the 422 of the route's own invalid query or body
@@ -110,6 +112,7 @@ from fastapi_fixer.codemods.unused_path_parameter import path_parameters
 from fastapi_fixer.fixing.dependency_types import (
     Written,
     annotated_name,
+    annotated_unread,
     bound_before,
     call_type,
 )
@@ -404,8 +407,9 @@ class InlineEntityCheck(Rule):
             text = arg.arg
             if arg.annotation is not None:
                 text += f": {ctx.segment(arg.annotation)}"
-            if default is not None:
-                text += f" = {ctx.segment(default)}"
+            if default is not None:  # PEP 8: `x: int = 1`, but `x=1` without annotation
+                equals = " = " if arg.annotation is not None else "="
+                text += f"{equals}{ctx.segment(default)}"
             signature.append((default is not None, text))
         signature.sort(key=lambda item: item[0])
         fetch, test = first.node.body[first.position], first.node.body[first.position + 1]
@@ -417,6 +421,9 @@ class InlineEntityCheck(Rule):
         # the names the new annotations use
         module_resolver = Resolver(ctx.scope, ctx.module)
         imports: list[tuple[str, str]] = []
+        unread = annotated_unread(ctx)
+        if unread is not None:
+            return None, unread
         annotated = annotated_name(ctx, module_resolver)
         depends = name_or_import(ctx.index, ctx.scope.bindings, "fastapi.Depends", _DEPENDS)
         if annotated is None or depends is None:

@@ -63,7 +63,9 @@ A client that spells the URL as a string literal is not recognised.
 
 ## Known problems
 Routes in test modules (`tests/`, `test_*.py`, `conftest.py`) are not reported.
-Not reported: routes that take a `Response` parameter (they may set the code themselves),
+Not reported: routes declared `deprecated=True` (kept answering for the clients written
+against them: a new status code changes what those clients see, for a route on its way out),
+routes that take a `Response` parameter (they may set the code themselves),
 `POST` routes that take an `OAuth2PasswordRequestForm` (a login) or return a parameter as it
 came in (an echo),
 routes that return `Response` objects (also of a project subclass of a response class, such as
@@ -180,7 +182,7 @@ class MissingStatusCode(Rule):
             if not decorators or _takes_response(node, resolver):
                 continue
             for call, route in decorators:
-                if has_keyword(call, "status_code"):
+                if has_keyword(call, "status_code") or _deprecated(call):
                     continue
                 method = _method_of(call, route.method)
                 if method == "post" and self._creates(ctx, node, resolver, call, route.path):
@@ -518,3 +520,14 @@ def is_response_class(index: ProjectIndex, name: str) -> bool:
         if module_name is not None:
             pending.extend(index.modules[module_name].class_bases.get(current, ()))
     return False
+
+
+def _deprecated(call: ast.Call) -> bool:
+    """`deprecated=True` on the decorator: a route kept answering for its old clients, whose
+    status code is part of what they were written against."""
+    return any(
+        keyword.arg == "deprecated"
+        and isinstance(keyword.value, ast.Constant)
+        and keyword.value.value is True
+        for keyword in call.keywords
+    )

@@ -35,6 +35,7 @@ the database dependency (`get_db`, `get_session`, ...) that this app's routes us
 through other dependencies (never another app's), when there is one: its parameter is
 `Annotated[<T>, Depends(get_db)]`, `<T>` what the dependency gives (its return annotation, a
 generator's yielded type) or `object`; a dependency the app's module already imports is reused.
+With a declared FastAPI before 0.95 (which does not read `Annotated`), no readiness route.
 No readiness route when that dependency is defined below the app in the same module (the route
 could not name it yet), when its module imports the app's module (an import cycle), or when
 `Annotated`/`Depends` mean something else. No fix when the app's assignment shares its line with
@@ -152,10 +153,14 @@ class NoHealthEndpoint(Rule):
         from fastapi_fixer.codemods.global_resource_in_route import name_or_import
         from fastapi_fixer.fixing.dependency_types import (
             annotated_name,
+            annotated_unread,
             bound_before,
             imports_module,
             returned_type,
         )
+
+        if annotated_unread(ctx) is not None:
+            return None  # the project supports FastAPI versions that do not read `Annotated`
 
         dep_module, dep_name = database
         after = (assignment.end_lineno or assignment.lineno) + 1  # where the routes go

@@ -14,8 +14,10 @@ segments mixing text and a parameter (`/file={path}`), nouns that merely look li
 (`/files/{path:path}`) are left alone. A singular segment is not taken for a collection when it
 is a lookup key (`/name/{name}`, `/slug/{slug}`), an adjective (`/shared/{id}`), a qualifier
 of a plural collection before it (`/messages/session/{session_id}`), the key the function looks
-up by (`get_chats_by_folder_id` on `/folder/{folder_id}`), or when the parameter belongs to
-something else (`/stop/{task_id}`, `/version/{url_idx}`). Endpoint names fixed by a protocol
+up by (`get_chats_by_folder_id` on `/folder/{folder_id}`) or the value it writes
+(`update_step_transaction_id` on `/{step_id}/transaction/{transaction_id}`), or when the
+parameter belongs to something else (`/stop/{task_id}`, `/version/{url_idx}`). Endpoint names
+fixed by a protocol
 are left alone: OAuth 2.0 / OpenID Connect (`/authorize`, `/userinfo`, `/jwks`, `/introspect`,
 `/revoke`, `/device_authorization`, `/end_session`), in a module that serves SCIM, the SCIM 2.0
 resources (`/Users`, `/Groups`, `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`), and the
@@ -213,7 +215,8 @@ def identifies(segment: str, parameter: str, previous: list[str], function: str)
     something else (`/stop/{task_id}`, `/version/{url_idx}`), a qualifier of the collection
     before it (`/messages/session/{session_id}`, `/messages/shared/session/{id}`: `previous` are
     the fixed segments since the last parameter) or a key the function looks up by
-    (`get_chats_by_folder_id` on `/folder/{folder_id}`)."""
+    (`get_chats_by_folder_id` on `/folder/{folder_id}`), or the value the function writes
+    (`update_step_transaction_id` on `/{step_id}/transaction/{transaction_id}`)."""
     word = segment.lower()
     name = parameter.strip("{}").split(":", 1)[0].lstrip("_").lower()
     if word in LOOKUP_KEYS or word.endswith("ed"):
@@ -222,6 +225,8 @@ def identifies(segment: str, parameter: str, previous: list[str], function: str)
         return False
     if re.search(rf"(^|_)by_{re.escape(word)}(_|$)", function.lower()):
         return False
+    if re.fullmatch(rf"(update|set|change|assign)_(\w+_)?{re.escape(name)}", function.lower()):
+        return False  # `update_step_transaction_id`: the parameter is the value written
     stem = name.replace("-", "_")
     return stem in _GENERIC_IDS or stem == word or stem.startswith((word + "_", word + "id"))
 

@@ -8,7 +8,8 @@ other non-body marker) or named in the path, a dict whose values are typed (`dic
 scalar, a `Request` used for anything but `.json()`, JSON handed whole to a validating
 constructor (`Model.model_validate(body)`, `Model(**body)`, `Activity().deserialize(body)`) or
 read only with keys that are not constants (a webhook whose key is configured), and routes in
-test modules. A `dict` parameter is not reported either when the route validates it (handed to
+test modules. A `dict` parameter is not reported either when the route never reads it (a
+deprecated route that only answers `410`), when the route validates it (handed to
 `Model(**data)` or `Model.model_validate(data)`, also after `data.pop(...)` or a filtering
 comprehension), or when it is free-form data the route hands on whole without reading a key
 by a constant (stored, forwarded, merged as `{**old, **data}`). `await request.json()` is not
@@ -146,7 +147,7 @@ class RawDictBody(Rule):
                     requests.add(arg.arg)
                 if kind not in ("dict", "any"):
                     continue
-                if _validated_or_passed_on(node, arg.arg):
+                if _unread(node, arg.arg) or _validated_or_passed_on(node, arg.arg):
                     continue
                 what = "a raw `dict`" if kind == "dict" else "a `Body()` of any type"
                 message = (
@@ -372,6 +373,17 @@ def _handled(node: FunctionNode, await_node: ast.Await) -> bool:
         ):
             uses.append("key" if isinstance(child.slice, ast.Constant) else "dynamic")
     return bool(uses) and ("validated" in uses or all(use == "dynamic" for use in uses))
+
+
+def _unread(node: FunctionNode, name: str) -> bool:
+    """The route never reads the parameter `name` (a deprecated route that only answers 410,
+    a webhook that acknowledges whatever it gets): no unvalidated value goes anywhere, and a
+    model would describe a body nothing uses."""
+    return not any(
+        isinstance(child, ast.Name) and child.id == name
+        for statement in node.body
+        for child in ast.walk(statement)  # nested functions too: a closure may read it
+    )
 
 
 def _validated_or_passed_on(node: FunctionNode, name: str) -> bool:

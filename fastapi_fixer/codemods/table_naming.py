@@ -7,7 +7,9 @@ Plural is judged on the last word only, by a conservative English heuristic: `-i
 `photos`, `users`), and so are irregular plurals (`people`, `children`); words that end in
 `-ss`, `-us`, `-sis`/`-xis`, words of three letters or fewer (`sms`, `gps`) and known singular
 or mass nouns (`status`, `news`, `series`, `analytics`, `statistics` and its short form `stats`,
-`settings`, `alias`, `data`, `media`) are not.
+`settings`, `alias`, `data`, `media`) are not. The suggested name makes the last word
+singular, and every word of a name whose words are all plural (a join table: `groups_blocks`
+becomes `group_block`, like the guide's `post_like`).
 
 ## Why is this bad?
 Mixed conventions (`Users`, `post_likes`, `PaymentBill`) make every query a guess, and names
@@ -141,7 +143,11 @@ def _problem(name: str) -> str | None:
     words = snake.split("_")
     plural = bool(words) and words[-1] != "" and is_plural(words[-1])
     if plural:
-        words[-1] = singular(words[-1]) if words[-1] not in IRREGULAR_PLURALS else words[-1]
+        # a join of collections named in the plural (`groups_blocks`): each word becomes
+        # singular (`group_block`, like the guide's `post_like`), not only the last one
+        joined = len(words) > 1 and all(is_plural(word) for word in words)
+        first = 0 if joined else len(words) - 1
+        words[first:] = [w if w in IRREGULAR_PLURALS else singular(w) for w in words[first:]]
     suggestion = "_".join(words)
     if snake == name and not plural:
         return None

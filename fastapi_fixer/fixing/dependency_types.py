@@ -315,6 +315,22 @@ def dependency_type(
     return returned_type(ctx, outer, qualified, before)
 
 
+def annotated_unread(ctx: FileContext) -> str | None:
+    """Why a fix may not write `Annotated[T, Depends(f)]` here: the project declares support
+    for FastAPI before 0.95, which does not read `Annotated` markers (it would take the
+    parameter for a query or body parameter). None when it may."""
+    from fastapi_fixer.codemods.depends_default_not_annotated import (
+        ANNOTATED_SINCE,
+        declared_fastapi_minimum,
+    )
+
+    minimum = ctx.index.memo("FF303.fastapi_minimum", declared_fastapi_minimum)
+    if minimum is not None and minimum < ANNOTATED_SINCE:
+        version = ".".join(map(str, minimum))
+        return f"the project supports FastAPI {version}, which does not read `Annotated`"
+    return None
+
+
 def annotated_name(ctx: FileContext, outer: Resolver) -> tuple[str, Import | None] | None:
     """How the module writes `Annotated`, and the import to add for it; None when the name is
     taken by something else."""

@@ -11,7 +11,10 @@ caller's) and returns `after` with the changed statements formatted by `ruff for
   blank lines around new code included.
 - Otherwise only the changed statements with a line over the project's line length are
   formatted, with `quote-style = "preserve"` and the file's own indentation (2 spaces, tabs),
-  so the project's quotes and the layout of everything else are kept.
+  so the project's quotes and the layout of everything else are kept. A changed line no wider
+  than the line it replaced (`async def` made a `def` on a line the project wrote at 110
+  columns) does not count: the project wrote it that long. A change that keeps its number of
+  lines is compared line by line, any other with the widest line it replaced.
 
 Ruff (`--range`) expands a range to the statements, or compound statement headers, it
 overlaps. Every result is checked: the lines it changed must lie in those statements (or the
@@ -30,6 +33,10 @@ style, magic trailing comma (from ruff's or black's settings, see `project_style
 isolated, the target version are passed explicitly. A configuration this ruff cannot read falls
 back to `--isolated` with those values. The ruff binary is the `ruff` package's (a dependency),
 else the first on PATH.
+
+A statement whose lines carry `# noqa`, `# type: ignore` or `# pragma:` comments is left as
+the fixes wrote it when formatting would change those lines: ruff puts the comment at the end
+of the laid-out statement, where it no longer covers the line the tool reports.
 
 Failure policy: the fix is never lost. `FormatUnavailable` is raised when ruff cannot be run
 at all (not installed, or it rejects the original file or its configuration): the caller keeps
@@ -273,7 +280,7 @@ def format_report(
     """`tidy_format` with what it did: the ranges formatted and the notes of skipped ones.
     ``run``: how ruff formats a text (`_run`; `prefetch`'s answers)."""
     run = run or _run
-    changes, deletions = _diff(before, after)
+    changes, deletions, widths = _diff_widths(before, after)
     if not changes and not deletions:
         return FormatReport(after, clean=clean, ranges=())
     ruff = ruff_binary()
@@ -290,8 +297,13 @@ def format_report(
     if clean:
         ranges = _merge([_widen_over_blank_lines(lines, r) for r in changes + deletions])
     else:
+        # a line the fixes left no wider than the lines they replaced (`async def` made a
+        # `def`) is as long as the project already wrote it: not a reason to re-lay it
         long = [
-            n for start, end in changes for n in range(start, end + 1) if _too_long(lines, n, style)
+            n
+            for start, end in changes
+            for n in range(start, end + 1)
+            if _too_long(lines, n, style) and _width(lines[n - 1]) > widths[n]
         ]
         ranges = long and [(n, n) for n in long]
         options = _options(style, "preserve", indent=_indent_unit(after))
@@ -338,6 +350,12 @@ def format_report(
             done.append((start, end))
             continue
         first, last, replacement = _changed_region(text, output)
+        if _moves_pragma(_lines(text)[first - 1 : last], replacement):
+            notes.append(
+                f"{path}:{start}-{end}: left as written: formatting would move a `# noqa` or "
+                "`# type: ignore` comment off the line it covers"
+            )
+            continue
         if first < zone[0] or last > zone[1]:
             notes.append(
                 f"{path}:{start}-{end}: left as written: formatting would move lines "
@@ -378,10 +396,23 @@ def _format_whole(
             if owner is None:
                 return None
             replacement = "".join(new[previous[1] + 1 : j])
+            if _moves_pragma(lines[first - 1 : last], replacement):
+                return None  # range by range, which leaves that statement as written
             if not short and not owner.parses_with(lines, first, last, replacement):
                 return None
         previous = (i, j)
     return output if not short or _parse_dedented(new, "") is not None else None
+
+
+_PRAGMA = re.compile(r"#\s*(noqa\b|type:\s*ignore|pragma:)")
+
+
+def _moves_pragma(old: list[str], replacement: str) -> bool:
+    """A line of ``old`` carrying a `# noqa`, `# type: ignore` or `# pragma:` comment is not a
+    line of ``replacement``: laid out again, the comment would sit at the end of the new
+    statement (`)  # noqa: E712`), away from the line it covers, and stop covering it."""
+    kept = {line.strip() for line in _lines(replacement)}
+    return any(_PRAGMA.search(line) and line.strip() not in kept for line in old)
 
 
 def _whole_arguments(options: list[str], lines: list[str], filename: str) -> list[str]:
@@ -689,19 +720,32 @@ def changed_ranges(before: str, after: str) -> list[Range]:
 def _diff(before: str, after: str) -> tuple[list[Range], list[Range]]:
     """The inserted or replaced line ranges of `after`, and for each place where lines were
     only deleted, the lines of `after` on either side of it."""
+    changes, deletions, _ = _diff_widths(before, after)
+    return changes, deletions
+
+
+def _diff_widths(before: str, after: str) -> tuple[list[Range], list[Range], dict[int, int]]:
+    """`_diff`, and for each changed line of `after` the width of the line of `before` it
+    replaced: the one at the same place when the change kept the number of lines (`async def`
+    made a `def`), else the widest of those it replaced (none: 0, lines only inserted)."""
     old, new = _lines(before), _lines(after)
     pairs: list[tuple[int, int]] = []
     _match(old, new, 0, len(old), 0, len(new), pairs)
     changes: list[Range] = []
     deletions: list[Range] = []
+    widths: dict[int, int] = {}
     previous = (-1, -1)
     for i, j in [*pairs, (len(old), len(new))]:
         if j > previous[1] + 1:  # new lines previous[1]+1 .. j-1 match nothing
             changes.append((previous[1] + 2, j))
+            replaced = [_width(line) for line in old[previous[0] + 1 : i]]
+            for offset, number in enumerate(range(previous[1] + 2, j + 1)):
+                same_place = len(replaced) == j - previous[1] - 1
+                widths[number] = replaced[offset] if same_place else max(replaced, default=0)
         elif i > previous[0] + 1 and new:  # old lines deleted between two kept lines
             deletions.append((max(1, j), min(len(new), j + 1)))
         previous = (i, j)
-    return changes, deletions
+    return changes, deletions, widths
 
 
 def _match(

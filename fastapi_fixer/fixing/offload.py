@@ -391,6 +391,10 @@ def wrap_fix(
         return None
     if target and needs_running_loop(ctx.index, target):
         return None
+    if target and ctx.index.is_generator(target):
+        # calling a generator function only builds the generator: its body runs where it is
+        # iterated (`for run in traces.iter_runs():`), on the event loop still
+        return None
     return Fix(
         title="Wrap in `await run_in_threadpool(...)`",
         safety=FixSafety.SAFE,
