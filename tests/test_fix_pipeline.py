@@ -70,16 +70,15 @@ def test_rules_whose_changed_characters_meet_are_not_joined() -> None:
     run = by_code(FF001=replacing("f(a)", "f(b)"), FF002=replacing("f(a)", "f(a, c)"))
     out = fix_file(text, {"FF001": [], "FF002": []}, run, None, valid)
     assert out.applied == ["FF001"] and out.deferred == ["FF002"]
-    # a third rule on another line of a joined hunk's lines joins it too
+    # a hunk of more lines never joins: a rule rewriting statements plans again next round
     run = by_code(
         FF001=replacing("x = f", "x = g"),
-        FF002=replacing("(a)\ny = 2", "(b)\ny  = 2"),
-        FF003=replacing("= 2", "= 3"),
+        FF002=replacing("(a)\ny = 2", "(b)\ny = 3"),
+        FF003=replacing("= 2", "= 4"),
     )
     out = fix_file(text, {"FF001": [], "FF002": [], "FF003": []}, run, None, valid)
-    assert out.applied == ["FF001", "FF002", "FF003"]
-    assert out.text == "x = g(b)\ny  = 3\n"
-    assert out.provenance.lines == [{"FF001", "FF002", "FF003"}] * 2
+    assert out.applied == ["FF001", "FF003"] and out.deferred == ["FF002"]
+    assert out.text == "x = g(a)\ny = 4\n"
 
 
 def test_a_failing_rule_is_dropped_alone() -> None:

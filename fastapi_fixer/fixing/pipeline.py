@@ -2,10 +2,11 @@
 
 Each rule's fixer runs on the same parsed module (the spans its edits carry are positions in that
 text), with its import requests recorded rather than applied (`fixing.context`). What it changed
-becomes line hunks against the original text. Hunks of different rules that touch the same lines
-are joined when the characters they change are apart (`async def` made `def` and a parameter of
-the same line moved into `Annotated`: ruff's fix loop compares byte ranges too); where the
-characters overlap or meet, the later rule (by code) waits for the next round, as in ruff.
+becomes line hunks against the original text. Hunks of different rules that each rewrite the same
+one line are joined when the characters they change are apart (`async def` made `def` and a
+parameter of that line moved into `Annotated`: ruff's fix loop compares byte ranges too); where
+the characters overlap or meet, or a hunk spans more lines, the later rule (by code) waits for
+the next round.
 The hunks that agree are spliced into the text at once; then one tidy step adds and removes the
 imports all the applied rules asked for, and lays out what changed at the project's line length;
 the result is compiled once. A rule whose fix fails, or whose output does not compile, is dropped
@@ -432,12 +433,19 @@ def _char_edit(original: list[str], starts: list[int], hunk: Hunk) -> tuple[int,
     return starts[hunk.start] + head, starts[hunk.end] - tail, new[head : len(new) - tail]
 
 
+def _one_line(hunk: Hunk) -> bool:
+    return hunk.end == hunk.start + 1 and len(hunk.lines) == 1
+
+
 def _joined(
     taken: list[_Taken], run: RuleRun, original: list[str], starts: list[int]
 ) -> list[_Taken] | None:
     """``taken`` with ``run``'s hunks added, each joined with the accepted hunks it touches
-    into one hunk of their lines, when no two of their character edits overlap or meet (an
-    insertion where another edit starts or ends would need an order); None: ``run`` waits."""
+    into one hunk of their lines, when each of them rewrites one line into one line and no
+    two of their character edits overlap or meet (an insertion where another edit starts or
+    ends would need an order); None: ``run`` waits. Hunks of more lines never join: a rule
+    that rewrites statements (a route made a dependency) plans from code another rule's
+    hunk changes, and its plan is made again in the next round."""
     joined = list(taken)
     for hunk in run.hunks:
         entry = _Taken(hunk, frozenset({run.code}), [_char_edit(original, starts, hunk)])
@@ -445,6 +453,8 @@ def _joined(
             touched = [other for other in joined if entry.hunk.touches(other.hunk)]
             if not touched:
                 break
+            if not all(_one_line(t.hunk) for t in [entry, *touched]):
+                return None  # a rewrite of statements: its rule's plan may read the other's
             edits = list(entry.edits or [])
             for other in touched:
                 if other.edits is None:
