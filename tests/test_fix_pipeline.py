@@ -50,6 +50,37 @@ def test_a_rule_that_touches_an_earlier_rules_lines_waits_for_the_next_round() -
     assert "a = 10" in out.text
 
 
+def test_rules_that_change_apart_characters_of_one_line_are_joined() -> None:
+    text = "async def f(a: int = 1):\n    return a\n"
+    run = by_code(
+        FF001=replacing("async def f", "def f"), FF002=replacing("a: int = 1", "a: int = 2")
+    )
+    out = fix_file(text, {"FF001": [], "FF002": []}, run, None, valid)
+    assert out.applied == ["FF001", "FF002"] and not out.deferred and not out.failures
+    assert out.text == "def f(a: int = 2):\n    return a\n"
+    assert out.provenance.lines[0] == {"FF001", "FF002"} and out.provenance.lines[1] == set()
+    # a preview's pass keeps each rule's lines apart: the later one waits
+    kept = fix_file(text, {"FF001": [], "FF002": []}, run, None, valid, join=False)
+    assert kept.applied == ["FF001"] and kept.deferred == ["FF002"]
+
+
+def test_rules_whose_changed_characters_meet_are_not_joined() -> None:
+    text = "x = f(a)\ny = 2\n"
+    # FF002's insertion is where FF001's replacement ends: their order would be a guess
+    run = by_code(FF001=replacing("f(a)", "f(b)"), FF002=replacing("f(a)", "f(a, c)"))
+    out = fix_file(text, {"FF001": [], "FF002": []}, run, None, valid)
+    assert out.applied == ["FF001"] and out.deferred == ["FF002"]
+    # a hunk of more lines never joins: a rule rewriting statements plans again next round
+    run = by_code(
+        FF001=replacing("x = f", "x = g"),
+        FF002=replacing("(a)\ny = 2", "(b)\ny = 3"),
+        FF003=replacing("= 2", "= 4"),
+    )
+    out = fix_file(text, {"FF001": [], "FF002": [], "FF003": []}, run, None, valid)
+    assert out.applied == ["FF001", "FF003"] and out.deferred == ["FF002"]
+    assert out.text == "x = g(a)\ny = 4\n"
+
+
 def test_a_failing_rule_is_dropped_alone() -> None:
     def crash(code, module, text, edits):
         raise RuntimeError("boom")

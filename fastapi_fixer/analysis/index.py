@@ -1297,6 +1297,44 @@ def _stable(value: object) -> object:
     return (name, tuple((f, _stable(getattr(value, f))) for f in fields))
 
 
+def _stable_repr(value: object) -> str:
+    """``repr(_stable(value))``, written directly: each part's text is made once (sorting by
+    `repr` of the tuples `_stable` builds made every level of a nested value again)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return repr(value)
+    how = _HOW.get(kind)
+    if how is None:
+        how = _HOW[kind] = _how(kind)
+    if how is _SAME:
+        return repr(value)
+    if how is _INDEX:
+        return "'ProjectIndex'"
+    if how is _OWN:
+        return _stable_repr(kind.__stable__(value))  # type: ignore[attr-defined]
+    if how is _DICT:
+        parts = sorted(
+            f"({repr(k)!r}, {_stable_repr(v)})"
+            for k, v in value.items()  # type: ignore[attr-defined]
+        )
+    elif how is _SET:
+        parts = sorted(_stable_repr(v) for v in value)  # type: ignore[attr-defined]
+    elif how is _SEQUENCE:
+        parts = [_stable_repr(v) for v in value]  # type: ignore[attr-defined]
+    else:
+        name, fields = how  # type: ignore[misc]
+        parts = [f"({f!r}, {_stable_repr(getattr(value, f))})" for f in fields]
+        return f"({name!r}, {_tuple_repr(parts)})"
+    return _tuple_repr(parts)
+
+
+def _tuple_repr(parts: list[str]) -> str:
+    """The `repr` of a tuple whose items' reprs are ``parts``."""
+    if len(parts) == 1:
+        return f"({parts[0]},)"
+    return f"({', '.join(parts)})"
+
+
 _ATOMS = frozenset({str, int, bool, float, type(None), bytes})
 _SAME, _INDEX, _OWN, _DICT, _SET, _SEQUENCE = (
     ("same",),
@@ -1344,14 +1382,14 @@ def _value_digest(value: object, unstable: str) -> str:
         return repr(value)
     if type(value) is tuple and all(type(item) is str for item in value):
         return repr(value)
-    text = repr(_stable(value))
+    text = _stable_repr(value)
     if " at 0x" in text:
         return "unstable " + unstable
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def semantic_digest(facts: ModuleFacts) -> str:
-    return hashlib.sha256(repr(_stable(facts)).encode()).hexdigest()
+    return hashlib.sha256(_stable_repr(facts).encode()).hexdigest()
 
 
 def project_digest(modules: Iterable[ModuleFacts], unloaded_names: set[str]) -> str:

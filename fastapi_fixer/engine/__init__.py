@@ -943,7 +943,8 @@ def fix_one_file(
 ) -> FileFix:
     """One pass of every rule's ``edits`` over one file (`fixing.pipeline.fix_file`); with
     ``layout``, what the fixes changed is laid out at the project's line length and with its
-    formatter (`fixing.format`; previews skip it: a subprocess per file). ``clean``: whether
+    formatter (`fixing.format`; previews skip it: a subprocess per file, and keep each rule's
+    hunks apart, `fixing.pipeline.fix_file`'s ``join``). ``clean``: whether
     ``text`` is formatter-clean, when the caller asked ruff for many files at once. ``tidy``:
     the layout step instead of `format.tidier`'s, ``validate`` the check of the output instead
     of `compile_reason` (`fix_files` records both)."""
@@ -977,6 +978,7 @@ def fix_one_file(
         tidy=tidy or (tidier(context.path, style, clean=clean) if layout else None),
         first_party=first_party_as_ruff(_ruff_root(style, context), context.module),
         run_text=lambda code, old, found: _text_fix(rules[code], old, list(found), context),
+        join=layout,
     )
 
 

@@ -63,15 +63,24 @@ class ShardWorker:
         words: frozenset[str] | None,
         digest: str,
         answers: tuple[bytes, bytes] | None = None,
+        own: frozenset[str] = frozenset(),
     ) -> bool:
         """Build the parent's new index from the module facts of ``order`` (by path): those
-        in ``new``, the others as the last index had them; ``catalog`` and ``words`` None: as
-        the last index; ``answers``: what the parent's index has answered so far
+        in ``new``, those of ``own`` as this worker's facts pass made them (the parent's are
+        copies of these), the others as the last index had them; ``catalog`` and ``words``
+        None: as the last index; ``answers``: what the parent's index has answered so far
         (`_dump_answers`). False (and nothing changed) when the result is not the parent's."""
         from fastapi_fixer.analysis.index import ProjectIndex
 
         try:
-            facts = [new[path] if path in new else self.held[path] for path in order]
+            facts = [
+                new[path]
+                if path in new
+                else self.analyses[path].facts
+                if path in own
+                else self.held[path]
+                for path in order
+            ]
         except KeyError:
             return False
         if catalog is None:
@@ -146,7 +155,7 @@ class ShardWorker:
 
     def check(
         self,
-        items: Sequence[tuple[str, ModuleFacts]],
+        items: Sequence[tuple[str, ModuleFacts | None]],
         index: ProjectIndex,
         settings: Settings,
         codes: Sequence[str],
@@ -161,8 +170,9 @@ class ShardWorker:
 
         rules = [all_rules()[code] for code in codes]
         out: dict[str, list[Diagnostic] | str] = {}
-        for number, (path, facts) in enumerate(items, 1):
+        for number, (path, given) in enumerate(items, 1):
             job = self.jobs[path]
+            facts = self.held[path] if given is None else given  # None: the index's own
             if record:
                 index.start_reads()
             found = check_file(
@@ -292,6 +302,9 @@ class WorkerPool:
         # the catalog and unloaded words it was built from (`_ship`)
         self.shipped: ProjectIndex | None = None
         self.held: list[dict[str, ModuleFacts]] = []
+        # path -> the module facts its owner's facts pass made of its current text (a copy:
+        # the owner holds the original, so the index need not send them back to it)
+        self.made: dict[str, ModuleFacts] = {}
         self.catalog: BlockingCatalog | None = None
         self.words: frozenset[str] | None = None
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
@@ -330,6 +343,8 @@ class WorkerPool:
             target = self.owner.get(job.path, number % len(self.connections))
             self.owner[job.path] = target
             per_worker.setdefault(target, []).append(job)
+        for job in jobs:
+            self.made.pop(job.path, None)  # a new text: its owner's facts are gone
         for target, batch in per_worker.items():
             self.connections[target].send(("add", batch))
         for target in per_worker:
@@ -338,7 +353,11 @@ class WorkerPool:
     def facts(self, paths: Sequence[str]) -> dict[str, ModuleFacts | str]:
         if not self._parallel(len(paths)):
             return self.nearby.facts(paths, self.progress)
-        return self._scatter("facts", paths, lambda batch: batch)
+        found = self._scatter("facts", paths, lambda batch: batch)
+        for path, facts in found.items():
+            if not isinstance(facts, str):  # the owner keeps the original of this copy
+                self.made[path] = facts
+        return found
 
     def syntax(self, paths: Sequence[str]) -> dict[str, str]:
         if not self._parallel(len(paths)):
@@ -347,7 +366,7 @@ class WorkerPool:
 
     def check(
         self,
-        items: Sequence[tuple[str, ModuleFacts]],
+        items: Sequence[tuple[str, ModuleFacts | None]],
         index: ProjectIndex,
         settings: Settings,
         codes: Sequence[str],
@@ -356,9 +375,14 @@ class WorkerPool:
         if not self._parallel(len(items)):
             return self.nearby.check(items, index, settings, codes, record, self.progress)
         self._ship(index)
+        # the facts a process holds in its index do not travel again (None: those)
+        sent = [
+            (path, None if self.held[self.owner[path]].get(path) is facts else facts)
+            for path, facts in items
+        ]
         return self._scatter(
             "check",
-            items,
+            sent,
             lambda batch: (batch, settings, list(codes), record),
             key=lambda i: i[0],
         )
@@ -395,7 +419,16 @@ class WorkerPool:
         for target, connection in enumerate(self.connections):
             held = self.held[target]
             new = {f.path: f for f in facts if held.get(f.path) is not f}
-            connection.send(("index", (catalog, order, new, changed_words, index.digest, answers)))
+            own = frozenset(
+                path
+                for path, f in new.items()
+                if self.made.get(path) is f and self.owner.get(path) == target
+            )
+            for path in own:
+                del new[path]
+            connection.send(
+                ("index", (catalog, order, new, changed_words, index.digest, answers, own))
+            )
         for target, connection in enumerate(self.connections):
             if not self._receive(target):  # not the same index: everything, from scratch
                 whole = {f.path: f for f in facts}

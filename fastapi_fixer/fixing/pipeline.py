@@ -2,8 +2,11 @@
 
 Each rule's fixer runs on the same parsed module (the spans its edits carry are positions in that
 text), with its import requests recorded rather than applied (`fixing.context`). What it changed
-becomes line hunks against the original text. Hunks of different rules that touch the same lines
-cannot both be right: the later rule (by code) waits for the next round, as ruff's fix loop does.
+becomes line hunks against the original text. Hunks of different rules that each rewrite the same
+one line are joined when the characters they change are apart (`async def` made `def` and a
+parameter of that line moved into `Annotated`: ruff's fix loop compares byte ranges too); where
+the characters overlap or meet, or a hunk spans more lines, the later rule (by code) waits for
+the next round.
 The hunks that agree are spliced into the text at once; then one tidy step adds and removes the
 imports all the applied rules asked for, and lays out what changed at the project's line length;
 the result is compiled once. A rule whose fix fails, or whose output does not compile, is dropped
@@ -217,13 +220,16 @@ def fix_file(
     tidy: Callable[[str, str], str] | None = None,
     first_party: Callable[[str], bool] | None = None,
     run_text: RunText | None = None,
+    join: bool = True,
 ) -> FileFix:
     """Apply every rule's ``edits`` to ``text`` in one pass (see the module's docstring).
 
     ``run_rule(code, module, text, edits)`` returns the rule's output for the file alone;
     ``run_text(code, text, edits)``, when given, the same written as text edits, or None (then
     ``run_rule`` runs: the module is parsed with LibCST only for a rule that needs it);
-    ``validate(original, new)`` says why an output is not acceptable (it does not compile)."""
+    ``validate(original, new)`` says why an output is not acceptable (it does not compile);
+    ``join``: whether hunks of different rules on the same lines are joined when the characters
+    they change are apart (previews do not: a finding's preview shows its own rule's lines)."""
     if not edits:  # nothing to apply (a multi-file fix left this file)
         return FileFix(text, Provenance.original(len(split_lines(text))))
     original = split_lines(text)
@@ -247,9 +253,9 @@ def fix_file(
     candidates = [run for run in runs if run.failure is None]
     waiting: list[RuleRun] = []  # each right alone, but not with the rules before it
     while True:
-        accepted, deferred = _agreeing(candidates)
+        accepted, deferred, joined = _agreeing(candidates, original if join else None)
         new_text, provenance, reason = _attempt(
-            text, original, accepted, style, python, tidy, validate, first_party
+            text, original, accepted, style, python, tidy, validate, first_party, joined
         )
         if reason is None or len(accepted) <= 1:
             break
@@ -367,18 +373,106 @@ def _run(
     return run
 
 
-def _agreeing(runs: list[RuleRun]) -> tuple[list[RuleRun], list[RuleRun]]:
-    """Rules in order whose hunks touch no earlier accepted rule's; the others wait."""
+def _agreeing(
+    runs: list[RuleRun], original: list[str] | None = None
+) -> tuple[list[RuleRun], list[RuleRun], list[tuple[Hunk, frozenset[str]]]]:
+    """Rules in order whose hunks touch no earlier accepted rule's, and the accepted hunks
+    with the rules that wrote them; the others wait. With ``original`` (the text's lines),
+    hunks of different rules that touch the same lines are joined into one when the
+    characters they change are apart (`_joined`)."""
     accepted: list[RuleRun] = []
     deferred: list[RuleRun] = []
-    taken: list[Hunk] = []
+    taken: list[_Taken] = []
+    starts: list[int] = []
     for run in runs:
-        if any(hunk.touches(other) for hunk in run.hunks for other in taken):
+        clash = any(hunk.touches(other.hunk) for hunk in run.hunks for other in taken)
+        if not clash:
+            accepted.append(run)
+            taken.extend(_Taken(hunk, frozenset({run.code})) for hunk in run.hunks)
+            continue
+        if original is not None and not starts:
+            starts = _line_starts(original)
+        joined = _joined(taken, run, original, starts) if original is not None else None
+        if joined is None:
             deferred.append(run)
             continue
         accepted.append(run)
-        taken.extend(run.hunks)
-    return accepted, deferred
+        taken = joined
+    return accepted, deferred, [(t.hunk, t.codes) for t in taken]
+
+
+@dataclass
+class _Taken:
+    """An accepted hunk, the rules that wrote it, and (once asked) the character edits it
+    makes: (start, end, text), offsets in the original text."""
+
+    hunk: Hunk
+    codes: frozenset[str]
+    edits: list[tuple[int, int, str]] | None = None
+
+
+def _line_starts(lines: list[str]) -> list[int]:
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def _char_edit(original: list[str], starts: list[int], hunk: Hunk) -> tuple[int, int, str]:
+    """The one stretch of characters ``hunk`` replaces (its lines' common head and tail
+    left out), as (start, end, text) with offsets in the original text."""
+    old = "".join(original[hunk.start : hunk.end])
+    new = "".join(hunk.lines)
+    limit = min(len(old), len(new))
+    head = 0
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
+        tail += 1
+    return starts[hunk.start] + head, starts[hunk.end] - tail, new[head : len(new) - tail]
+
+
+def _one_line(hunk: Hunk) -> bool:
+    return hunk.end == hunk.start + 1 and len(hunk.lines) == 1
+
+
+def _joined(
+    taken: list[_Taken], run: RuleRun, original: list[str], starts: list[int]
+) -> list[_Taken] | None:
+    """``taken`` with ``run``'s hunks added, each joined with the accepted hunks it touches
+    into one hunk of their lines, when each of them rewrites one line into one line and no
+    two of their character edits overlap or meet (an insertion where another edit starts or
+    ends would need an order); None: ``run`` waits. Hunks of more lines never join: a rule
+    that rewrites statements (a route made a dependency) plans from code another rule's
+    hunk changes, and its plan is made again in the next round."""
+    joined = list(taken)
+    for hunk in run.hunks:
+        entry = _Taken(hunk, frozenset({run.code}), [_char_edit(original, starts, hunk)])
+        while True:
+            touched = [other for other in joined if entry.hunk.touches(other.hunk)]
+            if not touched:
+                break
+            if not all(_one_line(t.hunk) for t in [entry, *touched]):
+                return None  # a rewrite of statements: its rule's plan may read the other's
+            edits = list(entry.edits or [])
+            for other in touched:
+                if other.edits is None:
+                    other.edits = [_char_edit(original, starts, other.hunk)]
+                for start, end, _ in other.edits:
+                    if any(start <= e_end and e_start <= end for e_start, e_end, _ in edits):
+                        return None
+                edits.extend(other.edits)
+            first = min([entry.hunk.start, *(other.hunk.start for other in touched)])
+            last = max([entry.hunk.end, *(other.hunk.end for other in touched)])
+            region = "".join(original[first:last])
+            for start, end, text in sorted(edits, reverse=True):
+                region = region[: start - starts[first]] + text + region[end - starts[first] :]
+            codes = entry.codes.union(*(other.codes for other in touched))
+            entry = _Taken(Hunk(first, last, tuple(split_lines(region))), codes, edits)
+            joined = [other for other in joined if not any(other is t for t in touched)]
+        joined.append(entry)
+    return joined
 
 
 def _compose(
@@ -389,9 +483,13 @@ def _compose(
     python: bool,
     tidy: Callable[[str, str], str] | None,
     first_party: Callable[[str], bool] | None = None,
+    attributed: list[tuple[Hunk, frozenset[str]]] | None = None,
 ) -> tuple[str, Provenance]:
-    """The text with the runs' hunks spliced in, imports tidied and changes laid out."""
-    attributed = [(hunk, frozenset({run.code})) for run in runs for hunk in run.hunks]
+    """The text with the runs' hunks spliced in (``attributed``: the hunks with the rules
+    that wrote them, when some are joined; else the runs' own), imports tidied and changes
+    laid out."""
+    if attributed is None:
+        attributed = [(hunk, frozenset({run.code})) for run in runs for hunk in run.hunks]
     provenance = Provenance.original(len(original)).after(attributed)
     lines = list(original)
     for hunk, _ in sorted(attributed, key=lambda item: item[0].start, reverse=True):
@@ -592,10 +690,13 @@ def _attempt(
     tidy: Callable[[str, str], str] | None,
     validate: Validate,
     first_party: Callable[[str], bool] | None = None,
+    attributed: list[tuple[Hunk, frozenset[str]]] | None = None,
 ) -> tuple[str, Provenance, str | None]:
     """The composed text and its provenance, and why it is not acceptable (or None)."""
     try:
-        new_text, provenance = _compose(text, original, runs, style, python, tidy, first_party)
+        new_text, provenance = _compose(
+            text, original, runs, style, python, tidy, first_party, attributed
+        )
     except Exception as exc:  # an import edit the module does not allow, say
         return text, Provenance.original(len(original)), f"fix failed: {type(exc).__name__}: {exc}"
     reason = validate(text, new_text) if new_text != text else None

@@ -267,10 +267,26 @@ def _flag(value: Any, default: bool) -> bool:
 
 
 def _toml(path: Path) -> dict[str, Any]:
+    """The file's tables (read only by the callers): parsed once while the file is unchanged,
+    not once for each folder below it that holds a file to fix."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}  # a project's broken tool configuration is not ours to report
+        stat = path.stat()
+    except OSError:
+        return {}
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    found = _PARSED.get(key)
+    if found is None:
+        try:
+            found = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            found = {}  # a project's broken tool configuration is not ours to report
+        if len(_PARSED) >= 64:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return found
+
+
+_PARSED: dict[tuple[str, int, int], dict[str, Any]] = {}
 
 
 def _isort_ini(folder: Path) -> dict[str, Any] | None:
