@@ -516,6 +516,26 @@ def test_unwrap_joined_strings_drops_the_parentheses_ruff_leaves_around_one_lite
     )
 
 
+def test_brackets_around_an_unwrapped_literal_are_laid_out_again(tmp_path):
+    """Found on real code (prefect): ruff expands `403: {...}` around the parenthesised
+    literal, the tidy step drops the parentheses, and the entry then fits on one line: it is
+    laid out again, so a formatter-clean file stays clean."""
+    root = _project(tmp_path, "[tool.ruff]\nline-length = 88\n")
+    path = root / "app.py"
+    before = '@router.post("/", status_code=201)\ndef create(): ...\n'
+    text = "Block type names beginning with 'Prefect' are reserved."
+    after = (
+        '@router.post(\n    "/",\n    status_code=201,\n    responses={\n'
+        f'        403: {{"description": ("{text[:27]}" "{text[27:]}")}},\n'
+        '        409: {"description": "Conflict"},\n    },\n)\ndef create(): ...\n'
+    )
+    tidy = fmt.tidier(str(path), style_for(str(path)), clean=True)
+    out = tidy(before, after)
+    assert f'        403: {{"description": "{text}"}},\n' in out
+    assert _ruff_clean(path, out)
+    assert tidy(before, out) == out
+
+
 def test_prefetch_answers_many_files_in_one_ruff_call_as_ruff_answers_each(tmp_path, monkeypatch):
     root = _project(tmp_path, "[tool.ruff]\nline-length = 88\n")
     style = style_for(str(root / "a.py"))

@@ -125,8 +125,18 @@ def tidier(
             return after
         if notes is not None:
             notes.extend(report.notes)
+        laid = split_long_strings(before, report.text, style.line_length)
+        unwrapped = unwrap_joined_strings(before, laid)
+        if unwrapped == laid:
+            return laid
+        # without its parentheses the literal is shorter: the brackets around it may now fit
+        # on one line (`403: {"description": "..."}`), as the formatter would lay them
+        try:
+            again = format_report(path, before, unwrapped, style, clean=clean, run=run)
+        except FormatUnavailable:
+            return unwrapped
         return unwrap_joined_strings(
-            before, split_long_strings(before, report.text, style.line_length)
+            before, split_long_strings(before, again.text, style.line_length)
         )
 
     return tidy
