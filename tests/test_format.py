@@ -606,6 +606,34 @@ def test_a_changed_line_no_wider_than_the_one_it_replaced_is_not_re_laid(tmp_pat
     assert _tidy(path, before, wider) != wider
 
 
+def test_the_long_lines_of_a_rewritten_parameter_list_are_laid_out(tmp_path):
+    # found on letta: FF303 rewrote a parameter list written at 120 columns; its long
+    # `description=` lines are no longer than the ones they replaced, but left as they were
+    # they sit inside brackets the fix opened (`Annotated[Optional[str], Query(`)
+    root = _project(tmp_path)
+    path = root / "app.py"
+    text = "Tag cursor for pagination. Returns tags that come before this tag in sort order"
+    before = (
+        "x = {  'a':1 }\n\n\n"
+        "async def list_tags(\n"
+        f'    before: Optional[str] = Query(\n        None, description="{text}"\n    ),\n'
+        "    server: Server = Depends(get_server),\n"
+        "):\n    return []\n"
+    )
+    after = (
+        "x = {  'a':1 }\n\n\n"
+        "async def list_tags(\n"
+        "    *,\n"
+        "    before: Annotated[Optional[str], Query(\n"
+        f'        description="{text}"\n    )] = None,\n'
+        "    server: Annotated[Server, Depends(get_server)],\n"
+        "):\n    return []\n"
+    )
+    out = _tidy(path, before, after)
+    assert "    before: Annotated[\n        Optional[str],\n        Query(\n" in out
+    assert "Query(\n" not in out.split("before: Annotated[", 1)[1].splitlines()[0]
+
+
 def test_a_statement_with_a_noqa_comment_is_not_laid_out_away_from_it(tmp_path):
     # found on aim: FF302 moved `dashboard = session.query(...).first()` and its noqa comment
     # into a new dependency; laid out at 88 columns the comment ended on the closing `)`, where it

@@ -11,10 +11,11 @@ caller's) and returns `after` with the changed statements formatted by `ruff for
   blank lines around new code included.
 - Otherwise only the changed statements with a line over the project's line length are
   formatted, with `quote-style = "preserve"` and the file's own indentation (2 spaces, tabs),
-  so the project's quotes and the layout of everything else are kept. A changed line no wider
-  than the line it replaced (`async def` made a `def` on a line the project wrote at 110
-  columns) does not count: the project wrote it that long. A change that keeps its number of
-  lines is compared line by line, any other with the widest line it replaced.
+  so the project's quotes and the layout of everything else are kept. One line that replaced
+  one line and is no wider (`async def` made a `def` on a line the project wrote at 110
+  columns) does not count: the project wrote it that long. Lines of a change of several lines
+  count (a parameter list rewritten: its long lines are re-laid, not left inside brackets the
+  fix opened).
 
 Ruff (`--range`) expands a range to the statements, or compound statement headers, it
 overlaps. Every result is checked: the lines it changed must lie in those statements (or the
@@ -736,8 +737,7 @@ def _diff(before: str, after: str) -> tuple[list[Range], list[Range]]:
 
 def _diff_widths(before: str, after: str) -> tuple[list[Range], list[Range], dict[int, int]]:
     """`_diff`, and for each changed line of `after` the width of the line of `before` it
-    replaced: the one at the same place when the change kept the number of lines (`async def`
-    made a `def`), else the widest of those it replaced (none: 0, lines only inserted)."""
+    replaced when the change is one line for one (`async def` made a `def`), else 0."""
     old, new = _lines(before), _lines(after)
     pairs: list[tuple[int, int]] = []
     _match(old, new, 0, len(old), 0, len(new), pairs)
@@ -749,9 +749,9 @@ def _diff_widths(before: str, after: str) -> tuple[list[Range], list[Range], dic
         if j > previous[1] + 1:  # new lines previous[1]+1 .. j-1 match nothing
             changes.append((previous[1] + 2, j))
             replaced = [_width(line) for line in old[previous[0] + 1 : i]]
-            for offset, number in enumerate(range(previous[1] + 2, j + 1)):
-                same_place = len(replaced) == j - previous[1] - 1
-                widths[number] = replaced[offset] if same_place else max(replaced, default=0)
+            one_for_one = len(replaced) == 1 and j - previous[1] - 1 == 1
+            for number in range(previous[1] + 2, j + 1):
+                widths[number] = replaced[0] if one_for_one else 0
         elif i > previous[0] + 1 and new:  # old lines deleted between two kept lines
             deletions.append((max(1, j), min(len(new), j + 1)))
         previous = (i, j)
