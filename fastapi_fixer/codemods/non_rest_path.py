@@ -486,9 +486,14 @@ class NonRestPath(Rule):
             if new == "" or (new.strip("/") == "" and route.path.strip("/") != ""):
                 message += "; name the resource and let the HTTP method say the action"
             elif clash is not None:
+                method = (
+                    "`api_route(methods=...)`"
+                    if route.method == "api_route"
+                    else f"`{route.method.upper()}`"
+                )
                 message += (
-                    f"; `{route.method.upper()}` does not {clash}: name the resource and serve "
-                    "it with the method that does"
+                    f"; {method} does not {clash}: name the resource and serve it with the "
+                    "method that does"
                 )
             elif any(
                 (receiver, method) == (route.receiver, route.method)
