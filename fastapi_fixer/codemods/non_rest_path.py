@@ -106,7 +106,17 @@ from fastapi_fixer.rule import FileContext, FixContext, Rule
 if TYPE_CHECKING:
     import libcst as cst
 
-VERBS = frozenset({"get", "create", "update", "delete", "list", "fetch"})
+# verbs of a path, each with the methods that say what it says: dropping the verb from a path
+# of one of those methods leaves its meaning
+VERB_METHODS = {
+    "get": ("get", "head"),
+    "list": ("get", "head"),
+    "fetch": ("get", "head"),
+    "create": ("post", "put"),
+    "update": ("put", "patch"),
+    "delete": ("delete",),
+}
+VERBS = frozenset(VERB_METHODS)
 WELL_KNOWN = frozenset(
     {
         "api", "docs", "redoc", "openapi.json", "health", "healthz", "livez", "readyz", "ready",
@@ -177,6 +187,7 @@ class Segment:
     problems: tuple[str, ...]
     fixed: str  # "" when the segment goes away
     fixable: bool = True  # False: the words left after the verb make no noun
+    verb: str = ""  # the verb the fixed segment drops
 
 
 def _words(segment: str) -> list[str]:
@@ -244,8 +255,10 @@ def analyse_segment(segment: str, before_parameter: bool) -> Segment:
         problems.append("`_`")
     joined = "-".join(words)
     fixable = True
+    verb = ""
     if words[0] in VERBS and joined not in IDIOMS:
-        problems.append(f"the verb `{words[0]}`")
+        verb = words[0]
+        problems.append(f"the verb `{verb}`")
         words = words[1:]
         fixable = not words or words[0] not in _NOT_A_NOUN
     elif (
@@ -259,7 +272,7 @@ def analyse_segment(segment: str, before_parameter: bool) -> Segment:
     ):
         problems.append("a singular collection")
         words = [pluralise(words[0])]
-    return Segment(segment, tuple(problems), "-".join(words), fixable)
+    return Segment(segment, tuple(problems), "-".join(words), fixable, verb)
 
 
 def rest_path(path: str, function: str = "", scim: bool = False) -> tuple[list[Segment], str]:
@@ -532,28 +545,13 @@ class NonRestPath(Rule):
         return rewrite_at(module, targets)
 
 
-# the methods that say what a verb of a path says: dropping the verb leaves their meaning
-_VERB_METHODS = {
-    "get": ("get", "head"),
-    "list": ("get", "head"),
-    "fetch": ("get", "head"),
-    "create": ("post", "put"),
-    "update": ("put", "patch"),
-    "delete": ("delete",),
-}
-
-
 def _verb_clash(bad: list[Segment], method: str) -> str | None:
     """The verb the new path would drop although `method` does not say it (`POST /list_types`
     would become `POST /types`, which reads as creating one); None when every dropped verb
     agrees with the method."""
-    for segment in bad:
-        if not any(problem.startswith("the verb") for problem in segment.problems):
-            continue
-        verb = _words(segment.text)[0]
-        if method.lower() not in _VERB_METHODS.get(verb, ()):
-            return verb
-    return None
+    return next(
+        (s.verb for s in bad if s.verb and method.lower() not in VERB_METHODS[s.verb]), None
+    )
 
 
 def _path_pattern(path: str) -> re.Pattern[str]:
