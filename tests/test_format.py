@@ -544,6 +544,8 @@ def test_prefetch_answers_many_files_in_one_ruff_call_as_ruff_answers_each(tmp_p
         "a.py": (CLEAN_BEFORE, CLEAN_AFTER, None),
         "b.py": (CLEAN_BEFORE, CLEAN_AFTER.replace("\n", "\r\n"), True),
         "c.py": (two_places, two_places.replace("q: str", "q: str  =  'x'"), None),
+        # ruff's whole layout changes only the fixed line: taken from the answers as it is
+        "d.py": (two_places, two_places.replace("load(q)", f"load(q, {'x' * 70!r})"), None),
         "messy.py": ("x = {  'a':1 }\n", "x = {  'a':1 }\ny = call(a  ,b)\n", None),
         "broken.py": ("x = (\n", "x = (\ny = 1\n", None),
     }
@@ -574,17 +576,21 @@ def test_prefetch_answers_many_files_in_one_ruff_call_as_ruff_answers_each(tmp_p
         str(root / "a.py"): True,
         str(root / "b.py"): True,
         str(root / "c.py"): True,
+        str(root / "d.py"): True,
         str(root / "messy.py"): False,
         str(root / "broken.py"): None,  # ruff cannot read it: asked alone, as before
     }
     calls.clear()
     for r in requests:
         assert report(r, cleans[r.path], run) == expected[r.path]
-    # c.py's layout came from the answers; a.py's whole formatted text moves lines outside
-    # its changed statements (its deletions), so it is formatted range by range, as before
+    # every layout came from the answers, c.py's broken text left out of its group's (ruff
+    # cannot read it: the others keep theirs); only broken.py, which ruff cannot read, is
+    # asked alone
     asked = {c[c.index("--stdin-filename") + 1] for c in calls}
-    assert str(root / "c.py") not in asked
-    assert str(root / "a.py") in asked
+    assert asked == {str(root / "broken.py")}
+    d = next(r for r in requests if r.path.endswith("d.py"))
+    laid_out = report(d, True, run)
+    assert laid_out.text != d.after and laid_out.text.count("\n") == d.after.count("\n") + 2
 
 
 def test_a_changed_line_no_wider_than_the_one_it_replaced_is_not_re_laid(tmp_path):

@@ -96,8 +96,10 @@ followed only inside the module.
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -109,7 +111,7 @@ from fastapi_fixer.analysis.collectors.test_fixtures import (
     fixture_options,
     is_test_path,
 )
-from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, start_only
+from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity, Span, start_only
 from fastapi_fixer.rule import FileContext, FixContext, Rule
 
 if TYPE_CHECKING:
@@ -1067,7 +1069,7 @@ def _apply_text(
     calls: dict[tuple[int, int, int, int], ast.Call] = {}
     statements: dict[tuple[int, int], ast.stmt] = {}
     parents = source.parents  # filled for the calls by this walk
-    for node in _walk_calls(tree, parents):
+    for node in _walk_calls(tree, parents, [e.span for e in edits if e.span is not None]):
         if isinstance(node, ast.Call):
             key = (
                 node.lineno,
@@ -1222,14 +1224,31 @@ def _apply_text(
 _PRIMARIES = frozenset({ast.Call, ast.Attribute, ast.Subscript})
 
 
-def _walk_calls(tree: ast.AST, parents: dict[int, ast.AST]) -> Iterator[ast.AST]:
-    """Every node of ``tree`` (as `ast.walk`, in another order), recording the parent of each
-    call, attribute and subscript in ``parents``."""
+def _walk_calls(
+    tree: ast.AST, parents: dict[int, ast.AST], spans: Sequence[Span]
+) -> Iterator[ast.AST]:
+    """The nodes of ``tree`` whose lines meet one of the ``spans``' lines, with their ancestors
+    (as `ast.walk`, in another order), recording the parent of each call, attribute and
+    subscript among them in ``parents``: every node an edit at a span may name, and what
+    `textedit.Source.parenthesized` walks up through."""
+    ranges = sorted((span.line, max(span.end_line, span.line)) for span in spans)
+    starts = [start for start, _ in ranges]
+    reach = list(itertools.accumulate((end for _, end in ranges), max))  # furthest end so far
+
+    def meets(node: ast.AST) -> bool:
+        first = getattr(node, "lineno", None)
+        if first is None:
+            return True  # no position (`arguments`, `comprehension`): look inside
+        at = bisect.bisect_right(starts, node.end_lineno or first)  # spans starting by its end
+        return at > 0 and reach[at - 1] >= first
+
     stack = [tree]
     while stack:
         node = stack.pop()
         yield node
         for child in ast.iter_child_nodes(node):
+            if not meets(child):
+                continue
             if type(child) in _PRIMARIES:
                 parents[id(child)] = node
             stack.append(child)

@@ -90,7 +90,7 @@ class FormatUnavailable(Exception):
 class FormatReport:
     text: str
     clean: bool | None  # `before` clean under ruff format (every changed range formatted)?
-    ranges: tuple[Range, ...]  # line ranges of `after` handed to ruff
+    ranges: tuple[Range, ...]  # line ranges of `after` laid out by ruff
     notes: tuple[str, ...] = ()  # ranges left as the fixes wrote them, and why
 
 
@@ -305,6 +305,15 @@ def format_report(
             if clean is None:
                 raise FormatUnavailable(f"ruff format rejects {path} or its configuration")
     lines = _lines(after)
+    whole: str | None = None  # the whole of `after` formatted, for a file that was clean
+    arguments = _whole_arguments(options, lines, filename)
+    if clean and isinstance(run, Answers) and run.knows(arguments, after):
+        whole = run(ruff, arguments, after)[0]  # asked ahead (`prefetch`)
+        changed = _merge(changes + deletions)
+        if whole == after:  # the fixes wrote formatted code: no statement to find and lay out
+            return FormatReport(after, clean=True, ranges=tuple(changed))
+        if whole is not None and _within(lines, whole, changed):
+            return FormatReport(whole, clean=True, ranges=tuple(changed))
     if clean:
         ranges = _merge([_widen_over_blank_lines(lines, r) for r in changes + deletions])
     else:
@@ -336,10 +345,12 @@ def format_report(
         else:
             places.append(((start, end), block, block.zone(lines, (start, end), floor, ceiling)))
     if clean and places and not notes and _line_ending(lines) != "auto":
-        # one ruff call for all: the file was clean, so formatting it whole changes only the
-        # lines around the fixes; taken only if every change is where a range may change (and
-        # then it equals formatting the ranges; `prefetch` asks for many files at once)
-        whole = _format_whole(ruff, filename, options, lines, places, run)
+        # the file was clean, so formatting it whole changes only the lines around the fixes;
+        # taken only if every change is where a range may change (and then it equals
+        # formatting the ranges; `prefetch` asks for many files at once)
+        if whole is None:
+            whole = run(ruff, arguments, after)[0]
+        whole = _format_whole(whole, lines, places) if whole is not None else None
         if whole is not None:
             return FormatReport(whole, clean=True, ranges=tuple(r for r, _, _ in places))
     text = after
@@ -381,20 +392,33 @@ def format_report(
     return FormatReport(text, clean=clean, ranges=tuple(reversed(done)), notes=tuple(notes))
 
 
+def _within(lines: list[str], output: str, changed: list[Range]) -> bool:
+    """Whether ruff's formatting of the whole text (its ``lines``), ``output``, changes only
+    lines the fixes changed (``changed``, merged ranges of them), moves no pragma comment and
+    parses: it then lays out the changed statements and nothing else (no need to find the
+    statements and the zones around them, `_format_whole`)."""
+    new = _lines(output)
+    pairs: list[tuple[int, int]] = []
+    _match(lines, new, 0, len(lines), 0, len(new), pairs)
+    starts = [start for start, _ in changed]
+    previous = (-1, -1)
+    for i, j in [*pairs, (len(lines), len(new))]:
+        if i > previous[0] + 1 or j > previous[1] + 1:
+            first, last = previous[0] + 2, i  # lines of the text replaced (none: inserted)
+            at = bisect.bisect_right(starts, first) - 1
+            if at < 0 or max(first, last) > changed[at][1] + (last < first):
+                return False  # (an insertion may also follow the range's last line)
+            if _moves_pragma(lines[first - 1 : last], "".join(new[previous[1] + 1 : j])):
+                return False
+        previous = (i, j)
+    return _parse_dedented(new, "") is not None
+
+
 def _format_whole(
-    ruff: str,
-    filename: str,
-    options: list[str],
-    lines: list[str],
-    places: list[tuple[Range, _Block, Range]],
-    run: Runner | None = None,
+    output: str, lines: list[str], places: list[tuple[Range, _Block, Range]]
 ) -> str | None:
-    """The whole text formatted, if every line that changes lies in one range's zone and
-    its block still parses; else None."""
-    text = "".join(lines)
-    output, _error = (run or _run)(ruff, _whole_arguments(options, lines, filename), text)
-    if output is None or output == text:
-        return output
+    """``output``, ruff's formatting of the whole text (its ``lines``), if every line that
+    changes lies in one range's zone and its block still parses; else None."""
     new = _lines(output)
     pairs: list[tuple[int, int]] = []
     _match(lines, new, 0, len(lines), 0, len(new), pairs)
@@ -462,7 +486,7 @@ def prefetch(requests: list[LayoutRequest]) -> tuple[dict[str, bool | None], Run
     """The ruff calls the layout steps of many files would make, made in one ruff process per
     project style instead of one or two per file (starting ruff costs more than formatting a
     file): whether each `before` is formatter-clean, when the request does not know, and the
-    whole formatted `after` of the clean ones, which `format_report` asks for (`_format_whole`).
+    whole formatted `after` of the clean ones, which `format_report` asks for.
     Returns each request's cleanliness (its own when known; None: unknown, `format_report`
     asks) and a `Runner` that answers the calls asked ahead and runs ruff for any other.
 
@@ -509,13 +533,24 @@ def prefetch(requests: list[LayoutRequest]) -> tuple[dict[str, bool | None], Run
         if outputs is None:
             continue
         for (filename, text), output in zip(texts, outputs, strict=True):
-            answers[((*arguments, "--stdin-filename", filename, "-"), text)] = (output, "")
+            if output is not None:  # else asked alone, with the reason ruff gives
+                answers[((*arguments, "--stdin-filename", filename, "-"), text)] = (output, "")
 
-    def run(ruff: str, args: list[str], text: str) -> tuple[str | None, str]:
-        found = answers.get((tuple(args), text))
+    return cleans, Answers(answers)
+
+
+class Answers:
+    """A `Runner` that answers the calls `prefetch` asked ahead and runs ruff for any other."""
+
+    def __init__(self, answers: dict[tuple[tuple[str, ...], str], tuple[str | None, str]]):
+        self.answers = answers
+
+    def knows(self, args: list[str], text: str) -> bool:
+        return (tuple(args), text) in self.answers
+
+    def __call__(self, ruff: str, args: list[str], text: str) -> tuple[str | None, str]:
+        found = self.answers.get((tuple(args), text))
         return found if found is not None else _run(ruff, args, text)
-
-    return cleans, run
 
 
 def _by_path(style: ProjectStyle) -> bool:
@@ -575,9 +610,12 @@ def _check_many(ruff: str, command: list[str], texts: list[tuple[str, str]]) -> 
     ]
 
 
-def _format_many(ruff: str, arguments: list[str], texts: list[tuple[str, str]]) -> list[str] | None:
+def _format_many(
+    ruff: str, arguments: list[str], texts: list[tuple[str, str]]
+) -> list[str | None] | None:
     """Each text formatted by ruff with ``arguments`` (`_run`'s, without stdin), in one ruff
-    call; None when ruff fails on any of them."""
+    call; None for a text ruff cannot read (the caller asks ruff about it alone), or for all
+    when ruff fails otherwise."""
     with tempfile.TemporaryDirectory(prefix="fastapi-fix-") as folder:
         try:
             paths = _copies(folder, texts)
@@ -588,10 +626,18 @@ def _format_many(ruff: str, arguments: list[str], texts: list[tuple[str, str]]) 
                 check=False,
                 cwd=folder,
             )
-            if done.returncode != 0:
+            failed: set[str] = set()
+            for line in done.stderr.decode("utf-8", "replace").splitlines():
+                match = re.match(r"error: Failed to parse (.+?):\d+:\d+: ", line)
+                if match:
+                    failed.add(os.path.normpath(os.path.join(folder, match.group(1))))
+            if done.returncode != 0 and not failed:
                 return None
-            outputs = []
+            outputs: list[str | None] = []
             for path in paths:
+                if os.path.normpath(path) in failed:
+                    outputs.append(None)
+                    continue
                 with open(path, encoding="utf-8", newline="") as handle:
                     outputs.append(handle.read())
         except (OSError, subprocess.SubprocessError, UnicodeError):
