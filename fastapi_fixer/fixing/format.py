@@ -394,9 +394,11 @@ def format_report(
 
 def _within(lines: list[str], output: str, changed: list[Range]) -> bool:
     """Whether ruff's formatting of the whole text (its ``lines``), ``output``, changes only
-    lines the fixes changed (``changed``, merged ranges of them), moves no pragma comment and
-    parses: it then lays out the changed statements and nothing else (no need to find the
-    statements and the zones around them, `_format_whole`)."""
+    lines the fixes changed (``changed``, merged ranges of them) and moves no pragma comment:
+    it then lays out the changed statements and nothing else (no need to find the statements
+    and the zones around them, `_format_whole`). Asked only with `prefetch`'s answers, whose
+    caller compiles the laid-out text (`engine.fix_files`: where it does not compile, the
+    file's pass runs again without them), so the output is not parsed here."""
     new = _lines(output)
     pairs: list[tuple[int, int]] = []
     _match(lines, new, 0, len(lines), 0, len(new), pairs)
@@ -411,7 +413,7 @@ def _within(lines: list[str], output: str, changed: list[Range]) -> bool:
             if _moves_pragma(lines[first - 1 : last], "".join(new[previous[1] + 1 : j])):
                 return False
         previous = (i, j)
-    return _parse_dedented(new, "") is not None
+    return True
 
 
 def _format_whole(
