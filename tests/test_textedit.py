@@ -157,3 +157,58 @@ def test_imports_on_the_head_are_the_imports_on_the_module(name: str) -> None:
         assert pipeline._apply_imports(text, requests, None, None) == whole
     head = pipeline._import_head(text, ast.parse(text), requests)
     assert (head is None) == (name in ("tail_binds", "tail_imports"))
+
+
+def test_a_text_fix_hunks_are_its_edits_lines_not_a_diff_of_the_file() -> None:
+    # found on the fastapi sdist: a diff of the whole file aligns the blank lines the client
+    # fixture brings with the test below it, so the fixture landed in the test's hunk (another
+    # rule's edit of the test would have waited a round for it)
+    from fastapi_fixer.fixing.pipeline import hunks_between, split_lines
+    from fastapi_fixer.fixing.textedit import TextEdit, hunks_of_edits, splice
+
+    text = (
+        "from app import app\n\nclient = TestClient(app)\n\n\n"
+        'def test_read_main():\n    response = client.get("/")\n'
+    )
+    lines = split_lines(text)
+    fixture = (
+        '@pytest.fixture\ndef anyio_backend():\n    return "asyncio"\n\n\n'
+        "@pytest.fixture\nasync def client():\n    async with make() as ac:\n        yield ac\n"
+    )
+    body = text.index("def test_")
+    call = text.index("client.get")
+    edits = [
+        TextEdit(text.index("client ="), text.index("\n\n\ndef") + 1, fixture),
+        TextEdit(body, body, "@pytest.mark.anyio\nasync "),
+        TextEdit(body + len("def test_read_main("), body + len("def test_read_main("), "client"),
+        TextEdit(call, call, "await "),
+    ]
+    after = split_lines(splice(text, edits))
+    hunks = hunks_of_edits(lines, text, edits)
+    assert [(h.start, h.end) for h in hunks] == [(2, 3), (5, 7)]
+    assert hunks[0].lines == tuple(split_lines(fixture))
+    assert hunks[1].lines == tuple(after[-3:])
+    assert hunks_between(lines, after) != hunks  # the whole-file diff pairs them otherwise
+    spliced = list(lines)
+    for hunk in reversed(hunks):
+        spliced[hunk.start : hunk.end] = hunk.lines
+    assert spliced == after
+
+
+@pytest.mark.parametrize(
+    ("text", "edit"),
+    [
+        ("a = 1\nb = 2", (11, 11, "\nc = 3")),  # at the end, no final line end
+        ("a = 1\nb = 2\n", (12, 12, "c = 3\n")),  # after the last line
+        ("a = 1\nb = 2\n", (0, 0, "# head\n")),  # before the first line
+        ("a = 1\nb = 2\nc = 3\n", (4, 9, "10\nd = 2")),  # across a line end
+    ],
+)
+def test_a_text_fix_hunks_at_the_file_edges_rebuild_the_text(text: str, edit: tuple) -> None:
+    from fastapi_fixer.fixing.pipeline import hunks_between, split_lines
+    from fastapi_fixer.fixing.textedit import TextEdit, hunks_of_edits, splice
+
+    edits = [TextEdit(*edit)]
+    lines, after = split_lines(text), split_lines(splice(text, edits))
+    hunks = hunks_of_edits(lines, text, edits)
+    assert hunks == hunks_between(lines, after)

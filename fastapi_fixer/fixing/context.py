@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi_fixer.fixing.project_style import ProjectStyle
 
@@ -26,6 +27,9 @@ RemovalItem = tuple[str, "str | None", "str | None"]  # (module, name or None, a
 class ImportRequests:
     adds: list[ImportItem] = field(default_factory=list)
     removals: list[RemovalItem] = field(default_factory=list)
+    # the text edits a rule's text fix spliced into the file (`textedit.recorded_fix`): the
+    # pass takes the run's line hunks from them instead of a diff of the whole file
+    edits: list[Any] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.adds or self.removals)

@@ -337,7 +337,13 @@ def _run(
             return run
         if output is not None:  # the rule wrote text edits: no LibCST parse needed
             run.requests = requests
-            run.hunks = hunks_between(original, split_lines(output))
+            if requests.edits is not None:
+                from fastapi_fixer.fixing.textedit import hunks_of_edits
+
+                run.hunks = hunks_of_edits(original, text, requests.edits)
+                requests.edits = None
+            else:
+                run.hunks = hunks_between(original, split_lines(output))
             if not run.hunks and not run.requests:
                 run.failure = "fix changed nothing"
             return run

@@ -11,13 +11,16 @@ where LibCST's layout could differ from the plain reading of the text.
 from __future__ import annotations
 
 import ast
+import bisect
 import contextlib
 import io
 import tokenize
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi_fixer.fixing.pipeline import split_lines
+from fastapi_fixer.fixing.pipeline import Hunk, hunks_between, split_lines
 
 
 class Unsure(Exception):
@@ -227,6 +230,12 @@ def given_trees(pairs: Iterable[tuple[str, ast.Module | None]]) -> Iterator[None
             _GIVEN.pop(key, None)
 
 
+# while `recorded_fix` runs a rule's text fix: (text, output, edits) of each `splice`
+_SPLICES: ContextVar[list[tuple[str, str, list[TextEdit]]] | None] = ContextVar(
+    "fastapi_fixer_splices", default=None
+)
+
+
 def splice(text: str, edits: Iterable[TextEdit]) -> str:
     """``text`` with the edits applied; raises `Unsure` when two of them overlap (other than
     insertions at a replacement's ends)."""
@@ -240,7 +249,11 @@ def splice(text: str, edits: Iterable[TextEdit]) -> str:
         out.append(edit.text)
         position = edit.end
     out.append(text[position:])
-    return "".join(out)
+    result = "".join(out)
+    spliced = _SPLICES.get()
+    if spliced is not None:
+        spliced.append((text, result, ordered))
+    return result
 
 
 def recorded_fix(
@@ -255,13 +268,52 @@ def recorded_fix(
     requests = context.current_requests()
     if requests is None:
         return None
+    spliced: list[tuple[str, str, list[TextEdit]]] = []
+    token = _SPLICES.set(spliced)
     try:
         new_text, adds, removals = apply_text(text, edits)
     except (Unsure, SyntaxError, ValueError):
         return None
+    finally:
+        _SPLICES.reset(token)
     requests.adds.extend(adds)
     requests.removals.extend(removals)
+    if len(spliced) == 1 and spliced[0][0] is text and spliced[0][1] is new_text:
+        requests.edits = spliced[0][2]  # the whole change: the pass need not diff the file
     return new_text
+
+
+def hunks_of_edits(lines: list[str], text: str, edits: list[TextEdit]) -> list[Hunk]:
+    """The line hunks of ``text`` (whose lines are ``lines``) with ``edits`` spliced in: the
+    lines each group of edits touches, with the edits applied, diffed alone (`hunks_between`
+    of those lines only, not of the whole file)."""
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    groups: list[list[Any]] = []  # [first line, end line (exclusive), edits]
+    for edit in edits:
+        first = bisect.bisect_right(starts, edit.start) - 1
+        if first >= len(lines):  # at the end: after the last line, or on it when it has no end
+            first = len(lines) - (bool(lines) and not lines[-1].endswith(("\n", "\r")))
+        last = bisect.bisect_right(starts, edit.end - 1) if edit.end > edit.start else first + 1
+        end = min(max(last, first + 1), len(lines))
+        if groups and first <= groups[-1][1]:
+            groups[-1][1] = max(groups[-1][1], end)
+            groups[-1][2].append(edit)
+        else:
+            groups.append([first, end, [edit]])
+    hunks: list[Hunk] = []
+    for first, end, group in groups:
+        base = starts[first]
+        region = splice(
+            text[base : starts[end]],
+            [TextEdit(e.start - base, e.end - base, e.text, e.order) for e in group],
+        )
+        hunks.extend(
+            Hunk(first + h.start, first + h.end, h.lines)
+            for h in hunks_between(lines[first:end], split_lines(region))
+        )
+    return hunks
 
 
 def top_level_imports(tree: ast.Module) -> set[tuple[str, str | None]]:
