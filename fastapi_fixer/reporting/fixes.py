@@ -321,6 +321,13 @@ def _cut(
     owned: dict[int, list[int]] = {id(d): [] for d in members}
     mixed: set[int] = set()
     hunks = hunks_between(old, split_lines(after))
+    # each finding's edit spans as line intervals [lo, hi), by lo: the hunks (in order) sweep
+    # them, keeping those that may still meet a later hunk
+    intervals = sorted(
+        (s.line - 1, max(s.end_line, s.line), id(d)) for d in members for s in spans[id(d)]
+    )
+    taken = 0
+    active: list[tuple[int, int, int]] = []
     shift = 0
     for number, hunk in enumerate(hunks):
         start = hunk.start + shift
@@ -328,11 +335,12 @@ def _cut(
         codes = provenance.codes_in(start, start + len(hunk.lines))
         mine = [d for d in members if d.code in codes]
         first, last = hunk.start, max(hunk.end, hunk.start + 1)
-        owners = [
-            d
-            for d in mine
-            if any(s.line - 1 < last and first < max(s.end_line, s.line) for s in spans[id(d)])
-        ]
+        while taken < len(intervals) and intervals[taken][0] < last:
+            active.append(intervals[taken])
+            taken += 1
+        active = [interval for interval in active if interval[1] > first]
+        meeting = {key for lo, _, key in active if lo < last}
+        owners = [d for d in mine if id(d) in meeting]
         for d in owners or mine:
             owned[id(d)].append(number)
             if codes - {d.code}:  # a hunk other rules wrote into too (a shared import line)
