@@ -181,3 +181,25 @@ def test_three_rules_fix_one_file_in_one_round(app: Path, snapshot_text) -> None
     assert again.applied  # the file on disk was not written: the same fixes are found again
     app.write_text(fixed, encoding="utf-8")
     assert not Engine(settings, Mode(fix=True)).run([str(app)]).fixed
+
+
+def test_a_pass_knows_its_own_hunks_without_a_diff_of_the_file() -> None:
+    # the previews cut each finding's share from these (`reporting.fixes._cut`): a pass that
+    # replaced line 2 and inserted after line 4, then had line 1 re-laid by a tidy step
+    from fastapi_fixer.fixing.pipeline import Hunk, Provenance, hunks_between, split_lines
+
+    old = split_lines("a\nb\nc\nd\n")
+    first = Provenance.original(4).after(
+        [(Hunk(1, 2, ("B1\n", "B2\n")), frozenset({"X"})), (Hunk(4, 4, ("e\n",)), frozenset())]
+    )
+    middle = split_lines("a\nB1\nB2\nc\nd\ne\n")
+    final = split_lines("A\nB1\nB2\nc\nd\ne\n")
+    tidied = first.after([(Hunk(0, 1, ("A\n",)), frozenset({"X"}))])
+    assert first.original_hunks(old, middle) == hunks_between(old, middle)
+    assert tidied.original_hunks(old, final) == [
+        Hunk(0, 2, ("A\n", "B1\n", "B2\n")),
+        Hunk(4, 4, ("e\n",)),
+    ]
+    # a later round's provenance no longer follows the first pass's lines
+    later = first.later(middle, final, tidied)
+    assert later.origin is None and later.original_hunks(old, final) is None

@@ -89,15 +89,52 @@ class Provenance:
 
     lines: list[frozenset[str]]
     removed: list[frozenset[str]]
+    # which line of the pass's original text each line is (None: a rule or a tidy step wrote
+    # it): the pass's own hunks, which `original_hunks` gives without a diff of the file
+    origin: list[int | None] | None = None
 
     @classmethod
     def original(cls, count: int) -> Provenance:
-        return cls([frozenset()] * count, [frozenset()] * (count + 1))
+        return cls([frozenset()] * count, [frozenset()] * (count + 1), list(range(count)))
+
+    def original_hunks(self, old: list[str], new: list[str]) -> list[Hunk] | None:
+        """The hunks that turn the pass's original text (its lines ``old``) into this one (its
+        lines ``new``) as the pass made them: the lines each step kept, the ones it wrote,
+        each run of changed lines diffed alone (a rewritten statement keeps lines it did not
+        change). None when this provenance does not follow its lines (`later`)."""
+        origin = self.origin
+        if origin is None or len(origin) != len(new):
+            return None
+        spans: list[tuple[int, int, int, int]] = []  # old start, old end, new start, new end
+        expected = 0
+        opened: tuple[int, int] | None = None  # (old start, new start) of the open span
+        for j, at in enumerate(origin):
+            if at is not None and at == expected and opened is None:
+                expected += 1
+                continue
+            if opened is None:
+                opened = (expected, j)
+            if at is not None:
+                if at < expected:
+                    return None  # lines out of order: not the pass's own
+                spans.append((opened[0], at, opened[1], j))
+                opened = None
+                expected = at + 1
+        if opened is not None or expected < len(old):
+            start, first = opened if opened is not None else (expected, len(new))
+            spans.append((start, len(old), first, len(new)))
+        hunks: list[Hunk] = []
+        for a, b, c, d in spans:
+            hunks.extend(
+                Hunk(a + h.start, a + h.end, h.lines) for h in hunks_between(old[a:b], new[c:d])
+            )
+        return hunks
 
     def after(self, hunks: Iterable[tuple[Hunk, frozenset[str]]]) -> Provenance:
         """The provenance of the text the (non-overlapping) hunks make of this one."""
         lines: list[frozenset[str]] = []
         removed: list[frozenset[str]] = []
+        origin: list[int | None] | None = [] if self.origin is not None else None
         position = 0
         pending: frozenset[str] = frozenset()
         for hunk, codes in sorted(hunks, key=lambda item: (item[0].start, item[0].end)):
@@ -105,6 +142,9 @@ class Provenance:
                 removed.append(self.removed[i] | pending)
                 pending = frozenset()
                 lines.append(self.lines[i])
+            if origin is not None:
+                origin.extend(self.origin[position : hunk.start])  # type: ignore[index]
+                origin.extend([None] * len(hunk.lines))
             if hunk.end > hunk.start:
                 pending = pending.union(codes, *self.removed[hunk.start : hunk.end])
             for _ in hunk.lines:
@@ -116,8 +156,10 @@ class Provenance:
             removed.append(self.removed[i] | pending)
             pending = frozenset()
             lines.append(self.lines[i])
+        if origin is not None:
+            origin.extend(self.origin[position:])  # type: ignore[index]
         removed.append(self.removed[len(self.lines)] | pending)
-        return Provenance(lines, removed)
+        return Provenance(lines, removed, origin)
 
     def codes_in(self, start: int, end: int) -> frozenset[str]:
         """Rules that wrote lines ``start``..``end`` or removed lines among them."""
@@ -137,7 +179,9 @@ class Provenance:
             start = hunk.start + shift
             attributed.append((hunk, step.codes_in(start, start + len(hunk.lines))))
             shift += len(hunk.lines) - (hunk.end - hunk.start)
-        return self.after(attributed)
+        carried = self.after(attributed)
+        carried.origin = None  # lines of the first pass's text, not of this pass's
+        return carried
 
 
 def _retouched(
@@ -598,6 +642,15 @@ def _only_imported(text: str, tree: ast.Module, names: set[str]) -> bool:
     matches = [match.start() for match in pattern.finditer(text)]
     if not matches:
         return True
+    spans_of = [
+        (s.lineno, s.end_lineno or s.lineno)
+        for s in tree.body
+        if isinstance(s, (ast.Import, ast.ImportFrom))
+    ]
+    if "\r" not in text:  # lines end at "\n" only: a match's line is the "\n"s before it
+        return all(
+            any(a <= text.count("\n", 0, at) + 1 <= b for a, b in spans_of) for at in matches
+        )
     starts = [0]
     for line in split_lines(text):
         starts.append(starts[-1] + len(line))

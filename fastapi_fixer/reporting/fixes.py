@@ -312,7 +312,9 @@ def _cut(
 ) -> tuple[dict[int, str], dict[int, list[Hunk]]]:
     """Each finding's share of the change from ``before`` to ``after``: the hunks its rule
     wrote (``provenance``) that overlap its edits, else the ones no finding's edits overlap.
-    A finding one of whose hunks other rules also wrote into is left out."""
+    A finding one of whose hunks other rules also wrote into is left out. The hunks are the
+    pass's own (`Provenance.original_hunks`: FF801's client fixture is the hunk of the client
+    it replaces, not of the test a diff of the file would pair it with), else a diff."""
     old = split_lines(before)
     spans = {
         id(d): [e.span for e in d.fix.edits if e.path == path and e.span is not None]  # type: ignore[union-attr]
@@ -320,7 +322,10 @@ def _cut(
     }
     owned: dict[int, list[int]] = {id(d): [] for d in members}
     mixed: set[int] = set()
-    hunks = hunks_between(old, split_lines(after))
+    new = split_lines(after)
+    hunks = provenance.original_hunks(old, new)
+    if hunks is None:
+        hunks = hunks_between(old, new)
     # each finding's edit spans as line intervals [lo, hi), by lo: the hunks (in order) sweep
     # them, keeping those that may still meet a later hunk
     intervals = sorted(
