@@ -203,3 +203,30 @@ def test_a_pass_knows_its_own_hunks_without_a_diff_of_the_file() -> None:
     # a later round's provenance no longer follows the first pass's lines
     later = first.later(middle, final, tidied)
     assert later.origin is None and later.original_hunks(old, final) is None
+
+
+def test_the_import_step_of_a_head_seen_before_still_places_by_the_file_own_package(tmp_path):
+    # the step keeps its answers by module head (`pipeline._HEADS`): two files opening alike
+    # in different packages must not share one, `mypkg` is first party only in its own
+    import ast as ast_module
+
+    from fastapi_fixer.fixing import pipeline
+    from fastapi_fixer.fixing.context import ImportRequests
+    from fastapi_fixer.fixing.imports import first_party_as_ruff
+    from fastapi_fixer.fixing.project_style import ProjectStyle
+
+    text = "import os\n\nimport requests\n\n\ndef f():\n    return thing, os, requests\n"
+    requests = ImportRequests(adds=[("mypkg", "thing")])
+    style = ProjectStyle(root=str(tmp_path))
+    tree = ast_module.parse(text)
+    outputs = []
+    for module in ("mypkg.views", "other.views", "mypkg.models"):
+        first_party = first_party_as_ruff(str(tmp_path), module)
+        outputs.append(pipeline._apply_imports(text, requests, style, first_party))
+        assert outputs[-1] != text and ast_module.dump(tree) != ast_module.dump(
+            ast_module.parse(outputs[-1])
+        )
+    own, other, again = outputs
+    assert own == again != other
+    assert "import requests\n\nfrom mypkg import thing\n" in own
+    assert "import requests\nfrom mypkg import thing\n" in other

@@ -595,12 +595,31 @@ def _apply_imports(
         cut = _import_head(text, tree, requests)
         if cut is not None:
             offset, count = cut
-            head = ast.Module(body=tree.body[:count], type_ignores=[])
-            return (
-                _imports_on(text[:offset], head, requests, style, first_party, None, used)
-                + text[offset:]
+            decides = getattr(first_party, "key", None)  # what its answers depend on
+            key = (
+                text[:offset],
+                tuple(requests.adds),
+                tuple(requests.removals),
+                None if used is None else frozenset(used),
+                style,
+                decides,
             )
+            found = _HEADS.get(key) if decides is not None else None
+            if found is None:
+                head = ast.Module(body=tree.body[:count], type_ignores=[])
+                found = _imports_on(text[:offset], head, requests, style, first_party, None, used)
+                if decides is not None:
+                    if len(_HEADS) >= 512:
+                        _HEADS.clear()
+                    _HEADS[key] = found
+            return found + text[offset:]
     return _imports_on(text, tree, requests, style, first_party, parsed, used)
+
+
+# a module head with the requested imports, by (head, requests, names read, style, first
+# party's key): test modules of one project often open alike (`from fastapi.testclient import
+# TestClient` and the app), and the step parses each head with LibCST
+_HEADS: dict[tuple, str] = {}
 
 
 def _imports_on(
