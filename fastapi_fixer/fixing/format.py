@@ -633,6 +633,8 @@ def _format_many(
                 match = re.match(r"error: Failed to parse (.+?):\d+:\d+: ", line)
                 if match:
                     failed.add(os.path.normpath(os.path.join(folder, match.group(1))))
+                elif line.startswith("error"):
+                    return None  # a failure this code cannot tie to one text: ask each alone
             if done.returncode != 0 and not failed:
                 return None
             outputs: list[str | None] = []
