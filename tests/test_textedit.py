@@ -212,3 +212,28 @@ def test_a_text_fix_hunks_at_the_file_edges_rebuild_the_text(text: str, edit: tu
     lines, after = split_lines(text), split_lines(splice(text, edits))
     hunks = hunks_of_edits(lines, text, edits)
     assert hunks == hunks_between(lines, after)
+
+
+def test_the_client_fixture_is_written_as_the_formatter_lays_it_out() -> None:
+    # the previews (no layout step) and a project without formatter show what ruff writes
+    from fastapi_fixer.fixing.project_style import ProjectStyle
+
+    client = (
+        'AsyncClient(transport=ASGITransport(app=app), base_url="http://test", '
+        "follow_redirects=True)"
+    )
+    with fixing(ProjectStyle(root=""), ImportRequests()):
+        wrapped = ff801._client_with("    ", "    ", client, "ac")
+        long_app = ff801._client_with(
+            "    ", "    ", client.replace("app=app", "app=" + "a" * 60), "ac"
+        )
+    with fixing(ProjectStyle(root="", line_length=120), ImportRequests()):
+        wide = ff801._client_with("    ", "    ", client, "ac")
+    assert wrapped == (
+        "    async with AsyncClient(\n"
+        '        transport=ASGITransport(app=app), base_url="http://test", follow_redirects=True\n'
+        "    ) as ac:\n"
+    )
+    assert wide == f"    async with {client} as ac:\n"
+    assert long_app.count("\n") == 1  # the arguments alone are too long: the layout step's
+    assert ff801._client_with("    ", "    ", client, "ac") == wide  # outside a fix pass

@@ -751,6 +751,29 @@ class _Planner:
         )
 
 
+def _client_with(indent: str, unit: str, client: str, target: str) -> str:
+    """`async with <client> as <target>:` at ``indent``, with its line end: over the project's
+    line length, the client's arguments go on a line of their own, as ruff and black lay the
+    statement out (the layout step then has nothing to redo); where even that line is too long,
+    on one line, for the layout step."""
+    from fastapi_fixer.fixing.context import current_style
+
+    line = f"{indent}async with {client} as {target}:"
+    style = current_style()
+    if (
+        style is None
+        or len(line) <= style.line_length
+        or not client.endswith(")")
+        or "\n" in client
+    ):
+        return line + "\n"
+    head, _, rest = client.partition("(")
+    middle = f"{indent}{unit}{rest[:-1]}"
+    if len(middle) > style.line_length:
+        return line + "\n"
+    return f"{indent}async with {head}(\n{middle}\n{indent}) as {target}:\n"
+
+
 # --- ast helpers -----------------------------------------------------------------------------
 
 
@@ -992,7 +1015,8 @@ def _apply(module: cst.Module, edits: list[Edit]) -> cst.Module:
         def replacer(node: cst.CSTNode, primary: bool) -> cst.CSTNode:
             statement = cst.parse_statement(
                 f"@pytest.fixture\nasync def {name}():\n"
-                f"{indent}async with {client} as ac:\n{indent}{indent}yield ac\n",
+                + _client_with(indent, indent, client, "ac")
+                + f"{indent}{indent}yield ac\n",
                 config=config,
             )
             comments = [line for line in node.leading_lines if line.comment is not None]  # type: ignore[attr-defined]
@@ -1166,7 +1190,8 @@ def _apply_text(
             code = (
                 "".join(comments)
                 + f"@pytest.fixture\nasync def {name}():\n"
-                + f"{ind}async with {client} as ac:\n{ind}{ind}yield ac\n"
+                + _client_with(ind, ind, client, "ac")
+                + f"{ind}{ind}yield ac\n"
             )
             fixtures[index] = (region, finish, code)  # type: ignore[assignment]
         elif edit.kind == "async-def":
