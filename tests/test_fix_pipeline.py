@@ -230,3 +230,9 @@ def test_the_import_step_of_a_head_seen_before_still_places_by_the_file_own_pack
     assert own == again != other
     assert "import requests\n\nfrom mypkg import thing\n" in own
     assert "import requests\nfrom mypkg import thing\n" in other
+    # a package created since (a long-running server): the same head is laid out again
+    (tmp_path / "mypkg").mkdir()
+    created = pipeline._apply_imports(
+        text, requests, style, first_party_as_ruff(str(tmp_path), "other.views")
+    )
+    assert created == own

@@ -187,7 +187,6 @@ def first_party_as_ruff(root: str, module: str) -> Callable[[str], bool]:
             )
         return known[top]
 
-    is_first_party.key = ("ruff", root, own)  # type: ignore[attr-defined]  # same key, answers
     return is_first_party
 
 

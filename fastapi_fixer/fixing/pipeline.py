@@ -595,31 +595,46 @@ def _apply_imports(
         cut = _import_head(text, tree, requests)
         if cut is not None:
             offset, count = cut
-            decides = getattr(first_party, "key", None)  # what its answers depend on
+            head = ast.Module(body=tree.body[:count], type_ignores=[])
             key = (
                 text[:offset],
                 tuple(requests.adds),
                 tuple(requests.removals),
                 None if used is None else frozenset(used),
                 style,
-                decides,
+                _first_party_answers(head, requests, first_party),
             )
-            found = _HEADS.get(key) if decides is not None else None
+            found = _HEADS.get(key)
             if found is None:
-                head = ast.Module(body=tree.body[:count], type_ignores=[])
                 found = _imports_on(text[:offset], head, requests, style, first_party, None, used)
-                if decides is not None:
-                    if len(_HEADS) >= 512:
-                        _HEADS.clear()
-                    _HEADS[key] = found
+                if len(_HEADS) >= 512:
+                    _HEADS.clear()
+                _HEADS[key] = found
             return found + text[offset:]
     return _imports_on(text, tree, requests, style, first_party, parsed, used)
 
 
-# a module head with the requested imports, by (head, requests, names read, style, first
-# party's key): test modules of one project often open alike (`from fastapi.testclient import
-# TestClient` and the app), and the step parses each head with LibCST
+# a module head with the requested imports, by (head, requests, names read, style, what first
+# party says of the packages involved): test modules of one project often open alike (`from
+# fastapi.testclient import TestClient` and the app), and the step parses each head with LibCST
 _HEADS: dict[tuple, str] = {}
+
+
+def _first_party_answers(
+    head: ast.Module, requests: ImportRequests, first_party: Callable[[str], bool] | None
+) -> tuple[tuple[str, bool], ...] | None:
+    """What ``first_party`` says of each top-level package the head imports or the requests
+    add: all the import step asks it (`imports.section_of`), so a head laid out before with the
+    same answers is laid out the same (a package created since is asked again)."""
+    if first_party is None:
+        return None
+    tops = {source.split(".")[0] for source, _ in requests.adds if not source.startswith(".")}
+    for node in ast.walk(head):
+        if isinstance(node, ast.Import):
+            tops.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            tops.add(node.module.split(".")[0])
+    return tuple((top, first_party(top)) for top in sorted(tops))
 
 
 def _imports_on(
