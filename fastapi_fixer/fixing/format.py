@@ -65,7 +65,7 @@ import subprocess
 import tempfile
 import tokenize
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from fastapi_fixer.fixing.project_style import ProjectStyle
@@ -399,21 +399,27 @@ def _within(lines: list[str], output: str, changed: list[Range]) -> bool:
     and the zones around them, `_format_whole`). Asked only with `prefetch`'s answers, whose
     caller compiles the laid-out text (`engine.fix_files`: where it does not compile, the
     file's pass runs again without them), so the output is not parsed here."""
-    new = _lines(output)
+    starts = [start for start, _ in changed]
+    for first, last, replacement in _replaced(lines, _lines(output)):
+        at = bisect.bisect_right(starts, first) - 1
+        if at < 0 or max(first, last) > changed[at][1] + (last < first):
+            return False  # (an insertion may also follow the range's last line)
+        if _moves_pragma(lines[first - 1 : last], replacement):
+            return False
+    return True
+
+
+def _replaced(lines: list[str], new: list[str]) -> Iterator[tuple[int, int, str]]:
+    """Each stretch of ``lines`` that ``new`` (the same text laid out again) replaces: lines
+    ``first``..``last`` (``last == first - 1``: none, text inserted before ``first``) and
+    what replaces them."""
     pairs: list[tuple[int, int]] = []
     _match(lines, new, 0, len(lines), 0, len(new), pairs)
-    starts = [start for start, _ in changed]
     previous = (-1, -1)
     for i, j in [*pairs, (len(lines), len(new))]:
         if i > previous[0] + 1 or j > previous[1] + 1:
-            first, last = previous[0] + 2, i  # lines of the text replaced (none: inserted)
-            at = bisect.bisect_right(starts, first) - 1
-            if at < 0 or max(first, last) > changed[at][1] + (last < first):
-                return False  # (an insertion may also follow the range's last line)
-            if _moves_pragma(lines[first - 1 : last], "".join(new[previous[1] + 1 : j])):
-                return False
+            yield previous[0] + 2, i, "".join(new[previous[1] + 1 : j])
         previous = (i, j)
-    return True
 
 
 def _format_whole(
@@ -422,22 +428,15 @@ def _format_whole(
     """``output``, ruff's formatting of the whole text (its ``lines``), if every line that
     changes lies in one range's zone and its block still parses; else None."""
     new = _lines(output)
-    pairs: list[tuple[int, int]] = []
-    _match(lines, new, 0, len(lines), 0, len(new), pairs)
     short = len(lines) <= _Layout.SMALL  # then the output is parsed once, whole
-    previous = (-1, -1)
-    for i, j in [*pairs, (len(lines), len(new))]:
-        if i > previous[0] + 1 or j > previous[1] + 1:
-            first, last = previous[0] + 2, i  # lines of the text replaced (none: inserted)
-            owner = next((b for _, b, z in places if z[0] <= first and last <= z[1]), None)
-            if owner is None:
-                return None
-            replacement = "".join(new[previous[1] + 1 : j])
-            if _moves_pragma(lines[first - 1 : last], replacement):
-                return None  # range by range, which leaves that statement as written
-            if not short and not owner.parses_with(lines, first, last, replacement):
-                return None
-        previous = (i, j)
+    for first, last, replacement in _replaced(lines, new):
+        owner = next((b for _, b, z in places if z[0] <= first and last <= z[1]), None)
+        if owner is None:
+            return None
+        if _moves_pragma(lines[first - 1 : last], replacement):
+            return None  # range by range, which leaves that statement as written
+        if not short and not owner.parses_with(lines, first, last, replacement):
+            return None
     return output if not short or _parse_dedented(new, "") is not None else None
 
 

@@ -19,6 +19,7 @@ hunk, which rule made it.
 from __future__ import annotations
 
 import ast
+import bisect
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -441,7 +442,7 @@ def _agreeing(
             taken.extend(_Taken(hunk, frozenset({run.code})) for hunk in run.hunks)
             continue
         if original is not None and not starts:
-            starts = _line_starts(original)
+            starts = line_starts(original)
         joined = _joined(taken, run, original, starts) if original is not None else None
         if joined is None:
             deferred.append(run)
@@ -461,18 +462,17 @@ class _Taken:
     edits: list[tuple[int, int, str]] | None = None
 
 
-def _line_starts(lines: list[str]) -> list[int]:
+def line_starts(lines: Sequence[str]) -> list[int]:
+    """Where each of ``lines`` starts in their text, and (last) where the text ends."""
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
     return starts
 
 
-def _char_edit(original: list[str], starts: list[int], hunk: Hunk) -> tuple[int, int, str]:
-    """The one stretch of characters ``hunk`` replaces (its lines' common head and tail
-    left out), as (start, end, text) with offsets in the original text."""
-    old = "".join(original[hunk.start : hunk.end])
-    new = "".join(hunk.lines)
+def common_ends(old: str, new: str) -> tuple[int, int]:
+    """How many characters ``old`` and ``new`` share at their start, and then at their end
+    (never overlapping the start: what is left between is what changed)."""
     limit = min(len(old), len(new))
     head = 0
     while head < limit and old[head] == new[head]:
@@ -480,6 +480,15 @@ def _char_edit(original: list[str], starts: list[int], hunk: Hunk) -> tuple[int,
     tail = 0
     while tail < limit - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
         tail += 1
+    return head, tail
+
+
+def _char_edit(original: list[str], starts: list[int], hunk: Hunk) -> tuple[int, int, str]:
+    """The one stretch of characters ``hunk`` replaces (its lines' common head and tail
+    left out), as (start, end, text) with offsets in the original text."""
+    old = "".join(original[hunk.start : hunk.end])
+    new = "".join(hunk.lines)
+    head, tail = common_ends(old, new)
     return starts[hunk.start] + head, starts[hunk.end] - tail, new[head : len(new) - tail]
 
 
@@ -676,24 +685,17 @@ def _only_imported(text: str, tree: ast.Module, names: set[str]) -> bool:
     matches = [match.start() for match in pattern.finditer(text)]
     if not matches:
         return True
-    spans_of = [
+    spans = [
         (s.lineno, s.end_lineno or s.lineno)
         for s in tree.body
         if isinstance(s, (ast.Import, ast.ImportFrom))
     ]
     if "\r" not in text:  # lines end at "\n" only: a match's line is the "\n"s before it
-        return all(
-            any(a <= text.count("\n", 0, at) + 1 <= b for a, b in spans_of) for at in matches
-        )
-    starts = [0]
-    for line in split_lines(text):
-        starts.append(starts[-1] + len(line))
-    spans = [
-        (starts[s.lineno - 1], starts[s.end_lineno or s.lineno])
-        for s in tree.body
-        if isinstance(s, (ast.Import, ast.ImportFrom))
-    ]
-    return all(any(a <= at < b for a, b in spans) for at in matches)
+        numbers = [text.count("\n", 0, at) + 1 for at in matches]
+    else:
+        starts = line_starts(split_lines(text))
+        numbers = [bisect.bisect_right(starts, at) for at in matches]
+    return all(any(a <= number <= b for a, b in spans) for number in numbers)
 
 
 def _import_head(text: str, tree: ast.Module, requests: ImportRequests) -> tuple[int, int] | None:

@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi_fixer.fixing.pipeline import Hunk, hunks_between, split_lines
+from fastapi_fixer.fixing.pipeline import Hunk, hunks_between, line_starts, split_lines
 
 
 class Unsure(Exception):
@@ -287,9 +287,7 @@ def hunks_of_edits(lines: list[str], text: str, edits: list[TextEdit]) -> list[H
     """The line hunks of ``text`` (whose lines are ``lines``) with ``edits`` spliced in: the
     lines each group of edits touches, with the edits applied, diffed alone (`hunks_between`
     of those lines only, not of the whole file)."""
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
+    starts = line_starts(lines)
     groups: list[list[Any]] = []  # [first line, end line (exclusive), edits]
     for edit in edits:
         first = bisect.bisect_right(starts, edit.start) - 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi_fixer.engine import FixFailure, _edit_key, apply_rule_fix
-from fastapi_fixer.fixing.pipeline import Hunk, hunks_between, split_lines
+from fastapi_fixer.fixing.pipeline import Hunk, common_ends, hunks_between, split_lines
 from fastapi_fixer.models import Diagnostic, RunResult
 from fastapi_fixer.rule import FixContext
 
@@ -104,16 +104,7 @@ def hunk_edits(
     edits = []
     for i1, i2, lines in hunks:
         removed, added = "".join(old[i1:i2]), "".join(lines)
-        prefix = 0
-        limit = min(len(removed), len(added))
-        while prefix < limit and removed[prefix] == added[prefix]:
-            prefix += 1
-        suffix = 0
-        while (
-            suffix < limit - prefix
-            and removed[len(removed) - 1 - suffix] == added[len(added) - 1 - suffix]
-        ):
-            suffix += 1
+        prefix, suffix = common_ends(removed, added)
         start = line_start[i1] + prefix
         end = line_start[i1] + len(removed) - suffix
         edits.append(
