@@ -588,9 +588,19 @@ class Engine:
             )
         return found
 
-    def _check(self, files: dict[str, _File], result: RunResult) -> list[Diagnostic]:
+    def _check(
+        self,
+        files: dict[str, _File],
+        result: RunResult,
+        trusted: Mapping[str, str] | None = None,
+    ) -> list[Diagnostic]:
+        """Every file's findings: stored ones that still hold (`_still_holds`), the rest
+        checked. ``trusted``: path -> digest of files whose findings an earlier check of this
+        run validated; a fix round takes those without asking the new index again, unless
+        they have a fix to apply (`_fix_until_stable` validates them all once at the end)."""
         diagnostics: list[Diagnostic] = []
         todo: list[tuple[str, ModuleFacts]] = []
+        validated: dict[str, str] = {}
         wanted = [
             (path, f)
             for path, f in files.items()
@@ -602,7 +612,11 @@ class Engine:
         self._phase("checking", len(wanted) + len(texts))
         for path, f in wanted:
             cached = self.cache.diagnostics(path, f.digest)
-            if cached is not None and self._still_holds(cached[1], files, cached[0]):
+            if cached is not None and (
+                self._trusts(trusted, path, f.digest, cached[0])
+                or self._still_holds(cached[1], files, cached[0])
+            ):
+                validated[path] = f.digest
                 diagnostics.extend(cached[0])
                 self.progress(1)
                 _count(result, "checks_cached", 1)
@@ -618,6 +632,7 @@ class Engine:
                 result.errors.append(FileError(path, outcome))
             else:
                 found, reads, fingerprint = outcome
+                validated[path] = files[path].digest
                 diagnostics.extend(found)
                 others = _other_files(path, found, files)
                 checked = Checked(self.index.digest, reads, fingerprint, others)
@@ -631,6 +646,7 @@ class Engine:
                 result.errors.append(FileError(path, found))
             else:
                 diagnostics.extend(found)
+        self.validated = validated
         if self.per_file_ignores:  # after the cache: what it stores does not depend on them
             diagnostics = [
                 d for d in diagnostics if not self.per_file_ignores.ignores(d.path, d.code)
@@ -639,6 +655,21 @@ class Engine:
         if context:  # after the cache too: what it stores does not depend on the run's paths
             diagnostics = [_without_context_fix(d, context) for d in diagnostics]
         return diagnostics
+
+    def _trusts(
+        self,
+        trusted: Mapping[str, str] | None,
+        path: str,
+        digest: str,
+        found: Iterable[Diagnostic],
+    ) -> bool:
+        """Whether an earlier check of this run validated the findings of ``path`` as it is,
+        and none of them has a fix this run would apply on their word."""
+        return (
+            trusted is not None
+            and trusted.get(path) == digest
+            and not any(self.allowed(d.fix) and self._fixes_in(d.path) for d in found)
+        )
 
     def _still_holds(
         self, checked: Checked, files: dict[str, _File], found: list[Diagnostic] = ()
@@ -666,15 +697,16 @@ class Engine:
         self, files: dict[str, _File], diagnostics: list[Diagnostic], result: RunResult
     ) -> list[Diagnostic]:
         blocked = set(self.mode.blocked)  # (code, path) whose fixer failed, or was dropped
+        # after a round, the findings of the files it left as they were are taken as the last
+        # check validated them (unless they have a fix to apply); once nothing is left to fix,
+        # all of them are checked against the project as the rounds left it, once
+        trusted: dict[str, str] | None = None
         for _ in range(MAX_FIX_ROUNDS):
-            pending = [
-                d
-                for d in diagnostics
-                if self.allowed(d.fix)
-                and d.path in files
-                and self._fixes_in(d.path)
-                and not any((d.code, p) in blocked for p in d.fix.paths)  # type: ignore[union-attr]
-            ]
+            pending = self._pending(files, diagnostics, blocked)
+            if not pending and trusted is not None:
+                trusted = None
+                diagnostics = self._check(files, result)
+                pending = self._pending(files, diagnostics, blocked)
             if not pending:
                 return diagnostics
             self._phase("fixing", len({p for d in pending for p in d.fix.paths}))  # type: ignore[union-attr]
@@ -714,7 +746,10 @@ class Engine:
             python = sorted(path for path in rewritten if not files[path].is_text)
             self._phase("analysing", len(python))
             self.pool.add([files[path].job(path) for path in python])
+            trusted = dict(self.validated)
             self._analyse(files, python, result)
+            diagnostics = self._check(files, result, trusted)
+        if trusted is not None:
             diagnostics = self._check(files, result)
         leftover = [
             d
@@ -728,6 +763,19 @@ class Engine:
                 DroppedFix(diagnostic.path, diagnostic.code, "fixes did not converge")
             )
         return diagnostics
+
+    def _pending(
+        self, files: dict[str, _File], diagnostics: list[Diagnostic], blocked: set[tuple[str, str]]
+    ) -> list[Diagnostic]:
+        """The findings whose fixes the next round applies."""
+        return [
+            d
+            for d in diagnostics
+            if self.allowed(d.fix)
+            and d.path in files
+            and self._fixes_in(d.path)
+            and not any((d.code, p) in blocked for p in d.fix.paths)  # type: ignore[union-attr]
+        ]
 
     def _apply_round(
         self, files: dict[str, _File], pending: list[Diagnostic]

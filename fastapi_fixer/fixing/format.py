@@ -194,6 +194,11 @@ def split_long_strings(before: str, after: str, line_length: int) -> str:
     if all(len(line.rstrip("\r\n")) <= line_length for line in lines):
         return after  # the common case: nothing over the length, no literal to look at
     old = set(before.splitlines())
+    if not any(  # a run to flow holds a line the fixes wrote: a literal, as a run's lines are
+        text not in old and _STRING_LINE.match(text)
+        for text in (line.rstrip("\r\n") for line in lines)
+    ):
+        return after
     out: list[str] = []
     changed = False
     at = 0
