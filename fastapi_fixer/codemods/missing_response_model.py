@@ -54,7 +54,7 @@ module-level project functions (not methods). Imports are added by absolute modu
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from fastapi_fixer.analysis.collectors.routing import is_test_module
@@ -163,6 +163,15 @@ class MissingResponseModel(Rule):
 
     def fix(self, module: cst.Module, edits: list[Edit], ctx: FixContext) -> cst.Module:
         return apply_route_edits(module, edits)
+
+    def fix_source(self, text: str, edits: list[Edit], ctx: FixContext) -> str | None:
+        """`fix`'s output written as text edits (`route_keywords_text`); None where that is
+        not certain to be what `fix` writes (an annotation to add), and outside a fix pass."""
+        from fastapi_fixer.fixing.textedit import recorded_fix
+
+        return recorded_fix(
+            lambda text, edits: route_keywords_text(text, edits, keyword_of_edit), text, edits
+        )
 
 
 # --- shared with FF404 ------------------------------------------------------------------------
@@ -290,6 +299,61 @@ def apply_route_edits(module: cst.Module, edits: list[Edit]) -> cst.Module:
     module = rewrite_at(module, targets)
     # the fix pass's import step puts each name at its sorted place (order-by-type included)
     return add_imports(module, sorted(imports, key=lambda item: (item[0], item[1] or "")))
+
+
+def keyword_of_edit(edit: Edit) -> tuple[str, str]:
+    """The keyword argument a `keyword` edit of `apply_route_edits` adds."""
+    from fastapi_fixer.fixing.textedit import Unsure
+
+    if edit.kind != "keyword":
+        raise Unsure(f"a {edit.kind} edit")
+    keyword, value = edit.args
+    return str(keyword), str(value)
+
+
+def route_keywords_text(
+    text: str, edits: list[Edit], keyword_of: Callable[[Edit], tuple[str, str]]
+) -> tuple[str, list[tuple[str, str | None]], list]:
+    """`apply_route_edits` as text edits (`textedit.keyword_edit`) for the edits that add a
+    keyword argument to a route decorator's call (``keyword_of`` says which, or raises
+    `Unsure`) and those that add an import; with the imports to ask for. Raises `Unsure` for
+    a call that is not a decorator of its own line, or that two edits target."""
+    from fastapi_fixer.fixing.textedit import (
+        Source,
+        TextEdit,
+        Unsure,
+        keyword_edit,
+        splice,
+        top_level_imports,
+    )
+
+    source = Source(text)
+    calls = {
+        source.span_key(node): node for node in ast.walk(source.tree) if isinstance(node, ast.Call)
+    }
+    imports: set[tuple[str, str | None]] = set()
+    changes: list[TextEdit] = []
+    seen: set[int] = set()
+    for edit in edits:
+        if edit.kind == "import":
+            source_module, name = edit.args
+            imports.add((str(source_module), None if name is None else str(name)))
+            continue
+        span = edit.span
+        call = (
+            None if span is None else calls.get((span.line, span.col, span.end_line, span.end_col))
+        )
+        if call is None or id(call) in seen:
+            raise Unsure("no call, or a call two edits target, at the edit's place")
+        seen.add(id(call))
+        line = source.lines[call.lineno - 1]
+        if line[: source.char_col(call.lineno, call.col_offset)].strip(" ") != "@":
+            raise Unsure("not a decorator of its own line")
+        keyword, value = keyword_of(edit)
+        changes.append(keyword_edit(source, call, keyword, value, source.indentation(call.lineno)))
+    present = top_level_imports(source.tree)
+    ordered = sorted(imports, key=lambda item: (item[0], item[1] or ""))
+    return splice(text, changes), [item for item in ordered if item not in present], []
 
 
 def _keyword_adder(keyword: str, value: str):

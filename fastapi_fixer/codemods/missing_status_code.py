@@ -100,7 +100,9 @@ from fastapi_fixer.analysis.pydantic_index import (
 from fastapi_fixer.codemods.missing_response_model import (
     apply_route_edits,
     has_keyword,
+    keyword_of_edit,
     route_decorators,
+    route_keywords_text,
 )
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
@@ -287,6 +289,16 @@ class MissingStatusCode(Rule):
         if keys:
             module = rewrite_at(module, keys)
         return apply_route_edits(module, [edit for edit in edits if edit.kind != "rekey"])
+
+    def fix_source(self, text: str, edits: list[Edit], ctx: FixContext) -> str | None:
+        """`fix`'s output written as text edits (`route_keywords_text`); None where that is
+        not certain to be what `fix` writes (a `responses=` key to change), and outside a fix
+        pass."""
+        from fastapi_fixer.fixing.textedit import recorded_fix
+
+        return recorded_fix(
+            lambda text, edits: route_keywords_text(text, edits, keyword_of_edit), text, edits
+        )
 
 
 def _node_type(key: ast.expr) -> str:

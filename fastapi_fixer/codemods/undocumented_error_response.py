@@ -73,7 +73,7 @@ from fastapi_fixer.analysis.collectors.routing import (
     router_decl,
 )
 from fastapi_fixer.analysis.facts import FunctionNode
-from fastapi_fixer.codemods.missing_response_model import append_keyword
+from fastapi_fixer.codemods.missing_response_model import append_keyword, route_keywords_text
 from fastapi_fixer.codemods.undocumented_route import in_schema, route_calls
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
@@ -283,6 +283,24 @@ class UndocumentedErrorResponse(Rule):
             else:
                 targets[("Call", edit.span)] = _adder(entries)
         return rewrite_at(module, targets)
+
+    def fix_source(self, text: str, edits: list[Edit], ctx: FixContext) -> str | None:
+        """`fix`'s output written as text edits (`route_keywords_text`) when every edit adds
+        `responses=`; None where one merges entries into a dict, and outside a fix pass."""
+        from fastapi_fixer.fixing.textedit import recorded_fix
+
+        return recorded_fix(
+            lambda text, edits: route_keywords_text(text, edits, _responses_keyword), text, edits
+        )
+
+
+def _responses_keyword(edit: Edit) -> tuple[str, str]:
+    from fastapi_fixer.fixing.textedit import Unsure
+
+    if edit.kind != "add":
+        raise Unsure(f"a {edit.kind} edit")
+    entries = [(int(code), str(text)) for code, text in edit.args]  # type: ignore[misc]
+    return "responses", _dict_code(entries)
 
 
 def _description(details: list[str | None]) -> str:

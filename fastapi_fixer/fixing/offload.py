@@ -636,7 +636,7 @@ def apply_offload_text(
         if isinstance(node, ast.JoinedStr):
             in_strings.update(id(inner) for inner in ast.walk(node))
         elif isinstance(node, ast.Call):
-            calls[_call_key(source, node)] = node
+            calls[source.span_key(node)] = node
             source.parents[id(node.func)] = node
             for child in (*node.args, *node.keywords):
                 source.parents[id(child)] = node
@@ -674,16 +674,6 @@ def apply_offload_text(
     present = top_level_imports(source.tree)
     ordered = sorted(imports, key=lambda item: (item[0], item[1] or ""))
     return splice(text, changes), [item for item in ordered if item not in present], made_unused
-
-
-def _call_key(source: Source, node: ast.Call) -> tuple[int, int, int, int]:
-    end = node.end_lineno or node.lineno
-    return (
-        node.lineno,
-        source.char_col(node.lineno, node.col_offset),
-        end,
-        source.char_col(end, node.end_col_offset or 0),
-    )
 
 
 def _callee(source: Source, call: ast.Call) -> tuple[int, int, int]:

@@ -14,6 +14,7 @@ import ast
 import bisect
 import contextlib
 import io
+import re
 import tokenize
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
@@ -77,6 +78,16 @@ class Source:
     def end_of(self, node: ast.AST) -> int:
         line = node.end_lineno  # type: ignore[attr-defined]
         return self.offset(line, self.char_col(line, node.end_col_offset))  # type: ignore[attr-defined]
+
+    def span_key(self, node: ast.AST) -> tuple[int, int, int, int]:
+        """The node's `Span` (`FileContext.span`: columns in characters) as a tuple."""
+        end = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        return (
+            node.lineno,  # type: ignore[attr-defined]
+            self.char_col(node.lineno, node.col_offset),  # type: ignore[attr-defined]
+            end,
+            self.char_col(end, node.end_col_offset or 0),  # type: ignore[attr-defined]
+        )
 
     def line_start(self, line: int) -> int:
         return self.starts[line - 1]
@@ -312,6 +323,65 @@ def hunks_of_edits(lines: list[str], text: str, edits: list[TextEdit]) -> list[H
             for h in hunks_between(lines[first:end], split_lines(region))
         )
     return hunks
+
+
+# what may follow a call's last argument before its `)`: spaces, a comma, then whole lines of
+# spaces and comments, then the `)` line's indentation
+_TAIL = re.compile(r"( *)(,?)((?: *(?:#[^\n]*)?\n)*)( *)")
+# what may lie between the argument before the last one and the last: a comma, then spaces,
+# comments and line ends
+_BETWEEN = re.compile(r" *,((?: *(?:#[^\n]*)?\n)* *)")
+_SPACES = re.compile(r"((?: *(?:#[^\n]*)?\n)* *)")
+
+
+def keyword_edit(source: Source, call: ast.Call, keyword: str, value: str, block: str) -> TextEdit:
+    """``keyword=value`` after the last argument of ``call``, as
+    `missing_response_model.append_keyword` writes it with LibCST: on a line of its own with
+    the last argument's indentation when that one has a line of its own (a trailing comma
+    after it, if the call had one), else after `, `. ``block``: the indentation of the
+    statement holding the call. Raises `Unsure` where the text between the arguments holds
+    more than commas, spaces, comments and line ends (a parenthesized argument, a backslash),
+    or the indentation is one LibCST could attribute otherwise."""
+    text = source.text
+    close = source.end_of(call) - 1
+    if text[close] != ")":
+        raise Unsure("the call does not end at its parenthesis")
+    opening = source.next_token(source.end_of(call.func))
+    if opening is None or text[opening] != "(":
+        raise Unsure("no `(` after the callee")
+    new = f"{keyword}={value}"
+    arguments = sorted(
+        [*call.args, *call.keywords], key=lambda node: (node.lineno, node.col_offset)
+    )
+    if not arguments:
+        if text[opening + 1 : close].strip(" "):
+            raise Unsure("something between the parentheses")
+        return TextEdit(close, close, new)
+    last = arguments[-1]
+    last_start, last_end = source.start_of(last), source.end_of(last)
+    if len(arguments) > 1:
+        between = _BETWEEN.fullmatch(text, source.end_of(arguments[-2]), last_start)
+    else:
+        between = _SPACES.fullmatch(text, opening + 1, last_start)
+    tail = _TAIL.fullmatch(text, last_end, close)
+    if between is None or tail is None:
+        raise Unsure("more than commas, spaces and comments around the last argument")
+    before = between.group(1)
+    wrapped = "\n" in before
+    indent = before[before.rfind("\n") + 1 :]
+    separator = "\n" + indent if wrapped else " "
+    spaces, comma, lines, final = tail.groups()
+    if not comma:
+        return TextEdit(last_end, last_end, f",{separator}{new}")
+    if lines and wrapped:
+        # `a,  # note⏎)`: the new argument goes on a line of its own before the `)` line
+        if not (indent.startswith(block) and final.startswith(block)):
+            # LibCST counts the `)` line's indentation from the block's, and writes the
+            # new line's after it: the same text only when both lines start with the block's
+            raise Unsure("a line of the call indented less than its statement")
+        return TextEdit(close - len(final), close - len(final), f"{indent}{new},\n")
+    at = last_end + len(spaces) + 1
+    return TextEdit(at, at, f"{separator}{new},")
 
 
 def top_level_imports(tree: ast.Module) -> set[tuple[str, str | None]]:
