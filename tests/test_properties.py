@@ -292,3 +292,15 @@ def test_fastapi_shaped_modules(source: str) -> None:
     unsafe_again, _ = run_engine({"main.py": unsafe_fixed}, fix=True, unsafe=True)
     assert_no_crash(unsafe_again)
     assert not unsafe_again.changed_paths, "a second unsafe run changed the output"
+
+
+@given(st.text(alphabet="ab\n", max_size=12), st.text(alphabet="ab\n", max_size=12))
+def test_common_ends_are_the_longest_shared_head_and_tail(old: str, new: str) -> None:
+    from fastapi_fixer.fixing.pipeline import common_ends
+
+    head, tail = common_ends(old, new)
+    limit = min(len(old), len(new))
+    assert head + tail <= limit
+    assert old[:head] == new[:head] and (head == limit or old[head] != new[head])
+    assert old[len(old) - tail :] == new[len(new) - tail :]
+    assert tail == limit - head or old[len(old) - 1 - tail] != new[len(new) - 1 - tail]
