@@ -35,3 +35,31 @@ def test_stable_repr_of_nested_values() -> None:
     ]
     for value in values:
         assert index._stable_repr(value) == repr(index._stable(value))
+
+
+def test_a_function_answers_as_its_value_digest_once_its_module_was_digested() -> None:
+    """An "f" read's answer is `_value_digest` of the function's facts: kept with the facts
+    when the facts pass digests their module, written again (the same) otherwise, and kept
+    across pickling (the worker processes send facts to the parent)."""
+    import pickle
+
+    modules = []
+    for path in sorted((FIXTURES / "FF101").rglob("*.py")) + sorted(
+        (FIXTURES / "FF303").rglob("*.py")
+    ):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        module, is_package = module_name_for(str(path), str(FIXTURES))
+        facts = analyze(tree, module, str(path), is_package).facts
+        facts.semantic_digest = index.semantic_digest(facts)
+        modules.append(pickle.loads(pickle.dumps(facts)))
+    built = index.ProjectIndex.build(modules, None)
+    functions = list(dict.items(built.functions))
+    assert len(functions) > 50
+    for name, function in functions:
+        assert index._DIGEST in vars(function), name
+        assert built._answer(("f", name)) == index._value_digest(function, built.digest)
+        del vars(function)[index._DIGEST]  # not digested yet: written on demand, the same
+        assert built._answer(("f", name)) == index._value_digest(function, built.digest)

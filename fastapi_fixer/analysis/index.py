@@ -296,7 +296,9 @@ class ProjectIndex:
                 module = dict.get(self.modules, read[1])
                 return "-" if module is None else module.semantic_digest or semantic_digest(module)
             if kind == "f":
-                return _value_digest(dict.get(self.functions, read[1]), self.digest)
+                function = dict.get(self.functions, read[1])
+                known = None if function is None else function.__dict__.get(_DIGEST)
+                return known if known is not None else _value_digest(function, self.digest)
             if kind in ("r", "d", "u"):
                 found = {"r": self.references, "d": self.dependencies, "u": self.unloaded_names}
                 return str(set.__contains__(found[kind], read[1]))
@@ -1324,8 +1326,18 @@ def _stable_repr(value: object) -> str:
     else:
         name, fields = how  # type: ignore[misc]
         parts = [f"({f!r}, {_stable_repr(getattr(value, f))})" for f in fields]
-        return f"({name!r}, {_tuple_repr(parts)})"
+        text = f"({name!r}, {_tuple_repr(parts)})"
+        if kind is FunctionFacts and " at 0x" not in text:
+            # a function's answer to an "f" read, kept with it (the facts pass's module digest
+            # writes every function's text): a fingerprint need not write it again
+            value.__dict__[_DIGEST] = hashlib.sha256(text.encode()).hexdigest()
+        return text
     return _tuple_repr(parts)
+
+
+# the attribute a function's facts keep their `_value_digest` in, once `_stable_repr` wrote them
+# (not a field: `dataclasses.replace` and equality leave it out; pickling keeps it)
+_DIGEST = "_stable_digest"
 
 
 def _tuple_repr(parts: list[str]) -> str:
