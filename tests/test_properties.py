@@ -304,3 +304,61 @@ def test_common_ends_are_the_longest_shared_head_and_tail(old: str, new: str) ->
     assert old[:head] == new[:head] and (head == limit or old[head] != new[head])
     assert old[len(old) - tail :] == new[len(new) - tail :]
     assert tail == limit - head or old[len(old) - 1 - tail] != new[len(new) - 1 - tail]
+
+
+def _apply_unified(old: list[str], diff: str) -> list[str]:
+    """``old`` with a unified diff applied (its hunks in order, context checked)."""
+    import re
+
+    out: list[str] = []
+    at = 0
+    lines = diff.splitlines(keepends=True)[2:]
+    for line in lines:
+        header = re.match(r"@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", line)
+        if header:
+            start = int(header.group(1)) - (header.group(2) != "0")
+            out.extend(old[at:start])
+            at = start
+        elif line[0] in " -":
+            assert old[at] == line[1:], (old[at], line)
+            at += 1
+            if line[0] == " ":
+                out.append(line[1:])
+        else:
+            out.append(line[1:])
+    return out + old[at:]
+
+
+@given(
+    st.lists(st.sampled_from(["a\n", "b\n", "\n", "c\n"]), max_size=14),
+    st.lists(
+        st.tuples(
+            st.integers(0, 14),
+            st.integers(0, 3),
+            st.lists(st.sampled_from(["a\n", "x\n", "\n"]), max_size=3),
+        ),
+        max_size=4,
+    ),
+)
+def test_a_diff_of_the_pass_hunks_rebuilds_the_new_text(old: list[str], changes) -> None:
+    """`console.unified_diff` of a text and the text a pass's hunks make of it (any hunks,
+    adjacent ones too): applied to the old text, it gives the new one."""
+    from fastapi_fixer.fixing.pipeline import Hunk, Provenance
+    from fastapi_fixer.reporting.console import unified_diff
+
+    hunks, new, at = [], [], 0
+    for start, size, lines in sorted(changes):
+        start = min(max(start, at), len(old))
+        end = min(start + size, len(old))
+        if not lines and end == start:
+            continue
+        new.extend(old[at:start])
+        new.extend(lines)
+        hunks.append(Hunk(start, end, tuple(lines)))
+        at = end
+    new.extend(old[at:])
+    provenance = Provenance.original(len(old)).after([(h, frozenset({"FF1"})) for h in hunks])
+    assert provenance.original_hunks(old, new) is not None
+    diff = unified_diff("m.py", "".join(old), "".join(new), provenance)
+    assert _apply_unified(old, diff) == new
+    assert bool(diff) == (old != new)

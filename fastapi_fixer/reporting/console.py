@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,30 +15,82 @@ if TYPE_CHECKING:
     from fastapi_fixer.rule import Rule
 
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-
-
 def unified_diff(path: str, before: str, after: str, provenance: Any = None) -> str:
     """A unified diff; with the fix pass's ``provenance`` (`fixing.pipeline.Provenance` of
     ``after``), each hunk header names the rules that made the hunk, where git puts a hunk's
-    section heading (`@@ -3,7 +3,8 @@ FF101, FF303`): patch tools ignore it."""
-    lines = difflib.unified_diff(
-        split_lines(before),
-        split_lines(after),
-        fromfile=f"a/{path.lstrip('/')}",
-        tofile=f"b/{path.lstrip('/')}",
-    )
+    section heading (`@@ -3,7 +3,8 @@ FF101, FF303`): patch tools ignore it. The diff is the
+    pass's own hunks where the provenance has them (`diff_groups`)."""
+    old, new = split_lines(before), split_lines(after)
     out = []
-    for line in lines:
-        header = _HUNK.match(line) if provenance is not None else None
-        if header is not None:
-            start = int(header.group(1)) - 1
-            count = int(header.group(2) or "1")
+    for group in diff_groups(old, new, provenance):
+        if not out:
+            out.append(f"--- a/{path.lstrip('/')}\n")
+            out.append(f"+++ b/{path.lstrip('/')}\n")
+        first, last = group[0], group[-1]
+        header = f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@"
+        codes = None
+        if provenance is not None:  # the new side's lines (the line before, when it has none)
+            count = last[4] - first[3]
+            start = first[3] if count else first[3] - 1
             codes = provenance.codes_in(start + (count == 0), start + count)
-            if codes:
-                line = f"{line.rstrip()} {', '.join(sorted(codes))}\n"
-        out.append(line if line.endswith("\n") else line + "\n")
-    return "".join(out)
+        out.append(f"{header} {', '.join(sorted(codes))}\n" if codes else header + "\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(" " + line for line in old[i1:i2])
+                continue
+            out.extend("-" + line for line in old[i1:i2])
+            out.extend("+" + line for line in new[j1:j2])
+    return "".join(line if line.endswith("\n") else line + "\n" for line in out)
+
+
+Opcode = tuple[str, int, int, int, int]
+
+
+def diff_groups(
+    old: list[str], new: list[str], provenance: Any = None, context: int = 3
+) -> list[list[Opcode]]:
+    """The opcodes of a unified diff of ``old`` and ``new`` in `difflib`'s groups (``context``
+    lines around each change): from the fix pass's own hunks when ``provenance``
+    (`fixing.pipeline.Provenance` of ``new``) has them (`Provenance.original_hunks`; no diff
+    of the whole file), else from `difflib.SequenceMatcher`."""
+    hunks = provenance.original_hunks(old, new) if provenance is not None else None
+    if hunks is None:
+        return list(difflib.SequenceMatcher(None, old, new).get_grouped_opcodes(context))
+    matcher = difflib.SequenceMatcher(None, (), ())
+    matcher.opcodes = _opcodes(len(old), hunks)
+    return list(matcher.get_grouped_opcodes(context))
+
+
+def _opcodes(count: int, hunks: list[Any]) -> list[Opcode]:
+    """`SequenceMatcher.get_opcodes` of a text of ``count`` lines and the text its
+    (non-overlapping, ordered) line ``hunks`` make of it: adjacent hunks are one change, as
+    no equal line parts them."""
+    codes: list[Opcode] = []
+    i = j = 0
+    for hunk in hunks:
+        size = len(hunk.lines)
+        if hunk.start > i:
+            codes.append(("equal", i, hunk.start, j, j + hunk.start - i))
+            j += hunk.start - i
+        elif codes and codes[-1][0] != "equal":  # right after the last change: one change
+            _, i1, _, j1, _ = codes.pop()
+            codes.append(("", i1, hunk.end, j1, j + size))
+            i, j = hunk.end, j + size
+            continue
+        codes.append(("", hunk.start, hunk.end, j, j + size))
+        i, j = hunk.end, j + size
+    if i < count:
+        codes.append(("equal", i, count, j, j + count - i))
+    tags = {(True, True): "replace", (True, False): "delete", (False, True): "insert"}
+    return [(tag or tags[(i2 > i1, j2 > j1)], i1, i2, j1, j2) for tag, i1, i2, j1, j2 in codes]
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk header's range, as `difflib.unified_diff` writes it."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if not length else start + 1},{length}"
 
 
 # ANSI styles as ruff 0.17 writes them (`ruff check --color always`), each a tuple of SGR

@@ -17,7 +17,6 @@ wiki.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import os
 import re
@@ -30,7 +29,7 @@ from fastapi_fixer import __version__
 from fastapi_fixer.engine import Engine
 from fastapi_fixer.fixing.pipeline import split_lines
 from fastapi_fixer.models import Diagnostic, Hop, RunResult
-from fastapi_fixer.reporting.console import shows_chain
+from fastapi_fixer.reporting.console import diff_groups, shows_chain
 from fastapi_fixer.reporting.plan import PlanStep, build_plan, kind_of, section_of, section_order
 
 if TYPE_CHECKING:
@@ -232,11 +231,10 @@ def _hunks(path: str, before: str, after: str, provenance: Any) -> list[Hunk]:
     """The diff of a fixed file as `--diff` cuts it, each changed line with the rules that
     wrote it (``provenance``: `fixing.pipeline.Provenance` of ``after``)."""
     old, new = split_lines(before), split_lines(after)
-    matcher = difflib.SequenceMatcher(None, old, new)  # as `--diff` (unified_diff)
     written = provenance.lines if provenance is not None else []
     removed = provenance.removed if provenance is not None else []
     hunks = []
-    for group in matcher.get_grouped_opcodes(_CONTEXT):
+    for group in diff_groups(old, new, provenance, _CONTEXT):  # as `--diff` cuts it
         lines: list[DiffLine] = []
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
