@@ -913,6 +913,9 @@ def _too_long(lines: list[str], number: int, style: ProjectStyle) -> bool:
 
 
 def _line_ending(lines: list[str]) -> str:
+    if "\r" not in "".join(lines):  # the common case, without a loop over the lines
+        # `_lines` splits at "\n" only then: every line but the last ends with one
+        return "lf" if lines and (len(lines) > 1 or lines[0].endswith("\n")) else "auto"
     endings = {"cr-lf" if s.endswith("\r\n") else "lf" for s in lines if s.endswith("\n")}
     return endings.pop() if len(endings) == 1 else "auto"
 

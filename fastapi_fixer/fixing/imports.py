@@ -782,7 +782,7 @@ def names_read_shadowed(tree: ast.Module, wanted: Collection[str]) -> set[str]:
     A string reads names only where Python or a library evaluates it as code: in an annotation
     (a forward reference), in `__all__`, or as an argument of `cast`, `TypeVar`, `ForwardRef`
     and `NewType`; a dict key `'status'` does not read `status`."""
-    code_strings = _code_strings(tree)
+    code_strings: set[int] | None = None  # `_code_strings`, once a string holds a wanted name
     found: set[str] = set()
     stack: list[tuple[ast.AST, frozenset[str]]] = [(tree, frozenset())]
     while stack:
@@ -796,12 +796,11 @@ def names_read_shadowed(tree: ast.Module, wanted: Collection[str]) -> set[str]:
             continue
         if kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
-            if (
-                id(node) in code_strings
-                and isinstance(value, str)
-                and len(value) < 500
-                and any(n in value for n in wanted)
-            ):
+            if isinstance(value, str) and len(value) < 500 and any(n in value for n in wanted):
+                if code_strings is None:
+                    code_strings = _code_strings(tree)
+                if id(node) not in code_strings:
+                    continue
                 with contextlib.suppress(SyntaxError, ValueError):
                     found |= names_read(ast.parse(value.strip(), mode="eval")) - hidden
             continue
