@@ -1379,6 +1379,7 @@ def _how(kind: type) -> object:
 _PLAIN = frozenset({str, bool, int})
 
 
+@functools.lru_cache(maxsize=512)
 def _function(module: str, qualname: str) -> Callable[..., Any]:
     """The module-level function (or class method) a recorded `memo`/`ask` read names."""
     found: Any = importlib.import_module(module)

@@ -362,6 +362,7 @@ class Engine:
         self.progress: Progress = lambda count: None
         self.bar: ProgressBar | None = None
         self._bases_by_digest: dict[str, frozenset[str]] = {}
+        self._targets: dict[int, tuple[ModuleFacts, frozenset[str]]] = {}  # id -> targets
         self.overlaid: frozenset[str] = frozenset()  # absolute paths of the overlays of a run
 
     # --- stages ----------------------------------------------------------------------------
@@ -574,8 +575,15 @@ class Engine:
                     wanted.add(path)
         return sorted(wanted)  # type: ignore[type-var]
 
-    def _targets_of(self, facts: ModuleFacts) -> Iterable[str]:
-        return demand_targets(facts)
+    def _targets_of(self, facts: ModuleFacts) -> frozenset[str]:
+        """`demand_targets`, remembered per facts object (a fix round asks again of the
+        modules it did not change)."""
+        known = self._targets.get(id(facts))
+        if known is not None and known[0] is facts:
+            return known[1]
+        found = frozenset(demand_targets(facts))
+        self._targets[id(facts)] = (facts, found)
+        return found
 
     def _text_bases(self, f: _File) -> frozenset[str]:
         """The last names of the bases of the classes a file defines, read from its text."""

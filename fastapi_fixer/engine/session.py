@@ -42,7 +42,6 @@ from fastapi_fixer.engine import (
     _module_to_load,
     _other_files,
     check_text_file,
-    demand_targets,
 )
 from fastapi_fixer.engine.cache import Cache, Checked
 from fastapi_fixer.engine.discovery import (
@@ -82,7 +81,6 @@ class Session(Engine):
         self.stats: dict[str, int] = {}  # what the last update did (for tests and benchmarks)
         self._prefiltered: dict[str, bool] = {}  # content hash -> whether the prefilter takes it
         self._placed: dict[int, tuple[object, bool]] = {}  # id -> (value, holds positions)
-        self._targets: dict[int, tuple[ModuleFacts, frozenset[str]]] = {}  # id -> targets
         # path -> the index its stored findings were last known right with (`findings`), and
         # those known before the last update, with the index then
         self.valid: dict[str, ProjectIndex] = {}
@@ -325,15 +323,6 @@ class Session(Engine):
 
     def _demands(self, facts: ModuleFacts | None) -> frozenset[str]:
         return self._targets_of(facts) if facts is not None else frozenset()
-
-    def _targets_of(self, facts: ModuleFacts) -> frozenset[str]:
-        """`demand_targets`, remembered per facts object."""
-        known = self._targets.get(id(facts))
-        if known is not None and known[0] is facts:
-            return known[1]
-        found = frozenset(demand_targets(facts))
-        self._targets[id(facts)] = (facts, found)
-        return found
 
     def _same_files_analysed(self, before: dict[str, _File]) -> bool:
         """Whether the files the engine analyses are the same with the changed files' new
