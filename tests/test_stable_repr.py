@@ -63,3 +63,31 @@ def test_a_function_answers_as_its_value_digest_once_its_module_was_digested() -
         assert built._answer(("f", name)) == index._value_digest(function, built.digest)
         del vars(function)[index._DIGEST]  # not digested yet: written on demand, the same
         assert built._answer(("f", name)) == index._value_digest(function, built.digest)
+
+
+def test_warm_computes_the_project_wide_values_earlier_checks_read() -> None:
+    """A fix round's index computes the `memo` values the changed files' last checks read
+    before it goes to the worker processes (`ProjectIndex.warm`): the same values a check
+    would compute, other reads left alone, nothing recorded as read."""
+    from fastapi_fixer.codemods import no_project_base_model as ff202
+
+    modules = []
+    for path in sorted((FIXTURES / "FF202").rglob("*.py")):
+        module, is_package = module_name_for(str(path), str(FIXTURES / "FF202"))
+        modules.append(
+            analyze(
+                ast.parse(path.read_text(encoding="utf-8")), module, str(path), is_package
+            ).facts
+        )
+    built = index.ProjectIndex.build(modules, None)
+    key = "FF202.direct_subclasses"
+    reads = [
+        ("memo", key, ff202.__name__, ff202._direct_subclasses.__qualname__),
+        ("q", "resolve", "fastapi.FastAPI"),
+    ]
+    built.start_reads()
+    built.warm(reads)
+    assert built.stop_reads() == ()
+    assert list(built._memo) == [key]
+    fresh = index.ProjectIndex.build(modules, None)
+    assert built._memo[key] == ff202._direct_subclasses(fresh)

@@ -341,6 +341,18 @@ class ProjectIndex:
                 self._depth -= 1
         return found
 
+    def warm(self, reads: Iterable[Read]) -> None:
+        """Compute now the project-wide values (`memo`) that ``reads`` name (what earlier
+        checks of the files about to be checked again read): a fix round's index then goes to
+        the worker processes with them, instead of each process computing them."""
+        self._depth += 1  # not a read of the check that may be recording
+        try:
+            for read in reads:
+                if read[0] == "memo" and read[1] not in self._memo:
+                    self.memo(read[1], _function(read[2], read[3]))
+        finally:
+            self._depth -= 1
+
     def memo(self, key: str, compute: Callable[[ProjectIndex], T]) -> T:
         """A project-wide answer a rule computes once per run (per worker), not once per file.
 

@@ -755,7 +755,9 @@ class Engine:
             self._phase("analysing", len(python))
             self.pool.add([files[path].job(path) for path in python])
             trusted = dict(self.validated)
+            read = self._memo_reads(python)  # before their new facts replace the entries
             self._analyse(files, python, result)
+            self.index.warm(read)
             diagnostics = self._check(files, result, trusted)
         if trusted is not None:
             diagnostics = self._check(files, result)
@@ -771,6 +773,15 @@ class Engine:
                 DroppedFix(diagnostic.path, diagnostic.code, "fixes did not converge")
             )
         return diagnostics
+
+    def _memo_reads(self, paths: Iterable[str]) -> set[tuple]:
+        """The project-wide values (`ProjectIndex.memo`) the last checks of ``paths`` read."""
+        found: set[tuple] = set()
+        for path in paths:
+            entry = self.cache.entries.get(os.path.abspath(path))
+            if entry is not None and entry.checked is not None:
+                found.update(read for read in entry.checked.reads if read[0] == "memo")
+        return found
 
     def _pending(
         self, files: dict[str, _File], diagnostics: list[Diagnostic], blocked: set[tuple[str, str]]
