@@ -12,16 +12,23 @@ from fastapi_fixer.analysis.facts import analyze, module_name_for
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def test_stable_repr_is_the_repr_of_the_stable_form_for_every_fixtures_facts() -> None:
-    checked = 0
-    for path in sorted(FIXTURES.rglob("*.py")):
+def _fixture_facts(folder: Path) -> list:
+    """The module facts of every fixture under ``folder`` that parses."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"))
         except (SyntaxError, UnicodeDecodeError, ValueError):
             continue
-        module, is_package = module_name_for(str(path), str(FIXTURES))
-        facts = analyze(tree, module, str(path), is_package).facts
-        assert index._stable_repr(facts) == repr(index._stable(facts)), path
+        module, is_package = module_name_for(str(path), str(folder))
+        found.append(analyze(tree, module, str(path), is_package).facts)
+    return found
+
+
+def test_stable_repr_is_the_repr_of_the_stable_form_for_every_fixtures_facts() -> None:
+    checked = 0
+    for facts in _fixture_facts(FIXTURES):
+        assert index._stable_repr(facts) == repr(index._stable(facts)), facts.path
         checked += 1
     assert checked > 100
 
@@ -44,15 +51,7 @@ def test_a_function_answers_as_its_value_digest_once_its_module_was_digested() -
     import pickle
 
     modules = []
-    for path in sorted((FIXTURES / "FF101").rglob("*.py")) + sorted(
-        (FIXTURES / "FF303").rglob("*.py")
-    ):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-        module, is_package = module_name_for(str(path), str(FIXTURES))
-        facts = analyze(tree, module, str(path), is_package).facts
+    for facts in _fixture_facts(FIXTURES / "FF101") + _fixture_facts(FIXTURES / "FF303"):
         facts.semantic_digest = index.semantic_digest(facts)
         modules.append(pickle.loads(pickle.dumps(facts)))
     built = index.ProjectIndex.build(modules, None)
@@ -71,14 +70,7 @@ def test_warm_computes_the_project_wide_values_earlier_checks_read() -> None:
     would compute, other reads left alone, nothing recorded as read."""
     from fastapi_fixer.codemods import no_project_base_model as ff202
 
-    modules = []
-    for path in sorted((FIXTURES / "FF202").rglob("*.py")):
-        module, is_package = module_name_for(str(path), str(FIXTURES / "FF202"))
-        modules.append(
-            analyze(
-                ast.parse(path.read_text(encoding="utf-8")), module, str(path), is_package
-            ).facts
-        )
+    modules = _fixture_facts(FIXTURES / "FF202")
     built = index.ProjectIndex.build(modules, None)
     key = "FF202.direct_subclasses"
     reads = [
