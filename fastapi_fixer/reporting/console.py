@@ -69,6 +69,8 @@ def _opcodes(count: int, hunks: list[Any]) -> list[Opcode]:
     i = j = 0
     for hunk in hunks:
         size = len(hunk.lines)
+        if hunk.end == hunk.start and not size:
+            continue  # changes nothing
         if hunk.start > i:
             codes.append(("equal", i, hunk.start, j, j + hunk.start - i))
             j += hunk.start - i
