@@ -237,3 +237,71 @@ def test_the_client_fixture_is_written_as_the_formatter_lays_it_out() -> None:
     assert wide == f"    async with {client} as ac:\n"
     assert long_app.count("\n") == 1  # the arguments alone are too long: the layout step's
     assert ff801._client_with("    ", "    ", client, "ac") == wide  # outside a fix pass
+
+
+QUICK = {
+    # taken: the rest only calls the names added and names nothing removed
+    "fixture_and_tests": (
+        "import os\nfrom fastapi.testclient import TestClient\n\nfrom main import app\n\n\n"
+        "@pytest.fixture\nasync def client():\n    async with AsyncClient(app=app) as ac:\n"
+        "        yield ac\n\n\n@pytest.mark.anyio\nasync def test_a(client):\n    assert os\n",
+        True,
+    ),
+    # comments and blank lines between the head and the first decorator stay in the rest
+    "comments_before_def": (
+        '"""Doc."""\nimport sys\nfrom fastapi.testclient import TestClient\n\n# about f\n\n\n'
+        "@pytest.mark.slow\ndef f():\n    return sys\n",
+        True,
+    ),
+    # the rest defines, imports or assigns a name the requests concern: the whole module
+    "rest_defines": ("import os\n\n\ndef AsyncClient():\n    return os\n", False),
+    "rest_imports": ("import os\n\n\ndef f():\n    import pytest.mark\n    return os\n", False),
+    "rest_imports_after_comma": (
+        "import os\n\n\ndef f():\n    pass\n\n\nimport sys, pytest.x\n",
+        False,
+    ),
+    "rest_assigns": ("import os\n\n\ndef f():\n    pass\n\n\nx, pytest = 1, 2\n", False),
+    "rest_typing_import": (
+        "import os\n\n\nclass A:\n    pass\n\n\nif os:\n    from httpx import AsyncClient\n",
+        False,
+    ),
+    # the rest still reads the name removed: the whole module
+    "rest_reads_removed": (
+        "from fastapi.testclient import TestClient\n\n\ndef f():\n    return TestClient\n",
+        False,
+    ),
+    "rest_backslash": ("import os\n\n\ndef f():\n    return 1 + \\\n        2\n", False),
+    # a `def` line inside the head's string: the text before it does not parse, the whole module
+    "def_in_string": (
+        'import os\nX = """\ndef inside():\n"""\n\n\ndef f():\n    return os\n',
+        False,
+    ),
+    "no_import_in_head": ("X = 1\n\n\ndef f():\n    return X\n", False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUICK))
+def test_the_head_parsed_alone_gives_what_the_whole_module_gives(name: str, monkeypatch) -> None:
+    """`pipeline._quick_head` cuts the head at the first line that starts a top-level
+    definition and parses it alone when the rest cannot matter: the imports laid out are the
+    ones the whole module's tree gives (`_quick_head` off), or both refuse alike."""
+    from fastapi_fixer.fixing import pipeline
+
+    text, quick = QUICK[name]
+    requests = ImportRequests(
+        adds=[("pytest", None), ("httpx", "AsyncClient")],
+        removals=[("fastapi.testclient", "TestClient", None)],
+    )
+    assert (pipeline._quick_head(text, requests) is not None) == quick
+    pipeline._HEADS.clear()
+    try:
+        got: object = pipeline._apply_imports(text, requests, None, None)
+    except ImportClash as exc:
+        got = type(exc)
+    monkeypatch.setattr(pipeline, "_quick_head", lambda text, requests: None)
+    pipeline._HEADS.clear()
+    try:
+        want: object = pipeline._apply_imports(text, requests, None, None)
+    except ImportClash as exc:
+        want = type(exc)
+    assert got == want

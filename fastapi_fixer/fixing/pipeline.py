@@ -602,6 +602,12 @@ def _apply_imports(
     imports what is to be removed (`_import_head`)."""
     from fastapi_fixer.fixing import imports
 
+    if parsed is None:
+        quick = _quick_head(text, requests)
+        if quick is not None:  # the head parsed alone: the same as with the module's tree
+            head, offset = quick
+            used = set() if requests.removals else None
+            return _head_with_imports(text, offset, head, requests, style, first_party, used)
     tree = _ast_of(text)
     used = None
     if requests.removals and tree is not None:  # the names read, from `ast`
@@ -616,22 +622,89 @@ def _apply_imports(
         if cut is not None:
             offset, count = cut
             head = ast.Module(body=tree.body[:count], type_ignores=[])
-            key = (
-                text[:offset],
-                tuple(requests.adds),
-                tuple(requests.removals),
-                None if used is None else frozenset(used),
-                style,
-                _first_party_answers(head, requests, first_party),
-            )
-            found = _HEADS.get(key)
-            if found is None:
-                found = _imports_on(text[:offset], head, requests, style, first_party, None, used)
-                if len(_HEADS) >= 512:
-                    _HEADS.clear()
-                _HEADS[key] = found
-            return found + text[offset:]
+            return _head_with_imports(text, offset, head, requests, style, first_party, used)
     return _imports_on(text, tree, requests, style, first_party, parsed, used)
+
+
+def _head_with_imports(
+    text: str,
+    offset: int,
+    head: ast.Module,
+    requests: ImportRequests,
+    style: ProjectStyle | None,
+    first_party: Callable[[str], bool] | None,
+    used: set[str] | None,
+) -> str:
+    """``text`` with the requested imports laid out on its head (``text[:offset]``, whose
+    statements are ``head``: `_import_head`), remembered by what decides them (`_HEADS`)."""
+    key = (
+        text[:offset],
+        tuple(requests.adds),
+        tuple(requests.removals),
+        None if used is None else frozenset(used),
+        style,
+        _first_party_answers(head, requests, first_party),
+    )
+    found = _HEADS.get(key)
+    if found is None:
+        found = _imports_on(text[:offset], head, requests, style, first_party, None, used)
+        if len(_HEADS) >= 512:
+            _HEADS.clear()
+        _HEADS[key] = found
+    return found + text[offset:]
+
+
+# a line that starts a top-level definition: where a module's head ends, when the text before
+# it parses (a line inside a string or brackets leaves that text unfinished)
+_TOP_DEFINITION = re.compile(r"^(?:@|(?:async[ \t]+)?def\b|class\b)", re.MULTILINE)
+
+
+def _quick_head(text: str, requests: ImportRequests) -> tuple[ast.Module, int] | None:
+    """`_import_head` without parsing the whole module: the statements before the first line
+    that starts a top-level definition, parsed alone, and where they end, when the rest of the
+    text certainly binds none of the names the requests concern (each occurs there only
+    called or with an attribute, `N(` or `N.`, and not after `def`, `class`, `import` or a
+    comma), names none of the imports to remove nor their modules (the names removed would be
+    read there: `used` needs the whole tree), and has no backslash continuation. None: parse
+    the whole module (`_ast_of`), as before."""
+    if "\f" in text or "\r" in text:
+        return None
+    found = _TOP_DEFINITION.search(text)
+    if found is None or found.start() == 0:
+        return None
+    rest = text[found.start() :]
+    if "\\\n" in rest:
+        return None
+    removed = {
+        asname or name or source.lstrip(".").split(".")[0]
+        for source, name, asname in requests.removals
+    }
+    if any(source.lstrip(".") in rest for source, _, _ in requests.removals):
+        return None
+    if any(re.search(rf"\b{re.escape(name)}\b", rest) for name in removed):
+        return None
+    names = {name or source.lstrip(".").split(".")[0] for source, name in requests.adds}
+    for name in names:
+        for match in re.finditer(rf"\b{re.escape(name)}\b", rest):
+            after = rest[match.end() : match.end() + 1]
+            line = rest[rest.rfind("\n", 0, match.start()) + 1 : match.start()].rstrip()
+            if after not in ("(", ".") or line.endswith(("def", "class", "import", ",")):
+                return None
+    try:
+        head = ast.parse(text[: found.start()])
+    except (SyntaxError, ValueError):
+        return None
+    body = head.body
+    if (
+        not body
+        or any(isinstance(s, _DEFINITION) for s in body)
+        or not any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body)
+    ):
+        return None
+    if removed and not _only_imported(text, head, removed):
+        return None
+    offset = _line_offset(text, (body[-1].end_lineno or body[-1].lineno) + 1)
+    return (head, offset) if offset >= 0 else None
 
 
 # a module head with the requested imports, by (head, requests, names read, style, what first
