@@ -145,7 +145,7 @@ def test_route_keywords_on_the_fixtures(tmp_path: Path, code: str, with_libcst, 
     if with_text is None:  # FF404: its `rekey` edits have no text form (declined)
 
         def with_text(text: str, edits: list[Edit]):
-            return ff404.route_keywords_text(text, edits, ff403.keyword_of_edit)
+            return ff403.route_keywords_text(text, edits, ff403.keyword_of_edit)
 
     outcomes = [
         compare_fixes(path, found, with_libcst, with_text)

@@ -167,11 +167,7 @@ class MissingResponseModel(Rule):
     def fix_source(self, text: str, edits: list[Edit], ctx: FixContext) -> str | None:
         """`fix`'s output written as text edits (`route_keywords_text`); None where that is
         not certain to be what `fix` writes (an annotation to add), and outside a fix pass."""
-        from fastapi_fixer.fixing.textedit import recorded_fix
-
-        return recorded_fix(
-            lambda text, edits: route_keywords_text(text, edits, keyword_of_edit), text, edits
-        )
+        return route_keywords_fix(text, edits, keyword_of_edit)
 
 
 # --- shared with FF404 ------------------------------------------------------------------------
@@ -311,6 +307,18 @@ def keyword_of_edit(edit: Edit) -> tuple[str, str]:
     return str(keyword), str(value)
 
 
+def route_keywords_fix(
+    text: str, edits: list[Edit], keyword_of: Callable[[Edit], tuple[str, str]]
+) -> str | None:
+    """A route rule's `fix_source`: `route_keywords_text`, with the imports it asks for
+    recorded for the fix pass (`textedit.recorded_fix`)."""
+    from fastapi_fixer.fixing.textedit import recorded_fix
+
+    return recorded_fix(
+        lambda text, edits: route_keywords_text(text, edits, keyword_of), text, edits
+    )
+
+
 def route_keywords_text(
     text: str, edits: list[Edit], keyword_of: Callable[[Edit], tuple[str, str]]
 ) -> tuple[str, list[tuple[str, str | None]], list]:
@@ -322,9 +330,9 @@ def route_keywords_text(
         Source,
         TextEdit,
         Unsure,
+        imports_to_ask,
         keyword_edit,
         splice,
-        top_level_imports,
     )
 
     source = Source(text)
@@ -351,9 +359,7 @@ def route_keywords_text(
             raise Unsure("not a decorator of its own line")
         keyword, value = keyword_of(edit)
         changes.append(keyword_edit(source, call, keyword, value, source.indentation(call.lineno)))
-    present = top_level_imports(source.tree)
-    ordered = sorted(imports, key=lambda item: (item[0], item[1] or ""))
-    return splice(text, changes), [item for item in ordered if item not in present], []
+    return splice(text, changes), imports_to_ask(source.tree, imports), []
 
 
 def _keyword_adder(keyword: str, value: str):

@@ -102,7 +102,7 @@ from fastapi_fixer.codemods.missing_response_model import (
     has_keyword,
     keyword_of_edit,
     route_decorators,
-    route_keywords_text,
+    route_keywords_fix,
 )
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
@@ -294,11 +294,7 @@ class MissingStatusCode(Rule):
         """`fix`'s output written as text edits (`route_keywords_text`); None where that is
         not certain to be what `fix` writes (a `responses=` key to change), and outside a fix
         pass."""
-        from fastapi_fixer.fixing.textedit import recorded_fix
-
-        return recorded_fix(
-            lambda text, edits: route_keywords_text(text, edits, keyword_of_edit), text, edits
-        )
+        return route_keywords_fix(text, edits, keyword_of_edit)
 
 
 def _node_type(key: ast.expr) -> str:

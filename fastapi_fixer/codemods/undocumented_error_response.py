@@ -73,7 +73,7 @@ from fastapi_fixer.analysis.collectors.routing import (
     router_decl,
 )
 from fastapi_fixer.analysis.facts import FunctionNode
-from fastapi_fixer.codemods.missing_response_model import append_keyword, route_keywords_text
+from fastapi_fixer.codemods.missing_response_model import append_keyword, route_keywords_fix
 from fastapi_fixer.codemods.undocumented_route import in_schema, route_calls
 from fastapi_fixer.models import Diagnostic, Edit, Fix, FixSafety, Severity
 from fastapi_fixer.rule import FileContext, FixContext, Rule
@@ -287,11 +287,7 @@ class UndocumentedErrorResponse(Rule):
     def fix_source(self, text: str, edits: list[Edit], ctx: FixContext) -> str | None:
         """`fix`'s output written as text edits (`route_keywords_text`) when every edit adds
         `responses=`; None where one merges entries into a dict, and outside a fix pass."""
-        from fastapi_fixer.fixing.textedit import recorded_fix
-
-        return recorded_fix(
-            lambda text, edits: route_keywords_text(text, edits, _responses_keyword), text, edits
-        )
+        return route_keywords_fix(text, edits, _responses_keyword)
 
 
 def _responses_keyword(edit: Edit) -> tuple[str, str]:

@@ -626,7 +626,7 @@ def apply_offload_text(
     of the text: a parenthesized call or callee, a comment or a backslash before a wrapped
     call's first argument, a generator as an argument, a call in an f-string, `async` and
     `def` not on one line."""
-    from fastapi_fixer.fixing.textedit import Source, Unsure, splice, top_level_imports
+    from fastapi_fixer.fixing.textedit import Source, Unsure, imports_to_ask, splice
 
     source = Source(text)
     calls: dict[tuple[int, int, int, int], ast.Call] = {}
@@ -671,9 +671,7 @@ def apply_offload_text(
             changes.append(_wrap_text(source, call, str(name)))
             if add_import:
                 imports.add(RUN_IN_THREADPOOL)
-    present = top_level_imports(source.tree)
-    ordered = sorted(imports, key=lambda item: (item[0], item[1] or ""))
-    return splice(text, changes), [item for item in ordered if item not in present], made_unused
+    return splice(text, changes), imports_to_ask(source.tree, imports), made_unused
 
 
 def _callee(source: Source, call: ast.Call) -> tuple[int, int, int]:

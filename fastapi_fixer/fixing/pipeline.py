@@ -611,9 +611,7 @@ def _apply_imports(
     tree = _ast_of(text)
     used = None
     if requests.removals and tree is not None:  # the names read, from `ast`
-        bound = {
-            asname or name or source.split(".")[0] for source, name, asname in requests.removals
-        }
+        bound = _removed_names(requests)
         used = set() if _only_imported(text, tree, bound) else None
         if used is None:
             used = imports.names_read_shadowed(tree, bound)
@@ -624,6 +622,19 @@ def _apply_imports(
             head = ast.Module(body=tree.body[:count], type_ignores=[])
             return _head_with_imports(text, offset, head, requests, style, first_party, used)
     return _imports_on(text, tree, requests, style, first_party, parsed, used)
+
+
+def _added_names(requests: ImportRequests) -> set[str]:
+    """The names the requested imports bind."""
+    return {name or source.lstrip(".").split(".")[0] for source, name in requests.adds}
+
+
+def _removed_names(requests: ImportRequests) -> set[str]:
+    """The names the imports to remove bind."""
+    return {
+        asname or name or source.lstrip(".").split(".")[0]
+        for source, name, asname in requests.removals
+    }
 
 
 def _head_with_imports(
@@ -675,16 +686,9 @@ def _quick_head(text: str, requests: ImportRequests) -> tuple[ast.Module, int] |
     rest = text[found.start() :]
     if "\\\n" in rest:
         return None
-    removed = {
-        asname or name or source.lstrip(".").split(".")[0]
-        for source, name, asname in requests.removals
-    }
     if any(source.lstrip(".") in rest for source, _, _ in requests.removals):
         return None
-    if any(re.search(rf"\b{re.escape(name)}\b", rest) for name in removed):
-        return None
-    names = {name or source.lstrip(".").split(".")[0] for source, name in requests.adds}
-    for name in names:
+    for name in _added_names(requests):
         for match in re.finditer(rf"\b{re.escape(name)}\b", rest):
             after = rest[match.end() : match.end() + 1]
             line = rest[rest.rfind("\n", 0, match.start()) + 1 : match.start()].rstrip()
@@ -701,7 +705,8 @@ def _quick_head(text: str, requests: ImportRequests) -> tuple[ast.Module, int] |
         or not any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body)
     ):
         return None
-    if removed and not _only_imported(text, head, removed):
+    removed = _removed_names(requests)
+    if removed and not _only_imported(text, head, removed):  # one read in the rest, too
         return None
     offset = _line_offset(text, (body[-1].end_lineno or body[-1].lineno) + 1)
     return (head, offset) if offset >= 0 else None
@@ -794,11 +799,7 @@ def _import_head(text: str, tree: ast.Module, requests: ImportRequests) -> tuple
     count = next((i for i, s in enumerate(body) if isinstance(s, _DEFINITION)), None)
     if not count or not any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body[:count]):
         return None
-    names = {name or source.lstrip(".").split(".")[0] for source, name in requests.adds}
-    names |= {
-        asname or name or source.lstrip(".").split(".")[0]
-        for source, name, asname in requests.removals
-    }
+    names = _added_names(requests) | _removed_names(requests)
     rest = body[count:]
     if not names.isdisjoint(_top_level_bindings(rest)):
         return None

@@ -384,6 +384,16 @@ def keyword_edit(source: Source, call: ast.Call, keyword: str, value: str, block
     return TextEdit(at, at, f"{separator}{new},")
 
 
+def imports_to_ask(
+    tree: ast.Module, imports: Iterable[tuple[str, str | None]]
+) -> list[tuple[str, str | None]]:
+    """``imports`` the module does not have at its top level yet, in the order a LibCST fix
+    asks `cstutil.add_imports` for them (by module, then name)."""
+    present = top_level_imports(tree)
+    ordered = sorted(imports, key=lambda item: (item[0], item[1] or ""))
+    return [item for item in ordered if item not in present]
+
+
 def top_level_imports(tree: ast.Module) -> set[tuple[str, str | None]]:
     """`cstutil._top_level_imports` read from `ast`: the module's own top-level imports
     without aliases (what `cstutil.add_imports` does not ask for again)."""
