@@ -491,6 +491,49 @@ def test_strings_a_fix_pushed_past_the_length_flow_again_and_nothing_else_moves(
     assert split_long_strings("", formatted, 20) == formatted
 
 
+def test_a_long_keyword_literal_a_fix_wrote_goes_into_parentheses_split_at_spaces():
+    """Found on real code (letta): FF204's copy of a model class is laid out at 88 columns,
+    and `description="..."` lines of the project's (140-column) style stayed too long."""
+    from fastapi_fixer.fixing.format import split_long_strings
+
+    after = (
+        "x = Field(\n"
+        "    None,\n"
+        '    description="alpha beta gamma delta epsilon zeta",\n'
+        "    deprecated=True,\n"
+        ")\n"
+        "y = Field(\n"
+        '    description="alpha beta gamma d"\n'
+        ")\n"
+    )
+    assert split_long_strings("", after, 30) == (
+        "x = Field(\n"
+        "    None,\n"
+        "    description=(\n"
+        '        "alpha beta gamma "\n'
+        '        "delta epsilon zeta"\n'
+        "    ),\n"
+        "    deprecated=True,\n"
+        ")\n"
+        "y = Field(\n"
+        "    description=(\n"
+        '        "alpha beta gamma d"\n'  # fits alone in parentheses, as ruff keeps it
+        "    )\n"
+        ")\n"
+    )
+    # the project's own line, a literal with no space to split at, an f-string: left as they are
+    assert split_long_strings(after, after, 30) == after
+    for kept in (
+        'x = Field(\n    description="alphabetagammadeltaepsilonzeta",\n)\n',
+        'x = Field(\n    description=f"alpha beta {gamma} delta epsilon",\n)\n',
+    ):
+        assert split_long_strings("", kept, 30) == kept
+    crlf = after.replace("\n", "\r\n")
+    assert split_long_strings("", crlf, 30) == split_long_strings("", after, 30).replace(
+        "\n", "\r\n"
+    )
+
+
 def test_unwrap_joined_strings_drops_the_parentheses_ruff_leaves_around_one_literal():
     from fastapi_fixer.fixing.format import unwrap_joined_strings
 

@@ -180,6 +180,13 @@ _STRING_LINE = re.compile(
     r"""(?P<body>(?:\\.|(?!(?P=quote))[^\\\n])*)(?P=quote)(?P<tail>[,)\]}]*)$"""
 )
 
+# a keyword argument whose value is one plain literal, alone on its line (a call laid out one
+# argument per line), with at most its trailing comma
+_KEYWORD_STRING_LINE = re.compile(
+    r"""^(?P<indent>[ \t]*)(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<prefix>[rRuU]?)(?P<quote>["'])"""
+    r"""(?P<body>(?:\\.|(?!(?P=quote))[^\\\n])*)(?P=quote)(?P<tail>,?)$"""
+)
+
 
 def split_long_strings(before: str, after: str, line_length: int) -> str:
     """`after` with each run of string literals the fixes made longer than ``line_length``
@@ -195,7 +202,7 @@ def split_long_strings(before: str, after: str, line_length: int) -> str:
         return after  # the common case: nothing over the length, no literal to look at
     old = set(before.splitlines())
     if not any(  # a run to flow holds a line the fixes wrote: a literal, as a run's lines are
-        text not in old and _STRING_LINE.match(text)
+        text not in old and (_STRING_LINE.match(text) or _KEYWORD_STRING_LINE.match(text))
         for text in (line.rstrip("\r\n") for line in lines)
     ):
         return after
@@ -205,7 +212,9 @@ def split_long_strings(before: str, after: str, line_length: int) -> str:
     while at < len(lines):
         run = _literal_run(lines, at)
         if not run:
-            out.append(lines[at])
+            split = _keyword_literal_split(lines[at], old, line_length)
+            out.extend(split or [lines[at]])
+            changed = changed or split is not None
             at += 1
             continue
         texts = [line.rstrip("\r\n") for line in lines[at : at + len(run)]]
@@ -254,13 +263,48 @@ def _literal_run(lines: list[str], at: int) -> list[re.Match[str]]:
     return run
 
 
+def _keyword_literal_split(line: str, old: set[str], line_length: int) -> list[str] | None:
+    """A keyword argument the fixes wrote whose one plain literal runs past ``line_length``
+    (`    description="a long text",`, what a fix copying a class lays out again), as the
+    literal in parentheses one indentation deeper, split at spaces where it is still too long:
+    `description=(` / `"a long "` / `"text"` / `),`. None when the line is not one, is the
+    project's own, or this does not bring it within the length."""
+    text = line.rstrip("\r\n")
+    if len(text) <= line_length or text in old:
+        return None
+    found = _KEYWORD_STRING_LINE.match(text)
+    if found is None or "\\N{" in found["body"]:
+        return None
+    indent = found["indent"]
+    inner = indent + ("\t" if indent.startswith("\t") else "    ")
+    pieces = _flow_text(inner, found["prefix"], found["quote"], found["body"], "", line_length)
+    if pieces is None or (len(pieces) == 1 and len(pieces[0]) > line_length):
+        return None  # (one piece that fits: the literal alone in parentheses, as ruff keeps it)
+    ending = line[len(text) :] or "\n"
+    return [
+        f"{indent}{found['name']}=({ending}",
+        *(piece + ending for piece in pieces),
+        f"{indent}){found['tail']}{ending}",
+    ]
+
+
 def _flow(run: list[re.Match[str]], line_length: int) -> list[str] | None:
     """The run's text split again at spaces, each line within ``line_length`` where a space
     allows; None when a part would be empty."""
     first = run[0]
-    head = f"{first['indent']}{first['prefix']}{first['quote']}"
-    quote, tail = first["quote"], run[-1]["tail"]
-    rest = "".join(found["body"] for found in run)
+    body = "".join(found["body"] for found in run)
+    return _flow_text(
+        first["indent"], first["prefix"], first["quote"], body, run[-1]["tail"], line_length
+    )
+
+
+def _flow_text(
+    indent: str, prefix: str, quote: str, rest: str, tail: str, line_length: int
+) -> list[str] | None:
+    """``rest`` (a literal's body) as literals at ``indent`` split at spaces, each line within
+    ``line_length`` where a space allows, ``tail`` after the last; None when a part would be
+    empty."""
+    head = f"{indent}{prefix}{quote}"
     pieces: list[str] = []
     while len(head) + len(rest) + len(quote) + len(tail) > line_length:
         room = line_length - len(head) - len(quote)
