@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import os
 import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import libcst as cst
@@ -79,6 +80,7 @@ def _same_object(a: tuple[str, str], b: tuple[str, str]) -> bool:
 _CHUNKS = re.compile(r"\d+|\D")
 
 
+@functools.lru_cache(maxsize=4096)  # the same module and member names, import after import
 def _natural(text: str) -> tuple[tuple[int, int], ...]:
     """natord's order: a run of digits compares as a number, anything else char by char."""
     return tuple(
@@ -392,15 +394,31 @@ def _has_blank(lines: Sequence[cst.EmptyLine]) -> bool:
 class _Placer:
     style: ImportStyle
     first_party: Callable[[str], bool] | None
+    # (kind, id of an import) -> (the import, its section or key): each new import is placed
+    # among the same statements (nodes never change, so an id held with its node is that node)
+    _known: dict[tuple[str, int], tuple[cst.CSTNode, Any]] = field(default_factory=dict)
+
+    def _remembered(self, kind: str, statement: cst.SimpleStatementLine, compute: Callable) -> Any:
+        small = statement.body[0]
+        found = self._known.get((kind, id(small)))
+        if found is None or found[0] is not small:
+            found = self._known[(kind, id(small))] = (small, compute(statement))
+        return found[1]
 
     def section(self, statement: cst.SimpleStatementLine) -> int:
+        return self._remembered("section", statement, self._section)
+
+    def key(self, statement: cst.SimpleStatementLine) -> tuple:
+        return self._remembered("key", statement, self._key)
+
+    def _section(self, statement: cst.SimpleStatementLine) -> int:
         small = statement.body[0]
         if isinstance(small, cst.Import):
             return section_of(_alias_name(small.names[0]), 0, self.style, self.first_party)
         assert isinstance(small, cst.ImportFrom)
         return section_of(_from_module(small), _level(small), self.style, self.first_party)
 
-    def key(self, statement: cst.SimpleStatementLine) -> tuple:
+    def _key(self, statement: cst.SimpleStatementLine) -> tuple:
         small = statement.body[0]
         if isinstance(small, cst.Import):
             alias = small.names[0]

@@ -269,9 +269,9 @@ def changed_hunks(
     last statement of a file without a final line end changed."""
     from fastapi_fixer.fixing.pipeline import hunks_between, split_lines
 
-    if (
-        after.header != before.header
-        or after.footer != before.footer
+    if (  # (header and footer compared as tuples: a rewrite may hand back a list of the same)
+        tuple(after.header) != tuple(before.header)
+        or tuple(after.footer) != tuple(before.footer)
         or after.encoding != before.encoding
         or after.default_indent != before.default_indent
         or after.default_newline != before.default_newline
