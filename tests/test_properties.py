@@ -362,3 +362,38 @@ def test_a_diff_of_the_pass_hunks_rebuilds_the_new_text(old: list[str], changes)
     diff = unified_diff("m.py", "".join(old), "".join(new), provenance)
     assert _apply_unified(old, diff) == new
     assert bool(diff) == (old != new)
+
+
+@given(
+    st.sampled_from(["ab", "a", "_b", "é"]),
+    st.lists(
+        st.sampled_from(["a", "b", "_", "é", "1", " ", ".", "(", "\n", "ab"]), max_size=30
+    ).map("".join),
+)
+def test_word_starts_are_where_the_name_matches_as_a_word(name: str, text: str) -> None:
+    """`pipeline.word_starts` finds what `\\bname\\b` finds, without the slow pattern."""
+    import re
+
+    from fastapi_fixer.fixing.pipeline import word_starts
+
+    wanted = [match.start() for match in re.finditer(rf"\b{re.escape(name)}\b", text)]
+    assert word_starts(name, text) == wanted
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["limit", "er", "Rate", "_", "throttl", "thread", "capacity", ".", "\u0131", "x"]
+        ),
+        max_size=6,
+    ).map("".join)
+)
+def test_the_limiter_test_skips_its_regexes_only_when_they_cannot_match(name: str) -> None:
+    """FF605's `_is_limiter` answers as its two regexes do (it reads every name of a project,
+    once per index)."""
+    from fastapi_fixer.codemods import no_rate_limit as ff605
+
+    wanted = not ff605._NOT_A_RATE_LIMITER.search(name) and (
+        name.split(".")[0] in ff605.LIMITER_PACKAGES or bool(ff605._LIMITER.search(name))
+    )
+    assert ff605._is_limiter(name) == wanted
