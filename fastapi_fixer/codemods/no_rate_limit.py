@@ -129,6 +129,11 @@ def _auth_path(routes: tuple) -> str | None:
 
 
 def _is_limiter(name: str) -> bool:
+    # IGNORECASE also matches a few non-ASCII letters (dotless i, long s): ASCII only skips
+    if name.isascii():
+        lowered = name.lower()
+        if "limit" not in lowered and "throttl" not in lowered:  # in every pattern below
+            return name.split(".")[0] in LIMITER_PACKAGES
     if _NOT_A_RATE_LIMITER.search(name):
         return False
     return name.split(".")[0] in LIMITER_PACKAGES or bool(_LIMITER.search(name))
