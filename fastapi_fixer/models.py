@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -60,7 +61,7 @@ class Fix:
     safety: FixSafety
     edits: tuple[Edit, ...]
 
-    @property
+    @functools.cached_property  # (asked of every finding, each fix round; a fix can have many)
     def paths(self) -> frozenset[str]:
         return frozenset(edit.path for edit in self.edits)
 
