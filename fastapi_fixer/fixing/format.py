@@ -198,7 +198,9 @@ def split_long_strings(before: str, after: str, line_length: int) -> str:
     parses to the same syntax tree (implicitly concatenated literals are one constant): a
     literal that is a statement of its own is left as it is."""
     lines = after.splitlines(keepends=True)
-    if all(len(line.rstrip("\r\n")) <= line_length for line in lines):
+    if max(map(len, lines), default=0) <= line_length or all(
+        len(line.rstrip("\r\n")) <= line_length for line in lines
+    ):
         return after  # the common case: nothing over the length, no literal to look at
     old = set(before.splitlines())
     if not any(  # a run to flow holds a line the fixes wrote: a literal, as a run's lines are
