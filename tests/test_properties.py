@@ -397,20 +397,3 @@ def test_the_limiter_test_skips_its_regexes_only_when_they_cannot_match(name: st
         name.split(".")[0] in ff605.LIMITER_PACKAGES or bool(ff605._LIMITER.search(name))
     )
     assert ff605._is_limiter(name) == wanted
-
-
-@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
-@given(source=hypothesmith.from_grammar())
-def test_ff801s_child_walk_is_asts(source: str) -> None:
-    """FF801's text fix walks children as `ast.iter_child_nodes` gives them, in its order."""
-    from fastapi_fixer.codemods.sync_test_client import _children
-
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
-        assume(False)
-        return
-    for node in ast.walk(tree):
-        assert [id(child) for child in _children(node)] == [
-            id(child) for child in ast.iter_child_nodes(node)
-        ]

@@ -104,6 +104,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from fastapi_fixer.analysis import astwalk
 from fastapi_fixer.analysis.collectors.test_fixtures import (
     KEY,
     TestFixtures,
@@ -1271,24 +1272,12 @@ def _walk_calls(
     while stack:
         node = stack.pop()
         yield node
-        for child in _children(node):
+        for child in astwalk.children(node):  # (no `ctx` or operator nodes: none is a call)
             if not meets(child):
                 continue
             if type(child) in _PRIMARIES:
                 parents[id(child)] = node
             stack.append(child)
-
-
-def _children(node: ast.AST) -> list[ast.AST]:
-    """`ast.iter_child_nodes(node)` as a list, without its two generators' cost per node."""
-    found: list[ast.AST] = []
-    for name in node._fields:
-        value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
-            found.append(value)
-        elif isinstance(value, list):
-            found.extend(item for item in value if isinstance(item, ast.AST))
-    return found
 
 
 def _async_def_edits(source, statement: ast.FunctionDef, mark: bool, params: tuple) -> list:  # type: ignore[no-untyped-def]
