@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import bisect
 import difflib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -220,9 +221,7 @@ def _names_any(requests: ImportRequests, text: str) -> bool:
     wanted = [(module, name) for module, name in requests.adds]
     wanted += [(module, name) for module, name, _ in requests.removals]
     for module, name in wanted:
-        if module.lstrip(".") in text and (
-            name is None or re.search(rf"\b{re.escape(name)}\b", text) is not None
-        ):
+        if module.lstrip(".") in text and (name is None or bool(word_starts(name, text))):
             return True
     return False
 
@@ -781,7 +780,8 @@ def _only_imported(text: str, tree: ast.Module, names: set[str]) -> bool:
         if isinstance(s, (ast.Import, ast.ImportFrom))
     ]
     if "\r" not in text:  # lines end at "\n" only: a match's line is the "\n"s before it
-        numbers = [text.count("\n", 0, at) + 1 for at in matches]
+        counts = (text.count("\n", a, b) for a, b in zip([0, *matches], matches, strict=False))
+        numbers = list(itertools.accumulate(counts, initial=1))[1:]
     else:
         starts = line_starts(split_lines(text))
         numbers = [bisect.bisect_right(starts, at) for at in matches]
