@@ -23,7 +23,8 @@ in `snapshots/test_tidy_project/`, and every case also asserts the line that sho
    `app_lifespan`);
 6. the line-length wrap: `wrap_clean.py` (formatter-clean: the signature is laid out as
    `ruff format` does), `wrap_unclean.py` (not clean: only the changed statement moves, its
-   quotes kept, the rest of the file untouched);
+   quotes kept, the rest of the file untouched), `wrap_keyword.py` (a `description="..."`
+   pushed past 79 goes into parentheses one level deeper);
 7. three rules in one pass: `three_rules.py` (FF101, FF301, FF303 sharing the import block;
    `Annotated`, asked by two rules, is imported once). `tests/test_fix_pipeline.py`'s
    `test_three_rules_fix_one_file_in_one_round` snapshots another trio (FF101, FF303, FF706).
@@ -124,6 +125,16 @@ CASES: dict[str, tuple[set[str], tuple[str, ...]]] = {
             "async def list_orders_by_status(\n"
             '    order_status: Annotated[str, Query()] = "open",\n'
             "):\n",
+        ),
+    ),
+    "app/wrap_keyword.py": (
+        {"FF303"},
+        (
+            # `description="..."` fit at 79 where the project wrote it; one level deeper in
+            # `Annotated` it does not: the literal goes into parentheses, as ruff keeps it
+            "            description=(\n"
+            '                "Only the orders in this state; the open ones come first."\n'
+            "            ),\n",
         ),
     ),
     "app/wrap_strings.py": (
