@@ -1,13 +1,6 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 router = APIRouter()
-
-
-@router.get("/orders/{order_id}")
-async def get_order(order_id: Annotated[int, Path(gt=0)]):
-    return {"id": order_id}
 
 
 @router.get("/orders")
