@@ -51,6 +51,14 @@ CASES = {
         "client = TestClient(app)\n\n\ndef test_a():\n    print(client.get('/'))\n"
         "    len((client.get('/x')))\n"
     ),
+    # a parenthesis before a call that opens an enclosing expression (the call is followed
+    # by more of it): not the call's own
+    "enclosing_parenthesis": (
+        "from fastapi.testclient import TestClient\nfrom main import app\n\n"
+        "client = TestClient(app)\n\n\ndef test_a():\n"
+        "    assert (\n        client.get('/').status_code == 200\n    )\n"
+        "    assert (client.get('/x').json() == {})\n    x = [(client.get('/y'), 1)]\n"
+    ),
 }
 
 

@@ -150,6 +150,11 @@ class Source:
             raise Unsure("a comment before the target")
         if self.text[before] != "(":
             return False
+        # parentheses of its own close right after it: anything else there on its line (`.`,
+        # an operator, a comma), and this one opens an enclosing expression (`assert (`)
+        after = self.next_token(self.end_of(node))
+        if after is not None and self.text[after] != ")" and not self.text[after].isspace():
+            return False
         # the parenthesis may open the call whose first argument starts with ``node``:
         # `f(node)`, `f(node.attribute)`, `f(node[0], x)`
         start = self.start_of(node)
