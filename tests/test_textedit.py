@@ -58,6 +58,8 @@ CASES = {
         "client = TestClient(app)\n\n\ndef test_a():\n"
         "    assert (\n        client.get('/').status_code == 200\n    )\n"
         "    assert (client.get('/x').json() == {})\n    x = [(client.get('/y'), 1)]\n"
+        "    assert (\n        TestClient(app)\n        .get('/z')\n        .status_code\n"
+        "        == 200\n    )\n"
     ),
 }
 

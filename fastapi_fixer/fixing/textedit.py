@@ -150,10 +150,13 @@ class Source:
             raise Unsure("a comment before the target")
         if self.text[before] != "(":
             return False
-        # parentheses of its own close right after it: anything else there on its line (`.`,
-        # an operator, a comma), and this one opens an enclosing expression (`assert (`)
-        after = self.next_token(self.end_of(node))
-        if after is not None and self.text[after] != ")" and not self.text[after].isspace():
+        # parentheses of its own close right after it: anything else there (`.`, an operator,
+        # a comma), and this one opens an enclosing expression (`assert (`); inside it, line
+        # ends between the two are only spaces
+        after = self.end_of(node)
+        while after < len(self.text) and self.text[after] in " \t\f\\\r\n":
+            after += 1
+        if after < len(self.text) and self.text[after] not in ")#":
             return False
         # the parenthesis may open the call whose first argument starts with ``node``:
         # `f(node)`, `f(node.attribute)`, `f(node[0], x)`
