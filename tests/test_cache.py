@@ -124,3 +124,31 @@ def test_new_fact_no_other_file_reads_keeps_other_files_cached(tmp_path: Path) -
     assert result.stats.get("checked", 0) <= 1  # only audit.py itself, if any rule wants it
     assert result.stats["checks_cached"] >= 1
     assert findings(result, root) == findings(before, root)
+
+
+def test_lines_moving_above_an_auth_route_keep_the_other_auth_routes_cached(tmp_path: Path) -> None:
+    """FF605 reports at the project's first authentication route: a file with another one
+    asks which that is, not the table of every route with its line. A new helper above the
+    route changes the project's facts (so stored findings are compared read by read) and the
+    route's line."""
+    root = tmp_path / "project"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "main.py").write_text(
+        "from fastapi import FastAPI\n\nfrom app import auth, tokens\n\napp = FastAPI()\n"
+        "app.include_router(auth.router)\napp.include_router(tokens.router)\n"
+    )
+    for name, path in (("auth", "/login"), ("tokens", "/token")):
+        (root / "app" / f"{name}.py").write_text(
+            "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+            f'@router.post("{path}")\nasync def {name}_route():\n    return {{}}\n'
+        )
+    settings = Settings(select=("FF605",))
+    before = check(root, tmp_path / "cache", settings)
+    assert findings(before, root) == [("app/auth.py", 7, "FF605")]
+    auth = root / "app" / "auth.py"
+    auth.write_text(auth.read_text().replace("\n\n\n@", "\n\n\ndef helper():\n    return 1\n\n\n@"))
+    result = check(root, tmp_path / "cache", settings)
+    assert result.stats["parsed"] == 1
+    assert result.stats.get("checked", 0) == 1  # auth.py itself; tokens.py is served cached
+    assert findings(result, root) == [("app/auth.py", 11, "FF605")]

@@ -73,12 +73,12 @@ class NoRateLimit(Rule):
         index = ctx.index
         if not any(_auth_path(f.routes) for f in ctx.facts.functions.values()):
             return
-        routes = index.memo("FF605.auth_routes", _auth_routes)
-        if not routes or routes[0][0] != ctx.facts.path or has_rate_limiter(index):
+        first = index.ask(_first_auth_route)
+        if first is None or first[0] != ctx.facts.path or has_rate_limiter(index):
             return
         if not index.memo("FF605.builds_app", _builds_app):
             return  # a library's routers: the application that includes them limits requests
-        _, _, qualname, path = routes[0]
+        _, qualname, path = first
         node = next((n for n, name, _ in ctx.functions() if name == qualname), None)
         if node is None:
             return
@@ -108,6 +108,17 @@ def _builds_app(index: ProjectIndex) -> bool:
         ):
             return True
     return False
+
+
+def _first_auth_route(index: ProjectIndex) -> tuple[str, str, str] | None:
+    """(path, function, route path) of the first authentication route (`_auth_routes`), the one
+    the finding goes to: asked, not read from the table, so a check does not depend on the
+    routes' lines (lines added above one elsewhere do not make every such file checked again)."""
+    routes = index.memo("FF605.auth_routes", _auth_routes)
+    if not routes:
+        return None
+    path, _, qualname, route_path = routes[0]
+    return path, qualname, route_path
 
 
 def _auth_routes(index: ProjectIndex) -> list[tuple[str, int, str, str]]:
