@@ -397,3 +397,25 @@ def test_the_limiter_test_skips_its_regexes_only_when_they_cannot_match(name: st
         name.split(".")[0] in ff605.LIMITER_PACKAGES or bool(ff605._LIMITER.search(name))
     )
     assert ff605._is_limiter(name) == wanted
+
+
+@given(
+    st.lists(st.sampled_from(["a\n", "b\n", "\n", "c\n", ")\n"]), max_size=30),
+    st.lists(st.sampled_from(["a\n", "b\n", "\n", "x\n", ")\n"]), max_size=30),
+)
+def test_matched_hunks_rebuild_the_new_lines(old: list[str], new: list[str]) -> None:
+    """`format.matched_hunks` (the layout step's hunks, `pipeline._retouched`): in order, apart,
+    each a real change, and applied to the old lines they give the new ones."""
+    from fastapi_fixer.fixing.format import matched_hunks
+
+    hunks = matched_hunks(old, new)
+    rebuilt, at = [], 0
+    for number, (start, end, lines) in enumerate(hunks):
+        assert (at < start if number else at <= start) and start <= end <= len(old)
+        assert list(lines) != old[start:end]
+        rebuilt.extend(old[at:start])
+        rebuilt.extend(lines)
+        at = end
+    rebuilt.extend(old[at:])
+    assert rebuilt == new
+    assert bool(hunks) == (old != new)

@@ -858,6 +858,21 @@ def _diff_widths(before: str, after: str) -> tuple[list[Range], list[Range], dic
     return changes, deletions, widths
 
 
+def matched_hunks(before: list[str], after: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """(start, end, lines): the runs of ``before``'s lines (0-based, end exclusive) that become
+    other lines of ``after``, between the lines `_match` pairs: a layout step's changes, found
+    without difflib over the long unchanged stretches between them."""
+    pairs: list[tuple[int, int]] = []
+    _match(before, after, 0, len(before), 0, len(after), pairs)
+    found = []
+    old, new = -1, -1
+    for i, j in [*pairs, (len(before), len(after))]:
+        if i > old + 1 or j > new + 1:
+            found.append((old + 1, i, tuple(after[new + 1 : j])))
+        old, new = i, j
+    return found
+
+
 def _match(
     old: list[str], new: list[str], o0: int, o1: int, n0: int, n1: int, out: list[tuple[int, int]]
 ) -> None:

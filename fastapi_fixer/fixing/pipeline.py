@@ -192,9 +192,13 @@ def _retouched(
     before: list[str], after: list[str], provenance: Provenance, codes: frozenset[str]
 ) -> Provenance:
     """Provenance after a tidy step rewrote ``before`` into ``after``: changed lines are owed
-    to the rules that wrote the lines they replace (or to ``codes`` when none did)."""
+    to the rules that wrote the lines they replace (or to ``codes`` when none did). The
+    hunks are the layout's patience match (`format.matched_hunks`): a laid-out file changes
+    in a few places far apart, where difflib compares every line between them."""
+    from fastapi_fixer.fixing.format import matched_hunks
+
     attributed: list[tuple[Hunk, frozenset[str]]] = []
-    for hunk in hunks_between(before, after):
+    for hunk in (Hunk(*found) for found in matched_hunks(before, after)):
         owners = provenance.codes_in(hunk.start, hunk.end)
         if not owners and hunk.start > 0:
             owners = provenance.codes_in(hunk.start - 1, hunk.start)
