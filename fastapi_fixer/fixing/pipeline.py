@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi_fixer.fixing import statements
 from fastapi_fixer.fixing.context import ImportRequests, fixing
+from fastapi_fixer.fixing.format import matched_hunks
 from fastapi_fixer.fixing.project_style import ProjectStyle
 
 if TYPE_CHECKING:
@@ -195,8 +196,6 @@ def _retouched(
     to the rules that wrote the lines they replace (or to ``codes`` when none did). The
     hunks are the layout's patience match (`format.matched_hunks`): a laid-out file changes
     in a few places far apart, where difflib compares every line between them."""
-    from fastapi_fixer.fixing.format import matched_hunks
-
     attributed: list[tuple[Hunk, frozenset[str]]] = []
     for hunk in (Hunk(*found) for found in matched_hunks(before, after)):
         owners = provenance.codes_in(hunk.start, hunk.end)
