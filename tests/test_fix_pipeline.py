@@ -236,3 +236,31 @@ def test_the_import_step_of_a_head_seen_before_still_places_by_the_file_own_pack
         text, requests, style, first_party_as_ruff(str(tmp_path), "other.views")
     )
     assert created == own
+
+
+def test_the_import_step_of_a_head_seen_before_removes_only_where_the_name_is_unread():
+    # `_HEADS` keeps a head's answer by the names read that an import to remove binds: two
+    # test modules opening alike share it when both read other names only, and a module that
+    # still reads the removed name keeps its import
+    from fastapi_fixer.fixing import pipeline
+    from fastapi_fixer.fixing.context import ImportRequests
+
+    head = "import pytest\nfrom fastapi.testclient import TestClient\n\nfrom app import app\n"
+    requests = ImportRequests(
+        adds=[("httpx", "AsyncClient")], removals=[("fastapi.testclient", "TestClient", None)]
+    )
+    bodies = [  # the first two name `TestClient` (as an attribute): the names read are asked
+        "\n\n@pytest.fixture\ndef one():\n    return app.TestClient, pytest\n",
+        "\n\n@pytest.fixture\ndef two(x):\n    return [x.TestClient], [pytest.mark]\n",
+        "\n\n@pytest.fixture\ndef three():\n    return TestClient(app)\n",
+    ]
+    pipeline._HEADS.clear()
+    outputs = [pipeline._apply_imports(head + body, requests, None, None) for body in bodies]
+    assert len(pipeline._HEADS) == 2  # the first two modules' heads are laid out once
+    unread = "import pytest\nfrom httpx import AsyncClient\n\nfrom app import app\n"
+    assert outputs[0] == unread + bodies[0]
+    assert outputs[1] == unread + bodies[1]
+    assert outputs[2] == (
+        "import pytest\nfrom fastapi.testclient import TestClient\nfrom httpx import AsyncClient"
+        "\n\nfrom app import app\n" + bodies[2]
+    )
