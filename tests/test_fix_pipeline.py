@@ -264,3 +264,18 @@ def test_the_import_step_of_a_head_seen_before_removes_only_where_the_name_is_un
         "import pytest\nfrom fastapi.testclient import TestClient\nfrom httpx import AsyncClient"
         "\n\nfrom app import app\n" + bodies[2]
     )
+
+
+def test_a_name_read_on_its_import_line_keeps_the_import():
+    # `from x import y; y()`: the line is the import's and a call's; the call reads `y`
+    from fastapi_fixer.fixing import pipeline
+    from fastapi_fixer.fixing.context import ImportRequests
+
+    requests = ImportRequests(removals=[("fastapi.testclient", "TestClient", None)])
+    for text in (
+        "from fastapi.testclient import TestClient; client = TestClient(app)\n",
+        "import os\nfrom fastapi.testclient import TestClient; TestClient\n\n\ndef f():\n    x\n",
+    ):
+        assert pipeline._apply_imports(text, requests, None, None) == text
+    alone = "import os\nfrom fastapi.testclient import TestClient\nx = 1\n"
+    assert pipeline._apply_imports(alone, requests, None, None) == "import os\nx = 1\n"

@@ -388,11 +388,21 @@ def test_first_party_in_a_project_index() -> None:
         ("from typing import cast\nz = cast('status', 1)\n", True),
         ("def f(status):\n    return status\n", False),  # the parameter, not the import
         ("def f(status):\n    return 1\nstatus.x\n", True),
+        ("@app.get('/', deps=[status])\n\nasync def f():\n    pass\n", True),  # a decorator
+        ("class A(\n    status.Base,\n):\n    pass\n", True),
+        ("import status\nx = 1\n", False),
     ],
 )
 def test_names_read_from_strings_only_where_they_are_code(code: str, read: bool) -> None:
     import ast
 
     from fastapi_fixer.fixing.imports import names_read_shadowed
+    from fastapi_fixer.fixing.pipeline import _mentions
 
-    assert ("status" in names_read_shadowed(ast.parse(code), {"status"})) is read
+    tree = ast.parse(code)
+    assert ("status" in names_read_shadowed(tree, {"status"})) is read
+    # walking only the statements where the name occurs answers the same
+    mentioned = _mentions(code, tree, {"status"})
+    assert names_read_shadowed(tree, {"status", "os"}, mentioned) == names_read_shadowed(
+        tree, {"status", "os"}
+    )

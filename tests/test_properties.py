@@ -97,6 +97,25 @@ def test_any_valid_module_is_handled(source: str) -> None:
             assert compiles(text), text
 
 
+@PROPERTY
+@given(source=hypothesmith.from_grammar(), picks=st.lists(st.integers(0, 10**6), max_size=3))
+def test_names_read_where_they_occur_are_the_names_read(source: str, picks: list[int]) -> None:
+    # the import step walks only the statements where a name to remove occurs
+    # (`pipeline._mentions`): the same answer as a walk of the whole module
+    from fastapi_fixer.fixing.imports import names_read_shadowed
+    from fastapi_fixer.fixing.pipeline import _mentions
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        assume(False)
+    named = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
+    wanted = {named[pick % len(named)] for pick in picks} if named else set()
+    wanted.add("never_named_here")
+    mentioned = _mentions(source, tree, wanted)
+    assert names_read_shadowed(tree, wanted, mentioned) == names_read_shadowed(tree, wanted)
+
+
 # --- 2. FastAPI-shaped modules ---------------------------------------------------------------
 
 BLOCKING = [

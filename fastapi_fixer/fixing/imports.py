@@ -790,20 +790,29 @@ def names_read(tree: ast.AST, wanted: Collection[str] = ()) -> set[str]:
     return found
 
 
-def names_read_shadowed(tree: ast.Module, wanted: Collection[str]) -> set[str]:
+def names_read_shadowed(
+    tree: ast.Module, wanted: Collection[str], lines: Collection[int] | None = None
+) -> set[str]:
     """`_names_read_cst`'s answer read from `ast` (several times cheaper than walking LibCST's
-    tree): the names the module reads outside its import statements, strings that are
-    expressions included; inside a function with a parameter of a ``wanted`` name, that name
-    is the parameter and is not counted there. Names a statement binds (`def`, `class`,
-    `except ... as`, `global`, lambda parameters) count as read, as LibCST's `Name` nodes do.
+    tree), for the ``wanted`` names: those the module reads outside its import statements,
+    strings that are expressions included; inside a function with a parameter of a ``wanted``
+    name, that name is the parameter and is not counted there. Names a statement binds (`def`,
+    `class`, `except ... as`, `global`, lambda parameters) count as read, as LibCST's `Name`
+    nodes do. ``lines``: where the wanted names occur in the text (`pipeline._mentions`); only
+    the top-level statements holding one are walked, as no other can read them. The walk
+    stops once every wanted name is found read.
 
     A string reads names only where Python or a library evaluates it as code: in an annotation
     (a forward reference), in `__all__`, or as an argument of `cast`, `TypeVar`, `ForwardRef`
     and `NewType`; a dict key `'status'` does not read `status`."""
     code_strings: set[int] | None = None  # `_code_strings`, once a string holds a wanted name
     found: set[str] = set()
-    stack: list[tuple[ast.AST, frozenset[str]]] = [(tree, frozenset())]
-    while stack:
+    roots: list[ast.AST] = [tree]
+    if lines is not None:
+        roots = [s for s in tree.body if any(a <= n <= b for a, b in [_span(s)] for n in lines)]
+    stack: list[tuple[ast.AST, frozenset[str]]] = [(root, frozenset()) for root in roots]
+    wanted = set(wanted)
+    while stack and not wanted <= found:
         node, hidden = stack.pop()
         kind = type(node)
         if kind is ast.Name:
@@ -848,7 +857,13 @@ def names_read_shadowed(tree: ast.Module, wanted: Collection[str]) -> set[str]:
                 stack.extend((statement, inner) for statement in node.body)  # type: ignore[attr-defined]
                 continue
         stack.extend((child, hidden) for child in ast.iter_child_nodes(node))
-    return found
+    return found & wanted
+
+
+def _span(statement: ast.stmt) -> tuple[int, int]:
+    """The lines of a statement, its decorators included."""
+    start = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+    return start, statement.end_lineno or statement.lineno
 
 
 _EVALUATING_CALLS = frozenset({"cast", "TypeVar", "ForwardRef", "NewType"})

@@ -23,6 +23,7 @@ import bisect
 import difflib
 import itertools
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi_fixer.fixing import statements
 from fastapi_fixer.fixing.context import ImportRequests, fixing
 from fastapi_fixer.fixing.format import matched_hunks
+from fastapi_fixer.fixing.head_imports import head_with_imports
 from fastapi_fixer.fixing.project_style import ProjectStyle
 
 if TYPE_CHECKING:
@@ -616,9 +618,8 @@ def _apply_imports(
     used = None
     if requests.removals and tree is not None:  # the names read, from `ast`
         bound = _removed_names(requests)
-        used = set() if _only_imported(text, tree, bound) else None
-        if used is None:
-            used = imports.names_read_shadowed(tree, bound)
+        mentioned = _mentions(text, tree, bound)
+        used = imports.names_read_shadowed(tree, bound, mentioned) if mentioned else set()
     if parsed is None and tree is not None:
         cut = _import_head(text, tree, requests)
         if cut is not None:
@@ -666,7 +667,11 @@ def _head_with_imports(
     )
     found = _HEADS.get(key)
     if found is None:
-        found = _imports_on(text[:offset], head, requests, style, first_party, None, used)
+        found = head_with_imports(
+            text[:offset], head, requests.adds, requests.removals, style, first_party, used
+        )
+        if found is None:  # not a plain head: LibCST's
+            found = _imports_on(text[:offset], head, requests, style, first_party, None, used)
         if len(_HEADS) >= 512:
             _HEADS.clear()
         _HEADS[key] = found
@@ -778,21 +783,37 @@ _DEFINITION = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 def _only_imported(text: str, tree: ast.Module, names: set[str]) -> bool:
     """Whether none of ``names`` occurs in the text outside the module's top-level import
     statements (then none is read: `imports.names_read_shadowed` need not walk the tree)."""
+    return not _mentions(text, tree, names)
+
+
+def _mentions(text: str, tree: ast.Module, names: set[str]) -> list[int]:
+    """The lines where one of ``names`` occurs in the text outside the module's top-level
+    import statements: the only places where one can be read. Python reads identifiers in
+    their NFKC form (`TestClient` spelt in fullwidth letters is `TestClient`): a text that is
+    not ASCII is searched so (no line end is made or lost by it)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     matches = sorted(start for name in names for start in word_starts(name, text))
     if not matches:
-        return True
+        return []
     spans = [
         (s.lineno, s.end_lineno or s.lineno)
         for s in tree.body
         if isinstance(s, (ast.Import, ast.ImportFrom))
     ]
+    # a line an import shares with another statement (`from x import y; y()`) is not its own
+    shared = {
+        s.lineno
+        for before, s in itertools.pairwise(tree.body)
+        if s.lineno == (before.end_lineno or before.lineno)
+    }
     if "\r" not in text:  # lines end at "\n" only: a match's line is the "\n"s before it
         counts = (text.count("\n", a, b) for a, b in zip([0, *matches], matches, strict=False))
         numbers = list(itertools.accumulate(counts, initial=1))[1:]
     else:
         starts = line_starts(split_lines(text))
         numbers = [bisect.bisect_right(starts, at) for at in matches]
-    return all(any(a <= number <= b for a, b in spans) for number in numbers)
+    return [n for n in numbers if n in shared or not any(a <= n <= b for a, b in spans)]
 
 
 _WORD_CHARACTER = re.compile(r"\w")
