@@ -313,6 +313,34 @@ def test_fastapi_shaped_modules(source: str) -> None:
     assert not unsafe_again.changed_paths, "a second unsafe run changed the output"
 
 
+@given(
+    st.lists(st.sampled_from(["a\n", "b\n", "c\n", "\n"]), max_size=10),
+    st.lists(st.sampled_from(["a\n", "b\n", "d\n", "e\n", "\n"]), max_size=10),
+)
+def test_hunks_between_are_difflib_opcodes(before: list[str], after: list[str]) -> None:
+    # lines that share nothing are one hunk without asking difflib: the hunk difflib gives
+    import difflib
+
+    from fastapi_fixer.fixing.pipeline import Hunk, hunks_between
+
+    head = next(
+        (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
+        min(len(before), len(after)),
+    )
+    tail = 0
+    limit = min(len(before), len(after))
+    while tail < limit - head and before[len(before) - 1 - tail] == after[len(after) - 1 - tail]:
+        tail += 1
+    a, b = before[head : len(before) - tail], after[head : len(after) - tail]
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    expected = [
+        Hunk(head + i1, head + i2, tuple(b[j1:j2]))
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+    assert hunks_between(before, after) == expected
+
+
 @given(st.text(alphabet="ab\n", max_size=12), st.text(alphabet="ab\n", max_size=12))
 def test_common_ends_are_the_longest_shared_head_and_tail(old: str, new: str) -> None:
     from fastapi_fixer.fixing.pipeline import common_ends

@@ -878,7 +878,8 @@ def _match(
 ) -> None:
     """Append to ``out`` the (old, new) index pairs of equal lines (patience diff: lines that
     occur once on each side anchor the match, which keeps a few edits in a long file cheap
-    and aligned with the code's structure; difflib between anchors)."""
+    and aligned with the code's structure; difflib between anchors). Between anchors that
+    share no line (a line a fix rewrote) nothing is matched, and nothing is asked."""
     while o0 < o1 and n0 < n1 and old[o0] == new[n0]:
         out.append((o0, n0))
         o0, n0 = o0 + 1, n0 + 1
@@ -886,11 +887,12 @@ def _match(
     while o0 < o1 and n0 < n1 and old[o1 - 1] == new[n1 - 1]:
         o1, n1 = o1 - 1, n1 - 1
         tail.append((o1, n1))
-    if o0 < o1 and n0 < n1:
+    if o0 < o1 and n0 < n1 and not set(old[o0:o1]).isdisjoint(new[n0:n1]):
         anchors = _unique_anchors(old, new, o0, o1, n0, n1)
         if anchors:
             for i, j in anchors:
-                _match(old, new, o0, i, n0, j, out)
+                if o0 < i and n0 < j:  # else nothing between the anchors can match
+                    _match(old, new, o0, i, n0, j, out)
                 out.append((i, j))
                 o0, n0 = i + 1, j + 1
             _match(old, new, o0, o1, n0, n1, out)

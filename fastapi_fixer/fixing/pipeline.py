@@ -79,6 +79,8 @@ def hunks_between(before: Sequence[str], after: Sequence[str]) -> list[Hunk]:
     b = after[head : len(after) - tail]
     if not a and not b:
         return []
+    if set(a).isdisjoint(b):  # no line kept (a line a fix rewrote): difflib's one opcode
+        return [Hunk(head, head + len(a), tuple(b))]
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     return [
         Hunk(head + i1, head + i2, tuple(b[j1:j2]))
