@@ -742,12 +742,25 @@ def _first_party_answers(
     if first_party is None:
         return None
     tops = {source.split(".")[0] for source, _ in requests.adds if not source.startswith(".")}
-    for node in ast.walk(head):
+    for node in _import_statements(head.body):
         if isinstance(node, ast.Import):
             tops.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
             tops.add(node.module.split(".")[0])
     return tuple((top, first_party(top)) for top in sorted(tops))
+
+
+_SIMPLE = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Pass, ast.Delete, ast.Global)
+
+
+def _import_statements(body: Sequence[ast.stmt]) -> Iterable[ast.AST]:
+    """The import statements among ``body`` and inside its compound statements (a simple
+    statement holds none: its expressions are not walked)."""
+    for statement in body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            yield statement
+        elif not isinstance(statement, _SIMPLE):
+            yield from ast.walk(statement)
 
 
 def _imports_on(
