@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 
 import hypothesmith
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from fastapi_fixer.engine import Engine, Mode
@@ -466,3 +466,29 @@ def test_matched_hunks_rebuild_the_new_lines(old: list[str], new: list[str]) -> 
     rebuilt.extend(old[at:])
     assert rebuilt == new
     assert bool(hunks) == (old != new)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"secrtpawokyndialBSg =:'\"_\nxf",
+                *"\u017f\u212a\u0131\u0130\u1e9e\ufb05",  # what case folding maps
+                "TOKEN",
+                "Key",
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
+@example("class Settings(BaseSettings):\n    pass\n")
+@example("DB_PASSWORD = 'x'\n")
+@example('aws_credential: str = "x"\n')
+@example("\u017fecret = 'x'\n")  # the long s folds to `s`: not ASCII, the regex decides
+@example("monkey = 1\ntokens = []\n")
+def test_ff601_file_filter_is_its_regex(text: str) -> None:
+    # a lower-case substring test runs first on ASCII texts: it never turns a file away that
+    # the regex (case-insensitive, which folds the long s and the Kelvin sign too) would take
+    from fastapi_fixer.codemods.hardcoded_secret import _WANTS, HardcodedSecret
+
+    assert HardcodedSecret.wants(text) == (_WANTS.search(text) is not None)

@@ -263,6 +263,8 @@ _WANTS = re.compile(
     r"(?i)(secret|passw|token|key|credential)\w*\s*(:[^=\n]*)?=\s*[rbuf]{0,2}['\"]|BaseSettings"
 )
 
+_WANTED_WORDS = ("secret", "passw", "token", "key", "credential", "basesettings")
+
 
 def words_of(name: str) -> list[str]:
     return [w.lower() for part in name.split("_") for w in _WORDS.findall(part)]
@@ -395,6 +397,10 @@ class HardcodedSecret(Rule):
     def wants(cls, text: str) -> bool:
         """Narrower than TRIGGERS (which document it): an assignment of a string literal to a
         secret-looking name, or a settings class."""
+        if text.isascii():  # `(?i)` then matches ASCII letters only: a plain search first
+            lower = text.lower()
+            if not any(word in lower for word in _WANTED_WORDS):
+                return False
         return _WANTS.search(text) is not None
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
