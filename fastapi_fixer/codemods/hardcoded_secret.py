@@ -263,7 +263,11 @@ _WANTS = re.compile(
     r"(?i)(secret|passw|token|key|credential)\w*\s*(:[^=\n]*)?=\s*[rbuf]{0,2}['\"]|BaseSettings"
 )
 
-_WANTED_WORDS = ("secret", "passw", "token", "key", "credential", "basesettings")
+_WANTED_WORDS = ("secret", "passw", "token", "key", "credential")
+# `_WANTS`'s assignment, tried where one of its words starts (`HardcodedSecret.wants`)
+_WANTS_AT = re.compile(
+    r"(?i)(?:secret|passw|token|key|credential)\w*\s*(?::[^=\n]*)?=\s*[rbuf]{0,2}['\"]"
+)
 
 
 def words_of(name: str) -> list[str]:
@@ -397,11 +401,20 @@ class HardcodedSecret(Rule):
     def wants(cls, text: str) -> bool:
         """Narrower than TRIGGERS (which document it): an assignment of a string literal to a
         secret-looking name, or a settings class."""
-        if text.isascii():  # `(?i)` then matches ASCII letters only: a plain search first
-            lower = text.lower()
-            if not any(word in lower for word in _WANTED_WORDS):
-                return False
-        return _WANTS.search(text) is not None
+        if not text.isascii():
+            return _WANTS.search(text) is not None
+        # `(?i)` matches ASCII letters only here: `_WANTS` is tried just where the lower-cased
+        # text holds one of its words (the regex alone tries its alternation at every position)
+        lower = text.lower()
+        if "basesettings" in lower:
+            return True
+        for word in _WANTED_WORDS:
+            at = lower.find(word)
+            while at >= 0:
+                if _WANTS_AT.match(text, at):
+                    return True
+                at = lower.find(word, at + 1)
+        return False
 
     def check(self, ctx: FileContext) -> Iterator[Diagnostic]:
         if is_test_path(ctx.path):
