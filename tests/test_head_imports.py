@@ -73,6 +73,7 @@ _OTHERS = [
     "x += 1",
     "if TYPE_CHECKING:\n    from app import thing",
     "print('#; \\\\')",
+    "'''a\u2028b\x0bc\x1cd'''",  # `str.splitlines` splits there, `ast` does not
 ]
 _GAPS = ["", "\n", "\n\n", "# a comment\n", "\n# a comment\n", "\n# one\n\n# two\n", "  \n"]
 _ADDS = [

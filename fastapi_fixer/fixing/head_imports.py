@@ -73,9 +73,9 @@ def _assigned(target: ast.expr) -> list[str]:
 def plain_head(text: str, head: ast.Module) -> tuple[tuple[str, ...], list[_Line]] | None:
     """The head's blank lines above its first statement (LibCST's module header) and its
     statements, or None when it is not plain (see the module's docstring)."""
-    if "\\\n" in text or not text.endswith("\n"):
+    if "\\\n" in text or "\r" in text or not text.endswith("\n"):
         return None
-    lines = text.splitlines(keepends=True)
+    lines = [line + "\n" for line in text.split("\n")[:-1]]  # where `ast` counts lines
     statements: list[_Line] = []
     header: tuple[str, ...] = ()
     done = 0  # lines taken so far
