@@ -19,12 +19,11 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 from fastapi_fixer.fixing.imports import (
-    FIRST_PARTY,
-    THIRD_PARTY,
     _Binding,
     _existing,
     _member_key,
     _module_key,
+    layout_first_party,
     section_of,
 )
 from fastapi_fixer.fixing.project_style import ImportStyle, ProjectStyle
@@ -147,38 +146,20 @@ def _blocks(body: Sequence[_Line]) -> list[tuple[int, int]]:
 def _with_layout(
     body: Sequence[_Line], style: ImportStyle, first_party: Callable[[str], bool] | None
 ) -> Callable[[str], bool] | None:
-    """`imports._with_layout`: first party, plus the groups the head's layout shows."""
-    inferred: set[str] = set()
-    for start, end in _blocks(body):
-        seen_third_party = False
-        group: list[tuple[str, int]] = []
-        for i in range(start, end + 1):
-            line = body[i] if i < end else None
-            if line is None or (group and any(not _comment(text) for text in line.leading)):
-                sections = {section for _, section in group}
-                tops = {top for top, section in group if section == THIRD_PARTY}
-                if tops and (
-                    FIRST_PARTY in sections or (seen_third_party and sections == {THIRD_PARTY})
-                ):
-                    inferred |= tops
-                seen_third_party = seen_third_party or THIRD_PARTY in sections
-                group = []
-            if line is None:
-                break
-            if line.kind == "import":
-                modules = [(name, 0) for name, _ in line.names]
-            else:
-                modules = [(line.module, line.level)]
-            for module, level in modules:
-                if module and not level:
-                    group.append((module.split(".")[0], section_of(module, 0, style, first_party)))
-    if not inferred:
-        return first_party
-
-    def is_first_party(top: str) -> bool:
-        return top in inferred or (first_party is not None and first_party(top))
-
-    return is_first_party
+    """`imports.layout_first_party` of the head's import blocks."""
+    blocks = [
+        [
+            (
+                any(not _comment(text) for text in body[i].leading),
+                [(name, 0) for name, _ in body[i].names]
+                if body[i].kind == "import"
+                else [(body[i].module, body[i].level)],
+            )
+            for i in range(start, end)
+        ]
+        for start, end in _blocks(body)
+    ]
+    return layout_first_party(blocks, style, first_party)
 
 
 class _Declined(Exception):

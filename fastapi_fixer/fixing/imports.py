@@ -348,16 +348,42 @@ def _with_layout(
     style: ImportStyle,
     first_party: Callable[[str], bool] | None,
 ) -> Callable[[str], bool] | None:
+    """`layout_first_party` of the module's import blocks."""
+    blocks = [
+        [(_has_blank(body[i].leading_lines), _imported(body[i])) for i in range(start, end)]  # type: ignore[attr-defined]
+        for start, end in _import_blocks(body)
+    ]
+    return layout_first_party(blocks, style, first_party)
+
+
+def _imported(statement: cst.SimpleStatementLine) -> list[tuple[str | None, int]]:
+    """The (module, level) of each import on an import line."""
+    modules: list[tuple[str | None, int]] = []
+    for small in statement.body:
+        if isinstance(small, cst.Import):
+            modules.extend((_alias_name(a), 0) for a in small.names)
+        else:
+            modules.append((_from_module(small), _level(small)))  # type: ignore[arg-type]
+    return modules
+
+
+def layout_first_party(
+    blocks: Iterable[Sequence[tuple[bool, Sequence[tuple[str | None, int]]]]],
+    style: ImportStyle,
+    first_party: Callable[[str], bool] | None,
+) -> Callable[[str], bool] | None:
     """``first_party`` plus what the module's own import layout shows: a group (imports between
     blank lines) of packages not known to be standard library or first party that comes after
-    such a group, or that holds a known first-party import, is the project's own."""
+    such a group, or that holds a known first-party import, is the project's own. ``blocks``:
+    each import block's statements, as (a blank line above it, the (module, level) of each
+    import it makes)."""
     inferred: set[str] = set()
-    for start, end in _import_blocks(body):
+    for block in blocks:
         seen_third_party = False
         group: list[tuple[str, int]] = []
-        for i in range(start, end + 1):
-            statement = body[i] if i < end else None
-            if statement is None or (group and _has_blank(statement.leading_lines)):  # type: ignore[attr-defined]
+        for at in range(len(block) + 1):
+            entry = block[at] if at < len(block) else None
+            if entry is None or (group and entry[0]):
                 sections = {section for _, section in group}
                 tops = {top for top, section in group if section == THIRD_PARTY}
                 if tops and (
@@ -366,17 +392,11 @@ def _with_layout(
                     inferred |= tops
                 seen_third_party = seen_third_party or THIRD_PARTY in sections
                 group = []
-            if statement is None:
+            if entry is None:
                 break
-            for small in statement.body:  # type: ignore[attr-defined]
-                if isinstance(small, cst.Import):
-                    modules = [(_alias_name(a), 0) for a in small.names]
-                else:
-                    modules = [(_from_module(small), _level(small))]
-                for name, level in modules:
-                    if name and not level:
-                        section = section_of(name, 0, style, first_party)
-                        group.append((name.split(".")[0], section))
+            for name, level in entry[1]:
+                if name and not level:
+                    group.append((name.split(".")[0], section_of(name, 0, style, first_party)))
     if not inferred:
         return first_party
 
