@@ -116,6 +116,19 @@ def test_names_read_where_they_occur_are_the_names_read(source: str, picks: list
     assert names_read_shadowed(tree, wanted, mentioned) == names_read_shadowed(tree, wanted)
 
 
+@PROPERTY
+@given(source=hypothesmith.from_grammar())
+def test_the_indentation_unit_read_from_the_tree_is_the_first_indent_token(source: str) -> None:
+    from fastapi_fixer.fixing.textedit import Source, Unsure
+
+    try:
+        text = Source(source)
+        tokens = text._tokenized_indent()
+    except (Unsure, SyntaxError, ValueError):
+        assume(False)
+    assert text.default_indent() == tokens
+
+
 # --- 2. FastAPI-shaped modules ---------------------------------------------------------------
 
 BLOCKING = [

@@ -315,3 +315,26 @@ def test_the_head_parsed_alone_gives_what_the_whole_module_gives(name: str, monk
     except ImportClash as exc:
         want = type(exc)
     assert got == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "def f():\n    return 1\n",
+        "if a: pass\nelif b:\n  x = 1\nelse:\n    y = 2\n",
+        "if a: x = 1; y = 2\nfor i in b:\n   pass\n",
+        "class A:\n\n    # a comment first\n\n    @dec\n    def f(self): ...\n",
+        "try:\n        x\nexcept E:\n    y\n",
+        "try: x\nexcept E:\n      y\nfinally:\n  z\n",
+        "match v:\n  case 1:\n        pass\n",
+        "x = [\n        1,\n]\nwhile x:\n  break\n",
+        'def f(): """doc"""\nasync def g():\n\n   await h()\n',
+        "import os\n",  # no block: the tokens tell
+    ],
+)
+def test_the_indentation_unit_is_the_first_indent_token(text):
+    # read from the tree where a statement starts a line inside a block (FF801's fixture body)
+    from fastapi_fixer.fixing.textedit import Source
+
+    source = Source(text)
+    assert source.default_indent() == source._tokenized_indent()

@@ -40,6 +40,38 @@ class TextEdit:
     order: int = 1
 
 
+_BLOCKS = ("body", "handlers", "orelse", "finalbody")
+
+
+def _first_indented(body: list[ast.stmt], lines: list[str]) -> str | None:
+    """The indentation of the first statement, in the order of the text, inside a block of
+    ``body`` that starts its line (`if x: y` holds none); None: no such statement."""
+    for statement in body:
+        for block in _blocks_of(statement):
+            for inner in block:
+                line = lines[inner.lineno - 1]
+                indent = line[: len(line) - len(line.lstrip(" "))]
+                if indent and len(indent) == inner.col_offset:
+                    return indent
+                found = _first_indented([inner], lines)
+                if found is not None:
+                    return found
+    return None
+
+
+def _blocks_of(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
+    """The statement's blocks in the order of the text (an `except` clause's body among them);
+    raises `Unsure` at a `match` (its `case` lines, indented themselves, have no position)."""
+    if type(statement).__name__ == "Match":
+        raise Unsure("a match statement: the tokens tell")
+    for field in _BLOCKS:
+        value = getattr(statement, field, None) or ()
+        if field == "handlers":
+            yield from (clause.body for clause in value)
+        else:
+            yield value
+
+
 class Source:
     """A text with its lines, line offsets and `ast`, for edits at `ast`'s positions."""
 
@@ -104,7 +136,17 @@ class Source:
         return "\n"
 
     def default_indent(self) -> str:
-        """The module's indentation unit as LibCST detects it: the first INDENT token's."""
+        """The module's indentation unit as LibCST detects it: the first INDENT token's, which
+        is the indentation of the first statement (in the text's order) that starts a line
+        inside a block (a text with no tab, form feed or carriage return: `Source`)."""
+        try:
+            found = _first_indented(self.tree.body, self.lines)
+        except Unsure:
+            found = None
+        return found if found is not None else self._tokenized_indent()
+
+    def _tokenized_indent(self) -> str:
+        """`default_indent` read from the tokens (no statement starts a line in a block)."""
         try:
             for token in tokenize.generate_tokens(io.StringIO(self.text).readline):
                 if token.type == tokenize.INDENT:
