@@ -259,15 +259,12 @@ _WORD = re.compile(r"^[A-Za-z_][A-Za-z_.-]{0,39}$")  # no digits: not a random s
 _FIELD_CALLS = frozenset({"pydantic.Field", "pydantic.fields.Field", "pydantic.v1.Field"})
 _ENUM_BASES = ("enum.",)
 # the prefilter: a secret-looking name given a string literal, or a settings class to fix into
-_WANTS = re.compile(
-    r"(?i)(secret|passw|token|key|credential)\w*\s*(:[^=\n]*)?=\s*[rbuf]{0,2}['\"]|BaseSettings"
-)
-
 _WANTED_WORDS = ("secret", "passw", "token", "key", "credential")
-# `_WANTS`'s assignment, tried where one of its words starts (`HardcodedSecret.wants`)
-_WANTS_AT = re.compile(
-    r"(?i)(?:secret|passw|token|key|credential)\w*\s*(?::[^=\n]*)?=\s*[rbuf]{0,2}['\"]"
-)
+# a string literal assigned to a name holding one of the words: tried where a word starts
+# (`HardcodedSecret.wants`), or searched for with the settings class (`_WANTS`)
+_ASSIGNED = rf"(?:{'|'.join(_WANTED_WORDS)})\w*\s*(?::[^=\n]*)?=\s*[rbuf]{{0,2}}['\"]"
+_WANTS_AT = re.compile(f"(?i){_ASSIGNED}")
+_WANTS = re.compile(f"(?i){_ASSIGNED}|BaseSettings")
 
 
 def words_of(name: str) -> list[str]:

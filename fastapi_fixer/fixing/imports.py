@@ -28,6 +28,7 @@ import libcst as cst
 
 from fastapi_fixer.fixing.cstutil import is_docstring
 from fastapi_fixer.fixing.project_style import ImportStyle, ProjectStyle
+from fastapi_fixer.fixing.statements import _first_line
 
 FUTURE, STDLIB, THIRD_PARTY, FIRST_PARTY, LOCAL = range(5)
 
@@ -829,7 +830,11 @@ def names_read_shadowed(
     found: set[str] = set()
     roots: list[ast.AST] = [tree]
     if lines is not None:
-        roots = [s for s in tree.body if any(a <= n <= b for a, b in [_span(s)] for n in lines)]
+        roots = [
+            s
+            for s in tree.body
+            if any(_first_line(s) <= n <= (s.end_lineno or s.lineno) for n in lines)
+        ]
     stack: list[tuple[ast.AST, frozenset[str]]] = [(root, frozenset()) for root in roots]
     wanted = set(wanted)
     while stack and not wanted <= found:
@@ -878,12 +883,6 @@ def names_read_shadowed(
                 continue
         stack.extend((child, hidden) for child in ast.iter_child_nodes(node))
     return found & wanted
-
-
-def _span(statement: ast.stmt) -> tuple[int, int]:
-    """The lines of a statement, its decorators included."""
-    start = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
-    return start, statement.end_lineno or statement.lineno
 
 
 _EVALUATING_CALLS = frozenset({"cast", "TypeVar", "ForwardRef", "NewType"})

@@ -654,11 +654,8 @@ def _head_with_imports(
     used: set[str] | None,
 ) -> str:
     """``text`` with the requested imports laid out on its head (``text[:offset]``, whose
-    statements are ``head``: `_import_head`), remembered by what decides them (`_HEADS`):
-    of the names read, only those an import to remove binds (the rest of a test module's reads
-    differ from file to file and never decide a removal)."""
-    if used is not None:
-        used = used & _removed_names(requests)
+    statements are ``head``: `_import_head`), remembered by what decides them (`_HEADS`;
+    ``used`` holds only names an import to remove binds: `imports.names_read_shadowed`)."""
     key = (
         text[:offset],
         tuple(requests.adds),
